@@ -1,0 +1,1 @@
+"""People: passwords, sign-in, SSO sessions."""

@@ -1,0 +1,1 @@
+"""Services shared by the CLI, `apply` and (later) the admin API."""

@@ -1,0 +1,255 @@
+"""Registering client applications: the rules of the flow decision table, enforced at
+registration so an impossible client cannot exist."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from gatehouse.admin.errors import AdminError
+from gatehouse.crypto import constant_time_equals, random_token, sha256_digest
+from gatehouse.protocol.client_auth import SUPPORTED_METHODS
+from gatehouse.protocol.redirect_uris import check_registrable, origin_of
+from gatehouse.protocol.scopes import STANDARD_SCOPES
+from gatehouse.protocol.token import DEFAULT_GRANTS
+from gatehouse.runtime import Runtime
+from gatehouse.storage.records import Client, ClientSecret
+
+_CLIENT_ID = re.compile(r"^[A-Za-z0-9._:~@-]{1,255}$")
+MIN_SECRET_LENGTH = 32
+REDIRECTING_GRANTS = ("authorization_code",)
+
+
+@dataclass
+class ClientSpec:
+    """What an operator asks for; None means 'keep' on update and 'default' on create."""
+
+    client_id: str
+    client_type: str | None = None
+    secret: str | None = None
+    name: str | None = None
+    redirect_uris: list[str] | None = None
+    post_logout_redirect_uris: list[str] | None = None
+    grant_types: list[str] | None = None
+    scopes: list[str] | None = None
+    auth_method: str | None = None
+    first_party: bool | None = None
+    web_origins: list[str] | None = None
+    id_token_signing_alg: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def client_to_json(client: Client) -> dict[str, Any]:
+    return {
+        "client_id": client.client_id,
+        "name": client.name,
+        "type": client.client_type,
+        "auth_method": client.auth_method,
+        "grant_types": list(client.grant_types),
+        "redirect_uris": list(client.redirect_uris),
+        "post_logout_redirect_uris": list(client.post_logout_redirect_uris),
+        "scope": " ".join(client.allowed_scopes),
+        "web_origins": list(client.web_origins),
+        "first_party": client.first_party,
+        "id_token_signing_alg": client.id_token_signing_alg,
+    }
+
+
+def _validated_values(
+    runtime: Runtime, spec: ClientSpec, existing: Client | None
+) -> dict[str, Any]:
+    """Merge the spec over the existing client (or defaults) and check the whole result."""
+    if not _CLIENT_ID.match(spec.client_id):
+        raise AdminError("client_id must be 1-255 characters of letters, digits and . _ : ~ @ -")
+
+    def pick(new: Any, old: Any, default: Any) -> Any:
+        if new is not None:
+            return new
+        return old if existing is not None else default
+
+    client_type = pick(spec.client_type, existing and existing.client_type, "confidential")
+    if client_type not in ("confidential", "public"):
+        raise AdminError("--type must be confidential or public")
+    default_method = "none" if client_type == "public" else "client_secret_basic"
+    if spec.client_type is not None and spec.auth_method is None and existing is not None:
+        auth_method = default_method  # changing the type resets the method to its default
+    else:
+        auth_method = pick(spec.auth_method, existing and existing.auth_method, default_method)
+    if auth_method not in SUPPORTED_METHODS:
+        raise AdminError(f"--auth-method must be one of {', '.join(SUPPORTED_METHODS)}")
+    if client_type == "public" and auth_method != "none":
+        raise AdminError(
+            "a public client (single-page app, native or mobile app, CLI) cannot keep a secret: "
+            "it uses --auth-method none and PKCE. Make it --type confidential if it runs on a "
+            "server"
+        )
+    if client_type == "confidential" and auth_method == "none":
+        raise AdminError(
+            "a confidential client must authenticate: use client_secret_basic or client_secret_post"
+        )
+    if client_type == "public" and spec.secret is not None:
+        raise AdminError(
+            "a public client has no secret: anything shipped to a browser or device can be read"
+        )
+
+    grant_types = list(
+        dict.fromkeys(
+            pick(spec.grant_types, existing and list(existing.grant_types), ["authorization_code"])
+        )
+    )
+    unknown = [g for g in grant_types if g not in DEFAULT_GRANTS]
+    if unknown:
+        raise AdminError(
+            f"unsupported grant type {unknown[0]!r}; supported: {', '.join(DEFAULT_GRANTS)}"
+        )
+    redirect_uris = list(
+        dict.fromkeys(pick(spec.redirect_uris, existing and list(existing.redirect_uris), []))
+    )
+    for uri in redirect_uris:
+        problem = check_registrable(uri)
+        if problem:
+            raise AdminError(f"redirect URI {uri!r}: {problem}")
+    if any(g in REDIRECTING_GRANTS for g in grant_types) and not redirect_uris:
+        raise AdminError(
+            "--redirect-uri is required: the authorization code flow sends the browser back to it"
+        )
+    logout_uris = list(
+        dict.fromkeys(
+            pick(
+                spec.post_logout_redirect_uris,
+                existing and list(existing.post_logout_redirect_uris),
+                [],
+            )
+        )
+    )
+    for uri in logout_uris:
+        problem = check_registrable(uri)
+        if problem:
+            raise AdminError(f"post-logout redirect URI {uri!r}: {problem}")
+    scopes = list(
+        dict.fromkeys(
+            pick(
+                spec.scopes,
+                existing and list(existing.allowed_scopes),
+                ["openid", "profile", "email"],
+            )
+        )
+    )
+    custom = runtime.store.scopes.get_many([s for s in scopes if s not in STANDARD_SCOPES])
+    missing = [s for s in scopes if s not in STANDARD_SCOPES and s not in custom]
+    if missing:
+        raise AdminError(
+            f"unknown scope {missing[0]!r}: create it first with `gatehouse scope create`"
+        )
+    web_origins = list(
+        dict.fromkeys(pick(spec.web_origins, existing and list(existing.web_origins), []))
+    )
+    for origin in web_origins:
+        if origin_of(origin) != origin.lower().rstrip("/") or origin.count("/") != 2:
+            raise AdminError(f"web origin {origin!r} must look like https://app.example.com[:port]")
+    alg = pick(spec.id_token_signing_alg, existing and existing.id_token_signing_alg, None)
+    if alg not in (None, "RS256", "ES256"):
+        raise AdminError("--id-token-alg must be RS256 or ES256")
+    return {
+        "name": (pick(spec.name, existing and existing.name, spec.client_id) or spec.client_id)[
+            :255
+        ],
+        "client_type": client_type,
+        "auth_method": auth_method,
+        "grant_types": grant_types,
+        "redirect_uris": redirect_uris,
+        "post_logout_redirect_uris": logout_uris,
+        "allowed_scopes": scopes,
+        "web_origins": [o.lower().rstrip("/") for o in web_origins],
+        "first_party": bool(pick(spec.first_party, existing and existing.first_party, False)),
+        "id_token_signing_alg": alg,
+    }
+
+
+def _new_secret(client_id: str, value: str, now: int) -> ClientSecret:
+    if len(value) < MIN_SECRET_LENGTH:
+        raise AdminError(
+            f"a client secret must be at least {MIN_SECRET_LENGTH} random characters "
+            "(leave out --secret to have one generated)"
+        )
+    return ClientSecret(
+        id=str(uuid.uuid4()),
+        client_id=client_id,
+        secret_hash=sha256_digest(value),
+        created_at=now,
+        expires_at=None,
+        revoked_at=None,
+    )
+
+
+def create_client(runtime: Runtime, spec: ClientSpec) -> dict[str, Any]:
+    """Register a client. A generated secret is returned once and stored only as a hash."""
+    repo = runtime.store.clients
+    if repo.get(spec.client_id) is not None:
+        raise AdminError(f"a client with client_id {spec.client_id!r} already exists")
+    values = _validated_values(runtime, spec, None)
+    now = int(time.time())
+    secret_value = None
+    secret = None
+    if values["client_type"] == "confidential":
+        secret_value = spec.secret or random_token(32)
+        secret = _new_secret(spec.client_id, secret_value, now)
+    repo.insert(
+        {"client_id": spec.client_id, "created_at": now, "updated_at": now, **values}, secret
+    )
+    created = repo.get(spec.client_id)
+    assert created is not None
+    result = client_to_json(created)
+    if secret_value is not None:
+        result["client_secret"] = secret_value
+    return result
+
+
+def update_client(
+    runtime: Runtime, spec: ClientSpec, *, new_secret: bool = False
+) -> dict[str, Any]:
+    repo = runtime.store.clients
+    existing = repo.get(spec.client_id)
+    if existing is None:
+        raise AdminError(f"no client with client_id {spec.client_id!r}")
+    values = _validated_values(runtime, spec, existing)
+    now = int(time.time())
+    repo.update(spec.client_id, {**values, "updated_at": now})
+    result: dict[str, Any] = {}
+    if values["client_type"] == "public":
+        repo.replace_secrets(spec.client_id, None)
+    elif spec.secret is not None or new_secret or existing.client_type == "public":
+        secret_value = spec.secret or random_token(32)
+        repo.replace_secrets(spec.client_id, _new_secret(spec.client_id, secret_value, now))
+        result["client_secret"] = secret_value
+    updated = repo.get(spec.client_id)
+    assert updated is not None
+    return {**client_to_json(updated), **result}
+
+
+def secret_matches(runtime: Runtime, client_id: str, secret: str) -> bool:
+    digest = sha256_digest(secret)
+    return any(
+        constant_time_equals(digest, s.secret_hash) and s.revoked_at is None
+        for s in runtime.store.clients.secrets(client_id)
+    )
+
+
+def get_client(runtime: Runtime, client_id: str) -> dict[str, Any]:
+    client = runtime.store.clients.get(client_id)
+    if client is None:
+        raise AdminError(f"no client with client_id {client_id!r}")
+    return client_to_json(client)
+
+
+def list_clients(runtime: Runtime) -> list[dict[str, Any]]:
+    return [client_to_json(c) for c in runtime.store.clients.list()]
+
+
+def delete_client(runtime: Runtime, client_id: str) -> dict[str, Any]:
+    if not runtime.store.clients.delete(client_id):
+        raise AdminError(f"no client with client_id {client_id!r}")
+    return {"deleted": client_id}

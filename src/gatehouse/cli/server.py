@@ -1,0 +1,122 @@
+"""Running the HTTP server: N worker processes, each with its own SO_REUSEPORT socket.
+
+Separate sockets balance keep-alive load evenly across processes, where one shared listening
+socket did not (shared/PERFORMANCE.md).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import socket
+import sys
+import time
+from typing import Any
+
+from gatehouse.settings import Settings
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _issuer(settings: Settings, host: str, port: int) -> str:
+    if settings.issuer:
+        return settings.issuer
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
+def _worker(settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from gatehouse.observability.logging import configure_logging
+    from gatehouse.runtime import build_runtime
+    from gatehouse.web.app import create_app
+
+    configure_logging(settings.log_level)
+    sock = _bind(host, port)
+    runtime = build_runtime(settings, issuer=_issuer(settings, host, port))
+    app = create_app(runtime)
+    config = uvicorn.Config(
+        app,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        proxy_headers=False,
+        timeout_keep_alive=15,
+        h11_max_incomplete_event_size=64 * 1024,
+        lifespan="off",
+    )
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def prepare(settings: Settings, host: str, port: int) -> str:
+    """Migrate and make sure signing keys exist, once, before workers start."""
+    from gatehouse.runtime import build_runtime
+    from gatehouse.storage.sql.migrate import migrate
+
+    issuer = _issuer(settings, host, port)
+    runtime = build_runtime(settings, issuer=issuer)
+    try:
+        migrate(runtime.database)
+        runtime.keys.ensure_signing_keys()
+    finally:
+        runtime.close()
+    return issuer
+
+
+def run_server(settings: Settings, host: str, port: int, workers: int) -> None:
+    from gatehouse.cli.main import fail
+    from gatehouse.runtime import ConfigurationError
+    from gatehouse.storage.sql.database import DatabaseUrlError
+
+    try:
+        issuer = prepare(settings, host, port)
+    except (ConfigurationError, DatabaseUrlError) as exc:
+        fail(str(exc))
+        return
+    # Fail fast, in the parent, if the address is taken.
+    try:
+        probe = _bind(host, port)
+    except OSError as exc:
+        fail(f"cannot listen on {host}:{port}: {exc.strerror}")
+        return
+    print(
+        f"gatehouse {issuer} serving on http://{host}:{port} with {workers} worker(s)", flush=True
+    )
+    context = multiprocessing.get_context("spawn")
+    processes = [
+        context.Process(target=_worker, args=(settings, host, port), daemon=True)
+        for _ in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    probe.close()
+
+    stopping = False
+
+    def stop(_signum: int, _frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        while not stopping and all(p.is_alive() for p in processes):
+            time.sleep(0.2)
+    finally:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+        for process in processes:
+            process.join(timeout=10)
+    if not stopping:
+        sys.exit(1)  # a worker died

@@ -1,0 +1,107 @@
+"""OAuth errors as data.
+
+Each class fixes the OAuth ``error`` code and the HTTP status. ``description`` is specific and
+safe to show a developer (it travels in ``error_description``); ``detail`` is for the log only.
+``redirectable`` says whether the error may travel to the client's redirect URI: it is False
+until the client and its redirect URI have been validated (RFC 6749 §4.1.2.1).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class OAuthError(Exception):
+    error: ClassVar[str] = "server_error"
+    status_code: ClassVar[int] = 400
+
+    def __init__(self, description: str, *, detail: str | None = None) -> None:
+        super().__init__(description)
+        self.description = description
+        self.detail = detail
+
+
+class InvalidRequest(OAuthError):
+    error = "invalid_request"
+
+
+class InvalidClient(OAuthError):
+    """RFC 6749 §5.2: client authentication failed; 401 on the token endpoint."""
+
+    error = "invalid_client"
+    status_code = 401
+
+
+class InvalidGrant(OAuthError):
+    error = "invalid_grant"
+
+
+class UnauthorizedClient(OAuthError):
+    error = "unauthorized_client"
+
+
+class UnsupportedGrantType(OAuthError):
+    error = "unsupported_grant_type"
+
+
+class UnsupportedResponseType(OAuthError):
+    error = "unsupported_response_type"
+
+
+class InvalidScope(OAuthError):
+    error = "invalid_scope"
+
+
+class AccessDenied(OAuthError):
+    error = "access_denied"
+    status_code = 403
+
+
+class LoginRequired(OAuthError):
+    """OIDC Core §3.1.2.6: prompt=none and no usable session."""
+
+    error = "login_required"
+
+
+class ConsentRequired(OAuthError):
+    """OIDC Core §3.1.2.6: prompt=none and consent is missing."""
+
+    error = "consent_required"
+
+
+class InteractionRequired(OAuthError):
+    error = "interaction_required"
+
+
+class RequestNotSupported(OAuthError):
+    error = "request_not_supported"
+
+
+class RequestUriNotSupported(OAuthError):
+    error = "request_uri_not_supported"
+
+
+class InvalidToken(OAuthError):
+    """RFC 6750 §3.1: the access token is missing, expired, revoked, malformed or foreign."""
+
+    error = "invalid_token"
+    status_code = 401
+
+
+class InsufficientScope(OAuthError):
+    error = "insufficient_scope"
+    status_code = 403
+
+
+class ServerError(OAuthError):
+    error = "server_error"
+    status_code = 500
+
+
+class UntrustedRedirect(Exception):
+    """The client or redirect URI cannot be trusted: show an error page at gatehouse, never
+    redirect (RFC 6749 §4.1.2.1, RFC 9700 §4.11)."""
+
+    def __init__(self, error: OAuthError) -> None:
+        super().__init__(error.description)
+        self.oauth_error = error

@@ -1,0 +1,90 @@
+"""The only module that imports the JOSE library.
+
+Every verification passes the allowed algorithms explicitly: a token's own ``alg`` header is
+never trusted to choose how it is checked (RFC 8725 §3.1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey, KeySet, RSAKey
+
+ASYMMETRIC_ALGS = ("RS256", "ES256")
+_KEY_TYPES: dict[str, type[RSAKey] | type[ECKey]] = {"RS256": RSAKey, "ES256": ECKey}
+
+PrivateKey = RSAKey | ECKey
+PublicKeySet = KeySet
+
+
+class TokenVerificationError(Exception):
+    """The token is malformed, badly signed, or signed with a key or algorithm not allowed."""
+
+
+@dataclass(frozen=True)
+class GeneratedKey:
+    kid: str
+    alg: str
+    public_jwk: dict[str, Any]
+    private_pem: bytes
+
+
+def generate_signing_key(alg: str) -> GeneratedKey:
+    if alg == "RS256":
+        key: PrivateKey = RSAKey.generate_key(2048, private=True)
+    elif alg == "ES256":
+        key = ECKey.generate_key("P-256", private=True)
+    else:
+        raise ValueError(f"unsupported signing algorithm {alg!r}")
+    kid = key.thumbprint()  # RFC 7638: stable, unique per key
+    public = dict(key.as_dict(private=False))
+    public.update({"kid": kid, "alg": alg, "use": "sig"})
+    return GeneratedKey(kid=kid, alg=alg, public_jwk=public, private_pem=key.as_pem(private=True))
+
+
+def load_private_key(pem: bytes, kid: str, alg: str) -> PrivateKey:
+    return _KEY_TYPES[alg].import_key(pem, parameters={"kid": kid, "alg": alg, "use": "sig"})
+
+
+def sign_jwt(claims: Mapping[str, Any], key: PrivateKey, *, typ: str) -> str:
+    alg = key.alg
+    if alg not in ASYMMETRIC_ALGS:
+        raise ValueError("signing keys must carry an asymmetric alg")
+    header = {"alg": alg, "kid": key.kid, "typ": typ}
+    return jwt.encode(header, dict(claims), key, algorithms=[alg])
+
+
+def public_keyset(jwks: Mapping[str, Any]) -> KeySet:
+    """Parse a JWK Set once; callers cache the result."""
+    try:
+        return KeySet.import_key_set(dict(jwks))  # type: ignore[arg-type]
+    except (JoseError, ValueError, TypeError, KeyError) as exc:
+        raise TokenVerificationError(f"the JWK Set could not be read: {exc}") from exc
+
+
+def verify_jwt(
+    token: str, keys: KeySet, *, algorithms: Collection[str]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Check the signature with one of ``keys`` and an allowed algorithm; return
+    (header, claims). Claims are *not* validated here: callers check iss, aud, exp, …"""
+    if not algorithms or any(alg not in ASYMMETRIC_ALGS for alg in algorithms):
+        raise ValueError("verification must pin asymmetric algorithms")
+    try:
+        decoded = jwt.decode(token, keys, algorithms=list(algorithms))
+    except (JoseError, ValueError, TypeError, KeyError) as exc:
+        raise TokenVerificationError(str(exc) or type(exc).__name__) from exc
+    return dict(decoded.header), dict(decoded.claims)
+
+
+def unverified_header(token: str) -> dict[str, Any]:
+    """The JOSE header, for diagnostics and key lookup only, never for trust decisions."""
+    from joserfc import jws
+
+    try:
+        return dict(jws.extract_compact(token.encode("ascii")).protected)
+    except (JoseError, ValueError, UnicodeError) as exc:
+        raise TokenVerificationError("not a compact JWS") from exc

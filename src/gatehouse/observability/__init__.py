@@ -1,0 +1,1 @@
+"""Logging with redaction, and audit events."""

@@ -1,0 +1,47 @@
+"""Logging that never carries a token, code, secret or password.
+
+Defence in depth: code never logs such values on purpose, and this filter masks anything
+token-shaped that slips into a message anyway (JWTs, long random strings, credential
+parameters in query strings).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
+_CREDENTIAL_PARAM = re.compile(
+    r"(?i)\b(code|access_token|refresh_token|id_token|client_secret|password|code_verifier|"
+    r"token|assertion|client_assertion|state|nonce)=([^&\s\"']+)"
+)
+_LONG_RANDOM = re.compile(r"\b[A-Za-z0-9_-]{40,}\b")
+
+
+def redact(text: str) -> str:
+    text = _JWT.sub("[jwt redacted]", text)
+    text = _CREDENTIAL_PARAM.sub(lambda m: f"{m.group(1)}=[redacted]", text)
+    return _LONG_RANDOM.sub("[redacted]", text)
+
+
+class RedactingFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+def configure_logging(level: str = "info") -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.addFilter(RedactingFilter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for name in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = True
+    # uvicorn's access log prints full URLs, codes included; gatehouse logs its own.
+    logging.getLogger("uvicorn.access").disabled = True

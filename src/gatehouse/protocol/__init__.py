@@ -1,0 +1,1 @@
+"""The framework-free protocol core: typed requests in, typed responses or OAuthError out."""

@@ -1,0 +1,450 @@
+"""The authorization endpoint (RFC 6749 §4.1.1, OIDC Core §3.1.2, RFC 7636, RFC 9207).
+
+Three ordered phases, each a tuple of small steps:
+
+1. ``TRUST_STEPS`` establish the client and the redirect URI. Until they pass, nothing may be
+   sent to the redirect URI: errors raise ``UntrustedRedirect`` and become an error page.
+2. ``REQUEST_STEPS`` validate the rest of the request; errors redirect to the client with
+   ``error``, ``error_description``, ``state`` and ``iss`` (RFC 6749 §4.1.2.1, RFC 9207).
+3. ``decide`` compares the request with the browser's SSO session and the stored consent and
+   either issues a code or pauses for an interaction (login or consent page), which resumes
+   the same decision when the person is done.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Literal
+
+from gatehouse.crypto import random_token, sha256_digest
+from gatehouse.errors import (
+    AccessDenied,
+    ConsentRequired,
+    InvalidRequest,
+    LoginRequired,
+    OAuthError,
+    RequestNotSupported,
+    RequestUriNotSupported,
+    UnauthorizedClient,
+    UnsupportedResponseType,
+    UntrustedRedirect,
+)
+from gatehouse.protocol import pkce, scopes
+from gatehouse.protocol.messages import Parameters, split_scope
+from gatehouse.protocol.provider import Provider
+from gatehouse.protocol.redirect_uris import match_registered, with_query
+from gatehouse.storage.records import AuthorizationCode, Client, Interaction, SsoSession, User
+
+PROMPT_VALUES = ("none", "login", "consent", "select_account")
+MAX_NONCE_LENGTH = 512
+
+
+@dataclass(frozen=True)
+class AuthorizationRequest:
+    client_id: str
+    redirect_uri: str = ""
+    redirect_uri_given: bool = True
+    scopes: tuple[str, ...] = ()
+    state: str | None = None
+    nonce: str | None = None
+    code_challenge: str | None = None
+    prompt: tuple[str, ...] = ()
+    max_age: int | None = None
+    login_hint: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AuthorizationRequest:
+        data = dict(data)
+        data["scopes"] = tuple(data["scopes"])
+        data["prompt"] = tuple(data["prompt"])
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class RedirectToClient:
+    """Send the browser to ``location`` (the client's redirect URI with the response)."""
+
+    location: str
+
+
+@dataclass(frozen=True)
+class InteractionNeeded:
+    """Pause: the person must log in or consent. ``interaction_id`` is the secret handle the
+    pages carry; only its hash is stored."""
+
+    kind: Literal["login", "consent"]
+    interaction_id: str
+    client: Client
+    request: AuthorizationRequest
+    user: User | None = None
+    scopes_to_consent: tuple[str, ...] = ()
+
+
+AuthorizationOutcome = RedirectToClient | InteractionNeeded
+
+
+@dataclass
+class _Draft:
+    """What the steps have established so far."""
+
+    params: Parameters
+    client: Client | None = None
+    request: AuthorizationRequest = field(default_factory=lambda: AuthorizationRequest(""))
+
+
+# -- Phase 1: trust ---------------------------------------------------------------------------
+
+
+def client_is_registered(provider: Provider, draft: _Draft) -> None:
+    """RFC 6749 §4.1.2.1: an unknown client_id is shown to the person, never redirected."""
+    client_id = draft.params.get("client_id")
+    if client_id is None:
+        raise InvalidRequest("the client_id parameter is required")
+    client = provider.clients.get(client_id)
+    if client is None:
+        raise InvalidRequest(f"no application is registered with client_id {client_id[:100]!r}")
+    draft.client = client
+    draft.request = replace(draft.request, client_id=client_id)
+
+
+def redirect_uri_is_registered(provider: Provider, draft: _Draft) -> None:
+    """RFC 6749 §3.1.2.3, RFC 9700 §4.1.3: exact string match with a registered redirect URI."""
+    assert draft.client is not None
+    uri, given = match_registered(draft.params.get("redirect_uri"), draft.client.redirect_uris)
+    draft.request = replace(draft.request, redirect_uri=uri, redirect_uri_given=given)
+
+
+TRUST_STEPS: tuple[Callable[[Provider, _Draft], None], ...] = (
+    client_is_registered,
+    redirect_uri_is_registered,
+)
+
+
+# -- Phase 2: the request ---------------------------------------------------------------------
+
+
+def client_may_use_code_flow(provider: Provider, draft: _Draft) -> None:
+    """RFC 6749 §4.1.2.1 unauthorized_client: the client is not registered for this grant."""
+    assert draft.client is not None
+    if "authorization_code" not in draft.client.grant_types:
+        raise UnauthorizedClient(
+            "this client is not allowed to use the authorization code flow; "
+            "register it with --grant-type authorization_code"
+        )
+
+
+def no_request_objects(provider: Provider, draft: _Draft) -> None:
+    """OIDC Core §6: request objects are not supported (discovery says so)."""
+    if "request" in draft.params:
+        raise RequestNotSupported("request objects are not supported; send plain parameters")
+    if "request_uri" in draft.params:
+        raise RequestUriNotSupported("request_uri is not supported; send plain parameters")
+
+
+def response_type_is_code(provider: Provider, draft: _Draft) -> None:
+    """RFC 6749 §3.1.1: response_type is required; gatehouse issues codes only."""
+    response_type = draft.params.get("response_type")
+    if response_type is None:
+        raise InvalidRequest("the response_type parameter is required; use response_type=code")
+    if response_type != "code":
+        raise UnsupportedResponseType(
+            f"response_type {response_type[:40]!r} is not supported; use response_type=code "
+            "(with PKCE)"
+        )
+    mode = draft.params.get("response_mode")
+    if mode is not None and mode != "query":
+        raise InvalidRequest(f"response_mode {mode[:40]!r} is not supported; use query")
+
+
+def scope_is_allowed(provider: Provider, draft: _Draft) -> None:
+    """RFC 6749 §3.3: every requested scope must be one the client may request."""
+    assert draft.client is not None
+    requested = scopes.check_allowed(
+        split_scope(draft.params.get("scope")), draft.client.allowed_scopes
+    )
+    draft.request = replace(draft.request, scopes=requested)
+
+
+def pkce_is_valid(provider: Provider, draft: _Draft) -> None:
+    """RFC 7636 §4.3, RFC 9700 §2.1.1: S256 only; required for public clients."""
+    assert draft.client is not None
+    challenge = pkce.check_challenge(
+        draft.params.get("code_challenge"),
+        draft.params.get("code_challenge_method"),
+        required=draft.client.is_public,
+    )
+    draft.request = replace(draft.request, code_challenge=challenge)
+
+
+def state_nonce_and_hint(provider: Provider, draft: _Draft) -> None:
+    """OIDC Core §3.1.2.1: state and nonce are opaque; keep them within stored limits."""
+    nonce = draft.params.get("nonce")
+    if nonce is not None and len(nonce) > MAX_NONCE_LENGTH:
+        raise InvalidRequest(f"nonce is longer than {MAX_NONCE_LENGTH} characters")
+    draft.request = replace(
+        draft.request,
+        nonce=nonce,
+        login_hint=(draft.params.get("login_hint") or "")[:255] or None,
+    )
+
+
+def prompt_is_valid(provider: Provider, draft: _Draft) -> None:
+    """OIDC Core §3.1.2.1: known prompt values; none may not be combined with others."""
+    values = tuple(dict.fromkeys(v for v in draft.params.get("prompt", "").split(" ") if v))
+    unknown = [v for v in values if v not in PROMPT_VALUES]
+    if unknown:
+        raise InvalidRequest(f"unsupported prompt value {unknown[0][:40]!r}")
+    if "none" in values and len(values) > 1:
+        raise InvalidRequest("prompt=none cannot be combined with other prompt values")
+    draft.request = replace(draft.request, prompt=values)
+
+
+def max_age_is_valid(provider: Provider, draft: _Draft) -> None:
+    """OIDC Core §3.1.2.1: max_age is a non-negative number of seconds."""
+    raw = draft.params.get("max_age")
+    if raw is None:
+        return
+    if not raw.isdigit() or len(raw) > 10:
+        raise InvalidRequest("max_age must be a non-negative whole number of seconds")
+    draft.request = replace(draft.request, max_age=int(raw))
+
+
+REQUEST_STEPS: tuple[Callable[[Provider, _Draft], None], ...] = (
+    client_may_use_code_flow,
+    no_request_objects,
+    response_type_is_code,
+    scope_is_allowed,
+    pkce_is_valid,
+    state_nonce_and_hint,
+    prompt_is_valid,
+    max_age_is_valid,
+)
+
+
+# -- Responses --------------------------------------------------------------------------------
+
+
+def error_redirect(
+    provider: Provider, request: AuthorizationRequest, error: OAuthError
+) -> RedirectToClient:
+    """RFC 6749 §4.1.2.1 with RFC 9207's iss."""
+    params = {"error": error.error, "error_description": error.description}
+    if request.state is not None:
+        params["state"] = request.state
+    params["iss"] = provider.config.issuer
+    return RedirectToClient(with_query(request.redirect_uri, params))
+
+
+# -- Phase 3: decide --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BrowserState:
+    """What the browser brings: its SSO session (already looked up) and, when resuming, the
+    interaction it is finishing."""
+
+    session: SsoSession | None
+    user: User | None
+    interaction: Interaction | None = None
+    interaction_id: str | None = None
+
+
+def _login_needed(provider: Provider, request: AuthorizationRequest, browser: BrowserState) -> bool:
+    """OIDC Core §3.1.2.3: no session, prompt=login/select_account, or max_age exceeded —
+    unless the person has just logged in for this very request."""
+    if browser.session is None or browser.user is None:
+        return True
+    fresh = browser.interaction is not None and browser.interaction.login_completed_at is not None
+    if fresh:
+        return False
+    if "login" in request.prompt or "select_account" in request.prompt:
+        return True
+    now = provider.clock()
+    return request.max_age is not None and now - browser.session.auth_time > request.max_age
+
+
+def _scopes_needing_consent(
+    provider: Provider, client: Client, request: AuthorizationRequest, browser: BrowserState
+) -> tuple[str, ...]:
+    """Consent is stored per (user, client) and not asked again for the same or a smaller
+    set; first-party clients are trusted; prompt=consent asks again."""
+    assert browser.user is not None
+    if client.first_party:
+        return ()
+    if browser.interaction is not None and browser.interaction.consent_given:
+        return ()
+    if "consent" in request.prompt:
+        return request.scopes
+    consent = provider.consents.get(browser.user.id, client.client_id)
+    granted = consent.scopes if consent is not None else frozenset()
+    return tuple(s for s in request.scopes if s not in granted)
+
+
+def _pause(
+    provider: Provider,
+    kind: Literal["login", "consent"],
+    client: Client,
+    request: AuthorizationRequest,
+    browser: BrowserState,
+    scopes_to_consent: tuple[str, ...] = (),
+) -> InteractionNeeded:
+    interaction_id = browser.interaction_id
+    if interaction_id is None or browser.interaction is None:
+        interaction_id = random_token()
+        now = provider.clock()
+        provider.interactions.create(
+            Interaction(
+                id_hash=sha256_digest(interaction_id),
+                client_id=client.client_id,
+                request=request.to_dict(),
+                created_at=now,
+                expires_at=now + provider.config.interaction_lifetime,
+                login_completed_at=None,
+                consent_given=False,
+            )
+        )
+    return InteractionNeeded(
+        kind=kind,
+        interaction_id=interaction_id,
+        client=client,
+        request=request,
+        user=browser.user,
+        scopes_to_consent=scopes_to_consent,
+    )
+
+
+def decide(
+    provider: Provider, client: Client, request: AuthorizationRequest, browser: BrowserState
+) -> AuthorizationOutcome:
+    if _login_needed(provider, request, browser):
+        if "none" in request.prompt:
+            return error_redirect(
+                provider, request, LoginRequired("the user is not signed in (prompt=none)")
+            )
+        return _pause(provider, "login", client, request, browser)
+    assert browser.user is not None and browser.session is not None
+    to_consent = _scopes_needing_consent(provider, client, request, browser)
+    if to_consent:
+        if "none" in request.prompt:
+            return error_redirect(
+                provider,
+                request,
+                ConsentRequired(
+                    f"the user has not consented to: {' '.join(to_consent)} (prompt=none)"
+                ),
+            )
+        return _pause(provider, "consent", client, request, browser, to_consent)
+    if browser.interaction is not None and not provider.interactions.complete(
+        browser.interaction.id_hash, provider.clock()
+    ):
+        raise UntrustedRedirect(InvalidRequest("this sign-in was already completed"))
+    return issue_code(provider, client, request, browser.user, browser.session)
+
+
+def issue_code(
+    provider: Provider,
+    client: Client,
+    request: AuthorizationRequest,
+    user: User,
+    session: SsoSession,
+) -> RedirectToClient:
+    """RFC 6749 §4.1.2: a one-time code bound to the client, redirect URI and PKCE challenge,
+    living at most 60 seconds; only its hash is stored."""
+    code = random_token()
+    now = provider.clock()
+    provider.codes.create(
+        AuthorizationCode(
+            code_hash=sha256_digest(code),
+            grant_id=str(uuid.uuid4()),
+            client_id=client.client_id,
+            user_id=user.id,
+            sid=session.sid,
+            redirect_uri=request.redirect_uri,
+            redirect_uri_given=request.redirect_uri_given,
+            scopes=request.scopes,
+            nonce=request.nonce,
+            code_challenge=request.code_challenge,
+            auth_time=session.auth_time,
+            amr=session.amr,
+            acr=session.acr,
+            created_at=now,
+            expires_at=now + provider.config.authorization_code_lifetime,
+        )
+    )
+    params = {"code": code}
+    if request.state is not None:
+        params["state"] = request.state
+    params["iss"] = provider.config.issuer  # RFC 9207
+    return RedirectToClient(with_query(request.redirect_uri, params))
+
+
+# -- Entry points used by the web adapter -----------------------------------------------------
+
+
+def authorize(
+    provider: Provider, params: Parameters, browser: BrowserState
+) -> AuthorizationOutcome:
+    """GET or POST /authorize."""
+    client, request = _validated_or_redirect(provider, params)
+    if isinstance(request, RedirectToClient):
+        return request
+    return decide(provider, client, request, browser)
+
+
+def _validated_or_redirect(
+    provider: Provider, params: Parameters
+) -> tuple[Client, AuthorizationRequest | RedirectToClient]:
+    draft = _Draft(params=params)
+    try:
+        for trust_step in TRUST_STEPS:
+            trust_step(provider, draft)
+    except OAuthError as error:
+        raise UntrustedRedirect(error) from None
+    assert draft.client is not None
+    draft.request = replace(draft.request, state=params.get("state"))
+    try:
+        for step in REQUEST_STEPS:
+            step(provider, draft)
+    except OAuthError as error:
+        return draft.client, error_redirect(provider, draft.request, error)
+    return draft.client, draft.request
+
+
+def load_interaction(
+    provider: Provider, interaction_id: str
+) -> tuple[Interaction, Client, AuthorizationRequest]:
+    """The paused request behind a login or consent page."""
+    interaction = provider.interactions.get(sha256_digest(interaction_id), provider.clock())
+    if interaction is None:
+        raise UntrustedRedirect(
+            InvalidRequest(
+                "this sign-in page has expired or was already used; go back to the application "
+                "and start again"
+            )
+        )
+    client = provider.clients.get(interaction.client_id)
+    if client is None:
+        raise UntrustedRedirect(InvalidRequest("the application was removed during sign-in"))
+    request = AuthorizationRequest.from_dict(interaction.request)
+    if request.redirect_uri not in client.redirect_uris:
+        raise UntrustedRedirect(InvalidRequest("the redirect URI was unregistered during sign-in"))
+    return interaction, client, request
+
+
+def resume(provider: Provider, interaction_id: str, browser: BrowserState) -> AuthorizationOutcome:
+    """Continue a paused request after a login or consent page."""
+    interaction, client, request = load_interaction(provider, interaction_id)
+    browser = replace(browser, interaction=interaction, interaction_id=interaction_id)
+    return decide(provider, client, request, browser)
+
+
+def deny(provider: Provider, interaction_id: str) -> RedirectToClient:
+    """The person declined on the consent page: access_denied to the client (RFC 6749 §4.1.2.1)."""
+    interaction, _client, request = load_interaction(provider, interaction_id)
+    provider.interactions.complete(interaction.id_hash, provider.clock())
+    return error_redirect(provider, request, AccessDenied("the user declined to grant access"))

@@ -1,0 +1,106 @@
+"""Client authentication at the token endpoint (RFC 6749 §2.3, §5.2; OIDC Core §9).
+
+Supported: client_secret_basic, client_secret_post, and none for public clients. A client
+uses exactly one method, the one it is registered with.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from urllib.parse import unquote_plus
+
+from gatehouse.crypto import constant_time_equals, sha256_digest
+from gatehouse.errors import InvalidClient, InvalidRequest
+from gatehouse.protocol.messages import Parameters
+from gatehouse.protocol.provider import Provider
+from gatehouse.storage.records import Client
+
+SUPPORTED_METHODS = ("client_secret_basic", "client_secret_post", "none")
+
+
+class InvalidClientBasic(InvalidClient):
+    """invalid_client after an Authorization: Basic attempt: answer with WWW-Authenticate."""
+
+
+@dataclass(frozen=True)
+class PresentedCredentials:
+    method: str
+    client_id: str
+    secret: str | None
+
+
+def parse_basic(header: str) -> tuple[str, str]:
+    """RFC 6749 §2.3.1: the id and secret are form-urlencoded, then joined by a colon."""
+    try:
+        decoded = base64.b64decode(header.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidClientBasic("the Authorization: Basic header is not valid base64") from None
+    client_id, sep, secret = decoded.partition(":")
+    if not sep or not client_id:
+        raise InvalidClientBasic(
+            "the Authorization: Basic header must hold client_id:client_secret"
+        )
+    return unquote_plus(client_id), unquote_plus(secret)
+
+
+def presented_credentials(params: Parameters, authorization: str | None) -> PresentedCredentials:
+    """Which method the request used. More than one method is an error (RFC 6749 §2.3)."""
+    basic = None
+    if authorization is not None:
+        scheme, _, value = authorization.partition(" ")
+        if scheme.lower() == "basic":
+            basic = parse_basic(value)
+    if basic is not None:
+        if "client_secret" in params:
+            raise InvalidRequest(
+                "use one client authentication method: Basic or client_secret, not both"
+            )
+        if "client_id" in params and params["client_id"] != basic[0]:
+            raise InvalidRequest("client_id in the body differs from the one in Authorization")
+        return PresentedCredentials("client_secret_basic", basic[0], basic[1])
+    client_id = params.get("client_id")
+    if client_id is None:
+        raise InvalidClient("client authentication is required: send client_id (and its secret)")
+    secret = params.get("client_secret")
+    if secret is not None:
+        return PresentedCredentials("client_secret_post", client_id, secret)
+    return PresentedCredentials("none", client_id, None)
+
+
+def authenticate_client(
+    provider: Provider, params: Parameters, authorization: str | None
+) -> Client:
+    presented = presented_credentials(params, authorization)
+    error_class = InvalidClientBasic if presented.method == "client_secret_basic" else InvalidClient
+    client = provider.clients.get(presented.client_id)
+    if client is None:
+        raise error_class("unknown client", detail=f"client_id={presented.client_id[:100]!r}")
+    if presented.method != client.auth_method:
+        if client.auth_method == "none":
+            raise error_class("this is a public client: send only client_id, with no secret")
+        raise error_class(
+            f"this client must authenticate with {client.auth_method}, not {presented.method}"
+        )
+    if client.auth_method == "none":
+        return client
+    _check_secret(provider, client, presented.secret or "", error_class)
+    return client
+
+
+def _check_secret(
+    provider: Provider, client: Client, secret: str, error_class: type[InvalidClient]
+) -> None:
+    """Compare SHA-256 digests in constant time against every secret of the client."""
+    presented_hash = sha256_digest(secret)
+    now = provider.clock()
+    matched_expired = False
+    for stored in provider.clients.secrets(client.client_id):
+        if constant_time_equals(presented_hash, stored.secret_hash):
+            if stored.usable_at(now):
+                return
+            matched_expired = True
+    if matched_expired:
+        raise error_class("the client secret has expired or was revoked; use a current secret")
+    raise error_class("client authentication failed: wrong client secret")

@@ -1,0 +1,42 @@
+"""OpenID Provider metadata (OIDC Discovery 1.0 §3, RFC 8414). Only what works is listed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gatehouse.protocol.authorize import PROMPT_VALUES
+from gatehouse.protocol.claims import SUPPORTED_CLAIMS
+from gatehouse.protocol.client_auth import SUPPORTED_METHODS
+from gatehouse.protocol.pkce import SUPPORTED_METHODS as PKCE_METHODS
+from gatehouse.protocol.provider import ProviderConfig
+from gatehouse.protocol.scopes import STANDARD_SCOPES
+
+
+def openid_configuration(
+    config: ProviderConfig, grant_types: list[str], custom_scopes: list[str]
+) -> dict[str, Any]:
+    issuer = config.issuer
+    return {
+        "issuer": issuer,
+        "authorization_endpoint": f"{issuer}/authorize",
+        "token_endpoint": f"{issuer}/token",
+        "userinfo_endpoint": config.userinfo_endpoint,
+        "jwks_uri": f"{issuer}/jwks",
+        "scopes_supported": [*STANDARD_SCOPES, *custom_scopes],
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": grant_types,
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256", "ES256"],
+        "token_endpoint_auth_methods_supported": list(SUPPORTED_METHODS),
+        "claims_supported": SUPPORTED_CLAIMS,
+        "claims_parameter_supported": False,
+        "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,
+        "require_request_uri_registration": False,
+        "code_challenge_methods_supported": list(PKCE_METHODS),
+        "prompt_values_supported": list(PROMPT_VALUES),
+        "authorization_response_iss_parameter_supported": True,
+        "claim_types_supported": ["normal"],
+        "ui_locales_supported": ["en"],
+    }

@@ -1,0 +1,1 @@
+"""One module per grant type; the token endpoint looks them up in a registry."""

@@ -1,0 +1,92 @@
+"""The authorization code grant at the token endpoint (RFC 6749 §4.1.3, RFC 7636 §4.6)."""
+
+from __future__ import annotations
+
+import uuid
+
+from gatehouse.crypto import sha256_digest
+from gatehouse.errors import InvalidGrant
+from gatehouse.protocol import pkce
+from gatehouse.protocol.issuance import TokenResponse, UserGrant, issue_user_tokens
+from gatehouse.protocol.messages import Parameters
+from gatehouse.protocol.provider import Provider
+from gatehouse.storage.records import AuthorizationCode, Client
+
+
+class AuthorizationCodeGrant:
+    grant_type = "authorization_code"
+
+    def handle(self, provider: Provider, client: Client, params: Parameters) -> TokenResponse:
+        code = _code_for_client(provider, client, params.require("code"))
+        now = provider.clock()
+        if code.used_at is not None:
+            _revoke_tokens_issued_from(provider, code)
+            raise InvalidGrant(
+                "the authorization code was already used; tokens issued from it have been revoked"
+            )
+        if code.expires_at <= now:
+            raise InvalidGrant("the authorization code has expired; start the sign-in again")
+        _redirect_uri_matches(code, params.get("redirect_uri"))
+        pkce.verify(code.code_challenge, params.get("code_verifier"))
+        user = provider.users.get(code.user_id)
+        if user is None or user.disabled:
+            raise InvalidGrant("the user of this authorization code is disabled or deleted")
+
+        jti = uuid.uuid4().hex
+        expires_at = now + provider.config.access_token_lifetime
+        # RFC 6749 §4.1.2: one-time, decided by one conditional UPDATE that also records the
+        # access token's jti, so a losing concurrent redemption can revoke it.
+        if not provider.codes.consume(code.code_hash, now, jti, expires_at):
+            replayed = provider.codes.get(code.code_hash)
+            if replayed is not None:
+                _revoke_tokens_issued_from(provider, replayed)
+            raise InvalidGrant(
+                "the authorization code was already used; tokens issued from it have been revoked"
+            )
+        return issue_user_tokens(
+            provider,
+            UserGrant(
+                client=client,
+                user=user,
+                scopes=code.scopes,
+                grant_id=code.grant_id,
+                auth_time=code.auth_time,
+                sid=code.sid,
+                amr=code.amr,
+                acr=code.acr,
+                nonce=code.nonce,
+            ),
+            jti=jti,
+        )
+
+
+def _code_for_client(provider: Provider, client: Client, value: str) -> AuthorizationCode:
+    """RFC 6749 §4.1.3: the code must exist and have been issued to this client. A code shown
+    by another client is not consumed, so it cannot be used to burn a victim's code."""
+    code = provider.codes.get(sha256_digest(value))
+    if code is None:
+        raise InvalidGrant("the authorization code is not valid")
+    if code.client_id != client.client_id:
+        raise InvalidGrant("the authorization code was issued to another client")
+    return code
+
+
+def _redirect_uri_matches(code: AuthorizationCode, given: str | None) -> None:
+    """RFC 6749 §4.1.3: redirect_uri is required, and identical, if the authorization request
+    included it."""
+    if not code.redirect_uri_given:
+        if given is not None and given != code.redirect_uri:
+            raise InvalidGrant("redirect_uri does not match the authorization request")
+        return
+    if given is None:
+        raise InvalidGrant("redirect_uri is required: the authorization request included it")
+    if given != code.redirect_uri:
+        raise InvalidGrant("redirect_uri does not match the one in the authorization request")
+
+
+def _revoke_tokens_issued_from(provider: Provider, code: AuthorizationCode) -> None:
+    """RFC 6749 §4.1.2: a second redemption revokes what the first one issued."""
+    now = provider.clock()
+    provider.revocations.revoke_grant(code.grant_id, "authorization_code_replay", now)
+    if code.access_token_jti is not None and code.access_token_expires_at is not None:
+        provider.revocations.deny_access_token(code.access_token_jti, code.access_token_expires_at)

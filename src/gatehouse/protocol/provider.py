@@ -1,0 +1,63 @@
+"""What the protocol core needs from the outside world, in one explicit bundle."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from gatehouse.keys.service import KeyService
+from gatehouse.storage.repositories import (
+    AuthorizationCodeRepository,
+    ClientRepository,
+    ConsentRepository,
+    InteractionRepository,
+    RefreshTokenRepository,
+    RevocationRepository,
+    ScopeRepository,
+    SessionRepository,
+    UserRepository,
+)
+
+
+@dataclass(frozen=True)
+class ProviderConfig:
+    """Lifetimes in seconds; algorithms by JWS name."""
+
+    issuer: str
+    access_token_lifetime: int = 3600
+    id_token_lifetime: int = 3600
+    authorization_code_lifetime: int = 60
+    refresh_token_idle_lifetime: int = 30 * 86400
+    refresh_token_absolute_lifetime: int = 90 * 86400
+    session_idle_lifetime: int = 1800
+    session_absolute_lifetime: int = 36000
+    interaction_lifetime: int = 900
+    access_token_signing_alg: str = "ES256"
+    id_token_signing_alg: str = "RS256"
+
+    @property
+    def userinfo_endpoint(self) -> str:
+        return f"{self.issuer}/userinfo"
+
+    @property
+    def default_audience(self) -> str:
+        """The audience of access tokens not requested for a particular API: gatehouse's own
+        UserInfo endpoint, the only resource gatehouse itself serves."""
+        return self.userinfo_endpoint
+
+
+@dataclass
+class Provider:
+    config: ProviderConfig
+    clients: ClientRepository
+    users: UserRepository
+    scopes: ScopeRepository
+    sessions: SessionRepository
+    consents: ConsentRepository
+    interactions: InteractionRepository
+    codes: AuthorizationCodeRepository
+    refresh_tokens: RefreshTokenRepository
+    revocations: RevocationRepository
+    keys: KeyService
+    clock: Callable[[], int] = field(default=lambda: int(time.time()))

@@ -1,0 +1,38 @@
+"""The token endpoint (RFC 6749 §3.2, §5): authenticate the client, look the grant up in the
+registry, let the grant handle the request."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from gatehouse.errors import InvalidRequest, UnauthorizedClient, UnsupportedGrantType
+from gatehouse.protocol.client_auth import authenticate_client
+from gatehouse.protocol.grants.authorization_code import AuthorizationCodeGrant
+from gatehouse.protocol.grants.base import Grant
+from gatehouse.protocol.issuance import TokenResponse
+from gatehouse.protocol.messages import Parameters
+from gatehouse.protocol.provider import Provider
+
+DEFAULT_GRANTS: Mapping[str, Grant] = {
+    grant.grant_type: grant for grant in (AuthorizationCodeGrant(),)
+}
+
+
+def token_endpoint(
+    provider: Provider,
+    params: Parameters,
+    authorization: str | None,
+    grants: Mapping[str, Grant] = DEFAULT_GRANTS,
+) -> TokenResponse:
+    grant_type = params.get("grant_type")
+    if grant_type is None:
+        raise InvalidRequest("the grant_type parameter is required")
+    client = authenticate_client(provider, params, authorization)
+    grant = grants.get(grant_type)
+    if grant is None:
+        raise UnsupportedGrantType(
+            f"grant_type {grant_type[:60]!r} is not supported; supported: {', '.join(grants)}"
+        )
+    if grant_type not in client.grant_types:
+        raise UnauthorizedClient(f"this client is not allowed to use the {grant_type} grant")
+    return grant.handle(provider, client, params)

@@ -1,0 +1,101 @@
+"""Assembling a running gatehouse from settings: database, keys, repositories, provider.
+
+Shared by ``serve``, the CLI and tests, so there is one way to wire the parts together.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from gatehouse.accounts.passwords import Passwords
+from gatehouse.keys.encryption import KeyEncryptor
+from gatehouse.keys.service import KeyService
+from gatehouse.protocol.provider import Provider, ProviderConfig
+from gatehouse.settings import Settings
+from gatehouse.storage.sql.database import Database
+from gatehouse.storage.sql.keys import SqlKeyRepository
+from gatehouse.storage.sql.migrate import DEFAULT_TENANT
+from gatehouse.storage.sql.repositories import SqlStore
+
+
+class ConfigurationError(Exception):
+    """Settings that cannot work; the message tells the operator what to change."""
+
+
+def resolve_secret_key(settings: Settings, database: Database) -> str:
+    """GATEHOUSE_SECRET_KEY, or for SQLite a key generated once into a 0600 file beside the
+    database."""
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value()
+    if not database.is_sqlite or not database.url.database:
+        raise ConfigurationError(
+            "GATEHOUSE_SECRET_KEY is required with this database: it encrypts the private "
+            "signing keys at rest (use 32 or more random characters, the same on every server)"
+        )
+    key_file = Path(database.url.database).resolve().parent / "secret.key"
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return key_file.read_text().strip()
+
+
+def provider_config(settings: Settings, issuer: str) -> ProviderConfig:
+    def seconds(value: object) -> int:
+        return int(value.total_seconds())  # type: ignore[attr-defined]
+
+    return ProviderConfig(
+        issuer=issuer,
+        access_token_lifetime=seconds(settings.access_token_lifetime),
+        id_token_lifetime=seconds(settings.id_token_lifetime),
+        authorization_code_lifetime=seconds(settings.authorization_code_lifetime),
+        refresh_token_idle_lifetime=seconds(settings.refresh_token_idle_lifetime),
+        refresh_token_absolute_lifetime=seconds(settings.refresh_token_absolute_lifetime),
+        session_idle_lifetime=seconds(settings.session_idle_lifetime),
+        session_absolute_lifetime=seconds(settings.session_absolute_lifetime),
+        interaction_lifetime=seconds(settings.interaction_lifetime),
+        access_token_signing_alg=settings.access_token_signing_alg,
+        id_token_signing_alg=settings.id_token_signing_alg,
+    )
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    database: Database
+    store: SqlStore
+    keys: KeyService
+    provider: Provider
+    passwords: Passwords
+
+    def close(self) -> None:
+        self.database.dispose()
+
+
+def build_runtime(
+    settings: Settings, *, issuer: str | None = None, tenant_id: str = DEFAULT_TENANT
+) -> Runtime:
+    database = Database(settings.resolved_database_url)
+    store = SqlStore(database, tenant_id)
+    keys = KeyService(
+        SqlKeyRepository(database, tenant_id), KeyEncryptor(resolve_secret_key(settings, database))
+    )
+    provider = Provider(
+        config=provider_config(settings, issuer or settings.issuer or "http://127.0.0.1:8000"),
+        clients=store.clients,
+        users=store.users,
+        scopes=store.scopes,
+        sessions=store.sessions,
+        consents=store.consents,
+        interactions=store.interactions,
+        codes=store.codes,
+        refresh_tokens=store.refresh_tokens,
+        revocations=store.revocations,
+        keys=keys,
+    )
+    passwords = Passwords(settings.password_hash_time_cost, settings.password_hash_memory_kib)
+    return Runtime(settings, database, store, keys, provider, passwords)

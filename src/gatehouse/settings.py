@@ -1,0 +1,143 @@
+"""Typed, frozen settings: ``GATEHOUSE_*`` environment variables and an optional TOML file.
+
+Every field has a secure default and a description; ``docs/configuration.md`` is generated
+from this model (``gatehouse config docs``), so the description is the documentation.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+SigningAlg = Literal["RS256", "ES256"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="GATEHOUSE_",
+        extra="forbid",
+        frozen=True,
+        toml_file=os.environ.get("GATEHOUSE_CONFIG_FILE") or None,
+    )
+
+    data_dir: Path = Field(
+        Path("gatehouse-data"),
+        description="Folder for the embedded SQLite database and its generated key-encryption "
+        "key file. Ignored for the database when `database_url` names another one.",
+    )
+    database_url: str | None = Field(
+        None,
+        description="Database to use, as a plain URL: `sqlite:///path/to/file.db` or "
+        "`postgresql://user:password@host:port/dbname`. gatehouse picks the driver. "
+        "Default: `sqlite:///<data_dir>/gatehouse.db`.",
+    )
+    issuer: str | None = Field(
+        None,
+        description="The issuer identifier (`iss`), an https URL in production. Default: the "
+        "address `serve` listens on, e.g. `http://127.0.0.1:8000`.",
+    )
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Key-encryption key that protects private signing keys at rest (any long "
+        "random string). Required for PostgreSQL; for the embedded SQLite default one is "
+        "generated into `<data_dir>/secret.key` (mode 0600) when unset.",
+    )
+    access_token_lifetime: timedelta = Field(
+        timedelta(hours=1), description="Lifetime of JWT access tokens."
+    )
+    id_token_lifetime: timedelta = Field(timedelta(hours=1), description="Lifetime of ID tokens.")
+    authorization_code_lifetime: timedelta = Field(
+        timedelta(seconds=60),
+        description="Lifetime of authorization codes; at most 60 seconds (RFC 9700 §4.2.1).",
+    )
+    refresh_token_idle_lifetime: timedelta = Field(
+        timedelta(days=30),
+        description="A refresh token not used for this long stops working.",
+    )
+    refresh_token_absolute_lifetime: timedelta = Field(
+        timedelta(days=90),
+        description="No refresh token outlives this, however often it is used.",
+    )
+    session_idle_lifetime: timedelta = Field(
+        timedelta(minutes=30),
+        description="An SSO session with no activity for this long ends.",
+    )
+    session_absolute_lifetime: timedelta = Field(
+        timedelta(hours=10),
+        description="An SSO session ends this long after sign-in, active or not.",
+    )
+    interaction_lifetime: timedelta = Field(
+        timedelta(minutes=15),
+        description="How long a person has to finish a login or consent page.",
+    )
+    access_token_signing_alg: SigningAlg = Field(
+        "ES256", description="Signing algorithm of access tokens (RFC 9068)."
+    )
+    id_token_signing_alg: SigningAlg = Field(
+        "RS256",
+        description="Default signing algorithm of ID tokens; a client may choose another.",
+    )
+    key_rotation_delay: timedelta = Field(
+        timedelta(hours=24),
+        description="`keys rotate` publishes a new key this long before it starts signing, so "
+        "relying parties that cache the JWKS see it first.",
+    )
+    cors_max_age: int = Field(600, description="Seconds browsers may cache a CORS preflight.")
+    demo: bool = Field(
+        False, description="Mount the demo relying party at `/demo` (set by `gatehouse demo`)."
+    )
+    demo_client_secret: SecretStr | None = Field(
+        None, description="Secret of the demo relying party's client; set by `gatehouse demo`."
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="Log level."
+    )
+    password_hash_time_cost: int = Field(2, ge=1, description="argon2id iterations.")
+    password_hash_memory_kib: int = Field(
+        19456, ge=8192, description="argon2id memory in KiB (OWASP minimum: 19456)."
+    )
+
+    @field_validator("authorization_code_lifetime")
+    @classmethod
+    def _code_lifetime_is_short(cls, value: timedelta) -> timedelta:
+        if not timedelta(seconds=1) <= value <= timedelta(seconds=60):
+            raise ValueError("authorization codes must live between 1 and 60 seconds")
+        return value
+
+    @field_validator("issuer")
+    @classmethod
+    def _issuer_is_a_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("https://", "http://")) or "?" in value or "#" in value:
+            raise ValueError("issuer must be an http(s) URL with no query or fragment")
+        return value.rstrip("/")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Explicit arguments win, then the environment, then the TOML file.
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'gatehouse.db'}"
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        return self.model_copy(update={k: v for k, v in changes.items() if v is not None})

@@ -1,0 +1,1 @@
+"""Persistence: repository contracts (``repositories``) and their SQL implementation (``sql``)."""

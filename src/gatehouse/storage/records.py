@@ -1,0 +1,141 @@
+"""Plain, frozen records that cross the storage boundary. No behaviour beyond derived facts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+ClientType = Literal["confidential", "public"]
+AuthMethod = Literal["client_secret_basic", "client_secret_post", "none"]
+
+
+@dataclass(frozen=True)
+class Client:
+    client_id: str
+    name: str
+    client_type: ClientType
+    auth_method: AuthMethod
+    grant_types: tuple[str, ...]
+    redirect_uris: tuple[str, ...]
+    post_logout_redirect_uris: tuple[str, ...]
+    allowed_scopes: tuple[str, ...]
+    web_origins: tuple[str, ...]
+    first_party: bool
+    id_token_signing_alg: str | None
+    created_at: int
+    updated_at: int
+
+    @property
+    def is_public(self) -> bool:
+        return self.client_type == "public"
+
+
+@dataclass(frozen=True)
+class ClientSecret:
+    id: str
+    client_id: str
+    secret_hash: str
+    created_at: int
+    expires_at: int | None
+    revoked_at: int | None
+
+    def usable_at(self, now: int) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    username: str
+    email: str | None
+    email_verified: bool
+    name: str | None
+    given_name: str | None
+    family_name: str | None
+    phone_number: str | None
+    phone_number_verified: bool
+    address: dict[str, Any] | None
+    disabled: bool
+    password_hash: str | None = field(repr=False)
+    password_changed_at: int | None
+    created_at: int
+    updated_at: int
+
+
+@dataclass(frozen=True)
+class Scope:
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
+class SsoSession:
+    sid: str
+    user_id: str
+    auth_time: int
+    amr: tuple[str, ...]
+    acr: str | None
+    created_at: int
+    last_seen_at: int
+    expires_at: int
+
+
+@dataclass(frozen=True)
+class Consent:
+    user_id: str
+    client_id: str
+    scopes: frozenset[str]
+    granted_at: int
+
+
+@dataclass(frozen=True)
+class Interaction:
+    """A paused authorization request waiting for the person to log in or consent."""
+
+    id_hash: str
+    client_id: str
+    request: dict[str, Any]
+    created_at: int
+    expires_at: int
+    login_completed_at: int | None
+    consent_given: bool
+
+
+@dataclass(frozen=True)
+class AuthorizationCode:
+    code_hash: str
+    grant_id: str
+    client_id: str
+    user_id: str
+    sid: str | None
+    redirect_uri: str
+    redirect_uri_given: bool
+    scopes: tuple[str, ...]
+    nonce: str | None
+    code_challenge: str | None
+    auth_time: int
+    amr: tuple[str, ...]
+    acr: str | None
+    created_at: int
+    expires_at: int
+    used_at: int | None = None
+    access_token_jti: str | None = None
+    access_token_expires_at: int | None = None
+
+
+@dataclass(frozen=True)
+class RefreshToken:
+    token_hash: str
+    grant_id: str
+    client_id: str
+    user_id: str
+    sid: str | None
+    scopes: tuple[str, ...]
+    auth_time: int
+    amr: tuple[str, ...]
+    acr: str | None
+    created_at: int
+    idle_expires_at: int
+    expires_at: int
+    used_at: int | None = None
+    revoked_at: int | None = None

@@ -1,0 +1,126 @@
+"""Storage contracts the protocol core depends on. One Protocol per aggregate; the docstring
+of each method is its contract. ``storage.sql`` is the implementation; tests run it on SQLite
+and PostgreSQL rather than against fakes."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from gatehouse.keys.keyring import StoredKey
+from gatehouse.storage.records import (
+    AuthorizationCode,
+    Client,
+    ClientSecret,
+    Consent,
+    Interaction,
+    RefreshToken,
+    Scope,
+    SsoSession,
+    User,
+)
+
+
+class ClientRepository(Protocol):
+    def get(self, client_id: str) -> Client | None:
+        """The client, or None."""
+
+    def secrets(self, client_id: str) -> list[ClientSecret]:
+        """Every secret of the client, usable or not."""
+
+
+class UserRepository(Protocol):
+    def get(self, user_id: str) -> User | None:
+        """The user by id (`sub`), or None."""
+
+    def find_by_login(self, login: str) -> User | None:
+        """The user whose username or email equals ``login`` case-insensitively, or None."""
+
+    def update_password_hash(self, user_id: str, password_hash: str) -> None:
+        """Replace the hash (a rehash after parameter changes); not a password change."""
+
+
+class ScopeRepository(Protocol):
+    def get_many(self, names: list[str]) -> dict[str, Scope]:
+        """The custom scopes among ``names`` that exist."""
+
+
+class SessionRepository(Protocol):
+    def create(self, session_id_hash: str, session: SsoSession) -> None:
+        """Store a new SSO session under the hash of its cookie value."""
+
+    def get_active(self, session_id_hash: str, now: int, idle_seconds: int) -> SsoSession | None:
+        """The session if it has not ended, not passed its absolute expiry, and was seen
+        within ``idle_seconds``; touching ``last_seen_at`` is ``touch``'s job."""
+
+    def touch(self, session_id_hash: str, now: int) -> None:
+        """Record activity (extends the idle window, never the absolute one)."""
+
+    def end(self, session_id_hash: str, now: int) -> None:
+        """End the session; later lookups return None."""
+
+
+class ConsentRepository(Protocol):
+    def get(self, user_id: str, client_id: str) -> Consent | None:
+        """The stored consent of the user for the client, or None."""
+
+    def grant(self, user_id: str, client_id: str, scopes: frozenset[str], now: int) -> Consent:
+        """Add ``scopes`` to the stored consent (union), creating it if needed."""
+
+
+class InteractionRepository(Protocol):
+    def create(self, interaction: Interaction) -> None:
+        """Store a paused authorization request."""
+
+    def get(self, id_hash: str, now: int) -> Interaction | None:
+        """The interaction if it exists, is not completed and has not expired."""
+
+    def mark_login(self, id_hash: str, now: int) -> None:
+        """Record that the person has just logged in for this interaction."""
+
+    def mark_consent(self, id_hash: str) -> None:
+        """Record that the person consented in this interaction."""
+
+    def complete(self, id_hash: str, now: int) -> bool:
+        """Mark it completed; True only the first time (one-time, database-enforced)."""
+
+
+class AuthorizationCodeRepository(Protocol):
+    def create(self, code: AuthorizationCode) -> None:
+        """Store a new code."""
+
+    def get(self, code_hash: str) -> AuthorizationCode | None:
+        """The code whatever its state, or None."""
+
+    def consume(self, code_hash: str, now: int, jti: str, jti_expires_at: int) -> bool:
+        """Mark the code used and record the access token issued from it, in one conditional
+        UPDATE. True for exactly one caller, however many race."""
+
+
+class RefreshTokenRepository(Protocol):
+    def create(self, token: RefreshToken) -> None:
+        """Store a new refresh token (only its hash)."""
+
+
+class RevocationRepository(Protocol):
+    def revoke_grant(self, grant_id: str, reason: str, now: int) -> None:
+        """Revoke every refresh token of the grant (token family), now and later."""
+
+    def deny_access_token(self, jti: str, expires_at: int) -> None:
+        """Put a JWT access token on the deny-list until it would expire."""
+
+    def is_access_token_denied(self, jti: str) -> bool:
+        """Whether the access token was revoked."""
+
+
+class KeyRepository(Protocol):
+    def all(self) -> list[StoredKey]:
+        """Every signing key's public record, retired ones included."""
+
+    def private_key(self, kid: str) -> bytes:
+        """The encrypted private key blob of ``kid``."""
+
+    def add(self, key: StoredKey, private_key_encrypted: bytes) -> None:
+        """Store a new key."""
+
+    def retire(self, retirements: list[tuple[str, int, int]]) -> None:
+        """Set (retired_at, published_until) for each (kid, retired_at, published_until)."""

@@ -1,0 +1,643 @@
+"""SQL implementation of the storage contracts (``storage.repositories``).
+
+Hot paths (client lookup, code redemption) are single lean Core statements. One-time rules
+are conditional UPDATEs whose row count decides the winner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from gatehouse.storage.records import (
+    AuthorizationCode,
+    Client,
+    ClientSecret,
+    Consent,
+    Interaction,
+    RefreshToken,
+    Scope,
+    SsoSession,
+    User,
+)
+from gatehouse.storage.sql import tables as t
+from gatehouse.storage.sql.database import Database, insert_ignoring_duplicates
+
+
+def _client(row: Mapping[str, Any]) -> Client:
+    return Client(
+        client_id=row["client_id"],
+        name=row["name"],
+        client_type=row["client_type"],
+        auth_method=row["auth_method"],
+        grant_types=tuple(row["grant_types"]),
+        redirect_uris=tuple(row["redirect_uris"]),
+        post_logout_redirect_uris=tuple(row["post_logout_redirect_uris"]),
+        allowed_scopes=tuple(row["allowed_scopes"]),
+        web_origins=tuple(row["web_origins"]),
+        first_party=bool(row["first_party"]),
+        id_token_signing_alg=row["id_token_signing_alg"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _user(row: Mapping[str, Any]) -> User:
+    return User(
+        id=row["id"],
+        username=row["username"],
+        email=row["email"],
+        email_verified=bool(row["email_verified"]),
+        name=row["name"],
+        given_name=row["given_name"],
+        family_name=row["family_name"],
+        phone_number=row["phone_number"],
+        phone_number_verified=bool(row["phone_number_verified"]),
+        address=row["address"],
+        disabled=bool(row["disabled"]),
+        password_hash=row["password_hash"],
+        password_changed_at=row["password_changed_at"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _code(row: Mapping[str, Any]) -> AuthorizationCode:
+    return AuthorizationCode(
+        code_hash=row["code_hash"],
+        grant_id=row["grant_id"],
+        client_id=row["client_id"],
+        user_id=row["user_id"],
+        sid=row["sid"],
+        redirect_uri=row["redirect_uri"],
+        redirect_uri_given=bool(row["redirect_uri_given"]),
+        scopes=tuple(row["scopes"]),
+        nonce=row["nonce"],
+        code_challenge=row["code_challenge"],
+        auth_time=row["auth_time"],
+        amr=tuple(row["amr"]),
+        acr=row["acr"],
+        created_at=row["created_at"],
+        expires_at=row["expires_at"],
+        used_at=row["used_at"],
+        access_token_jti=row["access_token_jti"],
+        access_token_expires_at=row["access_token_expires_at"],
+    )
+
+
+class _Repository:
+    def __init__(self, database: Database, tenant_id: str) -> None:
+        self.db = database
+        self.tenant_id = tenant_id
+
+
+class SqlClientRepository(_Repository):
+    def get(self, client_id: str) -> Client | None:
+        with self.db.read() as conn:
+            row = (
+                conn.execute(
+                    sa.select(t.clients).where(
+                        t.clients.c.tenant_id == self.tenant_id, t.clients.c.client_id == client_id
+                    )
+                )
+                .mappings()
+                .first()
+            )
+        return _client(row) if row else None
+
+    def list(self) -> list[Client]:
+        with self.db.read() as conn:
+            rows = conn.execute(
+                sa.select(t.clients)
+                .where(t.clients.c.tenant_id == self.tenant_id)
+                .order_by(t.clients.c.client_id)
+            ).mappings()
+            return [_client(r) for r in rows]
+
+    def secrets(self, client_id: str) -> list[ClientSecret]:
+        cs = t.client_secrets
+        with self.db.read() as conn:
+            rows = conn.execute(
+                sa.select(cs).where(cs.c.tenant_id == self.tenant_id, cs.c.client_id == client_id)
+            ).mappings()
+            return [
+                ClientSecret(
+                    id=r["id"],
+                    client_id=r["client_id"],
+                    secret_hash=r["secret_hash"],
+                    created_at=r["created_at"],
+                    expires_at=r["expires_at"],
+                    revoked_at=r["revoked_at"],
+                )
+                for r in rows
+            ]
+
+    def insert(self, values: dict[str, Any], secret: ClientSecret | None) -> None:
+        with self.db.write() as conn:
+            conn.execute(t.clients.insert().values(tenant_id=self.tenant_id, **values))
+            if secret is not None:
+                self._insert_secret(conn, secret)
+
+    def update(self, client_id: str, values: dict[str, Any]) -> None:
+        with self.db.write() as conn:
+            conn.execute(
+                t.clients.update()
+                .where(t.clients.c.tenant_id == self.tenant_id, t.clients.c.client_id == client_id)
+                .values(**values)
+            )
+
+    def replace_secrets(self, client_id: str, secret: ClientSecret | None) -> None:
+        with self.db.write() as conn:
+            cs = t.client_secrets
+            conn.execute(
+                cs.delete().where(cs.c.tenant_id == self.tenant_id, cs.c.client_id == client_id)
+            )
+            if secret is not None:
+                self._insert_secret(conn, secret)
+
+    def _insert_secret(self, conn: sa.Connection, secret: ClientSecret) -> None:
+        conn.execute(
+            t.client_secrets.insert().values(
+                tenant_id=self.tenant_id,
+                id=secret.id,
+                client_id=secret.client_id,
+                secret_hash=secret.secret_hash,
+                created_at=secret.created_at,
+                expires_at=secret.expires_at,
+                revoked_at=secret.revoked_at,
+            )
+        )
+
+    def delete(self, client_id: str) -> bool:
+        with self.db.write() as conn:
+            cs = t.client_secrets
+            conn.execute(
+                cs.delete().where(cs.c.tenant_id == self.tenant_id, cs.c.client_id == client_id)
+            )
+            for table in (t.consents, t.refresh_tokens, t.authorization_codes, t.interactions):
+                conn.execute(
+                    table.delete().where(
+                        table.c.tenant_id == self.tenant_id, table.c.client_id == client_id
+                    )
+                )
+            result = conn.execute(
+                t.clients.delete().where(
+                    t.clients.c.tenant_id == self.tenant_id, t.clients.c.client_id == client_id
+                )
+            )
+            return result.rowcount == 1
+
+
+class SqlUserRepository(_Repository):
+    def _one(self, *conditions: sa.ColumnElement[bool]) -> User | None:
+        with self.db.read() as conn:
+            row = (
+                conn.execute(
+                    sa.select(t.users).where(t.users.c.tenant_id == self.tenant_id, *conditions)
+                )
+                .mappings()
+                .first()
+            )
+        return _user(row) if row else None
+
+    def get(self, user_id: str) -> User | None:
+        return self._one(t.users.c.id == user_id)
+
+    def find_by_login(self, login: str) -> User | None:
+        normalized = login.strip().casefold()
+        return self._one(
+            sa.or_(
+                t.users.c.username_normalized == normalized,
+                t.users.c.email_normalized == normalized,
+            )
+        )
+
+    def list(self) -> list[User]:
+        with self.db.read() as conn:
+            rows = conn.execute(
+                sa.select(t.users)
+                .where(t.users.c.tenant_id == self.tenant_id)
+                .order_by(t.users.c.username_normalized)
+            ).mappings()
+            return [_user(r) for r in rows]
+
+    def insert(self, values: dict[str, Any]) -> None:
+        with self.db.write() as conn:
+            conn.execute(t.users.insert().values(tenant_id=self.tenant_id, **values))
+
+    def update(self, user_id: str, values: dict[str, Any]) -> None:
+        with self.db.write() as conn:
+            conn.execute(
+                t.users.update()
+                .where(t.users.c.tenant_id == self.tenant_id, t.users.c.id == user_id)
+                .values(**values)
+            )
+
+    def update_password_hash(self, user_id: str, password_hash: str) -> None:
+        self.update(user_id, {"password_hash": password_hash})
+
+    def end_sessions_and_tokens(self, user_id: str, now: int) -> None:
+        """A disabled user or a changed password ends every session and refresh token."""
+        with self.db.write() as conn:
+            conn.execute(
+                t.sso_sessions.update()
+                .where(
+                    t.sso_sessions.c.tenant_id == self.tenant_id,
+                    t.sso_sessions.c.user_id == user_id,
+                    t.sso_sessions.c.ended_at.is_(None),
+                )
+                .values(ended_at=now)
+            )
+            conn.execute(
+                t.refresh_tokens.update()
+                .where(
+                    t.refresh_tokens.c.tenant_id == self.tenant_id,
+                    t.refresh_tokens.c.user_id == user_id,
+                    t.refresh_tokens.c.revoked_at.is_(None),
+                )
+                .values(revoked_at=now)
+            )
+
+    def delete(self, user_id: str) -> bool:
+        with self.db.write() as conn:
+            for table in (t.sso_sessions, t.consents, t.refresh_tokens, t.authorization_codes):
+                conn.execute(
+                    table.delete().where(
+                        table.c.tenant_id == self.tenant_id, table.c.user_id == user_id
+                    )
+                )
+            result = conn.execute(
+                t.users.delete().where(
+                    t.users.c.tenant_id == self.tenant_id, t.users.c.id == user_id
+                )
+            )
+            return result.rowcount == 1
+
+
+class SqlScopeRepository(_Repository):
+    def get_many(self, names: Sequence[str]) -> dict[str, Scope]:
+        if not names:
+            return {}
+        with self.db.read() as conn:
+            rows = conn.execute(
+                sa.select(t.scopes.c.name, t.scopes.c.description).where(
+                    t.scopes.c.tenant_id == self.tenant_id, t.scopes.c.name.in_(list(names))
+                )
+            )
+            return {r.name: Scope(r.name, r.description) for r in rows}
+
+    def list(self) -> list[Scope]:
+        with self.db.read() as conn:
+            rows = conn.execute(
+                sa.select(t.scopes.c.name, t.scopes.c.description)
+                .where(t.scopes.c.tenant_id == self.tenant_id)
+                .order_by(t.scopes.c.name)
+            )
+            return [Scope(r.name, r.description) for r in rows]
+
+    def upsert(self, name: str, description: str, now: int) -> bool:
+        """Create or update; True when something changed."""
+        with self.db.write() as conn:
+            existing = conn.execute(
+                sa.select(t.scopes.c.description).where(
+                    t.scopes.c.tenant_id == self.tenant_id, t.scopes.c.name == name
+                )
+            ).scalar()
+            if existing is None:
+                conn.execute(
+                    t.scopes.insert().values(
+                        tenant_id=self.tenant_id, name=name, description=description, created_at=now
+                    )
+                )
+                return True
+            if existing != description:
+                conn.execute(
+                    t.scopes.update()
+                    .where(t.scopes.c.tenant_id == self.tenant_id, t.scopes.c.name == name)
+                    .values(description=description)
+                )
+                return True
+            return False
+
+    def delete(self, name: str) -> bool:
+        with self.db.write() as conn:
+            result = conn.execute(
+                t.scopes.delete().where(
+                    t.scopes.c.tenant_id == self.tenant_id, t.scopes.c.name == name
+                )
+            )
+            return result.rowcount == 1
+
+
+class SqlSessionRepository(_Repository):
+    def create(self, session_id_hash: str, session: SsoSession) -> None:
+        with self.db.write() as conn:
+            conn.execute(
+                t.sso_sessions.insert().values(
+                    tenant_id=self.tenant_id,
+                    id_hash=session_id_hash,
+                    sid=session.sid,
+                    user_id=session.user_id,
+                    auth_time=session.auth_time,
+                    amr=list(session.amr),
+                    acr=session.acr,
+                    created_at=session.created_at,
+                    last_seen_at=session.last_seen_at,
+                    expires_at=session.expires_at,
+                )
+            )
+
+    def get_active(self, session_id_hash: str, now: int, idle_seconds: int) -> SsoSession | None:
+        s = t.sso_sessions
+        with self.db.read() as conn:
+            row = (
+                conn.execute(
+                    sa.select(s).where(
+                        s.c.tenant_id == self.tenant_id,
+                        s.c.id_hash == session_id_hash,
+                        s.c.ended_at.is_(None),
+                        s.c.expires_at > now,
+                        s.c.last_seen_at > now - idle_seconds,
+                    )
+                )
+                .mappings()
+                .first()
+            )
+        if row is None:
+            return None
+        return SsoSession(
+            sid=row["sid"],
+            user_id=row["user_id"],
+            auth_time=row["auth_time"],
+            amr=tuple(row["amr"]),
+            acr=row["acr"],
+            created_at=row["created_at"],
+            last_seen_at=row["last_seen_at"],
+            expires_at=row["expires_at"],
+        )
+
+    def touch(self, session_id_hash: str, now: int) -> None:
+        s = t.sso_sessions
+        with self.db.write() as conn:
+            conn.execute(
+                s.update()
+                .where(s.c.tenant_id == self.tenant_id, s.c.id_hash == session_id_hash)
+                .values(last_seen_at=now)
+            )
+
+    def end(self, session_id_hash: str, now: int) -> None:
+        s = t.sso_sessions
+        with self.db.write() as conn:
+            conn.execute(
+                s.update()
+                .where(
+                    s.c.tenant_id == self.tenant_id,
+                    s.c.id_hash == session_id_hash,
+                    s.c.ended_at.is_(None),
+                )
+                .values(ended_at=now)
+            )
+
+
+class SqlConsentRepository(_Repository):
+    def get(self, user_id: str, client_id: str) -> Consent | None:
+        c = t.consents
+        with self.db.read() as conn:
+            row = conn.execute(
+                sa.select(c.c.scopes, c.c.granted_at).where(
+                    c.c.tenant_id == self.tenant_id,
+                    c.c.user_id == user_id,
+                    c.c.client_id == client_id,
+                )
+            ).first()
+        if row is None:
+            return None
+        return Consent(user_id, client_id, frozenset(row.scopes), row.granted_at)
+
+    def grant(self, user_id: str, client_id: str, scopes: frozenset[str], now: int) -> Consent:
+        c = t.consents
+        where = (
+            c.c.tenant_id == self.tenant_id,
+            c.c.user_id == user_id,
+            c.c.client_id == client_id,
+        )
+        with self.db.write() as conn:
+            row = conn.execute(sa.select(c.c.scopes, c.c.granted_at).where(*where)).first()
+            if row is None:
+                merged, granted_at = frozenset(scopes), now
+                conn.execute(
+                    c.insert().values(
+                        tenant_id=self.tenant_id,
+                        user_id=user_id,
+                        client_id=client_id,
+                        scopes=sorted(merged),
+                        granted_at=now,
+                        updated_at=now,
+                    )
+                )
+            else:
+                merged, granted_at = frozenset(row.scopes) | scopes, row.granted_at
+                conn.execute(c.update().where(*where).values(scopes=sorted(merged), updated_at=now))
+        return Consent(user_id, client_id, merged, granted_at)
+
+
+class SqlInteractionRepository(_Repository):
+    def create(self, interaction: Interaction) -> None:
+        with self.db.write() as conn:
+            conn.execute(
+                t.interactions.insert().values(
+                    tenant_id=self.tenant_id,
+                    id_hash=interaction.id_hash,
+                    client_id=interaction.client_id,
+                    request=interaction.request,
+                    created_at=interaction.created_at,
+                    expires_at=interaction.expires_at,
+                    login_completed_at=interaction.login_completed_at,
+                    consent_given=interaction.consent_given,
+                )
+            )
+
+    def get(self, id_hash: str, now: int) -> Interaction | None:
+        i = t.interactions
+        with self.db.read() as conn:
+            row = (
+                conn.execute(
+                    sa.select(i).where(
+                        i.c.tenant_id == self.tenant_id,
+                        i.c.id_hash == id_hash,
+                        i.c.completed_at.is_(None),
+                        i.c.expires_at > now,
+                    )
+                )
+                .mappings()
+                .first()
+            )
+        if row is None:
+            return None
+        return Interaction(
+            id_hash=row["id_hash"],
+            client_id=row["client_id"],
+            request=row["request"],
+            created_at=row["created_at"],
+            expires_at=row["expires_at"],
+            login_completed_at=row["login_completed_at"],
+            consent_given=bool(row["consent_given"]),
+        )
+
+    def _set(self, id_hash: str, **values: Any) -> int:
+        i = t.interactions
+        with self.db.write() as conn:
+            result = conn.execute(
+                i.update()
+                .where(
+                    i.c.tenant_id == self.tenant_id,
+                    i.c.id_hash == id_hash,
+                    i.c.completed_at.is_(None),
+                )
+                .values(**values)
+            )
+            return result.rowcount
+
+    def mark_login(self, id_hash: str, now: int) -> None:
+        self._set(id_hash, login_completed_at=now)
+
+    def mark_consent(self, id_hash: str) -> None:
+        self._set(id_hash, consent_given=True)
+
+    def complete(self, id_hash: str, now: int) -> bool:
+        return self._set(id_hash, completed_at=now) == 1
+
+
+class SqlAuthorizationCodeRepository(_Repository):
+    def create(self, code: AuthorizationCode) -> None:
+        with self.db.write() as conn:
+            conn.execute(
+                t.authorization_codes.insert().values(
+                    tenant_id=self.tenant_id,
+                    code_hash=code.code_hash,
+                    grant_id=code.grant_id,
+                    client_id=code.client_id,
+                    user_id=code.user_id,
+                    sid=code.sid,
+                    redirect_uri=code.redirect_uri,
+                    redirect_uri_given=code.redirect_uri_given,
+                    scopes=list(code.scopes),
+                    nonce=code.nonce,
+                    code_challenge=code.code_challenge,
+                    auth_time=code.auth_time,
+                    amr=list(code.amr),
+                    acr=code.acr,
+                    created_at=code.created_at,
+                    expires_at=code.expires_at,
+                )
+            )
+
+    def get(self, code_hash: str) -> AuthorizationCode | None:
+        ac = t.authorization_codes
+        with self.db.read() as conn:
+            row = (
+                conn.execute(
+                    sa.select(ac).where(
+                        ac.c.tenant_id == self.tenant_id, ac.c.code_hash == code_hash
+                    )
+                )
+                .mappings()
+                .first()
+            )
+        return _code(row) if row else None
+
+    def consume(self, code_hash: str, now: int, jti: str, jti_expires_at: int) -> bool:
+        ac = t.authorization_codes
+        with self.db.write() as conn:
+            result = conn.execute(
+                ac.update()
+                .where(
+                    ac.c.tenant_id == self.tenant_id,
+                    ac.c.code_hash == code_hash,
+                    ac.c.used_at.is_(None),
+                )
+                .values(used_at=now, access_token_jti=jti, access_token_expires_at=jti_expires_at)
+            )
+            return result.rowcount == 1
+
+
+class SqlRefreshTokenRepository(_Repository):
+    def create(self, token: RefreshToken) -> None:
+        with self.db.write() as conn:
+            conn.execute(
+                t.refresh_tokens.insert().values(
+                    tenant_id=self.tenant_id,
+                    token_hash=token.token_hash,
+                    grant_id=token.grant_id,
+                    client_id=token.client_id,
+                    user_id=token.user_id,
+                    sid=token.sid,
+                    scopes=list(token.scopes),
+                    auth_time=token.auth_time,
+                    amr=list(token.amr),
+                    acr=token.acr,
+                    created_at=token.created_at,
+                    idle_expires_at=token.idle_expires_at,
+                    expires_at=token.expires_at,
+                )
+            )
+
+
+class SqlRevocationRepository(_Repository):
+    def revoke_grant(self, grant_id: str, reason: str, now: int) -> None:
+        rt = t.refresh_tokens
+        with self.db.write() as conn:
+            insert_ignoring_duplicates(
+                conn,
+                t.revoked_grants,
+                tenant_id=self.tenant_id,
+                grant_id=grant_id,
+                reason=reason,
+                revoked_at=now,
+            )
+            conn.execute(
+                rt.update()
+                .where(
+                    rt.c.tenant_id == self.tenant_id,
+                    rt.c.grant_id == grant_id,
+                    rt.c.revoked_at.is_(None),
+                )
+                .values(revoked_at=now)
+            )
+
+    def deny_access_token(self, jti: str, expires_at: int) -> None:
+        with self.db.write() as conn:
+            insert_ignoring_duplicates(
+                conn,
+                t.revoked_access_tokens,
+                tenant_id=self.tenant_id,
+                jti=jti,
+                expires_at=expires_at,
+            )
+
+    def is_access_token_denied(self, jti: str) -> bool:
+        ra = t.revoked_access_tokens
+        with self.db.read() as conn:
+            row = conn.execute(
+                sa.select(ra.c.jti).where(ra.c.tenant_id == self.tenant_id, ra.c.jti == jti)
+            ).first()
+        return row is not None
+
+
+class SqlStore:
+    """Every repository of one tenant, over one database."""
+
+    def __init__(self, database: Database, tenant_id: str = "default") -> None:
+        self.database = database
+        self.tenant_id = tenant_id
+        self.clients = SqlClientRepository(database, tenant_id)
+        self.users = SqlUserRepository(database, tenant_id)
+        self.scopes = SqlScopeRepository(database, tenant_id)
+        self.sessions = SqlSessionRepository(database, tenant_id)
+        self.consents = SqlConsentRepository(database, tenant_id)
+        self.interactions = SqlInteractionRepository(database, tenant_id)
+        self.codes = SqlAuthorizationCodeRepository(database, tenant_id)
+        self.refresh_tokens = SqlRefreshTokenRepository(database, tenant_id)
+        self.revocations = SqlRevocationRepository(database, tenant_id)

@@ -1,0 +1,235 @@
+"""The schema, as SQLAlchemy Core tables. Alembic migrations in ``storage/migrations`` create it.
+
+Conventions: every table carries ``tenant_id``; times are integer Unix seconds (UTC), which
+compare the same way on SQLite and PostgreSQL; high-entropy secrets appear only as SHA-256
+hex digests (columns named ``*_hash``); lists of strings are JSON arrays.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Time = sa.BigInteger
+
+
+def _tenant() -> sa.Column[str]:
+    return sa.Column("tenant_id", sa.String(64), sa.ForeignKey("tenants.id"), nullable=False)
+
+
+tenants = sa.Table(
+    "tenants",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    # Kept for the schema's sake: every table has tenant_id, tenants is its own tenant.
+    sa.Column("tenant_id", sa.String(64), nullable=False),
+    sa.Column("issuer", sa.String(2048), nullable=True),
+    sa.Column("created_at", Time, nullable=False),
+)
+
+signing_keys = sa.Table(
+    "signing_keys",
+    metadata,
+    _tenant(),
+    sa.Column("kid", sa.String(128), primary_key=True),
+    sa.Column("alg", sa.String(16), nullable=False),
+    sa.Column("public_jwk", sa.JSON, nullable=False),
+    # AES-GCM(nonce || ciphertext) of the PKCS#8 PEM, under a key derived from secret_key.
+    sa.Column("private_key_encrypted", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("activates_at", Time, nullable=False),
+    # Set when a newer key takes over signing; the key stays published until published_until.
+    sa.Column("retired_at", Time, nullable=True),
+    sa.Column("published_until", Time, nullable=True),
+)
+
+clients = sa.Table(
+    "clients",
+    metadata,
+    _tenant(),
+    sa.Column("client_id", sa.String(255), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("client_type", sa.String(16), nullable=False),
+    sa.Column("auth_method", sa.String(32), nullable=False),
+    sa.Column("grant_types", sa.JSON, nullable=False),
+    sa.Column("redirect_uris", sa.JSON, nullable=False),
+    sa.Column("post_logout_redirect_uris", sa.JSON, nullable=False),
+    sa.Column("allowed_scopes", sa.JSON, nullable=False),
+    sa.Column("web_origins", sa.JSON, nullable=False),
+    sa.Column("first_party", sa.Boolean, nullable=False, default=False),
+    sa.Column("id_token_signing_alg", sa.String(16), nullable=True),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
+    sa.PrimaryKeyConstraint("tenant_id", "client_id"),
+)
+
+client_secrets = sa.Table(
+    "client_secrets",
+    metadata,
+    _tenant(),
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("client_id", sa.String(255), nullable=False),
+    sa.Column("secret_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("expires_at", Time, nullable=True),
+    sa.Column("revoked_at", Time, nullable=True),
+    sa.ForeignKeyConstraint(
+        ["tenant_id", "client_id"], ["clients.tenant_id", "clients.client_id"], ondelete="CASCADE"
+    ),
+    sa.Index("ix_client_secrets_client", "tenant_id", "client_id"),
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    _tenant(),
+    sa.Column("id", sa.String(36), primary_key=True),  # the stable `sub`
+    sa.Column("username", sa.String(255), nullable=False),
+    sa.Column("username_normalized", sa.String(255), nullable=False),
+    sa.Column("email", sa.String(320), nullable=True),
+    sa.Column("email_normalized", sa.String(320), nullable=True),
+    sa.Column("email_verified", sa.Boolean, nullable=False, default=False),
+    sa.Column("name", sa.String(255), nullable=True),
+    sa.Column("given_name", sa.String(255), nullable=True),
+    sa.Column("family_name", sa.String(255), nullable=True),
+    sa.Column("phone_number", sa.String(64), nullable=True),
+    sa.Column("phone_number_verified", sa.Boolean, nullable=False, default=False),
+    sa.Column("address", sa.JSON, nullable=True),
+    sa.Column("password_hash", sa.String(255), nullable=True),
+    sa.Column("disabled", sa.Boolean, nullable=False, default=False),
+    sa.Column("password_changed_at", Time, nullable=True),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
+    sa.UniqueConstraint("tenant_id", "username_normalized"),
+    sa.UniqueConstraint("tenant_id", "email_normalized"),
+)
+
+scopes = sa.Table(
+    "scopes",
+    metadata,
+    _tenant(),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("description", sa.String(1024), nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.PrimaryKeyConstraint("tenant_id", "name"),
+)
+
+sso_sessions = sa.Table(
+    "sso_sessions",
+    metadata,
+    _tenant(),
+    sa.Column("id_hash", sa.String(64), primary_key=True),  # SHA-256 of the cookie value
+    sa.Column("sid", sa.String(64), nullable=False, unique=True),  # public, goes in ID tokens
+    sa.Column(
+        "user_id", sa.String(36), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("auth_time", Time, nullable=False),
+    sa.Column("amr", sa.JSON, nullable=False),
+    sa.Column("acr", sa.String(255), nullable=True),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("last_seen_at", Time, nullable=False),
+    sa.Column("expires_at", Time, nullable=False),
+    sa.Column("ended_at", Time, nullable=True),
+    sa.Index("ix_sso_sessions_user", "tenant_id", "user_id"),
+)
+
+consents = sa.Table(
+    "consents",
+    metadata,
+    _tenant(),
+    sa.Column(
+        "user_id", sa.String(36), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("client_id", sa.String(255), nullable=False),
+    sa.Column("scopes", sa.JSON, nullable=False),
+    sa.Column("granted_at", Time, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
+    sa.PrimaryKeyConstraint("tenant_id", "user_id", "client_id"),
+)
+
+interactions = sa.Table(
+    "interactions",
+    metadata,
+    _tenant(),
+    sa.Column("id_hash", sa.String(64), primary_key=True),
+    sa.Column("client_id", sa.String(255), nullable=False),
+    sa.Column("request", sa.JSON, nullable=False),  # the validated authorization request
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("expires_at", Time, nullable=False),
+    sa.Column("login_completed_at", Time, nullable=True),
+    sa.Column("consent_given", sa.Boolean, nullable=False, default=False),
+    sa.Column("completed_at", Time, nullable=True),
+)
+
+authorization_codes = sa.Table(
+    "authorization_codes",
+    metadata,
+    _tenant(),
+    sa.Column("code_hash", sa.String(64), primary_key=True),
+    sa.Column("grant_id", sa.String(36), nullable=False),
+    sa.Column("client_id", sa.String(255), nullable=False),
+    sa.Column("user_id", sa.String(36), nullable=False),
+    sa.Column("sid", sa.String(64), nullable=True),
+    sa.Column("redirect_uri", sa.String(2048), nullable=False),
+    sa.Column("redirect_uri_given", sa.Boolean, nullable=False),
+    sa.Column("scopes", sa.JSON, nullable=False),
+    sa.Column("nonce", sa.String(512), nullable=True),
+    sa.Column("code_challenge", sa.String(128), nullable=True),
+    sa.Column("auth_time", Time, nullable=False),
+    sa.Column("amr", sa.JSON, nullable=False),
+    sa.Column("acr", sa.String(255), nullable=True),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("expires_at", Time, nullable=False),
+    sa.Column("used_at", Time, nullable=True),
+    # Written in the same UPDATE that consumes the code, so a replay can revoke it.
+    sa.Column("access_token_jti", sa.String(64), nullable=True),
+    sa.Column("access_token_expires_at", Time, nullable=True),
+)
+
+refresh_tokens = sa.Table(
+    "refresh_tokens",
+    metadata,
+    _tenant(),
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("grant_id", sa.String(36), nullable=False),  # the token family
+    sa.Column("client_id", sa.String(255), nullable=False),
+    sa.Column("user_id", sa.String(36), nullable=False),
+    sa.Column("sid", sa.String(64), nullable=True),  # NULL for offline tokens
+    sa.Column("scopes", sa.JSON, nullable=False),
+    sa.Column("auth_time", Time, nullable=False),
+    sa.Column("amr", sa.JSON, nullable=False),
+    sa.Column("acr", sa.String(255), nullable=True),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("idle_expires_at", Time, nullable=False),
+    sa.Column("expires_at", Time, nullable=False),
+    sa.Column("used_at", Time, nullable=True),
+    sa.Column("revoked_at", Time, nullable=True),
+    sa.Index("ix_refresh_tokens_grant", "tenant_id", "grant_id"),
+    sa.Index("ix_refresh_tokens_user_client", "tenant_id", "user_id", "client_id"),
+)
+
+revoked_grants = sa.Table(
+    "revoked_grants",
+    metadata,
+    _tenant(),
+    sa.Column("grant_id", sa.String(36), primary_key=True),
+    sa.Column("reason", sa.String(64), nullable=False),
+    sa.Column("revoked_at", Time, nullable=False),
+)
+
+revoked_access_tokens = sa.Table(
+    "revoked_access_tokens",
+    metadata,
+    _tenant(),
+    sa.Column("jti", sa.String(64), primary_key=True),
+    # Kept until the token would have expired anyway.
+    sa.Column("expires_at", Time, nullable=False),
+)

@@ -1,0 +1,1 @@
+"""Minting and checking tokens: RFC 9068 access tokens, ID tokens, opaque refresh tokens."""

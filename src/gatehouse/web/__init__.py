@@ -1,0 +1,1 @@
+"""The HTTP layer: the only importer of Starlette. Thin adapters around the protocol core."""

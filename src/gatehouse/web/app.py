@@ -1,0 +1,87 @@
+"""The Starlette application: routes named after the endpoints they serve."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from gatehouse.runtime import Runtime
+from gatehouse.web import demo, endpoints, pages
+from gatehouse.web.context import WebContext, make_templates
+from gatehouse.web.cors import AllowedOrigins
+from gatehouse.web.http import NO_STORE
+from gatehouse.web.security import SecurityHeaders
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+async def health(_request: Request) -> Response:
+    return JSONResponse({"status": "ok"}, headers=NO_STORE)
+
+
+def create_app(runtime: Runtime) -> Starlette:
+    issuer = runtime.provider.config.issuer
+    routes = [
+        Route("/", pages.home),
+        Route("/healthz", health),
+        Route("/.well-known/openid-configuration", endpoints.discovery, methods=["GET"]),
+        Route("/.well-known/openid-configuration", endpoints.cors_preflight, methods=["OPTIONS"]),
+        Route("/jwks", endpoints.jwks, methods=["GET"]),
+        Route("/jwks", endpoints.cors_preflight, methods=["OPTIONS"]),
+        Route("/authorize", endpoints.authorize, methods=["GET", "POST"]),
+        Route("/token", endpoints.token, methods=["POST"]),
+        Route("/token", endpoints.cors_preflight, methods=["OPTIONS"]),
+        Route("/userinfo", endpoints.userinfo, methods=["GET", "POST"]),
+        Route("/userinfo", endpoints.cors_preflight, methods=["OPTIONS"]),
+        Route("/login", pages.login_page, methods=["GET"]),
+        Route("/login", pages.login_submit, methods=["POST"]),
+        Route("/consent", pages.consent_page, methods=["GET"]),
+        Route("/consent", pages.consent_submit, methods=["POST"]),
+        Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
+    ]
+    if runtime.settings.demo:
+        routes += [
+            Route("/demo/", demo.demo_home),
+            Route("/demo/start", demo.demo_start),
+            Route("/demo/callback", demo.demo_callback),
+        ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(SecurityHeaders, https=issuer.startswith("https://"))],
+        exception_handlers={Exception: _unexpected, 404: _not_found, 405: _not_allowed},
+    )
+    app.state.gatehouse = WebContext(
+        runtime=runtime,
+        templates=make_templates(),
+        allowed_origins=AllowedOrigins(runtime.store.clients.list),
+        secure_cookies=issuer.startswith("https://"),
+    )
+    return app
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    from gatehouse.web.http import server_error_json
+
+    return server_error_json(exc)
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return JSONResponse(
+        {"error": "not_found", "error_description": f"no endpoint at {request.url.path}"},
+        status_code=404,
+        headers=NO_STORE,
+    )
+
+
+async def _not_allowed(request: Request, exc: Exception) -> Response:
+    return JSONResponse(
+        {"error": "invalid_request", "error_description": f"{request.method} is not allowed here"},
+        status_code=405,
+        headers=NO_STORE,
+    )

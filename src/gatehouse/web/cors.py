@@ -1,0 +1,62 @@
+"""CORS for browser-based clients (SPAs) on discovery, JWKS, token and userinfo.
+
+Allowed origins are those of registered redirect URIs plus explicit web origins; never a
+wildcard, never with credentials, always with ``Vary: Origin``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from gatehouse.protocol.redirect_uris import origin_of
+from gatehouse.storage.records import Client
+
+_TTL_SECONDS = 5.0
+
+
+class AllowedOrigins:
+    """The set of allowed origins, recomputed at most every few seconds per process."""
+
+    def __init__(self, list_clients: Callable[[], list[Client]]) -> None:
+        self._list_clients = list_clients
+        self._origins: frozenset[str] = frozenset()
+        self._valid_until = 0.0
+
+    def invalidate(self) -> None:
+        self._valid_until = 0.0
+
+    def __contains__(self, origin: str) -> bool:
+        now = time.monotonic()
+        if now >= self._valid_until:
+            origins: set[str] = set()
+            for client in self._list_clients():
+                for uri in (*client.redirect_uris, *client.web_origins):
+                    found = origin_of(uri)
+                    if found:
+                        origins.add(found)
+            self._origins = frozenset(origins)
+            self._valid_until = now + _TTL_SECONDS
+        return origin.lower() in self._origins
+
+
+def add_cors_headers(
+    request: Request, response: Response, allowed: AllowedOrigins, max_age: int
+) -> Response:
+    origin = request.headers.get("origin")
+    response.headers.append("Vary", "Origin")
+    if origin and origin in allowed:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Expose-Headers"] = "WWW-Authenticate"
+        if request.method == "OPTIONS":
+            response.headers["Access-Control-Allow-Methods"] = "GET, POST"
+            response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
+            response.headers["Access-Control-Max-Age"] = str(max_age)
+    return response
+
+
+def preflight(request: Request, allowed: AllowedOrigins, max_age: int) -> Response:
+    return add_cors_headers(request, Response(status_code=204), allowed, max_age)

@@ -1,0 +1,32 @@
+"""CSRF protection for gatehouse's own forms: a random token in an HttpOnly cookie that the
+form must echo (double submit), compared in constant time."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from gatehouse.crypto import constant_time_equals, random_token
+
+COOKIE = "gh_csrf"
+
+
+def csrf_token(request: Request) -> str:
+    """The browser's token, or a new one; ``set_csrf_cookie`` stores a new one."""
+    existing = request.cookies.get(COOKIE)
+    if existing and 20 <= len(existing) <= 128:
+        return existing
+    token = random_token()
+    request.state.new_csrf = token
+    return token
+
+
+def set_csrf_cookie(request: Request, response: Response, *, secure: bool) -> None:
+    token = getattr(request.state, "new_csrf", None)
+    if token:
+        response.set_cookie(COOKIE, token, httponly=True, samesite="lax", secure=secure, path="/")
+
+
+def csrf_valid(request: Request, submitted: str | None) -> bool:
+    cookie = request.cookies.get(COOKIE)
+    return bool(cookie and submitted) and constant_time_equals(cookie or "", submitted or "")

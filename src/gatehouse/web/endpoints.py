@@ -1,0 +1,114 @@
+"""Protocol endpoints: HTTP in, typed request, core call, typed response out."""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from gatehouse.accounts.sessions import browser_state
+from gatehouse.errors import InsufficientScope, InvalidToken, OAuthError, UntrustedRedirect
+from gatehouse.protocol import authorize as authorize_core
+from gatehouse.protocol.bearer import bearer_token
+from gatehouse.protocol.discovery import openid_configuration
+from gatehouse.protocol.messages import Parameters
+from gatehouse.protocol.token import DEFAULT_GRANTS, token_endpoint
+from gatehouse.protocol.userinfo import userinfo as userinfo_core
+from gatehouse.web.context import SESSION_COOKIE, context_of
+from gatehouse.web.cors import add_cors_headers, preflight
+from gatehouse.web.http import (
+    bearer_error,
+    json_response,
+    oauth_error_json,
+    query_parameters,
+    read_form,
+    server_error_json,
+)
+from gatehouse.web.pages import follow_outcome, untrusted_error_page
+
+
+def _cors(request: Request, response: Response) -> Response:
+    ctx = context_of(request)
+    return add_cors_headers(
+        request, response, ctx.allowed_origins, ctx.runtime.settings.cors_max_age
+    )
+
+
+async def cors_preflight(request: Request) -> Response:
+    ctx = context_of(request)
+    return preflight(request, ctx.allowed_origins, ctx.runtime.settings.cors_max_age)
+
+
+async def discovery(request: Request) -> Response:
+    """OIDC Discovery 1.0 §4."""
+    ctx = context_of(request)
+    custom = [s.name for s in await run_in_threadpool(ctx.runtime.store.scopes.list)]
+    body = openid_configuration(ctx.provider.config, list(DEFAULT_GRANTS), custom)
+    response = JSONResponse(body, headers={"Cache-Control": "public, max-age=300"})
+    return _cors(request, response)
+
+
+async def jwks(request: Request) -> Response:
+    """RFC 7517 §5: every published key, including pre-published and retiring ones."""
+    ctx = context_of(request)
+    ring = await run_in_threadpool(ctx.provider.keys.keyring)
+    response = JSONResponse(ring.jwks, headers={"Cache-Control": "public, max-age=300"})
+    return _cors(request, response)
+
+
+async def authorize(request: Request) -> Response:
+    """RFC 6749 §3.1: GET, and POST with a form body (OIDC Core §3.1.2.1)."""
+    ctx = context_of(request)
+    try:
+        params: Parameters = (
+            await read_form(request) if request.method == "POST" else query_parameters(request)
+        )
+    except OAuthError as error:
+        return untrusted_error_page(request, error)
+
+    def run():  # type: ignore[no-untyped-def]
+        browser = browser_state(ctx.provider, request.cookies.get(SESSION_COOKIE))
+        return authorize_core.authorize(ctx.provider, params, browser)
+
+    try:
+        outcome = await run_in_threadpool(run)
+    except UntrustedRedirect as untrusted:
+        return untrusted_error_page(request, untrusted.oauth_error)
+    return follow_outcome(request, outcome)
+
+
+async def token(request: Request) -> Response:
+    """RFC 6749 §3.2."""
+    ctx = context_of(request)
+    try:
+        params = await read_form(request)
+        result = await run_in_threadpool(
+            token_endpoint, ctx.provider, params, request.headers.get("authorization")
+        )
+        response: Response = json_response(result.to_json())
+    except OAuthError as error:
+        response = oauth_error_json(error)
+    except Exception as exc:
+        response = server_error_json(exc)
+    return _cors(request, response)
+
+
+async def userinfo(request: Request) -> Response:
+    """OIDC Core §5.3: GET or POST with a bearer token."""
+    ctx = context_of(request)
+    try:
+        form = None
+        if request.method == "POST" and request.headers.get("content-type", "").startswith(
+            "application/x-www-form-urlencoded"
+        ):
+            form = await read_form(request)
+        access_token = bearer_token(request.headers.get("authorization"), form)
+        claims = await run_in_threadpool(userinfo_core, ctx.provider, access_token)
+        response: Response = json_response(claims)
+    except InsufficientScope as error:
+        response = bearer_error(error, scope="openid")
+    except (InvalidToken, OAuthError) as error:
+        response = bearer_error(error)
+    except Exception as exc:
+        response = server_error_json(exc)
+    return _cors(request, response)

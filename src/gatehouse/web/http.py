@@ -1,0 +1,105 @@
+"""HTTP helpers shared by every adapter: bounded form reading, error responses, headers."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from gatehouse.errors import InsufficientScope, InvalidClient, InvalidRequest, OAuthError
+from gatehouse.protocol.bearer import MissingToken
+from gatehouse.protocol.messages import MAX_BODY_BYTES, Parameters, parse_query_or_form
+
+log = logging.getLogger("gatehouse")
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+FORM_TYPE = "application/x-www-form-urlencoded"
+
+
+async def read_body(request: Request) -> bytes:
+    """The request body, refusing more than MAX_BODY_BYTES without reading it all."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
+        raise InvalidRequest("the request body is too large")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise InvalidRequest("the request body is too large")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_form(request: Request) -> Parameters:
+    """RFC 6749 §3.2: POST bodies are application/x-www-form-urlencoded."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != FORM_TYPE:
+        raise InvalidRequest(f"the request body must be {FORM_TYPE}")
+    return parse_query_or_form(await read_body(request))
+
+
+def query_parameters(request: Request) -> Parameters:
+    return parse_query_or_form(request.scope.get("query_string", b""))
+
+
+def json_response(
+    body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(body, status_code=status, headers={**NO_STORE, **(headers or {})})
+
+
+def oauth_error_json(error: OAuthError) -> JSONResponse:
+    """RFC 6749 §5.2 error body. invalid_client is 401 with a Basic challenge (§5.2, and
+    RFC 9110 §15.5.2 requires the challenge on every 401)."""
+    headers = {}
+    if isinstance(error, InvalidClient):
+        headers["WWW-Authenticate"] = 'Basic realm="gatehouse"'
+    if error.detail:
+        log.info("%s: %s (%s)", error.error, error.description, error.detail)
+    return json_response(
+        {"error": error.error, "error_description": error.description}, error.status_code, headers
+    )
+
+
+def _quoted(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', "'")
+
+
+def bearer_error(error: OAuthError, scope: str | None = None) -> JSONResponse:
+    """RFC 6750 §3: the WWW-Authenticate challenge of a protected resource."""
+    if isinstance(error, MissingToken):
+        challenge = 'Bearer realm="gatehouse"'
+    else:
+        challenge = (
+            f'Bearer realm="gatehouse", error="{error.error}", '
+            f'error_description="{_quoted(error.description)}"'
+        )
+        if isinstance(error, InsufficientScope) and scope:
+            challenge += f', scope="{scope}"'
+    status = 400 if isinstance(error, InvalidRequest) else error.status_code
+    return json_response(
+        {"error": error.error, "error_description": error.description},
+        status,
+        {"WWW-Authenticate": challenge},
+    )
+
+
+def server_error_json(exc: BaseException) -> JSONResponse:
+    correlation_id = uuid.uuid4().hex[:12]
+    log.error("unexpected error %s: %s", correlation_id, type(exc).__name__, exc_info=exc)
+    return json_response(
+        {
+            "error": "server_error",
+            "error_description": f"an unexpected error occurred (reference {correlation_id})",
+        },
+        500,
+    )
+
+
+def redirect(location: str) -> Response:
+    # 303 makes the browser follow with GET after a POST (login, consent).
+    return Response(status_code=303, headers={"Location": location, **NO_STORE})
