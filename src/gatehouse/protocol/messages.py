@@ -6,7 +6,7 @@ and response parameters must not be included more than once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
@@ -21,19 +21,20 @@ MAX_BODY_BYTES = 64 * 1024
 class Parameters(Mapping[str, str]):
     """Single-valued request parameters, empty values already dropped."""
 
-    values: Mapping[str, str]
+    # Not named ``values``: that would shadow Mapping.values() and break params.values().
+    entries: Mapping[str, str]
 
     def __getitem__(self, key: str) -> str:
-        return self.values[key]
+        return self.entries[key]
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
-        return iter(self.values)
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.entries)
 
     def __len__(self) -> int:
-        return len(self.values)
+        return len(self.entries)
 
     def require(self, name: str) -> str:
-        value = self.values.get(name)
+        value = self.entries.get(name)
         if value is None:
             raise InvalidRequest(f"the {name} parameter is required")
         return value
