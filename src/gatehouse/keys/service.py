@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 from gatehouse.keys.encryption import KeyEncryptor
@@ -23,9 +23,15 @@ _RELOAD_SECONDS = 30.0
 
 
 class KeyService:
-    def __init__(self, repository: KeyRepository, encryptor: KeyEncryptor) -> None:
+    def __init__(
+        self,
+        repository: KeyRepository,
+        encryptor: KeyEncryptor,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._repository = repository
         self._encryptor = encryptor
+        self._clock = clock  # seconds since the epoch; injectable like Provider.clock
         self._ring: KeyRing | None = None
         self._ring_valid_until = 0.0
         self._private_cache: dict[str, PrivateKey] = {}
@@ -48,7 +54,7 @@ class KeyService:
 
     def ensure_signing_keys(self, now: int | None = None) -> list[StoredKey]:
         """Create a signing key for each supported algorithm that has none (first start)."""
-        now = int(time.time()) if now is None else now
+        now = int(self._clock()) if now is None else now
         existing = self._repository.all()
         created = [
             self._add_key(alg, now, now)
@@ -66,7 +72,7 @@ class KeyService:
         max_token_lifetime: timedelta,
         now: int | None = None,
     ) -> list[StoredKey]:
-        now = int(time.time()) if now is None else now
+        now = int(self._clock()) if now is None else now
         existing = self._repository.all()
         created = []
         for alg in algs:
@@ -85,7 +91,7 @@ class KeyService:
 
     def keyring(self) -> KeyRing:
         """The cached ring; reloaded every 30 s and whenever a pre-published key activates."""
-        now_f = time.time()
+        now_f = float(self._clock())
         ring = self._ring
         if ring is not None and now_f < self._ring_valid_until:
             return ring
