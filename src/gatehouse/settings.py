@@ -140,4 +140,10 @@ class Settings(BaseSettings):
         return self.database_url or f"sqlite:///{self.data_dir / 'gatehouse.db'}"
 
     def with_overrides(self, **changes: Any) -> Settings:
-        return self.model_copy(update={k: v for k, v in changes.items() if v is not None})
+        """A copy with ``changes`` (None values ignored), validated like any other input, so a
+        plain string becomes a ``SecretStr`` and a bad value fails here. (``model_copy`` does
+        not validate; ``model_validate`` does not re-read the environment.)"""
+        update = {k: v for k, v in changes.items() if v is not None}
+        if not update:
+            return self
+        return type(self).model_validate({**dict(self), **update})

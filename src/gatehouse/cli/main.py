@@ -37,13 +37,12 @@ def emit(value: Any) -> None:
 
 def load_settings(**overrides: Any) -> Settings:
     try:
-        settings = Settings()
+        return Settings().with_overrides(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "settings"
         fail(f"invalid setting GATEHOUSE_{where.upper()}: {first['msg']}")
         raise  # unreachable
-    return settings.with_overrides(**overrides)
 
 
 def open_runtime(
