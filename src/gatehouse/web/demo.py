@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from typing import Any
 from urllib.parse import urlencode
 
@@ -67,6 +68,11 @@ async def demo_start(request: Request) -> Response:
         max_age=900,
     )
     return response
+
+
+def _pretty(value: Any) -> str:
+    # ensure_ascii=False: show "…" and non-ASCII names as they are, not as \u escapes.
+    return json.dumps(value, indent=2, ensure_ascii=False)
 
 
 def _decoded(token: str) -> dict[str, Any]:
@@ -134,20 +140,17 @@ async def demo_callback(request: Request) -> Response:
         "iss matches the issuer": id_claims.get("iss") == issuer,
         "aud is this client": id_claims.get("aud") == DEMO_CLIENT_ID,
         "nonce matches": constant_time_equals(str(id_claims.get("nonce", "")), nonce),
+        "exp is in the future": int(id_claims.get("exp", 0)) > time.time(),
     }
     response = ctx.render(
         request,
         "demo_result.html",
         checks=checks,
-        id_token=json.dumps(_decoded(body["id_token"]), indent=2),
-        access_token=json.dumps(_decoded(body["access_token"]), indent=2),
-        userinfo=json.dumps(userinfo, indent=2),
-        token_response=json.dumps(
-            {
-                k: (v if k in ("token_type", "expires_in", "scope") else "…")
-                for k, v in body.items()
-            },
-            indent=2,
+        id_token=_pretty(_decoded(body["id_token"])),
+        access_token=_pretty(_decoded(body["access_token"])),
+        userinfo=_pretty(userinfo),
+        token_response=_pretty(
+            {k: (v if k in ("token_type", "expires_in", "scope") else "…") for k, v in body.items()}
         ),
     )
     response.delete_cookie(_COOKIE, path="/demo")
