@@ -24,6 +24,9 @@ class Client:
     id_token_signing_alg: str | None
     created_at: int
     updated_at: int
+    jwks: dict[str, Any] | None = None
+    jwks_uri: str | None = None
+    refresh_token_rotation: bool = True
 
     @property
     def is_public(self) -> bool:
@@ -121,6 +124,7 @@ class AuthorizationCode:
     used_at: int | None = None
     access_token_jti: str | None = None
     access_token_expires_at: int | None = None
+    resources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -139,3 +143,33 @@ class RefreshToken:
     expires_at: int
     used_at: int | None = None
     revoked_at: int | None = None
+    resources: tuple[str, ...] = ()
+
+    @property
+    def offline(self) -> bool:
+        return self.sid is None
+
+
+@dataclass(frozen=True)
+class ApiPermission:
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Api:
+    """A protected resource (RFC 8707): its identifier is the `aud` of its access tokens."""
+
+    identifier: str
+    name: str
+    access_token_lifetime: int | None
+    signing_alg: str | None
+    client_id: str | None
+    scopes: tuple[ApiPermission, ...]
+    roles: tuple[ApiPermission, ...]
+
+    def scope_names(self) -> frozenset[str]:
+        return frozenset(p.name for p in self.scopes)
+
+    def role_names(self) -> frozenset[str]:
+        return frozenset(p.name for p in self.roles)

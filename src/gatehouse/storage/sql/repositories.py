@@ -12,6 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from gatehouse.storage.records import (
+    Api,
+    ApiPermission,
     AuthorizationCode,
     Client,
     ClientSecret,
@@ -41,6 +43,9 @@ def _client(row: Mapping[str, Any]) -> Client:
         id_token_signing_alg=row["id_token_signing_alg"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        jwks=row["jwks"],
+        jwks_uri=row["jwks_uri"],
+        refresh_token_rotation=bool(row["refresh_token_rotation"]),
     )
 
 
@@ -84,6 +89,27 @@ def _code(row: Mapping[str, Any]) -> AuthorizationCode:
         used_at=row["used_at"],
         access_token_jti=row["access_token_jti"],
         access_token_expires_at=row["access_token_expires_at"],
+        resources=tuple(row["resources"] or ()),
+    )
+
+
+def _refresh_token(row: Mapping[str, Any]) -> RefreshToken:
+    return RefreshToken(
+        token_hash=row["token_hash"],
+        grant_id=row["grant_id"],
+        client_id=row["client_id"],
+        user_id=row["user_id"],
+        sid=row["sid"],
+        scopes=tuple(row["scopes"]),
+        auth_time=row["auth_time"],
+        amr=tuple(row["amr"]),
+        acr=row["acr"],
+        created_at=row["created_at"],
+        idle_expires_at=row["idle_expires_at"],
+        expires_at=row["expires_at"],
+        used_at=row["used_at"],
+        revoked_at=row["revoked_at"],
+        resources=tuple(row["resources"] or ()),
     )
 
 
@@ -134,11 +160,13 @@ class SqlClientRepository(_Repository):
                 for r in rows
             ]
 
-    def insert(self, values: dict[str, Any], secret: ClientSecret | None) -> None:
+    def insert(
+        self, values: dict[str, Any], secret: ClientSecret | None, encrypted: bytes | None = None
+    ) -> None:
         with self.db.write() as conn:
             conn.execute(t.clients.insert().values(tenant_id=self.tenant_id, **values))
             if secret is not None:
-                self._insert_secret(conn, secret)
+                self._insert_secret(conn, secret, encrypted)
 
     def update(self, client_id: str, values: dict[str, Any]) -> None:
         with self.db.write() as conn:
@@ -148,16 +176,20 @@ class SqlClientRepository(_Repository):
                 .values(**values)
             )
 
-    def replace_secrets(self, client_id: str, secret: ClientSecret | None) -> None:
+    def replace_secrets(
+        self, client_id: str, secret: ClientSecret | None, encrypted: bytes | None = None
+    ) -> None:
         with self.db.write() as conn:
             cs = t.client_secrets
             conn.execute(
                 cs.delete().where(cs.c.tenant_id == self.tenant_id, cs.c.client_id == client_id)
             )
             if secret is not None:
-                self._insert_secret(conn, secret)
+                self._insert_secret(conn, secret, encrypted)
 
-    def _insert_secret(self, conn: sa.Connection, secret: ClientSecret) -> None:
+    def _insert_secret(
+        self, conn: sa.Connection, secret: ClientSecret, encrypted: bytes | None = None
+    ) -> None:
         conn.execute(
             t.client_secrets.insert().values(
                 tenant_id=self.tenant_id,
@@ -167,8 +199,43 @@ class SqlClientRepository(_Repository):
                 created_at=secret.created_at,
                 expires_at=secret.expires_at,
                 revoked_at=secret.revoked_at,
+                secret_encrypted=encrypted,
             )
         )
+
+    def add_secret(self, secret: ClientSecret, encrypted: bytes | None = None) -> None:
+        with self.db.write() as conn:
+            self._insert_secret(conn, secret, encrypted)
+
+    def revoke_secret(self, client_id: str, secret_id: str, now: int) -> bool:
+        cs = t.client_secrets
+        with self.db.write() as conn:
+            result = conn.execute(
+                cs.update()
+                .where(
+                    cs.c.tenant_id == self.tenant_id,
+                    cs.c.client_id == client_id,
+                    cs.c.id == secret_id,
+                    cs.c.revoked_at.is_(None),
+                )
+                .values(revoked_at=now)
+            )
+            return result.rowcount == 1
+
+    def encrypted_secrets(self, client_id: str, now: int) -> list[tuple[str, bytes]]:
+        """(secret id, ciphertext) of the usable secrets kept for client_secret_jwt."""
+        cs = t.client_secrets
+        with self.db.read() as conn:
+            rows = conn.execute(
+                sa.select(cs.c.id, cs.c.secret_encrypted).where(
+                    cs.c.tenant_id == self.tenant_id,
+                    cs.c.client_id == client_id,
+                    cs.c.secret_encrypted.is_not(None),
+                    cs.c.revoked_at.is_(None),
+                    sa.or_(cs.c.expires_at.is_(None), cs.c.expires_at > now),
+                )
+            ).all()
+        return [(r.id, bytes(r.secret_encrypted)) for r in rows]
 
     def delete(self, client_id: str) -> bool:
         with self.db.write() as conn:
@@ -400,6 +467,31 @@ class SqlSessionRepository(_Repository):
                 .values(ended_at=now)
             )
 
+    def active_by_sid(self, sid: str, now: int, idle_seconds: int) -> bool:
+        """Whether the session with this public sid is still alive (for session-bound
+        refresh tokens)."""
+        s = t.sso_sessions
+        with self.db.read() as conn:
+            row = conn.execute(
+                sa.select(s.c.sid).where(
+                    s.c.tenant_id == self.tenant_id,
+                    s.c.sid == sid,
+                    s.c.ended_at.is_(None),
+                    s.c.expires_at > now,
+                    s.c.last_seen_at > now - idle_seconds,
+                )
+            ).first()
+        return row is not None
+
+    def touch_sid(self, sid: str, now: int) -> None:
+        s = t.sso_sessions
+        with self.db.write() as conn:
+            conn.execute(
+                s.update()
+                .where(s.c.tenant_id == self.tenant_id, s.c.sid == sid)
+                .values(last_seen_at=now)
+            )
+
 
 class SqlConsentRepository(_Repository):
     def get(self, user_id: str, client_id: str) -> Consent | None:
@@ -441,6 +533,28 @@ class SqlConsentRepository(_Repository):
                 merged, granted_at = frozenset(row.scopes) | scopes, row.granted_at
                 conn.execute(c.update().where(*where).values(scopes=sorted(merged), updated_at=now))
         return Consent(user_id, client_id, merged, granted_at)
+
+    def revoke(self, user_id: str, client_id: str) -> bool:
+        c = t.consents
+        with self.db.write() as conn:
+            result = conn.execute(
+                c.delete().where(
+                    c.c.tenant_id == self.tenant_id,
+                    c.c.user_id == user_id,
+                    c.c.client_id == client_id,
+                )
+            )
+            return result.rowcount == 1
+
+    def list_for_user(self, user_id: str) -> list[Consent]:
+        c = t.consents
+        with self.db.read() as conn:
+            rows = conn.execute(
+                sa.select(c.c.client_id, c.c.scopes, c.c.granted_at)
+                .where(c.c.tenant_id == self.tenant_id, c.c.user_id == user_id)
+                .order_by(c.c.client_id)
+            ).all()
+        return [Consent(user_id, r.client_id, frozenset(r.scopes), r.granted_at) for r in rows]
 
 
 class SqlInteractionRepository(_Repository):
@@ -526,6 +640,7 @@ class SqlAuthorizationCodeRepository(_Repository):
                     scopes=list(code.scopes),
                     nonce=code.nonce,
                     code_challenge=code.code_challenge,
+                    resources=list(code.resources),
                     auth_time=code.auth_time,
                     amr=list(code.amr),
                     acr=code.acr,
@@ -575,6 +690,7 @@ class SqlRefreshTokenRepository(_Repository):
                     user_id=token.user_id,
                     sid=token.sid,
                     scopes=list(token.scopes),
+                    resources=list(token.resources),
                     auth_time=token.auth_time,
                     amr=list(token.amr),
                     acr=token.acr,
@@ -583,6 +699,71 @@ class SqlRefreshTokenRepository(_Repository):
                     expires_at=token.expires_at,
                 )
             )
+
+    def get(self, token_hash: str) -> RefreshToken | None:
+        rt = t.refresh_tokens
+        with self.db.read() as conn:
+            row = (
+                conn.execute(
+                    sa.select(rt).where(
+                        rt.c.tenant_id == self.tenant_id, rt.c.token_hash == token_hash
+                    )
+                )
+                .mappings()
+                .first()
+            )
+        return _refresh_token(row) if row else None
+
+    def is_grant_revoked(self, grant_id: str) -> bool:
+        rg = t.revoked_grants
+        with self.db.read() as conn:
+            row = conn.execute(
+                sa.select(rg.c.grant_id).where(
+                    rg.c.tenant_id == self.tenant_id, rg.c.grant_id == grant_id
+                )
+            ).first()
+        return row is not None
+
+    def mark_used(self, token_hash: str, now: int) -> bool:
+        """Rotation: True for exactly one caller; a used or revoked token never passes."""
+        rt = t.refresh_tokens
+        with self.db.write() as conn:
+            result = conn.execute(
+                rt.update()
+                .where(
+                    rt.c.tenant_id == self.tenant_id,
+                    rt.c.token_hash == token_hash,
+                    rt.c.used_at.is_(None),
+                    rt.c.revoked_at.is_(None),
+                )
+                .values(used_at=now)
+            )
+            return result.rowcount == 1
+
+    def extend_idle(self, token_hash: str, idle_expires_at: int) -> None:
+        rt = t.refresh_tokens
+        with self.db.write() as conn:
+            conn.execute(
+                rt.update()
+                .where(rt.c.tenant_id == self.tenant_id, rt.c.token_hash == token_hash)
+                .values(idle_expires_at=idle_expires_at)
+            )
+
+    def revoke_for(self, user_id: str, client_id: str, now: int) -> int:
+        """Revoke every refresh token of the user for the client (consent withdrawn)."""
+        rt = t.refresh_tokens
+        with self.db.write() as conn:
+            result = conn.execute(
+                rt.update()
+                .where(
+                    rt.c.tenant_id == self.tenant_id,
+                    rt.c.user_id == user_id,
+                    rt.c.client_id == client_id,
+                    rt.c.revoked_at.is_(None),
+                )
+                .values(revoked_at=now)
+            )
+            return result.rowcount
 
 
 class SqlRevocationRepository(_Repository):
@@ -626,6 +807,203 @@ class SqlRevocationRepository(_Repository):
         return row is not None
 
 
+class SqlApiRepository(_Repository):
+    """APIs with their delegated scopes and application roles, and app-role grants."""
+
+    def _load(self, conn: sa.Connection, rows: Sequence[Any]) -> list[Api]:
+        if not rows:
+            return []
+        ap = t.api_permissions
+        perms = conn.execute(
+            sa.select(ap.c.api_identifier, ap.c.kind, ap.c.name, ap.c.description)
+            .where(
+                ap.c.tenant_id == self.tenant_id,
+                ap.c.api_identifier.in_([r.identifier for r in rows]),
+            )
+            .order_by(ap.c.name)
+        ).all()
+        result = []
+        for row in rows:
+            mine = [p for p in perms if p.api_identifier == row.identifier]
+            result.append(
+                Api(
+                    identifier=row.identifier,
+                    name=row.name,
+                    access_token_lifetime=row.access_token_lifetime,
+                    signing_alg=row.signing_alg,
+                    client_id=row.client_id,
+                    scopes=tuple(
+                        ApiPermission(p.name, p.description) for p in mine if p.kind == "scope"
+                    ),
+                    roles=tuple(
+                        ApiPermission(p.name, p.description) for p in mine if p.kind == "role"
+                    ),
+                )
+            )
+        return result
+
+    def get(self, identifier: str) -> Api | None:
+        with self.db.read() as conn:
+            rows = conn.execute(
+                sa.select(t.apis).where(
+                    t.apis.c.tenant_id == self.tenant_id, t.apis.c.identifier == identifier
+                )
+            ).all()
+            found = self._load(conn, rows)
+        return found[0] if found else None
+
+    def list(self) -> list[Api]:
+        with self.db.read() as conn:
+            rows = conn.execute(
+                sa.select(t.apis)
+                .where(t.apis.c.tenant_id == self.tenant_id)
+                .order_by(t.apis.c.identifier)
+            ).all()
+            return self._load(conn, rows)
+
+    def save(
+        self,
+        values: dict[str, Any],
+        scopes: list[ApiPermission] | None,
+        roles: list[ApiPermission] | None,
+    ) -> None:
+        """Insert or update an API; given permission lists replace the stored ones."""
+        apis, ap = t.apis, t.api_permissions
+        identifier = values["identifier"]
+        with self.db.write() as conn:
+            where = (apis.c.tenant_id == self.tenant_id, apis.c.identifier == identifier)
+            if conn.execute(sa.select(apis.c.identifier).where(*where)).first() is None:
+                conn.execute(apis.insert().values(tenant_id=self.tenant_id, **values))
+            else:
+                conn.execute(
+                    apis.update()
+                    .where(*where)
+                    .values(**{k: v for k, v in values.items() if k != "created_at"})
+                )
+            for kind, permissions in (("scope", scopes), ("role", roles)):
+                if permissions is None:
+                    continue
+                conn.execute(
+                    ap.delete().where(
+                        ap.c.tenant_id == self.tenant_id,
+                        ap.c.api_identifier == identifier,
+                        ap.c.kind == kind,
+                    )
+                )
+                for permission in permissions:
+                    conn.execute(
+                        ap.insert().values(
+                            tenant_id=self.tenant_id,
+                            api_identifier=identifier,
+                            kind=kind,
+                            name=permission.name,
+                            description=permission.description,
+                        )
+                    )
+
+    def delete(self, identifier: str) -> bool:
+        with self.db.write() as conn:
+            for table, column in (
+                (t.api_permissions, t.api_permissions.c.api_identifier),
+                (t.client_app_roles, t.client_app_roles.c.api_identifier),
+            ):
+                conn.execute(
+                    table.delete().where(table.c.tenant_id == self.tenant_id, column == identifier)
+                )
+            result = conn.execute(
+                t.apis.delete().where(
+                    t.apis.c.tenant_id == self.tenant_id, t.apis.c.identifier == identifier
+                )
+            )
+            return result.rowcount == 1
+
+    def granted_roles(self, client_id: str, api_identifier: str) -> frozenset[str]:
+        car = t.client_app_roles
+        with self.db.read() as conn:
+            rows = conn.execute(
+                sa.select(car.c.role).where(
+                    car.c.tenant_id == self.tenant_id,
+                    car.c.client_id == client_id,
+                    car.c.api_identifier == api_identifier,
+                )
+            ).all()
+        return frozenset(r.role for r in rows)
+
+    def role_grants(self, client_id: str | None = None) -> list[tuple[str, str, str]]:
+        """(client_id, api_identifier, role) for every grant, or one client's."""
+        car = t.client_app_roles
+        query = sa.select(car.c.client_id, car.c.api_identifier, car.c.role).where(
+            car.c.tenant_id == self.tenant_id
+        )
+        if client_id is not None:
+            query = query.where(car.c.client_id == client_id)
+        with self.db.read() as conn:
+            return [
+                (r.client_id, r.api_identifier, r.role)
+                for r in conn.execute(
+                    query.order_by(car.c.client_id, car.c.api_identifier, car.c.role)
+                )
+            ]
+
+    def grant_role(self, client_id: str, api_identifier: str, role: str, now: int) -> None:
+        with self.db.write() as conn:
+            insert_ignoring_duplicates(
+                conn,
+                t.client_app_roles,
+                tenant_id=self.tenant_id,
+                client_id=client_id,
+                api_identifier=api_identifier,
+                role=role,
+                granted_at=now,
+            )
+
+    def revoke_role(self, client_id: str, api_identifier: str, role: str) -> bool:
+        car = t.client_app_roles
+        with self.db.write() as conn:
+            result = conn.execute(
+                car.delete().where(
+                    car.c.tenant_id == self.tenant_id,
+                    car.c.client_id == client_id,
+                    car.c.api_identifier == api_identifier,
+                    car.c.role == role,
+                )
+            )
+            return result.rowcount == 1
+
+
+class SqlClientAssertionRepository(_Repository):
+    def record_jti(self, client_id: str, jti: str, expires_at: int, now: int) -> bool:
+        """RFC 7523 §3 item 7: True the first time a (client, jti) is seen; False on replay.
+        Expired entries are pruned on the way."""
+        uca = t.used_client_assertions
+        with self.db.write() as conn:
+            conn.execute(
+                uca.delete().where(uca.c.tenant_id == self.tenant_id, uca.c.expires_at < now)
+            )
+            exists = conn.execute(
+                sa.select(uca.c.jti).where(
+                    uca.c.tenant_id == self.tenant_id,
+                    uca.c.client_id == client_id,
+                    uca.c.jti == jti,
+                )
+            ).first()
+            if exists is not None:
+                return False
+            try:
+                with conn.begin_nested():
+                    conn.execute(
+                        uca.insert().values(
+                            tenant_id=self.tenant_id,
+                            client_id=client_id,
+                            jti=jti,
+                            expires_at=expires_at,
+                        )
+                    )
+            except sa.exc.IntegrityError:
+                return False  # a concurrent request recorded it first
+            return True
+
+
 class SqlStore:
     """Every repository of one tenant, over one database."""
 
@@ -641,3 +1019,5 @@ class SqlStore:
         self.codes = SqlAuthorizationCodeRepository(database, tenant_id)
         self.refresh_tokens = SqlRefreshTokenRepository(database, tenant_id)
         self.revocations = SqlRevocationRepository(database, tenant_id)
+        self.apis = SqlApiRepository(database, tenant_id)
+        self.client_assertions = SqlClientAssertionRepository(database, tenant_id)

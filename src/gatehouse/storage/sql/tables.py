@@ -68,6 +68,10 @@ clients = sa.Table(
     sa.Column("id_token_signing_alg", sa.String(16), nullable=True),
     sa.Column("created_at", Time, nullable=False),
     sa.Column("updated_at", Time, nullable=False),
+    # 0002: private_key_jwt keys (by value or by URI) and the refresh rotation switch.
+    sa.Column("jwks", sa.JSON, nullable=True),
+    sa.Column("jwks_uri", sa.String(2048), nullable=True),
+    sa.Column("refresh_token_rotation", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.PrimaryKeyConstraint("tenant_id", "client_id"),
 )
 
@@ -81,6 +85,9 @@ client_secrets = sa.Table(
     sa.Column("created_at", Time, nullable=False),
     sa.Column("expires_at", Time, nullable=True),
     sa.Column("revoked_at", Time, nullable=True),
+    # 0002: only for client_secret_jwt, which needs the secret itself as the HMAC key:
+    # AES-GCM under the key-encryption key, never plain.
+    sa.Column("secret_encrypted", sa.LargeBinary, nullable=True),
     sa.ForeignKeyConstraint(
         ["tenant_id", "client_id"], ["clients.tenant_id", "clients.client_id"], ondelete="CASCADE"
     ),
@@ -183,6 +190,7 @@ authorization_codes = sa.Table(
     sa.Column("scopes", sa.JSON, nullable=False),
     sa.Column("nonce", sa.String(512), nullable=True),
     sa.Column("code_challenge", sa.String(128), nullable=True),
+    sa.Column("resources", sa.JSON, nullable=True),  # 0002: RFC 8707 resource parameters
     sa.Column("auth_time", Time, nullable=False),
     sa.Column("amr", sa.JSON, nullable=False),
     sa.Column("acr", sa.String(255), nullable=True),
@@ -204,6 +212,7 @@ refresh_tokens = sa.Table(
     sa.Column("user_id", sa.String(36), nullable=False),
     sa.Column("sid", sa.String(64), nullable=True),  # NULL for offline tokens
     sa.Column("scopes", sa.JSON, nullable=False),
+    sa.Column("resources", sa.JSON, nullable=True),  # 0002
     sa.Column("auth_time", Time, nullable=False),
     sa.Column("amr", sa.JSON, nullable=False),
     sa.Column("acr", sa.String(255), nullable=True),
@@ -232,4 +241,57 @@ revoked_access_tokens = sa.Table(
     sa.Column("jti", sa.String(64), primary_key=True),
     # Kept until the token would have expired anyway.
     sa.Column("expires_at", Time, nullable=False),
+)
+
+# -- 0002: APIs, application permissions, client keys, one-time client assertions -----------
+
+apis = sa.Table(
+    "apis",
+    metadata,
+    _tenant(),
+    sa.Column("identifier", sa.String(512), nullable=False),  # the RFC 8707 resource / `aud`
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("access_token_lifetime", sa.Integer, nullable=True),  # seconds; NULL = default
+    sa.Column("signing_alg", sa.String(16), nullable=True),  # NULL = default
+    # The client the API authenticates as when it calls introspection.
+    sa.Column("client_id", sa.String(255), nullable=True),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
+    sa.PrimaryKeyConstraint("tenant_id", "identifier"),
+)
+
+api_permissions = sa.Table(
+    "api_permissions",
+    metadata,
+    _tenant(),
+    sa.Column("api_identifier", sa.String(512), nullable=False),
+    sa.Column("kind", sa.String(8), nullable=False),  # "scope" (delegated) or "role" (application)
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("description", sa.String(1024), nullable=False),
+    sa.PrimaryKeyConstraint("tenant_id", "api_identifier", "kind", "name"),
+    sa.ForeignKeyConstraint(
+        ["tenant_id", "api_identifier"], ["apis.tenant_id", "apis.identifier"], ondelete="CASCADE"
+    ),
+)
+
+client_app_roles = sa.Table(
+    "client_app_roles",
+    metadata,
+    _tenant(),
+    sa.Column("client_id", sa.String(255), nullable=False),
+    sa.Column("api_identifier", sa.String(512), nullable=False),
+    sa.Column("role", sa.String(255), nullable=False),
+    sa.Column("granted_at", Time, nullable=False),
+    sa.PrimaryKeyConstraint("tenant_id", "client_id", "api_identifier", "role"),
+)
+
+used_client_assertions = sa.Table(
+    "used_client_assertions",
+    metadata,
+    _tenant(),
+    sa.Column("client_id", sa.String(255), nullable=False),
+    sa.Column("jti", sa.String(255), nullable=False),
+    sa.Column("expires_at", Time, nullable=False),
+    # The primary key makes a replayed assertion fail at INSERT (RFC 7523 §3 item 7).
+    sa.PrimaryKeyConstraint("tenant_id", "client_id", "jti"),
 )
