@@ -105,3 +105,15 @@ class UntrustedRedirect(Exception):
     def __init__(self, error: OAuthError) -> None:
         super().__init__(error.description)
         self.oauth_error = error
+
+
+class InvalidTarget(OAuthError):
+    """RFC 8707 §2: the resource is unknown, not allowed for the client, or ambiguous."""
+
+    error = "invalid_target"
+
+
+class UnsupportedTokenType(OAuthError):
+    """RFC 7009 §2.2.1: the server cannot revoke tokens of this type."""
+
+    error = "unsupported_token_type"

@@ -1,0 +1,154 @@
+"""Which API a token is for, and with which scopes (RFC 8707 resource indicators).
+
+Scopes come in three kinds. OpenID scopes (openid, profile, …) and the tenant's own custom
+scopes are for gatehouse itself, whose only resource is UserInfo (the default audience).
+API scopes are delegated permissions of one registered API; inside gatehouse they are kept in
+their canonical form ``<api identifier>/<name>`` and a request may name them that way or by
+their bare name when only one API has it (or when ``resource`` says which API is meant).
+A token is for exactly one audience.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from gatehouse.errors import InvalidScope, InvalidTarget
+from gatehouse.protocol.scopes import STANDARD_SCOPES
+from gatehouse.storage.records import Api, Client
+
+DEFAULT_SUFFIX = ".default"
+
+
+class ApiLookup(Protocol):
+    def list(self) -> list[Api]:
+        """Every API of the tenant."""
+
+    def granted_roles(self, client_id: str, api_identifier: str) -> frozenset[str]:
+        """The app roles granted to the client on the API."""
+
+
+def canonical(api: str, name: str) -> str:
+    return f"{api.rstrip('/')}/{name}"
+
+
+def split_canonical(scope: str, apis: Sequence[Api]) -> tuple[Api, str] | None:
+    """(api, bare name) when ``scope`` is ``<api identifier>/<name>`` of a registered API."""
+    for api in apis:
+        prefix = api.identifier.rstrip("/") + "/"
+        if scope.startswith(prefix) and len(scope) > len(prefix):
+            return api, scope[len(prefix) :]
+    return None
+
+
+def check_resource_uri(resource: str) -> None:
+    """RFC 8707 §2: an absolute URI without a fragment."""
+    parts = urlsplit(resource)
+    if not parts.scheme or "#" in resource:
+        raise InvalidTarget(f"resource {resource[:200]!r} must be an absolute URI without a fragment")
+
+
+def canonicalize_scopes(
+    requested: Iterable[str], apis: Sequence[Api], resources: Sequence[str] = ()
+) -> tuple[str, ...]:
+    """Turn each requested scope into its canonical form. Bare API scope names are resolved
+    through ``resources`` when given, else through the single API that defines them."""
+    by_identifier = {api.identifier: api for api in apis}
+    within = [by_identifier[r] for r in resources if r in by_identifier] or list(apis)
+    result: list[str] = []
+    for scope in requested:
+        if scope in STANDARD_SCOPES or split_canonical(scope, apis) is not None:
+            result.append(scope)
+            continue
+        owners = [api for api in within if scope in api.scope_names()]
+        if len(owners) > 1:
+            raise InvalidScope(
+                f"scope {scope!r} exists on several APIs ({', '.join(a.identifier for a in owners)}); "
+                "name the API with the resource parameter or use <api>/<scope>"
+            )
+        result.append(canonical(owners[0].identifier, scope) if owners else scope)
+    return tuple(dict.fromkeys(result))
+
+
+def apis_of(scopes: Iterable[str], apis: Sequence[Api]) -> list[str]:
+    """The APIs whose (canonical) scopes appear in ``scopes``, in order of first mention."""
+    found: dict[str, None] = {}
+    for scope in scopes:
+        split = split_canonical(scope, apis)
+        if split is not None:
+            found.setdefault(split[0].identifier, None)
+    return list(found)
+
+
+def client_may_use(client: Client, api: Api, roles: frozenset[str]) -> bool:
+    """A client may ask for tokens for an API when it is allowed one of the API's scopes, has
+    been granted one of its app roles, or is the API's own client."""
+    if api.client_id == client.client_id or roles:
+        return True
+    prefix = api.identifier.rstrip("/") + "/"
+    return any(s.startswith(prefix) for s in client.allowed_scopes)
+
+
+def check_resources(
+    resources: Sequence[str], client: Client, apis: Sequence[Api], lookup: ApiLookup, default_audience: str
+) -> tuple[str, ...]:
+    """RFC 8707 §2: every resource must be one this client may obtain tokens for."""
+    by_identifier = {api.identifier: api for api in apis}
+    for resource in resources:
+        check_resource_uri(resource)
+        if resource == default_audience:
+            continue
+        api = by_identifier.get(resource)
+        if api is None:
+            raise InvalidTarget(f"resource {resource[:200]!r} is not a registered API")
+        if not client_may_use(client, api, lookup.granted_roles(client.client_id, api.identifier)):
+            raise InvalidTarget(f"this client may not request tokens for {resource[:200]!r}")
+    return tuple(resources)
+
+
+@dataclass(frozen=True)
+class Audience:
+    """The one audience of an access token, and what goes in its scope claim."""
+
+    identifier: str
+    scopes: tuple[str, ...]
+    api: Api | None
+
+
+def select_audience(
+    granted: Sequence[str],
+    resources_at_authorization: Sequence[str],
+    requested_resource: Sequence[str],
+    apis: Sequence[Api],
+    default_audience: str,
+) -> Audience:
+    """RFC 8707 §2.2: pick the audience for a token from a user grant.
+
+    Without ``resource``: the single API of the grant, or gatehouse's UserInfo when the grant
+    has none. With it: that API (or UserInfo), which must be part of the grant."""
+    grant_apis = list(dict.fromkeys([*apis_of(granted, apis), *resources_at_authorization]))
+    grant_apis = [a for a in grant_apis if a != default_audience]
+    if len(requested_resource) > 1:
+        raise InvalidTarget("a token is for one API: send one resource parameter")
+    if requested_resource:
+        target = requested_resource[0]
+        check_resource_uri(target)
+        if target != default_audience and target not in grant_apis:
+            raise InvalidTarget(f"the grant does not include the API {target[:200]!r}")
+    elif len(grant_apis) > 1:
+        raise InvalidTarget(
+            "the grant covers several APIs; name the one this token is for with the resource "
+            f"parameter ({', '.join(grant_apis)})"
+        )
+    else:
+        target = grant_apis[0] if grant_apis else default_audience
+    if target == default_audience:
+        own = tuple(s for s in granted if split_canonical(s, apis) is None)
+        return Audience(default_audience, own, None)
+    api = next(a for a in apis if a.identifier == target)
+    names = tuple(
+        split[1] for s in granted if (split := split_canonical(s, apis)) and split[0].identifier == target
+    )
+    return Audience(target, names, api)
