@@ -32,7 +32,7 @@ from gatehouse.errors import (
     UntrustedRedirect,
 )
 from gatehouse.protocol import pkce, scopes
-from gatehouse.protocol.messages import Parameters, split_scope
+from gatehouse.protocol.messages import MalformedParameters, Parameters, split_scope
 from gatehouse.protocol.provider import Provider
 from gatehouse.protocol.redirect_uris import match_registered, with_query
 from gatehouse.storage.records import AuthorizationCode, Client, Interaction, SsoSession, User
@@ -394,6 +394,22 @@ def authorize(
     if isinstance(request, RedirectToClient):
         return request
     return decide(provider, client, request, browser)
+
+
+def reject_malformed(provider: Provider, error: MalformedParameters) -> RedirectToClient:
+    """RFC 6749 §4.1.2.1: a malformed request (duplicate, oversized, NUL, not UTF-8) still
+    gets its error at the redirect URI when the client and redirect URI are trustworthy;
+    when either of them is itself malformed, the error stays at gatehouse."""
+    if error.rejected & {"client_id", "redirect_uri"}:
+        raise UntrustedRedirect(error)
+    draft = _Draft(params=error.usable)
+    try:
+        for trust_step in TRUST_STEPS:
+            trust_step(provider, draft)
+    except OAuthError:
+        raise UntrustedRedirect(error) from None
+    draft.request = replace(draft.request, state=error.usable.get("state"))
+    return error_redirect(provider, draft.request, error)
 
 
 def _validated_or_redirect(

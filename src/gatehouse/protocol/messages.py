@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_to_bytes
 
 from gatehouse.errors import InvalidRequest
 
@@ -40,38 +40,79 @@ class Parameters(Mapping[str, str]):
         return value
 
 
-def parse_parameters(pairs: Iterable[tuple[str, str]]) -> Parameters:
+class MalformedParameters(InvalidRequest):
+    """A rule every endpoint shares was broken. ``usable`` keeps the well-formed parameters
+    and ``rejected`` names the others, so that the authorization endpoint can still establish
+    the client and redirect URI and send the error there (RFC 6749 §4.1.2.1)."""
+
+    def __init__(self, description: str, usable: Parameters, rejected: frozenset[str]) -> None:
+        super().__init__(description)
+        self.usable = usable
+        self.rejected = rejected
+
+
+def parse_parameters(pairs: Iterable[tuple[str, str | None]]) -> Parameters:
+    """Single-valued parameters; a value of None stands for one that was not valid UTF-8.
+    Raises MalformedParameters naming the first problem."""
     values: dict[str, str] = {}
     seen: set[str] = set()
+    rejected: set[str] = set()
+    problem: str | None = None
     for count, (name, value) in enumerate(pairs, start=1):
         if count > MAX_PARAMETERS:
-            raise InvalidRequest(f"too many parameters (more than {MAX_PARAMETERS})")
+            problem = problem or f"too many parameters (more than {MAX_PARAMETERS})"
+            break
+        issue = None
+        shown = name[:128].replace("\x00", "\\0")
         if name in seen:
-            raise InvalidRequest(f"the {name} parameter was given more than once")
+            issue = f"the {shown} parameter was given more than once"
+        elif value is None:
+            issue = f"the {shown} parameter is not valid UTF-8"
+        elif len(value) > MAX_PARAMETER_LENGTH or len(name) > 128:
+            issue = f"the {shown} parameter is too long"
+        elif "\x00" in value or "\x00" in name:
+            issue = f"the {shown} parameter contains a NUL character"
         seen.add(name)
-        if len(value) > MAX_PARAMETER_LENGTH or len(name) > 128:
-            raise InvalidRequest(f"the {name[:128]} parameter is too long")
-        if "\x00" in value:
-            raise InvalidRequest(f"the {name} parameter contains a NUL character")
-        if value != "":
+        if issue is not None:
+            problem = problem or issue
+            rejected.add(name)
+        elif value:
             values[name] = value
-    return Parameters(values)
+    usable = {k: v for k, v in values.items() if k not in rejected}
+    if problem is not None:
+        raise MalformedParameters(problem, Parameters(usable), frozenset(rejected))
+    return Parameters(usable)
+
+
+def _decoded(raw: bytes) -> str | None:
+    """One percent-decoded name or value ('+' is a space); None when it is not UTF-8."""
+    try:
+        return unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _form_pairs(raw: bytes) -> Iterator[tuple[str, str | None]]:
+    """Split application/x-www-form-urlencoded bytes into (name, value) pairs, decoding each
+    on its own so that one bad value does not hide the others."""
+    for item in raw.split(b"&"):
+        if not item:
+            continue
+        name_raw, _, value_raw = item.partition(b"=")
+        name = _decoded(name_raw)
+        if name is None:
+            yield unquote_to_bytes(name_raw).decode("utf-8", "replace"), None
+        else:
+            yield name, _decoded(value_raw)
 
 
 def parse_query_or_form(raw: str | bytes) -> Parameters:
     """Parse application/x-www-form-urlencoded text (a query string or a form body)."""
-    if isinstance(raw, bytes):
-        if len(raw) > MAX_BODY_BYTES:
-            raise InvalidRequest("the request body is too large")
-        try:
-            raw = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise InvalidRequest("the request is not valid UTF-8") from None
-    try:
-        pairs = parse_qsl(raw, keep_blank_values=True, strict_parsing=False, errors="strict")
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidRequest("the request parameters are not valid form encoding") from None
-    return parse_parameters(pairs)
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8", "surrogateescape")
+    if len(raw) > MAX_BODY_BYTES:
+        raise InvalidRequest("the request body is too large")
+    return parse_parameters(_form_pairs(raw))
 
 
 def split_scope(raw: str | None) -> tuple[str, ...]:

@@ -11,7 +11,7 @@ from gatehouse.errors import InsufficientScope, InvalidToken, OAuthError, Untrus
 from gatehouse.protocol import authorize as authorize_core
 from gatehouse.protocol.bearer import bearer_token
 from gatehouse.protocol.discovery import openid_configuration
-from gatehouse.protocol.messages import Parameters
+from gatehouse.protocol.messages import MalformedParameters, Parameters
 from gatehouse.protocol.token import DEFAULT_GRANTS, token_endpoint
 from gatehouse.protocol.userinfo import userinfo as userinfo_core
 from gatehouse.web.context import SESSION_COOKIE, context_of
@@ -63,6 +63,12 @@ async def authorize(request: Request) -> Response:
         params: Parameters = (
             await read_form(request) if request.method == "POST" else query_parameters(request)
         )
+    except MalformedParameters as error:
+        try:
+            outcome = await run_in_threadpool(authorize_core.reject_malformed, ctx.provider, error)
+        except UntrustedRedirect as untrusted:
+            return untrusted_error_page(request, untrusted.oauth_error)
+        return follow_outcome(request, outcome)
     except OAuthError as error:
         return untrusted_error_page(request, error)
 
