@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote_to_bytes
 
-from gatehouse.errors import InvalidRequest
+from gatehouse.errors import InvalidRequest, InvalidScope
 
 MAX_PARAMETER_LENGTH = 4096
 MAX_PARAMETERS = 64
@@ -123,6 +123,7 @@ def split_scope(raw: str | None) -> tuple[str, ...]:
     for item in raw.split(" "):
         if item:
             if not all(0x21 <= ord(ch) <= 0x7E and ch not in '"\\' for ch in item):
-                raise InvalidRequest(f"the scope value {item[:64]!r} contains invalid characters")
+                # RFC 6749 §4.1.2.1, §5.2: a malformed scope is invalid_scope.
+                raise InvalidScope(f"the scope value {item[:64]!r} contains invalid characters")
             seen.setdefault(item, None)
     return tuple(seen)
