@@ -6,9 +6,10 @@ import base64
 import hashlib
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote_plus, urlsplit
 
 from httpx2 import Response
 from starlette.testclient import TestClient
@@ -18,7 +19,9 @@ from tests.support.factories import PASSWORD, REDIRECT_URI
 
 def pkce_pair() -> tuple[str, str]:
     verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    challenge = (
+        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    )
     return verifier, challenge
 
 
@@ -57,13 +60,20 @@ def authorize_params(client_id: str = "web", **overrides: Any) -> tuple[dict[str
     return params, verifier
 
 
-def submit_login(http: TestClient, location: str, login: str = "alice", password: str = PASSWORD) -> Response:
+def submit_login(
+    http: TestClient, location: str, login: str = "alice", password: str = PASSWORD
+) -> Response:
     page = http.get(location)
     assert page.status_code == 200, page.text
     interaction = query_of(location)["interaction"]
     return http.post(
         "/login",
-        data={"csrf_token": csrf_from(page.text), "interaction": interaction, "login": login, "password": password},
+        data={
+            "csrf_token": csrf_from(page.text),
+            "interaction": interaction,
+            "login": login,
+            "password": password,
+        },
     )
 
 
@@ -81,7 +91,13 @@ def submit_consent(http: TestClient, location: str, decision: str = "allow") -> 
 
 
 def run_flow(
-    http: TestClient, client_id: str = "web", *, login: str = "alice", password: str = PASSWORD, consent: str = "allow", **overrides: Any
+    http: TestClient,
+    client_id: str = "web",
+    *,
+    login: str = "alice",
+    password: str = PASSWORD,
+    consent: str = "allow",
+    **overrides: Any,
 ) -> FlowResult:
     """Follow the redirects through login and consent pages until the client's redirect URI."""
     params, verifier = authorize_params(client_id, **overrides)
@@ -98,7 +114,9 @@ def run_flow(
     raise AssertionError("too many redirects")
 
 
-def redeem(http: TestClient, code: str, verifier: str | None, client: dict[str, Any], **extra: str) -> Response:
+def redeem(
+    http: TestClient, code: str, verifier: str | None, client: dict[str, Any], **extra: str
+) -> Response:
     data = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI}
     if verifier is not None:
         data["code_verifier"] = verifier
@@ -107,3 +125,97 @@ def redeem(http: TestClient, code: str, verifier: str | None, client: dict[str, 
     if auth is None:
         data["client_id"] = client["client_id"]
     return http.post("/token", data=data, auth=auth)
+
+
+# -- Helpers shared by the tests/http modules ------------------------------------------------
+
+
+class FakeClock:
+    """A settable clock for ``runtime.provider.clock``: install it, then ``advance`` time."""
+
+    def __init__(self, now: int | None = None) -> None:
+        self.now = int(time.time()) if now is None else now
+
+    def __call__(self) -> int:
+        return self.now
+
+    def advance(self, seconds: int) -> None:
+        self.now += seconds
+
+
+def install_clock(runtime: Any) -> FakeClock:
+    clock = FakeClock()
+    runtime.provider.clock = clock
+    return clock
+
+
+def start_authorize(
+    http: TestClient, client_id: str = "web", **overrides: Any
+) -> tuple[Response, str]:
+    """GET /authorize with the default parameters (override or drop one with ``name=None``)."""
+    params, verifier = authorize_params(client_id, **overrides)
+    return http.get("/authorize", params=params), verifier
+
+
+def sign_in(http: TestClient, client_id: str = "web", **overrides: Any) -> FlowResult:
+    """Run a full flow (login and consent as needed) and check it ended with a code."""
+    result = run_flow(http, client_id, **overrides)
+    assert "code" in result.params, result.location
+    return result
+
+
+def get_tokens(
+    http: TestClient, client: dict[str, Any], *, redirect_uri: str = REDIRECT_URI, **overrides: Any
+) -> dict[str, Any]:
+    """Sign in through the pages and redeem the code; the token response body."""
+    result = sign_in(http, client["client_id"], redirect_uri=redirect_uri, **overrides)
+    response = redeem(
+        http, result.params["code"], result.verifier, client, redirect_uri=redirect_uri
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def assert_error_page(response: Response, error: str, status: int = 400) -> None:
+    """An HTML error page at gatehouse (never a redirect) that shows the OAuth error code."""
+    assert response.status_code == status, (response.status_code, response.headers.get("location"))
+    assert "location" not in response.headers
+    assert response.headers["content-type"].startswith("text/html")
+    assert f"<code>{error}</code>" in response.text, response.text
+    assert "Traceback" not in response.text
+
+
+def assert_error_redirect(
+    response: Response,
+    error: str,
+    *,
+    state: str | None,
+    redirect_uri: str = REDIRECT_URI,
+    issuer: str = "http://testserver",
+) -> dict[str, str]:
+    """RFC 6749 §4.1.2.1 + RFC 9207: an error sent to the client's redirect URI, with state
+    and iss. Returns the parameters."""
+    assert response.status_code in (302, 303), response.text
+    location = response.headers["location"]
+    assert location.startswith(redirect_uri + ("&" if "?" in redirect_uri else "?")), location
+    params = query_of(location)
+    assert params["error"] == error, params
+    assert params.get("error_description"), params
+    assert params["iss"] == issuer
+    assert params.get("state") == state
+    assert "code" not in params
+    return params
+
+
+def error_description(response: Response) -> str:
+    """The error_description of a redirect or a JSON error response."""
+    if response.status_code in (302, 303):
+        return query_of(response.headers["location"])["error_description"]
+    return str(response.json()["error_description"])
+
+
+def basic_auth(client_id: str, secret: str) -> str:
+    """RFC 6749 §2.3.1: form-urlencode id and secret, then Basic-encode ``id:secret``."""
+    raw = f"{quote_plus(client_id)}:{quote_plus(secret)}".encode()
+    return "Basic " + base64.b64encode(raw).decode()
