@@ -7,6 +7,7 @@ from this model (``gatehouse config docs``), so the description is the documenta
 from __future__ import annotations
 
 import os
+import tomllib
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -16,6 +17,7 @@ from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
@@ -27,7 +29,6 @@ class Settings(BaseSettings):
         env_prefix="GATEHOUSE_",
         extra="forbid",
         frozen=True,
-        toml_file=os.environ.get("GATEHOUSE_CONFIG_FILE") or None,
     )
 
     data_dir: Path = Field(
@@ -132,8 +133,18 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # Explicit arguments win, then the environment, then the TOML file.
-        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+        # Explicit arguments win, then the environment, then the TOML file. The file is named
+        # when settings are loaded, not when this module is imported; a named file that is
+        # missing or unreadable is an error rather than silently no configuration.
+        config_file = os.environ.get("GATEHOUSE_CONFIG_FILE") or None
+        if config_file is not None and not Path(config_file).is_file():
+            raise SettingsError(f"GATEHOUSE_CONFIG_FILE names {config_file}, which is not a file")
+        try:
+            toml = TomlConfigSettingsSource(settings_cls, toml_file=config_file)
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            message = f"GATEHOUSE_CONFIG_FILE {config_file} cannot be read: {exc}"
+            raise SettingsError(message) from exc
+        return (init_settings, env_settings, toml)
 
     @property
     def resolved_database_url(self) -> str:

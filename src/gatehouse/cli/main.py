@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import click
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
 from gatehouse.admin import clients as client_admin
 from gatehouse.admin import scopes as scope_admin
@@ -43,6 +44,9 @@ def load_settings(**overrides: Any) -> Settings:
         where = ".".join(str(p) for p in first["loc"]) or "settings"
         fail(f"invalid setting GATEHOUSE_{where.upper()}: {first['msg']}")
         raise  # unreachable
+    except SettingsError as exc:
+        fail(str(exc))
+        raise
 
 
 def open_runtime(
