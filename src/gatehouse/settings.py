@@ -10,9 +10,9 @@ import os
 import tomllib
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import BeforeValidator, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -22,6 +22,18 @@ from pydantic_settings import (
 )
 
 SigningAlg = Literal["RS256", "ES256"]
+
+
+def _seconds_from_text(value: Any) -> Any:
+    """Environment variables are text: "900" means 900 seconds, as the docs promise (pydantic
+    takes an int as seconds but reads a digit string only as ISO 8601)."""
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return value
+
+
+# A lifetime or delay: seconds, or ISO 8601 such as PT1H.
+Duration = Annotated[timedelta, BeforeValidator(_seconds_from_text)]
 
 
 class Settings(BaseSettings):
@@ -53,31 +65,31 @@ class Settings(BaseSettings):
         "random string). Required for PostgreSQL; for the embedded SQLite default one is "
         "generated into `<data_dir>/secret.key` (mode 0600) when unset.",
     )
-    access_token_lifetime: timedelta = Field(
+    access_token_lifetime: Duration = Field(
         timedelta(hours=1), description="Lifetime of JWT access tokens."
     )
-    id_token_lifetime: timedelta = Field(timedelta(hours=1), description="Lifetime of ID tokens.")
-    authorization_code_lifetime: timedelta = Field(
+    id_token_lifetime: Duration = Field(timedelta(hours=1), description="Lifetime of ID tokens.")
+    authorization_code_lifetime: Duration = Field(
         timedelta(seconds=60),
         description="Lifetime of authorization codes; at most 60 seconds (RFC 9700 §4.2.1).",
     )
-    refresh_token_idle_lifetime: timedelta = Field(
+    refresh_token_idle_lifetime: Duration = Field(
         timedelta(days=30),
         description="A refresh token not used for this long stops working.",
     )
-    refresh_token_absolute_lifetime: timedelta = Field(
+    refresh_token_absolute_lifetime: Duration = Field(
         timedelta(days=90),
         description="No refresh token outlives this, however often it is used.",
     )
-    session_idle_lifetime: timedelta = Field(
+    session_idle_lifetime: Duration = Field(
         timedelta(minutes=30),
         description="An SSO session with no activity for this long ends.",
     )
-    session_absolute_lifetime: timedelta = Field(
+    session_absolute_lifetime: Duration = Field(
         timedelta(hours=10),
         description="An SSO session ends this long after sign-in, active or not.",
     )
-    interaction_lifetime: timedelta = Field(
+    interaction_lifetime: Duration = Field(
         timedelta(minutes=15),
         description="How long a person has to finish a login or consent page.",
     )
@@ -88,7 +100,7 @@ class Settings(BaseSettings):
         "RS256",
         description="Default signing algorithm of ID tokens; a client may choose another.",
     )
-    key_rotation_delay: timedelta = Field(
+    key_rotation_delay: Duration = Field(
         timedelta(hours=24),
         description="`keys rotate` publishes a new key this long before it starts signing, so "
         "relying parties that cache the JWKS see it first.",
