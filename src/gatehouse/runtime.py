@@ -30,7 +30,7 @@ def resolve_secret_key(settings: Settings, database: Database) -> str:
     database."""
     if settings.secret_key is not None:
         return settings.secret_key.get_secret_value()
-    if not database.is_sqlite or not database.url.database:
+    if not database.is_sqlite or database.url.database in (None, "", ":memory:"):
         raise ConfigurationError(
             "GATEHOUSE_SECRET_KEY is required with this database: it encrypts the private "
             "signing keys at rest (use 32 or more random characters, the same on every server)"
