@@ -127,6 +127,13 @@ class Settings(BaseSettings):
             raise ValueError("authorization codes must live between 1 and 60 seconds")
         return value
 
+    @field_validator("secret_key")
+    @classmethod
+    def _secret_key_is_long(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("use 32 or more random characters")
+        return value
+
     @field_validator("issuer")
     @classmethod
     def _issuer_is_a_url(cls, value: str | None) -> str | None:

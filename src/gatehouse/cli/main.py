@@ -19,6 +19,7 @@ from gatehouse.admin import clients as client_admin
 from gatehouse.admin import scopes as scope_admin
 from gatehouse.admin import users as user_admin
 from gatehouse.admin.errors import AdminError
+from gatehouse.keys.encryption import KeyDecryptionError
 from gatehouse.runtime import ConfigurationError, Runtime, build_runtime
 from gatehouse.settings import Settings
 from gatehouse.storage.sql.database import DatabaseUrlError
@@ -42,7 +43,8 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "settings"
-        fail(f"invalid setting GATEHOUSE_{where.upper()}: {first['msg']}")
+        message = str(first["msg"]).removeprefix("Value error, ")
+        fail(f"invalid setting GATEHOUSE_{where.upper()}: {message}")
         raise  # unreachable
     except SettingsError as exc:
         fail(str(exc))
@@ -80,7 +82,7 @@ def database_option(func: F) -> F:
         runtime = open_runtime(database_url)
         try:
             return func(runtime, *args, **kwargs)
-        except AdminError as exc:
+        except (AdminError, KeyDecryptionError) as exc:
             fail(str(exc))
         finally:
             runtime.close()

@@ -68,6 +68,9 @@ def prepare(settings: Settings, host: str, port: int) -> str:
     try:
         migrate(runtime.database)
         runtime.keys.ensure_signing_keys()
+        # Decrypt the signing keys now: a wrong GATEHOUSE_SECRET_KEY fails at start-up, not
+        # as a server_error on the first request.
+        runtime.keys.keyring()
     finally:
         runtime.close()
     return issuer
@@ -75,12 +78,13 @@ def prepare(settings: Settings, host: str, port: int) -> str:
 
 def run_server(settings: Settings, host: str, port: int, workers: int) -> None:
     from gatehouse.cli.main import fail
+    from gatehouse.keys.encryption import KeyDecryptionError
     from gatehouse.runtime import ConfigurationError
     from gatehouse.storage.sql.database import DatabaseUrlError
 
     try:
         issuer = prepare(settings, host, port)
-    except (ConfigurationError, DatabaseUrlError) as exc:
+    except (ConfigurationError, DatabaseUrlError, KeyDecryptionError) as exc:
         fail(str(exc))
         return
     # Fail fast, in the parent, if the address is taken.
