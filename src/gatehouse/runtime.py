@@ -95,6 +95,8 @@ def build_runtime(
         codes=store.codes,
         refresh_tokens=store.refresh_tokens,
         revocations=store.revocations,
+        apis=store.apis,
+        client_assertions=store.client_assertions,
         keys=keys,
     )
     passwords = Passwords(settings.password_hash_time_cost, settings.password_hash_memory_kib)

@@ -11,6 +11,7 @@ from typing import Any
 
 from gatehouse.admin.errors import AdminError
 from gatehouse.crypto import constant_time_equals, random_token, sha256_digest
+from gatehouse.protocol.audiences import canonical, split_canonical
 from gatehouse.protocol.client_auth import SUPPORTED_METHODS
 from gatehouse.protocol.redirect_uris import check_registrable, origin_of
 from gatehouse.protocol.scopes import STANDARD_SCOPES
@@ -39,6 +40,9 @@ class ClientSpec:
     first_party: bool | None = None
     web_origins: list[str] | None = None
     id_token_signing_alg: str | None = None
+    jwks: dict[str, Any] | None = None
+    jwks_uri: str | None = None
+    refresh_token_rotation: bool | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -97,13 +101,26 @@ def _validated_values(
 
     grant_types = list(
         dict.fromkeys(
-            pick(spec.grant_types, existing and list(existing.grant_types), ["authorization_code"])
+            pick(
+                spec.grant_types,
+                existing and list(existing.grant_types),
+                ["authorization_code", "refresh_token"],
+            )
         )
     )
     unknown = [g for g in grant_types if g not in DEFAULT_GRANTS]
     if unknown:
         raise AdminError(
             f"unsupported grant type {unknown[0]!r}; supported: {', '.join(DEFAULT_GRANTS)}"
+        )
+    if client_type == "public" and "client_credentials" in grant_types:
+        raise AdminError(
+            "a public client cannot use client_credentials: a daemon or service with no user is "
+            "a confidential client that holds its own credential (--type confidential)"
+        )
+    if "refresh_token" in grant_types and not any(g in REDIRECTING_GRANTS for g in grant_types):
+        raise AdminError(
+            "refresh_token needs a grant that issues refresh tokens (authorization_code)"
         )
     redirect_uris = list(
         dict.fromkeys(pick(spec.redirect_uris, existing and list(existing.redirect_uris), []))
@@ -134,16 +151,11 @@ def _validated_values(
             pick(
                 spec.scopes,
                 existing and list(existing.allowed_scopes),
-                ["openid", "profile", "email"],
+                ["openid", "profile", "email"] if redirect_uris else [],
             )
         )
     )
-    custom = runtime.store.scopes.get_many([s for s in scopes if s not in STANDARD_SCOPES])
-    missing = [s for s in scopes if s not in STANDARD_SCOPES and s not in custom]
-    if missing:
-        raise AdminError(
-            f"unknown scope {missing[0]!r}: create it first with `gatehouse scope create`"
-        )
+    scopes = _known_scopes(runtime, scopes)
     web_origins = list(
         dict.fromkeys(pick(spec.web_origins, existing and list(existing.web_origins), []))
     )
@@ -167,6 +179,34 @@ def _validated_values(
         "first_party": bool(pick(spec.first_party, existing and existing.first_party, False)),
         "id_token_signing_alg": alg,
     }
+
+
+def _known_scopes(runtime: Runtime, scopes: list[str]) -> list[str]:
+    """Standard, custom, or API scopes; API scopes are stored as <api>/<name>."""
+    apis = runtime.store.apis.list()
+    custom = runtime.store.scopes.get_many([s for s in scopes if s not in STANDARD_SCOPES])
+    result = []
+    for scope in scopes:
+        if scope in STANDARD_SCOPES or scope in custom:
+            result.append(scope)
+            continue
+        split = split_canonical(scope, apis)
+        if split is not None and split[1] in split[0].scope_names():
+            result.append(scope)
+            continue
+        owners = [api for api in apis if scope in api.scope_names()]
+        if len(owners) == 1:
+            result.append(canonical(owners[0].identifier, scope))
+        elif owners:
+            raise AdminError(
+                f"scope {scope!r} exists on several APIs; write it as <api identifier>/{scope}"
+            )
+        else:
+            raise AdminError(
+                f"unknown scope {scope!r}: create it with `gatehouse scope create`, or add it "
+                "to an API with `gatehouse api create/update --scope`"
+            )
+    return list(dict.fromkeys(result))
 
 
 def _new_secret(client_id: str, value: str, now: int) -> ClientSecret:
@@ -253,3 +293,61 @@ def delete_client(runtime: Runtime, client_id: str) -> dict[str, Any]:
     if not runtime.store.clients.delete(client_id):
         raise AdminError(f"no client with client_id {client_id!r}")
     return {"deleted": client_id}
+
+
+def add_secret(
+    runtime: Runtime, client_id: str, secret: str | None, expires_at: int | None
+) -> dict[str, Any]:
+    """A further active secret, for rotation without downtime: add the new one, deploy it,
+    then revoke the old one."""
+    client = runtime.store.clients.get(client_id)
+    if client is None:
+        raise AdminError(f"no client with client_id {client_id!r}")
+    if client.client_type != "confidential":
+        raise AdminError("a public client has no secrets")
+    now = int(time.time())
+    if expires_at is not None and expires_at <= now:
+        raise AdminError("the expiry must be in the future")
+    value = secret or random_token(32)
+    record = _new_secret(client_id, value, now)
+    record = ClientSecret(record.id, client_id, record.secret_hash, now, expires_at, None)
+    runtime.store.clients.add_secret(record, _encrypted_for(runtime, client, value))
+    return {
+        "client_id": client_id,
+        "secret_id": record.id,
+        "client_secret": value,
+        "expires_at": expires_at,
+    }
+
+
+def list_secrets(runtime: Runtime, client_id: str) -> list[dict[str, Any]]:
+    if runtime.store.clients.get(client_id) is None:
+        raise AdminError(f"no client with client_id {client_id!r}")
+    now = int(time.time())
+    return [
+        {
+            "secret_id": s.id,
+            "created_at": s.created_at,
+            "expires_at": s.expires_at,
+            "revoked_at": s.revoked_at,
+            "usable": s.usable_at(now),
+        }
+        for s in sorted(runtime.store.clients.secrets(client_id), key=lambda s: s.created_at)
+    ]
+
+
+def revoke_secret(runtime: Runtime, client_id: str, secret_id: str) -> dict[str, Any]:
+    if not runtime.store.clients.revoke_secret(client_id, secret_id, int(time.time())):
+        raise AdminError(f"client {client_id!r} has no active secret {secret_id!r}")
+    return {"client_id": client_id, "secret_id": secret_id, "revoked": True}
+
+
+def _encrypted_for(runtime: Runtime, client: Client, value: str) -> bytes | None:
+    """client_secret_jwt needs the secret itself (it is the HMAC key), so for those clients
+    it is also kept encrypted under the key-encryption key; for every other method only the
+    SHA-256 digest exists."""
+    if client.auth_method != "client_secret_jwt":
+        return None
+    return runtime.keys.encryptor.encrypt(
+        value.encode("utf-8"), kid=f"client-secret:{client.client_id}"
+    )

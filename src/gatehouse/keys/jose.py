@@ -88,3 +88,39 @@ def unverified_header(token: str) -> dict[str, Any]:
         return dict(jws.extract_compact(token.encode("ascii")).protected)
     except (JoseError, ValueError, UnicodeError) as exc:
         raise TokenVerificationError("not a compact JWS") from exc
+
+
+def verify_hmac_jwt(
+    token: str, secret: str, *, algorithms: Collection[str] = ("HS256",)
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """client_secret_jwt only (OIDC Core §9): an HMAC over the assertion with the client's
+    own secret. Kept apart from verify_jwt so that no public key can ever become an HMAC
+    key (RFC 8725 §2.1)."""
+    from joserfc.jwk import OctKey
+
+    if not algorithms or any(alg not in ("HS256", "HS384", "HS512") for alg in algorithms):
+        raise ValueError("HMAC verification must pin HMAC algorithms")
+    try:
+        decoded = jwt.decode(
+            token, OctKey.import_key(secret.encode("utf-8")), algorithms=list(algorithms)
+        )
+    except (JoseError, ValueError, TypeError, KeyError) as exc:
+        raise TokenVerificationError(str(exc) or type(exc).__name__) from None
+    return dict(decoded.header), dict(decoded.claims)
+
+
+def unverified_claims(token: str) -> dict[str, Any]:
+    """The payload without checking the signature: only to find out which client sent an
+    assertion before its keys are looked up."""
+    import json
+
+    from joserfc import jws
+
+    try:
+        payload = jws.extract_compact(token.encode("ascii")).payload
+        claims = json.loads(payload)
+    except (JoseError, ValueError, UnicodeError) as exc:
+        raise TokenVerificationError("not a compact JWS with a JSON payload") from exc
+    if not isinstance(claims, dict):
+        raise TokenVerificationError("the JWT payload is not a JSON object")
+    return claims

@@ -37,6 +37,11 @@ class KeyService:
         self._private_cache: dict[str, PrivateKey] = {}
         self._lock = threading.Lock()
 
+    @property
+    def encryptor(self) -> KeyEncryptor:
+        """The key-encryption key's cipher, also used for client_secret_jwt secrets."""
+        return self._encryptor
+
     def _add_key(self, alg: str, now: int, activates_at: int) -> StoredKey:
         generated = generate_signing_key(alg)
         stored = StoredKey(

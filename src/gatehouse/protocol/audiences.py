@@ -47,7 +47,9 @@ def check_resource_uri(resource: str) -> None:
     """RFC 8707 §2: an absolute URI without a fragment."""
     parts = urlsplit(resource)
     if not parts.scheme or "#" in resource:
-        raise InvalidTarget(f"resource {resource[:200]!r} must be an absolute URI without a fragment")
+        raise InvalidTarget(
+            f"resource {resource[:200]!r} must be an absolute URI without a fragment"
+        )
 
 
 def canonicalize_scopes(
@@ -64,8 +66,9 @@ def canonicalize_scopes(
             continue
         owners = [api for api in within if scope in api.scope_names()]
         if len(owners) > 1:
+            names = ", ".join(a.identifier for a in owners)
             raise InvalidScope(
-                f"scope {scope!r} exists on several APIs ({', '.join(a.identifier for a in owners)}); "
+                f"scope {scope!r} exists on several APIs ({names}); "
                 "name the API with the resource parameter or use <api>/<scope>"
             )
         result.append(canonical(owners[0].identifier, scope) if owners else scope)
@@ -92,7 +95,11 @@ def client_may_use(client: Client, api: Api, roles: frozenset[str]) -> bool:
 
 
 def check_resources(
-    resources: Sequence[str], client: Client, apis: Sequence[Api], lookup: ApiLookup, default_audience: str
+    resources: Sequence[str],
+    client: Client,
+    apis: Sequence[Api],
+    lookup: ApiLookup,
+    default_audience: str,
 ) -> tuple[str, ...]:
     """RFC 8707 §2: every resource must be one this client may obtain tokens for."""
     by_identifier = {api.identifier: api for api in apis}
@@ -149,6 +156,8 @@ def select_audience(
         return Audience(default_audience, own, None)
     api = next(a for a in apis if a.identifier == target)
     names = tuple(
-        split[1] for s in granted if (split := split_canonical(s, apis)) and split[0].identifier == target
+        split[1]
+        for s in granted
+        if (split := split_canonical(s, apis)) and split[0].identifier == target
     )
     return Audience(target, names, api)

@@ -31,7 +31,7 @@ from gatehouse.errors import (
     UnsupportedResponseType,
     UntrustedRedirect,
 )
-from gatehouse.protocol import pkce, scopes
+from gatehouse.protocol import audiences, pkce, scopes
 from gatehouse.protocol.messages import MalformedParameters, Parameters, split_scope
 from gatehouse.protocol.provider import Provider
 from gatehouse.protocol.redirect_uris import match_registered, with_query
@@ -53,6 +53,7 @@ class AuthorizationRequest:
     prompt: tuple[str, ...] = ()
     max_age: int | None = None
     login_hint: str | None = None
+    resources: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -62,6 +63,7 @@ class AuthorizationRequest:
         data = dict(data)
         data["scopes"] = tuple(data["scopes"])
         data["prompt"] = tuple(data["prompt"])
+        data["resources"] = tuple(data.get("resources", ()))
         return cls(**data)
 
 
@@ -161,12 +163,31 @@ def response_type_is_code(provider: Provider, draft: _Draft) -> None:
         raise InvalidRequest(f"response_mode {mode[:40]!r} is not supported; use query")
 
 
-def scope_is_allowed(provider: Provider, draft: _Draft) -> None:
-    """RFC 6749 §3.3: every requested scope must be one the client may request."""
+def resources_are_allowed(provider: Provider, draft: _Draft) -> None:
+    """RFC 8707 §2: each resource is an API this client may obtain tokens for."""
     assert draft.client is not None
-    requested = scopes.check_allowed(
-        split_scope(draft.params.get("scope")), draft.client.allowed_scopes
-    )
+    resources = draft.params.all("resource")
+    if resources:
+        resources = audiences.check_resources(
+            resources,
+            draft.client,
+            provider.apis.list(),
+            provider.apis,
+            provider.config.default_audience,
+        )
+    draft.request = replace(draft.request, resources=resources)
+
+
+def scope_is_allowed(provider: Provider, draft: _Draft) -> None:
+    """RFC 6749 §3.3: every requested scope must be one the client may request; API scopes
+    are compared in their canonical <api>/<name> form."""
+    assert draft.client is not None
+    requested = split_scope(draft.params.get("scope"))
+    if any(s not in scopes.STANDARD_SCOPES for s in requested):
+        requested = audiences.canonicalize_scopes(
+            requested, provider.apis.list(), draft.request.resources
+        )
+    requested = scopes.check_allowed(requested, draft.client.allowed_scopes)
     draft.request = replace(draft.request, scopes=requested)
 
 
@@ -219,6 +240,7 @@ REQUEST_STEPS: tuple[Callable[[Provider, _Draft], None], ...] = (
     client_may_use_code_flow,
     no_request_objects,
     response_type_is_code,
+    resources_are_allowed,
     scope_is_allowed,
     pkce_is_valid,
     state_nonce_and_hint,
@@ -370,6 +392,7 @@ def issue_code(
             scopes=request.scopes,
             nonce=request.nonce,
             code_challenge=request.code_challenge,
+            resources=request.resources,
             auth_time=session.auth_time,
             amr=session.amr,
             acr=session.acr,

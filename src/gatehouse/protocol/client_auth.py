@@ -1,7 +1,8 @@
 """Client authentication at the token endpoint (RFC 6749 §2.3, §5.2; OIDC Core §9).
 
-Supported: client_secret_basic, client_secret_post, and none for public clients. A client
-uses exactly one method, the one it is registered with.
+Supported: client_secret_basic, client_secret_post, private_key_jwt and client_secret_jwt
+(RFC 7523, see client_assertion.py), and none for public clients. A client uses exactly one
+method, the one it is registered with.
 """
 
 from __future__ import annotations
@@ -13,11 +14,23 @@ from urllib.parse import unquote_plus
 
 from gatehouse.crypto import constant_time_equals, sha256_digest
 from gatehouse.errors import InvalidClient, InvalidRequest
+from gatehouse.protocol.client_assertion import (
+    assertion_client_id,
+    check_assertion_type,
+    verify_assertion,
+)
 from gatehouse.protocol.messages import Parameters
 from gatehouse.protocol.provider import Provider
 from gatehouse.storage.records import Client
 
-SUPPORTED_METHODS = ("client_secret_basic", "client_secret_post", "none")
+SUPPORTED_METHODS = (
+    "client_secret_basic",
+    "client_secret_post",
+    "private_key_jwt",
+    "client_secret_jwt",
+    "none",
+)
+ASSERTION_METHODS = ("private_key_jwt", "client_secret_jwt")
 
 
 class InvalidClientBasic(InvalidClient):
@@ -29,6 +42,7 @@ class PresentedCredentials:
     method: str
     client_id: str
     secret: str | None
+    assertion: str | None = None
 
 
 def parse_basic(header: str) -> tuple[str, str]:
@@ -52,6 +66,18 @@ def presented_credentials(params: Parameters, authorization: str | None) -> Pres
         scheme, _, value = authorization.partition(" ")
         if scheme.lower() == "basic":
             basic = parse_basic(value)
+    if "client_assertion" in params or "client_assertion_type" in params:
+        if basic is not None or "client_secret" in params:
+            raise InvalidRequest(
+                "use one client authentication method: a client_assertion, Basic or "
+                "client_secret, not several"
+            )
+        check_assertion_type(params.get("client_assertion_type"))
+        assertion = params.require("client_assertion")
+        client_id = assertion_client_id(assertion)
+        if "client_id" in params and params["client_id"] != client_id:
+            raise InvalidClient("client_id differs from the client_assertion's iss and sub")
+        return PresentedCredentials("client_assertion", client_id, None, assertion)
     if basic is not None:
         if "client_secret" in params:
             raise InvalidRequest(
@@ -77,6 +103,16 @@ def authenticate_client(
     client = provider.clients.get(presented.client_id)
     if client is None:
         raise error_class("unknown client", detail=f"client_id={presented.client_id[:100]!r}")
+    if presented.method == "client_assertion" and client.auth_method in ASSERTION_METHODS:
+        assert presented.assertion is not None
+        verify_assertion(
+            provider,
+            client,
+            presented.assertion,
+            f"{provider.config.issuer}/token",
+            provider.remote_jwks,
+        )
+        return client
     if presented.method != client.auth_method:
         if client.auth_method == "none":
             raise error_class("this is a public client: send only client_id, with no secret")

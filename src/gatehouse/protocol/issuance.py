@@ -1,16 +1,18 @@
-"""The token response every grant returns (RFC 6749 §5.1, OIDC Core §3.1.3.3)."""
+"""The token response every grant returns (RFC 6749 §5.1, OIDC Core §3.1.3.3, §12.2)."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from gatehouse.crypto import random_token, sha256_digest
+from gatehouse.protocol.audiences import Audience, select_audience
 from gatehouse.protocol.claims import user_claims
 from gatehouse.protocol.provider import Provider
 from gatehouse.storage.records import Client, RefreshToken, User
-from gatehouse.tokens.access_token import mint_access_token
+from gatehouse.tokens.access_token import MintedAccessToken, mint_access_token
 from gatehouse.tokens.id_token import mint_id_token
 
 
@@ -39,7 +41,8 @@ class TokenResponse:
 
 @dataclass(frozen=True)
 class UserGrant:
-    """Who and what a user-delegated grant is for."""
+    """Who and what a user-delegated grant is for. ``scopes`` are canonical (API scopes as
+    <api>/<name>); ``resources`` are the RFC 8707 resources named at authorization."""
 
     client: Client
     user: User
@@ -50,34 +53,88 @@ class UserGrant:
     amr: tuple[str, ...]
     acr: str | None
     nonce: str | None = None
+    resources: tuple[str, ...] = ()
+
+
+def mint_for_audience(
+    provider: Provider,
+    audience: Audience,
+    *,
+    subject: str,
+    client_id: str,
+    now: int,
+    jti: str | None = None,
+    extra_claims: dict[str, Any] | None = None,
+    auth_time: int | None = None,
+    sid: str | None = None,
+) -> MintedAccessToken:
+    """An RFC 9068 access token for one audience, with that API's lifetime and algorithm."""
+    config = provider.config
+    api = audience.api
+    return mint_access_token(
+        provider.keys.keyring(),
+        alg=(api.signing_alg if api and api.signing_alg else config.access_token_signing_alg),
+        issuer=config.issuer,
+        subject=subject,
+        audience=audience.identifier,
+        client_id=client_id,
+        scopes=audience.scopes,
+        now=now,
+        lifetime=access_token_lifetime(provider, audience),
+        auth_time=auth_time,
+        sid=sid,
+        jti=jti,
+        extra_claims=extra_claims,
+    )
+
+
+def access_token_lifetime(provider: Provider, audience: Audience) -> int:
+    api = audience.api
+    if api is not None and api.access_token_lifetime:
+        return api.access_token_lifetime
+    return provider.config.access_token_lifetime
+
+
+def user_audience(
+    provider: Provider, grant: UserGrant, scopes: Sequence[str], resource: Sequence[str]
+) -> Audience:
+    return select_audience(
+        scopes, grant.resources, resource, provider.apis.list(), provider.config.default_audience
+    )
 
 
 def issue_user_tokens(
-    provider: Provider, grant: UserGrant, *, jti: str | None = None
+    provider: Provider,
+    grant: UserGrant,
+    *,
+    jti: str | None = None,
+    resource: Sequence[str] = (),
+    scopes: tuple[str, ...] | None = None,
+    refresh_token: bool = True,
+    refresh_expires_at: int | None = None,
+    audience: Audience | None = None,
 ) -> TokenResponse:
-    """Access token for the resource; ID token when openid was granted; an offline refresh
-    token when offline_access was granted."""
+    """Access token for one audience; ID token when openid is among ``scopes``; a refresh
+    token when the client may refresh (offline when offline_access was granted, else tied to
+    the SSO session). ``scopes`` narrows the grant's scopes for this response (RFC 6749 §6)."""
     config = provider.config
-    keyring = provider.keys.keyring()
+    effective = scopes if scopes is not None else grant.scopes
     now = provider.clock()
-    access = mint_access_token(
-        keyring,
-        alg=config.access_token_signing_alg,
-        issuer=config.issuer,
+    audience = audience or user_audience(provider, grant, effective, resource)
+    access = mint_for_audience(
+        provider,
+        audience,
         subject=grant.user.id,
-        audience=config.default_audience,
         client_id=grant.client.client_id,
-        scopes=grant.scopes,
         now=now,
-        lifetime=config.access_token_lifetime,
+        jti=jti,
         auth_time=grant.auth_time,
         sid=grant.sid,
-        jti=jti,
     )
     id_token = None
-    if "openid" in grant.scopes:
+    if "openid" in effective:
         id_token = mint_id_token(
-            keyring,
+            provider.keys.keyring(),
             alg=grant.client.id_token_signing_alg or config.id_token_signing_alg,
             issuer=config.issuer,
             subject=grant.user.id,
@@ -90,22 +147,29 @@ def issue_user_tokens(
             amr=grant.amr,
             acr=grant.acr,
             access_token=access.value,
-            extra_claims=user_claims(grant.user, grant.scopes),
+            extra_claims=user_claims(grant.user, effective),
         )
     refresh = None
-    if "offline_access" in grant.scopes:
-        refresh = _store_refresh_token(provider, grant, now, offline=True)
+    if refresh_token and "refresh_token" in grant.client.grant_types:
+        refresh = store_refresh_token(provider, grant, now, expires_at=refresh_expires_at)
     return TokenResponse(
         access_token=access.value,
         expires_in=access.expires_in,
-        scope=" ".join(grant.scopes),
+        scope=" ".join(effective),
         id_token=id_token,
         refresh_token=refresh,
     )
 
 
-def _store_refresh_token(provider: Provider, grant: UserGrant, now: int, *, offline: bool) -> str:
-    """Opaque, random, stored only as a hash. Offline tokens outlive the SSO session."""
+def store_refresh_token(
+    provider: Provider, grant: UserGrant, now: int, *, expires_at: int | None = None
+) -> str | None:
+    """Opaque, random, stored only as a hash. With offline_access the token is independent
+    of the SSO session; otherwise it lives only as long as that session. Rotated tokens keep
+    their family's absolute expiry (``expires_at``)."""
+    offline = "offline_access" in grant.scopes
+    if not offline and grant.sid is None:
+        return None
     value = random_token()
     config = provider.config
     provider.refresh_tokens.create(
@@ -116,12 +180,13 @@ def _store_refresh_token(provider: Provider, grant: UserGrant, now: int, *, offl
             user_id=grant.user.id,
             sid=None if offline else grant.sid,
             scopes=grant.scopes,
+            resources=grant.resources,
             auth_time=grant.auth_time,
             amr=grant.amr,
             acr=grant.acr,
             created_at=now,
             idle_expires_at=now + config.refresh_token_idle_lifetime,
-            expires_at=now + config.refresh_token_absolute_lifetime,
+            expires_at=expires_at or now + config.refresh_token_absolute_lifetime,
         )
     )
     return value

@@ -7,7 +7,7 @@ and response parameters must not be included more than once.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import unquote_to_bytes
 
 from gatehouse.errors import InvalidRequest, InvalidScope
@@ -15,6 +15,9 @@ from gatehouse.errors import InvalidRequest, InvalidScope
 MAX_PARAMETER_LENGTH = 4096
 MAX_PARAMETERS = 64
 MAX_BODY_BYTES = 64 * 1024
+# RFC 8707 §2: the resource parameter may be repeated; no other parameter may.
+MULTI_VALUED = frozenset({"resource"})
+MAX_RESOURCES = 8
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,8 @@ class Parameters(Mapping[str, str]):
 
     # Not named ``values``: that would shadow Mapping.values() and break params.values().
     entries: Mapping[str, str]
+    # Every value of a MULTI_VALUED parameter, in order; ``entries`` holds the first.
+    repeated: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __getitem__(self, key: str) -> str:
         return self.entries[key]
@@ -32,6 +37,13 @@ class Parameters(Mapping[str, str]):
 
     def __len__(self) -> int:
         return len(self.entries)
+
+    def all(self, name: str) -> tuple[str, ...]:
+        """Every value of a parameter that may repeat (RFC 8707 resource)."""
+        if name in self.repeated:
+            return self.repeated[name]
+        value = self.entries.get(name)
+        return (value,) if value is not None else ()
 
     def require(self, name: str) -> str:
         value = self.entries.get(name)
@@ -52,9 +64,10 @@ class MalformedParameters(InvalidRequest):
 
 
 def parse_parameters(pairs: Iterable[tuple[str, str | None]]) -> Parameters:
-    """Single-valued parameters; a value of None stands for one that was not valid UTF-8.
-    Raises MalformedParameters naming the first problem."""
+    """Single-valued parameters (MULTI_VALUED ones may repeat); a value of None stands for
+    one that was not valid UTF-8. Raises MalformedParameters naming the first problem."""
     values: dict[str, str] = {}
+    repeated: dict[str, list[str]] = {}
     seen: set[str] = set()
     rejected: set[str] = set()
     problem: str | None = None
@@ -64,7 +77,7 @@ def parse_parameters(pairs: Iterable[tuple[str, str | None]]) -> Parameters:
             break
         issue = None
         shown = name[:128].replace("\x00", "\\0")
-        if name in seen:
+        if name in seen and name not in MULTI_VALUED:
             issue = f"the {shown} parameter was given more than once"
         elif value is None:
             issue = f"the {shown} parameter is not valid UTF-8"
@@ -72,16 +85,21 @@ def parse_parameters(pairs: Iterable[tuple[str, str | None]]) -> Parameters:
             issue = f"the {shown} parameter is too long"
         elif "\x00" in value or "\x00" in name:
             issue = f"the {shown} parameter contains a NUL character"
+        elif name in MULTI_VALUED and len(repeated.get(name, ())) >= MAX_RESOURCES:
+            issue = f"the {shown} parameter was given more than {MAX_RESOURCES} times"
         seen.add(name)
         if issue is not None:
             problem = problem or issue
             rejected.add(name)
         elif value:
-            values[name] = value
+            values.setdefault(name, value)
+            if name in MULTI_VALUED:
+                repeated.setdefault(name, []).append(value)
     usable = {k: v for k, v in values.items() if k not in rejected}
+    usable_repeated = {k: tuple(v) for k, v in repeated.items() if k not in rejected}
     if problem is not None:
-        raise MalformedParameters(problem, Parameters(usable), frozenset(rejected))
-    return Parameters(usable)
+        raise MalformedParameters(problem, Parameters(usable, usable_repeated), frozenset(rejected))
+    return Parameters(usable, usable_repeated)
 
 
 def _decoded(raw: bytes) -> str | None:

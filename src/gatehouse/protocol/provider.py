@@ -6,9 +6,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from gatehouse.keys.jose import PublicKeySet
+from gatehouse.keys.remote import RemoteJwksCache
 from gatehouse.keys.service import KeyService
 from gatehouse.storage.repositories import (
+    ApiRepository,
     AuthorizationCodeRepository,
+    ClientAssertionRepository,
     ClientRepository,
     ConsentRepository,
     InteractionRepository,
@@ -59,5 +63,11 @@ class Provider:
     codes: AuthorizationCodeRepository
     refresh_tokens: RefreshTokenRepository
     revocations: RevocationRepository
+    apis: ApiRepository
+    client_assertions: ClientAssertionRepository
     keys: KeyService
     clock: Callable[[], int] = field(default=lambda: int(time.time()))
+    # private_key_jwt keys of clients registered with a jwks_uri: (uri, kid) -> key set.
+    remote_jwks: Callable[[str, str | None], PublicKeySet] = field(
+        default_factory=lambda: RemoteJwksCache().keys_for
+    )

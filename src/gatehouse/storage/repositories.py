@@ -8,6 +8,7 @@ from typing import Protocol
 
 from gatehouse.keys.keyring import StoredKey
 from gatehouse.storage.records import (
+    Api,
     AuthorizationCode,
     Client,
     ClientSecret,
@@ -26,6 +27,9 @@ class ClientRepository(Protocol):
 
     def secrets(self, client_id: str) -> list[ClientSecret]:
         """Every secret of the client, usable or not."""
+
+    def encrypted_secrets(self, client_id: str, now: int) -> list[tuple[str, bytes]]:
+        """(id, ciphertext) of the usable secrets kept encrypted for client_secret_jwt."""
 
 
 class UserRepository(Protocol):
@@ -58,6 +62,13 @@ class SessionRepository(Protocol):
     def end(self, session_id_hash: str, now: int) -> None:
         """End the session; later lookups return None."""
 
+    def active_by_sid(self, sid: str, now: int, idle_seconds: int) -> bool:
+        """Whether the session with this public ``sid`` is alive (not ended, within its
+        absolute and idle lifetimes)."""
+
+    def touch_sid(self, sid: str, now: int) -> None:
+        """Record activity on the session with this ``sid``."""
+
 
 class ConsentRepository(Protocol):
     def get(self, user_id: str, client_id: str) -> Consent | None:
@@ -65,6 +76,12 @@ class ConsentRepository(Protocol):
 
     def grant(self, user_id: str, client_id: str, scopes: frozenset[str], now: int) -> Consent:
         """Add ``scopes`` to the stored consent (union), creating it if needed."""
+
+    def revoke(self, user_id: str, client_id: str) -> bool:
+        """Delete the consent; True when there was one."""
+
+    def list_for_user(self, user_id: str) -> list[Consent]:
+        """Every consent the user has given."""
 
 
 class InteractionRepository(Protocol):
@@ -100,6 +117,22 @@ class RefreshTokenRepository(Protocol):
     def create(self, token: RefreshToken) -> None:
         """Store a new refresh token (only its hash)."""
 
+    def get(self, token_hash: str) -> RefreshToken | None:
+        """The token whatever its state, or None."""
+
+    def is_grant_revoked(self, grant_id: str) -> bool:
+        """Whether the token family was revoked (replay, reuse, revocation)."""
+
+    def mark_used(self, token_hash: str, now: int) -> bool:
+        """Rotation: mark the token used in one conditional UPDATE; True for exactly one
+        caller, and never for a used or revoked token."""
+
+    def extend_idle(self, token_hash: str, idle_expires_at: int) -> None:
+        """Push the idle expiry of a token that is not rotated."""
+
+    def revoke_for(self, user_id: str, client_id: str, now: int) -> int:
+        """Revoke every refresh token of the user for the client; returns how many."""
+
 
 class RevocationRepository(Protocol):
     def revoke_grant(self, grant_id: str, reason: str, now: int) -> None:
@@ -110,6 +143,23 @@ class RevocationRepository(Protocol):
 
     def is_access_token_denied(self, jti: str) -> bool:
         """Whether the access token was revoked."""
+
+
+class ApiRepository(Protocol):
+    def get(self, identifier: str) -> Api | None:
+        """The API with this identifier (its `aud`), or None."""
+
+    def list(self) -> list[Api]:
+        """Every API of the tenant, with its scopes and roles."""
+
+    def granted_roles(self, client_id: str, api_identifier: str) -> frozenset[str]:
+        """The app roles an administrator granted to the client on the API."""
+
+
+class ClientAssertionRepository(Protocol):
+    def record_jti(self, client_id: str, jti: str, expires_at: int, now: int) -> bool:
+        """Remember a client assertion's jti until it expires; True the first time only
+        (database-enforced, RFC 7523 §3 item 7)."""
 
 
 class KeyRepository(Protocol):

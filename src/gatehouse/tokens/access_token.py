@@ -35,19 +35,25 @@ def mint_access_token(
     auth_time: int | None = None,
     sid: str | None = None,
     jti: str | None = None,
+    extra_claims: dict[str, Any] | None = None,
 ) -> MintedAccessToken:
     """RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat, jti; scope as a space-separated list."""
     jti = jti or uuid.uuid4().hex
-    claims: dict[str, Any] = {
-        "iss": issuer,
-        "sub": subject,
-        "aud": audience,
-        "client_id": client_id,
-        "scope": " ".join(scopes),
-        "jti": jti,
-        "iat": now,
-        "exp": now + lifetime,
-    }
+    claims: dict[str, Any] = dict(extra_claims or {})
+    claims.update(
+        {
+            "iss": issuer,
+            "sub": subject,
+            "aud": audience,
+            "client_id": client_id,
+            "scope": " ".join(scopes),
+            "jti": jti,
+            "iat": now,
+            "exp": now + lifetime,
+        }
+    )
+    if not scopes:
+        del claims["scope"]  # client credentials tokens carry roles, not scopes
     if auth_time is not None:
         claims["auth_time"] = auth_time
     if sid is not None:

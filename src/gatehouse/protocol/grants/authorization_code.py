@@ -7,7 +7,13 @@ import uuid
 from gatehouse.crypto import sha256_digest
 from gatehouse.errors import InvalidGrant
 from gatehouse.protocol import pkce
-from gatehouse.protocol.issuance import TokenResponse, UserGrant, issue_user_tokens
+from gatehouse.protocol.issuance import (
+    TokenResponse,
+    UserGrant,
+    access_token_lifetime,
+    issue_user_tokens,
+    user_audience,
+)
 from gatehouse.protocol.messages import Parameters
 from gatehouse.protocol.provider import Provider
 from gatehouse.storage.records import AuthorizationCode, Client
@@ -32,8 +38,22 @@ class AuthorizationCodeGrant:
         if user is None or user.disabled:
             raise InvalidGrant("the user of this authorization code is disabled or deleted")
 
+        grant = UserGrant(
+            client=client,
+            user=user,
+            scopes=code.scopes,
+            grant_id=code.grant_id,
+            auth_time=code.auth_time,
+            sid=code.sid,
+            amr=code.amr,
+            acr=code.acr,
+            nonce=code.nonce,
+            resources=code.resources,
+        )
+        # RFC 8707 §2.2: an unusable resource fails before the code is spent.
+        audience = user_audience(provider, grant, grant.scopes, params.all("resource"))
         jti = uuid.uuid4().hex
-        expires_at = now + provider.config.access_token_lifetime
+        expires_at = now + access_token_lifetime(provider, audience)
         # RFC 6749 §4.1.2: one-time, decided by one conditional UPDATE that also records the
         # access token's jti, so a losing concurrent redemption can revoke it.
         if not provider.codes.consume(code.code_hash, now, jti, expires_at):
@@ -43,21 +63,7 @@ class AuthorizationCodeGrant:
             raise InvalidGrant(
                 "the authorization code was already used; tokens issued from it have been revoked"
             )
-        return issue_user_tokens(
-            provider,
-            UserGrant(
-                client=client,
-                user=user,
-                scopes=code.scopes,
-                grant_id=code.grant_id,
-                auth_time=code.auth_time,
-                sid=code.sid,
-                amr=code.amr,
-                acr=code.acr,
-                nonce=code.nonce,
-            ),
-            jti=jti,
-        )
+        return issue_user_tokens(provider, grant, jti=jti, audience=audience)
 
 
 def _code_for_client(provider: Provider, client: Client, value: str) -> AuthorizationCode:

@@ -1,0 +1,38 @@
+"""Reviewing and revoking the consents users gave to clients."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from gatehouse.admin.errors import AdminError
+from gatehouse.admin.users import find_user
+from gatehouse.runtime import Runtime
+
+
+def list_consents(runtime: Runtime, user_ref: str) -> list[dict[str, Any]]:
+    user = find_user(runtime, user_ref)
+    return [
+        {
+            "user": user.username,
+            "client_id": c.client_id,
+            "scopes": sorted(c.scopes),
+            "granted_at": c.granted_at,
+        }
+        for c in runtime.store.consents.list_for_user(user.id)
+    ]
+
+
+def revoke_consent(runtime: Runtime, user_ref: str, client_id: str) -> dict[str, Any]:
+    """Withdraw consent: the next sign-in asks again, and every refresh token of the user for
+    the client stops working now."""
+    user = find_user(runtime, user_ref)
+    if not runtime.store.consents.revoke(user.id, client_id):
+        raise AdminError(f"{user.username} has not consented to {client_id!r}")
+    revoked = runtime.store.refresh_tokens.revoke_for(user.id, client_id, int(time.time()))
+    return {
+        "user": user.username,
+        "client_id": client_id,
+        "revoked": True,
+        "refresh_tokens_revoked": revoked,
+    }

@@ -1,0 +1,140 @@
+"""JWT client assertions at the token endpoint: private_key_jwt and client_secret_jwt
+(RFC 7523 §2.2 and §3, OIDC Core §9)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from gatehouse.errors import InvalidClient, InvalidRequest
+from gatehouse.keys.jose import (
+    PublicKeySet,
+    TokenVerificationError,
+    public_keyset,
+    unverified_claims,
+    unverified_header,
+    verify_hmac_jwt,
+    verify_jwt,
+)
+from gatehouse.keys.remote import JwksFetchError
+from gatehouse.protocol.provider import Provider
+from gatehouse.storage.records import Client
+
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+ASSERTION_ALGS = ("RS256", "ES256", "PS256")
+HMAC_ALGS = ("HS256",)
+MAX_ASSERTION_LIFETIME = 3600
+LEEWAY = 60
+
+# jwks_uri → keys; injected so tests and the server share one cache per process.
+RemoteKeys = Callable[[str, str | None], PublicKeySet]
+
+
+def assertion_client_id(assertion: str) -> str:
+    """RFC 7523 §3: iss and sub are the client_id. Read before verification only to know
+    whose keys to verify with."""
+    try:
+        claims = unverified_claims(assertion)
+    except TokenVerificationError:
+        raise InvalidClient("client_assertion is not a JWT") from None
+    iss, sub = claims.get("iss"), claims.get("sub")
+    if not isinstance(iss, str) or iss != sub:
+        raise InvalidClient("client_assertion must have iss and sub both equal to the client_id")
+    return iss
+
+
+def verify_assertion(
+    provider: Provider, client: Client, assertion: str, token_endpoint: str, remote_keys: RemoteKeys
+) -> None:
+    if client.auth_method == "private_key_jwt":
+        claims = _verify_with_client_keys(client, assertion, remote_keys)
+    elif client.auth_method == "client_secret_jwt":
+        claims = _verify_with_client_secret(provider, client, assertion)
+    else:
+        raise InvalidClient(
+            f"this client must authenticate with {client.auth_method}, not a client_assertion"
+        )
+    _check_claims(provider, client, claims, token_endpoint)
+
+
+def _verify_with_client_keys(
+    client: Client, assertion: str, remote_keys: RemoteKeys
+) -> dict[str, Any]:
+    try:
+        header = unverified_header(assertion)
+    except TokenVerificationError:
+        raise InvalidClient("client_assertion is not a JWT") from None
+    if header.get("alg") not in ASSERTION_ALGS:
+        raise InvalidClient(
+            f"client_assertion must be signed with one of {', '.join(ASSERTION_ALGS)}"
+        )
+    kid = header.get("kid") if isinstance(header.get("kid"), str) else None
+    try:
+        if client.jwks is not None:
+            keys = public_keyset(client.jwks)
+        elif client.jwks_uri is not None:
+            keys = remote_keys(client.jwks_uri, kid)
+        else:
+            raise InvalidClient("the client has no registered keys for private_key_jwt")
+        _header, claims = verify_jwt(assertion, keys, algorithms=ASSERTION_ALGS)
+    except JwksFetchError as exc:
+        raise InvalidClient(str(exc)) from None
+    except TokenVerificationError:
+        raise InvalidClient(
+            "client_assertion signature is not valid for any of the client's registered keys"
+        ) from None
+    return claims
+
+
+def _verify_with_client_secret(
+    provider: Provider, client: Client, assertion: str
+) -> dict[str, Any]:
+    from gatehouse.keys.encryption import KeyDecryptionError
+
+    now = provider.clock()
+    for _secret_id, encrypted in provider.clients.encrypted_secrets(client.client_id, now):
+        try:
+            secret = provider.keys.encryptor.decrypt(
+                encrypted, kid=f"client-secret:{client.client_id}"
+            )
+            _header, claims = verify_hmac_jwt(
+                assertion, secret.decode("utf-8"), algorithms=HMAC_ALGS
+            )
+        except (TokenVerificationError, KeyDecryptionError):
+            continue
+        return claims
+    raise InvalidClient("client_assertion is not signed with a current client secret (HS256)")
+
+
+def _check_claims(
+    provider: Provider, client: Client, claims: dict[str, Any], token_endpoint: str
+) -> None:
+    """RFC 7523 §3: iss, sub, aud, exp, optional nbf/iat, and a jti used only once."""
+    now = provider.clock()
+    if claims.get("iss") != client.client_id or claims.get("sub") != client.client_id:
+        raise InvalidClient("client_assertion iss and sub must be the client_id")
+    aud = claims.get("aud")
+    audiences = aud if isinstance(aud, list) else [aud]
+    if token_endpoint not in audiences and provider.config.issuer not in audiences:
+        raise InvalidClient(f"client_assertion aud must be the token endpoint {token_endpoint}")
+    exp = claims.get("exp")
+    if not isinstance(exp, int) or isinstance(exp, bool):
+        raise InvalidClient("client_assertion must have an exp claim")
+    if exp <= now - LEEWAY:
+        raise InvalidClient("client_assertion has expired")
+    if exp > now + MAX_ASSERTION_LIFETIME + LEEWAY:
+        raise InvalidClient("client_assertion lives too long: exp must be within an hour")
+    for claim in ("nbf", "iat"):
+        value = claims.get(claim)
+        if value is not None and (not isinstance(value, int) or value > now + LEEWAY):
+            raise InvalidClient(f"client_assertion {claim} is in the future")
+    jti = claims.get("jti")
+    if not isinstance(jti, str) or not 1 <= len(jti) <= 255:
+        raise InvalidClient("client_assertion must have a jti of at most 255 characters")
+    if not provider.client_assertions.record_jti(client.client_id, jti, exp + LEEWAY, now):
+        raise InvalidClient("client_assertion was already used (its jti was seen before)")
+
+
+def check_assertion_type(value: str | None) -> None:
+    if value != ASSERTION_TYPE:
+        raise InvalidRequest(f"client_assertion_type must be {ASSERTION_TYPE}")

@@ -1,0 +1,112 @@
+"""The refresh token grant (RFC 6749 §6, RFC 9700 §4.14).
+
+Rotation on every use (per-client switch, on by default); presenting a rotated token again
+is taken as theft and revokes the whole family (RFC 9700 §4.14.2). A token tied to an SSO
+session dies with it; an offline token (offline_access) lives on its own idle and absolute
+lifetimes. Disabling the user, changing the password or revoking consent revoke the tokens
+when they happen; the checks here also refuse a token whose user is gone or disabled.
+"""
+
+from __future__ import annotations
+
+from gatehouse.crypto import sha256_digest
+from gatehouse.errors import InvalidGrant, InvalidScope
+from gatehouse.protocol.issuance import TokenResponse, UserGrant, issue_user_tokens
+from gatehouse.protocol.messages import Parameters, split_scope
+from gatehouse.protocol.provider import Provider
+from gatehouse.storage.records import Client, RefreshToken
+
+_INVALID = "the refresh token is invalid, expired or revoked; sign the user in again"
+
+
+class RefreshTokenGrant:
+    grant_type = "refresh_token"
+
+    def handle(self, provider: Provider, client: Client, params: Parameters) -> TokenResponse:
+        token = _live_token(provider, client, params.require("refresh_token"))
+        now = provider.clock()
+        scopes = _narrowed_scopes(token, params.get("scope"))
+        user = provider.users.get(token.user_id)
+        if user is None or user.disabled:
+            raise InvalidGrant(_INVALID, detail="user disabled or deleted")
+        grant = UserGrant(
+            client=client,
+            user=user,
+            scopes=token.scopes,
+            grant_id=token.grant_id,
+            auth_time=token.auth_time,
+            sid=token.sid,
+            amr=token.amr,
+            acr=token.acr,
+            resources=token.resources,
+        )
+        rotate = client.refresh_token_rotation
+        if rotate and not provider.refresh_tokens.mark_used(token.token_hash, now):
+            # Lost a race with another use of the same token: that is reuse too.
+            _revoke_family(provider, token, now)
+            raise InvalidGrant(_INVALID, detail="refresh token reuse (concurrent)")
+        if not rotate:
+            provider.refresh_tokens.extend_idle(
+                token.token_hash, now + provider.config.refresh_token_idle_lifetime
+            )
+        if token.sid is not None:
+            provider.sessions.touch_sid(token.sid, now)
+        # Without rotation no new refresh token is issued: the client keeps the one it has.
+        return issue_user_tokens(
+            provider,
+            grant,
+            resource=params.all("resource"),
+            scopes=scopes,
+            refresh_token=rotate,
+            refresh_expires_at=token.expires_at,
+        )
+
+
+def _live_token(provider: Provider, client: Client, value: str) -> RefreshToken:
+    """Exists, belongs to this client, not revoked, not expired, its family not revoked, its
+    session alive; a rotated token shown again revokes its family."""
+    token = provider.refresh_tokens.get(sha256_digest(value))
+    now = provider.clock()
+    if token is None:
+        raise InvalidGrant(_INVALID, detail="unknown refresh token")
+    if token.client_id != client.client_id:
+        raise InvalidGrant("the refresh token was issued to another client")
+    if token.used_at is not None and token.revoked_at is None:
+        _revoke_family(provider, token, now)
+        raise InvalidGrant(
+            "the refresh token was already used; as a precaution every token of this sign-in "
+            "has been revoked (RFC 9700 §4.14.2)"
+        )
+    if token.revoked_at is not None or provider.refresh_tokens.is_grant_revoked(token.grant_id):
+        raise InvalidGrant(_INVALID, detail="revoked")
+    if token.expires_at <= now or token.idle_expires_at <= now:
+        raise InvalidGrant(_INVALID, detail="expired")
+    if token.sid is not None and not provider.sessions.active_by_sid(
+        token.sid, now, provider.config.session_idle_lifetime
+    ):
+        raise InvalidGrant(
+            "the sign-in session of this refresh token has ended; sign the user in again"
+        )
+    return token
+
+
+def _narrowed_scopes(token: RefreshToken, requested: str | None) -> tuple[str, ...] | None:
+    """RFC 6749 §6: the scope may only narrow what the grant has."""
+    if requested is None:
+        return None
+    asked = split_scope(requested)
+    granted = set(token.scopes)
+    extra = [s for s in asked if s not in granted and not _matches_bare(s, granted)]
+    if extra:
+        raise InvalidScope(
+            f"the refresh token does not cover {' '.join(extra)}; a refresh can only narrow scope"
+        )
+    return tuple(s for s in token.scopes if s in asked or s.rsplit("/", 1)[-1] in asked)
+
+
+def _matches_bare(scope: str, granted: set[str]) -> bool:
+    return any(g.endswith("/" + scope) for g in granted)
+
+
+def _revoke_family(provider: Provider, token: RefreshToken, now: int) -> None:
+    provider.revocations.revoke_grant(token.grant_id, "refresh_token_reuse", now)
