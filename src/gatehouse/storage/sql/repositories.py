@@ -243,7 +243,15 @@ class SqlClientRepository(_Repository):
             conn.execute(
                 cs.delete().where(cs.c.tenant_id == self.tenant_id, cs.c.client_id == client_id)
             )
-            for table in (t.consents, t.refresh_tokens, t.authorization_codes, t.interactions):
+            # Application-role grants too: a client later created under the same id must not
+            # inherit them.
+            for table in (
+                t.consents,
+                t.refresh_tokens,
+                t.authorization_codes,
+                t.interactions,
+                t.client_app_roles,
+            ):
                 conn.execute(
                     table.delete().where(
                         table.c.tenant_id == self.tenant_id, table.c.client_id == client_id
