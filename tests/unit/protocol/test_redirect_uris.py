@@ -1,0 +1,142 @@
+"""protocol.redirect_uris: exact matching, what may be registered, building the response."""
+
+from __future__ import annotations
+
+import pytest
+
+from gatehouse.errors import InvalidRequest
+from gatehouse.protocol.redirect_uris import (
+    check_registrable,
+    match_registered,
+    origin_of,
+    with_query,
+)
+
+REGISTERED = ("https://app.example.com/callback", "http://127.0.0.1:8080/cb")
+
+
+@pytest.mark.parametrize("uri", REGISTERED)
+def test_a_registered_uri_matches_exactly(uri: str) -> None:
+    assert match_registered(uri, REGISTERED) == (uri, True)
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "https://app.example.com/callback/",  # trailing slash
+        "https://app.example.com/Callback",  # path case
+        "https://APP.example.com/callback",  # no normalisation of any kind
+        "https://app.example.com:443/callback",  # default port spelled out
+        "http://app.example.com/callback",  # scheme
+        "https://app.example.com/callback?x=1",  # extra query
+        "https://app.example.com/callback#x",
+        "https://app.example.com/callback/../callback",
+        "https://app.example.com.evil.com/callback",
+        "https://app.example.com/callbackx",
+        "https://app.example.com",
+        "http://127.0.0.1:8081/cb",  # loopback port is not wildcarded
+        "http://localhost:8080/cb",
+        " https://app.example.com/callback",
+    ],
+)
+def test_anything_but_an_exact_match_is_rejected(uri: str) -> None:
+    with pytest.raises(InvalidRequest, match="not registered"):
+        match_registered(uri, REGISTERED)
+
+
+def test_omitted_redirect_uri_with_one_registered_uses_it() -> None:
+    assert match_registered(None, ("https://a.example/cb",)) == ("https://a.example/cb", False)
+
+
+@pytest.mark.parametrize("registered", [REGISTERED, ()])
+def test_omitted_redirect_uri_with_several_or_none_registered_is_rejected(
+    registered: tuple[str, ...],
+) -> None:
+    with pytest.raises(InvalidRequest, match="redirect_uri is required"):
+        match_registered(None, registered)
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "https://app.example.com/callback",
+        "https://app.example.com/callback?tenant=1",
+        "https://app.example.com:8443/cb",
+        "http://localhost/cb",
+        "http://localhost:3000/cb",
+        "http://127.0.0.1:5173/callback",
+        "http://[::1]:8080/cb",
+        "com.example.app:/oauth2redirect",  # RFC 8252 §7.1 private-use scheme
+        "com.example.app://callback",
+    ],
+)
+def test_registrable(uri: str) -> None:
+    assert check_registrable(uri) is None
+
+
+@pytest.mark.parametrize(
+    ("uri", "reason"),
+    [
+        ("/callback", "absolute"),
+        ("app.example.com/callback", "absolute"),
+        ("", "absolute"),
+        ("https://app.example.com/cb#frag", "fragment"),
+        ("https://app.example.com/cb#", "fragment"),
+        ("https:///callback", "host"),
+        ("https:callback", "host"),
+        ("http://app.example.com/callback", "loopback"),
+        ("http://localhost.evil.com/cb", "loopback"),
+        ("http://127.0.0.1.nip.io/cb", "loopback"),
+        ("http://10.0.0.1/cb", "loopback"),
+        ("javascript:alert(1)", "javascript"),
+        ("JavaScript:alert(1)", "javascript"),
+        ("data:text/html,<script>alert(1)</script>", "data"),
+        ("vbscript:msgbox", "vbscript"),
+        ("file:///etc/passwd", "file"),
+    ],
+)
+def test_not_registrable(uri: str, reason: str) -> None:
+    problem = check_registrable(uri)
+    assert problem is not None
+    assert reason in problem
+
+
+@pytest.mark.parametrize(
+    ("uri", "params", "expected"),
+    [
+        (
+            "https://a.example/cb",
+            {"code": "c1", "state": "s"},
+            "https://a.example/cb?code=c1&state=s",
+        ),
+        # RFC 6749 §3.1.2: an existing query component is kept.
+        ("https://a.example/cb?tenant=7", {"code": "c1"}, "https://a.example/cb?tenant=7&code=c1"),
+        ("https://a.example/cb?a=1&b=2", {"code": "c"}, "https://a.example/cb?a=1&b=2&code=c"),
+        (
+            "https://a.example/cb",
+            {"error_description": "a b&c=d", "state": "x/y"},
+            "https://a.example/cb?error_description=a+b%26c%3Dd&state=x%2Fy",
+        ),
+        ("com.example.app:/cb", {"code": "c"}, "com.example.app:/cb?code=c"),
+        ("http://127.0.0.1:8080/cb", {"code": "c"}, "http://127.0.0.1:8080/cb?code=c"),
+    ],
+)
+def test_with_query(uri: str, params: dict[str, str], expected: str) -> None:
+    assert with_query(uri, params) == expected
+
+
+@pytest.mark.parametrize(
+    ("uri", "origin"),
+    [
+        ("https://app.example.com/callback?x=1", "https://app.example.com"),
+        ("https://App.Example.COM:8443/cb", "https://app.example.com:8443"),
+        ("http://127.0.0.1:5173/callback", "http://127.0.0.1:5173"),
+        ("http://[::1]:8080/", "http://[::1]:8080"),
+        ("com.example.app:/cb", None),
+        ("ftp://files.example.com/x", None),
+        ("https:///nohost", None),
+        ("/relative", None),
+    ],
+)
+def test_origin_of(uri: str, origin: str | None) -> None:
+    assert origin_of(uri) == origin

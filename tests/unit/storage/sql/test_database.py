@@ -1,0 +1,71 @@
+"""storage.sql.database: plain database URLs mapped to the drivers gatehouse ships with."""
+
+from __future__ import annotations
+
+import pytest
+
+from gatehouse.storage.sql.database import Database, DatabaseUrlError, normalize_database_url
+
+
+@pytest.mark.parametrize(
+    ("raw", "driver", "database"),
+    [
+        ("sqlite:////var/lib/gatehouse/gatehouse.db", "sqlite", "/var/lib/gatehouse/gatehouse.db"),
+        ("sqlite:///gatehouse-data/gatehouse.db", "sqlite", "gatehouse-data/gatehouse.db"),
+        ("sqlite+pysqlite:///x.db", "sqlite", "x.db"),
+        ("sqlite://", "sqlite", None),
+        ("postgresql://gh:pw@db.internal:5433/gatehouse", "postgresql+psycopg", "gatehouse"),
+        ("postgres://gh:pw@db.internal:5433/gatehouse", "postgresql+psycopg", "gatehouse"),
+        ("postgresql+psycopg2://gh@db/gatehouse", "postgresql+psycopg", "gatehouse"),
+        ("postgresql+psycopg://gh@db/gatehouse", "postgresql+psycopg", "gatehouse"),
+    ],
+)
+def test_normalize_database_url(raw: str, driver: str, database: str | None) -> None:
+    url = normalize_database_url(raw)
+    assert url.drivername == driver
+    assert url.database == database
+
+
+def test_postgres_url_keeps_credentials_host_port_and_query() -> None:
+    url = normalize_database_url("postgres://gh:p%40ss@db.internal:5433/gatehouse?sslmode=require")
+    assert (url.username, url.password, url.host, url.port) == ("gh", "p@ss", "db.internal", 5433)
+    assert dict(url.query) == {"sslmode": "require"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("mysql://x", "unsupported database 'mysql'"),
+        ("mysql+pymysql://u@h/db", "unsupported database 'mysql'"),
+        ("oracle://u@h/db", "unsupported database 'oracle'"),
+        ("mssql://u@h/db", "unsupported database 'mssql'"),
+        ("not a url", "not a database URL"),
+        ("", "not a database URL"),
+        ("/var/lib/gatehouse.db", "not a database URL"),
+    ],
+)
+def test_unsupported_or_malformed_urls(raw: str, message: str) -> None:
+    with pytest.raises(DatabaseUrlError, match=message):
+        normalize_database_url(raw)
+
+
+def test_unsupported_url_error_says_what_to_use() -> None:
+    with pytest.raises(DatabaseUrlError, match=r"sqlite:///path/to/file\.db or postgresql://"):
+        normalize_database_url("mysql://x")
+
+
+def test_database_does_not_connect_until_used() -> None:
+    # An engine for an unreachable server is created without touching the network.
+    database = Database("postgresql://gh@127.0.0.1:1/gatehouse")
+    assert not database.is_sqlite
+    database.dispose()
+
+
+def test_sqlite_database_runs_in_wal_mode_with_foreign_keys(tmp_path: object) -> None:
+    database = Database(f"sqlite:///{tmp_path}/nested/dir/gh.db")
+    try:
+        with database.read() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    finally:
+        database.dispose()

@@ -1,0 +1,397 @@
+"""The storage contracts of storage.repositories, on the SQL implementation, on SQLite and
+PostgreSQL. Each test states one contract from a docstring there."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from gatehouse.crypto import random_token, sha256_digest
+from gatehouse.runtime import Runtime
+from gatehouse.storage.records import (
+    AuthorizationCode,
+    Interaction,
+    RefreshToken,
+    SsoSession,
+)
+from gatehouse.storage.sql import tables as t
+from tests.support.factories import make_client, make_user
+
+NOW = int(time.time())
+
+
+def new_code(client_id: str, user_id: str, **fields: Any) -> AuthorizationCode:
+    values: dict[str, Any] = {
+        "code_hash": sha256_digest(random_token()),
+        "grant_id": str(uuid.uuid4()),
+        "client_id": client_id,
+        "user_id": user_id,
+        "sid": None,
+        "redirect_uri": "https://app.example.com/callback",
+        "redirect_uri_given": True,
+        "scopes": ("openid",),
+        "nonce": None,
+        "code_challenge": None,
+        "auth_time": NOW,
+        "amr": ("pwd",),
+        "acr": None,
+        "created_at": NOW,
+        "expires_at": NOW + 60,
+    }
+    values.update(fields)
+    return AuthorizationCode(**values)
+
+
+def new_refresh_token(client_id: str, user_id: str, **fields: Any) -> RefreshToken:
+    values: dict[str, Any] = {
+        "token_hash": sha256_digest(random_token()),
+        "grant_id": str(uuid.uuid4()),
+        "client_id": client_id,
+        "user_id": user_id,
+        "sid": None,
+        "scopes": ("openid", "offline_access"),
+        "auth_time": NOW,
+        "amr": ("pwd",),
+        "acr": None,
+        "created_at": NOW,
+        "idle_expires_at": NOW + 3600,
+        "expires_at": NOW + 7200,
+    }
+    values.update(fields)
+    return RefreshToken(**values)
+
+
+def new_interaction(client_id: str, **fields: Any) -> Interaction:
+    values: dict[str, Any] = {
+        "id_hash": sha256_digest(random_token()),
+        "client_id": client_id,
+        "request": {"client_id": client_id, "scope": "openid"},
+        "created_at": NOW,
+        "expires_at": NOW + 900,
+        "login_completed_at": None,
+        "consent_given": False,
+    }
+    values.update(fields)
+    return Interaction(**values)
+
+
+def new_session(user_id: str, **fields: Any) -> SsoSession:
+    values: dict[str, Any] = {
+        "sid": uuid.uuid4().hex,
+        "user_id": user_id,
+        "auth_time": NOW,
+        "amr": ("pwd",),
+        "acr": None,
+        "created_at": NOW,
+        "last_seen_at": NOW,
+        "expires_at": NOW + 36000,
+    }
+    values.update(fields)
+    return SsoSession(**values)
+
+
+@pytest.fixture
+def alice(runtime: Runtime) -> str:
+    return str(make_user(runtime, "alice")["id"])
+
+
+@pytest.fixture
+def web(runtime: Runtime) -> str:
+    return str(make_client(runtime, "web")["client_id"])
+
+
+def count(runtime: Runtime, table: sa.Table, **where: Any) -> int:
+    with runtime.database.read() as conn:
+        query = sa.select(sa.func.count()).select_from(table)
+        for column, value in where.items():
+            query = query.where(table.c[column] == value)
+        return int(conn.execute(query).scalar_one())
+
+
+# -- authorization codes ------------------------------------------------------------------------
+
+
+def test_a_code_is_consumed_exactly_once(runtime: Runtime, alice: str, web: str) -> None:
+    codes = runtime.store.codes
+    code = new_code(web, alice)
+    codes.create(code)
+    assert codes.consume(code.code_hash, NOW + 1, "jti-1", NOW + 3600) is True
+    assert codes.consume(code.code_hash, NOW + 2, "jti-2", NOW + 3600) is False
+    stored = codes.get(code.code_hash)
+    assert stored is not None
+    # The first redemption is what is recorded, so a replay can revoke what it issued.
+    assert (stored.used_at, stored.access_token_jti) == (NOW + 1, "jti-1")
+
+
+def test_consuming_an_unknown_code_fails(runtime: Runtime) -> None:
+    assert runtime.store.codes.consume(sha256_digest("nope"), NOW, "j", NOW) is False
+    assert runtime.store.codes.get(sha256_digest("nope")) is None
+
+
+def test_racing_redemptions_have_exactly_one_winner(runtime: Runtime, alice: str, web: str) -> None:
+    code = new_code(web, alice)
+    runtime.store.codes.create(code)
+    results: list[bool] = []
+    barrier = threading.Barrier(6)
+
+    def redeem(n: int) -> None:
+        barrier.wait()
+        results.append(runtime.store.codes.consume(code.code_hash, NOW, f"jti-{n}", NOW + 60))
+
+    threads = [threading.Thread(target=redeem, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False] * 5 + [True]
+
+
+def test_codes_are_stored_only_as_hashes(runtime: Runtime, alice: str, web: str) -> None:
+    raw = random_token()
+    runtime.store.codes.create(new_code(web, alice, code_hash=sha256_digest(raw)))
+    with runtime.database.read() as conn:
+        stored = conn.execute(sa.select(t.authorization_codes.c.code_hash)).scalars().all()
+    assert stored == [sha256_digest(raw)]
+
+
+# -- interactions -------------------------------------------------------------------------------
+
+
+def test_an_interaction_completes_exactly_once(runtime: Runtime, web: str) -> None:
+    interactions = runtime.store.interactions
+    interaction = new_interaction(web)
+    interactions.create(interaction)
+    assert interactions.get(interaction.id_hash, NOW) == interaction
+    interactions.mark_login(interaction.id_hash, NOW + 5)
+    interactions.mark_consent(interaction.id_hash)
+    resumed = interactions.get(interaction.id_hash, NOW + 6)
+    assert resumed is not None
+    assert (resumed.login_completed_at, resumed.consent_given) == (NOW + 5, True)
+    assert interactions.complete(interaction.id_hash, NOW + 7) is True
+    assert interactions.complete(interaction.id_hash, NOW + 8) is False
+    assert interactions.get(interaction.id_hash, NOW + 8) is None
+
+
+def test_a_completed_interaction_cannot_be_marked_again(runtime: Runtime, web: str) -> None:
+    interactions = runtime.store.interactions
+    interaction = new_interaction(web)
+    interactions.create(interaction)
+    interactions.complete(interaction.id_hash, NOW)
+    interactions.mark_consent(interaction.id_hash)
+    with runtime.database.read() as conn:
+        consent_given = conn.execute(sa.select(t.interactions.c.consent_given)).scalar_one()
+    assert not consent_given
+
+
+def test_an_expired_interaction_is_gone(runtime: Runtime, web: str) -> None:
+    interaction = new_interaction(web, expires_at=NOW + 900)
+    runtime.store.interactions.create(interaction)
+    assert runtime.store.interactions.get(interaction.id_hash, NOW + 899) is not None
+    assert runtime.store.interactions.get(interaction.id_hash, NOW + 900) is None
+
+
+# -- consents -----------------------------------------------------------------------------------
+
+
+def test_consent_grants_accumulate_as_a_union(runtime: Runtime, alice: str, web: str) -> None:
+    consents = runtime.store.consents
+    assert consents.get(alice, web) is None
+    first = consents.grant(alice, web, frozenset({"openid", "profile"}), NOW)
+    assert first.scopes == {"openid", "profile"}
+    second = consents.grant(alice, web, frozenset({"email", "openid"}), NOW + 10)
+    assert second.scopes == {"openid", "profile", "email"}
+    assert second.granted_at == NOW  # first granted then; only the scopes grew
+    stored = consents.get(alice, web)
+    assert stored is not None
+    assert stored.scopes == {"openid", "profile", "email"}
+    # Granting less never takes anything away.
+    assert consents.grant(alice, web, frozenset({"openid"}), NOW + 20).scopes == stored.scopes
+
+
+def test_consents_are_per_user_and_client(runtime: Runtime, alice: str, web: str) -> None:
+    bob = str(make_user(runtime, "bob")["id"])
+    make_client(runtime, "other")
+    runtime.store.consents.grant(alice, web, frozenset({"openid"}), NOW)
+    assert runtime.store.consents.get(bob, web) is None
+    assert runtime.store.consents.get(alice, "other") is None
+
+
+# -- SSO sessions -------------------------------------------------------------------------------
+
+IDLE = 1800
+
+
+def test_a_session_is_active_within_its_idle_window(runtime: Runtime, alice: str) -> None:
+    sessions = runtime.store.sessions
+    session = new_session(alice, last_seen_at=NOW)
+    sessions.create("h1", session)
+    assert sessions.get_active("h1", NOW + IDLE - 1, IDLE) == session
+    assert sessions.get_active("h1", NOW + IDLE, IDLE) is None
+
+
+def test_touch_extends_the_idle_window(runtime: Runtime, alice: str) -> None:
+    sessions = runtime.store.sessions
+    sessions.create("h1", new_session(alice, last_seen_at=NOW))
+    sessions.touch("h1", NOW + IDLE - 10)
+    active = sessions.get_active("h1", NOW + IDLE + 100, IDLE)
+    assert active is not None
+    assert active.last_seen_at == NOW + IDLE - 10
+
+
+def test_touch_never_extends_the_absolute_lifetime(runtime: Runtime, alice: str) -> None:
+    sessions = runtime.store.sessions
+    sessions.create("h1", new_session(alice, expires_at=NOW + 3600))
+    sessions.touch("h1", NOW + 3599)
+    assert sessions.get_active("h1", NOW + 3599, IDLE) is not None
+    sessions.touch("h1", NOW + 3600)
+    assert sessions.get_active("h1", NOW + 3600, IDLE) is None
+
+
+def test_an_ended_session_stays_ended(runtime: Runtime, alice: str) -> None:
+    sessions = runtime.store.sessions
+    sessions.create("h1", new_session(alice))
+    sessions.end("h1", NOW + 1)
+    assert sessions.get_active("h1", NOW + 2, IDLE) is None
+    sessions.touch("h1", NOW + 3)
+    sessions.end("h1", NOW + 4)  # ending twice is harmless
+    assert sessions.get_active("h1", NOW + 5, IDLE) is None
+    with runtime.database.read() as conn:
+        assert conn.execute(sa.select(t.sso_sessions.c.ended_at)).scalar_one() == NOW + 1
+
+
+def test_sessions_are_found_only_by_their_hash(runtime: Runtime, alice: str) -> None:
+    session = new_session(alice)
+    runtime.store.sessions.create("h1", session)
+    assert runtime.store.sessions.get_active(session.sid, NOW, IDLE) is None
+    assert runtime.store.sessions.get_active("h2", NOW, IDLE) is None
+
+
+# -- revocations --------------------------------------------------------------------------------
+
+
+def test_revoking_a_grant_is_idempotent_and_covers_later_tokens(
+    runtime: Runtime, alice: str, web: str
+) -> None:
+    token = new_refresh_token(web, alice)
+    runtime.store.refresh_tokens.create(token)
+    revocations = runtime.store.revocations
+    revocations.revoke_grant(token.grant_id, "reuse detected", NOW + 1)
+    revocations.revoke_grant(token.grant_id, "logout", NOW + 2)
+    with runtime.database.read() as conn:
+        revoked_at = conn.execute(sa.select(t.refresh_tokens.c.revoked_at)).scalar_one()
+        reasons = conn.execute(sa.select(t.revoked_grants.c.reason)).scalars().all()
+    assert revoked_at == NOW + 1  # the first revocation stands
+    assert reasons == ["reuse detected"]
+
+
+def test_denying_an_access_token_twice_is_no_error(runtime: Runtime) -> None:
+    revocations = runtime.store.revocations
+    assert revocations.is_access_token_denied("jti-1") is False
+    revocations.deny_access_token("jti-1", NOW + 3600)
+    revocations.deny_access_token("jti-1", NOW + 3600)
+    assert revocations.is_access_token_denied("jti-1") is True
+    assert revocations.is_access_token_denied("jti-2") is False
+    assert count(runtime, t.revoked_access_tokens) == 1
+
+
+# -- users --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "login",
+    [
+        "alice",
+        "ALICE",
+        "Alice",
+        " alice ",
+        "alice@example.com",
+        "ALICE@EXAMPLE.COM",
+        "Alice@Example.com",
+    ],
+)
+def test_find_by_login_is_case_insensitive_on_username_and_email(
+    runtime: Runtime, login: str
+) -> None:
+    created = make_user(runtime, "Alice", email="Alice@Example.com")
+    found = runtime.store.users.find_by_login(login)
+    assert found is not None
+    assert found.id == created["id"]
+    assert found.username == "Alice"  # stored as given
+
+
+@pytest.mark.parametrize("login", ["alic", "alice2", "bob@example.com", "", "%", "a%"])
+def test_find_by_login_matches_exactly_otherwise(runtime: Runtime, login: str) -> None:
+    make_user(runtime, "alice")
+    assert runtime.store.users.find_by_login(login) is None
+
+
+def test_users_can_share_no_username_or_email_case_insensitively(runtime: Runtime) -> None:
+    make_user(runtime, "alice")
+    with pytest.raises(sa.exc.IntegrityError):
+        runtime.store.users.insert(
+            {
+                "id": str(uuid.uuid4()),
+                "username": "ALICE",
+                "username_normalized": "alice",
+                "email_verified": False,
+                "phone_number_verified": False,
+                "disabled": False,
+                "created_at": NOW,
+                "updated_at": NOW,
+            }
+        )
+
+
+# -- deleting a client --------------------------------------------------------------------------
+
+
+def test_deleting_a_client_removes_what_it_was_given(
+    runtime: Runtime, alice: str, web: str
+) -> None:
+    make_client(runtime, "other")
+    store = runtime.store
+    for client_id in (web, "other"):
+        store.consents.grant(alice, client_id, frozenset({"openid"}), NOW)
+        store.codes.create(new_code(client_id, alice))
+        store.refresh_tokens.create(new_refresh_token(client_id, alice))
+        store.interactions.create(new_interaction(client_id))
+    owned = (
+        t.consents,
+        t.authorization_codes,
+        t.refresh_tokens,
+        t.interactions,
+        t.client_secrets,
+    )
+    assert all(count(runtime, table, client_id=web) == 1 for table in owned)
+
+    assert store.clients.delete(web) is True
+    assert store.clients.get(web) is None
+    for table in owned:
+        assert count(runtime, table, client_id=web) == 0, table.name
+        assert count(runtime, table, client_id="other") == 1, table.name
+    assert store.clients.delete(web) is False
+
+
+def test_a_client_recreated_under_the_same_id_inherits_nothing(
+    runtime: Runtime, alice: str, web: str
+) -> None:
+    runtime.store.consents.grant(alice, web, frozenset({"openid", "profile"}), NOW)
+    runtime.store.clients.delete(web)
+    make_client(runtime, web)
+    assert runtime.store.consents.get(alice, web) is None
+    assert len(runtime.store.clients.secrets(web)) == 1
+
+
+def test_a_recreated_client_inherits_no_application_roles(runtime: Runtime, web: str) -> None:
+    apis = runtime.store.apis
+    apis.grant_role(web, "https://api.example.com", "orders.admin", NOW)
+    assert apis.granted_roles(web, "https://api.example.com") == {"orders.admin"}
+    runtime.store.clients.delete(web)
+    make_client(runtime, web)
+    assert apis.granted_roles(web, "https://api.example.com") == frozenset()
+    assert count(runtime, t.client_app_roles, client_id=web) == 0
