@@ -56,14 +56,15 @@ class Settings(BaseSettings):
     )
     issuer: str | None = Field(
         None,
-        description="The issuer identifier (`iss`), an https URL in production. Default: the "
-        "address `serve` listens on, e.g. `http://127.0.0.1:8000`.",
+        description="The issuer identifier (`iss`): the public URL clients reach gatehouse at, "
+        "https in production, served at the root of its host (no path). Default: the address "
+        "`serve` listens on, e.g. `http://127.0.0.1:8000`.",
     )
     secret_key: SecretStr | None = Field(
         None,
-        description="Key-encryption key that protects private signing keys at rest (any long "
-        "random string). Required for PostgreSQL; for the embedded SQLite default one is "
-        "generated into `<data_dir>/secret.key` (mode 0600) when unset.",
+        description="Key-encryption key that protects private signing keys at rest: 32 or more "
+        "random characters, the same on every server. Required for PostgreSQL; for the embedded "
+        "SQLite default one is generated into `<data_dir>/secret.key` (mode 0600) when unset.",
     )
     access_token_lifetime: Duration = Field(
         timedelta(hours=1), description="Lifetime of JWT access tokens."
@@ -115,7 +116,12 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Log level."
     )
-    password_hash_time_cost: int = Field(2, ge=1, description="argon2id iterations.")
+    password_hash_time_cost: int = Field(
+        2,
+        ge=1,
+        description="argon2id iterations. A hash made with other parameters is redone at the "
+        "user's next sign-in.",
+    )
     password_hash_memory_kib: int = Field(
         19456, ge=8192, description="argon2id memory in KiB (OWASP minimum: 19456)."
     )
