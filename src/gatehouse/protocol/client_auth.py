@@ -74,10 +74,10 @@ def presented_credentials(params: Parameters, authorization: str | None) -> Pres
             )
         check_assertion_type(params.get("client_assertion_type"))
         assertion = params.require("client_assertion")
-        client_id = assertion_client_id(assertion)
-        if "client_id" in params and params["client_id"] != client_id:
+        issuer = assertion_client_id(assertion)
+        if "client_id" in params and params["client_id"] != issuer:
             raise InvalidClient("client_id differs from the client_assertion's iss and sub")
-        return PresentedCredentials("client_assertion", client_id, None, assertion)
+        return PresentedCredentials("client_assertion", issuer, None, assertion)
     if basic is not None:
         if "client_secret" in params:
             raise InvalidRequest(
