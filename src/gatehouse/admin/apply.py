@@ -30,6 +30,7 @@ from typing import Any
 
 import yaml
 
+from gatehouse.admin import apis as api_admin
 from gatehouse.admin import clients as client_admin
 from gatehouse.admin import scopes as scope_admin
 from gatehouse.admin import users as user_admin
@@ -50,7 +51,21 @@ CLIENT_KEYS = {
     "first_party",
     "web_origins",
     "id_token_signing_alg",
+    "jwks",
+    "jwks_uri",
+    "refresh_token_rotation",
 }
+API_KEYS = {
+    "identifier",
+    "name",
+    "scopes",
+    "app_roles",
+    "access_token_lifetime",
+    "signing_alg",
+    "client_id",
+}
+GRANT_KEYS = {"client_id", "api", "role"}
+SECTIONS = ("scopes", "apis", "clients", "app_role_grants", "users")
 USER_KEYS = {"username", "password", "disabled", *user_admin.PROFILE_FIELDS}
 SCOPE_KEYS = {"name", "description"}
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -121,7 +136,88 @@ def _client_spec(entry: dict[str, Any]) -> client_admin.ClientSpec:
         first_party=entry.get("first_party"),
         web_origins=_string_list(entry.get("web_origins"), f"{where}: web_origins"),
         id_token_signing_alg=entry.get("id_token_signing_alg"),
+        jwks=entry.get("jwks"),
+        jwks_uri=entry.get("jwks_uri"),
+        refresh_token_rotation=entry.get("refresh_token_rotation"),
     )
+
+
+def _permission_list(value: Any, where: str) -> list[tuple[str, str]] | None:
+    """A mapping name → description, or a list of {name, description}."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        items = list(value.items())
+    elif isinstance(value, list) and all(isinstance(v, dict) for v in value):
+        items = [(v.get("name"), v.get("description")) for v in value]
+    else:
+        raise AdminError(f"{where} must map names to descriptions")
+    if not all(isinstance(n, str) and isinstance(d, str) for n, d in items):
+        raise AdminError(f"{where}: every entry needs a name and a description")
+    return [(str(n), str(d)) for n, d in items]
+
+
+def _api_spec(entry: dict[str, Any], *, with_client: bool) -> api_admin.ApiSpec:
+    where = f"api {entry['identifier']}"
+    lifetime = entry.get("access_token_lifetime")
+    if lifetime is not None and (not isinstance(lifetime, int) or isinstance(lifetime, bool)):
+        raise AdminError(f"{where}: access_token_lifetime must be a number of seconds")
+    return api_admin.ApiSpec(
+        identifier=entry["identifier"],
+        name=entry.get("name"),
+        scopes=_permission_list(entry.get("scopes"), f"{where}: scopes"),
+        roles=_permission_list(entry.get("app_roles"), f"{where}: app_roles"),
+        access_token_lifetime=lifetime,
+        signing_alg=entry.get("signing_alg"),
+        client_id=entry.get("client_id") if with_client else None,
+    )
+
+
+def _apply_api(
+    runtime: Runtime, entry: dict[str, Any], *, with_client: bool
+) -> dict[str, Any] | None:
+    spec = _api_spec(entry, with_client=with_client)
+    existing = runtime.store.apis.get(spec.identifier)
+    if existing is None:
+        api_admin.save_api(runtime, spec, create=True)
+        return {"kind": "api", "id": spec.identifier, "action": "created"}
+    before = api_admin.api_to_json(existing)
+    desired = {
+        **before,
+        "name": spec.name or before["name"],
+        "scopes": [{"name": n, "description": d} for n, d in spec.scopes]
+        if spec.scopes is not None
+        else before["scopes"],
+        "app_roles": [{"name": n, "description": d} for n, d in spec.roles]
+        if spec.roles is not None
+        else before["app_roles"],
+        "access_token_lifetime": spec.access_token_lifetime
+        if spec.access_token_lifetime is not None
+        else before["access_token_lifetime"],
+        "signing_alg": spec.signing_alg or before["signing_alg"],
+        "client_id": spec.client_id or before["client_id"],
+    }
+    key = lambda items: sorted(items, key=lambda i: i["name"])  # noqa: E731
+    desired["scopes"], desired["app_roles"] = key(desired["scopes"]), key(desired["app_roles"])
+    before["scopes"], before["app_roles"] = key(before["scopes"]), key(before["app_roles"])
+    if desired == before:
+        return (
+            None if with_client else {"kind": "api", "id": spec.identifier, "action": "unchanged"}
+        )
+    api_admin.save_api(runtime, spec, create=False)
+    fields = sorted(k for k in desired if desired[k] != before[k])
+    return {"kind": "api", "id": spec.identifier, "action": "updated", "fields": fields}
+
+
+def _apply_grant(runtime: Runtime, entry: dict[str, Any]) -> dict[str, Any]:
+    ident = f"{entry['client_id']} {entry.get('api')} {entry.get('role')}"
+    if not isinstance(entry.get("api"), str) or not isinstance(entry.get("role"), str):
+        raise AdminError(f"app_role_grants {ident}: api and role are required")
+    granted = runtime.store.apis.granted_roles(entry["client_id"], entry["api"])
+    if entry["role"] in granted:
+        return {"kind": "app_role_grant", "id": ident, "action": "unchanged"}
+    api_admin.grant_app_role(runtime, entry["client_id"], entry["api"], entry["role"])
+    return {"kind": "app_role_grant", "id": ident, "action": "created"}
 
 
 def _apply_client(runtime: Runtime, entry: dict[str, Any]) -> dict[str, Any]:
@@ -151,6 +247,9 @@ def _apply_client(runtime: Runtime, entry: dict[str, Any]) -> dict[str, Any]:
         "web_origins": desired["web_origins"],
         "first_party": desired["first_party"],
         "id_token_signing_alg": desired["id_token_signing_alg"],
+        "refresh_token_rotation": desired["refresh_token_rotation"],
+        "jwks": desired["jwks"],
+        "jwks_uri": desired["jwks_uri"],
     }
     if after == before and not secret_differs:
         return {"kind": "client", "id": spec.client_id, "action": "unchanged"}
@@ -195,14 +294,16 @@ def apply_document(runtime: Runtime, document: Any) -> dict[str, Any]:
         document = {}
     if not isinstance(document, dict):
         raise AdminError("the file must be a mapping with scopes, clients and users")
-    unknown = set(document) - {"scopes", "clients", "users"}
+    unknown = set(document) - set(SECTIONS)
     if unknown:
         raise AdminError(
-            f"unknown top-level key {sorted(unknown)[0]!r} (expected scopes, clients, users)"
+            f"unknown top-level key {sorted(unknown)[0]!r} (expected {', '.join(SECTIONS)})"
         )
     # Validate the whole file before writing anything.
     scopes = _entries(document, "scopes", SCOPE_KEYS, "name")
+    apis = _entries(document, "apis", API_KEYS, "identifier")
     clients = _entries(document, "clients", CLIENT_KEYS, "client_id")
+    grants = _entries(document, "app_role_grants", GRANT_KEYS, "client_id")
     users = _entries(document, "users", USER_KEYS, "username")
     changes: list[dict[str, Any]] = []
     for entry in scopes:
@@ -212,8 +313,21 @@ def apply_document(runtime: Runtime, document: Any) -> dict[str, Any]:
         changes.append(
             {"kind": "scope", "id": entry["name"], "action": "changed" if changed else "unchanged"}
         )
+    # APIs before clients (clients may be allowed API scopes); an API's own client link
+    # after clients (the client may be new).
+    for entry in apis:
+        change = _apply_api(runtime, entry, with_client=False)
+        assert change is not None
+        changes.append(change)
     for entry in clients:
         changes.append(_apply_client(runtime, entry))
+    for entry in apis:
+        if entry.get("client_id") is not None:
+            linked = _apply_api(runtime, entry, with_client=True)
+            if linked is not None:
+                changes.append(linked)
+    for entry in grants:
+        changes.append(_apply_grant(runtime, entry))
     for entry in users:
         changes.append(_apply_user(runtime, entry))
     changed = sum(1 for c in changes if c["action"] != "unchanged")

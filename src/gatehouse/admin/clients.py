@@ -8,9 +8,11 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from gatehouse.admin.errors import AdminError
 from gatehouse.crypto import constant_time_equals, random_token, sha256_digest
+from gatehouse.keys.jose import TokenVerificationError, public_keyset
 from gatehouse.protocol.audiences import canonical, split_canonical
 from gatehouse.protocol.client_auth import SUPPORTED_METHODS
 from gatehouse.protocol.redirect_uris import check_registrable, origin_of
@@ -59,6 +61,9 @@ def client_to_json(client: Client) -> dict[str, Any]:
         "web_origins": list(client.web_origins),
         "first_party": client.first_party,
         "id_token_signing_alg": client.id_token_signing_alg,
+        "refresh_token_rotation": client.refresh_token_rotation,
+        "jwks": client.jwks,
+        "jwks_uri": client.jwks_uri,
     }
 
 
@@ -162,6 +167,8 @@ def _validated_values(
     for origin in web_origins:
         if origin_of(origin) != origin.lower().rstrip("/") or origin.count("/") != 2:
             raise AdminError(f"web origin {origin!r} must look like https://app.example.com[:port]")
+    jwks, jwks_uri = _client_keys(spec, existing, auth_method)
+    rotation = pick(spec.refresh_token_rotation, existing and existing.refresh_token_rotation, True)
     alg = pick(spec.id_token_signing_alg, existing and existing.id_token_signing_alg, None)
     if alg not in (None, "RS256", "ES256"):
         raise AdminError("--id-token-alg must be RS256 or ES256")
@@ -178,7 +185,50 @@ def _validated_values(
         "web_origins": [o.lower().rstrip("/") for o in web_origins],
         "first_party": bool(pick(spec.first_party, existing and existing.first_party, False)),
         "id_token_signing_alg": alg,
+        "jwks": jwks,
+        "jwks_uri": jwks_uri,
+        "refresh_token_rotation": bool(rotation),
     }
+
+
+SECRET_METHODS = ("client_secret_basic", "client_secret_post", "client_secret_jwt")
+PRIVATE_PARTS = ("d", "p", "q", "dp", "dq", "qi", "k")
+
+
+def _client_keys(
+    spec: ClientSpec, existing: Client | None, auth_method: str
+) -> tuple[dict[str, Any] | None, str | None]:
+    """private_key_jwt needs the client's public keys: a JWK Set by value or a jwks_uri."""
+    if spec.jwks is not None or spec.jwks_uri is not None:
+        jwks, jwks_uri = spec.jwks, spec.jwks_uri
+    elif existing is not None:
+        jwks, jwks_uri = existing.jwks, existing.jwks_uri
+    else:
+        jwks, jwks_uri = None, None
+    if auth_method != "private_key_jwt":
+        if spec.jwks is not None or spec.jwks_uri is not None:
+            raise AdminError("--jwks and --jwks-uri are for --auth-method private_key_jwt")
+        return None, None
+    if (jwks is None) == (jwks_uri is None):
+        raise AdminError(
+            "private_key_jwt needs the client's public keys: --jwks FILE or --jwks-uri URL"
+        )
+    if jwks_uri is not None:
+        parts = urlsplit(jwks_uri)
+        loopback = parts.hostname in ("localhost", "127.0.0.1", "::1")
+        if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+            raise AdminError("--jwks-uri must be an https URL")
+        return None, jwks_uri
+    keys = jwks.get("keys") if isinstance(jwks, dict) else None
+    if not isinstance(keys, list) or not keys or not all(isinstance(k, dict) for k in keys):
+        raise AdminError('--jwks must be a JWK Set: {"keys": [ ... ]}')
+    if any(part in key for key in keys for part in PRIVATE_PARTS):
+        raise AdminError("--jwks must hold public keys only; it contains private key material")
+    try:
+        public_keyset(jwks)
+    except TokenVerificationError as exc:
+        raise AdminError(f"--jwks: {exc}") from None
+    return jwks, None
 
 
 def _known_scopes(runtime: Runtime, scopes: list[str]) -> list[str]:
@@ -234,11 +284,17 @@ def create_client(runtime: Runtime, spec: ClientSpec) -> dict[str, Any]:
     now = int(time.time())
     secret_value = None
     secret = None
-    if values["client_type"] == "confidential":
+    encrypted = None
+    if values["auth_method"] in SECRET_METHODS:
         secret_value = spec.secret or random_token(32)
         secret = _new_secret(spec.client_id, secret_value, now)
+        encrypted = _encrypt_secret(runtime, spec.client_id, values["auth_method"], secret_value)
+    elif spec.secret is not None:
+        raise AdminError(f"a client using {values['auth_method']} has no secret")
     repo.insert(
-        {"client_id": spec.client_id, "created_at": now, "updated_at": now, **values}, secret
+        {"client_id": spec.client_id, "created_at": now, "updated_at": now, **values},
+        secret,
+        encrypted,
     )
     created = repo.get(spec.client_id)
     assert created is not None
@@ -259,11 +315,25 @@ def update_client(
     now = int(time.time())
     repo.update(spec.client_id, {**values, "updated_at": now})
     result: dict[str, Any] = {}
-    if values["client_type"] == "public":
+    method = values["auth_method"]
+    becomes_jwt = method == "client_secret_jwt" and existing.auth_method != method
+    if method not in SECRET_METHODS:
+        if spec.secret is not None:
+            raise AdminError(f"a client using {method} has no secret")
         repo.replace_secrets(spec.client_id, None)
-    elif spec.secret is not None or new_secret or existing.client_type == "public":
+    elif (
+        spec.secret is not None
+        or new_secret
+        or becomes_jwt
+        or existing.auth_method not in SECRET_METHODS
+    ):
+        # client_secret_jwt needs the secret itself, which a stored digest cannot give back.
         secret_value = spec.secret or random_token(32)
-        repo.replace_secrets(spec.client_id, _new_secret(spec.client_id, secret_value, now))
+        repo.replace_secrets(
+            spec.client_id,
+            _new_secret(spec.client_id, secret_value, now),
+            _encrypt_secret(runtime, spec.client_id, method, secret_value),
+        )
         result["client_secret"] = secret_value
     updated = repo.get(spec.client_id)
     assert updated is not None
@@ -303,15 +373,17 @@ def add_secret(
     client = runtime.store.clients.get(client_id)
     if client is None:
         raise AdminError(f"no client with client_id {client_id!r}")
-    if client.client_type != "confidential":
-        raise AdminError("a public client has no secrets")
+    if client.auth_method not in SECRET_METHODS:
+        raise AdminError(f"a client using {client.auth_method} has no secrets")
     now = int(time.time())
     if expires_at is not None and expires_at <= now:
         raise AdminError("the expiry must be in the future")
     value = secret or random_token(32)
     record = _new_secret(client_id, value, now)
     record = ClientSecret(record.id, client_id, record.secret_hash, now, expires_at, None)
-    runtime.store.clients.add_secret(record, _encrypted_for(runtime, client, value))
+    runtime.store.clients.add_secret(
+        record, _encrypt_secret(runtime, client_id, client.auth_method, value)
+    )
     return {
         "client_id": client_id,
         "secret_id": record.id,
@@ -342,12 +414,10 @@ def revoke_secret(runtime: Runtime, client_id: str, secret_id: str) -> dict[str,
     return {"client_id": client_id, "secret_id": secret_id, "revoked": True}
 
 
-def _encrypted_for(runtime: Runtime, client: Client, value: str) -> bytes | None:
+def _encrypt_secret(runtime: Runtime, client_id: str, method: str, value: str) -> bytes | None:
     """client_secret_jwt needs the secret itself (it is the HMAC key), so for those clients
     it is also kept encrypted under the key-encryption key; for every other method only the
     SHA-256 digest exists."""
-    if client.auth_method != "client_secret_jwt":
+    if method != "client_secret_jwt":
         return None
-    return runtime.keys.encryptor.encrypt(
-        value.encode("utf-8"), kid=f"client-secret:{client.client_id}"
-    )
+    return runtime.keys.encryptor.encrypt(value.encode("utf-8"), kid=f"client-secret:{client_id}")

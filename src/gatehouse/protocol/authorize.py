@@ -230,7 +230,7 @@ def max_age_is_valid(provider: Provider, draft: _Draft) -> None:
     raw = draft.params.get("max_age")
     if raw is None:
         return
-    # ASCII digits only: str.isdigit() also accepts "²" and "١", which int() rejects or reads.
+    # ASCII digits only: str.isdigit() also accepts superscripts and other scripts' digits.
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 10:
         raise InvalidRequest("max_age must be a non-negative whole number of seconds")
     draft.request = replace(draft.request, max_age=int(raw))
