@@ -15,11 +15,14 @@ import click
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
+from gatehouse.admin import apis as api_admin
 from gatehouse.admin import clients as client_admin
+from gatehouse.admin import consents as consent_admin
 from gatehouse.admin import scopes as scope_admin
 from gatehouse.admin import users as user_admin
 from gatehouse.admin.errors import AdminError
 from gatehouse.keys.encryption import KeyDecryptionError
+from gatehouse.protocol.client_auth import SUPPORTED_METHODS
 from gatehouse.runtime import ConfigurationError, Runtime, build_runtime
 from gatehouse.settings import Settings
 from gatehouse.storage.sql.database import DatabaseUrlError
@@ -245,7 +248,21 @@ def _client_options(func: F) -> F:
         ),
         click.option(
             "--auth-method",
-            type=click.Choice(["client_secret_basic", "client_secret_post", "none"]),
+            type=click.Choice(list(SUPPORTED_METHODS)),
+            help="How the client authenticates at the token endpoint.",
+        ),
+        click.option(
+            "--jwks",
+            "jwks_file",
+            type=click.Path(dir_okay=False),
+            help="private_key_jwt: a file holding the client's public JWK Set.",
+        ),
+        click.option("--jwks-uri", help="private_key_jwt: where the client publishes its JWK Set."),
+        click.option(
+            "--refresh-rotation/--no-refresh-rotation",
+            "refresh_token_rotation",
+            default=None,
+            help="Rotate refresh tokens on every use (default: on).",
         ),
         click.option(
             "--first-party/--third-party",
@@ -284,7 +301,29 @@ def _spec(client_id: str, **opts: Any) -> client_admin.ClientSpec:
         first_party=opts["first_party"],
         web_origins=listed(opts["web_origins"]),
         id_token_signing_alg=opts["id_token_signing_alg"],
+        jwks=_read_jwks(opts["jwks_file"]),
+        jwks_uri=opts["jwks_uri"],
+        refresh_token_rotation=opts["refresh_token_rotation"],
     )
+
+
+def _read_jwks(path: str | None) -> dict[str, Any] | None:
+    if path is None:
+        return None
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read(256 * 1024 + 1)
+    except OSError as exc:
+        raise AdminError(f"cannot read {path}: {exc.strerror}") from None
+    if len(text) > 256 * 1024:
+        raise AdminError(f"{path} is larger than 256 KiB")
+    try:
+        document = json.loads(text)
+    except ValueError:
+        raise AdminError(f"{path} is not JSON") from None
+    if not isinstance(document, dict):
+        raise AdminError(f"{path} must hold a JWK Set object")
+    return document
 
 
 @client.command("create")
@@ -325,6 +364,193 @@ def client_show(runtime: Runtime, client_id: str) -> None:
 def client_delete(runtime: Runtime, client_id: str) -> None:
     """Delete a client with its consents, codes and refresh tokens."""
     emit(client_admin.delete_client(runtime, client_id))
+
+
+@client.group("secret")
+def client_secret() -> None:
+    """Several active secrets per client, for rotation without downtime."""
+
+
+@client_secret.command("add")
+@click.argument("client_id")
+@click.option("--secret", help="Use this secret (32+ characters) instead of a generated one.")
+@click.option("--expires-in", type=click.IntRange(1), help="Days until the secret expires.")
+@database_option
+def client_secret_add(
+    runtime: Runtime, client_id: str, secret: str | None, expires_in: int | None
+) -> None:
+    """Add a secret (printed once); the existing ones keep working."""
+    import time
+
+    expires_at = int(time.time()) + expires_in * 86400 if expires_in else None
+    emit(client_admin.add_secret(runtime, client_id, secret, expires_at))
+
+
+@client_secret.command("list")
+@click.argument("client_id")
+@database_option
+def client_secret_list(runtime: Runtime, client_id: str) -> None:
+    """The client's secrets (ids and dates; the values are not stored)."""
+    emit(client_admin.list_secrets(runtime, client_id))
+
+
+@client_secret.command("revoke")
+@click.argument("client_id")
+@click.argument("secret_id")
+@database_option
+def client_secret_revoke(runtime: Runtime, client_id: str, secret_id: str) -> None:
+    emit(client_admin.revoke_secret(runtime, client_id, secret_id))
+
+
+# -- APIs and application permissions ---------------------------------------------------------
+
+
+@cli.group()
+def api() -> None:
+    """APIs (resources): their scopes and app roles."""
+
+
+def _api_options(func: F) -> F:
+    options = [
+        click.option("--name"),
+        click.option(
+            "--scope",
+            "scopes",
+            multiple=True,
+            help="NAME=DESCRIPTION (repeatable): a delegated permission.",
+        ),
+        click.option(
+            "--app-role",
+            "roles",
+            multiple=True,
+            help="NAME=DESCRIPTION (repeatable): an application permission.",
+        ),
+        click.option(
+            "--access-token-lifetime",
+            type=int,
+            help="Seconds (default: GATEHOUSE_ACCESS_TOKEN_LIFETIME).",
+        ),
+        click.option("--signing-alg", type=click.Choice(["RS256", "ES256"])),
+        click.option(
+            "--client", "client_id", help="The client the API authenticates as for introspection."
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _api_spec(identifier: str, opts: dict[str, Any]) -> api_admin.ApiSpec:
+    return api_admin.ApiSpec(
+        identifier=identifier,
+        name=opts["name"],
+        scopes=[api_admin.parse_permission(v, "--scope") for v in opts["scopes"]] or None,
+        roles=[api_admin.parse_permission(v, "--app-role") for v in opts["roles"]] or None,
+        access_token_lifetime=opts["access_token_lifetime"],
+        signing_alg=opts["signing_alg"],
+        client_id=opts["client_id"],
+    )
+
+
+@api.command("create")
+@click.option("--identifier", required=True, help="The API's URI; the `aud` of its tokens.")
+@_api_options
+@database_option
+def api_create(runtime: Runtime, identifier: str, **opts: Any) -> None:
+    emit(api_admin.save_api(runtime, _api_spec(identifier, opts), create=True))
+
+
+@api.command("update")
+@click.argument("identifier")
+@_api_options
+@database_option
+def api_update(runtime: Runtime, identifier: str, **opts: Any) -> None:
+    """Change an API; --scope and --app-role lists replace the stored ones."""
+    emit(api_admin.save_api(runtime, _api_spec(identifier, opts), create=False))
+
+
+@api.command("list")
+@database_option
+def api_list(runtime: Runtime) -> None:
+    emit([api_admin.api_to_json(a) for a in runtime.store.apis.list()])
+
+
+@api.command("show")
+@click.argument("identifier")
+@database_option
+def api_show(runtime: Runtime, identifier: str) -> None:
+    emit(api_admin.api_to_json(api_admin.get_api(runtime, identifier)))
+
+
+@api.command("delete")
+@click.argument("identifier")
+@database_option
+def api_delete(runtime: Runtime, identifier: str) -> None:
+    emit(api_admin.delete_api(runtime, identifier))
+
+
+@cli.group()
+def grant() -> None:
+    """Grant application permissions."""
+
+
+@cli.group()
+def revoke() -> None:
+    """Revoke application permissions."""
+
+
+def _role_options(func: F) -> F:
+    func = click.option("--role", required=True)(func)
+    func = click.option("--api", "api_identifier", required=True)(func)
+    return click.option("--client", "client_id", required=True)(func)
+
+
+@grant.command("app-role")
+@_role_options
+@database_option
+def grant_app_role(runtime: Runtime, client_id: str, api_identifier: str, role: str) -> None:
+    """Give a client an app role of an API (it appears in client_credentials tokens)."""
+    emit(api_admin.grant_app_role(runtime, client_id, api_identifier, role))
+
+
+@revoke.command("app-role")
+@_role_options
+@database_option
+def revoke_app_role(runtime: Runtime, client_id: str, api_identifier: str, role: str) -> None:
+    emit(api_admin.revoke_app_role(runtime, client_id, api_identifier, role))
+
+
+@grant.command("list")
+@click.option("--client", "client_id")
+@database_option
+def grant_list(runtime: Runtime, client_id: str | None) -> None:
+    """Every app-role grant, or one client's."""
+    emit(api_admin.list_app_role_grants(runtime, client_id))
+
+
+# -- consents ---------------------------------------------------------------------------------
+
+
+@cli.group()
+def consent() -> None:
+    """Consents users gave to clients."""
+
+
+@consent.command("list")
+@click.option("--user", "user_ref", required=True, help="id, username or email")
+@database_option
+def consent_list(runtime: Runtime, user_ref: str) -> None:
+    emit(consent_admin.list_consents(runtime, user_ref))
+
+
+@consent.command("revoke")
+@click.option("--user", "user_ref", required=True, help="id, username or email")
+@click.option("--client", "client_id", required=True)
+@database_option
+def consent_revoke(runtime: Runtime, user_ref: str, client_id: str) -> None:
+    """Withdraw consent: ends the user's refresh tokens for the client; the next sign-in
+    asks again."""
+    emit(consent_admin.revoke_consent(runtime, user_ref, client_id))
 
 
 # -- users ------------------------------------------------------------------------------------
