@@ -6,6 +6,7 @@ from typing import Any
 
 from gatehouse.protocol.authorize import PROMPT_VALUES
 from gatehouse.protocol.claims import SUPPORTED_CLAIMS
+from gatehouse.protocol.client_assertion import ASSERTION_ALGS, HMAC_ALGS
 from gatehouse.protocol.client_auth import SUPPORTED_METHODS
 from gatehouse.protocol.pkce import SUPPORTED_METHODS as PKCE_METHODS
 from gatehouse.protocol.provider import ProviderConfig
@@ -29,6 +30,15 @@ def openid_configuration(
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256", "ES256"],
         "token_endpoint_auth_methods_supported": list(SUPPORTED_METHODS),
+        "token_endpoint_auth_signing_alg_values_supported": [*ASSERTION_ALGS, *HMAC_ALGS],
+        "introspection_endpoint": f"{issuer}/introspect",
+        "introspection_endpoint_auth_methods_supported": [
+            m for m in SUPPORTED_METHODS if m != "none"
+        ],
+        "introspection_endpoint_auth_signing_alg_values_supported": [*ASSERTION_ALGS, *HMAC_ALGS],
+        "revocation_endpoint": f"{issuer}/revoke",
+        "revocation_endpoint_auth_methods_supported": list(SUPPORTED_METHODS),
+        "revocation_endpoint_auth_signing_alg_values_supported": [*ASSERTION_ALGS, *HMAC_ALGS],
         "claims_supported": SUPPORTED_CLAIMS,
         "claims_parameter_supported": False,
         "request_parameter_supported": False,

@@ -63,10 +63,11 @@ def mint_access_token(
 
 
 def validate_access_token(
-    token: str, keyring: KeyRing, *, issuer: str, audience: str, now: int, leeway: int = 0
+    token: str, keyring: KeyRing, *, issuer: str, audience: str | None, now: int, leeway: int = 0
 ) -> dict[str, Any]:
     """RFC 9068 §4: signature with a published key and a pinned algorithm, typ at+jwt, iss,
-    aud, exp. Raises InvalidToken with the reason."""
+    aud, exp. ``audience=None`` skips the audience check (introspection and revocation serve
+    every audience). Raises InvalidToken with the reason."""
     try:
         header, claims = verify_jwt(token, keyring.verification_keys, algorithms=("ES256", "RS256"))
     except TokenVerificationError:
@@ -77,7 +78,7 @@ def validate_access_token(
         raise InvalidToken("the access token was issued by another issuer")
     aud = claims.get("aud")
     audiences = aud if isinstance(aud, list) else [aud]
-    if audience not in audiences:
+    if audience is not None and audience not in audiences:
         raise InvalidToken(
             f"the access token is not for this resource (aud must include {audience})"
         )

@@ -11,12 +11,15 @@ from gatehouse.errors import InsufficientScope, InvalidToken, OAuthError, Untrus
 from gatehouse.protocol import authorize as authorize_core
 from gatehouse.protocol.bearer import bearer_token
 from gatehouse.protocol.discovery import openid_configuration
+from gatehouse.protocol.introspection import introspect
 from gatehouse.protocol.messages import MalformedParameters, Parameters
+from gatehouse.protocol.revocation import revoke
 from gatehouse.protocol.token import DEFAULT_GRANTS, token_endpoint
 from gatehouse.protocol.userinfo import userinfo as userinfo_core
 from gatehouse.web.context import SESSION_COOKIE, context_of
 from gatehouse.web.cors import add_cors_headers, preflight
 from gatehouse.web.http import (
+    NO_STORE,
     bearer_error,
     json_response,
     oauth_error_json,
@@ -92,6 +95,35 @@ async def token(request: Request) -> Response:
             token_endpoint, ctx.provider, params, request.headers.get("authorization")
         )
         response: Response = json_response(result.to_json())
+    except OAuthError as error:
+        response = oauth_error_json(error)
+    except Exception as exc:
+        response = server_error_json(exc)
+    return _cors(request, response)
+
+
+async def introspection(request: Request) -> Response:
+    """RFC 7662 §2: POST, authenticated; server to server, so no CORS."""
+    ctx = context_of(request)
+    try:
+        params = await read_form(request)
+        body = await run_in_threadpool(
+            introspect, ctx.provider, params, request.headers.get("authorization")
+        )
+        return json_response(body)
+    except OAuthError as error:
+        return oauth_error_json(error)
+    except Exception as exc:
+        return server_error_json(exc)
+
+
+async def revocation(request: Request) -> Response:
+    """RFC 7009 §2: POST; browser-based public clients call it, so it answers CORS."""
+    ctx = context_of(request)
+    try:
+        params = await read_form(request)
+        await run_in_threadpool(revoke, ctx.provider, params, request.headers.get("authorization"))
+        response: Response = Response(status_code=200, headers=NO_STORE)
     except OAuthError as error:
         response = oauth_error_json(error)
     except Exception as exc:
