@@ -63,7 +63,9 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_template(postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory) -> str:
+def postgres_template(
+    postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory
+) -> str:
     with psycopg.connect(postgres_server.admin_url, autocommit=True) as conn:
         conn.execute("CREATE DATABASE gh_template")
     _prepare(test_settings(postgres_server.url("gh_template"), tmp_path_factory.mktemp("pg")))

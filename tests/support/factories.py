@@ -16,7 +16,9 @@ def make_client(runtime: Runtime, client_id: str = "web", **fields: Any) -> dict
     """A confidential web client by default; returns its JSON, with client_secret."""
     fields.setdefault("redirect_uris", [REDIRECT_URI])
     fields.setdefault("scopes", ["openid", "profile", "email", "offline_access"])
-    return client_admin.create_client(runtime, client_admin.ClientSpec(client_id=client_id, **fields))
+    return client_admin.create_client(
+        runtime, client_admin.ClientSpec(client_id=client_id, **fields)
+    )
 
 
 def make_public_client(runtime: Runtime, client_id: str = "spa", **fields: Any) -> dict[str, Any]:
@@ -24,7 +26,9 @@ def make_public_client(runtime: Runtime, client_id: str = "spa", **fields: Any) 
     return make_client(runtime, client_id, client_type="public", **fields)
 
 
-def make_user(runtime: Runtime, username: str = "alice", password: str = PASSWORD, **fields: Any) -> dict[str, Any]:
+def make_user(
+    runtime: Runtime, username: str = "alice", password: str = PASSWORD, **fields: Any
+) -> dict[str, Any]:
     fields.setdefault("email", f"{username}@example.com")
     fields.setdefault("name", username.title())
     return user_admin.create_user(runtime, username, password, **fields)

@@ -52,7 +52,15 @@ class PostgresServer:
 
     def stop(self) -> None:
         subprocess.run(
-            [*self.as_user, str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", "immediate", "stop"],
+            [
+                *self.as_user,
+                str(self.bin_dir / "pg_ctl"),
+                "-D",
+                str(self.data_dir),
+                "-m",
+                "immediate",
+                "stop",
+            ],
             check=False,
             capture_output=True,
         )
@@ -69,7 +77,19 @@ def start_postgres() -> PostgresServer:
         shutil.chown(root, "postgres", "postgres")
     os.chmod(root, 0o700)
     subprocess.run(
-        [*as_user, str(bin_dir / "initdb"), "-D", str(data_dir), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale"],
+        [
+            *as_user,
+            str(bin_dir / "initdb"),
+            "-D",
+            str(data_dir),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--no-locale",
+        ],
         check=True,
         capture_output=True,
     )
@@ -79,7 +99,18 @@ def start_postgres() -> PostgresServer:
         "-c full_page_writes=off -c max_connections=200"
     )
     subprocess.run(
-        [*as_user, str(bin_dir / "pg_ctl"), "-D", str(data_dir), "-o", options, "-l", str(root / "log"), "-w", "start"],
+        [
+            *as_user,
+            str(bin_dir / "pg_ctl"),
+            "-D",
+            str(data_dir),
+            "-o",
+            options,
+            "-l",
+            str(root / "log"),
+            "-w",
+            "start",
+        ],
         check=True,
         capture_output=True,
     )
