@@ -189,9 +189,11 @@ def keys_list(runtime: Runtime) -> None:
 
     now = int(time.time())
     runtime.keys.ensure_signing_keys(now)
-    ring = runtime.keys.keyring()
-    signing = {k.kid for k in ring.signing.values() if k.kid}
-    emit([_key_json(k, now, signing) for k in runtime.keys.list_keys()])
+    emit([_key_json(k, now, _signing_kids(runtime)) for k in runtime.keys.list_keys()])
+
+
+def _signing_kids(runtime: Runtime) -> set[str]:
+    return {k.kid for k in runtime.keys.keyring().signing.values() if k.kid}
 
 
 @keys.command("rotate")
@@ -222,7 +224,8 @@ def keys_rotate(runtime: Runtime, algs: tuple[str, ...], delay: int | None) -> N
         max_lifetime,
     )
     now = int(time.time())
-    emit({"created": [_key_json(k, now, set()) for k in created]})
+    # A key rotated in with no delay signs at once: report it as such.
+    emit({"created": [_key_json(k, now, _signing_kids(runtime)) for k in created]})
 
 
 # -- clients ----------------------------------------------------------------------------------
