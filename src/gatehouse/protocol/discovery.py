@@ -23,6 +23,7 @@ def openid_configuration(
         "token_endpoint": f"{issuer}/token",
         "userinfo_endpoint": config.userinfo_endpoint,
         "jwks_uri": f"{issuer}/jwks",
+        "end_session_endpoint": f"{issuer}/logout",
         "scopes_supported": [*STANDARD_SCOPES, *custom_scopes],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],

@@ -49,3 +49,19 @@ def mint_id_token(
     if access_token is not None:
         claims["at_hash"] = left_half_hash(access_token, alg)
     return sign_jwt(claims, keyring.signing_key(alg), typ="JWT")
+
+
+def read_id_token_hint(token: str, keyring: KeyRing, *, issuer: str) -> dict[str, Any] | None:
+    """OIDC RP-Initiated Logout §2: an ID token gatehouse issued, checked for signature and
+    issuer; an expired one is still a valid hint. None when it is not one of ours."""
+    from gatehouse.keys.jose import TokenVerificationError, verify_jwt
+
+    try:
+        _header, claims = verify_jwt(
+            token, keyring.verification_keys, algorithms=("RS256", "ES256")
+        )
+    except TokenVerificationError:
+        return None
+    if claims.get("iss") != issuer or not isinstance(claims.get("aud"), str | list):
+        return None
+    return claims

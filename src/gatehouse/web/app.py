@@ -12,7 +12,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from gatehouse.runtime import Runtime
-from gatehouse.web import demo, endpoints, pages
+from gatehouse.web import demo, endpoints, logout, pages
 from gatehouse.web.context import WebContext, make_templates
 from gatehouse.web.cors import AllowedOrigins
 from gatehouse.web.http import NO_STORE
@@ -46,6 +46,7 @@ def create_app(runtime: Runtime) -> Starlette:
         Route("/login", pages.login_submit, methods=["POST"]),
         Route("/consent", pages.consent_page, methods=["GET"]),
         Route("/consent", pages.consent_submit, methods=["POST"]),
+        Route("/logout", logout.logout, methods=["GET", "POST"]),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
     if runtime.settings.demo:
