@@ -5,6 +5,7 @@ state and iss, parameter hygiene, prompt/max_age and the interaction with the SS
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from starlette.testclient import TestClient
@@ -341,8 +342,6 @@ def test_empty_values_count_as_missing(http: TestClient, web: dict[str, Any]) ->
 
 
 def _query(params: list[tuple[str, str]]) -> str:
-    from urllib.parse import urlencode
-
     return "/authorize?" + urlencode(params)
 
 

@@ -41,7 +41,9 @@ def test_sign_in_consent_and_tokens(runtime: Runtime, http: TestClient) -> None:
     assert info.json()["sub"] == id_claims["sub"]
 
 
-def test_second_authorization_uses_sso_and_stored_consent(runtime: Runtime, http: TestClient) -> None:
+def test_second_authorization_uses_sso_and_stored_consent(
+    runtime: Runtime, http: TestClient
+) -> None:
     make_client(runtime)
     make_user(runtime)
     run_flow(http)

@@ -1,0 +1,427 @@
+"""The login and consent pages: credentials, CSRF, interactions that expire or are replayed,
+scope descriptions, stored consent, deny, first-party clients."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from gatehouse.admin.scopes import upsert_scope
+from gatehouse.admin.users import set_disabled
+from gatehouse.protocol.scopes import STANDARD_SCOPES
+from gatehouse.runtime import Runtime
+from gatehouse.web.context import SESSION_COOKIE
+from gatehouse.web.csrf import COOKIE as CSRF_COOKIE
+from tests.conftest import ISSUER
+from tests.support.factories import PASSWORD, make_client, make_user
+from tests.support.flow import (
+    assert_error_page,
+    assert_error_redirect,
+    csrf_from,
+    install_clock,
+    query_of,
+    sign_in,
+    start_authorize,
+    submit_consent,
+    submit_login,
+)
+
+STATE = "st-login"
+WRONG_CREDENTIALS = "The username or password is not correct."
+
+
+@pytest.fixture
+def web(runtime: Runtime) -> dict[str, Any]:
+    make_user(runtime)
+    make_user(runtime, "bob", "bob's long password")
+    return make_client(runtime)
+
+
+def login_location(http: TestClient, **overrides: Any) -> str:
+    response, _ = start_authorize(http, state=STATE, **overrides)
+    location = response.headers["location"]
+    assert location.startswith("/login?interaction="), location
+    return location
+
+
+def consent_location(http: TestClient, **overrides: Any) -> str:
+    response = submit_login(http, login_location(http, **overrides))
+    location = response.headers["location"]
+    assert location.startswith("/consent?interaction="), location
+    return location
+
+
+def set_cookies(response: Any) -> list[str]:
+    return list(response.headers.get_list("set-cookie"))
+
+
+# -- Login ------------------------------------------------------------------------------------
+
+
+def test_login_page_renders_a_form_with_csrf(http: TestClient, web: dict[str, Any]) -> None:
+    page = http.get(login_location(http))
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert csrf_from(page.text)
+    assert 'name="password" type="password"' in page.text
+    assert any(c.startswith(f"{CSRF_COOKIE}=") for c in set_cookies(page))
+
+
+@pytest.mark.parametrize(
+    ("login", "password", "user_setup"),
+    [
+        pytest.param("alice", "wrong password!", None, id="wrong-password"),
+        pytest.param("mallory", PASSWORD, None, id="unknown-user"),
+        pytest.param("alice", "", None, id="empty-password"),
+        pytest.param("alice", "x" * 2000, None, id="huge-password"),
+        pytest.param("alice", PASSWORD, "disable", id="disabled-user"),
+    ],
+)
+def test_failed_login_shows_the_same_message_and_sets_no_session(
+    runtime: Runtime,
+    http: TestClient,
+    web: dict[str, Any],
+    login: str,
+    password: str,
+    user_setup: str | None,
+) -> None:
+    if user_setup == "disable":
+        set_disabled(runtime, "alice", True)
+    location = login_location(http)
+    response = submit_login(http, location, login, password)
+    assert response.status_code == 200
+    assert WRONG_CREDENTIALS in response.text
+    assert f'value="{login}"' in response.text  # the login is kept, the password is not
+    assert password not in response.text or password == ""
+    assert not any(c.startswith(f"{SESSION_COOKIE}=") for c in set_cookies(response))
+    assert SESSION_COOKIE not in http.cookies
+    # The page can be submitted again with the right password.
+    if user_setup is None:
+        ok = submit_login(http, location)
+        assert ok.headers["location"].startswith("/consent?")
+
+
+def test_login_by_email_is_case_insensitive(http: TestClient, web: dict[str, Any]) -> None:
+    response = submit_login(http, login_location(http), " Alice@Example.COM ")
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/consent?")
+
+
+def test_login_sets_a_new_session_cookie_even_if_one_was_planted(
+    http: TestClient, web: dict[str, Any]
+) -> None:
+    """Session fixation: the cookie after login is always fresh."""
+    planted = "attacker-chosen-session-value-0123456789"
+    http.cookies.set(SESSION_COOKIE, planted)
+    response = submit_login(http, login_location(http))
+    cookie = next(c for c in set_cookies(response) if c.startswith(f"{SESSION_COOKIE}="))
+    assert planted not in cookie
+
+
+@pytest.mark.parametrize(
+    "csrf",
+    [
+        pytest.param(None, id="missing"),
+        pytest.param("wrong-token-wrong-token-wrong", id="wrong"),
+        pytest.param("", id="empty"),
+    ],
+)
+def test_login_without_the_right_csrf_token_is_refused(
+    http: TestClient, web: dict[str, Any], csrf: str | None
+) -> None:
+    location = login_location(http)
+    http.get(location)
+    data = {
+        "interaction": query_of(location)["interaction"],
+        "login": "alice",
+        "password": PASSWORD,
+    }
+    if csrf is not None:
+        data["csrf_token"] = csrf
+    response = http.post("/login", data=data)
+    assert_error_page(response, "invalid_request", status=403)
+    assert "security token" in response.text
+    assert SESSION_COOKIE not in http.cookies
+
+
+def test_login_with_a_token_but_no_csrf_cookie_is_refused(
+    http: TestClient, web: dict[str, Any]
+) -> None:
+    location = login_location(http)
+    page = http.get(location)
+    token = csrf_from(page.text)
+    http.cookies.delete(CSRF_COOKIE)
+    response = http.post(
+        "/login",
+        data={
+            "csrf_token": token,
+            "interaction": query_of(location)["interaction"],
+            "login": "alice",
+            "password": PASSWORD,
+        },
+    )
+    assert_error_page(response, "invalid_request", status=403)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        pytest.param("", id="no-interaction"),
+        pytest.param("?interaction=", id="empty-interaction"),
+        pytest.param("?interaction=unknown-interaction-id", id="unknown-interaction"),
+        pytest.param("?interaction=" + "x" * 500, id="oversized-interaction"),
+    ],
+)
+@pytest.mark.parametrize("page", ["/login", "/consent"])
+def test_pages_without_a_live_interaction_show_an_error_page(
+    http: TestClient, web: dict[str, Any], page: str, query: str
+) -> None:
+    response = http.get(page + query)
+    assert_error_page(response, "invalid_request")
+    assert "start again" in response.text
+
+
+def test_expired_interaction_shows_an_error_page(
+    runtime: Runtime, http: TestClient, web: dict[str, Any]
+) -> None:
+    clock = install_clock(runtime)
+    location = login_location(http)
+    page = http.get(location)
+    clock.advance(runtime.provider.config.interaction_lifetime + 1)
+    response = http.get(location)
+    assert_error_page(response, "invalid_request")
+    assert "expired" in response.text
+    response = http.post(
+        "/login",
+        data={
+            "csrf_token": csrf_from(page.text),
+            "interaction": query_of(location)["interaction"],
+            "login": "alice",
+            "password": PASSWORD,
+        },
+    )
+    assert_error_page(response, "invalid_request")
+    assert SESSION_COOKIE not in http.cookies
+
+
+def test_login_post_with_unknown_interaction_and_valid_csrf_shows_an_error_page(
+    http: TestClient, web: dict[str, Any]
+) -> None:
+    page = http.get(login_location(http))
+    response = http.post(
+        "/login",
+        data={
+            "csrf_token": csrf_from(page.text),
+            "interaction": "nope",
+            "login": "alice",
+            "password": PASSWORD,
+        },
+    )
+    assert_error_page(response, "invalid_request")
+    assert SESSION_COOKIE not in http.cookies
+
+
+def test_completed_interaction_cannot_be_replayed(http: TestClient, web: dict[str, Any]) -> None:
+    location = login_location(http)
+    page = http.get(location)
+    csrf = csrf_from(page.text)
+    interaction = query_of(location)["interaction"]
+    consent = submit_login(http, location).headers["location"]
+    done = submit_consent(http, consent)
+    assert query_of(done.headers["location"])["code"]
+
+    again = http.post(
+        "/login",
+        data={
+            "csrf_token": csrf,
+            "interaction": interaction,
+            "login": "alice",
+            "password": PASSWORD,
+        },
+    )
+    assert_error_page(again, "invalid_request")
+    assert_error_page(http.get(location), "invalid_request")
+    assert_error_page(http.get(consent), "invalid_request")
+    replay = http.post(
+        "/consent", data={"csrf_token": csrf, "interaction": interaction, "decision": "allow"}
+    )
+    assert_error_page(replay, "invalid_request")
+
+
+def test_login_post_with_another_content_type_shows_an_error_page(
+    http: TestClient, web: dict[str, Any]
+) -> None:
+    response = http.post("/login", json={"login": "alice"})
+    assert_error_page(response, "invalid_request")
+
+
+# -- Consent ----------------------------------------------------------------------------------
+
+
+def test_consent_page_lists_the_requested_scopes_with_descriptions(
+    http: TestClient, web: dict[str, Any]
+) -> None:
+    page = http.get(consent_location(http, scope="openid profile email"))
+    assert page.status_code == 200
+    for scope in ("openid", "profile", "email"):
+        assert f"<code>{scope}</code>" in page.text
+        assert STANDARD_SCOPES[scope] in page.text
+    assert "offline_access" not in page.text
+    assert "alice" in page.text and "web" in page.text
+    assert csrf_from(page.text)
+
+
+def test_consent_page_shows_custom_scope_descriptions_escaped(
+    runtime: Runtime, http: TestClient
+) -> None:
+    make_user(runtime)
+    upsert_scope(runtime, "reports:read", "Read your <b>monthly</b> reports")
+    make_client(runtime, scopes=["openid", "reports:read"])
+    page = http.get(consent_location(http, scope="openid reports:read"))
+    assert "<code>reports:read</code>" in page.text
+    assert "Read your &lt;b&gt;monthly&lt;/b&gt; reports" in page.text
+
+
+def test_consent_page_escapes_the_client_name(runtime: Runtime, http: TestClient) -> None:
+    make_user(runtime)
+    make_client(runtime, name="<script>alert('x')</script>")
+    location = login_location(http)
+    login_page = http.get(location)
+    consent_page = http.get(submit_login(http, location).headers["location"])
+    for page in (login_page, consent_page):
+        assert "<script>alert" not in page.text
+        assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in page.text
+
+
+def test_deny_redirects_access_denied_with_state_and_iss(
+    http: TestClient, web: dict[str, Any]
+) -> None:
+    response = submit_consent(http, consent_location(http), "deny")
+    params = assert_error_redirect(response, "access_denied", state=STATE)
+    assert "declined" in params["error_description"]
+    # Nothing was stored: a silent request still needs consent.
+    silent, _ = start_authorize(http, prompt="none", state=STATE)
+    assert_error_redirect(silent, "consent_required", state=STATE)
+
+
+def test_deny_needs_the_csrf_token(http: TestClient, web: dict[str, Any]) -> None:
+    location = consent_location(http)
+    response = http.post(
+        "/consent", data={"interaction": query_of(location)["interaction"], "decision": "deny"}
+    )
+    assert_error_page(response, "invalid_request", status=403)
+
+
+@pytest.mark.parametrize("decision", [None, "maybe", "ALLOW"])
+def test_consent_needs_a_known_decision(
+    http: TestClient, web: dict[str, Any], decision: str | None
+) -> None:
+    location = consent_location(http)
+    page = http.get(location)
+    data = {"csrf_token": csrf_from(page.text), "interaction": query_of(location)["interaction"]}
+    if decision is not None:
+        data["decision"] = decision
+    response = http.post("/consent", data=data)
+    assert_error_page(response, "invalid_request")
+    silent, _ = start_authorize(http, prompt="none", state=STATE)
+    assert_error_redirect(silent, "consent_required", state=STATE)
+
+
+def test_consent_after_the_session_ended_asks_to_log_in_again(
+    http: TestClient, web: dict[str, Any]
+) -> None:
+    location = consent_location(http)
+    page = http.get(location)
+    http.cookies.delete(SESSION_COOKIE)
+    response = http.post(
+        "/consent",
+        data={
+            "csrf_token": csrf_from(page.text),
+            "interaction": query_of(location)["interaction"],
+            "decision": "allow",
+        },
+    )
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/login?interaction=")
+
+
+def _next_step(http: TestClient, **overrides: Any) -> str:
+    response, _ = start_authorize(http, **overrides)
+    location = response.headers["location"]
+    if location.startswith("/consent"):
+        return "consent"
+    if location.startswith("/login"):
+        return "login"
+    assert query_of(location)["code"]
+    return "code"
+
+
+def test_stored_consent_is_not_asked_again_for_the_same_or_a_smaller_set(
+    http: TestClient, web: dict[str, Any]
+) -> None:
+    sign_in(http, scope="openid profile email")
+    assert _next_step(http, scope="openid profile email") == "code"
+    assert _next_step(http, scope="openid email") == "code"
+    assert _next_step(http, scope="email profile openid") == "code"
+
+
+def test_a_larger_set_asks_for_the_new_scopes_only(http: TestClient, web: dict[str, Any]) -> None:
+    sign_in(http, scope="openid email")
+    response, _ = start_authorize(http, scope="openid email offline_access")
+    page = http.get(response.headers["location"])
+    assert "<code>offline_access</code>" in page.text
+    assert "<code>email</code>" not in page.text
+    done = submit_consent(http, response.headers["location"])
+    assert query_of(done.headers["location"])["code"]
+    # Both grants are remembered.
+    assert _next_step(http, scope="openid email offline_access") == "code"
+    assert _next_step(http, scope="openid email") == "code"
+
+
+def test_prompt_consent_asks_again(http: TestClient, web: dict[str, Any]) -> None:
+    sign_in(http)
+    response, _ = start_authorize(http, prompt="consent")
+    location = response.headers["location"]
+    assert location.startswith("/consent?")
+    page = http.get(location)
+    for scope in ("openid", "profile", "email"):
+        assert f"<code>{scope}</code>" in page.text
+    done = submit_consent(http, location)
+    assert query_of(done.headers["location"])["code"]
+
+
+def test_consent_belongs_to_one_user(
+    runtime: Runtime, http: TestClient, web: dict[str, Any]
+) -> None:
+    sign_in(http)
+    response, _ = start_authorize(http, prompt="login")
+    after = submit_login(http, response.headers["location"], "bob", "bob's long password")
+    assert after.headers["location"].startswith("/consent?")
+
+
+def test_consent_belongs_to_one_client(
+    runtime: Runtime, http: TestClient, web: dict[str, Any]
+) -> None:
+    make_client(runtime, "other")
+    sign_in(http)
+    assert _next_step(http, client_id="other") == "consent"
+
+
+def test_first_party_clients_skip_consent(runtime: Runtime, http: TestClient) -> None:
+    make_user(runtime)
+    make_client(runtime, first_party=True)
+    response = submit_login(http, login_location(http))
+    params = query_of(response.headers["location"])
+    assert params["code"] and params["state"] == STATE and params["iss"] == ISSUER
+
+
+def test_first_party_clients_pass_prompt_none_without_stored_consent(
+    runtime: Runtime, http: TestClient
+) -> None:
+    make_user(runtime)
+    make_client(runtime, first_party=True)
+    make_client(runtime, "third")
+    sign_in(http, "third")
+    assert _next_step(http, prompt="none") == "code"
