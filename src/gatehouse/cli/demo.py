@@ -31,7 +31,8 @@ def prepare_demo(settings: Settings, host: str, port: int) -> Settings:
             secret=client_secret,
             name="gatehouse demo app",
             redirect_uris=[f"{issuer}/demo/callback"],
-            grant_types=["authorization_code"],
+            # refresh_token: the demo asks for offline_access, which is only useful with it.
+            grant_types=["authorization_code", "refresh_token"],
             scopes=DEMO_SCOPES.split(),
             first_party=False,
         )
