@@ -707,6 +707,57 @@ def apply_command(runtime: Runtime, file: str) -> None:
     emit(apply_file(runtime, file))
 
 
+# -- diagnostics ------------------------------------------------------------------------------
+
+
+@cli.group()
+def token() -> None:
+    """Diagnostics for tokens."""
+
+
+@token.command("explain")
+@click.argument("value", metavar="TOKEN")
+@click.option("--audience", help="The API identifier the receiving API expects in aud.")
+@click.option(
+    "--scope", "scopes", multiple=True, help="A delegated scope the API requires (repeatable)."
+)
+@click.option("--role", "roles", multiple=True, help="An app role the API requires (repeatable).")
+@click.option("--issuer", help="Check against this issuer, fetching its JWKS over HTTP.")
+@click.option("--database-url", envvar="GATEHOUSE_DATABASE_URL", default=None)
+def token_explain(
+    value: str,
+    audience: str | None,
+    scopes: tuple[str, ...],
+    roles: tuple[str, ...],
+    issuer: str | None,
+    database_url: str | None,
+) -> None:
+    """Decode TOKEN without trusting it and say whether an API would accept it, and why
+    not. Exits 0 when it would, 1 when it would not."""
+    from gatehouse.admin.explain import explain_token
+
+    runtime = None
+    if issuer is None:
+        runtime = open_runtime(database_url)
+        issuer = runtime.provider.config.issuer
+    try:
+        scope_list = tuple(s for item in scopes for s in item.split())
+        result = explain_token(
+            runtime,
+            value,
+            issuer=issuer.rstrip("/"),
+            audience=audience,
+            scopes=scope_list,
+            roles=roles,
+        )
+    finally:
+        if runtime is not None:
+            runtime.close()
+    emit(result.to_json())
+    if not result.accepted:
+        sys.exit(1)
+
+
 # -- config -----------------------------------------------------------------------------------
 
 

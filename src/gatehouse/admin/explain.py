@@ -1,0 +1,215 @@
+"""`gatehouse token explain`: why would an API accept or reject this token?
+
+The commonest support question is "sign-in worked but the API says 401/403". This decodes a
+token without trusting it, then runs every check a resource server makes — signature, type,
+issuer, audience, lifetime, revocation, scopes, roles — and reports each one in plain words,
+instead of stopping at the first failure as a validator must.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from gatehouse.keys.jose import (
+    PublicKeySet,
+    TokenVerificationError,
+    public_keyset,
+    unverified_header,
+    verify_jwt,
+)
+from gatehouse.runtime import Runtime
+
+LEEWAY = 30
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+@dataclass
+class Explanation:
+    header: dict[str, Any] = field(default_factory=dict)
+    claims: dict[str, Any] = field(default_factory=dict)
+    kind: str = "unknown"
+    checks: list[Check] = field(default_factory=list)
+
+    def add(self, name: str, ok: bool, detail: str) -> None:
+        self.checks.append(Check(name, ok, detail))
+
+    @property
+    def accepted(self) -> bool:
+        return bool(self.checks) and all(c.ok for c in self.checks)
+
+    def to_json(self) -> dict[str, Any]:
+        failed = [c for c in self.checks if not c.ok]
+        if self.accepted:
+            verdict = "An API with these expectations would accept this token."
+        elif failed:
+            verdict = f"An API would reject this token: {failed[0].detail}"
+        else:
+            verdict = "This is not a token gatehouse can read."
+        return {
+            "verdict": verdict,
+            "accepted": self.accepted,
+            "kind": self.kind,
+            "header": self.header,
+            "claims": self.claims,
+            "checks": [{"check": c.name, "ok": c.ok, "detail": c.detail} for c in self.checks],
+        }
+
+
+def _decode_part(part: str) -> dict[str, Any]:
+    padded = part + "=" * (-len(part) % 4)
+    value = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    if not isinstance(value, dict):
+        raise ValueError("not a JSON object")
+    return value
+
+
+def _when(timestamp: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(timestamp))
+
+
+def _fetch_jwks(issuer: str) -> PublicKeySet:
+    with httpx.Client(timeout=5.0, follow_redirects=False) as http:
+        discovery = http.get(f"{issuer.rstrip('/')}/.well-known/openid-configuration").json()
+        return public_keyset(http.get(discovery["jwks_uri"]).json())
+
+
+def explain_token(
+    runtime: Runtime | None,
+    token: str,
+    *,
+    issuer: str,
+    audience: str | None = None,
+    scopes: tuple[str, ...] = (),
+    roles: tuple[str, ...] = (),
+    now: int | None = None,
+) -> Explanation:
+    now = int(time.time()) if now is None else now
+    result = Explanation()
+    token = token.strip()
+    if token.startswith("Bearer "):
+        token = token[len("Bearer ") :].strip()
+    parts = token.split(".")
+    if len(parts) != 3:
+        result.add(
+            "format",
+            False,
+            "this is not a JWT (it does not have three dot-separated parts); gatehouse's "
+            "refresh tokens and codes are opaque and only gatehouse can check them "
+            "(use introspection)",
+        )
+        return result
+    try:
+        result.header = _decode_part(parts[0])
+        result.claims = _decode_part(parts[1])
+    except (ValueError, UnicodeError):
+        result.add("format", False, "the JWT header or payload is not base64url-encoded JSON")
+        return result
+    claims = result.claims
+    typ = str(result.header.get("typ", "")).lower()
+    result.kind = (
+        "access token"
+        if typ in ("at+jwt", "application/at+jwt")
+        else ("ID token" if "nonce" in claims or "at_hash" in claims or "azp" in claims else "JWT")
+    )
+
+    # Signature, with gatehouse's published keys.
+    try:
+        keys = (
+            runtime.keys.keyring().verification_keys if runtime is not None else _fetch_jwks(issuer)
+        )
+        alg = unverified_header(token).get("alg")
+        verify_jwt(token, keys, algorithms=("ES256", "RS256"))
+        result.add("signature", True, f"signed by gatehouse key {result.header.get('kid')} ({alg})")
+    except TokenVerificationError as exc:
+        result.add(
+            "signature",
+            False,
+            f"the signature does not verify with any published key ({exc}); the token was "
+            "altered, signed by another server, or its key was retired",
+        )
+    except (httpx.HTTPError, ValueError, KeyError) as exc:
+        result.add("signature", False, f"could not fetch the issuer's keys: {type(exc).__name__}")
+
+    result.add(
+        "type",
+        result.kind == "access token",
+        "typ is at+jwt: an access token (RFC 9068)"
+        if result.kind == "access token"
+        else f"this is an {result.kind}, not an access token: APIs must not accept ID tokens; "
+        "send the access_token from the token response",
+    )
+    result.add(
+        "issuer",
+        claims.get("iss") == issuer,
+        f"iss is {issuer}"
+        if claims.get("iss") == issuer
+        else f"iss is {claims.get('iss')!r}, expected {issuer!r}",
+    )
+    aud = claims.get("aud")
+    audiences = aud if isinstance(aud, list) else [aud]
+    if audience is not None:
+        ok = audience in audiences
+        result.add(
+            "audience",
+            ok,
+            f"aud includes {audience}"
+            if ok
+            else f"the token is for {', '.join(map(str, audiences))}, not {audience}; request "
+            f"it with resource={audience} or that API's scopes",
+        )
+    exp, nbf = claims.get("exp"), claims.get("nbf")
+    if not isinstance(exp, int):
+        result.add("expiry", False, "the token has no exp claim")
+    elif exp + LEEWAY <= now:
+        result.add(
+            "expiry",
+            False,
+            f"the token expired at {_when(exp)} ({now - exp} s ago); "
+            "get a new one with the refresh token",
+        )
+    else:
+        result.add("expiry", True, f"valid until {_when(exp)} ({exp - now} s left)")
+    if isinstance(nbf, int) and nbf - LEEWAY > now:
+        result.add(
+            "not before", False, f"the token is not valid before {_when(nbf)}: check the clocks"
+        )
+    if runtime is not None and isinstance(claims.get("jti"), str):
+        revoked = runtime.store.revocations.is_access_token_denied(claims["jti"])
+        result.add("revocation", not revoked, "revoked" if revoked else "not revoked")
+    granted_scopes = str(claims.get("scope", "")).split()
+    for scope in scopes:
+        ok = scope in granted_scopes
+        result.add(
+            f"scope {scope}",
+            ok,
+            f"scope includes {scope}"
+            if ok
+            else f"the token lacks the delegated scope {scope} (it has: "
+            f"{' '.join(granted_scopes) or 'none'}); the client must request it and the user "
+            "consent",
+        )
+    granted_roles = claims.get("roles") if isinstance(claims.get("roles"), list) else []
+    for role in roles:
+        ok = role in granted_roles
+        result.add(
+            f"role {role}",
+            ok,
+            f"roles include {role}"
+            if ok
+            else f"the token lacks the app role {role} (it has: "
+            f"{', '.join(map(str, granted_roles)) or 'none'}); an administrator grants it "
+            "with `gatehouse grant app-role`, and only client credentials tokens carry roles",
+        )
+    return result

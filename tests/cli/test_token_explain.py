@@ -1,0 +1,127 @@
+"""`gatehouse token explain`: every check reported in plain words."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from gatehouse.admin.explain import explain_token
+from gatehouse.cli.main import cli
+from gatehouse.protocol.audiences import Audience
+from gatehouse.protocol.issuance import mint_for_audience
+from gatehouse.runtime import Runtime
+from gatehouse.settings import Settings
+from tests.conftest import ISSUER, TEST_SECRET_KEY
+
+API = "https://orders.example.com"
+
+
+def _token(
+    runtime: Runtime,
+    *,
+    scopes: tuple[str, ...] = ("orders.read",),
+    roles: list[str] | None = None,
+    now: int | None = None,
+) -> str:
+    return mint_for_audience(
+        runtime.provider,
+        Audience(API, scopes, None),
+        subject="user-1",
+        client_id="web",
+        now=now or runtime.provider.clock(),
+        extra_claims={"roles": roles} if roles is not None else None,
+    ).value
+
+
+def _checks(result: dict[str, object]) -> dict[str, bool]:
+    return {c["check"]: c["ok"] for c in result["checks"]}  # type: ignore[index,union-attr]
+
+
+def test_a_good_token_is_accepted(runtime: Runtime) -> None:
+    result = explain_token(
+        runtime, _token(runtime), issuer=ISSUER, audience=API, scopes=("orders.read",)
+    )
+    assert result.accepted
+    assert result.to_json()["verdict"].startswith("An API with these expectations would accept")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "failing", "words"),
+    [
+        ({"audience": "https://other.example.com"}, "audience", "not https://other.example.com"),
+        ({"scopes": ("orders.write",)}, "scope orders.write", "lacks the delegated scope"),
+        ({"roles": ("Orders.ReadAll",)}, "role Orders.ReadAll", "gatehouse grant app-role"),
+        ({"issuer": "https://elsewhere.example.com"}, "issuer", "expected"),
+    ],
+    ids=["audience", "scope", "role", "issuer"],
+)
+def test_each_failed_check_is_named(
+    runtime: Runtime, kwargs: dict[str, object], failing: str, words: str
+) -> None:
+    options: dict[str, object] = {"issuer": ISSUER, "audience": API}
+    options.update(kwargs)
+    result = explain_token(runtime, _token(runtime), **options)  # type: ignore[arg-type]
+    checks = _checks(result.to_json())
+    assert checks[failing] is False
+    assert words in result.to_json()["verdict"]
+
+
+def test_expired_tampered_and_revoked(runtime: Runtime) -> None:
+    old = _token(runtime, now=runtime.provider.clock() - 7200)
+    assert _checks(explain_token(runtime, old, issuer=ISSUER).to_json())["expiry"] is False
+
+    header, payload, signature = _token(runtime).split(".")
+    tampered = f"{header}.{payload}.{'A' * len(signature)}"
+    assert _checks(explain_token(runtime, tampered, issuer=ISSUER).to_json())["signature"] is False
+
+    token = _token(runtime)
+    jti = explain_token(runtime, token, issuer=ISSUER).claims["jti"]
+    runtime.store.revocations.deny_access_token(jti, runtime.provider.clock() + 3600)
+    assert _checks(explain_token(runtime, token, issuer=ISSUER).to_json())["revocation"] is False
+
+
+def test_id_token_and_opaque_values_are_explained(runtime: Runtime) -> None:
+    from gatehouse.tokens.id_token import mint_id_token
+
+    now = runtime.provider.clock()
+    id_token = mint_id_token(
+        runtime.provider.keys.keyring(),
+        alg="RS256",
+        issuer=ISSUER,
+        subject="u",
+        client_id="web",
+        now=now,
+        lifetime=60,
+        auth_time=now,
+        nonce="n",
+        sid=None,
+        amr=(),
+        acr=None,
+        access_token=None,
+        extra_claims={},
+    )
+    result = explain_token(runtime, id_token, issuer=ISSUER).to_json()
+    assert result["kind"] == "ID token" and _checks(result)["type"] is False
+    opaque = explain_token(runtime, "not-a-jwt", issuer=ISSUER).to_json()
+    assert "not a JWT" in opaque["verdict"]
+
+
+def test_cli_exit_codes(runtime: Runtime, settings: Settings) -> None:
+    env = {
+        "GATEHOUSE_DATABASE_URL": settings.resolved_database_url,
+        "GATEHOUSE_SECRET_KEY": TEST_SECRET_KEY,
+        "GATEHOUSE_ISSUER": ISSUER,
+    }
+    token = _token(runtime, roles=["Orders.ReadAll"])
+    ok = CliRunner().invoke(
+        cli, ["token", "explain", token, "--audience", API, "--role", "Orders.ReadAll"], env=env
+    )
+    assert ok.exit_code == 0, ok.output
+    assert json.loads(ok.output)["accepted"] is True
+    bad = CliRunner().invoke(
+        cli, ["token", "explain", token, "--audience", "https://x.example"], env=env
+    )
+    assert bad.exit_code == 1
+    assert json.loads(bad.output)["accepted"] is False
