@@ -14,6 +14,7 @@ from gatehouse.accounts.sessions import browser_state, start_session
 from gatehouse.crypto import sha256_digest
 from gatehouse.errors import InvalidRequest, OAuthError, UntrustedRedirect
 from gatehouse.protocol import authorize as authorize_core
+from gatehouse.protocol.audiences import split_canonical
 from gatehouse.protocol.authorize import AuthorizationOutcome, InteractionNeeded, RedirectToClient
 from gatehouse.protocol.scopes import STANDARD_SCOPES
 from gatehouse.web.context import SESSION_COOKIE, WebContext, context_of
@@ -80,13 +81,23 @@ def _missing_interaction() -> UntrustedRedirect:
 
 
 def _scope_descriptions(ctx: WebContext, names: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(label, description) per scope: standard, custom, or an API's delegated permission
+    (shown as "<API name>: <scope>")."""
     custom = ctx.runtime.store.scopes.get_many(list(names))
+    apis = ctx.runtime.store.apis.list() if any("/" in n for n in names) else []
     described = []
     for name in names:
+        split = split_canonical(name, apis)
         if name in STANDARD_SCOPES:
             described.append((name, STANDARD_SCOPES[name]))
         elif name in custom:
             described.append((name, custom[name].description))
+        elif split is not None:
+            api, bare = split
+            permission = next((p for p in api.scopes if p.name == bare), None)
+            described.append(
+                (f"{api.name}: {bare}", permission.description if permission else bare)
+            )
         else:
             described.append((name, name))
     return described
