@@ -140,25 +140,3 @@ def test_client_update_keeps_post_logout_uris(runtime: Runtime) -> None:
         runtime, client_admin.ClientSpec(client_id="web", name="Web")
     )
     assert updated["post_logout_redirect_uris"] == [LOGGED_OUT]
-
-
-def test_consent_page_describes_api_scopes(runtime: Runtime, http: TestClient) -> None:
-    from gatehouse.admin import apis as api_admin
-    from tests.support.flow import authorize_params, submit_login
-
-    api_admin.save_api(
-        runtime,
-        api_admin.ApiSpec(
-            identifier="https://orders.example.com",
-            name="Orders API",
-            scopes=[("orders.read", "Read your orders")],
-        ),
-        create=True,
-    )
-    make_client(runtime, scopes=["openid", "orders.read"])
-    make_user(runtime)
-    params, _verifier = authorize_params(scope="openid orders.read")
-    response = submit_login(http, http.get("/authorize", params=params).headers["location"])
-    page = http.get(response.headers["location"])
-    assert "Orders API: orders.read" in page.text
-    assert "Read your orders" in page.text
