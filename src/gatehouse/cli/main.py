@@ -217,7 +217,14 @@ def keys_rotate(runtime: Runtime, algs: tuple[str, ...], delay: int | None) -> N
     import time
 
     settings = runtime.settings
-    max_lifetime = max(settings.access_token_lifetime, settings.id_token_lifetime)
+    # The longest any token signed by a retiring key can live: an API may set its own
+    # access token lifetime, longer than the default.
+    api_lifetimes = [
+        timedelta(seconds=api.access_token_lifetime)
+        for api in runtime.store.apis.list()
+        if api.access_token_lifetime
+    ]
+    max_lifetime = max(settings.access_token_lifetime, settings.id_token_lifetime, *api_lifetimes)
     created = runtime.keys.rotate(
         algs or ("RS256", "ES256"),
         timedelta(seconds=delay) if delay is not None else settings.key_rotation_delay,
