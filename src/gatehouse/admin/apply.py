@@ -89,7 +89,7 @@ def _expand(value: Any, where: str) -> Any:
 
 
 def _entries(
-    document: dict[str, Any], section: str, allowed: set[str], key: str
+    document: dict[str, Any], section: str, allowed: set[str], key: str, *, unique: bool = True
 ) -> list[dict[str, Any]]:
     items = document.get(section) or []
     if not isinstance(items, list):
@@ -103,6 +103,13 @@ def _entries(
         if unknown:
             raise AdminError(f"{where}: unknown key {sorted(unknown)[0]!r}")
         result.append(_expand(item, where))
+    # Two entries for one thing are a mistake; usernames are compared case-insensitively.
+    fold = str.casefold if section == "users" else str
+    seen: set[str] = set()
+    for item in result if unique else ():
+        if fold(item[key]) in seen:
+            raise AdminError(f"{section}: {item[key]!r} appears more than once")
+        seen.add(fold(item[key]))
     return result
 
 
@@ -303,8 +310,23 @@ def apply_document(runtime: Runtime, document: Any) -> dict[str, Any]:
     scopes = _entries(document, "scopes", SCOPE_KEYS, "name")
     apis = _entries(document, "apis", API_KEYS, "identifier")
     clients = _entries(document, "clients", CLIENT_KEYS, "client_id")
-    grants = _entries(document, "app_role_grants", GRANT_KEYS, "client_id")
+    grants = _entries(document, "app_role_grants", GRANT_KEYS, "client_id", unique=False)
     users = _entries(document, "users", USER_KEYS, "username")
+    # The rules of each kind (redirect URIs, scopes, password policy, …) are checked as the
+    # entries are applied, in order, so one transaction makes the file all-or-nothing: an
+    # error in any entry rolls back every earlier one.
+    with runtime.database.atomic():
+        return _apply_entries(runtime, scopes, apis, clients, grants, users)
+
+
+def _apply_entries(
+    runtime: Runtime,
+    scopes: list[dict[str, Any]],
+    apis: list[dict[str, Any]],
+    clients: list[dict[str, Any]],
+    grants: list[dict[str, Any]],
+    users: list[dict[str, Any]],
+) -> dict[str, Any]:
     changes: list[dict[str, Any]] = []
     for entry in scopes:
         _result, changed = scope_admin.upsert_scope(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -66,6 +67,7 @@ class Database:
             sa.event.listen(self.engine, "begin", _on_sqlite_begin)
         else:
             self.engine = sa.create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+        self._atomic = threading.local()  # the connection of this thread's atomic() block
 
     @property
     def is_sqlite(self) -> bool:
@@ -73,15 +75,37 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
+        joined = getattr(self._atomic, "conn", None)
+        if joined is not None:
+            yield joined
+            return
         with self.engine.connect() as conn, conn.begin():
             yield conn
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
+        joined = getattr(self._atomic, "conn", None)
+        if joined is not None:
+            yield joined
+            return
         with self.engine.connect() as conn:
             conn = conn.execution_options(gatehouse_write=True)
             with conn.begin():
                 yield conn
+
+    @contextmanager
+    def atomic(self) -> Iterator[Connection]:
+        """One write transaction for everything this thread does inside the block: ``read``
+        and ``write`` join it, and an exception rolls all of it back. For all-or-nothing
+        admin operations such as ``gatehouse apply``; request paths do not use it."""
+        if getattr(self._atomic, "conn", None) is not None:
+            raise RuntimeError("atomic() blocks do not nest")
+        with self.write() as conn:
+            self._atomic.conn = conn
+            try:
+                yield conn
+            finally:
+                self._atomic.conn = None
 
     def dispose(self) -> None:
         self.engine.dispose()
