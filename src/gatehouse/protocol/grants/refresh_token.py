@@ -11,7 +11,12 @@ from __future__ import annotations
 
 from gatehouse.crypto import sha256_digest
 from gatehouse.errors import InvalidGrant, InvalidScope
-from gatehouse.protocol.issuance import TokenResponse, UserGrant, issue_user_tokens
+from gatehouse.protocol.issuance import (
+    TokenResponse,
+    UserGrant,
+    issue_user_tokens,
+    user_audience,
+)
 from gatehouse.protocol.messages import Parameters, split_scope
 from gatehouse.protocol.provider import Provider
 from gatehouse.storage.records import Client, RefreshToken
@@ -40,6 +45,10 @@ class RefreshTokenGrant:
             acr=token.acr,
             resources=token.resources,
         )
+        # RFC 8707 §2.2: an unusable resource fails before the token is spent.
+        audience = user_audience(
+            provider, grant, scopes if scopes is not None else grant.scopes, params.all("resource")
+        )
         rotate = client.refresh_token_rotation
         if rotate and not provider.refresh_tokens.mark_used(token.token_hash, now):
             # Lost a race with another use of the same token: that is reuse too.
@@ -55,7 +64,7 @@ class RefreshTokenGrant:
         return issue_user_tokens(
             provider,
             grant,
-            resource=params.all("resource"),
+            audience=audience,
             scopes=scopes,
             refresh_token=rotate,
             refresh_expires_at=token.expires_at,
