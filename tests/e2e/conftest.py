@@ -1,0 +1,81 @@
+"""Fixtures for end-to-end tests: a real gatehouse server per test (on every backend of
+``database_url``), one headless Chromium per run with a fresh context per test, and loopback
+sites for the relying party's pages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+
+from tests.conftest import TEST_SECRET_KEY
+from tests.support.browser import VIEWPORT, LoopbackSite, launch_chromium
+from tests.support.live_server import LiveServer, start_server
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    manager = sync_playwright().start()
+    yield manager
+    manager.stop()
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    chromium = launch_chromium(playwright)
+    yield chromium
+    chromium.close()
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    """A fresh profile per test: no cookies, no storage left by another test."""
+    ctx = browser.new_context(viewport=VIEWPORT)
+    ctx.set_default_timeout(15_000)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Page:
+    return context.new_page()
+
+
+def _serve(database_url: str, workdir: Path, *, demo: bool) -> Iterator[LiveServer]:
+    # The database is a copy of tests/conftest.py's template, keys encrypted with its key.
+    server = start_server(database_url, workdir, demo=demo, secret_key=TEST_SECRET_KEY)
+    try:
+        yield server
+    finally:
+        server.stop()
+        # Shown by pytest only when the test failed.
+        print(f"--- gatehouse log ({server.log_path.name}) ---\n{server.log()[-6000:]}")
+
+
+@pytest.fixture
+def server(database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
+    """``gatehouse serve`` on its own database; provision it with server.create_client()."""
+    yield from _serve(database_url, tmp_path / "server", demo=False)
+
+
+@pytest.fixture
+def demo_server(database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
+    """``gatehouse demo``; its printed credentials are in demo_server.demo_credentials."""
+    yield from _serve(database_url, tmp_path / "demo", demo=True)
+
+
+@pytest.fixture
+def loopback_site() -> Iterator[Callable[..., LoopbackSite]]:
+    """Start sites on other loopback origins: ``loopback_site(pages={"/": html})``."""
+    sites: list[LoopbackSite] = []
+
+    def start(pages: dict[str, str] | None = None) -> LoopbackSite:
+        site = LoopbackSite(pages=dict(pages or {})).start()
+        sites.append(site)
+        return site
+
+    yield start
+    for site in sites:
+        site.stop()

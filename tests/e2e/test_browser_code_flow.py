@@ -1,0 +1,165 @@
+"""The authorization code flow with PKCE against a running server: Authlib is the client
+application, headless Chromium is the person. Runs on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Page, Request, expect
+
+from tests.support.browser import LoopbackSite, answer_consent, query_of, sign_in
+from tests.support.live_server import LiveServer
+from tests.support.relying_party import AuthorizationStart, RelyingParty
+
+pytestmark = pytest.mark.e2e
+
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass
+class App:
+    server: LiveServer
+    callback: LoopbackSite
+    redirect_uri: str
+    rp: RelyingParty
+
+    def landed(self, page: Page) -> dict[str, str]:
+        """Wait until the browser is on the redirect URI; the parameters it brought."""
+        page.wait_for_url(lambda url: url.startswith(f"{self.redirect_uri}?"))
+        return query_of(page.url)
+
+
+@pytest.fixture
+def app(server: LiveServer, loopback_site: Callable[..., LoopbackSite]) -> Iterator[App]:
+    callback = loopback_site()
+    redirect_uri = callback.url("/callback")
+    client = server.create_client("web", [redirect_uri])
+    server.create_user("alice", PASSWORD, email="alice@example.com", name="Alice Liddell")
+    rp = RelyingParty(server, client, redirect_uri)
+    yield App(server, callback, redirect_uri, rp)
+    rp.close()
+
+
+def navigations(page: Page) -> list[str]:
+    """Every top-level document request from now on, redirect hops included."""
+    seen: list[str] = []
+
+    def record(request: Request) -> None:
+        if request.is_navigation_request() and request.frame == page.main_frame:
+            seen.append(request.url)
+
+    page.on("request", record)
+    return seen
+
+
+def sign_in_and_allow(app: App, page: Page) -> tuple[AuthorizationStart, dict[str, str]]:
+    start = app.rp.start()
+    page.goto(start.url)
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    sign_in(page, "alice", PASSWORD)
+    expect(page.get_by_role("heading", name="Allow access?")).to_be_visible()
+    answer_consent(page, "Allow")
+    return start, app.landed(page)
+
+
+def test_code_flow_with_pkce_signs_in_and_issues_verifiable_tokens(app: App, page: Page) -> None:
+    start, params = sign_in_and_allow(app, page)
+    assert params["state"] == start.state
+    assert params["iss"] == app.server.issuer  # RFC 9207
+    assert "code" in params
+
+    token = app.rp.redeem(page.url, start)
+    assert token["token_type"].lower() == "bearer"
+    claims = app.rp.validate_id_token(token, start.nonce)
+    assert claims["iss"] == app.server.issuer
+    assert claims["aud"] == "web"
+    assert claims["nonce"] == start.nonce
+
+    info = app.rp.userinfo()
+    assert info["sub"] == claims["sub"]
+    assert info["email"] == "alice@example.com"
+    assert info["name"] == "Alice Liddell"
+
+
+def test_second_authorization_uses_the_session_and_stored_consent(app: App, page: Page) -> None:
+    sign_in_and_allow(app, page)
+
+    seen = navigations(page)
+    start = app.rp.start()
+    page.goto(start.url)
+    params = app.landed(page)
+
+    assert not [url for url in seen if urlsplit(url).path in ("/login", "/consent")], seen
+    assert params["state"] == start.state
+    token = app.rp.redeem(page.url, start)
+    assert app.rp.validate_id_token(token, start.nonce)["nonce"] == start.nonce
+
+
+def test_prompt_login_asks_for_the_password_again(app: App, page: Page) -> None:
+    sign_in_and_allow(app, page)
+
+    start = app.rp.start(prompt="login")
+    page.goto(start.url)
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    sign_in(page, "alice", PASSWORD)
+    params = app.landed(page)  # consent is remembered: no consent page this time
+
+    assert params["state"] == start.state
+    token = app.rp.redeem(page.url, start)
+    assert app.rp.validate_id_token(token, start.nonce)["sub"]
+
+
+def test_prompt_none_without_a_session_returns_login_required(app: App, page: Page) -> None:
+    start = app.rp.start(prompt="none")
+    page.goto(start.url)
+    params = app.landed(page)
+
+    assert params["error"] == "login_required"
+    assert params["state"] == start.state
+    assert params["iss"] == app.server.issuer
+    assert "code" not in params
+
+
+def test_prompt_none_with_a_session_returns_a_code(app: App, page: Page) -> None:
+    sign_in_and_allow(app, page)
+
+    start = app.rp.start(prompt="none")
+    page.goto(start.url)
+    params = app.landed(page)
+
+    assert "error" not in params
+    token = app.rp.redeem(page.url, start)
+    assert app.rp.validate_id_token(token, start.nonce)["nonce"] == start.nonce
+
+
+def test_denying_consent_returns_access_denied(app: App, page: Page) -> None:
+    start = app.rp.start()
+    page.goto(start.url)
+    sign_in(page, "alice", PASSWORD)
+    answer_consent(page, "Deny")
+    params = app.landed(page)
+
+    assert params["error"] == "access_denied"
+    assert params["state"] == start.state
+    assert params["iss"] == app.server.issuer
+    assert "code" not in params
+
+
+def test_unregistered_redirect_uri_shows_an_error_page(app: App, page: Page) -> None:
+    elsewhere = app.callback.url("/not-registered")
+    stranger = RelyingParty(app.server, {"client_id": "web"}, elsewhere)
+    try:
+        start = stranger.start()
+    finally:
+        stranger.close()
+
+    response = page.goto(start.url)
+
+    assert response is not None and response.status == 400
+    assert page.url.startswith(f"{app.server.base_url}/authorize?")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("cannot be completed")
+    expect(page.locator("dd code")).to_have_text("invalid_request")
+    assert app.callback.requests == []  # the browser was never sent to the unregistered URI

@@ -1,0 +1,225 @@
+"""A real ``gatehouse serve`` (or ``gatehouse demo``) in a subprocess on loopback, provisioned
+through the real CLI, the way an operator would run it.
+
+Each server gets its own database (a SQLite file or a PostgreSQL database), its own port and
+cheap argon2 parameters. Output goes to a log file that failures quote.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import http.client
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tests.support.postgres import free_port
+
+HOST = "127.0.0.1"
+SECRET_KEY = "e2e-key-encryption-key-0123456789abcdefghijklmnopq"
+START_TIMEOUT = 60.0
+STOP_TIMEOUT = 15.0
+
+_running: set[subprocess.Popen[bytes]] = set()
+
+
+def gatehouse_command() -> list[str]:
+    """The installed console script beside this interpreter, else the entry point itself."""
+    script = Path(sys.executable).with_name("gatehouse")
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", "from gatehouse.cli.main import main; main()"]
+
+
+def server_env(
+    database_url: str, data_dir: Path, issuer: str | None, secret_key: str = SECRET_KEY
+) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEHOUSE_")}
+    env.update(
+        {
+            "GATEHOUSE_DATABASE_URL": database_url,
+            "GATEHOUSE_DATA_DIR": str(data_dir),
+            "GATEHOUSE_SECRET_KEY": secret_key,
+            # The cheapest argon2id parameters: the tests exercise the path, not the cost.
+            "GATEHOUSE_PASSWORD_HASH_TIME_COST": "1",
+            "GATEHOUSE_PASSWORD_HASH_MEMORY_KIB": "8192",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    if issuer is not None:
+        env["GATEHOUSE_ISSUER"] = issuer
+    return env
+
+
+class CommandFailed(AssertionError):
+    pass
+
+
+@dataclass
+class LiveServer:
+    base_url: str
+    port: int
+    env: dict[str, str]
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    demo_credentials: tuple[str, str] | None = field(default=None)
+
+    @property
+    def issuer(self) -> str:
+        return self.base_url
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}{path}"
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    # -- provisioning through the CLI ---------------------------------------------------------
+
+    def cli(self, *args: str, stdin: str | None = None) -> Any:
+        """Run a ``gatehouse`` command against this server's database; its JSON output."""
+        result = subprocess.run(
+            [*gatehouse_command(), *args],
+            env=self.env,
+            input=stdin.encode() if stdin is not None else None,
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise CommandFailed(
+                f"gatehouse {' '.join(args[:2])} failed ({result.returncode}): "
+                f"{result.stderr.decode(errors='replace').strip()}"
+            )
+        return json.loads(result.stdout)
+
+    def create_client(
+        self,
+        client_id: str,
+        redirect_uris: list[str],
+        *,
+        client_type: str = "confidential",
+        scope: str = "openid profile email",
+        name: str | None = None,
+        extra: tuple[str, ...] = (),
+    ) -> dict[str, Any]:
+        args = ["client", "create", "--client-id", client_id, "--type", client_type]
+        args += ["--scope", scope, "--name", name or f"{client_id} app"]
+        for uri in redirect_uris:
+            args += ["--redirect-uri", uri]
+        return dict(self.cli(*args, *extra))
+
+    def create_user(self, username: str, password: str, **profile: str) -> dict[str, Any]:
+        args = ["user", "create", "--username", username, "--password-stdin"]
+        for name, value in profile.items():
+            args += [f"--{name.replace('_', '-')}", value]
+        return dict(self.cli(*args, stdin=password + "\n"))
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        _stop(self.process)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM lets the parent stop its workers; the process group is killed if it hangs."""
+    _running.discard(process)
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=STOP_TIMEOUT)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)  # workers left by a parent that hung or died
+    process.wait(timeout=STOP_TIMEOUT)
+
+
+@atexit.register
+def _stop_leftovers() -> None:
+    for process in list(_running):
+        _stop(process)
+
+
+def _healthy(port: int) -> bool:
+    conn = http.client.HTTPConnection(HOST, port, timeout=2)
+    try:
+        conn.request("GET", "/healthz")
+        return conn.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        conn.close()
+
+
+def start_server(
+    database_url: str,
+    workdir: Path,
+    *,
+    demo: bool = False,
+    secret_key: str = SECRET_KEY,
+    attempts: int = 3,
+) -> LiveServer:
+    """Start ``gatehouse serve`` (or ``demo``) with one worker and wait for /healthz.
+
+    ``secret_key`` must be the key the database's signing keys were encrypted with, if any.
+
+    A port another process grabbed between picking and binding is retried on a new port.
+    """
+    workdir.mkdir(parents=True, exist_ok=True)
+    for attempt in range(1, attempts + 1):
+        port = free_port()
+        base_url = f"http://{HOST}:{port}"
+        env = server_env(database_url, workdir, base_url, secret_key)
+        log_path = workdir / f"{'demo' if demo else 'serve'}-{port}.log"
+        command = "demo" if demo else "serve"
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                [
+                    *gatehouse_command(),
+                    command,
+                    "--host",
+                    HOST,
+                    "--port",
+                    str(port),
+                    "--workers",
+                    "1",
+                ],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=workdir,
+                start_new_session=True,  # its own process group, so stop() can end the workers
+            )
+        _running.add(process)
+        server = LiveServer(base_url, port, env, process, log_path)
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                break
+            if _healthy(port):
+                if demo:
+                    server.demo_credentials = _demo_credentials(server.log())
+                return server
+            time.sleep(0.05)
+        output = server.log()
+        _stop(process)
+        if "cannot listen" in output and attempt < attempts:
+            continue
+        raise RuntimeError(f"gatehouse {command} did not become healthy:\n{output[-4000:]}")
+    raise AssertionError("unreachable")
+
+
+def _demo_credentials(output: str) -> tuple[str, str]:
+    username = re.search(r"^\s*username: (\S+)\s*$", output, re.MULTILINE)
+    password = re.search(r"^\s*password: (\S+)\s*$", output, re.MULTILINE)
+    if not (username and password):
+        raise RuntimeError(f"gatehouse demo printed no credentials:\n{output[-4000:]}")
+    return username.group(1), password.group(1)

@@ -1,0 +1,98 @@
+"""The client application's side, played by Authlib: discovery, an authorization URL with
+state, nonce and an S256 PKCE challenge, code redemption, ID token validation the way
+Authlib's own OpenID integrations do it, and a UserInfo call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from authlib.common.security import generate_token
+from authlib.integrations.requests_client import OAuth2Session
+from authlib.oidc.core import CodeIDToken
+from joserfc import jwt
+from joserfc.jwk import KeySet
+from joserfc.jws import JWSRegistry
+
+from tests.support.live_server import LiveServer
+
+
+@dataclass
+class AuthorizationStart:
+    url: str
+    state: str
+    nonce: str
+    verifier: str
+
+
+def discover(server: LiveServer) -> dict[str, Any]:
+    with requests.Session() as http:
+        http.trust_env = False  # loopback only, whatever proxy the environment names
+        response = http.get(server.url("/.well-known/openid-configuration"), timeout=10)
+    response.raise_for_status()
+    return dict(response.json())
+
+
+class RelyingParty:
+    def __init__(self, server: LiveServer, client: dict[str, Any], redirect_uri: str) -> None:
+        self.metadata = discover(server)
+        self.client_id: str = client["client_id"]
+        self.session = OAuth2Session(
+            client_id=self.client_id,
+            client_secret=client.get("client_secret"),
+            scope="openid profile email",
+            redirect_uri=redirect_uri,
+            code_challenge_method="S256",
+        )
+        self.session.trust_env = False
+
+    def close(self) -> None:
+        self.session.close()
+
+    def start(self, **params: str) -> AuthorizationStart:
+        verifier = generate_token(48)
+        nonce = generate_token(20)
+        url, state = self.session.create_authorization_url(
+            self.metadata["authorization_endpoint"], code_verifier=verifier, nonce=nonce, **params
+        )
+        return AuthorizationStart(url, state, nonce, verifier)
+
+    def redeem(self, callback_url: str, start: AuthorizationStart) -> dict[str, Any]:
+        """Authlib checks the state in the callback and sends the code with the verifier."""
+        token = self.session.fetch_token(
+            self.metadata["token_endpoint"],
+            authorization_response=callback_url,
+            state=start.state,
+            code_verifier=start.verifier,
+        )
+        return dict(token)
+
+    def validate_id_token(self, token: dict[str, Any], nonce: str) -> dict[str, Any]:
+        """Signature against the published JWKS with the algorithm pinned, then iss, aud, exp,
+        nonce and at_hash (OIDC Core §3.1.3.7) by Authlib's CodeIDToken."""
+        with requests.Session() as http:
+            http.trust_env = False
+            jwks = http.get(self.metadata["jwks_uri"], timeout=10).json()
+        decoded = jwt.decode(
+            token["id_token"],
+            KeySet.import_key_set(jwks),
+            registry=JWSRegistry(algorithms=["RS256"]),
+        )
+        claims = CodeIDToken(
+            decoded.claims,
+            decoded.header,
+            {
+                "iss": {"essential": True, "value": self.metadata["issuer"]},
+                "aud": {"essential": True, "value": self.client_id},
+            },
+            {"nonce": nonce, "client_id": self.client_id, "access_token": token["access_token"]},
+        )
+        claims.validate(leeway=60)
+        return dict(claims)
+
+    def userinfo(self) -> dict[str, Any]:
+        """With the access token the session holds since redeem()."""
+        response = self.session.get(self.metadata["userinfo_endpoint"], timeout=10)
+        response.raise_for_status()
+        return dict(response.json())
