@@ -8,11 +8,22 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    expect,
+    sync_playwright,
+)
 
 from tests.conftest import TEST_SECRET_KEY
 from tests.support.browser import VIEWPORT, LoopbackSite, launch_chromium
 from tests.support.live_server import LiveServer, start_server
+
+# Generous waits: two busy cores can make a page slow. They bound failures, never assert speed.
+WAIT_MS = 30_000
+expect.set_options(timeout=WAIT_MS)
 
 
 @pytest.fixture(scope="session")
@@ -33,7 +44,7 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 def context(browser: Browser) -> Iterator[BrowserContext]:
     """A fresh profile per test: no cookies, no storage left by another test."""
     ctx = browser.new_context(viewport=VIEWPORT)
-    ctx.set_default_timeout(15_000)
+    ctx.set_default_timeout(WAIT_MS)
     yield ctx
     ctx.close()
 
