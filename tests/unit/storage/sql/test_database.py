@@ -69,3 +69,50 @@ def test_sqlite_database_runs_in_wal_mode_with_foreign_keys(tmp_path: object) ->
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     finally:
         database.dispose()
+
+
+def _table(database: Database) -> None:
+    with database.write() as conn:
+        conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS t (v INTEGER)")
+
+
+def _values(database: Database) -> list[int]:
+    with database.read() as conn:
+        return [row[0] for row in conn.exec_driver_sql("SELECT v FROM t ORDER BY v")]
+
+
+def test_atomic_commits_everything_inside_it(tmp_path: object) -> None:
+    database = Database(f"sqlite:///{tmp_path}/gh.db")
+    _table(database)
+    with database.atomic():
+        with database.write() as conn:
+            conn.exec_driver_sql("INSERT INTO t VALUES (1)")
+        assert _values(database) == [1]  # reads inside the block see its writes
+        with database.write() as conn:
+            conn.exec_driver_sql("INSERT INTO t VALUES (2)")
+    assert _values(database) == [1, 2]
+    database.dispose()
+
+
+def test_atomic_rolls_everything_back_on_an_exception(tmp_path: object) -> None:
+    database = Database(f"sqlite:///{tmp_path}/gh.db")
+    _table(database)
+    with pytest.raises(ZeroDivisionError), database.atomic():
+        with database.write() as conn:
+            conn.exec_driver_sql("INSERT INTO t VALUES (1)")
+        with database.write() as conn:
+            conn.exec_driver_sql("INSERT INTO t VALUES (2)")
+        _ = 1 / 0
+    assert _values(database) == []
+    # The database works normally afterwards.
+    with database.write() as conn:
+        conn.exec_driver_sql("INSERT INTO t VALUES (3)")
+    assert _values(database) == [3]
+    database.dispose()
+
+
+def test_atomic_blocks_do_not_nest(tmp_path: object) -> None:
+    database = Database(f"sqlite:///{tmp_path}/gh.db")
+    with database.atomic(), pytest.raises(RuntimeError, match="do not nest"), database.atomic():
+        pass
+    database.dispose()

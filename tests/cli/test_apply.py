@@ -1,0 +1,354 @@
+"""`gatehouse apply FILE.yaml`: configuration as code, idempotent and all-or-nothing."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from gatehouse.runtime import Runtime
+from gatehouse.storage.sql import tables as t
+from tests.cli.conftest import Gatehouse
+
+SHOP_SECRET = "shop-web-secret-0123456789abcdefghijkl"
+ALICE_PASSWORD = "alice's long passphrase"
+
+CONFIG = """\
+scopes:
+  - name: orders.read
+    description: Read your orders
+  - name: orders.write
+    description: Change your orders
+clients:
+  - client_id: shop-web
+    type: confidential
+    secret: ${SHOP_WEB_SECRET}
+    redirect_uris: [https://shop.example.com/callback]
+    scope: openid profile orders.read
+  - client_id: shop-spa
+    type: public
+    redirect_uris:
+      - http://127.0.0.1:5173/callback
+    web_origins: [http://127.0.0.1:5173]
+    scope: openid orders.read orders.write
+users:
+  - username: alice
+    password: ${ALICE_PASSWORD}
+    email: alice@example.com
+    name: Alice
+  - username: bob
+    email: bob@example.com
+"""
+
+
+@pytest.fixture
+def env() -> dict[str, str]:
+    return {"SHOP_WEB_SECRET": SHOP_SECRET, "ALICE_PASSWORD": ALICE_PASSWORD}
+
+
+def write(tmp_path: Path, text: str, name: str = "gatehouse.yaml") -> str:
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def actions(result: dict[str, Any]) -> dict[tuple[str, str], str]:
+    return {(c["kind"], c["id"]): c["action"] for c in result["changes"]}
+
+
+def snapshot(runtime: Runtime) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row an apply could write, to prove a failed apply wrote nothing."""
+    tables = (t.scopes, t.clients, t.client_secrets, t.users, t.apis, t.client_app_roles)
+    with runtime.database.read() as conn:
+        return {
+            table.name: sorted(
+                (tuple(str(v) for v in row) for row in conn.execute(sa.select(table))), key=str
+            )
+            for table in tables
+        }
+
+
+def test_apply_creates_scopes_clients_and_users(
+    gh: Gatehouse, runtime: Runtime, tmp_path: Path, env: dict[str, str]
+) -> None:
+    result = gh.ok("apply", write(tmp_path, CONFIG), **env)
+    assert result["changed"] == 6
+    assert actions(result) == {
+        ("scope", "orders.read"): "changed",
+        ("scope", "orders.write"): "changed",
+        ("client", "shop-web"): "created",
+        ("client", "shop-spa"): "created",
+        ("user", "alice"): "created",
+        ("user", "bob"): "created",
+    }
+    # ${ENV} expansion: the secret and the password come from the environment.
+    (secret,) = runtime.store.clients.secrets("shop-web")
+    assert secret.secret_hash == hashlib.sha256(SHOP_SECRET.encode()).hexdigest()
+    assert "client_secret" not in str(result)  # given in the file, so not reported
+    alice = runtime.store.users.find_by_login("alice")
+    assert alice is not None and alice.name == "Alice"
+    assert runtime.passwords.verify(alice.password_hash, ALICE_PASSWORD)
+    bob = runtime.store.users.find_by_login("bob")
+    assert bob is not None and bob.password_hash is None
+    spa = runtime.store.clients.get("shop-spa")
+    assert spa is not None
+    assert (spa.client_type, spa.auth_method) == ("public", "none")
+    assert spa.allowed_scopes == ("openid", "orders.read", "orders.write")
+
+
+def test_a_generated_secret_is_reported_once(
+    gh: Gatehouse, runtime: Runtime, tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path,
+        "clients:\n  - client_id: web\n    redirect_uris: [https://app.example.com/cb]\n",
+    )
+    (change,) = gh.ok("apply", path)["changes"]
+    secret = change["client_secret"]
+    (stored,) = runtime.store.clients.secrets("web")
+    assert stored.secret_hash == hashlib.sha256(secret.encode()).hexdigest()
+    again = gh.ok("apply", path)
+    assert again == {
+        "changed": 0,
+        "changes": [{"kind": "client", "id": "web", "action": "unchanged"}],
+    }
+
+
+def test_the_second_run_changes_nothing(
+    gh: Gatehouse, runtime: Runtime, tmp_path: Path, env: dict[str, str]
+) -> None:
+    path = write(tmp_path, CONFIG)
+    gh.ok("apply", path, **env)
+    before = snapshot(runtime)
+    again = gh.ok("apply", path, **env)
+    assert again["changed"] == 0
+    assert set(actions(again).values()) == {"unchanged"}
+    assert len(again["changes"]) == 6
+    assert snapshot(runtime) == before
+
+
+def test_a_modified_file_reports_exactly_the_changed_fields(
+    gh: Gatehouse, runtime: Runtime, tmp_path: Path, env: dict[str, str]
+) -> None:
+    gh.ok("apply", write(tmp_path, CONFIG), **env)
+    modified = (
+        CONFIG.replace("description: Change your orders", "description: Edit your orders")
+        .replace(
+            "redirect_uris: [https://shop.example.com/callback]",
+            "redirect_uris: [https://shop.example.com/callback, https://shop.example.com/cb2]\n"
+            "    name: Shop",
+        )
+        .replace("    name: Alice\n", "    name: Alice Liddell\n    email_verified: true\n")
+        .replace("  - username: bob\n", "  - username: bob\n    disabled: true\n")
+    )
+    result = gh.ok("apply", write(tmp_path, modified, "v2.yaml"), **env)
+    assert result["changed"] == 4
+    changes = {(c["kind"], c["id"]): c for c in result["changes"]}
+    assert changes["scope", "orders.read"]["action"] == "unchanged"
+    assert changes["scope", "orders.write"]["action"] == "changed"
+    assert changes["client", "shop-web"] == {
+        "kind": "client",
+        "id": "shop-web",
+        "action": "updated",
+        "fields": ["name", "redirect_uris"],
+    }
+    assert changes["client", "shop-spa"]["action"] == "unchanged"
+    assert changes["user", "alice"]["fields"] == ["email_verified", "name"]
+    assert changes["user", "bob"]["fields"] == ["disabled"]
+    web = runtime.store.clients.get("shop-web")
+    assert web is not None and web.name == "Shop"
+    bob = runtime.store.users.find_by_login("bob")
+    assert bob is not None and bob.disabled
+    # And that is now the steady state.
+    assert gh.ok("apply", write(tmp_path, modified, "v2.yaml"), **env)["changed"] == 0
+
+
+def test_changed_secret_and_password_are_reported_without_their_values(
+    gh: Gatehouse, runtime: Runtime, tmp_path: Path, env: dict[str, str]
+) -> None:
+    path = write(tmp_path, CONFIG)
+    gh.ok("apply", path, **env)
+    new_secret, new_password = "rotated-shop-secret-0123456789abcdef", "a new passphrase!"
+    result = gh.ok("apply", path, SHOP_WEB_SECRET=new_secret, ALICE_PASSWORD=new_password)
+    changes = {(c["kind"], c["id"]): c for c in result["changes"]}
+    assert changes["client", "shop-web"]["fields"] == ["secret"]
+    assert changes["user", "alice"]["fields"] == ["password"]
+    assert new_secret not in str(result) and new_password not in str(result)
+    (secret,) = runtime.store.clients.secrets("shop-web")
+    assert secret.secret_hash == hashlib.sha256(new_secret.encode()).hexdigest()
+
+
+def test_an_empty_file_changes_nothing(gh: Gatehouse, tmp_path: Path) -> None:
+    assert gh.ok("apply", write(tmp_path, "")) == {"changed": 0, "changes": []}
+    assert gh.ok("apply", write(tmp_path, "scopes: []\nusers:\n")) == {"changed": 0, "changes": []}
+
+
+# -- invalid files write nothing ----------------------------------------------------------------
+
+VALID_START = """\
+scopes:
+  - name: orders.read
+    description: Read your orders
+clients:
+  - client_id: first
+    redirect_uris: [https://app.example.com/cb]
+    scope: openid orders.read
+"""
+# A second, valid-looking client entry and a valid first scope: what follows them breaks a rule.
+SECOND = "  - client_id: second\n    redirect_uris: [https://a.example/cb]\n"
+OK_SCOPE = "scopes:\n  - name: ok.scope\n    description: Fine\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("scopes: [", "is not valid YAML"),
+        ("scopes:\n  - name: a\n   description: x\n", "is not valid YAML"),
+        ("- just\n- a list\n", "must be a mapping"),
+        ("just a string\n", "must be a mapping"),
+        ("42\n", "must be a mapping"),
+        ("scopes: {name: a}\n", "scopes must be a list"),
+        ("scopes:\n  - just-a-name\n", "scopes[0] must be a mapping with a name"),
+        ("clients:\n  - {redirect_uris: []}\n", "clients[0] must be a mapping with a client_id"),
+        ("clients:\n  - client_id: 7\n", "must be a mapping with a client_id"),
+        ("rolez: []\n", "unknown top-level key 'rolez'"),
+        (VALID_START + "    secrett: x\n", "clients[0]: unknown key 'secrett'"),
+        (VALID_START + "users:\n  - username: a\n    pasword: x\n", "unknown key 'pasword'"),
+        (
+            VALID_START + "users:\n  - username: a\n    password: ${NOT_SET_ANYWHERE}\n",
+            "NOT_SET_ANYWHERE is not set",
+        ),
+        # Files whose problems only the business rules find, after earlier entries are fine:
+        (
+            VALID_START + "  - client_id: second\n    redirect_uris: [http://evil.example/cb]\n",
+            "only for loopback",
+        ),
+        (
+            VALID_START
+            + "  - client_id: second\n    type: public\n    secret: "
+            + "s" * 40
+            + "\n    redirect_uris: [https://a.example/cb]\n",
+            "public client has no secret",
+        ),
+        (
+            VALID_START + SECOND + "    scope: openid nope\n",
+            "unknown scope 'nope'",
+        ),
+        (
+            VALID_START + SECOND + "    scope: [openid]\n",
+            "space-separated string",
+        ),
+        (
+            VALID_START + SECOND + "    grant_types: [password]\n",
+            "unsupported grant type",
+        ),
+        (
+            VALID_START + "users:\n  - username: alice\n    password: short\n",
+            "at least 8 characters",
+        ),
+        (VALID_START + "users:\n  - username: alice\n    email: not-an-email\n", "not an email"),
+        (
+            VALID_START + "users:\n  - username: alice\n  - username: ALICE\n",
+            "appears more than once",
+        ),
+        (
+            VALID_START + "  - client_id: first\n    redirect_uris: [https://a.example/cb]\n",
+            "'first' appears more than once",
+        ),
+        (
+            OK_SCOPE + "  - name: openid\n    description: Mine\n",
+            "standard OpenID scope",
+        ),
+        (
+            OK_SCOPE + "  - name: bad scope\n    description: x\n",
+            "printable ASCII",
+        ),
+    ],
+)
+def test_an_invalid_file_is_one_error_line_and_writes_nothing(
+    gh: Gatehouse, runtime: Runtime, tmp_path: Path, text: str, message: str
+) -> None:
+    before = snapshot(runtime)
+    line = gh.fails("apply", write(tmp_path, text))
+    assert message in line
+    assert snapshot(runtime) == before
+
+
+def test_an_invalid_update_leaves_the_previous_state(
+    gh: Gatehouse, runtime: Runtime, tmp_path: Path, env: dict[str, str]
+) -> None:
+    gh.ok("apply", write(tmp_path, CONFIG), **env)
+    before = snapshot(runtime)
+    broken = CONFIG.replace("name: Alice", "name: Alice L.").replace(
+        "    email: bob@example.com\n", "    email: alice@example.com\n"
+    )
+    assert "a user with email" in gh.fails("apply", write(tmp_path, broken, "v2.yaml"), **env)
+    assert snapshot(runtime) == before
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        ("missing", "cannot read"),
+        ("directory", "cannot read"),
+        ("not-utf8", "is not UTF-8"),
+    ],
+)
+def test_unreadable_files(gh: Gatehouse, tmp_path: Path, setup: str, message: str) -> None:
+    path = tmp_path / "config.yaml"
+    if setup == "directory":
+        path.mkdir()
+    elif setup == "not-utf8":
+        path.write_bytes(b"scopes:\n  - name: caf\xe9\n")
+    result = gh("apply", str(path))
+    assert result.exit_code != 0
+    assert "Traceback" not in result.stderr
+    if setup != "directory":  # click itself refuses a directory (exit 2)
+        assert result.stderr.startswith("error: ") and message in result.stderr
+        assert len(result.stderr.splitlines()) == 1
+
+
+SERVICES = """\
+apis:
+  - identifier: https://api.example.com
+    name: Orders API
+    scopes:
+      orders.read: Read your orders
+    app_roles:
+      orders.export: Export every order
+      orders.admin: Administer orders
+clients:
+  - client_id: exporter
+    grant_types: [client_credentials]
+app_role_grants:
+  - client_id: exporter
+    api: https://api.example.com
+    role: orders.export
+  - client_id: exporter
+    api: https://api.example.com
+    role: orders.admin
+"""
+
+
+def test_several_app_role_grants_for_one_client(
+    gh: Gatehouse, runtime: Runtime, tmp_path: Path
+) -> None:
+    path = write(tmp_path, SERVICES)
+    result = gh.ok("apply", path)
+    assert [c["action"] for c in result["changes"]] == ["created"] * 4
+    granted = runtime.store.apis.granted_roles("exporter", "https://api.example.com")
+    assert granted == {"orders.export", "orders.admin"}
+    assert gh.ok("apply", path)["changed"] == 0
+
+
+def test_a_bad_grant_at_the_end_rolls_back_the_api_and_client(
+    gh: Gatehouse, runtime: Runtime, tmp_path: Path
+) -> None:
+    before = snapshot(runtime)
+    broken = SERVICES.replace("role: orders.admin", "role: orders.superuser")
+    assert "no app role 'orders.superuser'" in gh.fails("apply", write(tmp_path, broken))
+    assert snapshot(runtime) == before
+    assert runtime.store.apis.get("https://api.example.com") is None

@@ -1,0 +1,201 @@
+"""`gatehouse client …`: registering client applications."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+import sqlalchemy as sa
+
+from gatehouse.runtime import Runtime
+from gatehouse.storage.sql import tables as t
+from tests.cli.conftest import Gatehouse
+
+CB = "https://app.example.com/callback"
+
+
+def stored_secret_rows(runtime: Runtime, client_id: str) -> list[dict[str, object]]:
+    with runtime.database.read() as conn:
+        rows = conn.execute(
+            sa.select(t.client_secrets).where(t.client_secrets.c.client_id == client_id)
+        ).mappings()
+        return [dict(r) for r in rows]
+
+
+def every_stored_value(runtime: Runtime, client_id: str) -> str:
+    with runtime.database.read() as conn:
+        client = conn.execute(
+            sa.select(t.clients).where(t.clients.c.client_id == client_id)
+        ).mappings()
+        return repr([dict(r) for r in client]) + repr(stored_secret_rows(runtime, client_id))
+
+
+def test_create_a_confidential_client(gh: Gatehouse, runtime: Runtime) -> None:
+    created = gh.ok("client", "create", "--client-id", "web", "--redirect-uri", CB)
+    secret = created["client_secret"]
+    assert len(secret) >= 43
+    assert created["client_id"] == "web"
+    assert created["type"] == "confidential"
+    assert created["auth_method"] == "client_secret_basic"
+    assert created["redirect_uris"] == [CB]
+    # Stored only as its SHA-256.
+    (row,) = stored_secret_rows(runtime, "web")
+    assert row["secret_hash"] == hashlib.sha256(secret.encode()).hexdigest()
+    assert secret not in every_stored_value(runtime, "web")
+
+
+def test_the_generated_secret_is_printed_only_once(gh: Gatehouse) -> None:
+    secret = gh.ok("client", "create", "--client-id", "web", "--redirect-uri", CB)["client_secret"]
+    for args in (("client", "show", "web"), ("client", "list"), ("client", "update", "web")):
+        result = gh(*args, "--name", "Web") if args[1] == "update" else gh(*args)
+        assert result.exit_code == 0
+        assert secret not in result.stdout
+        assert '"client_secret":' not in result.stdout
+
+
+def test_create_with_a_chosen_secret(gh: Gatehouse, runtime: Runtime) -> None:
+    secret = "c" * 32
+    created = gh.ok(
+        "client", "create", "--client-id", "web", "--redirect-uri", CB, "--secret", secret
+    )
+    assert created["client_secret"] == secret
+    (row,) = stored_secret_rows(runtime, "web")
+    assert row["secret_hash"] == hashlib.sha256(secret.encode()).hexdigest()
+
+
+def test_a_short_secret_is_rejected(gh: Gatehouse, runtime: Runtime) -> None:
+    line = gh.fails(
+        "client", "create", "--client-id", "web", "--redirect-uri", CB, "--secret", "c" * 31
+    )
+    assert "at least 32" in line
+    assert runtime.store.clients.get("web") is None
+
+
+def test_create_a_public_client(gh: Gatehouse, runtime: Runtime) -> None:
+    created = gh.ok(
+        "client",
+        "create",
+        "--client-id",
+        "spa",
+        "--type",
+        "public",
+        "--redirect-uri",
+        "http://127.0.0.1:5173/callback",
+        "--web-origin",
+        "http://127.0.0.1:5173",
+        "--scope",
+        "openid profile",
+        "--first-party",
+    )
+    assert "client_secret" not in created
+    assert (created["type"], created["auth_method"]) == ("public", "none")
+    assert created["scope"] == "openid profile"
+    assert created["web_origins"] == ["http://127.0.0.1:5173"]
+    assert created["first_party"] is True
+    assert stored_secret_rows(runtime, "spa") == []
+
+
+def test_list_and_show(gh: Gatehouse) -> None:
+    gh.ok("client", "create", "--client-id", "b-web", "--redirect-uri", CB)
+    gh.ok("client", "create", "--client-id", "a-web", "--redirect-uri", CB, "--name", "A")
+    listed = gh.ok("client", "list")
+    assert [c["client_id"] for c in listed] == ["a-web", "b-web"]
+    shown = gh.ok("client", "show", "a-web")
+    assert shown == listed[0]
+    assert shown["name"] == "A"
+
+
+def test_update_changes_only_what_is_given(gh: Gatehouse) -> None:
+    before = gh.ok(
+        "client", "create", "--client-id", "web", "--redirect-uri", CB, "--scope", "openid email"
+    )
+    del before["client_secret"]
+    other = "https://app.example.com/other"
+    after = gh.ok(
+        "client", "update", "web", "--redirect-uri", other, "--redirect-uri", CB, "--name", "Web"
+    )
+    assert after["redirect_uris"] == [other, CB]  # a list option replaces the stored list
+    assert after["name"] == "Web"
+    unchanged = {k: v for k, v in after.items() if k not in ("redirect_uris", "name")}
+    assert unchanged == {k: v for k, v in before.items() if k not in ("redirect_uris", "name")}
+
+
+def test_update_with_a_new_secret(gh: Gatehouse, runtime: Runtime) -> None:
+    old = gh.ok("client", "create", "--client-id", "web", "--redirect-uri", CB)["client_secret"]
+    new = gh.ok("client", "update", "web", "--new-secret")["client_secret"]
+    assert new != old
+    hashes = [r["secret_hash"] for r in stored_secret_rows(runtime, "web")]
+    assert hashes == [hashlib.sha256(new.encode()).hexdigest()]
+
+
+def test_delete(gh: Gatehouse, runtime: Runtime) -> None:
+    gh.ok("client", "create", "--client-id", "web", "--redirect-uri", CB)
+    assert gh.ok("client", "delete", "web") == {"deleted": "web"}
+    assert runtime.store.clients.get("web") is None
+    assert stored_secret_rows(runtime, "web") == []
+    assert "no client" in gh.fails("client", "show", "web")
+    assert "no client" in gh.fails("client", "delete", "web")
+
+
+def test_the_database_url_option_beats_the_environment(gh: Gatehouse, database_url: str) -> None:
+    result = gh(
+        "client",
+        "create",
+        "--client-id",
+        "web",
+        "--redirect-uri",
+        CB,
+        "--database-url",
+        database_url,
+        GATEHOUSE_DATABASE_URL="mysql://x",
+    )
+    assert result.exit_code == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--type", "public", "--secret", "s" * 40], "public client has no secret"),
+        (["--type", "public", "--auth-method", "client_secret_basic"], "public client"),
+        (["--type", "public", "--auth-method", "client_secret_post"], "public client"),
+        (["--auth-method", "none"], "confidential client must authenticate"),
+        (["--redirect-uri", "http://app.example.com/cb"], "only for loopback"),
+        (["--redirect-uri", "https://app.example.com/cb#frag"], "fragment"),
+        (["--redirect-uri", "/callback"], "absolute"),
+        (["--redirect-uri", "javascript:alert(1)"], "not allowed"),
+        (["--scope", "openid orders.read"], "unknown scope 'orders.read'"),
+        (["--grant-type", "password"], "unsupported grant type 'password'"),
+        (["--grant-type", "implicit"], "unsupported grant type 'implicit'"),
+        (["--web-origin", "https://app.example.com/path"], "web origin"),
+        (["--web-origin", "app.example.com"], "web origin"),
+        (["--post-logout-redirect-uri", "http://evil.example/"], "post-logout redirect URI"),
+        (["--secret", "short"], "at least 32"),
+    ],
+)
+def test_invalid_clients_are_rejected_with_one_line(
+    gh: Gatehouse, runtime: Runtime, args: list[str], message: str
+) -> None:
+    if "--redirect-uri" not in args:
+        args = [*args, "--redirect-uri", "http://127.0.0.1:8080/cb"]
+    line = gh.fails("client", "create", "--client-id", "bad", *args)
+    assert message in line
+    assert runtime.store.clients.get("bad") is None
+
+
+def test_authorization_code_needs_a_redirect_uri(gh: Gatehouse) -> None:
+    assert "--redirect-uri is required" in gh.fails("client", "create", "--client-id", "web")
+
+
+def test_a_duplicate_client_is_rejected(gh: Gatehouse) -> None:
+    gh.ok("client", "create", "--client-id", "web", "--redirect-uri", CB)
+    assert "already exists" in gh.fails(
+        "client", "create", "--client-id", "web", "--redirect-uri", CB
+    )
+
+
+def test_an_update_that_breaks_a_rule_changes_nothing(gh: Gatehouse) -> None:
+    before = gh.ok("client", "create", "--client-id", "web", "--redirect-uri", CB)
+    gh.fails("client", "update", "web", "--type", "public", "--secret", "s" * 40)
+    gh.fails("client", "update", "web", "--redirect-uri", "http://evil.example/cb")
+    del before["client_secret"]
+    assert gh.ok("client", "show", "web") == before
