@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -66,7 +67,11 @@ def oauth_error_json(error: OAuthError) -> JSONResponse:
 
 
 def _quoted(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', "'")
+    """RFC 6750 §3: error_description is limited to %x20-21 / %x23-5B / %x5D-7E. Descriptions
+    can echo request input (a parameter name), and a header must stay latin-1 anyway."""
+    return "".join(
+        "'" if ch == '"' else ch if " " <= ch <= "~" and ch != "\\" else "?" for ch in value
+    )
 
 
 def bearer_error(error: OAuthError, scope: str | None = None) -> JSONResponse:
@@ -101,5 +106,8 @@ def server_error_json(exc: BaseException) -> JSONResponse:
 
 
 def redirect(location: str) -> Response:
-    # 303 makes the browser follow with GET after a POST (login, consent).
-    return Response(status_code=303, headers={"Location": location, **NO_STORE})
+    # 303 makes the browser follow with GET after a POST (login, consent). A registered
+    # redirect URI may hold non-ASCII characters: percent-encode them as UTF-8 (RFC 3987 §3.1),
+    # since a header cannot carry them.
+    ascii_location = "".join(ch if ord(ch) < 128 else quote(ch) for ch in location)
+    return Response(status_code=303, headers={"Location": ascii_location, **NO_STORE})
