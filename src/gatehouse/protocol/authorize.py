@@ -287,6 +287,8 @@ def _login_needed(provider: Provider, request: AuthorizationRequest, browser: Br
         return False
     if "login" in request.prompt or "select_account" in request.prompt:
         return True
+    if request.max_age == 0:  # OIDC Core §3.1.2.1 (errata): max_age=0 is prompt=login
+        return True
     now = provider.clock()
     return request.max_age is not None and now - browser.session.auth_time > request.max_age
 
