@@ -1,0 +1,140 @@
+"""A plain ASGI middleware that keeps requests without a valid access token out of an app.
+
+Rules are matched in order against the request path (and method); the first match decides:
+a public rule lets the request through, a protecting rule requires a valid token carrying its
+scopes and roles. Requests no rule matches go through untouched, so end the list with a
+catch-all ``PathRule("/")`` to deny by default. The validated :class:`AccessToken` is put in
+``scope["state"]["access_token"]`` (Starlette: ``request.state.access_token``).
+
+An endpoint may also raise :class:`~gatehouse.rs.errors.BearerError` itself (for example via
+``token.require_scopes(...)``); when the middleware sits inside the framework's error handling
+(Starlette: in the ``middleware=[...]`` list) it turns it into the right 401/403 answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Collection, MutableMapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from gatehouse.rs.bearer import bearer_token
+from gatehouse.rs.challenge import error_response
+from gatehouse.rs.errors import BearerError, RSError
+from gatehouse.rs.token import AccessToken, require_roles, require_scopes
+from gatehouse.rs.validator import TokenValidator
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+STATE_KEY = "access_token"
+_POLICY_VIOLATION = 1008  # RFC 6455 §7.4.1: a WebSocket refused for lack of a valid token
+
+
+@dataclass(frozen=True)
+class PathRule:
+    """Requests whose path is ``prefix`` or below it (``/orders`` covers ``/orders`` and
+    ``/orders/7``, not ``/ordersx``) and whose method is in ``methods`` (any when None; GET
+    covers HEAD) need a token with all of ``scopes`` and ``roles``, unless ``public``."""
+
+    prefix: str = "/"
+    methods: Collection[str] | None = None
+    scopes: Sequence[str] = ()
+    roles: Sequence[str] = ()
+    public: bool = False
+    _methods: frozenset[str] | None = field(init=False, repr=False, compare=False, default=None)
+    _base: str = field(init=False, repr=False, compare=False, default="")
+
+    def __post_init__(self) -> None:
+        if not self.prefix.startswith("/"):
+            raise ValueError("a path prefix starts with /")
+        methods = None if self.methods is None else frozenset(m.upper() for m in self.methods)
+        if methods is not None and "GET" in methods:
+            methods |= {"HEAD"}  # Starlette answers HEAD with the GET endpoint
+        object.__setattr__(self, "_methods", methods)
+        object.__setattr__(self, "_base", self.prefix.rstrip("/"))
+
+    def matches(self, path: str, method: str) -> bool:
+        base = self._base
+        if base and path != base and not path.startswith(base + "/"):
+            return False
+        return self._methods is None or method in self._methods
+
+
+class BearerAuthMiddleware:
+    """Protects an ASGI app with access tokens validated by ``validator``."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        validator: TokenValidator,
+        *,
+        rules: Sequence[PathRule] = (PathRule(),),
+        realm: str | None = None,
+    ) -> None:
+        self.app, self.validator, self.rules = app, validator, tuple(rules)
+        self.realm = realm if realm is not None else validator.audience
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        method = scope.get("method", "GET") if scope["type"] == "http" else "GET"
+        rule = next((r for r in self.rules if r.matches(scope["path"], method)), None)
+        if rule is None or rule.public:
+            await self.app(scope, receive, send)
+            return
+        try:
+            token = await self.authenticate(scope, rule)
+        except RSError as exc:
+            await self._refuse(scope, send, exc)
+            return
+        scope.setdefault("state", {})[STATE_KEY] = token
+        await self._call_app(scope, receive, send)
+
+    async def authenticate(self, scope: Scope, rule: PathRule) -> AccessToken:
+        """RFC 6750 §2.1 token from the header, validated, then the rule's scopes and roles."""
+        values = [
+            value.decode("latin-1")
+            for name, value in scope.get("headers", ())
+            if name.lower() == b"authorization"
+        ]
+        token = await self.validator.validate_async(bearer_token(values))
+        require_scopes(token, rule.scopes)
+        require_roles(token, rule.roles)
+        return token
+
+    async def _call_app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] in ("http.response.start", "websocket.accept", "websocket.close"):
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except BearerError as exc:
+            if started:
+                raise
+            await self._refuse(scope, send, exc)
+
+    async def _refuse(self, scope: Scope, send: Send, exc: RSError) -> None:
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": _POLICY_VIOLATION})
+            return
+        response = error_response(exc, self.realm)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": response.status,
+                "headers": [
+                    *((name.encode(), value.encode("latin-1")) for name, value in response.headers),
+                    (b"content-length", str(len(response.body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": response.body})

@@ -1,0 +1,69 @@
+"""Why a request was refused, as data.
+
+Each :class:`BearerError` subclass fixes the RFC 6750 §3.1 error code and the HTTP status an
+API answers with; ``description`` is specific and meant for the developer of the calling client
+(it travels in ``error_description``). :class:`IssuerUnavailable` is different in kind: the token
+could not be checked because the issuer's metadata, keys or introspection endpoint could not be
+used, which is the API's problem (answer 503), not the caller's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import ClassVar
+
+
+class RSError(Exception):
+    """Base class of every exception gatehouse.rs raises on purpose."""
+
+    def __init__(self, description: str) -> None:
+        super().__init__(description)
+        self.description = description
+
+
+class BearerError(RSError):
+    """The request must be refused; RFC 6750 §3 says how (status, WWW-Authenticate)."""
+
+    #: RFC 6750 §3.1 error code, or None when the request carried no token at all.
+    error: ClassVar[str | None] = None
+    status_code: ClassVar[int] = 401
+
+    def __init__(self, description: str, *, scope: Iterable[str] = ()) -> None:
+        super().__init__(description)
+        #: Scopes the resource needs (RFC 6750 §3 ``scope`` attribute); empty when not relevant.
+        self.scope: tuple[str, ...] = tuple(scope)
+
+
+class MissingToken(BearerError):
+    """RFC 6750 §3.1: no token was sent; the challenge carries no error attributes."""
+
+    error = None
+    status_code = 401
+
+
+class InvalidRequest(BearerError):
+    """RFC 6750 §3.1 invalid_request (400): the Authorization header is malformed."""
+
+    error = "invalid_request"
+    status_code = 400
+
+
+class InvalidToken(BearerError):
+    """RFC 6750 §3.1 invalid_token (401): expired, revoked, malformed, or not for this API."""
+
+    error = "invalid_token"
+    status_code = 401
+
+
+class InsufficientScope(BearerError):
+    """RFC 6750 §3.1 insufficient_scope (403): a valid token without the privileges needed."""
+
+    error = "insufficient_scope"
+    status_code = 403
+
+
+class IssuerUnavailable(RSError):
+    """The issuer's discovery document, JWK Set or introspection endpoint could not be used
+    (unreachable, too slow, too large, malformed, or naming another issuer). Answer 503."""
+
+    status_code: ClassVar[int] = 503

@@ -1,0 +1,95 @@
+"""Starlette and FastAPI integration; the only module of gatehouse.rs that imports Starlette.
+
+``RequireToken`` is a dependency: ``Depends(RequireToken(validator, scopes=["orders.read"]))``
+in FastAPI, or ``token = await require(request)`` in a Starlette endpoint. It raises an
+``HTTPException`` carrying the RFC 6750 challenge, which both frameworks render with its
+headers. ``bearer_error_handler`` renders a :class:`BearerError` an endpoint raises itself
+(``app.add_exception_handler(BearerError, bearer_error_handler)``).
+"""
+
+# No "from __future__ import annotations": FastAPI reads the Request annotation of __call__
+# at runtime to know what to inject.
+
+from collections.abc import Awaitable, Callable, Sequence
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from gatehouse.rs.asgi import STATE_KEY
+from gatehouse.rs.bearer import bearer_token
+from gatehouse.rs.challenge import error_response
+from gatehouse.rs.errors import BearerError, RSError
+from gatehouse.rs.token import AccessToken, require_roles, require_scopes
+from gatehouse.rs.validator import TokenValidator
+
+__all__ = ["BearerHTTPException", "RequireToken", "bearer_error_handler"]
+
+Handler = Callable[[Request, Exception], Awaitable[Response]]
+
+
+class BearerHTTPException(HTTPException):
+    """An HTTPException for a refused request; ``error`` is the gatehouse.rs exception."""
+
+    def __init__(self, error: RSError, realm: str | None) -> None:
+        response = error_response(error, realm)
+        headers = {name: value for name, value in response.headers if name != "content-type"}
+        super().__init__(response.status, detail=_detail(error), headers=headers)
+        self.error = error
+
+
+def _detail(error: RSError) -> str:
+    if isinstance(error, BearerError):
+        return error.description
+    return "access tokens cannot be checked right now; try again shortly"
+
+
+class RequireToken:
+    """A dependency that returns the request's validated :class:`AccessToken`, which must
+    carry all of ``scopes`` (delegated) and all of ``roles`` (application roles).
+
+    A token already validated by :class:`~gatehouse.rs.asgi.BearerAuthMiddleware` for this
+    request is reused; the validated token is stored as ``request.state.access_token``."""
+
+    def __init__(
+        self,
+        validator: TokenValidator,
+        *,
+        scopes: Sequence[str] = (),
+        roles: Sequence[str] = (),
+        realm: str | None = None,
+    ) -> None:
+        self.validator = validator
+        self.scopes, self.roles = tuple(scopes), tuple(roles)
+        self.realm = realm if realm is not None else validator.audience
+
+    async def __call__(self, request: Request) -> AccessToken:
+        try:
+            token = getattr(request.state, STATE_KEY, None)
+            if not isinstance(token, AccessToken):
+                raw = bearer_token(request.headers.getlist("authorization"))
+                token = await self.validator.validate_async(raw)
+                setattr(request.state, STATE_KEY, token)
+            require_scopes(token, self.scopes)
+            require_roles(token, self.roles)
+        except RSError as exc:
+            raise BearerHTTPException(exc, self.realm) from None
+        return token
+
+
+def bearer_error_handler(realm: str | None = None) -> Handler:
+    """An exception handler for :class:`RSError` raised by endpoints (Starlette's
+    ``exception_handlers={RSError: bearer_error_handler("orders")}``)."""
+
+    async def handle(request: Request, exc: Exception) -> Response:
+        if not isinstance(exc, RSError):
+            raise exc
+        response = error_response(exc, realm)
+        return Response(
+            response.body,
+            status_code=response.status,
+            headers=dict(response.headers),
+            media_type="application/json",
+        )
+
+    return handle

@@ -1,0 +1,119 @@
+"""A validated access token, and the authorization checks an endpoint makes with it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+from typing import Any
+
+from gatehouse.rs.errors import InsufficientScope
+
+
+class AccessToken:
+    """The claims of an access token that passed validation (RFC 9068 §2.2).
+
+    Delegated permissions are in :attr:`scopes` (the ``scope`` claim, a user is present);
+    application permissions are in :attr:`roles` (the ``roles`` claim, client credentials).
+    """
+
+    __slots__ = ("_roles", "_scopes", "claims")
+
+    def __init__(self, claims: Mapping[str, Any]) -> None:
+        #: Every claim of the token, read-only.
+        self.claims: Mapping[str, Any] = MappingProxyType(
+            claims if isinstance(claims, dict) else dict(claims)
+        )
+        self._scopes: frozenset[str] | None = None
+        self._roles: frozenset[str] | None = None
+
+    def __repr__(self) -> str:
+        return f"AccessToken(sub={self.subject!r}, client_id={self.client_id!r}, jti={self.jti!r})"
+
+    @property
+    def issuer(self) -> str:
+        return str(self.claims["iss"])
+
+    @property
+    def subject(self) -> str:
+        """``sub``: the user, or the client itself for a client-credentials token."""
+        return str(self.claims["sub"])
+
+    @property
+    def client_id(self) -> str:
+        return str(self.claims["client_id"])
+
+    @property
+    def jti(self) -> str:
+        return str(self.claims["jti"])
+
+    @property
+    def audience(self) -> tuple[str, ...]:
+        aud = self.claims["aud"]
+        return (aud,) if isinstance(aud, str) else tuple(aud)
+
+    @property
+    def issued_at(self) -> float:
+        return float(self.claims["iat"])
+
+    @property
+    def expires_at(self) -> float:
+        return float(self.claims["exp"])
+
+    @property
+    def auth_time(self) -> float | None:
+        value = self.claims.get("auth_time")
+        return None if value is None else float(value)
+
+    @property
+    def sid(self) -> str | None:
+        value = self.claims.get("sid")
+        return None if value is None else str(value)
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        """RFC 9068 §2.2.3: the space-separated ``scope`` claim, as a set."""
+        if self._scopes is None:
+            self._scopes = frozenset(str(self.claims.get("scope") or "").split())
+        return self._scopes
+
+    @property
+    def roles(self) -> frozenset[str]:
+        """RFC 9068 §2.2.3.1: the ``roles`` claim (application roles), as a set."""
+        if self._roles is None:
+            self._roles = frozenset(self.claims.get("roles") or ())
+        return self._roles
+
+    def has_scopes(self, *scopes: str) -> bool:
+        return self.scopes.issuperset(scopes)
+
+    def has_roles(self, *roles: str) -> bool:
+        return self.roles.issuperset(roles)
+
+    def require_scopes(self, *scopes: str) -> AccessToken:
+        """RFC 6750 §3.1: every scope in ``scopes`` must have been granted, or
+        insufficient_scope (403) naming the missing ones in the ``scope`` attribute."""
+        return require_scopes(self, scopes)
+
+    def require_roles(self, *roles: str) -> AccessToken:
+        """Every application role in ``roles`` must be in the token, or insufficient_scope."""
+        return require_roles(self, roles)
+
+
+def require_scopes(token: AccessToken, scopes: Iterable[str]) -> AccessToken:
+    """RFC 6750 §3.1 insufficient_scope unless ``token`` carries all of ``scopes``; the error's
+    ``scope`` attribute lists every scope the resource needs (§3)."""
+    needed = tuple(dict.fromkeys(scopes))
+    missing = [scope for scope in needed if scope not in token.scopes]
+    if missing:
+        noun = "scope" if len(missing) == 1 else "scopes"
+        raise InsufficientScope(f"missing {noun} {' '.join(missing)}", scope=needed)
+    return token
+
+
+def require_roles(token: AccessToken, roles: Iterable[str]) -> AccessToken:
+    """insufficient_scope (RFC 6750 §3.1) unless ``token`` carries all of ``roles``."""
+    missing = [role for role in dict.fromkeys(roles) if role not in token.roles]
+    if missing:
+        noun = "app role" if len(missing) == 1 else "app roles"
+        raise InsufficientScope(f"missing {noun} {' '.join(missing)}")
+    return token
