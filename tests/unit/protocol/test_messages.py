@@ -9,6 +9,8 @@ from gatehouse.protocol.messages import (
     MAX_BODY_BYTES,
     MAX_PARAMETER_LENGTH,
     MAX_PARAMETERS,
+    MAX_RESOURCES,
+    MalformedParameters,
     Parameters,
     parse_parameters,
     parse_query_or_form,
@@ -145,3 +147,26 @@ def test_split_scope_rejects_characters_outside_scope_token(raw: str) -> None:
     # RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ); malformed is invalid_scope.
     with pytest.raises(InvalidScope, match="invalid characters"):
         split_scope(raw)
+
+
+def test_resource_may_repeat_up_to_a_limit() -> None:
+    # RFC 8707 §2: resource is the one parameter that may be given more than once.
+    params = parse_parameters(
+        [("resource", "https://a.example"), ("resource", "https://b.example")]
+    )
+    assert params.all("resource") == ("https://a.example", "https://b.example")
+    assert params["resource"] == "https://a.example"
+    assert parse_parameters([("state", "s")]).all("state") == ("s",)
+    assert parse_parameters([]).all("resource") == ()
+    too_many = [("resource", f"https://{i}.example") for i in range(MAX_RESOURCES + 1)]
+    with pytest.raises(InvalidRequest, match=f"more than {MAX_RESOURCES} times"):
+        parse_parameters(too_many)
+
+
+def test_a_malformed_request_keeps_its_well_formed_parameters() -> None:
+    """So the authorization endpoint can still trust client_id and redirect_uri and send the
+    error to the client (RFC 6749 §4.1.2.1)."""
+    with pytest.raises(MalformedParameters) as caught:
+        parse_query_or_form("client_id=web&state=a&state=b&redirect_uri=https%3A%2F%2Fa.example")
+    assert dict(caught.value.usable) == {"client_id": "web", "redirect_uri": "https://a.example"}
+    assert caught.value.rejected == {"state"}
