@@ -32,6 +32,9 @@ class _Entry:
 
 
 def _download(uri: str) -> dict[str, Any]:
+    # httpx's timeout bounds each read, not the whole download: a server trickling a byte at a
+    # time would otherwise hold the token request for minutes.
+    deadline = time.monotonic() + TIMEOUT_SECONDS
     try:
         with (
             httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False) as client,
@@ -41,6 +44,8 @@ def _download(uri: str) -> dict[str, Any]:
                 raise JwksFetchError(f"the client's jwks_uri answered HTTP {response.status_code}")
             body = bytearray()
             for chunk in response.iter_bytes():
+                if time.monotonic() > deadline:
+                    raise JwksFetchError("the client's jwks_uri answered too slowly")
                 body.extend(chunk)
                 if len(body) > MAX_JWKS_BYTES:
                     raise JwksFetchError("the client's JWK Set is larger than 64 KiB")
