@@ -199,3 +199,19 @@ def test_an_update_that_breaks_a_rule_changes_nothing(gh: Gatehouse) -> None:
     gh.fails("client", "update", "web", "--redirect-uri", "http://evil.example/cb")
     del before["client_secret"]
     assert gh.ok("client", "show", "web") == before
+
+
+def test_deleting_a_client_unlinks_the_api_it_authenticated_as(runtime: Runtime) -> None:
+    from gatehouse.admin import apis as api_admin
+    from gatehouse.admin import clients as client_admin
+    from tests.support.factories import make_client
+
+    make_client(runtime, "orders-api", grant_types=["client_credentials"], redirect_uris=[])
+    api_admin.save_api(
+        runtime,
+        api_admin.ApiSpec(identifier="https://orders.example.com", client_id="orders-api"),
+        create=True,
+    )
+    client_admin.delete_client(runtime, "orders-api")
+    api = runtime.store.apis.get("https://orders.example.com")
+    assert api is not None and api.client_id is None

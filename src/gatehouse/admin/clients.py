@@ -360,6 +360,17 @@ def list_clients(runtime: Runtime) -> list[dict[str, Any]]:
 
 
 def delete_client(runtime: Runtime, client_id: str) -> dict[str, Any]:
+    if runtime.store.clients.get(client_id) is None:
+        raise AdminError(f"no client with client_id {client_id!r}")
+    # An API that authenticated as this client no longer does: a client created later under
+    # the same id must not inherit the right to introspect that API's tokens.
+    for api in runtime.store.apis.list():
+        if api.client_id == client_id:
+            runtime.store.apis.save(
+                {"identifier": api.identifier, "client_id": None, "updated_at": int(time.time())},
+                None,
+                None,
+            )
     if not runtime.store.clients.delete(client_id):
         raise AdminError(f"no client with client_id {client_id!r}")
     return {"deleted": client_id}

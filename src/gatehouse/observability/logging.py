@@ -11,16 +11,25 @@ import logging
 import re
 
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
-_CREDENTIAL_PARAM = re.compile(
-    r"(?i)\b(code|access_token|refresh_token|id_token|client_secret|password|code_verifier|"
-    r"token|assertion|client_assertion|state|nonce)=([^&\s\"']+)"
+_CREDENTIAL_NAMES = (
+    r"code|access_token|refresh_token|id_token|client_secret|password|code_verifier|token|"
+    r"assertion|client_assertion|state|nonce|device_code|user_code|id_token_hint|secret"
 )
+_CREDENTIAL_PARAM = re.compile(rf"(?i)\b({_CREDENTIAL_NAMES})=([^&\s\"']+)")
+# The same names as JSON or repr keys: "password": "…" or 'client_secret': '…'
+_CREDENTIAL_JSON = re.compile(rf"(?i)([\"'])({_CREDENTIAL_NAMES})\1(\s*:\s*)([\"'])(.*?)\4")
 _LONG_RANDOM = re.compile(r"\b[A-Za-z0-9_-]{40,}\b")
 
 
 def redact(text: str) -> str:
     text = _JWT.sub("[jwt redacted]", text)
     text = _CREDENTIAL_PARAM.sub(lambda m: f"{m.group(1)}=[redacted]", text)
+    text = _CREDENTIAL_JSON.sub(
+        lambda m: (
+            f"{m.group(1)}{m.group(2)}{m.group(1)}{m.group(3)}{m.group(4)}[redacted]{m.group(4)}"
+        ),
+        text,
+    )
     return _LONG_RANDOM.sub("[redacted]", text)
 
 

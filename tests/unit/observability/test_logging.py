@@ -96,3 +96,18 @@ def test_a_logger_with_the_filter_never_emits_the_secret(caplog: pytest.LogCaptu
         logger.removeFilter(redacting)
     assert JWT not in caplog.text
     assert "[jwt redacted] to web" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"password": "hunter2-secret"}',
+        "{'client_secret': 'hunter2-secret'}",
+        '{"refresh_token":"hunter2-secret"}',
+        "device_code=hunter2-secret",
+        "user_code=hunter2-secret",
+        "id_token_hint=hunter2-secret",
+    ],
+)
+def test_json_keys_and_device_parameters_are_redacted(text: str) -> None:
+    assert "hunter2-secret" not in redact(text)
