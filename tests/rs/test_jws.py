@@ -168,6 +168,27 @@ def test_an_ec_key_on_another_curve_is_not_used_for_es256(
         validator.validate(forged)
 
 
+@pytest.mark.parametrize("kid", ["attacker", "es-1"])
+def test_keys_named_by_the_token_itself_are_never_used(
+    issuer: IssuerState, validator: TokenValidator, kid: str
+) -> None:
+    """RFC 8725 §3.10 territory: jwk, jku and x5u in the header are ignored; keys come only
+    from the issuer's JWK Set, by kid."""
+    attacker = SigningKey.generate("ES256", kid=kid)
+    header = {
+        "jwk": attacker.public_jwk(),
+        "jku": f"{issuer.url}/attacker-jwks",
+        "x5u": f"{issuer.url}/attacker.pem",
+    }
+    with pytest.raises(InvalidToken) as caught:
+        validator.validate(attacker.sign(claims_for(issuer.url), header=header))
+    assert caught.value.description in (
+        "the token is signed with key attacker, which the issuer does not publish",
+        "the token's signature does not verify with key es-1",
+    )
+    assert set(issuer.hits) <= {"discovery", "jwks"}
+
+
 def test_a_token_without_kid_is_refused(
     issuer: IssuerState, validator: TokenValidator, es_key: SigningKey
 ) -> None:
@@ -195,18 +216,32 @@ def test_a_token_signed_by_another_key_with_a_known_kid_fails(
         validator.validate(impostor.sign(claims_for(issuer.url)))
 
 
-def test_an_unknown_crit_header_is_refused(
-    issuer: IssuerState, validator: TokenValidator, es_key: SigningKey
+@pytest.mark.parametrize(
+    ("extra", "description"),
+    [
+        ({"crit": ["exp"], "exp": 1}, "the token uses JWS extensions (crit or b64"),
+        ({"crit": ["b64"], "b64": False}, "the token uses JWS extensions (crit or b64"),
+        ({"b64": True}, "the token uses JWS extensions (crit or b64"),
+        ({"b64": False}, "the token is not a well-formed JWS"),  # b64 without crit
+    ],
+)
+def test_jws_extensions_are_refused(
+    issuer: IssuerState,
+    validator: TokenValidator,
+    es_key: SigningKey,
+    extra: dict[str, Any],
+    description: str,
 ) -> None:
-    header = {"alg": "ES256", "typ": "at+jwt", "kid": es_key.kid, "crit": ["exp"], "exp": 1}
+    """RFC 7515 §4.1.11: a recipient must refuse extensions it does not understand."""
+    from joserfc.jws import JWSRegistry  # signed by hand: joserfc refuses to sign these
+
+    header = {"alg": "ES256", "typ": "at+jwt", "kid": es_key.kid, **extra}
     claims = claims_for(issuer.url)
     signing_input = b64url(json.dumps(header).encode()) + "." + b64url(json.dumps(claims).encode())
-    from joserfc.jws import JWSRegistry  # sign without joserfc's own header checks
-
-    alg = JWSRegistry.algorithms["ES256"]
-    signature = alg.sign(signing_input.encode(), es_key.private)
-    with pytest.raises(InvalidToken, match="cannot be verified"):
+    signature = JWSRegistry.algorithms["ES256"].sign(signing_input.encode(), es_key.private)
+    with pytest.raises(InvalidToken) as caught:
         validator.validate(signing_input + "." + b64url(signature))
+    assert caught.value.description.startswith(description)
 
 
 def _b64(value: Any) -> str:

@@ -31,8 +31,9 @@ class HttpOptions:
     hard deadline, the blocking one checks it between reads, so a server dripping bytes is
     cut off after at most about twice ``timeout``. ``max_response_bytes`` bounds the body;
     compressed answers are refused (``Accept-Encoding: identity``) so the limit is real.
-    Pass your own ``client`` / ``async_client`` for proxies or custom TLS; they are not closed
-    by the validator. Redirects are never followed.
+    The validator's own clients ignore proxy and TLS settings from the environment; pass
+    your own ``client`` / ``async_client`` for proxies or custom TLS (they are not closed by
+    the validator). Redirects are never followed.
     """
 
     timeout: float = 5.0

@@ -15,7 +15,7 @@ from gatehouse.rs.claims import MAX_LEEWAY, ClaimRules, check_claims
 from gatehouse.rs.errors import InvalidToken
 from gatehouse.rs.http import AsyncFetcher, HttpOptions, SyncFetcher
 from gatehouse.rs.introspection import Introspection, Introspector
-from gatehouse.rs.jws import DEFAULT_ALGORITHMS, parse, pin_algorithms, verify
+from gatehouse.rs.jws import DEFAULT_ALGORITHMS, ParsedToken, parse, pin_algorithms, verify
 from gatehouse.rs.keys import KeyIndex, VerificationKey, parse_jwks
 from gatehouse.rs.metadata import ProviderMetadata, check_url, discovery_url, parse_metadata
 from gatehouse.rs.sansio import Plan, run_async, run_sync
@@ -89,11 +89,19 @@ class TokenValidator:
     def validate(self, token: str) -> AccessToken:
         """Validate ``token`` (blocking when keys must be fetched); raise InvalidToken,
         or IssuerUnavailable when the issuer's documents cannot be had."""
-        return run_sync(self.plan(token), self._fetch)
+        parsed = parse(token, self.algorithms)
+        key = self._key_without_io(parsed)
+        if key is not None:
+            return self._checked(parsed, key)
+        return run_sync(self._plan(token, parsed), self._fetch)
 
     async def validate_async(self, token: str) -> AccessToken:
         """As :meth:`validate`, fetching with asyncio."""
-        return await run_async(self.plan(token), self._fetch_async)
+        parsed = parse(token, self.algorithms)
+        key = self._key_without_io(parsed)
+        if key is not None:
+            return self._checked(parsed, key)
+        return await run_async(self._plan(token, parsed), self._fetch_async)
 
     def close(self) -> None:
         self._fetch.close()
@@ -120,16 +128,31 @@ class TokenValidator:
 
     def plan(self, token: str) -> Plan[AccessToken]:
         """The validation steps, as a sans-I/O plan (see :mod:`gatehouse.rs.sansio`)."""
-        parsed = parse(token, self.algorithms)  # §4 step 1 (typ); step 5, RFC 8725 §3.1 (alg)
+        return self._plan(token, parse(token, self.algorithms))
+
+    def _plan(self, token: str, parsed: ParsedToken) -> Plan[AccessToken]:
         key = yield from self._key(parsed.kid, parsed.alg)
-        claims = verify(parsed, key)  # §4 step 5: the signature, with the issuer's key
-        check_claims(claims, self._rules, self._clock())  # §4 steps 3 (iss), 4 (aud), 6 (exp)
-        access = AccessToken(claims)
+        access = self._checked(parsed, key)
         if self._introspector is not None:
             metadata = yield from self._metadata_document()
             endpoint = self._introspector.endpoint(metadata.introspection_endpoint)
             yield from self._introspector.check(token, access, endpoint)
         return access
+
+    def _checked(self, parsed: ParsedToken, key: VerificationKey) -> AccessToken:
+        """RFC 9068 §4: step 1 (typ) and the alg rules were checked by parse(); here step 5
+        (the signature, with the issuer's key), then steps 3 (iss), 4 (aud) and 6 (exp)."""
+        claims = verify(parsed, key)
+        check_claims(claims, self._rules, self._clock())
+        return AccessToken(claims)
+
+    def _key_without_io(self, parsed: ParsedToken) -> VerificationKey | None:
+        """The key, when validating needs no I/O at all (the common case): the JWK Set is
+        cached and fresh, it has the kid, and introspection is off."""
+        if self._introspector is not None:
+            return None
+        index = self._jwks.fresh()
+        return index.find(parsed.kid, parsed.alg) if index is not None else None
 
     def _key(self, kid: str, alg: str) -> Plan[VerificationKey]:
         """The issuer's key ``kid``; an unknown kid triggers one (rate-limited) JWK Set
