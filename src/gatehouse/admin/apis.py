@@ -10,7 +10,7 @@ from typing import Any
 
 from gatehouse.admin.errors import AdminError
 from gatehouse.errors import OAuthError
-from gatehouse.protocol.audiences import DEFAULT_SUFFIX, check_resource_uri
+from gatehouse.protocol.audiences import DEFAULT_SUFFIX, bare_name, check_resource_uri
 from gatehouse.runtime import Runtime
 from gatehouse.storage.records import Api, ApiPermission
 
@@ -122,11 +122,11 @@ def get_api(runtime: Runtime, identifier: str) -> Api:
 
 
 def delete_api(runtime: Runtime, identifier: str) -> dict[str, Any]:
-    get_api(runtime, identifier)
+    api = get_api(runtime, identifier)
     in_use = [
         c.client_id
         for c in runtime.store.clients.list()
-        if any(s.startswith(identifier.rstrip("/") + "/") for s in c.allowed_scopes)
+        if any(bare_name(s, api) is not None for s in c.allowed_scopes)
     ]
     if in_use:
         raise AdminError(f"clients still use this API's scopes: {', '.join(in_use)}")

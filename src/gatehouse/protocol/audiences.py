@@ -34,12 +34,23 @@ def canonical(api: str, name: str) -> str:
     return f"{api.rstrip('/')}/{name}"
 
 
+def bare_name(scope: str, api: Api) -> str | None:
+    """The name when ``scope`` is ``<api identifier>/<name>``. Names never hold a slash, so
+    https://api.example.com/v2/read belongs to the API https://api.example.com/v2 and not to
+    https://api.example.com."""
+    prefix = api.identifier.rstrip("/") + "/"
+    name = scope[len(prefix) :]
+    if scope.startswith(prefix) and name and "/" not in name:
+        return name
+    return None
+
+
 def split_canonical(scope: str, apis: Sequence[Api]) -> tuple[Api, str] | None:
     """(api, bare name) when ``scope`` is ``<api identifier>/<name>`` of a registered API."""
     for api in apis:
-        prefix = api.identifier.rstrip("/") + "/"
-        if scope.startswith(prefix) and len(scope) > len(prefix):
-            return api, scope[len(prefix) :]
+        name = bare_name(scope, api)
+        if name is not None:
+            return api, name
     return None
 
 
@@ -90,8 +101,7 @@ def client_may_use(client: Client, api: Api, roles: frozenset[str]) -> bool:
     been granted one of its app roles, or is the API's own client."""
     if api.client_id == client.client_id or roles:
         return True
-    prefix = api.identifier.rstrip("/") + "/"
-    return any(s.startswith(prefix) for s in client.allowed_scopes)
+    return any(bare_name(s, api) is not None for s in client.allowed_scopes)
 
 
 def check_resources(
