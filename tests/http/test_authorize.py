@@ -629,3 +629,35 @@ def test_every_authorization_response_carries_iss(http: TestClient, web: dict[st
     http.cookies.clear()
     response, _ = start_authorize(http, prompt="none")
     assert query_of(response.headers["location"])["iss"] == ISSUER
+
+
+def test_non_ascii_redirect_uri_is_percent_encoded_in_location(
+    runtime: Runtime, http: TestClient
+) -> None:
+    """A registered IRI goes out as a URI (RFC 3987 §3.1); a raw non-latin-1 Location header
+    used to crash the response (500)."""
+    uri = "https://app.example.com/回调"
+    make_user(runtime)
+    make_client(runtime, redirect_uris=[uri])
+    response, _ = start_authorize(http, redirect_uri=uri, state=STATE, response_type="token")
+    encoded = "https://app.example.com/%E5%9B%9E%E8%B0%83"
+    assert_error_redirect(response, "unsupported_response_type", state=STATE, redirect_uri=encoded)
+    result = sign_in(http, redirect_uri=uri)
+    assert result.location.startswith(encoded + "?code=")
+
+
+def test_max_age_zero_always_forces_login(
+    runtime: Runtime, http: TestClient, web: dict[str, Any]
+) -> None:
+    """OIDC Core §3.1.2.1: max_age=0 is equivalent to prompt=login, even within the same
+    second as the last login."""
+    install_clock(runtime)
+    sign_in(http)
+    response, verifier = start_authorize(http, max_age="0")
+    assert response.headers["location"].startswith("/login?interaction=")
+    after = submit_login(http, response.headers["location"])
+    params = query_of(after.headers["location"])
+    assert (
+        _id_token_claims(http, web, params["code"], verifier)["auth_time"]
+        == runtime.provider.clock()
+    )

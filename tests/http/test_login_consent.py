@@ -3,15 +3,18 @@ scope descriptions, stored consent, deny, first-party clients."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
+from gatehouse.admin.clients import ClientSpec, delete_client, update_client
 from gatehouse.admin.scopes import upsert_scope
 from gatehouse.admin.users import set_disabled
 from gatehouse.protocol.scopes import STANDARD_SCOPES
 from gatehouse.runtime import Runtime
+from gatehouse.web.app import create_app
 from gatehouse.web.context import SESSION_COOKIE
 from gatehouse.web.csrf import COOKIE as CSRF_COOKIE
 from tests.conftest import ISSUER
@@ -425,3 +428,78 @@ def test_first_party_clients_pass_prompt_none_without_stored_consent(
     make_client(runtime, "third")
     sign_in(http, "third")
     assert _next_step(http, prompt="none") == "code"
+
+
+# -- The interaction changes under the person's feet -------------------------------------------
+
+
+def test_client_deleted_during_sign_in(
+    runtime: Runtime, http: TestClient, web: dict[str, Any]
+) -> None:
+    location = login_location(http)
+    delete_client(runtime, "web")
+    response = http.get(location)
+    assert_error_page(response, "invalid_request")
+    assert "start again" in response.text or "removed" in response.text
+
+
+def test_redirect_uri_unregistered_during_sign_in(
+    runtime: Runtime, http: TestClient, web: dict[str, Any]
+) -> None:
+    location = consent_location(http)
+    page = http.get(location)
+    update_client(
+        runtime, ClientSpec(client_id="web", redirect_uris=["https://app.example.com/new"])
+    )
+    response = http.post(
+        "/consent",
+        data={
+            "csrf_token": csrf_from(page.text),
+            "interaction": query_of(location)["interaction"],
+            "decision": "allow",
+        },
+    )
+    assert_error_page(response, "invalid_request")
+    assert "redirect URI was unregistered" in response.text
+    assert "location" not in response.headers
+
+
+def test_concurrent_consent_submissions_issue_one_code(
+    runtime: Runtime, http: TestClient, web: dict[str, Any]
+) -> None:
+    """The interaction completes once (a conditional UPDATE), however many submissions race."""
+    location = consent_location(http)
+    page = http.get(location)
+    data = {
+        "csrf_token": csrf_from(page.text),
+        "interaction": query_of(location)["interaction"],
+        "decision": "allow",
+    }
+    cookies = dict(http.cookies.items())
+    count = 6
+    barrier = threading.Barrier(count)
+    results: list[Any] = []
+    lock = threading.Lock()
+
+    def submit() -> None:
+        with TestClient(
+            create_app(runtime), base_url=ISSUER, follow_redirects=False, cookies=cookies
+        ) as client:
+            barrier.wait(timeout=30)
+            response = client.post("/consent", data=data)
+        with lock:
+            results.append(response)
+
+    threads = [threading.Thread(target=submit) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(results) == count
+    codes = [
+        r for r in results if r.status_code == 303 and "code" in query_of(r.headers["location"])
+    ]
+    assert len(codes) == 1, [(r.status_code, r.headers.get("location")) for r in results]
+    for response in results:
+        if response not in codes:
+            assert_error_page(response, "invalid_request")
