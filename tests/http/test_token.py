@@ -590,6 +590,10 @@ def test_code_replay_fails_and_revokes_what_the_first_redemption_issued(
     assert 'error="invalid_token"' in rejected.headers["www-authenticate"]
     assert "revoked" in rejected.json()["error_description"]
     assert _refresh_row(runtime, tokens["refresh_token"])["revoked_at"] is not None
+    refreshed = _post(
+        http, web, {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+    )
+    assert_token_error(refreshed, 400, "invalid_grant", "revoked")
 
 
 def test_concurrent_redemption_gives_exactly_one_token_response(
@@ -624,6 +628,11 @@ def test_concurrent_redemption_gives_exactly_one_token_response(
     winner = next(r for r in responses if r.status_code == 200).json()
     info = http.get("/userinfo", headers={"Authorization": f"Bearer {winner['access_token']}"})
     assert info.status_code == 401
+    # And its refresh token, even if it was stored after a loser revoked the grant.
+    refreshed = _post(
+        http, web, {"grant_type": "refresh_token", "refresh_token": winner["refresh_token"]}
+    )
+    assert_token_error(refreshed, 400, "invalid_grant", "revoked")
 
 
 # -- The token response -----------------------------------------------------------------------
