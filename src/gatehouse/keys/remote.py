@@ -68,18 +68,31 @@ class RemoteJwksCache:
     def __init__(self, download: Callable[[str], dict[str, Any]] = _download) -> None:
         self._download = download
         self._entries: dict[str, _Entry] = {}
-        self._lock = threading.Lock()
+        # One lock per jwks_uri: a slow key server holds up only its own client's requests.
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+
+    def _cached(self, uri: str, kid: str | None) -> PublicKeySet | None:
+        entry = self._entries.get(uri)
+        if entry is None:
+            return None
+        age = time.monotonic() - entry.fetched_at
+        if age < CACHE_SECONDS and (kid is None or kid in entry.kids):
+            return entry.keys
+        if age < MIN_REFETCH_SECONDS:
+            return entry.keys  # refetched very recently: do not hammer the client's server
+        return None
 
     def keys_for(self, uri: str, kid: str | None) -> PublicKeySet:
-        now = time.monotonic()
-        entry = self._entries.get(uri)
-        fresh = entry is not None and now - entry.fetched_at < CACHE_SECONDS
-        known = entry is not None and (kid is None or kid in entry.kids)
-        if entry is not None and fresh and known:
-            return entry.keys
-        if entry is not None and now - entry.fetched_at < MIN_REFETCH_SECONDS:
-            return entry.keys  # refetched very recently: do not hammer the client's server
-        with self._lock:
+        cached = self._cached(uri, kid)
+        if cached is not None:
+            return cached
+        with self._locks_guard:
+            lock = self._locks.setdefault(uri, threading.Lock())
+        with lock:
+            cached = self._cached(uri, kid)  # fetched by a concurrent request meanwhile
+            if cached is not None:
+                return cached
             document = self._download(uri)
             try:
                 keys = public_keyset(document)
