@@ -265,6 +265,8 @@ MALFORMED: list[tuple[str, str, str]] = [
     ("payload not base64url", _b64(GOOD_HEADER) + ".%%%.sig", BAD_JWS),
     ("signature not base64url", _b64(GOOD_HEADER) + "." + _b64({}) + ".%%%", "does not verify"),
     ("alg not a string", _b64({**GOOD_HEADER, "alg": 7}) + "." + _b64({}) + ".s", "alg ? is not"),
+    ("alg a list", _b64({**GOOD_HEADER, "alg": ["ES256"]}) + "." + _b64({}) + ".s", "alg ? is not"),
+    ("typ a list", _b64({**GOOD_HEADER, "typ": ["at+jwt"]}) + "." + _b64({}) + ".s", "typ is ?"),
     ("kid not a string", _b64({**GOOD_HEADER, "kid": 7}) + "." + _b64({}) + ".s", "no kid header"),
     ("huge header", _b64({**GOOD_HEADER, "x": "a" * 2000}) + "." + _b64({}) + ".s", BAD_JWS),
 ]  # fmt: skip

@@ -74,8 +74,19 @@ def test_a_rotated_key_right_after_a_fetch_waits_for_the_interval(
 
 
 def test_concurrent_requests_with_a_new_kid_share_one_refetch(
-    issuer: IssuerState, validator: TokenValidator, clock: FakeClock, es_key: SigningKey
+    issuer: IssuerState,
+    validator: TokenValidator,
+    clock: FakeClock,
+    es_key: SigningKey,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    parsed: list[int] = []
+
+    def counting_parse(document: dict[str, Any], allowed: frozenset[str]) -> Any:
+        parsed.append(1)
+        return parse_jwks(document, allowed)
+
+    monkeypatch.setattr("gatehouse.rs.validator.parse_jwks", counting_parse)
     validator.validate(es_key.sign(claims_for(issuer.url)))
     new_key = SigningKey.generate("ES256", kid="es-2")
     issuer.keys.append(new_key)
@@ -91,6 +102,7 @@ def test_concurrent_requests_with_a_new_kid_share_one_refetch(
 
     assert len(asyncio.run(many())) == 20
     assert issuer.hits["jwks"] == 2
+    assert len(parsed) == 2  # each fetched JWK Set is parsed once, not once per waiter
 
 
 def test_concurrent_threads_with_a_new_kid_share_one_refetch(
@@ -116,6 +128,29 @@ def test_concurrent_threads_with_a_new_kid_share_one_refetch(
         thread.join()
     assert [type(r).__name__ for r in results] == ["AccessToken"] * 8
     assert issuer.hits["jwks"] == 2
+
+
+def test_a_refetch_abandoned_by_a_cancelled_request_does_not_block_the_next(
+    issuer: IssuerState, validator: TokenValidator, clock: FakeClock, es_key: SigningKey
+) -> None:
+    validator.validate(es_key.sign(claims_for(issuer.url)))
+    new_key = SigningKey.generate("ES256", kid="es-2")
+    issuer.keys.append(new_key)
+    clock.advance(31)
+    issuer.jwks_delay = 0.5
+
+    async def cancelled_then_retried() -> Any:
+        raw = new_key.sign(claims_for(issuer.url))
+        first = asyncio.ensure_future(validator.validate_async(raw))
+        await asyncio.sleep(0.1)
+        first.cancel()  # the client went away while the refetch was in flight
+        await asyncio.gather(first, return_exceptions=True)
+        try:
+            return await validator.validate_async(raw)  # no interval passed: still refetches
+        finally:
+            await validator.aclose()
+
+    assert asyncio.run(cancelled_then_retried()).subject == "user-123"
 
 
 def test_a_cold_start_burst_fetches_discovery_and_keys_once(
@@ -242,6 +277,9 @@ def test_usable_keys_are_indexed(es_key: SigningKey, rs_key: SigningKey) -> None
         ({"kid": None}, "no kid to find it by"),
         ({"kid": ""}, "an empty kid"),
         ({"kty": "OKP"}, "a key type gatehouse.rs does not verify"),
+        ({"kty": ["EC"]}, "a kty that is not a string"),
+        ({"crv": ["P-256"]}, "a crv that is not a string"),
+        ({"alg": ["ES256"]}, "an alg that is not a string"),
         ({"x": "not-base64!"}, "a broken point"),
         ({"x": b64url(b"\x01" * 32)}, "a point not on the curve"),
     ],

@@ -103,12 +103,15 @@ class RemoteDocument(Generic[T]):
 
     def _fetch(self, url: str) -> Plan[None]:
         with self._lock:
-            generation = self._generation
-            if self._in_flight is None:
+            generation, previous_attempt = self._generation, self._attempted_at
+            started = self._in_flight is None  # else this call joins the flight in progress
+            if started:
                 self._in_flight = generation
                 self._attempted_at = self._clock()
         try:
             response = yield HttpRequest("GET", url, flight=(self._channel, generation))
+            if self._generation != generation:
+                return  # a caller on the same flight already parsed and recorded this answer
             value = self._parse(response.json_object())
         except FetchError as exc:
             self._settle(generation, None, str(exc))
@@ -118,9 +121,11 @@ class RemoteDocument(Generic[T]):
             self._settle(generation, value, None)
         finally:
             with self._lock:
-                # A caller abandoned (cancelled) mid-flight: let the next one start a fetch.
-                if self._generation == generation and self._in_flight == generation:
+                if started and self._generation == generation:
+                    # Abandoned mid-flight (the caller was cancelled): nothing was recorded,
+                    # so the next caller may start a fetch without waiting an interval.
                     self._in_flight = None
+                    self._attempted_at = previous_attempt
 
     def _settle(self, generation: int, value: T | None, error: str | None) -> None:
         """The first caller back from a flight records its outcome; callers that joined the

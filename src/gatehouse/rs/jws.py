@@ -103,7 +103,7 @@ def _malformed(token: str, exc: Exception) -> str:
 
 def _check_alg(alg: object, allowed: frozenset[str]) -> None:
     """RFC 8725 §3.1: the algorithm must be one this API allows, whatever the token says."""
-    if alg in allowed:
+    if isinstance(alg, str) and alg in allowed:
         return
     if isinstance(alg, str) and alg.lower() == "none":
         raise InvalidToken("the token is unsigned (alg none); access tokens must be signed")

@@ -92,7 +92,12 @@ def _import(entry: object, allowed: frozenset[str]) -> VerificationKey | None:
     if not isinstance(entry, dict):
         return None
     kty, kid = entry.get("kty"), entry.get("kid")
-    if kty not in _PUBLIC_MEMBERS or not isinstance(kid, str) or not kid:
+    if (
+        not isinstance(kty, str)
+        or kty not in _PUBLIC_MEMBERS
+        or not isinstance(kid, str)
+        or not kid
+    ):
         return None  # oct (symmetric) keys included: a published MAC secret is no secret
     use, key_ops = entry.get("use"), entry.get("key_ops")
     if use is not None and use != "sig":
