@@ -34,7 +34,7 @@ from gatehouse.errors import (
 from gatehouse.protocol import audiences, pkce, scopes
 from gatehouse.protocol.messages import MalformedParameters, Parameters, split_scope
 from gatehouse.protocol.provider import Provider
-from gatehouse.protocol.redirect_uris import match_registered, with_query
+from gatehouse.protocol.redirect_uris import is_registered, match_registered, with_query
 from gatehouse.storage.records import AuthorizationCode, Client, Interaction, SsoSession, User
 
 PROMPT_VALUES = ("none", "login", "consent", "select_account")
@@ -473,7 +473,7 @@ def load_interaction(
     if client is None:
         raise UntrustedRedirect(InvalidRequest("the application was removed during sign-in"))
     request = AuthorizationRequest.from_dict(interaction.request)
-    if request.redirect_uri not in client.redirect_uris:
+    if not is_registered(request.redirect_uri, client.redirect_uris):
         raise UntrustedRedirect(InvalidRequest("the redirect URI was unregistered during sign-in"))
     return interaction, client, request
 

@@ -15,12 +15,42 @@ def match_registered(requested: str | None, registered: tuple[str, ...]) -> tupl
         if len(registered) == 1:
             return registered[0], False
         raise InvalidRequest("redirect_uri is required: the client has several registered")
-    if requested in registered:
+    if is_registered(requested, registered):
         return requested, True
     raise InvalidRequest(
         f"redirect_uri {requested[:200]!r} is not registered for this client; register the exact "
         "URI, scheme, host, port, path and trailing slash included"
     )
+
+
+LOOPBACK_IPS = ("127.0.0.1", "::1")
+
+
+def is_registered(requested: str, registered: tuple[str, ...]) -> bool:
+    """Exact match — except that for a registered http://127.0.0.1 or http://[::1] URI any
+    port is allowed, because native apps listen on whatever port is free (RFC 8252 §7.3,
+    RFC 9700 §4.1.3). ``localhost`` gets no such exception (RFC 8252 §8.3)."""
+    if requested in registered:
+        return True
+    asked = urlsplit(requested)
+    if asked.scheme != "http" or asked.hostname not in LOOPBACK_IPS:
+        return False
+    try:
+        asked.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        return False
+    for uri in registered:
+        known = urlsplit(uri)
+        if (
+            known.scheme == "http"
+            and known.hostname == asked.hostname
+            and (known.path, known.query) == (asked.path, asked.query)
+            and not asked.username
+            and not asked.password
+            and not known.username
+        ):
+            return True
+    return False
 
 
 def check_registrable(uri: str) -> str | None:

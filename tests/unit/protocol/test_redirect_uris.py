@@ -7,6 +7,7 @@ import pytest
 from gatehouse.errors import InvalidRequest
 from gatehouse.protocol.redirect_uris import (
     check_registrable,
+    is_registered,
     match_registered,
     origin_of,
     with_query,
@@ -34,7 +35,7 @@ def test_a_registered_uri_matches_exactly(uri: str) -> None:
         "https://app.example.com.evil.com/callback",
         "https://app.example.com/callbackx",
         "https://app.example.com",
-        "http://127.0.0.1:8081/cb",  # loopback port is not wildcarded
+        "http://127.0.0.1:8081/cb/",  # loopback: any port (RFC 8252), but the path is exact
         "http://localhost:8080/cb",
         " https://app.example.com/callback",
     ],
@@ -140,3 +141,25 @@ def test_with_query(uri: str, params: dict[str, str], expected: str) -> None:
 )
 def test_origin_of(uri: str, origin: str | None) -> None:
     assert origin_of(uri) == origin
+
+
+@pytest.mark.parametrize(
+    ("requested", "registered", "expected"),
+    [
+        ("http://127.0.0.1:53124/callback", ("http://127.0.0.1/callback",), True),
+        ("http://127.0.0.1:8080/callback", ("http://127.0.0.1:9999/callback",), True),
+        ("http://[::1]:8080/callback", ("http://[::1]/callback",), True),
+        ("http://127.0.0.1:8080/other", ("http://127.0.0.1/callback",), False),
+        ("http://127.0.0.1:8080/callback?x=1", ("http://127.0.0.1/callback",), False),
+        ("http://localhost:8080/callback", ("http://localhost/callback",), False),
+        ("https://127.0.0.1:8080/callback", ("https://127.0.0.1/callback",), False),
+        ("http://user@127.0.0.1:8080/callback", ("http://127.0.0.1/callback",), False),
+        ("http://127.0.0.1:99999/callback", ("http://127.0.0.1/callback",), False),
+        ("http://127.0.0.2:8080/callback", ("http://127.0.0.1/callback",), False),
+    ],
+)
+def test_loopback_ip_redirects_may_use_any_port(
+    requested: str, registered: tuple[str, ...], expected: bool
+) -> None:
+    """RFC 8252 §7.3: native apps listen on an ephemeral port of a loopback IP literal."""
+    assert is_registered(requested, registered) is expected

@@ -10,6 +10,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from gatehouse.storage.records import (
     Api,
@@ -523,23 +525,25 @@ class SqlConsentRepository(_Repository):
             c.c.user_id == user_id,
             c.c.client_id == client_id,
         )
+        values = {
+            "tenant_id": self.tenant_id,
+            "user_id": user_id,
+            "client_id": client_id,
+            "scopes": sorted(scopes),
+            "granted_at": now,
+            "updated_at": now,
+        }
         with self.db.write() as conn:
-            row = conn.execute(sa.select(c.c.scopes, c.c.granted_at).where(*where)).first()
-            if row is None:
-                merged, granted_at = frozenset(scopes), now
-                conn.execute(
-                    c.insert().values(
-                        tenant_id=self.tenant_id,
-                        user_id=user_id,
-                        client_id=client_id,
-                        scopes=sorted(merged),
-                        granted_at=now,
-                        updated_at=now,
-                    )
-                )
-            else:
-                merged, granted_at = frozenset(row.scopes) | scopes, row.granted_at
-                conn.execute(c.update().where(*where).values(scopes=sorted(merged), updated_at=now))
+            # Insert first and merge on conflict: a SELECT-then-INSERT let two concurrent
+            # consent submissions both insert, and the loser failed on the primary key.
+            insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+            if conn.execute(insert(c).values(**values).on_conflict_do_nothing()).rowcount == 1:
+                return Consent(user_id, client_id, frozenset(scopes), now)
+            row = conn.execute(
+                sa.select(c.c.scopes, c.c.granted_at).where(*where).with_for_update()
+            ).one()
+            merged, granted_at = frozenset(row.scopes) | scopes, row.granted_at
+            conn.execute(c.update().where(*where).values(scopes=sorted(merged), updated_at=now))
         return Consent(user_id, client_id, merged, granted_at)
 
     def revoke(self, user_id: str, client_id: str) -> bool:
