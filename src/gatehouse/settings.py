@@ -11,6 +11,7 @@ import tomllib
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, Field, SecretStr, field_validator
 from pydantic_settings import (
@@ -147,6 +148,11 @@ class Settings(BaseSettings):
             return None
         if not value.startswith(("https://", "http://")) or "?" in value or "#" in value:
             raise ValueError("issuer must be an http(s) URL with no query or fragment")
+        if urlsplit(value).path.strip("/"):
+            # gatehouse's pages and endpoints live at the root of their host.
+            raise ValueError(
+                "issuer must be the root of its host (https://id.example.com), without a path"
+            )
         return value.rstrip("/")
 
     @classmethod

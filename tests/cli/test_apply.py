@@ -77,8 +77,8 @@ def test_apply_creates_scopes_clients_and_users(
     result = gh.ok("apply", write(tmp_path, CONFIG), **env)
     assert result["changed"] == 6
     assert actions(result) == {
-        ("scope", "orders.read"): "changed",
-        ("scope", "orders.write"): "changed",
+        ("scope", "orders.read"): "created",
+        ("scope", "orders.write"): "created",
         ("client", "shop-web"): "created",
         ("client", "shop-spa"): "created",
         ("user", "alice"): "created",
@@ -148,7 +148,7 @@ def test_a_modified_file_reports_exactly_the_changed_fields(
     assert result["changed"] == 4
     changes = {(c["kind"], c["id"]): c for c in result["changes"]}
     assert changes["scope", "orders.read"]["action"] == "unchanged"
-    assert changes["scope", "orders.write"]["action"] == "changed"
+    assert changes["scope", "orders.write"]["action"] == "updated"
     assert changes["client", "shop-web"] == {
         "kind": "client",
         "id": "shop-web",

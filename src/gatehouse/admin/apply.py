@@ -329,11 +329,16 @@ def _apply_entries(
 ) -> dict[str, Any]:
     changes: list[dict[str, Any]] = []
     for entry in scopes:
+        created = not runtime.store.scopes.get_many([entry["name"]])
         _result, changed = scope_admin.upsert_scope(
             runtime, entry["name"], str(entry.get("description", ""))
         )
         changes.append(
-            {"kind": "scope", "id": entry["name"], "action": "changed" if changed else "unchanged"}
+            {
+                "kind": "scope",
+                "id": entry["name"],
+                "action": ("created" if created else "updated") if changed else "unchanged",
+            }
         )
     # APIs before clients (clients may be allowed API scopes); an API's own client link
     # after clients (the client may be new).

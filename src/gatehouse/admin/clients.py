@@ -97,7 +97,8 @@ def _validated_values(
         )
     if client_type == "confidential" and auth_method == "none":
         raise AdminError(
-            "a confidential client must authenticate: use client_secret_basic or client_secret_post"
+            "a confidential client must authenticate: use client_secret_basic, client_secret_post, "
+            "private_key_jwt or client_secret_jwt"
         )
     if client_type == "public" and spec.secret is not None:
         raise AdminError(

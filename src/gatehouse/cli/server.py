@@ -96,6 +96,13 @@ def run_server(settings: Settings, host: str, port: int, workers: int) -> None:
     print(
         f"gatehouse {issuer} serving on http://{host}:{port} with {workers} worker(s)", flush=True
     )
+    if settings.issuer is None and host in ("0.0.0.0", "::"):  # noqa: S104 - comparing, not binding
+        print(
+            f"warning: the issuer is {issuer}, which no browser or client can reach; set "
+            "GATEHOUSE_ISSUER to the public https URL of this server",
+            file=sys.stderr,
+            flush=True,
+        )
     context = multiprocessing.get_context("spawn")
     processes = [
         context.Process(target=_worker, args=(settings, host, port), daemon=True)
