@@ -559,3 +559,24 @@ def test_apply_errors_are_one_line_and_write_nothing(
     assert fragment in line, line
     assert gh.ok("api", "list") == []
     assert gh.ok("client", "list") == []
+
+
+def test_api_delete_tells_nested_identifiers_apart(gh: Gatehouse) -> None:
+    create_api(gh, "https://api.example.com")
+    create_api(gh, "https://api.example.com/v2")
+    client = gh.ok(
+        "client",
+        "create",
+        "--client-id",
+        "web",
+        "--redirect-uri",
+        CB,
+        "--scope",
+        "openid https://api.example.com/v2/orders.read",
+    )
+    assert client["scope"] == "openid https://api.example.com/v2/orders.read"
+    # The client uses the /v2 API only: the parent API can go, the child cannot.
+    assert "still use" in gh.fails("api", "delete", "https://api.example.com/v2")
+    assert gh.ok("api", "delete", "https://api.example.com") == {
+        "deleted": "https://api.example.com"
+    }

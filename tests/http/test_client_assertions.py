@@ -551,3 +551,46 @@ def test_client_secret_jwt_client_cannot_use_basic(
         auth=("hmac", hmac_client["client_secret"]),
     )
     assert_oauth_error(response, "invalid_client", "client_secret_jwt")
+
+
+def test_a_slow_jwks_uri_does_not_hold_up_other_clients(
+    runtime: Runtime,
+    http: TestClient,
+    gh: Gatehouse,
+    by_uri: JwksServer,
+    rsa_key: RSAKey,
+    ec_key: ECKey,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One client's misbehaving key server must not stall every other client's fetch."""
+    import threading
+
+    from gatehouse.web.app import create_app
+
+    monkeypatch.setattr(remote, "TIMEOUT_SECONDS", 2.0)
+    by_uri.mode, by_uri.delay = "slow", 3.0
+    with jwks_server() as fast:
+        fast.document = public_jwks(ec_key)
+        gh.ok("client", "create", "--client-id", "quick", *DAEMON_ARGS, "--jwks-uri", fast.url)
+        _grant(runtime, "quick")
+        slow_started = threading.Event()
+
+        def slow_request() -> None:
+            with TestClient(create_app(runtime), base_url=ISSUER) as other:
+                slow_started.set()
+                with_assertion(other, sign(rsa_key, claims_for("fetched")))
+
+        thread = threading.Thread(target=slow_request)
+        thread.start()
+        try:
+            slow_started.wait(10)
+            deadline = time.monotonic() + 10
+            while by_uri.hits == 0 and time.monotonic() < deadline:
+                time.sleep(0.02)  # the slow fetch is under way
+            started = time.monotonic()
+            response = with_assertion(http, sign(ec_key, claims_for("quick")))
+            elapsed = time.monotonic() - started
+        finally:
+            thread.join(30)
+        assert_tokens(runtime, response, "quick")
+        assert elapsed < 1.0, f"waited {elapsed:.1f}s behind another client's jwks_uri"

@@ -300,3 +300,19 @@ def test_deleting_and_recreating_the_client_drops_its_roles(
     assert_oauth_error(
         client_credentials(http, again, scope=DEFAULT), "invalid_scope", "no application"
     )
+
+
+def test_nested_api_identifiers_are_told_apart(runtime: Runtime, http: TestClient) -> None:
+    parent, child = "https://api.example.com", "https://api.example.com/v2"
+    make_api(runtime, parent, scopes=(), roles=("export",))
+    make_api(runtime, child, scopes=(), roles=("export", "audit"))
+    client = make_daemon(runtime)
+    grant_roles(runtime, "daemon", child, "export", "audit")
+    for scope in (f"{child}/.default", f"{child}/audit"):
+        claims = token_claims(runtime, issued(http, client, scope=scope)["access_token"])
+        assert claims["aud"] == child, scope
+    assert_oauth_error(
+        client_credentials(http, client, scope=f"{parent}/.default"),
+        "invalid_scope",
+        "no application permissions",
+    )

@@ -294,3 +294,30 @@ def test_the_consent_page_describes_api_scopes(
     page = http.get(location)
     assert page.status_code == 200
     assert "Allows orders.read" in page.text
+
+
+# -- API identifiers nested in one another ---------------------------------------------------
+
+PARENT_API = "https://api.example.com"
+CHILD_API = "https://api.example.com/v2"
+
+
+def test_nested_api_identifiers_are_told_apart(runtime: Runtime, http: TestClient) -> None:
+    """A canonical scope belongs to the API whose identifier is everything before its last
+    slash, not to any API whose identifier merely prefixes it."""
+    make_user(runtime)
+    make_api(runtime, PARENT_API, scopes=("read",), roles=())
+    make_api(runtime, CHILD_API, scopes=("read", "write"), roles=())
+    client = make_client(runtime, "nested", scopes=["openid", f"{CHILD_API}/read", "write"])
+    assert client["scope"] == f"openid {CHILD_API}/read {CHILD_API}/write"
+
+    body = code_tokens(http, client, scope=f"openid {CHILD_API}/read")
+    claims = token_claims(runtime, body["access_token"])
+    assert claims["aud"] == CHILD_API
+    assert claims["scope"] == "read"
+
+    # The parent API's scope is not the child's, and the client may not use the parent.
+    response, _ = start_authorize(http, "nested", scope=f"openid {PARENT_API}/read", state="n1")
+    assert_error_redirect(response, "invalid_scope", state="n1")
+    response, _ = start_authorize(http, "nested", scope="openid", resource=PARENT_API, state="n2")
+    assert_error_redirect(response, "invalid_target", state="n2")
