@@ -170,6 +170,12 @@ def _validated_values(
             raise AdminError(f"web origin {origin!r} must look like https://app.example.com[:port]")
     jwks, jwks_uri = _client_keys(spec, existing, auth_method)
     rotation = pick(spec.refresh_token_rotation, existing and existing.refresh_token_rotation, True)
+    if client_type == "public" and not rotation and "refresh_token" in grant_types:
+        # RFC 9700 §4.14.2: a public client's refresh tokens are sender-constrained or rotated.
+        raise AdminError(
+            "a public client's refresh tokens must rotate: without a secret, rotation is what "
+            "detects a stolen token (leave out --no-refresh-rotation)"
+        )
     alg = pick(spec.id_token_signing_alg, existing and existing.id_token_signing_alg, None)
     if alg not in (None, "RS256", "ES256"):
         raise AdminError("--id-token-alg must be RS256 or ES256")
