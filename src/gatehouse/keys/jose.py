@@ -6,6 +6,7 @@ never trusted to choose how it is checked (RFC 8725 §3.1).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -73,6 +74,20 @@ def verify_jwt(
     (header, claims). Claims are *not* validated here: callers check iss, aud, exp, …"""
     if not algorithms or any(alg not in ASYMMETRIC_ALGS for alg in algorithms):
         raise ValueError("verification must pin asymmetric algorithms")
+    candidates = [keys]
+    if len(keys.keys) > 1 and "kid" not in unverified_header(token):
+        # RFC 7515 §4.1.4: kid is optional (many client libraries leave it out); then each
+        # key of the set is tried, still only with the pinned algorithms.
+        candidates = [KeySet([key]) for key in keys.keys]
+    for candidate in candidates[:-1]:
+        with contextlib.suppress(TokenVerificationError):
+            return _decode(token, candidate, algorithms)
+    return _decode(token, candidates[-1], algorithms)
+
+
+def _decode(
+    token: str, keys: KeySet, algorithms: Collection[str]
+) -> tuple[dict[str, Any], dict[str, Any]]:
     try:
         decoded = jwt.decode(token, keys, algorithms=list(algorithms))
     except (JoseError, ValueError, TypeError, KeyError) as exc:
