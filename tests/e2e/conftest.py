@@ -26,14 +26,16 @@ WAIT_MS = 30_000
 expect.set_options(timeout=WAIT_MS)
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: while Playwright's sync API is started, its event loop counts
+# as running in this thread, and every later asyncio.run() in the suite would fail.
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     manager = sync_playwright().start()
     yield manager
     manager.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     chromium = launch_chromium(playwright)
     yield chromium
