@@ -8,25 +8,33 @@ import base64
 import hashlib
 import hmac
 import json
+import threading
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from authlib.integrations.base_client.errors import OAuthError
+from authlib.integrations.requests_client import OAuth2Session
+from authlib.oauth2.rfc7523 import ClientSecretJWT, PrivateKeyJWT
 from joserfc import jwt
 from joserfc.jwk import ECKey, OctKey, RSAKey
 from starlette.testclient import TestClient
 
 from gatehouse.admin import clients as client_admin
 from gatehouse.keys import remote
+from gatehouse.keys.jose import public_keyset, verify_jwt
 from gatehouse.runtime import Runtime
+from gatehouse.web.app import create_app
 from tests.cli.conftest import Gatehouse, cli_environment
-from tests.conftest import ISSUER
+from tests.conftest import ISSUER, TEST_SECRET_KEY
 from tests.support.factories import ORDERS_API, grant_roles, make_api, make_daemon
 from tests.support.flow import install_clock
 from tests.support.jwks_server import JwksServer, jwks_server
+from tests.support.live_server import start_server
 from tests.support.tokens import assert_oauth_error, token_claims
 
 TOKEN_ENDPOINT = f"{ISSUER}/token"
@@ -563,10 +571,6 @@ def test_a_slow_jwks_uri_does_not_hold_up_other_clients(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """One client's misbehaving key server must not stall every other client's fetch."""
-    import threading
-
-    from gatehouse.web.app import create_app
-
     monkeypatch.setattr(remote, "TIMEOUT_SECONDS", 2.0)
     by_uri.mode, by_uri.delay = "slow", 3.0
     with jwks_server() as fast:
@@ -594,3 +598,109 @@ def test_a_slow_jwks_uri_does_not_hold_up_other_clients(
             thread.join(30)
         assert_tokens(runtime, response, "quick")
         assert elapsed < 1.0, f"waited {elapsed:.1f}s behind another client's jwks_uri"
+
+
+@pytest.mark.parametrize("which", ["rsa", "ec"])
+def test_an_assertion_without_kid_is_verified_with_the_registered_keys(
+    runtime: Runtime,
+    http: TestClient,
+    by_value: str,
+    rsa_key: RSAKey,
+    ec_key: ECKey,
+    which: str,
+) -> None:
+    """Many client libraries send no kid; the key is then found by trying the registered ones."""
+    key = rsa_key if which == "rsa" else ec_key
+    alg = "RS256" if which == "rsa" else "ES256"
+    assertion = jwt.encode({"alg": alg}, claims_for(by_value), key, algorithms=[alg])
+    assert_tokens(runtime, with_assertion(http, assertion), by_value)
+
+
+# -- Authlib's client against a real `gatehouse serve` ---------------------------------------
+
+
+@pytest.mark.e2e
+def test_authlib_private_key_jwt_and_client_secret_jwt_against_a_live_server(
+    database_url: str, tmp_path: Path, rsa_key: RSAKey, ec_key: ECKey
+) -> None:
+
+    server = start_server(database_url, tmp_path / "server", secret_key=TEST_SECRET_KEY)
+    try:
+        jwks_path = tmp_path / "client-jwks.json"
+        jwks_path.write_text(json.dumps(public_jwks(rsa_key, ec_key)))
+        server.cli(
+            "api", "create", "--identifier", ORDERS_API, "--app-role", "orders.export=Export"
+        )
+        server.cli(
+            "client", "create", "--client-id", "keyed", *DAEMON_ARGS, "--jwks", str(jwks_path)
+        )
+        hs = server.cli(
+            "client",
+            "create",
+            "--client-id",
+            "hs",
+            "--grant-type",
+            "client_credentials",
+            "--auth-method",
+            "client_secret_jwt",
+        )
+        for client_id in ("keyed", "hs"):
+            server.cli(
+                "grant",
+                "app-role",
+                "--client",
+                client_id,
+                "--api",
+                ORDERS_API,
+                "--role",
+                "orders.export",
+            )
+        token_endpoint = server.url("/token")
+        server_keys = public_keyset(json.loads(_get(server.url("/jwks"))))
+
+        sessions = {
+            "keyed": OAuth2Session(
+                "keyed", rsa_key, token_endpoint_auth_method=PrivateKeyJWT(token_endpoint)
+            ),
+            "keyed-ec": OAuth2Session(
+                "keyed",
+                ec_key,
+                token_endpoint_auth_method=PrivateKeyJWT(token_endpoint, alg="ES256"),
+            ),
+            "hs": OAuth2Session(
+                "hs",
+                hs["client_secret"],
+                token_endpoint_auth_method=ClientSecretJWT(token_endpoint),
+            ),
+        }
+        for name, session in sessions.items():
+            with session:
+                token = session.fetch_token(
+                    token_endpoint, grant_type="client_credentials", scope=DEFAULT
+                )
+            _header, claims = verify_jwt(
+                token["access_token"], server_keys, algorithms=("ES256", "RS256")
+            )
+            assert claims["aud"] == ORDERS_API, name
+            assert claims["roles"] == ["orders.export"], name
+            assert claims["iss"] == server.issuer, name
+            assert "refresh_token" not in token, name
+
+        # A wrong key is refused with invalid_client, which Authlib raises as an OAuthError.
+        stranger = RSAKey.generate_key(2048, private=True)
+        with (
+            OAuth2Session(
+                "keyed", stranger, token_endpoint_auth_method=PrivateKeyJWT(token_endpoint)
+            ) as session,
+            pytest.raises(OAuthError) as raised,
+        ):
+            session.fetch_token(token_endpoint, grant_type="client_credentials", scope=DEFAULT)
+        assert raised.value.error == "invalid_client"
+    finally:
+        server.stop()
+        print(server.log()[-4000:])
+
+
+def _get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return str(response.read().decode())

@@ -13,13 +13,22 @@ from starlette.testclient import TestClient
 
 from gatehouse.admin import clients as client_admin
 from gatehouse.admin.consents import revoke_consent
+from gatehouse.admin.errors import AdminError
 from gatehouse.admin.users import delete_user, find_user, set_disabled, set_password
 from gatehouse.crypto import sha256_digest
 from gatehouse.runtime import Runtime
 from gatehouse.web.app import create_app
 from gatehouse.web.context import SESSION_COOKIE
 from tests.conftest import ISSUER
-from tests.support.factories import INVOICES_API, ORDERS_API, make_api, make_client, make_user
+from tests.support.factories import (
+    INVOICES_API,
+    ORDERS_API,
+    REDIRECT_URI,
+    make_api,
+    make_client,
+    make_public_client,
+    make_user,
+)
 from tests.support.flow import get_tokens, install_clock, redeem, sign_in
 from tests.support.tokens import assert_oauth_error, refresh, token_claims, userinfo
 
@@ -494,3 +503,38 @@ def test_a_bad_resource_on_refresh_is_invalid_target_and_does_not_spend_the_toke
     assert_oauth_error(refresh(http, api_client, token, resource=resource), "invalid_target")
     body = refreshed(http, api_client, token, resource=ORDERS_API)
     assert token_claims(runtime, body["access_token"])["aud"] == ORDERS_API
+
+
+# -- Public clients (RFC 9700 §4.14.2) -------------------------------------------------------
+
+
+@pytest.fixture
+def spa(runtime: Runtime) -> dict[str, Any]:
+    make_user(runtime)
+    return make_public_client(
+        runtime, redirect_uris=[REDIRECT_URI], scopes=["openid", "profile", "offline_access"]
+    )
+
+
+def test_a_public_client_refreshes_with_client_id_only_and_rotates(
+    http: TestClient, spa: dict[str, Any]
+) -> None:
+    first = offline_tokens(http, spa, scope="openid offline_access")["refresh_token"]
+    second = refreshed(http, spa, first)["refresh_token"]
+    assert second != first
+    assert_oauth_error(refresh(http, spa, first), "invalid_grant", "already used")
+    assert_oauth_error(refresh(http, spa, second), "invalid_grant")
+
+
+def test_a_public_client_cannot_turn_rotation_off(runtime: Runtime, spa: dict[str, Any]) -> None:
+    """Without sender-constrained tokens, rotation is what detects a stolen public-client
+    refresh token (RFC 9700 §4.14.2: MUST)."""
+    with pytest.raises(AdminError, match="rotation"):
+        client_admin.update_client(
+            runtime, client_admin.ClientSpec("spa", refresh_token_rotation=False)
+        )
+    with pytest.raises(AdminError, match="rotation"):
+        make_public_client(runtime, "spa2", refresh_token_rotation=False)
+    make_client(runtime, "server", refresh_token_rotation=False)
+    with pytest.raises(AdminError, match="rotation"):
+        client_admin.update_client(runtime, client_admin.ClientSpec("server", client_type="public"))
