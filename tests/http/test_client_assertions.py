@@ -704,3 +704,28 @@ def test_authlib_private_key_jwt_and_client_secret_jwt_against_a_live_server(
 def _get(url: str) -> str:
     with urllib.request.urlopen(url, timeout=10) as response:
         return str(response.read().decode())
+
+
+def test_a_replayed_assertion_wins_once_under_concurrency(
+    runtime: Runtime, http: TestClient, by_value: str, rsa_key: RSAKey
+) -> None:
+    """The one-time jti is decided by the database, not by a read-then-write race."""
+    assertion = sign(rsa_key, claims_for(by_value))
+    count = 6
+    barrier = threading.Barrier(count)
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def send() -> None:
+        with TestClient(create_app(runtime), base_url=ISSUER) as client:
+            barrier.wait(timeout=30)
+            response = with_assertion(client, assertion)
+        with lock:
+            statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=send) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(statuses) == [200] + [401] * (count - 1), statuses

@@ -7,6 +7,8 @@ import time
 from typing import Any
 
 import pytest
+from joserfc import jwt
+from joserfc.jwk import OctKey
 from starlette.testclient import TestClient
 
 from gatehouse.admin import clients as client_admin
@@ -156,3 +158,34 @@ def test_secret_values_are_not_listed(runtime: Runtime, daemon: dict[str, Any]) 
     listed = repr(client_admin.list_secrets(runtime, "daemon"))
     assert daemon["client_secret"] not in listed
     assert added["client_secret"] not in listed
+
+
+def test_an_expired_secret_no_longer_signs_client_secret_jwt(
+    runtime: Runtime, http: TestClient
+) -> None:
+    make_api(runtime, ORDERS_API)
+    make_daemon(runtime, "hmac", auth_method="client_secret_jwt")
+    grant_roles(runtime, "hmac", ORDERS_API, "orders.export")
+    clock = install_clock(runtime)
+    expiring = client_admin.add_secret(runtime, "hmac", None, int(time.time()) + 600)
+
+    def assertion() -> str:
+        claims = {
+            "iss": "hmac",
+            "sub": "hmac",
+            "aud": "http://testserver/token",
+            "jti": str(clock.now) + "-" + str(time.monotonic_ns()),
+            "exp": clock.now + 60,
+        }
+        key = OctKey.import_key(expiring["client_secret"].encode())
+        return jwt.encode({"alg": "HS256"}, claims, key, algorithms=["HS256"])
+
+    data = {
+        "grant_type": "client_credentials",
+        "scope": DEFAULT,
+        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+    }
+    assert http.post("/token", data={**data, "client_assertion": assertion()}).status_code == 200
+    clock.advance(601)
+    response = http.post("/token", data={**data, "client_assertion": assertion()})
+    assert_oauth_error(response, "invalid_client", "current client secret")
