@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
@@ -21,7 +22,7 @@ from gatehouse.protocol.client_assertion import (
 )
 from gatehouse.protocol.messages import Parameters
 from gatehouse.protocol.provider import Provider
-from gatehouse.storage.records import Client
+from gatehouse.storage.records import Client, ClientSecret
 
 SUPPORTED_METHODS = (
     "client_secret_basic",
@@ -100,9 +101,10 @@ def authenticate_client(
 ) -> Client:
     presented = presented_credentials(params, authorization)
     error_class = InvalidClientBasic if presented.method == "client_secret_basic" else InvalidClient
-    client = provider.clients.get(presented.client_id)
-    if client is None:
+    found = provider.clients.get_for_authentication(presented.client_id)
+    if found is None:
         raise error_class("unknown client", detail=f"client_id={presented.client_id[:100]!r}")
+    client, secrets = found
     if presented.method == "client_assertion" and client.auth_method in ASSERTION_METHODS:
         assert presented.assertion is not None
         verify_assertion(
@@ -121,18 +123,21 @@ def authenticate_client(
         )
     if client.auth_method == "none":
         return client
-    _check_secret(provider, client, presented.secret or "", error_class)
+    _check_secret(provider, secrets, presented.secret or "", error_class)
     return client
 
 
 def _check_secret(
-    provider: Provider, client: Client, secret: str, error_class: type[InvalidClient]
+    provider: Provider,
+    secrets: Sequence[ClientSecret],
+    secret: str,
+    error_class: type[InvalidClient],
 ) -> None:
     """Compare SHA-256 digests in constant time against every secret of the client."""
     presented_hash = sha256_digest(secret)
     now = provider.clock()
     matched_expired = False
-    for stored in provider.clients.secrets(client.client_id):
+    for stored in secrets:
         if constant_time_equals(presented_hash, stored.secret_hash):
             if stored.usable_at(now):
                 return

@@ -98,8 +98,12 @@ def access_token_lifetime(provider: Provider, audience: Audience) -> int:
 def user_audience(
     provider: Provider, grant: UserGrant, scopes: Sequence[str], resource: Sequence[str]
 ) -> Audience:
+    # API scopes are canonical (<api identifier>/<name>), so a grant with no "/" in any scope
+    # and no resource cannot name an API: skip loading them (the audience is the same).
+    may_name_an_api = grant.resources or resource or any("/" in s for s in scopes)
+    apis = provider.apis.list() if may_name_an_api else []
     return select_audience(
-        scopes, grant.resources, resource, provider.apis.list(), provider.config.default_audience
+        scopes, grant.resources, resource, apis, provider.config.default_audience
     )
 
 

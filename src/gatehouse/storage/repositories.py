@@ -28,6 +28,13 @@ class ClientRepository(Protocol):
     def secrets(self, client_id: str) -> list[ClientSecret]:
         """Every secret of the client, usable or not."""
 
+    def get_for_authentication(
+        self, client_id: str
+    ) -> tuple[Client, tuple[ClientSecret, ...]] | None:
+        """The client and every secret of it, for client authentication on each token
+        request, or None. May come from a per-process cache at most a few seconds old
+        (``CLIENT_CACHE_SECONDS``); writes through this repository drop the cache at once."""
+
     def encrypted_secrets(self, client_id: str, now: int) -> list[tuple[str, bytes]]:
         """(id, ciphertext) of the usable secrets kept encrypted for client_secret_jwt."""
 

@@ -49,8 +49,10 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 def _on_sqlite_begin(conn: Connection) -> None:
     # A write transaction takes the write lock up front: a deferred one that reads and then
     # writes can fail with SQLITE_BUSY when another process committed in between.
-    immediate = conn.get_execution_options().get("gatehouse_write", False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    options = conn.get_execution_options()
+    if options.get("gatehouse_statement", False):
+        return  # Database.statement(): autocommit, no transaction around the statement
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("gatehouse_write", False) else "BEGIN")
 
 
 class Database:
@@ -90,6 +92,25 @@ class Database:
             return
         with self.engine.connect() as conn:
             conn = conn.execution_options(gatehouse_write=True)
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def statement(self) -> Iterator[Connection]:
+        """For one statement that is atomic by itself (a lookup by key, a conditional UPDATE),
+        run without a transaction around it: SQLite in autocommit mode, so a write holds the
+        database lock only while the statement runs (never while its thread waits for the
+        GIL), PostgreSQL in autocommit too (no BEGIN and COMMIT round trips). The hot paths
+        use it; several statements that must agree still use ``read`` or ``write``."""
+        joined = getattr(self._atomic, "conn", None)
+        if joined is not None:
+            yield joined
+            return
+        with self.engine.connect() as conn:
+            if self.is_sqlite:
+                conn.execution_options(gatehouse_statement=True)
+            else:
+                conn.execution_options(isolation_level="AUTOCOMMIT")
             with conn.begin():
                 yield conn
 

@@ -1,11 +1,15 @@
 """SQL implementation of the storage contracts (``storage.repositories``).
 
-Hot paths (client lookup, code redemption) are single lean Core statements. One-time rules
-are conditional UPDATEs whose row count decides the winner.
+Hot paths (client authentication, code redemption) are single lean Core statements, built
+once with bind parameters and run with ``Database.statement`` (no transaction around a
+statement that is atomic by itself). One-time rules are conditional UPDATEs whose row count
+decides the winner.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -29,6 +33,42 @@ from gatehouse.storage.records import (
 from gatehouse.storage.sql import tables as t
 from gatehouse.storage.sql.database import Database, insert_ignoring_duplicates
 
+# Hot-path statements, built once: constructing a Core statement costs more than running it.
+_CLIENT_BY_ID = sa.select(t.clients).where(
+    t.clients.c.tenant_id == sa.bindparam("p_tenant"),
+    t.clients.c.client_id == sa.bindparam("p_client_id"),
+)
+_SECRETS_OF_CLIENT = sa.select(t.client_secrets).where(
+    t.client_secrets.c.tenant_id == sa.bindparam("p_tenant"),
+    t.client_secrets.c.client_id == sa.bindparam("p_client_id"),
+)
+_USER_BY_ID = sa.select(t.users).where(
+    t.users.c.tenant_id == sa.bindparam("p_tenant"), t.users.c.id == sa.bindparam("p_id")
+)
+_CODE_BY_HASH = sa.select(t.authorization_codes).where(
+    t.authorization_codes.c.tenant_id == sa.bindparam("p_tenant"),
+    t.authorization_codes.c.code_hash == sa.bindparam("p_code_hash"),
+)
+_CONSUME_CODE = (
+    t.authorization_codes.update()
+    .where(
+        t.authorization_codes.c.tenant_id == sa.bindparam("p_tenant"),
+        t.authorization_codes.c.code_hash == sa.bindparam("p_code_hash"),
+        t.authorization_codes.c.used_at.is_(None),
+    )
+    .values(
+        used_at=sa.bindparam("p_now"),
+        access_token_jti=sa.bindparam("p_jti"),
+        access_token_expires_at=sa.bindparam("p_jti_expires_at"),
+    )
+)
+
+# Client authentication reads a client and its secrets on every token request; each process
+# keeps them this long. Writes through the repository drop the cache at once; a change made
+# by another process (the CLI, another worker) is seen within this time.
+CLIENT_CACHE_SECONDS = 5.0
+_CLIENT_CACHE_MAX = 1024
+
 
 def _client(row: Mapping[str, Any]) -> Client:
     return Client(
@@ -48,6 +88,17 @@ def _client(row: Mapping[str, Any]) -> Client:
         jwks=row["jwks"],
         jwks_uri=row["jwks_uri"],
         refresh_token_rotation=bool(row["refresh_token_rotation"]),
+    )
+
+
+def _secret(row: Mapping[str, Any]) -> ClientSecret:
+    return ClientSecret(
+        id=row["id"],
+        client_id=row["client_id"],
+        secret_hash=row["secret_hash"],
+        created_at=row["created_at"],
+        expires_at=row["expires_at"],
+        revoked_at=row["revoked_at"],
     )
 
 
@@ -122,18 +173,50 @@ class _Repository:
 
 
 class SqlClientRepository(_Repository):
+    def __init__(self, database: Database, tenant_id: str) -> None:
+        super().__init__(database, tenant_id)
+        # client_id -> (valid until, client, secrets); only clients that exist are cached.
+        self._auth_cache: dict[str, tuple[float, Client, tuple[ClientSecret, ...]]] = {}
+        self._auth_cache_generation = 0
+        self._auth_cache_lock = threading.Lock()
+
     def get(self, client_id: str) -> Client | None:
-        with self.db.read() as conn:
+        with self.db.statement() as conn:
             row = (
-                conn.execute(
-                    sa.select(t.clients).where(
-                        t.clients.c.tenant_id == self.tenant_id, t.clients.c.client_id == client_id
-                    )
-                )
+                conn.execute(_CLIENT_BY_ID, {"p_tenant": self.tenant_id, "p_client_id": client_id})
                 .mappings()
                 .first()
             )
         return _client(row) if row else None
+
+    def get_for_authentication(
+        self, client_id: str
+    ) -> tuple[Client, tuple[ClientSecret, ...]] | None:
+        now = time.monotonic()
+        cached = self._auth_cache.get(client_id)
+        if cached is not None and now < cached[0]:
+            return cached[1], cached[2]
+        generation = self._auth_cache_generation
+        params = {"p_tenant": self.tenant_id, "p_client_id": client_id}
+        with self.db.read() as conn:  # one snapshot: the client and the secrets agree
+            row = conn.execute(_CLIENT_BY_ID, params).mappings().first()
+            if row is None:
+                return None  # not cached: a client registered a moment later works at once
+            secrets = tuple(_secret(r) for r in conn.execute(_SECRETS_OF_CLIENT, params).mappings())
+        client = _client(row)
+        with self._auth_cache_lock:
+            # A write by this process since the read began may have made it stale.
+            if generation == self._auth_cache_generation:
+                if len(self._auth_cache) >= _CLIENT_CACHE_MAX:
+                    self._auth_cache.clear()
+                self._auth_cache[client_id] = (now + CLIENT_CACHE_SECONDS, client, secrets)
+        return client, secrets
+
+    def _changed(self) -> None:
+        """Every write calls this after it committed: drop what authentication cached."""
+        with self._auth_cache_lock:
+            self._auth_cache_generation += 1
+            self._auth_cache.clear()
 
     def list(self) -> list[Client]:
         with self.db.read() as conn:
@@ -145,22 +228,11 @@ class SqlClientRepository(_Repository):
             return [_client(r) for r in rows]
 
     def secrets(self, client_id: str) -> list[ClientSecret]:
-        cs = t.client_secrets
-        with self.db.read() as conn:
+        with self.db.statement() as conn:
             rows = conn.execute(
-                sa.select(cs).where(cs.c.tenant_id == self.tenant_id, cs.c.client_id == client_id)
+                _SECRETS_OF_CLIENT, {"p_tenant": self.tenant_id, "p_client_id": client_id}
             ).mappings()
-            return [
-                ClientSecret(
-                    id=r["id"],
-                    client_id=r["client_id"],
-                    secret_hash=r["secret_hash"],
-                    created_at=r["created_at"],
-                    expires_at=r["expires_at"],
-                    revoked_at=r["revoked_at"],
-                )
-                for r in rows
-            ]
+            return [_secret(r) for r in rows]
 
     def insert(
         self, values: dict[str, Any], secret: ClientSecret | None, encrypted: bytes | None = None
@@ -169,6 +241,7 @@ class SqlClientRepository(_Repository):
             conn.execute(t.clients.insert().values(tenant_id=self.tenant_id, **values))
             if secret is not None:
                 self._insert_secret(conn, secret, encrypted)
+        self._changed()
 
     def update(self, client_id: str, values: dict[str, Any]) -> None:
         with self.db.write() as conn:
@@ -177,6 +250,7 @@ class SqlClientRepository(_Repository):
                 .where(t.clients.c.tenant_id == self.tenant_id, t.clients.c.client_id == client_id)
                 .values(**values)
             )
+        self._changed()
 
     def replace_secrets(
         self, client_id: str, secret: ClientSecret | None, encrypted: bytes | None = None
@@ -188,6 +262,7 @@ class SqlClientRepository(_Repository):
             )
             if secret is not None:
                 self._insert_secret(conn, secret, encrypted)
+        self._changed()
 
     def _insert_secret(
         self, conn: sa.Connection, secret: ClientSecret, encrypted: bytes | None = None
@@ -208,6 +283,7 @@ class SqlClientRepository(_Repository):
     def add_secret(self, secret: ClientSecret, encrypted: bytes | None = None) -> None:
         with self.db.write() as conn:
             self._insert_secret(conn, secret, encrypted)
+        self._changed()
 
     def revoke_secret(self, client_id: str, secret_id: str, now: int) -> bool:
         cs = t.client_secrets
@@ -222,7 +298,8 @@ class SqlClientRepository(_Repository):
                 )
                 .values(revoked_at=now)
             )
-            return result.rowcount == 1
+        self._changed()
+        return result.rowcount == 1
 
     def encrypted_secrets(self, client_id: str, now: int) -> list[tuple[str, bytes]]:
         """(secret id, ciphertext) of the usable secrets kept for client_secret_jwt."""
@@ -264,7 +341,8 @@ class SqlClientRepository(_Repository):
                     t.clients.c.tenant_id == self.tenant_id, t.clients.c.client_id == client_id
                 )
             )
-            return result.rowcount == 1
+        self._changed()
+        return result.rowcount == 1
 
 
 class SqlUserRepository(_Repository):
@@ -280,7 +358,13 @@ class SqlUserRepository(_Repository):
         return _user(row) if row else None
 
     def get(self, user_id: str) -> User | None:
-        return self._one(t.users.c.id == user_id)
+        with self.db.statement() as conn:
+            row = (
+                conn.execute(_USER_BY_ID, {"p_tenant": self.tenant_id, "p_id": user_id})
+                .mappings()
+                .first()
+            )
+        return _user(row) if row else None
 
     def find_by_login(self, login: str) -> User | None:
         normalized = login.strip().casefold()
@@ -662,30 +746,26 @@ class SqlAuthorizationCodeRepository(_Repository):
             )
 
     def get(self, code_hash: str) -> AuthorizationCode | None:
-        ac = t.authorization_codes
-        with self.db.read() as conn:
+        with self.db.statement() as conn:
             row = (
-                conn.execute(
-                    sa.select(ac).where(
-                        ac.c.tenant_id == self.tenant_id, ac.c.code_hash == code_hash
-                    )
-                )
+                conn.execute(_CODE_BY_HASH, {"p_tenant": self.tenant_id, "p_code_hash": code_hash})
                 .mappings()
                 .first()
             )
         return _code(row) if row else None
 
     def consume(self, code_hash: str, now: int, jti: str, jti_expires_at: int) -> bool:
-        ac = t.authorization_codes
-        with self.db.write() as conn:
+        # One conditional UPDATE, atomic by itself: the row count says who won.
+        with self.db.statement() as conn:
             result = conn.execute(
-                ac.update()
-                .where(
-                    ac.c.tenant_id == self.tenant_id,
-                    ac.c.code_hash == code_hash,
-                    ac.c.used_at.is_(None),
-                )
-                .values(used_at=now, access_token_jti=jti, access_token_expires_at=jti_expires_at)
+                _CONSUME_CODE,
+                {
+                    "p_tenant": self.tenant_id,
+                    "p_code_hash": code_hash,
+                    "p_now": now,
+                    "p_jti": jti,
+                    "p_jti_expires_at": jti_expires_at,
+                },
             )
             return result.rowcount == 1
 
