@@ -538,3 +538,24 @@ def test_a_public_client_cannot_turn_rotation_off(runtime: Runtime, spa: dict[st
     make_client(runtime, "server", refresh_token_rotation=False)
     with pytest.raises(AdminError, match="rotation"):
         client_admin.update_client(runtime, client_admin.ClientSpec("server", client_type="public"))
+
+
+@pytest.mark.parametrize("scope", ["orders.read", f"{ORDERS_API}/orders.read"])
+def test_narrowing_to_one_api_by_bare_or_canonical_name(
+    runtime: Runtime,
+    http: TestClient,
+    api_client: dict[str, Any],
+    two_api_tokens: dict[str, Any],
+    scope: str,
+) -> None:
+    token = two_api_tokens["refresh_token"]
+    body = refreshed(http, api_client, token, scope=f"offline_access {scope}")
+    claims = token_claims(runtime, body["access_token"])
+    assert claims["aud"] == ORDERS_API
+    assert claims["scope"] == "orders.read"
+    assert "id_token" not in body
+    assert_oauth_error(
+        refresh(http, api_client, body["refresh_token"], scope="orders.write"),
+        "invalid_scope",
+        "orders.write",
+    )
