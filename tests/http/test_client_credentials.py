@@ -167,6 +167,30 @@ def test_no_roles_at_all_is_invalid_scope(runtime: Runtime, http: TestClient) ->
         )
 
 
+def test_a_role_the_api_dropped_is_no_longer_issued(
+    runtime: Runtime, http: TestClient, daemon: dict[str, Any]
+) -> None:
+    """The grant of a role the API no longer defines stays in the database, but no token
+    carries it: .default skips it, and naming it is invalid_scope."""
+    from gatehouse.admin.apis import ApiSpec, save_api
+
+    keep = [("orders.export", "Export"), ("orders.admin", "Administer")]
+    save_api(runtime, ApiSpec(ORDERS_API, roles=keep), create=False)
+    body = issued(http, daemon, scope=DEFAULT)
+    assert token_claims(runtime, body["access_token"])["roles"] == ["orders.export"]
+    assert_oauth_error(
+        client_credentials(http, daemon, scope=f"{ORDERS_API}/orders.audit"),
+        "invalid_scope",
+        "has no app role 'orders.audit'",
+    )
+    save_api(runtime, ApiSpec(ORDERS_API, roles=[("orders.admin", "Administer")]), create=False)
+    assert_oauth_error(
+        client_credentials(http, daemon, resource=ORDERS_API),
+        "invalid_scope",
+        "no application permissions",
+    )
+
+
 def test_roles_on_another_api_do_not_count(
     runtime: Runtime, http: TestClient, daemon: dict[str, Any]
 ) -> None:

@@ -264,6 +264,31 @@ def test_an_api_scope_the_client_may_not_request_is_invalid_scope(
         assert_error_redirect(response, "invalid_scope", state="s3")
 
 
+def test_a_scope_the_api_dropped_is_no_longer_issued(
+    runtime: Runtime, http: TestClient, shop: dict[str, Any]
+) -> None:
+    """The client's registration still lists <api>/orders.read after the API drops it: asking
+    for it is invalid_scope, and a refresh of an earlier grant leaves it out of the token."""
+    from gatehouse.admin.apis import ApiSpec, save_api
+
+    earlier = code_tokens(http, shop, scope="openid offline_access orders.read")
+    save_api(runtime, ApiSpec(ORDERS_API, scopes=[("orders.write", "Write")]), create=False)
+
+    response, _ = start_authorize(http, "shop", scope=f"openid {ORDERS_API}/orders.read", state="d")
+    params = assert_error_redirect(response, "invalid_scope", state="d")
+    assert f"{ORDERS_API} has no scope 'orders.read'" in params["error_description"]
+
+    refreshed = http.post(
+        "/token",
+        data={"grant_type": "refresh_token", "refresh_token": earlier["refresh_token"]},
+        auth=("shop", shop["client_secret"]),
+    )
+    assert refreshed.status_code == 200, refreshed.text
+    claims = token_claims(runtime, refreshed.json()["access_token"])
+    assert claims["aud"] == ORDERS_API
+    assert "scope" not in claims
+
+
 # -- A bare scope name on several APIs --------------------------------------------------------
 
 

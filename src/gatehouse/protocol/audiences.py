@@ -72,7 +72,14 @@ def canonicalize_scopes(
     within = [by_identifier[r] for r in resources if r in by_identifier] or list(apis)
     result: list[str] = []
     for scope in requested:
-        if scope in STANDARD_SCOPES or split_canonical(scope, apis) is not None:
+        if scope in STANDARD_SCOPES:
+            result.append(scope)
+            continue
+        split = split_canonical(scope, apis)
+        if split is not None:
+            # A client keeps <api>/<name> in its registration after the API drops the name.
+            if split[1] not in split[0].scope_names():
+                raise InvalidScope(f"{split[0].identifier} has no scope {split[1]!r}")
             result.append(scope)
             continue
         owners = [api for api in within if scope in api.scope_names()]
@@ -165,9 +172,12 @@ def select_audience(
         own = tuple(s for s in granted if split_canonical(s, apis) is None)
         return Audience(default_audience, own, None)
     api = next(a for a in apis if a.identifier == target)
+    # A grant made before the API dropped one of its scopes does not carry it into new tokens.
     names = tuple(
         split[1]
         for s in granted
-        if (split := split_canonical(s, apis)) and split[0].identifier == target
+        if (split := split_canonical(s, apis))
+        and split[0].identifier == target
+        and split[1] in split[0].scope_names()
     )
     return Audience(target, names, api)

@@ -78,6 +78,9 @@ def _target_api(provider: Provider, requested: tuple[str, ...], resources: tuple
 def _requested_roles(
     api: Api, requested: tuple[str, ...], granted: frozenset[str]
 ) -> frozenset[str]:
+    # A grant outlives a role the API has since dropped (api update --app-role replaces the
+    # list); only roles the API still defines are issued.
+    granted = granted & api.role_names()
     if not granted:
         raise InvalidScope(
             f"this client has no application permissions on {api.identifier}; an administrator "
