@@ -3,8 +3,8 @@
 ``RequireToken`` is a dependency: ``Depends(RequireToken(validator, scopes=["orders.read"]))``
 in FastAPI, or ``token = await require(request)`` in a Starlette endpoint. It raises an
 ``HTTPException`` carrying the RFC 6750 challenge, which both frameworks render with its
-headers. ``bearer_error_handler`` renders a :class:`BearerError` an endpoint raises itself
-(``app.add_exception_handler(BearerError, bearer_error_handler)``).
+headers. ``bearer_error_handler(realm)`` makes a handler that renders an :class:`RSError` an
+endpoint raises itself (``app.add_exception_handler(RSError, bearer_error_handler("orders"))``).
 """
 
 # No "from __future__ import annotations": FastAPI reads the Request annotation of __call__

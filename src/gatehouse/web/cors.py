@@ -1,4 +1,4 @@
-"""CORS for browser-based clients (SPAs) on discovery, JWKS, token and userinfo.
+"""CORS for browser-based clients (SPAs) on discovery, JWKS, token, userinfo and revocation.
 
 Allowed origins are those of registered redirect URIs plus explicit web origins; never a
 wildcard, never with credentials, always with ``Vary: Origin``.
