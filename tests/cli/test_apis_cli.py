@@ -580,3 +580,22 @@ def test_api_delete_tells_nested_identifiers_apart(gh: Gatehouse) -> None:
     assert gh.ok("api", "delete", "https://api.example.com") == {
         "deleted": "https://api.example.com"
     }
+
+
+def test_dropping_an_app_role_drops_its_grants(runtime: Runtime) -> None:
+    from gatehouse.admin import apis as api_admin
+    from tests.support.factories import make_client
+
+    make_client(runtime, "daemon", grant_types=["client_credentials"], redirect_uris=[])
+    spec = api_admin.ApiSpec(
+        identifier="https://inventory.example.com",
+        roles=[("Stock.Read", "Read stock"), ("Stock.Write", "Change stock")],
+    )
+    api_admin.save_api(runtime, spec, create=True)
+    api_admin.grant_app_role(runtime, "daemon", spec.identifier, "Stock.Read")
+    api_admin.grant_app_role(runtime, "daemon", spec.identifier, "Stock.Write")
+    spec.roles = [("Stock.Read", "Read stock")]
+    api_admin.save_api(runtime, spec, create=False)
+    assert api_admin.list_app_role_grants(runtime, "daemon") == [
+        {"client_id": "daemon", "api": spec.identifier, "role": "Stock.Read"}
+    ]

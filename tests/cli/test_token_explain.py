@@ -28,7 +28,7 @@ def _token(
     return mint_for_audience(
         runtime.provider,
         Audience(API, scopes, None),
-        subject="user-1",
+        subject="web",  # a client-credentials style token: no user to look up
         client_id="web",
         now=now or runtime.provider.clock(),
         extra_claims={"roles": roles} if roles is not None else None,
@@ -125,3 +125,21 @@ def test_cli_exit_codes(runtime: Runtime, settings: Settings) -> None:
     )
     assert bad.exit_code == 1
     assert json.loads(bad.output)["accepted"] is False
+
+
+def test_a_disabled_users_token_is_explained(runtime: Runtime) -> None:
+    from gatehouse.admin import users as user_admin
+    from tests.support.factories import make_user
+
+    user = make_user(runtime)
+    token = mint_for_audience(
+        runtime.provider,
+        Audience(API, ("orders.read",), None),
+        subject=user["id"],
+        client_id="web",
+        now=runtime.provider.clock(),
+    ).value
+    assert _checks(explain_token(runtime, token, issuer=ISSUER).to_json())["user"] is True
+    user_admin.set_disabled(runtime, "alice", True)
+    result = explain_token(runtime, token, issuer=ISSUER).to_json()
+    assert _checks(result)["user"] is False and "disabled" in result["verdict"]

@@ -109,6 +109,12 @@ def save_api(runtime: Runtime, spec: ApiSpec, *, create: bool) -> dict[str, Any]
     if existing is None:
         values["created_at"] = now
     runtime.store.apis.save(values, scopes, roles)
+    if roles is not None:
+        # A role the API no longer defines is no longer granted to anyone.
+        kept = {role.name for role in roles}
+        for client_id, api, role in runtime.store.apis.role_grants():
+            if api == spec.identifier and role not in kept:
+                runtime.store.apis.revoke_role(client_id, api, role)
     saved = runtime.store.apis.get(spec.identifier)
     assert saved is not None
     return api_to_json(saved)

@@ -188,6 +188,15 @@ def explain_token(
     if runtime is not None and isinstance(claims.get("jti"), str):
         revoked = runtime.store.revocations.is_access_token_denied(claims["jti"])
         result.add("revocation", not revoked, "revoked" if revoked else "not revoked")
+    subject = claims.get("sub")
+    if runtime is not None and isinstance(subject, str) and subject != claims.get("client_id"):
+        user = runtime.store.users.get(subject)
+        if user is None:
+            result.add("user", False, "the user of this token has been deleted")
+        elif user.disabled:
+            result.add("user", False, f"the user {user.username} is disabled")
+        else:
+            result.add("user", True, f"issued for {user.username}, an enabled user")
     granted_scopes = str(claims.get("scope", "")).split()
     for scope in scopes:
         ok = scope in granted_scopes
