@@ -463,7 +463,7 @@ def test_a_misbehaving_jwks_uri_is_invalid_client_quickly(
     response = with_assertion(http, sign(rsa_key, claims_for("fetched")))
     elapsed = time.monotonic() - started
     assert_oauth_error(response, "invalid_client", fragment)
-    assert elapsed < 2.5, f"took {elapsed:.1f}s with a 1s timeout"
+    assert elapsed < 3.0, f"took {elapsed:.1f}s with a 1s timeout"
     assert by_uri.hits == 1
 
 
@@ -571,8 +571,10 @@ def test_a_slow_jwks_uri_does_not_hold_up_other_clients(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """One client's misbehaving key server must not stall every other client's fetch."""
-    monkeypatch.setattr(remote, "TIMEOUT_SECONDS", 2.0)
-    by_uri.mode, by_uri.delay = "slow", 3.0
+    # The slow fetch holds for 4 s; the other client must not wait for it (bound generous
+    # enough for a loaded machine, well below the 4 s a shared lock would cost).
+    monkeypatch.setattr(remote, "TIMEOUT_SECONDS", 4.0)
+    by_uri.mode, by_uri.delay = "slow", 6.0
     with jwks_server() as fast:
         fast.document = public_jwks(ec_key)
         gh.ok("client", "create", "--client-id", "quick", *DAEMON_ARGS, "--jwks-uri", fast.url)
@@ -597,7 +599,7 @@ def test_a_slow_jwks_uri_does_not_hold_up_other_clients(
         finally:
             thread.join(30)
         assert_tokens(runtime, response, "quick")
-        assert elapsed < 1.0, f"waited {elapsed:.1f}s behind another client's jwks_uri"
+        assert elapsed < 2.5, f"waited {elapsed:.1f}s behind another client's jwks_uri"
 
 
 @pytest.mark.parametrize("which", ["rsa", "ec"])
