@@ -484,11 +484,19 @@ def test_an_unreachable_jwks_uri_is_invalid_client(
 
 
 def test_a_jwks_uri_that_recovers_is_used(
-    runtime: Runtime, http: TestClient, by_uri: JwksServer, rsa_key: RSAKey
+    runtime: Runtime,
+    http: TestClient,
+    by_uri: JwksServer,
+    rsa_key: RSAKey,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     by_uri.mode = "error"
     assert_oauth_error(with_assertion(http, sign(rsa_key, claims_for("fetched"))), "invalid_client")
+    # The failure is remembered for a short while: no refetch on every request.
+    assert_oauth_error(with_assertion(http, sign(rsa_key, claims_for("fetched"))), "invalid_client")
+    assert by_uri.hits == 1
     by_uri.mode = "ok"
+    monkeypatch.setattr(remote, "MIN_REFETCH_SECONDS", 0.0)
     assert_tokens(runtime, with_assertion(http, sign(rsa_key, claims_for("fetched"))), "fetched")
 
 

@@ -133,7 +133,11 @@ def test_a_revoked_role_is_no_longer_issued(
         ({"scope": "orders.export"}, "invalid_scope", "name the API"),
         ({"scope": "openid profile"}, "invalid_scope", "name the API"),
         ({"resource": "https://unknown.example.com"}, "invalid_target", "not a registered API"),
-        ({"scope": "https://unknown.example.com/.default"}, "invalid_scope", "name the API"),
+        (
+            {"scope": "https://unknown.example.com/.default"},
+            "invalid_target",
+            "not a registered API",
+        ),
         ({"resource": "not-a-uri"}, "invalid_target", "absolute URI"),
         ({"resource": f"{ORDERS_API}#x"}, "invalid_target", "without a fragment"),
     ],

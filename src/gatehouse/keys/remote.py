@@ -71,6 +71,9 @@ class RemoteJwksCache:
         # One lock per jwks_uri: a slow key server holds up only its own client's requests.
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
+        # A failed fetch is remembered briefly, so that a client whose key server is down
+        # cannot make gatehouse fetch it again on every token request.
+        self._failures: dict[str, tuple[float, JwksFetchError]] = {}
 
     def _cached(self, uri: str, kid: str | None) -> PublicKeySet | None:
         entry = self._entries.get(uri)
@@ -83,21 +86,33 @@ class RemoteJwksCache:
             return entry.keys  # refetched very recently: do not hammer the client's server
         return None
 
+    def _raise_recent_failure(self, uri: str) -> None:
+        failed = self._failures.get(uri)
+        if failed is not None and time.monotonic() - failed[0] < MIN_REFETCH_SECONDS:
+            raise JwksFetchError(str(failed[1]))
+
     def keys_for(self, uri: str, kid: str | None) -> PublicKeySet:
         cached = self._cached(uri, kid)
         if cached is not None:
             return cached
+        self._raise_recent_failure(uri)
         with self._locks_guard:
             lock = self._locks.setdefault(uri, threading.Lock())
         with lock:
             cached = self._cached(uri, kid)  # fetched by a concurrent request meanwhile
             if cached is not None:
                 return cached
-            document = self._download(uri)
+            self._raise_recent_failure(uri)
             try:
-                keys = public_keyset(document)
-            except TokenVerificationError as exc:
-                raise JwksFetchError(str(exc)) from None
+                document = self._download(uri)
+                try:
+                    keys = public_keyset(document)
+                except TokenVerificationError as exc:
+                    raise JwksFetchError(str(exc)) from None
+            except JwksFetchError as failure:
+                self._failures[uri] = (time.monotonic(), failure)
+                raise
+            self._failures.pop(uri, None)
             kids = frozenset(
                 str(k.get("kid")) for k in document["keys"] if isinstance(k, dict) and k.get("kid")
             )

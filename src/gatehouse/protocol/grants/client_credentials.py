@@ -62,6 +62,10 @@ def _target_api(provider: Provider, requested: tuple[str, ...], resources: tuple
         check_resource_uri(resources[0])
         named.add(resources[0])
     if not named:
+        suffix = "/" + DEFAULT_SUFFIX
+        unknown = [s[: -len(suffix)] for s in requested if s.endswith(suffix)]
+        if unknown:
+            raise InvalidTarget(f"resource {unknown[0][:200]!r} is not a registered API")
         raise InvalidScope(
             "name the API: scope=<api identifier>/.default, or roles as <api>/<role>, "
             "or add resource=<api identifier>"

@@ -1,0 +1,29 @@
+"""The jwks_uri cache against a real loopback key server: a failing server is not asked again
+on every token request."""
+
+from __future__ import annotations
+
+import pytest
+from joserfc.jwk import ECKey
+
+from gatehouse.keys import remote
+from gatehouse.keys.remote import JwksFetchError, RemoteJwksCache
+from tests.support.jwks_server import jwks_server
+
+
+def test_a_failure_is_remembered_for_the_refetch_interval(monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = RemoteJwksCache()
+    with jwks_server() as server:
+        server.mode = "error"
+        for _ in range(5):
+            with pytest.raises(JwksFetchError, match="HTTP 500"):
+                cache.keys_for(server.url, "k1")
+        assert server.hits == 1
+
+        # Once the interval has passed, and the server works again, the keys are fetched.
+        monkeypatch.setattr(remote, "MIN_REFETCH_SECONDS", 0.0)
+        key = ECKey.generate_key("P-256", parameters={"kid": "k1", "alg": "ES256"}, private=True)
+        server.document = {"keys": [key.as_dict(private=False)]}
+        server.mode = "ok"
+        assert cache.keys_for(server.url, "k1") is not None
+        assert server.hits == 2
