@@ -36,6 +36,7 @@ from gatehouse.protocol.messages import MalformedParameters, Parameters, split_s
 from gatehouse.protocol.provider import Provider
 from gatehouse.protocol.redirect_uris import is_registered, match_registered, with_query
 from gatehouse.storage.records import AuthorizationCode, Client, Interaction, SsoSession, User
+from gatehouse.tokens.id_token import read_id_token_hint
 
 PROMPT_VALUES = ("none", "login", "consent", "select_account")
 MAX_NONCE_LENGTH = 512
@@ -54,6 +55,7 @@ class AuthorizationRequest:
     max_age: int | None = None
     login_hint: str | None = None
     resources: tuple[str, ...] = ()
+    id_token_hint_sub: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -214,6 +216,18 @@ def state_nonce_and_hint(provider: Provider, draft: _Draft) -> None:
     )
 
 
+def id_token_hint_is_ours(provider: Provider, draft: _Draft) -> None:
+    """OIDC Core §3.1.2.1: id_token_hint is an ID token this server issued (expired is fine);
+    it names the user the client expects to be signed in."""
+    hint = draft.params.get("id_token_hint")
+    if hint is None:
+        return
+    claims = read_id_token_hint(hint, provider.keys.keyring(), issuer=provider.config.issuer)
+    if claims is None or not isinstance(claims.get("sub"), str):
+        raise InvalidRequest("id_token_hint is not an ID token issued by this server")
+    draft.request = replace(draft.request, id_token_hint_sub=claims["sub"])
+
+
 def prompt_is_valid(provider: Provider, draft: _Draft) -> None:
     """OIDC Core §3.1.2.1: known prompt values; none may not be combined with others."""
     values = tuple(dict.fromkeys(v for v in draft.params.get("prompt", "").split(" ") if v))
@@ -246,6 +260,7 @@ REQUEST_STEPS: tuple[Callable[[Provider, _Draft], None], ...] = (
     state_nonce_and_hint,
     prompt_is_valid,
     max_age_is_valid,
+    id_token_hint_is_ours,
 )
 
 
@@ -287,6 +302,8 @@ def _login_needed(provider: Provider, request: AuthorizationRequest, browser: Br
         return False
     if "login" in request.prompt or "select_account" in request.prompt:
         return True
+    if request.id_token_hint_sub is not None and request.id_token_hint_sub != browser.user.id:
+        return True  # signed in, but not as the user the client expects
     if request.max_age == 0:  # OIDC Core §3.1.2.1 (errata): max_age=0 is prompt=login
         return True
     now = provider.clock()
