@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine, make_url
+
+# Connections each process keeps open. The web layer runs at most this many request threads
+# (web/app.py), so under load requests reuse these instead of opening and closing overflow
+# connections, a PostgreSQL backend fork each.
+POOL_SIZE = 10
+MAX_OVERFLOW = 20
 
 
 class DatabaseUrlError(ValueError):
@@ -55,6 +63,47 @@ def _on_sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("gatehouse_write", False) else "BEGIN")
 
 
+@dataclass(frozen=True)
+class _CompiledLean:
+    sql: str
+    positional: tuple[str, ...] | None  # parameter order for qmark drivers (SQLite)
+    columns: tuple[str, ...]  # result column names of a SELECT
+    json_columns: tuple[int, ...]  # their positions, decoded here when the driver does not
+
+
+class LeanStatement:
+    """A hot-path Core statement run straight on the DBAPI cursor of a pooled connection.
+
+    For a lookup by key, SQLAlchemy's execution pipeline costs several times the SQL itself;
+    this compiles the statement once per dialect and skips the pipeline. Only for single
+    statements that are atomic by themselves, with scalar, string and JSON columns."""
+
+    def __init__(self, statement: sa.Select[Any] | sa.Update | sa.Insert | sa.Delete) -> None:
+        self.statement = statement
+        self._compiled: dict[str, _CompiledLean] = {}
+
+    def compiled(self, dialect: sa.Dialect) -> _CompiledLean:
+        found = self._compiled.get(dialect.name)
+        if found is None:
+            compiled = self.statement.compile(dialect=dialect)
+            selected = (
+                list(self.statement.selected_columns)
+                if isinstance(self.statement, sa.Select)
+                else []
+            )
+            decode_json = not getattr(dialect, "supports_native_json_deserialization", False)
+            found = _CompiledLean(
+                sql=compiled.string,
+                positional=tuple(compiled.positiontup or ()) if compiled.positional else None,
+                columns=tuple(c.name for c in selected),
+                json_columns=tuple(
+                    i for i, c in enumerate(selected) if decode_json and isinstance(c.type, sa.JSON)
+                ),
+            )
+            self._compiled[dialect.name] = found
+        return found
+
+
 class Database:
     """The engine plus the two kinds of transaction gatehouse uses: ``read`` and ``write``."""
 
@@ -62,13 +111,21 @@ class Database:
         url = normalize_database_url(raw_url)
         self.url = url
         if url.get_backend_name() == "sqlite":
+            pool: dict[str, Any] = {}
             if url.database and url.database != ":memory:":
                 Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-            self.engine: Engine = sa.create_engine(url, connect_args={"check_same_thread": False})
+                pool = {"pool_size": POOL_SIZE, "max_overflow": MAX_OVERFLOW}
+            # (An in-memory database has one connection per thread and no pool to size.)
+            self.engine: Engine = sa.create_engine(
+                url, connect_args={"check_same_thread": False}, **pool
+            )
             sa.event.listen(self.engine, "connect", _on_sqlite_connect)
             sa.event.listen(self.engine, "begin", _on_sqlite_begin)
         else:
-            self.engine = sa.create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+            self.engine = sa.create_engine(
+                url, pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW, pool_pre_ping=True
+            )
+        self.pool_size = POOL_SIZE
         self._atomic = threading.local()  # the connection of this thread's atomic() block
 
     @property
@@ -114,6 +171,56 @@ class Database:
             with conn.begin():
                 yield conn
 
+    def fetch_one(self, lean: LeanStatement, params: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The first row of a lean SELECT as a dict, or None (autocommit, like ``statement``)."""
+        compiled = lean.compiled(self.engine.dialect)
+        with self._lean_cursor() as cursor:
+            cursor.execute(compiled.sql, _bind(compiled, params))
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        values = list(row)
+        for i in compiled.json_columns:
+            if isinstance(values[i], str):
+                values[i] = json.loads(values[i])
+        return dict(zip(compiled.columns, values, strict=True))
+
+    def execute_count(self, lean: LeanStatement, params: Mapping[str, Any]) -> int:
+        """Run a lean UPDATE or DELETE (autocommit, like ``statement``); the row count."""
+        compiled = lean.compiled(self.engine.dialect)
+        with self._lean_cursor() as cursor:
+            cursor.execute(compiled.sql, _bind(compiled, params))
+            return int(cursor.rowcount)
+
+    @contextmanager
+    def _lean_cursor(self) -> Iterator[Any]:
+        joined = getattr(self._atomic, "conn", None)
+        if joined is not None:  # inside atomic(): its connection, its transaction
+            cursor = joined.connection.cursor()
+            try:
+                yield cursor
+            finally:
+                cursor.close()
+            return
+        fairy = self.engine.pool.connect()  # pre-ping as configured
+        dbapi = fairy.dbapi_connection
+        autocommit = not self.is_sqlite  # SQLite connections are in autocommit already
+        try:
+            if autocommit:
+                dbapi.autocommit = True  # type: ignore[union-attr]
+            cursor = fairy.cursor()
+            try:
+                yield cursor
+            finally:
+                cursor.close()
+            if autocommit:
+                dbapi.autocommit = False  # type: ignore[union-attr]
+        except BaseException:
+            fairy.invalidate()  # never hand a connection in an unknown state back to the pool
+            raise
+        finally:
+            fairy.close()
+
     @contextmanager
     def atomic(self) -> Iterator[Connection]:
         """One write transaction for everything this thread does inside the block: ``read``
@@ -130,6 +237,12 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _bind(compiled: _CompiledLean, params: Mapping[str, Any]) -> Any:
+    if compiled.positional is not None:
+        return tuple(params[name] for name in compiled.positional)
+    return params
 
 
 def insert_ignoring_duplicates(conn: Connection, table: sa.Table, **values: Any) -> None:

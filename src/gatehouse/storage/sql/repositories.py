@@ -1,9 +1,9 @@
 """SQL implementation of the storage contracts (``storage.repositories``).
 
-Hot paths (client authentication, code redemption) are single lean Core statements, built
-once with bind parameters and run with ``Database.statement`` (no transaction around a
-statement that is atomic by itself). One-time rules are conditional UPDATEs whose row count
-decides the winner.
+Hot paths (client authentication, code redemption) are single Core statements, built once
+with bind parameters and run lean (``LeanStatement``: compiled once, straight on the driver's
+cursor, no transaction around a statement that is atomic by itself). One-time rules are
+conditional UPDATEs whose row count decides the winner.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from gatehouse.storage.records import (
     User,
 )
 from gatehouse.storage.sql import tables as t
-from gatehouse.storage.sql.database import Database, insert_ignoring_duplicates
+from gatehouse.storage.sql.database import Database, LeanStatement, insert_ignoring_duplicates
 
 # Hot-path statements, built once: constructing a Core statement costs more than running it.
 _CLIENT_BY_ID = sa.select(t.clients).where(
@@ -42,14 +42,19 @@ _SECRETS_OF_CLIENT = sa.select(t.client_secrets).where(
     t.client_secrets.c.tenant_id == sa.bindparam("p_tenant"),
     t.client_secrets.c.client_id == sa.bindparam("p_client_id"),
 )
-_USER_BY_ID = sa.select(t.users).where(
-    t.users.c.tenant_id == sa.bindparam("p_tenant"), t.users.c.id == sa.bindparam("p_id")
+_LEAN_CLIENT_BY_ID = LeanStatement(_CLIENT_BY_ID)
+_LEAN_USER_BY_ID = LeanStatement(
+    sa.select(t.users).where(
+        t.users.c.tenant_id == sa.bindparam("p_tenant"), t.users.c.id == sa.bindparam("p_id")
+    )
 )
-_CODE_BY_HASH = sa.select(t.authorization_codes).where(
-    t.authorization_codes.c.tenant_id == sa.bindparam("p_tenant"),
-    t.authorization_codes.c.code_hash == sa.bindparam("p_code_hash"),
+_LEAN_CODE_BY_HASH = LeanStatement(
+    sa.select(t.authorization_codes).where(
+        t.authorization_codes.c.tenant_id == sa.bindparam("p_tenant"),
+        t.authorization_codes.c.code_hash == sa.bindparam("p_code_hash"),
+    )
 )
-_CONSUME_CODE = (
+_LEAN_CONSUME_CODE = LeanStatement(
     t.authorization_codes.update()
     .where(
         t.authorization_codes.c.tenant_id == sa.bindparam("p_tenant"),
@@ -181,12 +186,9 @@ class SqlClientRepository(_Repository):
         self._auth_cache_lock = threading.Lock()
 
     def get(self, client_id: str) -> Client | None:
-        with self.db.statement() as conn:
-            row = (
-                conn.execute(_CLIENT_BY_ID, {"p_tenant": self.tenant_id, "p_client_id": client_id})
-                .mappings()
-                .first()
-            )
+        row = self.db.fetch_one(
+            _LEAN_CLIENT_BY_ID, {"p_tenant": self.tenant_id, "p_client_id": client_id}
+        )
         return _client(row) if row else None
 
     def get_for_authentication(
@@ -358,12 +360,7 @@ class SqlUserRepository(_Repository):
         return _user(row) if row else None
 
     def get(self, user_id: str) -> User | None:
-        with self.db.statement() as conn:
-            row = (
-                conn.execute(_USER_BY_ID, {"p_tenant": self.tenant_id, "p_id": user_id})
-                .mappings()
-                .first()
-            )
+        row = self.db.fetch_one(_LEAN_USER_BY_ID, {"p_tenant": self.tenant_id, "p_id": user_id})
         return _user(row) if row else None
 
     def find_by_login(self, login: str) -> User | None:
@@ -746,28 +743,24 @@ class SqlAuthorizationCodeRepository(_Repository):
             )
 
     def get(self, code_hash: str) -> AuthorizationCode | None:
-        with self.db.statement() as conn:
-            row = (
-                conn.execute(_CODE_BY_HASH, {"p_tenant": self.tenant_id, "p_code_hash": code_hash})
-                .mappings()
-                .first()
-            )
+        row = self.db.fetch_one(
+            _LEAN_CODE_BY_HASH, {"p_tenant": self.tenant_id, "p_code_hash": code_hash}
+        )
         return _code(row) if row else None
 
     def consume(self, code_hash: str, now: int, jti: str, jti_expires_at: int) -> bool:
         # One conditional UPDATE, atomic by itself: the row count says who won.
-        with self.db.statement() as conn:
-            result = conn.execute(
-                _CONSUME_CODE,
-                {
-                    "p_tenant": self.tenant_id,
-                    "p_code_hash": code_hash,
-                    "p_now": now,
-                    "p_jti": jti,
-                    "p_jti_expires_at": jti_expires_at,
-                },
-            )
-            return result.rowcount == 1
+        count = self.db.execute_count(
+            _LEAN_CONSUME_CODE,
+            {
+                "p_tenant": self.tenant_id,
+                "p_code_hash": code_hash,
+                "p_now": now,
+                "p_jti": jti,
+                "p_jti_expires_at": jti_expires_at,
+            },
+        )
+        return count == 1
 
 
 class SqlRefreshTokenRepository(_Repository):
