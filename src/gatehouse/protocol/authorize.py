@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
-from gatehouse.crypto import random_token, sha256_digest
+from gatehouse.crypto import constant_time_equals, random_token, sha256_digest
 from gatehouse.errors import (
     AccessDenied,
     ConsentRequired,
@@ -290,6 +290,9 @@ class BrowserState:
     user: User | None
     interaction: Interaction | None = None
     interaction_id: str | None = None
+    # SHA-256 of a random per-browser cookie: an interaction started in one browser can only
+    # be finished in that browser.
+    binding: str | None = None
 
 
 def _login_needed(provider: Provider, request: AuthorizationRequest, browser: BrowserState) -> bool:
@@ -348,6 +351,7 @@ def _pause(
                 expires_at=now + provider.config.interaction_lifetime,
                 login_completed_at=None,
                 consent_given=False,
+                browser_hash=browser.binding,
             )
         )
     return InteractionNeeded(
@@ -475,15 +479,24 @@ def _validated_or_redirect(
 
 
 def load_interaction(
-    provider: Provider, interaction_id: str
+    provider: Provider, interaction_id: str, binding: str | None
 ) -> tuple[Interaction, Client, AuthorizationRequest]:
-    """The paused request behind a login or consent page."""
+    """The paused request behind a login or consent page, for the browser that started it."""
     interaction = provider.interactions.get(sha256_digest(interaction_id), provider.clock())
     if interaction is None:
         raise UntrustedRedirect(
             InvalidRequest(
                 "this sign-in page has expired or was already used; go back to the application "
                 "and start again"
+            )
+        )
+    if interaction.browser_hash is not None and not constant_time_equals(
+        interaction.browser_hash, binding or ""
+    ):
+        raise UntrustedRedirect(
+            InvalidRequest(
+                "this sign-in was started in another browser (or its cookies were cleared); go "
+                "back to the application and start again here"
             )
         )
     client = provider.clients.get(interaction.client_id)
@@ -497,13 +510,13 @@ def load_interaction(
 
 def resume(provider: Provider, interaction_id: str, browser: BrowserState) -> AuthorizationOutcome:
     """Continue a paused request after a login or consent page."""
-    interaction, client, request = load_interaction(provider, interaction_id)
+    interaction, client, request = load_interaction(provider, interaction_id, browser.binding)
     browser = replace(browser, interaction=interaction, interaction_id=interaction_id)
     return decide(provider, client, request, browser)
 
 
-def deny(provider: Provider, interaction_id: str) -> RedirectToClient:
+def deny(provider: Provider, interaction_id: str, binding: str | None) -> RedirectToClient:
     """The person declined on the consent page: access_denied to the client (RFC 6749 §4.1.2.1)."""
-    interaction, _client, request = load_interaction(provider, interaction_id)
+    interaction, _client, request = load_interaction(provider, interaction_id, binding)
     provider.interactions.complete(interaction.id_hash, provider.clock())
     return error_redirect(provider, request, AccessDenied("the user declined to grant access"))

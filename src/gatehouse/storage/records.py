@@ -104,6 +104,7 @@ class Interaction:
     expires_at: int
     login_completed_at: int | None
     consent_given: bool
+    browser_hash: str | None = None
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,8 @@ class RefreshToken:
     used_at: int | None = None
     revoked_at: int | None = None
     resources: tuple[str, ...] = ()
+    access_token_jti: str | None = None
+    access_token_expires_at: int | None = None
 
     @property
     def offline(self) -> bool:

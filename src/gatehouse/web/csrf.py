@@ -6,7 +6,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gatehouse.crypto import constant_time_equals, random_token
+from gatehouse.crypto import constant_time_equals, random_token, sha256_digest
 
 COOKIE = "gh_csrf"
 
@@ -30,3 +30,9 @@ def set_csrf_cookie(request: Request, response: Response, *, secure: bool) -> No
 def csrf_valid(request: Request, submitted: str | None) -> bool:
     cookie = request.cookies.get(COOKIE)
     return bool(cookie and submitted) and constant_time_equals(cookie or "", submitted or "")
+
+
+def browser_binding(request: Request) -> str:
+    """The hash an interaction is bound to: the same random per-browser cookie that CSRF
+    uses, so a sign-in can only be finished in the browser that started it."""
+    return sha256_digest(csrf_token(request))

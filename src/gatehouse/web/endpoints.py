@@ -18,6 +18,7 @@ from gatehouse.protocol.token import DEFAULT_GRANTS, token_endpoint
 from gatehouse.protocol.userinfo import userinfo as userinfo_core
 from gatehouse.web.context import SESSION_COOKIE, context_of
 from gatehouse.web.cors import add_cors_headers, preflight
+from gatehouse.web.csrf import browser_binding
 from gatehouse.web.http import (
     NO_STORE,
     bearer_error,
@@ -76,7 +77,9 @@ async def authorize(request: Request) -> Response:
         return untrusted_error_page(request, error)
 
     def run():  # type: ignore[no-untyped-def]
-        browser = browser_state(ctx.provider, request.cookies.get(SESSION_COOKIE))
+        browser = browser_state(
+            ctx.provider, request.cookies.get(SESSION_COOKIE), browser_binding(request)
+        )
         return authorize_core.authorize(ctx.provider, params, browser)
 
     try:

@@ -18,7 +18,7 @@ from gatehouse.protocol.audiences import split_canonical
 from gatehouse.protocol.authorize import AuthorizationOutcome, InteractionNeeded, RedirectToClient
 from gatehouse.protocol.scopes import STANDARD_SCOPES
 from gatehouse.web.context import SESSION_COOKIE, WebContext, context_of
-from gatehouse.web.csrf import csrf_valid
+from gatehouse.web.csrf import browser_binding, csrf_valid, set_csrf_cookie
 from gatehouse.web.http import read_form, redirect
 
 log = logging.getLogger("gatehouse.pages")
@@ -58,8 +58,11 @@ def follow_outcome(
         response = redirect(f"/{outcome.kind}?interaction={outcome.interaction_id}")
     else:  # pragma: no cover - exhaustive
         raise TypeError(outcome)
+    ctx = context_of(request)
+    # The per-browser cookie that binds the interaction (and protects the forms) is set on
+    # the first response, even when that response is a redirect.
+    set_csrf_cookie(request, response, secure=ctx.secure_cookies)
     if set_session is not None:
-        ctx = context_of(request)
         response.set_cookie(
             SESSION_COOKIE,
             set_session,
@@ -110,7 +113,7 @@ async def login_page(request: Request) -> Response:
         if not interaction_id or len(interaction_id) > 128:
             raise _missing_interaction()
         _interaction, client, auth_request = await run_in_threadpool(
-            authorize_core.load_interaction, ctx.provider, interaction_id
+            authorize_core.load_interaction, ctx.provider, interaction_id, browser_binding(request)
         )
     except UntrustedRedirect as untrusted:
         return untrusted_error_page(request, untrusted.oauth_error)
@@ -142,7 +145,7 @@ async def login_submit(request: Request) -> Response:
         if not interaction_id or len(interaction_id) > 128:
             raise _missing_interaction()
         _interaction, client, _req = await run_in_threadpool(
-            authorize_core.load_interaction, ctx.provider, interaction_id
+            authorize_core.load_interaction, ctx.provider, interaction_id, browser_binding(request)
         )
     except UntrustedRedirect as untrusted:
         return untrusted_error_page(request, untrusted.oauth_error)
@@ -167,7 +170,7 @@ async def login_submit(request: Request) -> Response:
     def finish() -> tuple[str, AuthorizationOutcome]:
         cookie = start_session(ctx.provider, user, ("pwd",))
         ctx.provider.interactions.mark_login(sha256_digest(interaction_id), ctx.provider.clock())
-        browser = browser_state(ctx.provider, cookie)
+        browser = browser_state(ctx.provider, cookie, browser_binding(request))
         return cookie, authorize_core.resume(ctx.provider, interaction_id, browser)
 
     try:
@@ -190,7 +193,9 @@ async def consent_page(request: Request) -> Response:
     def decide() -> AuthorizationOutcome:
         if not interaction_id or len(interaction_id) > 128:
             raise _missing_interaction()
-        browser = browser_state(ctx.provider, request.cookies.get(SESSION_COOKIE))
+        browser = browser_state(
+            ctx.provider, request.cookies.get(SESSION_COOKIE), browser_binding(request)
+        )
         return authorize_core.resume(ctx.provider, interaction_id, browser)
 
     try:
@@ -225,10 +230,12 @@ async def consent_submit(request: Request) -> Response:
         if not interaction_id or len(interaction_id) > 128:
             raise _missing_interaction()
         if decision == "deny":
-            return authorize_core.deny(ctx.provider, interaction_id)
-        browser = browser_state(ctx.provider, request.cookies.get(SESSION_COOKIE))
+            return authorize_core.deny(ctx.provider, interaction_id, browser_binding(request))
+        browser = browser_state(
+            ctx.provider, request.cookies.get(SESSION_COOKIE), browser_binding(request)
+        )
         interaction, client, auth_request = authorize_core.load_interaction(
-            ctx.provider, interaction_id
+            ctx.provider, interaction_id, browser.binding
         )
         if decision != "allow":
             raise _missing_interaction()

@@ -663,6 +663,7 @@ class SqlInteractionRepository(_Repository):
                     expires_at=interaction.expires_at,
                     login_completed_at=interaction.login_completed_at,
                     consent_given=interaction.consent_given,
+                    browser_hash=interaction.browser_hash,
                 )
             )
 
@@ -691,6 +692,7 @@ class SqlInteractionRepository(_Repository):
             expires_at=row["expires_at"],
             login_completed_at=row["login_completed_at"],
             consent_given=bool(row["consent_given"]),
+            browser_hash=row["browser_hash"],
         )
 
     def _set(self, id_hash: str, **values: Any) -> int:

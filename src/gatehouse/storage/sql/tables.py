@@ -174,6 +174,8 @@ interactions = sa.Table(
     sa.Column("login_completed_at", Time, nullable=True),
     sa.Column("consent_given", sa.Boolean, nullable=False, default=False),
     sa.Column("completed_at", Time, nullable=True),
+    # 0003: SHA-256 of the browser's binding cookie; only that browser may finish it.
+    sa.Column("browser_hash", sa.String(64), nullable=True),
 )
 
 authorization_codes = sa.Table(
@@ -221,6 +223,10 @@ refresh_tokens = sa.Table(
     sa.Column("expires_at", Time, nullable=False),
     sa.Column("used_at", Time, nullable=True),
     sa.Column("revoked_at", Time, nullable=True),
+    # 0003: the access token issued with this refresh token, so that revoking the family
+    # can put it on the deny-list too.
+    sa.Column("access_token_jti", sa.String(64), nullable=True),
+    sa.Column("access_token_expires_at", Time, nullable=True),
     sa.Index("ix_refresh_tokens_grant", "tenant_id", "grant_id"),
     sa.Index("ix_refresh_tokens_user_client", "tenant_id", "user_id", "client_id"),
 )
