@@ -155,7 +155,9 @@ def issue_user_tokens(
         )
     refresh = None
     if refresh_token and "refresh_token" in grant.client.grant_types:
-        refresh = store_refresh_token(provider, grant, now, expires_at=refresh_expires_at)
+        refresh = store_refresh_token(
+            provider, grant, now, expires_at=refresh_expires_at, access_token=access
+        )
     return TokenResponse(
         access_token=access.value,
         expires_in=access.expires_in,
@@ -166,7 +168,12 @@ def issue_user_tokens(
 
 
 def store_refresh_token(
-    provider: Provider, grant: UserGrant, now: int, *, expires_at: int | None = None
+    provider: Provider,
+    grant: UserGrant,
+    now: int,
+    *,
+    expires_at: int | None = None,
+    access_token: MintedAccessToken | None = None,
 ) -> str | None:
     """Opaque, random, stored only as a hash. With offline_access the token is independent
     of the SSO session; otherwise it lives only as long as that session. Rotated tokens keep
@@ -191,6 +198,9 @@ def store_refresh_token(
             created_at=now,
             idle_expires_at=now + config.refresh_token_idle_lifetime,
             expires_at=expires_at or now + config.refresh_token_absolute_lifetime,
+            # Recorded so that revoking the family also revokes this access token.
+            access_token_jti=access_token.jti if access_token else None,
+            access_token_expires_at=access_token.expires_at if access_token else None,
         )
     )
     return value

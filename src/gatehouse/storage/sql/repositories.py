@@ -168,6 +168,8 @@ def _refresh_token(row: Mapping[str, Any]) -> RefreshToken:
         used_at=row["used_at"],
         revoked_at=row["revoked_at"],
         resources=tuple(row["resources"] or ()),
+        access_token_jti=row["access_token_jti"],
+        access_token_expires_at=row["access_token_expires_at"],
     )
 
 
@@ -784,6 +786,8 @@ class SqlRefreshTokenRepository(_Repository):
                     created_at=token.created_at,
                     idle_expires_at=token.idle_expires_at,
                     expires_at=token.expires_at,
+                    access_token_jti=token.access_token_jti,
+                    access_token_expires_at=token.access_token_expires_at,
                 )
             )
 
@@ -874,6 +878,28 @@ class SqlRevocationRepository(_Repository):
                 )
                 .values(revoked_at=now)
             )
+            # The access tokens issued with the family's refresh tokens (and with its code)
+            # go on the deny-list, so UserInfo, introspection and introspecting APIs refuse
+            # them too.
+            issued = [
+                conn.execute(
+                    sa.select(table.c.access_token_jti, table.c.access_token_expires_at).where(
+                        table.c.tenant_id == self.tenant_id,
+                        table.c.grant_id == grant_id,
+                        table.c.access_token_jti.is_not(None),
+                        table.c.access_token_expires_at > now,
+                    )
+                ).all()
+                for table in (rt, t.authorization_codes)
+            ]
+            for jti, expires_at in (row for rows in issued for row in rows):
+                insert_ignoring_duplicates(
+                    conn,
+                    t.revoked_access_tokens,
+                    tenant_id=self.tenant_id,
+                    jti=jti,
+                    expires_at=expires_at,
+                )
 
     def deny_access_token(self, jti: str, expires_at: int) -> None:
         with self.db.write() as conn:
