@@ -147,15 +147,20 @@ def _stop_leftovers() -> None:
         _stop(process)
 
 
-def _healthy(port: int) -> bool:
+def _answers(port: int, path: str) -> bool:
+    """Whether GET ``path`` on the loopback port answers 200."""
     conn = http.client.HTTPConnection(HOST, port, timeout=2)
     try:
-        conn.request("GET", "/healthz")
+        conn.request("GET", path)
         return conn.getresponse().status == 200
     except OSError:
         return False
     finally:
         conn.close()
+
+
+def _healthy(port: int) -> bool:
+    return _answers(port, "/healthz")
 
 
 def start_server(
@@ -214,6 +219,79 @@ def start_server(
         if "cannot listen" in output and attempt < attempts:
             continue
         raise RuntimeError(f"gatehouse {command} did not become healthy:\n{output[-4000:]}")
+    raise AssertionError("unreachable")
+
+
+# -- the example API (examples/orders_api) -----------------------------------------------------
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class ExampleApi:
+    """``python -m examples.orders_api`` in a subprocess: a resource server that knows gatehouse
+    only through its issuer URL (and, with introspection, its own client credentials)."""
+
+    base_url: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}{path}"
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        _stop(self.process)
+
+
+def start_orders_api(
+    issuer: str,
+    audience: str,
+    workdir: Path,
+    *,
+    introspect_as: tuple[str, str] | None = None,
+    attempts: int = 3,
+) -> ExampleApi:
+    """Start the example orders API for ``audience`` and wait until GET /health answers.
+
+    ``introspect_as`` is (client_id, client_secret): the API then checks every token with
+    gatehouse's introspection endpoint, the secret passed in $ORDERS_API_CLIENT_SECRET.
+    """
+    workdir.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GATEHOUSE_", "ORDERS_API_"))}
+    env["PYTHONUNBUFFERED"] = "1"
+    command = [sys.executable, "-m", "examples.orders_api", "--issuer", issuer]
+    command += ["--audience", audience, "--host", HOST]
+    if introspect_as is not None:
+        command += ["--introspect-as", introspect_as[0]]
+        env["ORDERS_API_CLIENT_SECRET"] = introspect_as[1]
+    for attempt in range(1, attempts + 1):
+        port = free_port()
+        log_path = workdir / f"orders-api-{port}.log"
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                [*command, "--port", str(port)],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=REPO_ROOT,  # examples/ is a package of the repository, not installed
+                start_new_session=True,
+            )
+        _running.add(process)
+        api = ExampleApi(f"http://{HOST}:{port}", process, log_path)
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline and process.poll() is None:
+            if _answers(port, "/health"):
+                return api
+            time.sleep(0.05)
+        output = api.log()
+        _stop(process)
+        if "already in use" in output.lower() and attempt < attempts:
+            continue
+        raise RuntimeError(f"the orders API did not start:\n{output[-4000:]}")
     raise AssertionError("unreachable")
 
 
