@@ -115,6 +115,10 @@ class AuthorizationCodeRepository(Protocol):
     def get(self, code_hash: str) -> AuthorizationCode | None:
         """The code whatever its state, or None."""
 
+    def get_with_user(self, code_hash: str) -> tuple[AuthorizationCode, User | None] | None:
+        """The code whatever its state and, read with it, its user (None when deleted); or
+        None when there is no such code."""
+
     def consume(self, code_hash: str, now: int, jti: str, jti_expires_at: int) -> bool:
         """Mark the code used and record the access token issued from it, in one conditional
         UPDATE. True for exactly one caller, however many race."""

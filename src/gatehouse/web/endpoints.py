@@ -12,6 +12,7 @@ from gatehouse.protocol import authorize as authorize_core
 from gatehouse.protocol.bearer import bearer_token
 from gatehouse.protocol.discovery import openid_configuration
 from gatehouse.protocol.introspection import introspect
+from gatehouse.protocol.issuance import TokenResponse
 from gatehouse.protocol.messages import MalformedParameters, Parameters
 from gatehouse.protocol.revocation import revoke
 from gatehouse.protocol.token import DEFAULT_GRANTS, token_endpoint
@@ -29,6 +30,7 @@ from gatehouse.web.http import (
     server_error_json,
 )
 from gatehouse.web.pages import follow_outcome, untrusted_error_page
+from gatehouse.web.threads import run_sync
 
 
 def _cors(request: Request, response: Response) -> Response:
@@ -92,10 +94,16 @@ async def authorize(request: Request) -> Response:
 async def token(request: Request) -> Response:
     """RFC 6749 §3.2."""
     ctx = context_of(request)
+
+    def run(params: Parameters, authorization: str | None) -> TokenResponse:
+        # One pooled connection for the request's hot statements (one checkout, one ping).
+        with ctx.runtime.database.pinned():
+            return token_endpoint(ctx.provider, params, authorization)
+
     try:
         params = await read_form(request)
-        result = await run_in_threadpool(
-            token_endpoint, ctx.provider, params, request.headers.get("authorization")
+        result = await run_sync(
+            ctx.runtime.database.pool_size, run, params, request.headers.get("authorization")
         )
         response: Response = json_response(result.to_json())
     except OAuthError as error:

@@ -16,14 +16,14 @@ from gatehouse.protocol.issuance import (
 )
 from gatehouse.protocol.messages import Parameters
 from gatehouse.protocol.provider import Provider
-from gatehouse.storage.records import AuthorizationCode, Client
+from gatehouse.storage.records import AuthorizationCode, Client, User
 
 
 class AuthorizationCodeGrant:
     grant_type = "authorization_code"
 
     def handle(self, provider: Provider, client: Client, params: Parameters) -> TokenResponse:
-        code = _code_for_client(provider, client, params.require("code"))
+        code, user = _code_for_client(provider, client, params.require("code"))
         now = provider.clock()
         if code.used_at is not None:
             _revoke_tokens_issued_from(provider, code)
@@ -34,7 +34,6 @@ class AuthorizationCodeGrant:
             raise InvalidGrant("the authorization code has expired; start the sign-in again")
         _redirect_uri_matches(code, params.get("redirect_uri"))
         pkce.verify(code.code_challenge, params.get("code_verifier"))
-        user = provider.users.get(code.user_id)
         if user is None or user.disabled:
             raise InvalidGrant("the user of this authorization code is disabled or deleted")
 
@@ -66,15 +65,19 @@ class AuthorizationCodeGrant:
         return issue_user_tokens(provider, grant, jti=jti, audience=audience)
 
 
-def _code_for_client(provider: Provider, client: Client, value: str) -> AuthorizationCode:
+def _code_for_client(
+    provider: Provider, client: Client, value: str
+) -> tuple[AuthorizationCode, User | None]:
     """RFC 6749 §4.1.3: the code must exist and have been issued to this client. A code shown
-    by another client is not consumed, so it cannot be used to burn a victim's code."""
-    code = provider.codes.get(sha256_digest(value))
-    if code is None:
+    by another client is not consumed, so it cannot be used to burn a victim's code. Its user
+    is read with it (one round trip); it is checked after PKCE, as before."""
+    found = provider.codes.get_with_user(sha256_digest(value))
+    if found is None:
         raise InvalidGrant("the authorization code is not valid")
+    code, user = found
     if code.client_id != client.client_id:
         raise InvalidGrant("the authorization code was issued to another client")
-    return code
+    return code, user
 
 
 def _redirect_uri_matches(code: AuthorizationCode, given: str | None) -> None:

@@ -127,6 +127,7 @@ class Database:
             )
         self.pool_size = POOL_SIZE
         self._atomic = threading.local()  # the connection of this thread's atomic() block
+        self._pinned = threading.local()  # this thread's pinned() block, if any
 
     @property
     def is_sqlite(self) -> bool:
@@ -193,6 +194,45 @@ class Database:
             return int(cursor.rowcount)
 
     @contextmanager
+    def pinned(self) -> Iterator[None]:
+        """Lean statements run by this thread inside the block share one pooled connection,
+        checked out (and pre-pinged) at the first of them: one checkout per request instead
+        of one per statement. Request threads are capped at the pool size (web/app.py), so a
+        pinned connection plus one for an ordinary transaction cannot exhaust the pool."""
+        if getattr(self._pinned, "active", False):
+            yield  # nested: the outer block owns the connection
+            return
+        self._pinned.active, self._pinned.fairy = True, None
+        try:
+            yield
+        finally:
+            fairy = self._pinned.fairy
+            self._pinned.active, self._pinned.fairy = False, None
+            if fairy is not None:
+                self._release_lean(fairy)
+
+    def _checkout_lean(self) -> Any:
+        fairy = self.engine.pool.connect()  # pre-ping as configured
+        if not self.is_sqlite:  # SQLite connections are in autocommit mode already
+            try:
+                fairy.dbapi_connection.autocommit = True
+            except BaseException:
+                fairy.invalidate()
+                fairy.close()
+                raise
+        return fairy
+
+    def _release_lean(self, fairy: Any) -> None:
+        try:
+            if not self.is_sqlite:
+                fairy.dbapi_connection.autocommit = False
+        except BaseException:
+            fairy.invalidate()  # never hand a connection in an unknown state to the pool
+            raise
+        finally:
+            fairy.close()
+
+    @contextmanager
     def _lean_cursor(self) -> Iterator[Any]:
         joined = getattr(self._atomic, "conn", None)
         if joined is not None:  # inside atomic(): its connection, its transaction
@@ -202,24 +242,24 @@ class Database:
             finally:
                 cursor.close()
             return
-        fairy = self.engine.pool.connect()  # pre-ping as configured
-        dbapi = fairy.dbapi_connection
-        autocommit = not self.is_sqlite  # SQLite connections are in autocommit already
+        pinned = getattr(self._pinned, "active", False)
+        fairy = (self._pinned.fairy if pinned else None) or self._checkout_lean()
+        if pinned:
+            self._pinned.fairy = fairy
         try:
-            if autocommit:
-                dbapi.autocommit = True  # type: ignore[union-attr]
             cursor = fairy.cursor()
             try:
                 yield cursor
             finally:
                 cursor.close()
-            if autocommit:
-                dbapi.autocommit = False  # type: ignore[union-attr]
         except BaseException:
-            fairy.invalidate()  # never hand a connection in an unknown state back to the pool
-            raise
-        finally:
+            if pinned:
+                self._pinned.fairy = None  # the next statement checks out a fresh one
+            fairy.invalidate()  # never hand a connection in an unknown state to the pool
             fairy.close()
+            raise
+        if not pinned:
+            self._release_lean(fairy)
 
     @contextmanager
     def atomic(self) -> Iterator[Connection]:

@@ -54,6 +54,23 @@ _LEAN_CODE_BY_HASH = LeanStatement(
         t.authorization_codes.c.code_hash == sa.bindparam("p_code_hash"),
     )
 )
+_USER_LABELS = [c.label(f"user__{c.name}") for c in t.users.c]
+_LEAN_CODE_WITH_USER = LeanStatement(
+    sa.select(t.authorization_codes, *_USER_LABELS)
+    .select_from(
+        t.authorization_codes.outerjoin(
+            t.users,
+            sa.and_(
+                t.users.c.tenant_id == t.authorization_codes.c.tenant_id,
+                t.users.c.id == t.authorization_codes.c.user_id,
+            ),
+        )
+    )
+    .where(
+        t.authorization_codes.c.tenant_id == sa.bindparam("p_tenant"),
+        t.authorization_codes.c.code_hash == sa.bindparam("p_code_hash"),
+    )
+)
 _LEAN_CONSUME_CODE = LeanStatement(
     t.authorization_codes.update()
     .where(
@@ -751,6 +768,17 @@ class SqlAuthorizationCodeRepository(_Repository):
             _LEAN_CODE_BY_HASH, {"p_tenant": self.tenant_id, "p_code_hash": code_hash}
         )
         return _code(row) if row else None
+
+    def get_with_user(self, code_hash: str) -> tuple[AuthorizationCode, User | None] | None:
+        row = self.db.fetch_one(
+            _LEAN_CODE_WITH_USER, {"p_tenant": self.tenant_id, "p_code_hash": code_hash}
+        )
+        if row is None:
+            return None
+        user = None
+        if row["user__id"] is not None:
+            user = _user({c.name: row[f"user__{c.name}"] for c in t.users.c})
+        return _code(row), user
 
     def consume(self, code_hash: str, now: int, jti: str, jti_expires_at: int) -> bool:
         # One conditional UPDATE, atomic by itself: the row count says who won.
