@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gatehouse.runtime import Runtime
 from gatehouse.web import demo, endpoints, logout, pages
@@ -21,23 +19,6 @@ from gatehouse.web.http import NO_STORE
 from gatehouse.web.security import SecurityHeaders
 
 STATIC = Path(__file__).resolve().parent / "static"
-
-
-class ThreadLimit:
-    """At most ``limit`` request threads per event loop (Starlette's default is 40). Request
-    work runs in threads because storage is synchronous; more threads than pooled database
-    connections made busy requests open and close connections (PostgreSQL forks a backend
-    for each) and only added GIL contention."""
-
-    def __init__(self, app: ASGIApp, *, limit: int) -> None:
-        self.app = app
-        self.limit = limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        limiter = anyio.to_thread.current_default_thread_limiter()  # one per event loop
-        if limiter.total_tokens != self.limit:
-            limiter.total_tokens = self.limit
-        await self.app(scope, receive, send)
 
 
 async def health(_request: Request) -> Response:
@@ -76,10 +57,7 @@ def create_app(runtime: Runtime) -> Starlette:
         ]
     app = Starlette(
         routes=routes,
-        middleware=[
-            Middleware(ThreadLimit, limit=runtime.database.pool_size),
-            Middleware(SecurityHeaders, https=issuer.startswith("https://")),
-        ],
+        middleware=[Middleware(SecurityHeaders, https=issuer.startswith("https://"))],
         exception_handlers={Exception: _unexpected, 404: _not_found, 405: _not_allowed},
     )
     app.state.gatehouse = WebContext(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -30,7 +29,7 @@ from gatehouse.web.http import (
     server_error_json,
 )
 from gatehouse.web.pages import follow_outcome, untrusted_error_page
-from gatehouse.web.threads import run_sync
+from gatehouse.web.threads import run_in_threadpool
 
 
 def _cors(request: Request, response: Response) -> Response:
@@ -102,9 +101,7 @@ async def token(request: Request) -> Response:
 
     try:
         params = await read_form(request)
-        result = await run_sync(
-            ctx.runtime.database.pool_size, run, params, request.headers.get("authorization")
-        )
+        result = await run_in_threadpool(run, params, request.headers.get("authorization"))
         response: Response = json_response(result.to_json())
     except OAuthError as error:
         response = oauth_error_json(error)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -14,6 +13,7 @@ from gatehouse.web.context import SESSION_COOKIE, context_of
 from gatehouse.web.csrf import csrf_valid
 from gatehouse.web.http import query_parameters, read_form, redirect
 from gatehouse.web.pages import error_page
+from gatehouse.web.threads import run_in_threadpool
 
 
 async def logout(request: Request) -> Response:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -20,6 +19,7 @@ from gatehouse.protocol.scopes import STANDARD_SCOPES
 from gatehouse.web.context import SESSION_COOKIE, WebContext, context_of
 from gatehouse.web.csrf import browser_binding, csrf_valid, set_csrf_cookie
 from gatehouse.web.http import read_form, redirect
+from gatehouse.web.threads import run_in_threadpool
 
 log = logging.getLogger("gatehouse.pages")
 

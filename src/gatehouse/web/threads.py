@@ -1,11 +1,13 @@
-"""A lean thread pool for request work on the hot path.
+"""The threads request work runs in.
 
-Storage is synchronous, so adapters run the protocol core in a thread. Starlette's
-``run_in_threadpool`` goes through anyio's worker threads (a Python queue and condition
-variable, a capacity limiter, cancel scopes), which cost about 100 µs of CPU per call at the
-token endpoint under load; a ``concurrent.futures`` pool (a C queue) reached through
-``loop.run_in_executor`` costs a fraction of that. One pool per process, with as many
-threads as pooled database connections.
+Storage is synchronous, so adapters run the protocol core and page logic in a thread.
+Starlette's ``run_in_threadpool`` goes through anyio's worker threads (a Python queue and
+condition variable, a capacity limiter, cancel scopes): about 100 µs of CPU per call at the
+token endpoint under load, where a ``concurrent.futures`` pool (a C queue) reached through
+``loop.run_in_executor`` costs a fraction of that. Anyio's default of 40 threads was also
+four times the pooled database connections, so busy requests kept opening and closing
+overflow connections (a PostgreSQL backend fork each). One pool per process, with as many
+threads as pooled connections.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
+from gatehouse.storage.sql.database import POOL_SIZE
+
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -24,17 +28,17 @@ _pool: ThreadPoolExecutor | None = None
 _lock = threading.Lock()
 
 
-def _executor(size: int) -> ThreadPoolExecutor:
+def _executor() -> ThreadPoolExecutor:
     global _pool
     if _pool is None:
         with _lock:
             if _pool is None:
-                _pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="gatehouse-request")
+                _pool = ThreadPoolExecutor(POOL_SIZE, thread_name_prefix="gatehouse-request")
     return _pool
 
 
-async def run_sync(size: int, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-    """``fn(*args, **kwargs)`` in the process's request pool (``size`` threads, fixed by the
-    first call). A cancelled caller stops waiting; work already running completes."""
+async def run_in_threadpool(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """``fn(*args, **kwargs)`` in the process's request threads. A cancelled caller stops
+    waiting; work already running completes."""
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_executor(size), functools.partial(fn, *args, **kwargs))
+    return await loop.run_in_executor(_executor(), functools.partial(fn, *args, **kwargs))

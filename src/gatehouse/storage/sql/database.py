@@ -13,9 +13,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
-# Connections each process keeps open. The web layer runs at most this many request threads
-# (web/app.py), so under load requests reuse these instead of opening and closing overflow
-# connections, a PostgreSQL backend fork each.
+# Connections each process keeps open. The web layer runs request work in this many threads
+# (web/threads.py), so under load requests reuse these instead of opening and closing
+# overflow connections, a PostgreSQL backend fork each.
 POOL_SIZE = 10
 MAX_OVERFLOW = 20
 
@@ -125,7 +125,6 @@ class Database:
             self.engine = sa.create_engine(
                 url, pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW, pool_pre_ping=True
             )
-        self.pool_size = POOL_SIZE
         self._atomic = threading.local()  # the connection of this thread's atomic() block
         self._pinned = threading.local()  # this thread's pinned() block, if any
 
@@ -197,8 +196,9 @@ class Database:
     def pinned(self) -> Iterator[None]:
         """Lean statements run by this thread inside the block share one pooled connection,
         checked out (and pre-pinged) at the first of them: one checkout per request instead
-        of one per statement. Request threads are capped at the pool size (web/app.py), so a
-        pinned connection plus one for an ordinary transaction cannot exhaust the pool."""
+        of one per statement. Request threads are as many as pooled connections
+        (web/threads.py), so a pinned connection plus one for an ordinary transaction
+        cannot exhaust the pool (POOL_SIZE + MAX_OVERFLOW)."""
         if getattr(self._pinned, "active", False):
             yield  # nested: the outer block owns the connection
             return
