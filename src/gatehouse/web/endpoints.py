@@ -78,10 +78,12 @@ async def authorize(request: Request) -> Response:
         return untrusted_error_page(request, error)
 
     def run():  # type: ignore[no-untyped-def]
-        browser = browser_state(
-            ctx.provider, request.cookies.get(SESSION_COOKIE), browser_binding(request)
-        )
-        return authorize_core.authorize(ctx.provider, params, browser)
+        # One pooled connection for the request's hot lookups (one checkout, one ping).
+        with ctx.runtime.database.pinned():
+            browser = browser_state(
+                ctx.provider, request.cookies.get(SESSION_COOKIE), browser_binding(request)
+            )
+            return authorize_core.authorize(ctx.provider, params, browser)
 
     try:
         outcome = await run_in_threadpool(run)

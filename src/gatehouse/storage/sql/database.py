@@ -69,6 +69,7 @@ class _CompiledLean:
     positional: tuple[str, ...] | None  # parameter order for qmark drivers (SQLite)
     columns: tuple[str, ...]  # result column names of a SELECT
     json_columns: tuple[int, ...]  # their positions, decoded here when the driver does not
+    json_params: frozenset[str]  # parameters bound to JSON columns, encoded here
 
 
 class LeanStatement:
@@ -76,7 +77,8 @@ class LeanStatement:
 
     For a lookup by key, SQLAlchemy's execution pipeline costs several times the SQL itself;
     this compiles the statement once per dialect and skips the pipeline. Only for single
-    statements that are atomic by themselves, with scalar, string and JSON columns."""
+    statements that are atomic by themselves, with scalar, string and JSON columns (JSON
+    parameters are sent as JSON text, which PostgreSQL's compiled SQL casts)."""
 
     def __init__(self, statement: sa.Select[Any] | sa.Update | sa.Insert | sa.Delete) -> None:
         self.statement = statement
@@ -98,6 +100,9 @@ class LeanStatement:
                 columns=tuple(c.name for c in selected),
                 json_columns=tuple(
                     i for i, c in enumerate(selected) if decode_json and isinstance(c.type, sa.JSON)
+                ),
+                json_params=frozenset(
+                    name for name, bind in compiled.binds.items() if isinstance(bind.type, sa.JSON)
                 ),
             )
             self._compiled[dialect.name] = found
@@ -186,7 +191,8 @@ class Database:
         return dict(zip(compiled.columns, values, strict=True))
 
     def execute_count(self, lean: LeanStatement, params: Mapping[str, Any]) -> int:
-        """Run a lean UPDATE or DELETE (autocommit, like ``statement``); the row count."""
+        """Run a lean INSERT, UPDATE or DELETE (autocommit, like ``statement``); the row
+        count."""
         compiled = lean.compiled(self.engine.dialect)
         with self._lean_cursor() as cursor:
             cursor.execute(compiled.sql, _bind(compiled, params))
@@ -280,6 +286,11 @@ class Database:
 
 
 def _bind(compiled: _CompiledLean, params: Mapping[str, Any]) -> Any:
+    if compiled.json_params:
+        params = {
+            k: json.dumps(v) if k in compiled.json_params and v is not None else v
+            for k, v in params.items()
+        }
     if compiled.positional is not None:
         return tuple(params[name] for name in compiled.positional)
     return params

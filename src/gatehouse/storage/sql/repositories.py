@@ -54,6 +54,49 @@ _LEAN_CODE_BY_HASH = LeanStatement(
         t.authorization_codes.c.code_hash == sa.bindparam("p_code_hash"),
     )
 )
+_LEAN_ACTIVE_SESSION = LeanStatement(
+    sa.select(t.sso_sessions).where(
+        t.sso_sessions.c.tenant_id == sa.bindparam("p_tenant"),
+        t.sso_sessions.c.id_hash == sa.bindparam("p_id_hash"),
+        t.sso_sessions.c.ended_at.is_(None),
+        t.sso_sessions.c.expires_at > sa.bindparam("p_now"),
+        t.sso_sessions.c.last_seen_at > sa.bindparam("p_idle_since"),
+    )
+)
+_LEAN_CONSENT = LeanStatement(
+    sa.select(t.consents.c.scopes, t.consents.c.granted_at).where(
+        t.consents.c.tenant_id == sa.bindparam("p_tenant"),
+        t.consents.c.user_id == sa.bindparam("p_user_id"),
+        t.consents.c.client_id == sa.bindparam("p_client_id"),
+    )
+)
+_CODE_COLUMNS = (
+    "tenant_id",
+    "code_hash",
+    "grant_id",
+    "client_id",
+    "user_id",
+    "sid",
+    "redirect_uri",
+    "redirect_uri_given",
+    "scopes",
+    "nonce",
+    "code_challenge",
+    "resources",
+    "auth_time",
+    "amr",
+    "acr",
+    "created_at",
+    "expires_at",
+)
+_LEAN_INSERT_CODE = LeanStatement(
+    t.authorization_codes.insert().values(
+        {
+            name: sa.bindparam(f"p_{name}", type_=t.authorization_codes.c[name].type)
+            for name in _CODE_COLUMNS
+        }
+    )
+)
 _USER_LABELS = [c.label(f"user__{c.name}") for c in t.users.c]
 _LEAN_CODE_WITH_USER = LeanStatement(
     sa.select(t.authorization_codes, *_USER_LABELS)
@@ -527,21 +570,15 @@ class SqlSessionRepository(_Repository):
             )
 
     def get_active(self, session_id_hash: str, now: int, idle_seconds: int) -> SsoSession | None:
-        s = t.sso_sessions
-        with self.db.read() as conn:
-            row = (
-                conn.execute(
-                    sa.select(s).where(
-                        s.c.tenant_id == self.tenant_id,
-                        s.c.id_hash == session_id_hash,
-                        s.c.ended_at.is_(None),
-                        s.c.expires_at > now,
-                        s.c.last_seen_at > now - idle_seconds,
-                    )
-                )
-                .mappings()
-                .first()
-            )
+        row = self.db.fetch_one(
+            _LEAN_ACTIVE_SESSION,
+            {
+                "p_tenant": self.tenant_id,
+                "p_id_hash": session_id_hash,
+                "p_now": now,
+                "p_idle_since": now - idle_seconds,
+            },
+        )
         if row is None:
             return None
         return SsoSession(
@@ -605,18 +642,13 @@ class SqlSessionRepository(_Repository):
 
 class SqlConsentRepository(_Repository):
     def get(self, user_id: str, client_id: str) -> Consent | None:
-        c = t.consents
-        with self.db.read() as conn:
-            row = conn.execute(
-                sa.select(c.c.scopes, c.c.granted_at).where(
-                    c.c.tenant_id == self.tenant_id,
-                    c.c.user_id == user_id,
-                    c.c.client_id == client_id,
-                )
-            ).first()
+        row = self.db.fetch_one(
+            _LEAN_CONSENT,
+            {"p_tenant": self.tenant_id, "p_user_id": user_id, "p_client_id": client_id},
+        )
         if row is None:
             return None
-        return Consent(user_id, client_id, frozenset(row.scopes), row.granted_at)
+        return Consent(user_id, client_id, frozenset(row["scopes"]), row["granted_at"])
 
     def grant(self, user_id: str, client_id: str, scopes: frozenset[str], now: int) -> Consent:
         c = t.consents
@@ -740,28 +772,27 @@ class SqlInteractionRepository(_Repository):
 
 class SqlAuthorizationCodeRepository(_Repository):
     def create(self, code: AuthorizationCode) -> None:
-        with self.db.write() as conn:
-            conn.execute(
-                t.authorization_codes.insert().values(
-                    tenant_id=self.tenant_id,
-                    code_hash=code.code_hash,
-                    grant_id=code.grant_id,
-                    client_id=code.client_id,
-                    user_id=code.user_id,
-                    sid=code.sid,
-                    redirect_uri=code.redirect_uri,
-                    redirect_uri_given=code.redirect_uri_given,
-                    scopes=list(code.scopes),
-                    nonce=code.nonce,
-                    code_challenge=code.code_challenge,
-                    resources=list(code.resources),
-                    auth_time=code.auth_time,
-                    amr=list(code.amr),
-                    acr=code.acr,
-                    created_at=code.created_at,
-                    expires_at=code.expires_at,
-                )
-            )
+        # One INSERT, atomic by itself: no transaction holding SQLite's lock around it.
+        values = {
+            "tenant_id": self.tenant_id,
+            "code_hash": code.code_hash,
+            "grant_id": code.grant_id,
+            "client_id": code.client_id,
+            "user_id": code.user_id,
+            "sid": code.sid,
+            "redirect_uri": code.redirect_uri,
+            "redirect_uri_given": code.redirect_uri_given,
+            "scopes": list(code.scopes),
+            "nonce": code.nonce,
+            "code_challenge": code.code_challenge,
+            "resources": list(code.resources),
+            "auth_time": code.auth_time,
+            "amr": list(code.amr),
+            "acr": code.acr,
+            "created_at": code.created_at,
+            "expires_at": code.expires_at,
+        }
+        self.db.execute_count(_LEAN_INSERT_CODE, {f"p_{k}": v for k, v in values.items()})
 
     def get(self, code_hash: str) -> AuthorizationCode | None:
         row = self.db.fetch_one(
