@@ -45,12 +45,12 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def make_validator(issuer: IssuerState, clock: FakeClock) -> Iterator[MakeValidator]:
-    """TokenValidator for the test issuer, with the fake clock and short timeouts."""
+    """TokenValidator for the test issuer, with the fake clock and generous timeouts."""
     made: list[TokenValidator] = []
 
     def make(**options: Any) -> TokenValidator:
         options.setdefault("clock", clock)
-        options.setdefault("http", HttpOptions(timeout=2.0))
+        options.setdefault("http", HttpOptions(timeout=10.0))
         options.setdefault("cache", CachePolicy())
         validator = TokenValidator(
             options.pop("issuer", issuer.url), options.pop("audience", AUDIENCE), **options
