@@ -1,0 +1,204 @@
+"""The ceiling for POST /token: a bare Starlette endpoint doing only the unavoidable work.
+
+Per request it reads and parses the same form body gatehouse's token endpoint receives,
+authenticates the client from ``Authorization: Basic`` (SHA-256 of the presented secret,
+``hmac.compare_digest`` against the stored digest), signs one ES256 access token and one
+RS256 ID token with joserfc (the JOSE library gatehouse uses), and answers with the same
+JSON shape and no-store headers. No database, no threadpool, no middleware.
+
+It is served the way ``gatehouse serve`` serves (src/gatehouse/cli/server.py): N processes
+started with the ``spawn`` context, each binding its own SO_REUSEPORT socket, and the same
+uvicorn settings. Run by bench/run.py:
+
+    python bench/ceiling_app.py --host 127.0.0.1 --port 8101 --workers 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import gc
+import hashlib
+import hmac
+import multiprocessing
+import signal
+import socket
+import sys
+import time
+import uuid
+from typing import Any
+from urllib.parse import parse_qsl, unquote_plus
+
+CLIENT_ID = "bench"
+# Must match the secret bench/run.py registers with gatehouse (the ceiling compares digests
+# exactly as gatehouse does).
+CLIENT_SECRET = "bench-secret-0123456789abcdefghijklmnopqrstuvwxyz"
+ISSUER = "http://127.0.0.1"
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+MAX_BODY_BYTES = 64 * 1024
+
+
+def create_app() -> Any:
+    from joserfc import jwt
+    from joserfc.jwk import ECKey, RSAKey
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, Response
+    from starlette.routing import Route
+
+    es_key = ECKey.generate_key("P-256", private=True)
+    rs_key = RSAKey.generate_key(2048, private=True)
+    es_kid, rs_kid = es_key.thumbprint(), rs_key.thumbprint()
+    stored_hash = hashlib.sha256(CLIENT_SECRET.encode()).hexdigest()
+
+    def error(code: str, status: int) -> Response:
+        return JSONResponse({"error": code}, status_code=status, headers=NO_STORE)
+
+    async def token(request: Request) -> Response:
+        body = await request.body()
+        if len(body) > MAX_BODY_BYTES:
+            return error("invalid_request", 400)
+        params = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+        if params.get("grant_type") != "authorization_code" or "code" not in params:
+            return error("invalid_request", 400)
+        scheme, _, value = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "basic":
+            return error("invalid_client", 401)
+        client_id, _, secret = base64.b64decode(value).decode().partition(":")
+        presented = hashlib.sha256(unquote_plus(secret).encode()).hexdigest()
+        if unquote_plus(client_id) != CLIENT_ID or not hmac.compare_digest(
+            presented.encode(), stored_hash.encode()
+        ):
+            return error("invalid_client", 401)
+
+        now = int(time.time())
+        access = jwt.encode(
+            {"alg": "ES256", "kid": es_kid, "typ": "at+jwt"},
+            {
+                "iss": ISSUER,
+                "sub": "9f2c1a7e-5b7d-4c1e-8f0a-3d2b6c4e8a10",
+                "aud": f"{ISSUER}/userinfo",
+                "client_id": CLIENT_ID,
+                "scope": "openid profile email",
+                "jti": uuid.uuid4().hex,
+                "iat": now,
+                "exp": now + 3600,
+                "auth_time": now,
+                "sid": uuid.uuid4().hex,
+            },
+            es_key,
+            algorithms=["ES256"],
+        )
+        at_hash = hashlib.sha256(access.encode()).digest()[:16]
+        id_token = jwt.encode(
+            {"alg": "RS256", "kid": rs_kid, "typ": "JWT"},
+            {
+                "name": "Bench User",
+                "email": "bench@example.org",
+                "email_verified": True,
+                "iss": ISSUER,
+                "sub": "9f2c1a7e-5b7d-4c1e-8f0a-3d2b6c4e8a10",
+                "aud": CLIENT_ID,
+                "azp": CLIENT_ID,
+                "exp": now + 3600,
+                "iat": now,
+                "auth_time": now,
+                "amr": ["pwd"],
+                "at_hash": base64.urlsafe_b64encode(at_hash).rstrip(b"=").decode(),
+            },
+            rs_key,
+            algorithms=["RS256"],
+        )
+        return JSONResponse(
+            {
+                "access_token": access,
+                "token_type": "Bearer",
+                "expires_in": 3600,
+                "scope": "openid profile email",
+                "id_token": id_token,
+            },
+            headers=NO_STORE,
+        )
+
+    async def health(_request: Request) -> Response:
+        return JSONResponse({"status": "ok"}, headers=NO_STORE)
+
+    return Starlette(routes=[Route("/token", token, methods=["POST"]), Route("/healthz", health)])
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    # As in src/gatehouse/cli/server.py: one SO_REUSEPORT socket per process, proto TCP so
+    # that asyncio sets TCP_NODELAY on accepted connections.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _worker(host: str, port: int) -> None:
+    import uvicorn
+
+    sock = _bind(host, port)
+    app = create_app()
+    gc.collect()  # and gc.freeze(), as src/gatehouse/cli/server.py does
+    gc.freeze()
+    # The same uvicorn settings as src/gatehouse/cli/server.py.
+    config = uvicorn.Config(
+        app,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        proxy_headers=False,
+        timeout_keep_alive=15,
+        h11_max_incomplete_event_size=64 * 1024,
+        lifespan="off",
+    )
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args(argv)
+    if args.host not in ("127.0.0.1", "::1", "localhost"):
+        parser.error("the ceiling app binds loopback only")
+
+    context = multiprocessing.get_context("spawn")
+    processes = [
+        context.Process(target=_worker, args=(args.host, args.port), daemon=True)
+        for _ in range(args.workers)
+    ]
+    for process in processes:
+        process.start()
+    print(
+        f"ceiling serving on http://{args.host}:{args.port} with {args.workers} worker(s)",
+        flush=True,
+    )
+
+    stopping = False
+
+    def stop(_signum: int, _frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        while not stopping and all(p.is_alive() for p in processes):
+            time.sleep(0.2)
+    finally:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+        for process in processes:
+            process.join(timeout=10)
+    return 0 if stopping else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
