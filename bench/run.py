@@ -63,7 +63,7 @@ WORKERS = 2
 SEGMENT_SECONDS = 20  # the longest token phase one batch of codes covers (codes live 60 s)
 MAX_MINT_SECONDS = 35
 MAX_CODES = 400_000
-CODE_MARGIN = 1.3  # mint this many codes per expected token request
+CODE_MARGIN = 1.5  # mint this many codes per expected token request
 
 
 @dataclass
