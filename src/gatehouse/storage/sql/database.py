@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -182,13 +182,15 @@ class Database:
         with self._lean_cursor() as cursor:
             cursor.execute(compiled.sql, _bind(compiled, params))
             row = cursor.fetchone()
-        if row is None:
-            return None
-        values = list(row)
-        for i in compiled.json_columns:
-            if isinstance(values[i], str):
-                values[i] = json.loads(values[i])
-        return dict(zip(compiled.columns, values, strict=True))
+        return None if row is None else _row_dict(compiled, row)
+
+    def fetch_all(self, lean: LeanStatement, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Every row of a lean SELECT as dicts (autocommit, like ``statement``)."""
+        compiled = lean.compiled(self.engine.dialect)
+        with self._lean_cursor() as cursor:
+            cursor.execute(compiled.sql, _bind(compiled, params))
+            rows = cursor.fetchall()
+        return [_row_dict(compiled, row) for row in rows]
 
     def execute_count(self, lean: LeanStatement, params: Mapping[str, Any]) -> int:
         """Run a lean INSERT, UPDATE or DELETE (autocommit, like ``statement``); the row
@@ -283,6 +285,14 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _row_dict(compiled: _CompiledLean, row: Sequence[Any]) -> dict[str, Any]:
+    values = list(row)
+    for i in compiled.json_columns:
+        if isinstance(values[i], str):
+            values[i] = json.loads(values[i])
+    return dict(zip(compiled.columns, values, strict=True))
 
 
 def _bind(compiled: _CompiledLean, params: Mapping[str, Any]) -> Any:

@@ -8,9 +8,7 @@ conditional UPDATEs whose row count decides the winner.
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -31,6 +29,7 @@ from gatehouse.storage.records import (
     User,
 )
 from gatehouse.storage.sql import tables as t
+from gatehouse.storage.sql.cache import ProcessCache
 from gatehouse.storage.sql.database import Database, LeanStatement, insert_ignoring_duplicates
 
 # Hot-path statements, built once: constructing a Core statement costs more than running it.
@@ -62,6 +61,23 @@ _LEAN_ACTIVE_SESSION = LeanStatement(
         t.sso_sessions.c.expires_at > sa.bindparam("p_now"),
         t.sso_sessions.c.last_seen_at > sa.bindparam("p_idle_since"),
     )
+)
+_LEAN_ACTIVE_SID = LeanStatement(
+    sa.select(t.sso_sessions.c.sid).where(
+        t.sso_sessions.c.tenant_id == sa.bindparam("p_tenant"),
+        t.sso_sessions.c.sid == sa.bindparam("p_sid"),
+        t.sso_sessions.c.ended_at.is_(None),
+        t.sso_sessions.c.expires_at > sa.bindparam("p_now"),
+        t.sso_sessions.c.last_seen_at > sa.bindparam("p_idle_since"),
+    )
+)
+_LEAN_TOUCH_SID = LeanStatement(
+    t.sso_sessions.update()
+    .where(
+        t.sso_sessions.c.tenant_id == sa.bindparam("p_tenant"),
+        t.sso_sessions.c.sid == sa.bindparam("p_sid"),
+    )
+    .values(last_seen_at=sa.bindparam("p_now"))
 )
 _LEAN_CONSENT = LeanStatement(
     sa.select(t.consents.c.scopes, t.consents.c.granted_at).where(
@@ -127,12 +143,61 @@ _LEAN_CONSUME_CODE = LeanStatement(
         access_token_expires_at=sa.bindparam("p_jti_expires_at"),
     )
 )
-
-# Client authentication reads a client and its secrets on every token request; each process
-# keeps them this long. Writes through the repository drop the cache at once; a change made
-# by another process (the CLI, another worker) is seen within this time.
-CLIENT_CACHE_SECONDS = 5.0
-_CLIENT_CACHE_MAX = 1024
+_REFRESH_COLUMNS = (
+    "tenant_id",
+    "token_hash",
+    "grant_id",
+    "client_id",
+    "user_id",
+    "sid",
+    "scopes",
+    "resources",
+    "auth_time",
+    "amr",
+    "acr",
+    "created_at",
+    "idle_expires_at",
+    "expires_at",
+    "access_token_jti",
+    "access_token_expires_at",
+)
+_LEAN_INSERT_REFRESH = LeanStatement(
+    t.refresh_tokens.insert().values(
+        {
+            name: sa.bindparam(f"p_{name}", type_=t.refresh_tokens.c[name].type)
+            for name in _REFRESH_COLUMNS
+        }
+    )
+)
+_LEAN_REFRESH_BY_HASH = LeanStatement(
+    sa.select(t.refresh_tokens).where(
+        t.refresh_tokens.c.tenant_id == sa.bindparam("p_tenant"),
+        t.refresh_tokens.c.token_hash == sa.bindparam("p_token_hash"),
+    )
+)
+_LEAN_GRANT_REVOKED = LeanStatement(
+    sa.select(t.revoked_grants.c.grant_id).where(
+        t.revoked_grants.c.tenant_id == sa.bindparam("p_tenant"),
+        t.revoked_grants.c.grant_id == sa.bindparam("p_grant_id"),
+    )
+)
+_LEAN_MARK_REFRESH_USED = LeanStatement(
+    t.refresh_tokens.update()
+    .where(
+        t.refresh_tokens.c.tenant_id == sa.bindparam("p_tenant"),
+        t.refresh_tokens.c.token_hash == sa.bindparam("p_token_hash"),
+        t.refresh_tokens.c.used_at.is_(None),
+        t.refresh_tokens.c.revoked_at.is_(None),
+    )
+    .values(used_at=sa.bindparam("p_now"))
+)
+_LEAN_GRANTED_ROLES = LeanStatement(
+    sa.select(t.client_app_roles.c.role).where(
+        t.client_app_roles.c.tenant_id == sa.bindparam("p_tenant"),
+        t.client_app_roles.c.client_id == sa.bindparam("p_client_id"),
+        t.client_app_roles.c.api_identifier == sa.bindparam("p_api"),
+    )
+)
 
 
 def _client(row: Mapping[str, Any]) -> Client:
@@ -240,12 +305,15 @@ class _Repository:
 
 
 class SqlClientRepository(_Repository):
-    def __init__(self, database: Database, tenant_id: str) -> None:
+    def __init__(
+        self, database: Database, tenant_id: str, cache: ProcessCache[str, Any] | None = None
+    ) -> None:
         super().__init__(database, tenant_id)
-        # client_id -> (valid until, client, secrets); only clients that exist are cached.
-        self._auth_cache: dict[str, tuple[float, Client, tuple[ClientSecret, ...]]] = {}
-        self._auth_cache_generation = 0
-        self._auth_cache_lock = threading.Lock()
+        # Client authentication reads a client and its secrets on every token request:
+        # client_id -> (client, secrets), for clients that exist (storage/sql/cache.py).
+        self._auth_cache: ProcessCache[str, tuple[Client, tuple[ClientSecret, ...]]] = (
+            cache or ProcessCache()
+        )
 
     def get(self, client_id: str) -> Client | None:
         row = self.db.fetch_one(
@@ -256,31 +324,23 @@ class SqlClientRepository(_Repository):
     def get_for_authentication(
         self, client_id: str
     ) -> tuple[Client, tuple[ClientSecret, ...]] | None:
-        now = time.monotonic()
         cached = self._auth_cache.get(client_id)
-        if cached is not None and now < cached[0]:
-            return cached[1], cached[2]
-        generation = self._auth_cache_generation
+        if cached is not None:
+            return cached
+        generation = self._auth_cache.generation()
         params = {"p_tenant": self.tenant_id, "p_client_id": client_id}
         with self.db.read() as conn:  # one snapshot: the client and the secrets agree
             row = conn.execute(_CLIENT_BY_ID, params).mappings().first()
             if row is None:
                 return None  # not cached: a client registered a moment later works at once
             secrets = tuple(_secret(r) for r in conn.execute(_SECRETS_OF_CLIENT, params).mappings())
-        client = _client(row)
-        with self._auth_cache_lock:
-            # A write by this process since the read began may have made it stale.
-            if generation == self._auth_cache_generation:
-                if len(self._auth_cache) >= _CLIENT_CACHE_MAX:
-                    self._auth_cache.clear()
-                self._auth_cache[client_id] = (now + CLIENT_CACHE_SECONDS, client, secrets)
-        return client, secrets
+        found = (_client(row), secrets)
+        self._auth_cache.put(client_id, found, generation)
+        return found
 
     def _changed(self) -> None:
         """Every write calls this after it committed: drop what authentication cached."""
-        with self._auth_cache_lock:
-            self._auth_cache_generation += 1
-            self._auth_cache.clear()
+        self._auth_cache.invalidate()
 
     def list(self) -> list[Client]:
         with self.db.read() as conn:
@@ -617,27 +677,17 @@ class SqlSessionRepository(_Repository):
     def active_by_sid(self, sid: str, now: int, idle_seconds: int) -> bool:
         """Whether the session with this public sid is still alive (for session-bound
         refresh tokens)."""
-        s = t.sso_sessions
-        with self.db.read() as conn:
-            row = conn.execute(
-                sa.select(s.c.sid).where(
-                    s.c.tenant_id == self.tenant_id,
-                    s.c.sid == sid,
-                    s.c.ended_at.is_(None),
-                    s.c.expires_at > now,
-                    s.c.last_seen_at > now - idle_seconds,
-                )
-            ).first()
+        row = self.db.fetch_one(
+            _LEAN_ACTIVE_SID,
+            {"p_tenant": self.tenant_id, "p_sid": sid, "p_now": now,
+             "p_idle_since": now - idle_seconds},
+        )  # fmt: skip
         return row is not None
 
     def touch_sid(self, sid: str, now: int) -> None:
-        s = t.sso_sessions
-        with self.db.write() as conn:
-            conn.execute(
-                s.update()
-                .where(s.c.tenant_id == self.tenant_id, s.c.sid == sid)
-                .values(last_seen_at=now)
-            )
+        self.db.execute_count(
+            _LEAN_TOUCH_SID, {"p_tenant": self.tenant_id, "p_sid": sid, "p_now": now}
+        )
 
 
 class SqlConsentRepository(_Repository):
@@ -827,68 +877,49 @@ class SqlAuthorizationCodeRepository(_Repository):
 
 
 class SqlRefreshTokenRepository(_Repository):
+    # Every statement of the refresh grant's hot path is one lean statement, atomic by
+    # itself: no transaction holds SQLite's write lock across a thread switch.
     def create(self, token: RefreshToken) -> None:
-        with self.db.write() as conn:
-            conn.execute(
-                t.refresh_tokens.insert().values(
-                    tenant_id=self.tenant_id,
-                    token_hash=token.token_hash,
-                    grant_id=token.grant_id,
-                    client_id=token.client_id,
-                    user_id=token.user_id,
-                    sid=token.sid,
-                    scopes=list(token.scopes),
-                    resources=list(token.resources),
-                    auth_time=token.auth_time,
-                    amr=list(token.amr),
-                    acr=token.acr,
-                    created_at=token.created_at,
-                    idle_expires_at=token.idle_expires_at,
-                    expires_at=token.expires_at,
-                    access_token_jti=token.access_token_jti,
-                    access_token_expires_at=token.access_token_expires_at,
-                )
-            )
+        values = {
+            "tenant_id": self.tenant_id,
+            "token_hash": token.token_hash,
+            "grant_id": token.grant_id,
+            "client_id": token.client_id,
+            "user_id": token.user_id,
+            "sid": token.sid,
+            "scopes": list(token.scopes),
+            "resources": list(token.resources),
+            "auth_time": token.auth_time,
+            "amr": list(token.amr),
+            "acr": token.acr,
+            "created_at": token.created_at,
+            "idle_expires_at": token.idle_expires_at,
+            "expires_at": token.expires_at,
+            "access_token_jti": token.access_token_jti,
+            "access_token_expires_at": token.access_token_expires_at,
+        }
+        self.db.execute_count(_LEAN_INSERT_REFRESH, {f"p_{k}": v for k, v in values.items()})
 
     def get(self, token_hash: str) -> RefreshToken | None:
-        rt = t.refresh_tokens
-        with self.db.read() as conn:
-            row = (
-                conn.execute(
-                    sa.select(rt).where(
-                        rt.c.tenant_id == self.tenant_id, rt.c.token_hash == token_hash
-                    )
-                )
-                .mappings()
-                .first()
-            )
+        row = self.db.fetch_one(
+            _LEAN_REFRESH_BY_HASH, {"p_tenant": self.tenant_id, "p_token_hash": token_hash}
+        )
         return _refresh_token(row) if row else None
 
     def is_grant_revoked(self, grant_id: str) -> bool:
-        rg = t.revoked_grants
-        with self.db.read() as conn:
-            row = conn.execute(
-                sa.select(rg.c.grant_id).where(
-                    rg.c.tenant_id == self.tenant_id, rg.c.grant_id == grant_id
-                )
-            ).first()
+        row = self.db.fetch_one(
+            _LEAN_GRANT_REVOKED, {"p_tenant": self.tenant_id, "p_grant_id": grant_id}
+        )
         return row is not None
 
     def mark_used(self, token_hash: str, now: int) -> bool:
-        """Rotation: True for exactly one caller; a used or revoked token never passes."""
-        rt = t.refresh_tokens
-        with self.db.write() as conn:
-            result = conn.execute(
-                rt.update()
-                .where(
-                    rt.c.tenant_id == self.tenant_id,
-                    rt.c.token_hash == token_hash,
-                    rt.c.used_at.is_(None),
-                    rt.c.revoked_at.is_(None),
-                )
-                .values(used_at=now)
-            )
-            return result.rowcount == 1
+        """Rotation: True for exactly one caller; a used or revoked token never passes (one
+        conditional UPDATE, atomic by itself: the row count says who won)."""
+        count = self.db.execute_count(
+            _LEAN_MARK_REFRESH_USED,
+            {"p_tenant": self.tenant_id, "p_token_hash": token_hash, "p_now": now},
+        )
+        return count == 1
 
     def extend_idle(self, token_hash: str, idle_expires_at: int) -> None:
         rt = t.refresh_tokens
@@ -980,7 +1011,17 @@ class SqlRevocationRepository(_Repository):
 
 
 class SqlApiRepository(_Repository):
-    """APIs with their delegated scopes and application roles, and app-role grants."""
+    """APIs with their delegated scopes and application roles, and app-role grants.
+
+    The catalogue (``list``) is read by every token request that names an API, so each
+    process keeps it for a few seconds (storage/sql/cache.py); app-role grants are read
+    fresh every time."""
+
+    def __init__(
+        self, database: Database, tenant_id: str, cache: ProcessCache[str, Any] | None = None
+    ) -> None:
+        super().__init__(database, tenant_id)
+        self._catalogue: ProcessCache[str, tuple[Api, ...]] = cache or ProcessCache()
 
     def _load(self, conn: sa.Connection, rows: Sequence[Any]) -> list[Api]:
         if not rows:
@@ -1025,13 +1066,19 @@ class SqlApiRepository(_Repository):
         return found[0] if found else None
 
     def list(self) -> list[Api]:
+        cached = self._catalogue.get("apis")
+        if cached is not None:
+            return list(cached)
+        generation = self._catalogue.generation()
         with self.db.read() as conn:
             rows = conn.execute(
                 sa.select(t.apis)
                 .where(t.apis.c.tenant_id == self.tenant_id)
                 .order_by(t.apis.c.identifier)
             ).all()
-            return self._load(conn, rows)
+            apis = self._load(conn, rows)
+        self._catalogue.put("apis", tuple(apis), generation)
+        return apis
 
     def save(
         self,
@@ -1072,6 +1119,7 @@ class SqlApiRepository(_Repository):
                             description=permission.description,
                         )
                     )
+        self._catalogue.invalidate()
 
     def delete(self, identifier: str) -> bool:
         with self.db.write() as conn:
@@ -1087,19 +1135,15 @@ class SqlApiRepository(_Repository):
                     t.apis.c.tenant_id == self.tenant_id, t.apis.c.identifier == identifier
                 )
             )
-            return result.rowcount == 1
+        self._catalogue.invalidate()
+        return result.rowcount == 1
 
     def granted_roles(self, client_id: str, api_identifier: str) -> frozenset[str]:
-        car = t.client_app_roles
-        with self.db.read() as conn:
-            rows = conn.execute(
-                sa.select(car.c.role).where(
-                    car.c.tenant_id == self.tenant_id,
-                    car.c.client_id == client_id,
-                    car.c.api_identifier == api_identifier,
-                )
-            ).all()
-        return frozenset(r.role for r in rows)
+        rows = self.db.fetch_all(
+            _LEAN_GRANTED_ROLES,
+            {"p_tenant": self.tenant_id, "p_client_id": client_id, "p_api": api_identifier},
+        )
+        return frozenset(r["role"] for r in rows)
 
     def role_grants(self, client_id: str | None = None) -> list[tuple[str, str, str]]:
         """(client_id, api_identifier, role) for every grant, or one client's."""
@@ -1179,10 +1223,19 @@ class SqlClientAssertionRepository(_Repository):
 class SqlStore:
     """Every repository of one tenant, over one database."""
 
-    def __init__(self, database: Database, tenant_id: str = "default") -> None:
+    def __init__(
+        self,
+        database: Database,
+        tenant_id: str = "default",
+        cache_clock: Callable[[], float] | None = None,
+    ) -> None:
         self.database = database
         self.tenant_id = tenant_id
-        self.clients = SqlClientRepository(database, tenant_id)
+
+        def cache() -> ProcessCache[str, Any]:
+            return ProcessCache(clock=cache_clock) if cache_clock else ProcessCache()
+
+        self.clients = SqlClientRepository(database, tenant_id, cache())
         self.users = SqlUserRepository(database, tenant_id)
         self.scopes = SqlScopeRepository(database, tenant_id)
         self.sessions = SqlSessionRepository(database, tenant_id)
@@ -1191,5 +1244,5 @@ class SqlStore:
         self.codes = SqlAuthorizationCodeRepository(database, tenant_id)
         self.refresh_tokens = SqlRefreshTokenRepository(database, tenant_id)
         self.revocations = SqlRevocationRepository(database, tenant_id)
-        self.apis = SqlApiRepository(database, tenant_id)
+        self.apis = SqlApiRepository(database, tenant_id, cache())
         self.client_assertions = SqlClientAssertionRepository(database, tenant_id)

@@ -1,0 +1,164 @@
+"""The per-process cache of client registrations and the API catalogue (storage/sql/cache.py):
+a process sees its own writes at once and another process's writes within CACHE_SECONDS —
+the bound docs/security.md promises for a revoked client secret or a removed API scope.
+
+"Another process" is a second SqlStore on the same database: its repositories have caches of
+their own, exactly as a second worker's would."""
+
+from __future__ import annotations
+
+import time
+
+from gatehouse.admin import apis as api_admin
+from gatehouse.admin import clients as client_admin
+from gatehouse.runtime import Runtime
+from gatehouse.storage.sql.cache import CACHE_SECONDS, ProcessCache
+from gatehouse.storage.sql.repositories import SqlStore
+from tests.support.factories import ORDERS_API, make_api, make_client
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def worker(runtime: Runtime, clock: Clock) -> SqlStore:
+    return SqlStore(runtime.database, runtime.store.tenant_id, cache_clock=clock)
+
+
+def usable_secret_ids(store: SqlStore, client_id: str) -> set[str]:
+    found = store.clients.get_for_authentication(client_id)
+    assert found is not None
+    _client, secrets = found
+    return {s.id for s in secrets if s.usable_at(int(time.time()))}
+
+
+# -- the cache itself ----------------------------------------------------------------------------
+
+
+def test_an_entry_lives_for_its_lifetime_and_no_longer() -> None:
+    clock = Clock()
+    cache: ProcessCache[str, int] = ProcessCache(seconds=5, clock=clock)
+    cache.put("k", 1, cache.generation())
+    clock.now += 4.9
+    assert cache.get("k") == 1
+    clock.now += 0.1
+    assert cache.get("k") is None
+
+
+def test_a_value_read_before_an_invalidation_is_not_kept() -> None:
+    cache: ProcessCache[str, int] = ProcessCache()
+    generation = cache.generation()
+    cache.invalidate()  # a write committed while the value was being read
+    cache.put("k", 1, generation)
+    assert cache.get("k") is None
+
+
+def test_invalidate_drops_every_entry() -> None:
+    cache: ProcessCache[str, int] = ProcessCache()
+    cache.put("a", 1, cache.generation())
+    cache.put("b", 2, cache.generation())
+    cache.invalidate()
+    assert cache.get("a") is None and cache.get("b") is None
+
+
+def test_a_full_cache_starts_over_instead_of_growing() -> None:
+    cache: ProcessCache[int, int] = ProcessCache(max_entries=3)
+    for key in range(10):
+        cache.put(key, key, cache.generation())
+    assert len([k for k in range(10) if cache.get(k) is not None]) <= 3
+    assert cache.get(9) == 9
+
+
+# -- client secrets --------------------------------------------------------------------------------
+
+
+def test_a_secret_revoked_by_another_process_stops_working_within_the_cache_lifetime(
+    runtime: Runtime,
+) -> None:
+    make_client(runtime, "web")
+    added = client_admin.add_secret(runtime, "web", None, None)
+    clock = Clock()
+    other = worker(runtime, clock)
+    assert added["secret_id"] in usable_secret_ids(other, "web")  # cached by the other worker
+
+    client_admin.revoke_secret(runtime, "web", added["secret_id"])  # e.g. the CLI
+
+    clock.now += CACHE_SECONDS - 0.5
+    assert added["secret_id"] in usable_secret_ids(other, "web")  # the documented window
+    clock.now += 0.5
+    assert added["secret_id"] not in usable_secret_ids(other, "web")
+
+
+def test_a_process_sees_its_own_secret_revocation_at_once(runtime: Runtime) -> None:
+    make_client(runtime, "web")
+    added = client_admin.add_secret(runtime, "web", None, None)
+    assert added["secret_id"] in usable_secret_ids(runtime.store, "web")
+    client_admin.revoke_secret(runtime, "web", added["secret_id"])
+    assert added["secret_id"] not in usable_secret_ids(runtime.store, "web")
+
+
+def test_a_deleted_client_is_gone_for_another_process_within_the_cache_lifetime(
+    runtime: Runtime,
+) -> None:
+    make_client(runtime, "web")
+    clock = Clock()
+    other = worker(runtime, clock)
+    assert other.clients.get_for_authentication("web") is not None
+    client_admin.delete_client(runtime, "web")
+    clock.now += CACHE_SECONDS
+    assert other.clients.get_for_authentication("web") is None
+
+
+def test_an_unknown_client_is_not_cached(runtime: Runtime) -> None:
+    other = worker(runtime, Clock())
+    assert other.clients.get_for_authentication("late") is None
+    make_client(runtime, "late")
+    assert other.clients.get_for_authentication("late") is not None  # at once
+
+
+# -- the API catalogue -----------------------------------------------------------------------------
+
+
+def scope_names(store: SqlStore) -> set[str]:
+    return {s.name for api in store.apis.list() for s in api.scopes}
+
+
+def test_an_api_scope_removed_by_another_process_is_gone_within_the_cache_lifetime(
+    runtime: Runtime,
+) -> None:
+    make_api(runtime, scopes=("orders.read", "orders.write"))
+    clock = Clock()
+    other = worker(runtime, clock)
+    assert scope_names(other) == {"orders.read", "orders.write"}
+
+    api_admin.save_api(
+        runtime, api_admin.ApiSpec(ORDERS_API, scopes=[("orders.read", "Read")]), create=False
+    )
+
+    clock.now += CACHE_SECONDS - 0.5
+    assert "orders.write" in scope_names(other)
+    clock.now += 0.5
+    assert scope_names(other) == {"orders.read"}
+
+
+def test_a_process_sees_its_own_api_changes_at_once(runtime: Runtime) -> None:
+    assert runtime.store.apis.list() == []
+    make_api(runtime)
+    assert [a.identifier for a in runtime.store.apis.list()] == [ORDERS_API]
+    api_admin.delete_api(runtime, ORDERS_API)
+    assert runtime.store.apis.list() == []
+
+
+def test_app_role_grants_are_read_fresh(runtime: Runtime) -> None:
+    make_api(runtime)
+    make_client(runtime, "daemon", grant_types=["client_credentials"], redirect_uris=[])
+    other = worker(runtime, Clock())
+    assert other.apis.granted_roles("daemon", ORDERS_API) == frozenset()
+    api_admin.grant_app_role(runtime, "daemon", ORDERS_API, "orders.export")
+    assert other.apis.granted_roles("daemon", ORDERS_API) == {"orders.export"}
+    api_admin.revoke_app_role(runtime, "daemon", ORDERS_API, "orders.export")
+    assert other.apis.granted_roles("daemon", ORDERS_API) == frozenset()
