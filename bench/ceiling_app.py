@@ -2,9 +2,14 @@
 
 Per request it reads and parses the same form body gatehouse's token endpoint receives,
 authenticates the client from ``Authorization: Basic`` (SHA-256 of the presented secret,
-``hmac.compare_digest`` against the stored digest), signs one ES256 access token and one
-RS256 ID token with joserfc (the JOSE library gatehouse uses), and answers with the same
-JSON shape and no-store headers. No database, no threadpool, no middleware.
+``hmac.compare_digest`` against the stored digest), signs with joserfc (the JOSE library
+gatehouse uses) and answers with the same JSON shape and no-store headers. No database, no
+threadpool, no middleware. What it signs follows the grant type of the form:
+
+- ``authorization_code``: one ES256 access token and one RS256 ID token (the code grant's
+  ceiling; the code itself is not checked);
+- ``client_credentials``: one ES256 access token carrying the client's roles (the ceiling of
+  the client_credentials and refresh benchmarks: the unavoidable work of a token response).
 
 It is served the way ``gatehouse serve`` serves (src/gatehouse/cli/server.py): N processes
 started with the ``spawn`` context, each binding its own SO_REUSEPORT socket, and the same
@@ -29,11 +34,15 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
-CLIENT_ID = "bench"
-# Must match the secret bench/run.py registers with gatehouse (the ceiling compares digests
-# exactly as gatehouse does).
+CLIENT_ID = "bench"  # the web app of the code-grant scenarios
+DAEMON_CLIENT_ID = "bench-daemon"  # the client_credentials client
+REFRESH_CLIENT_ID = "bench-app"  # the client whose refresh tokens are rotated
+# Must match the secret bench/provision.py registers with gatehouse for each client (the
+# ceiling compares digests exactly as gatehouse does).
 CLIENT_SECRET = "bench-secret-0123456789abcdefghijklmnopqrstuvwxyz"
 ISSUER = "http://127.0.0.1"
+API = "https://api.bench.example"
+API_ROLES = ["Orders.Read", "Orders.Write"]
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 MAX_BODY_BYTES = 64 * 1024
 
@@ -49,7 +58,10 @@ def create_app() -> Any:
     es_key = ECKey.generate_key("P-256", private=True)
     rs_key = RSAKey.generate_key(2048, private=True)
     es_kid, rs_kid = es_key.thumbprint(), rs_key.thumbprint()
-    stored_hash = hashlib.sha256(CLIENT_SECRET.encode()).hexdigest()
+    stored_hashes = {
+        client_id: hashlib.sha256(CLIENT_SECRET.encode()).hexdigest()
+        for client_id in (CLIENT_ID, DAEMON_CLIENT_ID, REFRESH_CLIENT_ID)
+    }
 
     def error(code: str, status: int) -> Response:
         return JSONResponse({"error": code}, status_code=status, headers=NO_STORE)
@@ -59,17 +71,22 @@ def create_app() -> Any:
         if len(body) > MAX_BODY_BYTES:
             return error("invalid_request", 400)
         params = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
-        if params.get("grant_type") != "authorization_code" or "code" not in params:
+        grant_type = params.get("grant_type")
+        if grant_type not in ("authorization_code", "client_credentials"):
+            return error("unsupported_grant_type", 400)
+        if grant_type == "authorization_code" and "code" not in params:
             return error("invalid_request", 400)
         scheme, _, value = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "basic":
             return error("invalid_client", 401)
         client_id, _, secret = base64.b64decode(value).decode().partition(":")
+        client_id = unquote_plus(client_id)
         presented = hashlib.sha256(unquote_plus(secret).encode()).hexdigest()
-        if unquote_plus(client_id) != CLIENT_ID or not hmac.compare_digest(
-            presented.encode(), stored_hash.encode()
-        ):
+        stored = stored_hashes.get(client_id)
+        if stored is None or not hmac.compare_digest(presented.encode(), stored.encode()):
             return error("invalid_client", 401)
+        if grant_type == "client_credentials":
+            return client_credentials(client_id, params.get("scope", ""))
 
         now = int(time.time())
         access = jwt.encode(
@@ -117,6 +134,28 @@ def create_app() -> Any:
                 "scope": "openid profile email",
                 "id_token": id_token,
             },
+            headers=NO_STORE,
+        )
+
+    def client_credentials(client_id: str, scope: str) -> Response:
+        now = int(time.time())
+        access = jwt.encode(
+            {"alg": "ES256", "kid": es_kid, "typ": "at+jwt"},
+            {
+                "iss": ISSUER,
+                "sub": client_id,
+                "aud": API,
+                "client_id": client_id,
+                "roles": API_ROLES,
+                "jti": uuid.uuid4().hex,
+                "iat": now,
+                "exp": now + 3600,
+            },
+            es_key,
+            algorithms=["ES256"],
+        )
+        return JSONResponse(
+            {"access_token": access, "token_type": "Bearer", "expires_in": 3600, "scope": scope},
             headers=NO_STORE,
         )
 

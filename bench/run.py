@@ -7,9 +7,13 @@ or a throwaway PostgreSQL), and the ceiling app (bench/ceiling_app.py, served th
 provisions a client and a user and signs in once (SSO session + stored consent); then, after
 one warm-up of each scenario, runs three rounds of
 
-    ceiling   POST /token on the bare app (parse, client secret check, ES256 + RS256 sign)
-    token     POST /token redeeming pre-minted codes (authorization_code, PKCE, Basic auth)
-    flow      GET /authorize with the session cookie -> 303 code -> POST /token
+    ceiling     POST /token on the bare app (parse, client secret check, ES256 + RS256 sign)
+    token       POST /token redeeming pre-minted codes (authorization_code, PKCE, Basic auth)
+    flow        GET /authorize with the session cookie -> 303 code -> POST /token
+    ceiling-cc  POST /token client_credentials on the bare app (parse, secret, one ES256 sign)
+    cc          POST /token client_credentials on gatehouse (scope=<api>/.default, app roles)
+    cc-paced    the same at a fixed offered rate: half the cc rate, and half the ceiling-cc's
+    refresh     POST /token refresh_token with rotation (each rotated token is used next)
 
 with `wrk -t1 -c64 -d10s` each, and reports medians: successful req/s, server CPU µs per
 successful request (utime+stime of the server process tree from /proc), p50/p99 latency,
@@ -57,13 +61,14 @@ from harness import (  # noqa: E402
     wait_until_serving,
     worker_pids,
 )
-from provision import Credentials, provision, sign_in  # noqa: E402
+from provision import Credentials, mint_refresh_tokens, provision, sign_in  # noqa: E402
 
 WORKERS = 2
 SEGMENT_SECONDS = 20  # the longest token phase one batch of codes covers (codes live 60 s)
 MAX_MINT_SECONDS = 35
 MAX_CODES = 400_000
 CODE_MARGIN = 1.5  # mint this many codes per expected token request
+REFRESH_POOL_PER_CONNECTION = 8  # fresh refresh tokens per connection for each refresh run
 
 
 @dataclass
@@ -79,6 +84,7 @@ class Measurement:
     p99_ms: float
     client_cpu_us: float  # wrk's CPU per successful request
     exhausted: bool = False
+    offered: float | None = None  # paced runs: the offered rate (requests per second)
 
     @property
     def rate(self) -> float:
@@ -114,9 +120,14 @@ class Bench:
         self.children = children
         self.workdir = workdir
         self.connections = connections
-        self.scripts = {name: build_script(name, workdir) for name in ("token", "mint", "flow")}
+        self.scripts = {
+            name: build_script(name, workdir) for name in ("token", "mint", "flow", "cc", "refresh")
+        }
         self.token_rate_estimate = 0.0
         self.mint_rate_estimate = 0.0
+        # The latest unpaced rates, for the paced runs' offered rates.
+        self.cc_rate = 0.0
+        self.ceiling_cc_rate = 0.0
 
     # -- one wrk run with CPU accounting ------------------------------------------------------
 
@@ -129,6 +140,7 @@ class Bench:
         script: str,
         args: list[str],
         seconds: int,
+        offered: float | None = None,
     ) -> Measurement:
         db_pid = servers.db_pid if server_pid == servers.gatehouse_pid else None
         before = cpu_ticks(server_pid)
@@ -156,6 +168,7 @@ class Bench:
             p99_ms=result.p99_ms,
             client_cpu_us=result.client_cpu_us / ok,
             exhausted=result.exhausted,
+            offered=offered,
         )
 
     # -- scenarios ----------------------------------------------------------------------------
@@ -195,6 +208,56 @@ class Bench:
             ],
             seconds,
         )
+
+    def ceiling_cc(self, servers: Servers, seconds: int) -> Measurement:
+        c = servers.credentials
+        m = self.measure(
+            servers, "ceiling_cc", servers.ceiling_url, servers.ceiling_pid, "cc",
+            [c.daemon_authorization, c.cc_body], seconds,
+        )  # fmt: skip
+        self.ceiling_cc_rate = m.rate
+        return m
+
+    def cc(self, servers: Servers, seconds: int) -> Measurement:
+        c = servers.credentials
+        m = self.measure(
+            servers, "cc", servers.base_url, servers.gatehouse_pid, "cc",
+            [c.daemon_authorization, c.cc_body], seconds,
+        )  # fmt: skip
+        self.cc_rate = m.rate
+        return m
+
+    def _cc_paced(self, servers: Servers, seconds: int, scenario: str, rate: float) -> Measurement:
+        c = servers.credentials
+        return self.measure(
+            servers, scenario, servers.base_url, servers.gatehouse_pid, "cc",
+            [c.daemon_authorization, c.cc_body, f"{rate:.0f}"], seconds, offered=rate,
+        )  # fmt: skip
+
+    def cc_half(self, servers: Servers, seconds: int) -> Measurement:
+        """client_credentials offered at half the rate cc itself sustained last."""
+        return self._cc_paced(servers, seconds, "cc_half", self.cc_rate / 2)
+
+    def cc_half_ceiling(self, servers: Servers, seconds: int) -> Measurement:
+        """client_credentials offered at half the rate its ceiling sustained last."""
+        return self._cc_paced(servers, seconds, "cc_half_ceiling", self.ceiling_cc_rate / 2)
+
+    def refresh(self, servers: Servers, seconds: int) -> Measurement:
+        """Refresh with rotation from a fresh pool of offline refresh tokens."""
+        pool = self.workdir / "refresh-tokens.txt"
+        count = mint_refresh_tokens(
+            servers.base_url,
+            servers.credentials,
+            self.connections * REFRESH_POOL_PER_CONNECTION,
+            pool,
+        )
+        m = self.measure(
+            servers, "refresh", servers.base_url, servers.gatehouse_pid, "refresh",
+            [str(pool), servers.credentials.refresh_authorization], seconds,
+        )  # fmt: skip
+        if m.exhausted:
+            print(f"    the {count} refresh tokens all failed after {m.seconds:.1f} s")
+        return m
 
     def mint(self, servers: Servers, count: int, max_seconds: int) -> tuple[Path, int, float]:
         """Fresh codes for the token phase: wrk against /authorize with the session cookie."""
@@ -413,10 +476,16 @@ def run_backend(
     bench.token_rate_estimate = 0.0
     with servers(children, backend, bench.workdir) as s:
         print(f"\n== {backend}: gatehouse {s.base_url}, ceiling {s.ceiling_url}", flush=True)
+        # The paced runs follow the unpaced cc and ceiling-cc runs whose rates they halve.
         scenarios: list[tuple[str, Callable[[Servers, int], Measurement]]] = [
             ("ceiling", bench.ceiling),
             ("token", bench.token),
             ("flow", bench.flow),
+            ("ceiling_cc", bench.ceiling_cc),
+            ("cc", bench.cc),
+            ("cc_half", bench.cc_half),
+            ("cc_half_ceiling", bench.cc_half_ceiling),
+            ("refresh", bench.refresh),
         ]
         print(f"  warm-up ({warmup} s each)", flush=True)
         for _, run in scenarios:
@@ -425,7 +494,7 @@ def run_backend(
             for name, run in scenarios:  # interleaved, so drift hits every scenario alike
                 m = run(s, args.duration)
                 measurements.append(m)
-                print(f"  run {round_no} {name:8} {_line(m)}", flush=True)
+                print(f"  run {round_no} {name:15} {_line(m)}", flush=True)
         print(f"  RSS run: {args.rss_duration} s of token requests", flush=True)
         rss = bench.rss_run(s, args.rss_duration)
         print(
@@ -440,8 +509,9 @@ def run_backend(
 def _line(m: Measurement) -> str:
     db = f" +db {m.db_cpu_us:.0f}" if m.db_cpu_us is not None else ""
     flag = " (codes ran out)" if m.exhausted else ""
+    offered = f" (offered {m.offered:.0f}/s)" if m.offered else ""
     return (
-        f"{m.rate:8.0f} /s  cpu {m.cpu_us:5.0f} µs{db}  wrk {m.client_cpu_us:3.0f} µs  "
+        f"{m.rate:8.0f} /s{offered}  cpu {m.cpu_us:5.0f} µs{db}  wrk {m.client_cpu_us:3.0f} µs  "
         f"p50 {m.p50_ms:6.1f} ms  p99 {m.p99_ms:6.1f} ms  non-2xx {m.bad}{flag}"
     )
 
@@ -458,8 +528,13 @@ class Row:
     p99_ms: float
     bad: int
     runs: int
+    offered: float | None = None  # paced scenarios: the median offered rate
     ratio: float | None = None  # req/s ÷ the ceiling's req/s
     cpu_ratio: float | None = None  # ceiling CPU/req ÷ (gatehouse + PostgreSQL) CPU/req
+
+
+# Which ceiling each scenario is compared with (paced runs are judged on latency, not rate).
+CEILING_OF = {"token": "ceiling", "flow": "ceiling", "cc": "ceiling_cc", "refresh": "ceiling_cc"}
 
 
 def summarize(measurements: list[Measurement]) -> list[Row]:
@@ -468,6 +543,7 @@ def summarize(measurements: list[Measurement]) -> list[Row]:
     for backend, scenario in dict.fromkeys((m.backend, m.scenario) for m in measurements):
         ms = [m for m in measurements if (m.backend, m.scenario) == (backend, scenario)]
         dbs = [m.db_cpu_us for m in ms if m.db_cpu_us is not None]
+        offered = [m.offered for m in ms if m.offered is not None]
         rows.append(
             Row(
                 backend=backend,
@@ -480,20 +556,30 @@ def summarize(measurements: list[Measurement]) -> list[Row]:
                 p99_ms=statistics.median(m.p99_ms for m in ms),
                 bad=sum(m.bad for m in ms),
                 runs=len(ms),
+                offered=statistics.median(offered) if offered else None,
             )
         )
     for row in rows:
-        ceiling = next(r for r in rows if (r.backend, r.scenario) == (row.backend, "ceiling"))
-        if row.scenario != "ceiling" and ceiling.rate:
+        ceiling = find_row(rows, row.backend, CEILING_OF.get(row.scenario, ""))
+        if ceiling is not None and ceiling.rate:
             row.ratio = row.rate / ceiling.rate
             row.cpu_ratio = ceiling.cpu_us / (row.cpu_us + (row.db_cpu_us or 0.0))
     return rows
+
+
+def find_row(rows: list[Row], backend: str, scenario: str) -> Row | None:
+    return next((r for r in rows if (r.backend, r.scenario) == (backend, scenario)), None)
 
 
 SCENARIO_NAMES = {
     "ceiling": "ceiling POST /token",
     "token": "token (code grant)",
     "flow": "full flow (authorize+token)",
+    "ceiling_cc": "ceiling client_credentials",
+    "cc": "client_credentials",
+    "cc_half": "cc at ½ its rate",
+    "cc_half_ceiling": "cc at ½ ceiling-cc rate",
+    "refresh": "refresh (rotation)",
 }
 
 
@@ -539,6 +625,37 @@ def print_table(rows: list[Row], rss: list[RssReport]) -> None:
                 f"{report.seconds:.0f} s of token load {'MET' if flat else 'NOT MET'}"
             )
         print(f"  {r.backend:9} " + "; ".join(verdicts))
+    print_lifecycle_targets(rows)
+
+
+def print_lifecycle_targets(rows: list[Row]) -> None:
+    """Issue 3's targets: client_credentials >= 70 % of its ceiling with p99 < 20 ms at half
+    the rate (both readings of "half": of cc's own rate and of its ceiling's), and refresh
+    with rotation >= 50 % of the client_credentials rate."""
+    print(
+        "\nTargets (issue): client_credentials >= 70 % of its ceiling, p99 < 20 ms at half the "
+        "rate;\nrefresh with rotation >= 50 % of the client_credentials rate"
+    )
+    for backend in dict.fromkeys(r.backend for r in rows):
+        cc = find_row(rows, backend, "cc")
+        if cc is None or cc.ratio is None:
+            continue
+        verdicts = [
+            f"cc {cc.ratio:.0%} of its ceiling {'MET' if cc.ratio >= 0.7 else 'NOT MET'} "
+            f"(by CPU per request {cc.cpu_ratio or 0:.0%})"
+        ]
+        for scenario, what in (("cc_half", "½ cc"), ("cc_half_ceiling", "½ ceiling")):
+            paced = find_row(rows, backend, scenario)
+            if paced is not None:
+                verdicts.append(
+                    f"p99 {paced.p99_ms:.1f} ms at {what} ({paced.offered or 0:.0f}/s offered) "
+                    f"{'MET' if paced.p99_ms < 20 else 'NOT MET'}"
+                )
+        refresh = find_row(rows, backend, "refresh")
+        if refresh is not None and cc.rate:
+            share = refresh.rate / cc.rate
+            verdicts.append(f"refresh {share:.0%} of cc {'MET' if share >= 0.5 else 'NOT MET'}")
+        print(f"  {backend:9} " + "; ".join(verdicts))
 
 
 def machine_note() -> str:

@@ -46,3 +46,46 @@ function done(summary, latency, requests)
       summary.duration, latency:percentile(50), latency:percentile(99), e.connect, e.read,
       e.write, e.timeout, e.status))
 end
+
+-- Pacing: pace(rate) makes delay() space the requests of all connections rate per second
+-- apart (on a monotonic clock through LuaJIT's FFI), so a run can hold a fixed offered load
+-- below saturation and its latency is what a client sees at that load. Unpaced runs never
+-- call pace() and send as fast as the server answers.
+local ffi = require("ffi")
+ffi.cdef [[
+   typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
+   int clock_gettime(int clock_id, bench_timespec *tp);
+]]
+local CLOCK_MONOTONIC = 1
+local timespec = ffi.new("bench_timespec")
+local pace_interval_ms = nil
+local next_slot_ms = nil
+
+local function now_ms()
+   ffi.C.clock_gettime(CLOCK_MONOTONIC, timespec)
+   return tonumber(timespec.tv_sec) * 1000 + tonumber(timespec.tv_nsec) / 1e6
+end
+
+function pace(rate)
+   if rate and rate > 0 then
+      pace_interval_ms = 1000 / rate
+   end
+end
+
+function delay()
+   if pace_interval_ms == nil then
+      return 0
+   end
+   local now = now_ms()
+   -- A schedule that fell more than 100 ms behind (the server could not keep up) restarts
+   -- from now instead of bursting to catch up.
+   if next_slot_ms == nil or next_slot_ms < now - 100 then
+      next_slot_ms = now
+   end
+   next_slot_ms = next_slot_ms + pace_interval_ms
+   local wait = next_slot_ms - now
+   if wait < 1 then
+      return 0
+   end
+   return math.floor(wait)
+end
