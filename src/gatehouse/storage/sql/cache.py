@@ -1,11 +1,11 @@
 """A short per-process cache for what every token request reads and administrators rarely
-change: client registrations with their secrets, and the API catalogue.
+change: client registrations with their secrets, the API catalogue, and app-role grants.
 
 Writes made through this process's repositories call ``invalidate`` after they commit, so
 they are seen at once. Writes made elsewhere (the CLI, another worker process, another
 server) are seen when an entry's lifetime is over — ``CACHE_SECONDS`` at most. That bound is
-part of gatehouse's security contract (docs/security.md): a revoked client secret or a
-removed API scope stops working in every running process within it.
+part of gatehouse's security contract (docs/security.md): a revoked client secret, a
+removed API scope or a revoked app role stops working in every running process within it.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ conditional UPDATEs whose row count decides the winner.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -31,6 +31,9 @@ from gatehouse.storage.records import (
 from gatehouse.storage.sql import tables as t
 from gatehouse.storage.sql.cache import ProcessCache
 from gatehouse.storage.sql.database import Database, LeanStatement, insert_ignoring_duplicates
+
+# ("client", client_id), ("apis",) and ("roles", client_id, api) -> what was read for them.
+RegistryCache = ProcessCache[tuple[str, ...], object]
 
 # Hot-path statements, built once: constructing a Core statement costs more than running it.
 _CLIENT_BY_ID = sa.select(t.clients).where(
@@ -305,15 +308,13 @@ class _Repository:
 
 
 class SqlClientRepository(_Repository):
-    def __init__(
-        self, database: Database, tenant_id: str, cache: ProcessCache[str, Any] | None = None
-    ) -> None:
+    def __init__(self, database: Database, tenant_id: str, registry: RegistryCache) -> None:
         super().__init__(database, tenant_id)
-        # Client authentication reads a client and its secrets on every token request:
-        # client_id -> (client, secrets), for clients that exist (storage/sql/cache.py).
-        self._auth_cache: ProcessCache[str, tuple[Client, tuple[ClientSecret, ...]]] = (
-            cache or ProcessCache()
-        )
+        # Client authentication reads a client and its secrets on every token request; the
+        # registry cache keeps ("client", client_id) -> (client, secrets) for clients that
+        # exist (storage/sql/cache.py). It is shared with the API repository: a write through
+        # either drops all of it.
+        self._registry = registry
 
     def get(self, client_id: str) -> Client | None:
         row = self.db.fetch_one(
@@ -324,10 +325,11 @@ class SqlClientRepository(_Repository):
     def get_for_authentication(
         self, client_id: str
     ) -> tuple[Client, tuple[ClientSecret, ...]] | None:
-        cached = self._auth_cache.get(client_id)
+        key = ("client", client_id)
+        cached = self._registry.get(key)
         if cached is not None:
-            return cached
-        generation = self._auth_cache.generation()
+            return cast(tuple[Client, tuple[ClientSecret, ...]], cached)
+        generation = self._registry.generation()
         params = {"p_tenant": self.tenant_id, "p_client_id": client_id}
         with self.db.read() as conn:  # one snapshot: the client and the secrets agree
             row = conn.execute(_CLIENT_BY_ID, params).mappings().first()
@@ -335,12 +337,12 @@ class SqlClientRepository(_Repository):
                 return None  # not cached: a client registered a moment later works at once
             secrets = tuple(_secret(r) for r in conn.execute(_SECRETS_OF_CLIENT, params).mappings())
         found = (_client(row), secrets)
-        self._auth_cache.put(client_id, found, generation)
+        self._registry.put(key, found, generation)
         return found
 
     def _changed(self) -> None:
-        """Every write calls this after it committed: drop what authentication cached."""
-        self._auth_cache.invalidate()
+        """Every write calls this after it committed: drop what the registry cache holds."""
+        self._registry.invalidate()
 
     def list(self) -> list[Client]:
         with self.db.read() as conn:
@@ -1013,15 +1015,13 @@ class SqlRevocationRepository(_Repository):
 class SqlApiRepository(_Repository):
     """APIs with their delegated scopes and application roles, and app-role grants.
 
-    The catalogue (``list``) is read by every token request that names an API, so each
-    process keeps it for a few seconds (storage/sql/cache.py); app-role grants are read
-    fresh every time."""
+    The catalogue (``list``) is read by every token request that names an API and the
+    grants by every client_credentials request, so each process keeps them for a few seconds
+    in the registry cache it shares with the client repository (storage/sql/cache.py)."""
 
-    def __init__(
-        self, database: Database, tenant_id: str, cache: ProcessCache[str, Any] | None = None
-    ) -> None:
+    def __init__(self, database: Database, tenant_id: str, registry: RegistryCache) -> None:
         super().__init__(database, tenant_id)
-        self._catalogue: ProcessCache[str, tuple[Api, ...]] = cache or ProcessCache()
+        self._registry = registry
 
     def _load(self, conn: sa.Connection, rows: Sequence[Any]) -> list[Api]:
         if not rows:
@@ -1066,10 +1066,10 @@ class SqlApiRepository(_Repository):
         return found[0] if found else None
 
     def list(self) -> list[Api]:
-        cached = self._catalogue.get("apis")
+        cached = self._registry.get(("apis",))
         if cached is not None:
-            return list(cached)
-        generation = self._catalogue.generation()
+            return list(cast(tuple[Api, ...], cached))
+        generation = self._registry.generation()
         with self.db.read() as conn:
             rows = conn.execute(
                 sa.select(t.apis)
@@ -1077,7 +1077,7 @@ class SqlApiRepository(_Repository):
                 .order_by(t.apis.c.identifier)
             ).all()
             apis = self._load(conn, rows)
-        self._catalogue.put("apis", tuple(apis), generation)
+        self._registry.put(("apis",), tuple(apis), generation)
         return apis
 
     def save(
@@ -1119,7 +1119,7 @@ class SqlApiRepository(_Repository):
                             description=permission.description,
                         )
                     )
-        self._catalogue.invalidate()
+        self._registry.invalidate()
 
     def delete(self, identifier: str) -> bool:
         with self.db.write() as conn:
@@ -1135,15 +1135,22 @@ class SqlApiRepository(_Repository):
                     t.apis.c.tenant_id == self.tenant_id, t.apis.c.identifier == identifier
                 )
             )
-        self._catalogue.invalidate()
+        self._registry.invalidate()
         return result.rowcount == 1
 
     def granted_roles(self, client_id: str, api_identifier: str) -> frozenset[str]:
+        key = ("roles", client_id, api_identifier)
+        cached = self._registry.get(key)
+        if cached is not None:
+            return cast(frozenset[str], cached)
+        generation = self._registry.generation()
         rows = self.db.fetch_all(
             _LEAN_GRANTED_ROLES,
             {"p_tenant": self.tenant_id, "p_client_id": client_id, "p_api": api_identifier},
         )
-        return frozenset(r["role"] for r in rows)
+        roles = frozenset(r["role"] for r in rows)
+        self._registry.put(key, roles, generation)
+        return roles
 
     def role_grants(self, client_id: str | None = None) -> list[tuple[str, str, str]]:
         """(client_id, api_identifier, role) for every grant, or one client's."""
@@ -1172,6 +1179,7 @@ class SqlApiRepository(_Repository):
                 role=role,
                 granted_at=now,
             )
+        self._registry.invalidate()
 
     def revoke_role(self, client_id: str, api_identifier: str, role: str) -> bool:
         car = t.client_app_roles
@@ -1184,7 +1192,8 @@ class SqlApiRepository(_Repository):
                     car.c.role == role,
                 )
             )
-            return result.rowcount == 1
+        self._registry.invalidate()
+        return result.rowcount == 1
 
 
 class SqlClientAssertionRepository(_Repository):
@@ -1231,11 +1240,10 @@ class SqlStore:
     ) -> None:
         self.database = database
         self.tenant_id = tenant_id
-
-        def cache() -> ProcessCache[str, Any]:
-            return ProcessCache(clock=cache_clock) if cache_clock else ProcessCache()
-
-        self.clients = SqlClientRepository(database, tenant_id, cache())
+        # Client registrations, the API catalogue and app-role grants: what every token
+        # request reads and administrators rarely change (storage/sql/cache.py).
+        registry: RegistryCache = ProcessCache(clock=cache_clock) if cache_clock else ProcessCache()
+        self.clients = SqlClientRepository(database, tenant_id, registry)
         self.users = SqlUserRepository(database, tenant_id)
         self.scopes = SqlScopeRepository(database, tenant_id)
         self.sessions = SqlSessionRepository(database, tenant_id)
@@ -1244,5 +1252,5 @@ class SqlStore:
         self.codes = SqlAuthorizationCodeRepository(database, tenant_id)
         self.refresh_tokens = SqlRefreshTokenRepository(database, tenant_id)
         self.revocations = SqlRevocationRepository(database, tenant_id)
-        self.apis = SqlApiRepository(database, tenant_id, cache())
+        self.apis = SqlApiRepository(database, tenant_id, registry)
         self.client_assertions = SqlClientAssertionRepository(database, tenant_id)

@@ -1,4 +1,5 @@
-"""The per-process cache of client registrations and the API catalogue (storage/sql/cache.py):
+"""The per-process registry cache — client registrations, the API catalogue and app-role
+grants (storage/sql/cache.py):
 a process sees its own writes at once and another process's writes within CACHE_SECONDS —
 the bound docs/security.md promises for a revoked client secret or a removed API scope.
 
@@ -153,12 +154,42 @@ def test_a_process_sees_its_own_api_changes_at_once(runtime: Runtime) -> None:
     assert runtime.store.apis.list() == []
 
 
-def test_app_role_grants_are_read_fresh(runtime: Runtime) -> None:
+def test_an_app_role_revoked_by_another_process_is_gone_within_the_cache_lifetime(
+    runtime: Runtime,
+) -> None:
     make_api(runtime)
     make_client(runtime, "daemon", grant_types=["client_credentials"], redirect_uris=[])
-    other = worker(runtime, Clock())
-    assert other.apis.granted_roles("daemon", ORDERS_API) == frozenset()
     api_admin.grant_app_role(runtime, "daemon", ORDERS_API, "orders.export")
+    clock = Clock()
+    other = worker(runtime, clock)
     assert other.apis.granted_roles("daemon", ORDERS_API) == {"orders.export"}
+
     api_admin.revoke_app_role(runtime, "daemon", ORDERS_API, "orders.export")
+
+    clock.now += CACHE_SECONDS - 0.5
+    assert other.apis.granted_roles("daemon", ORDERS_API) == {"orders.export"}
+    clock.now += 0.5
     assert other.apis.granted_roles("daemon", ORDERS_API) == frozenset()
+
+
+def test_a_process_sees_its_own_app_role_changes_at_once(runtime: Runtime) -> None:
+    make_api(runtime)
+    make_client(runtime, "daemon", grant_types=["client_credentials"], redirect_uris=[])
+    apis = runtime.store.apis
+    assert apis.granted_roles("daemon", ORDERS_API) == frozenset()
+    api_admin.grant_app_role(runtime, "daemon", ORDERS_API, "orders.export")
+    assert apis.granted_roles("daemon", ORDERS_API) == {"orders.export"}
+    api_admin.revoke_app_role(runtime, "daemon", ORDERS_API, "orders.export")
+    assert apis.granted_roles("daemon", ORDERS_API) == frozenset()
+
+
+def test_deleting_a_client_drops_its_cached_app_roles_at_once(runtime: Runtime) -> None:
+    # The client repository's delete removes the grants; the cache both repositories share
+    # must not hand them to a client recreated under the same id.
+    make_api(runtime)
+    make_client(runtime, "daemon", grant_types=["client_credentials"], redirect_uris=[])
+    api_admin.grant_app_role(runtime, "daemon", ORDERS_API, "orders.export")
+    assert runtime.store.apis.granted_roles("daemon", ORDERS_API) == {"orders.export"}
+    client_admin.delete_client(runtime, "daemon")
+    make_client(runtime, "daemon", grant_types=["client_credentials"], redirect_uris=[])
+    assert runtime.store.apis.granted_roles("daemon", ORDERS_API) == frozenset()
