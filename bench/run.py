@@ -469,7 +469,7 @@ def servers(children: Children, backend: str, workdir: Path) -> Iterator[Servers
 
 def run_backend(
     bench: Bench, children: Children, backend: str, args: argparse.Namespace
-) -> tuple[list[Measurement], RssReport]:
+) -> tuple[list[Measurement], RssReport | None]:
     runs = 1 if args.quick else args.runs
     warmup = 2 if args.quick else args.duration
     measurements: list[Measurement] = []
@@ -487,6 +487,8 @@ def run_backend(
             ("cc_half_ceiling", bench.cc_half_ceiling),
             ("refresh", bench.refresh),
         ]
+        if args.only:
+            scenarios = [(name, run) for name, run in scenarios if name in args.only]
         print(f"  warm-up ({warmup} s each)", flush=True)
         for _, run in scenarios:
             run(s, warmup)
@@ -495,6 +497,8 @@ def run_backend(
                 m = run(s, args.duration)
                 measurements.append(m)
                 print(f"  run {round_no} {name:15} {_line(m)}", flush=True)
+        if args.no_rss:
+            return measurements, None
         print(f"  RSS run: {args.rss_duration} s of token requests", flush=True)
         rss = bench.rss_run(s, args.rss_duration)
         print(
@@ -684,6 +688,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--quick", action="store_true", help="one short run each, for development")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--only",
+        type=lambda value: set(value.split(",")),
+        help="comma-separated scenarios to run (development), e.g. ceiling_cc,cc,cc_half",
+    )
+    parser.add_argument("--no-rss", action="store_true", help="skip the RSS run (development)")
     args = parser.parse_args(argv)
     args.duration = args.duration or (3 if args.quick else 10)
     args.rss_duration = args.rss_duration or (10 if args.quick else 60)
@@ -715,7 +725,8 @@ def main(argv: list[str] | None = None) -> int:
         for backend in backends:
             ms, rss = run_backend(bench, children, backend, args)
             measurements += ms
-            rss_reports.append(rss)
+            if rss is not None:
+                rss_reports.append(rss)
     except KeyboardInterrupt:
         print("\ninterrupted: stopping everything this run started")
         return 130

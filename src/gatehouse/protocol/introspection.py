@@ -98,9 +98,10 @@ def _access_token(provider: Provider, caller: Client, token: str) -> dict[str, A
 
 
 def _refresh_token(provider: Provider, caller: Client, token: str) -> dict[str, Any] | None:
-    record = provider.refresh_tokens.get(sha256_digest(token))
-    if record is None:
+    state = provider.refresh_tokens.get_state(sha256_digest(token))
+    if state is None:
         return None
+    record, user = state.token, state.user
     now = provider.clock()
     alive = (
         record.client_id == caller.client_id
@@ -108,7 +109,9 @@ def _refresh_token(provider: Provider, caller: Client, token: str) -> dict[str, 
         and record.used_at is None
         and record.expires_at > now
         and record.idle_expires_at > now
-        and not provider.refresh_tokens.is_grant_revoked(record.grant_id)
+        and not state.family_revoked
+        and user is not None
+        and not user.disabled
         and (
             record.sid is None
             or provider.sessions.active_by_sid(
@@ -116,8 +119,7 @@ def _refresh_token(provider: Provider, caller: Client, token: str) -> dict[str, 
             )
         )
     )
-    user = provider.users.get(record.user_id) if alive else None
-    if user is None or user.disabled:
+    if not alive or user is None:
         return INACTIVE
     return {
         "active": True,

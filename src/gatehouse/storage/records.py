@@ -156,6 +156,15 @@ class RefreshToken:
 
 
 @dataclass(frozen=True)
+class RefreshTokenState:
+    """A refresh token read together with what decides whether it still works."""
+
+    token: RefreshToken
+    user: User | None  # None when the user was deleted
+    family_revoked: bool  # its grant (token family) was revoked: replay, reuse, revocation
+
+
+@dataclass(frozen=True)
 class ApiPermission:
     name: str
     description: str

@@ -15,6 +15,7 @@ from gatehouse.storage.records import (
     Consent,
     Interaction,
     RefreshToken,
+    RefreshTokenState,
     Scope,
     SsoSession,
     User,
@@ -131,8 +132,9 @@ class RefreshTokenRepository(Protocol):
     def get(self, token_hash: str) -> RefreshToken | None:
         """The token whatever its state, or None."""
 
-    def is_grant_revoked(self, grant_id: str) -> bool:
-        """Whether the token family was revoked (replay, reuse, revocation)."""
+    def get_state(self, token_hash: str) -> RefreshTokenState | None:
+        """The token whatever its state, read in one go with its user and whether its family
+        was revoked; or None."""
 
     def mark_used(self, token_hash: str, now: int) -> bool:
         """Rotation: mark the token used in one conditional UPDATE; True for exactly one

@@ -12,7 +12,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from gatehouse.runtime import Runtime
-from gatehouse.web import demo, endpoints, logout, pages
+from gatehouse.web import demo, endpoints, logout, pages, threads
 from gatehouse.web.context import WebContext, make_templates
 from gatehouse.web.cors import AllowedOrigins
 from gatehouse.web.http import NO_STORE
@@ -60,6 +60,7 @@ def create_app(runtime: Runtime) -> Starlette:
         middleware=[Middleware(SecurityHeaders, https=issuer.startswith("https://"))],
         exception_handlers={Exception: _unexpected, 404: _not_found, 405: _not_allowed},
     )
+    threads.configure(runtime.database.request_threads)
     app.state.gatehouse = WebContext(
         runtime=runtime,
         templates=make_templates(),

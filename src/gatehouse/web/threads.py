@@ -7,7 +7,8 @@ token endpoint under load, where a ``concurrent.futures`` pool (a C queue) reach
 ``loop.run_in_executor`` costs a fraction of that. Anyio's default of 40 threads was also
 four times the pooled database connections, so busy requests kept opening and closing
 overflow connections (a PostgreSQL backend fork each). One pool per process, with as many
-threads as pooled connections.
+threads as the database wants (``Database.request_threads``: the pooled connections for
+PostgreSQL, fewer for SQLite), set by ``configure`` when the app is built.
 """
 
 from __future__ import annotations
@@ -25,16 +26,31 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 _pool: ThreadPoolExecutor | None = None
+_threads = POOL_SIZE
 _lock = threading.Lock()
+
+
+def configure(threads: int) -> None:
+    """The number of request threads; a pool of another size is replaced (its running work
+    completes)."""
+    global _pool, _threads
+    threads = max(1, min(threads, POOL_SIZE))
+    with _lock:
+        if _pool is not None and threads != _threads:
+            _pool.shutdown(wait=False)
+            _pool = None
+        _threads = threads
 
 
 def _executor() -> ThreadPoolExecutor:
     global _pool
-    if _pool is None:
+    pool = _pool
+    if pool is None:
         with _lock:
             if _pool is None:
-                _pool = ThreadPoolExecutor(POOL_SIZE, thread_name_prefix="gatehouse-request")
-    return _pool
+                _pool = ThreadPoolExecutor(_threads, thread_name_prefix="gatehouse-request")
+            pool = _pool
+    return pool
 
 
 async def run_in_threadpool(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:

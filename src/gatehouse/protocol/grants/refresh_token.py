@@ -19,7 +19,7 @@ from gatehouse.protocol.issuance import (
 )
 from gatehouse.protocol.messages import Parameters, split_scope
 from gatehouse.protocol.provider import Provider
-from gatehouse.storage.records import Client, RefreshToken
+from gatehouse.storage.records import Client, RefreshToken, User
 
 _INVALID = "the refresh token is invalid, expired or revoked; sign the user in again"
 
@@ -28,12 +28,9 @@ class RefreshTokenGrant:
     grant_type = "refresh_token"
 
     def handle(self, provider: Provider, client: Client, params: Parameters) -> TokenResponse:
-        token = _live_token(provider, client, params.require("refresh_token"))
+        token, user = _live_token(provider, client, params.require("refresh_token"))
         now = provider.clock()
         scopes = _narrowed_scopes(token, params.get("scope"))
-        user = provider.users.get(token.user_id)
-        if user is None or user.disabled:
-            raise InvalidGrant(_INVALID, detail="user disabled or deleted")
         grant = UserGrant(
             client=client,
             user=user,
@@ -71,13 +68,14 @@ class RefreshTokenGrant:
         )
 
 
-def _live_token(provider: Provider, client: Client, value: str) -> RefreshToken:
+def _live_token(provider: Provider, client: Client, value: str) -> tuple[RefreshToken, User]:
     """Exists, belongs to this client, not revoked, not expired, its family not revoked, its
-    session alive; a rotated token shown again revokes its family."""
-    token = provider.refresh_tokens.get(sha256_digest(value))
+    session alive, its user enabled; a rotated token shown again revokes its family."""
+    state = provider.refresh_tokens.get_state(sha256_digest(value))
     now = provider.clock()
-    if token is None:
+    if state is None:
         raise InvalidGrant(_INVALID, detail="unknown refresh token")
+    token = state.token
     if token.client_id != client.client_id:
         raise InvalidGrant("the refresh token was issued to another client")
     if token.used_at is not None and token.revoked_at is None:
@@ -86,7 +84,7 @@ def _live_token(provider: Provider, client: Client, value: str) -> RefreshToken:
             "the refresh token was already used; as a precaution every token of this sign-in "
             "has been revoked (RFC 9700 §4.14.2)"
         )
-    if token.revoked_at is not None or provider.refresh_tokens.is_grant_revoked(token.grant_id):
+    if token.revoked_at is not None or state.family_revoked:
         raise InvalidGrant(_INVALID, detail="revoked")
     if token.expires_at <= now or token.idle_expires_at <= now:
         raise InvalidGrant(_INVALID, detail="expired")
@@ -96,7 +94,9 @@ def _live_token(provider: Provider, client: Client, value: str) -> RefreshToken:
         raise InvalidGrant(
             "the sign-in session of this refresh token has ended; sign the user in again"
         )
-    return token
+    if state.user is None or state.user.disabled:
+        raise InvalidGrant(_INVALID, detail="user disabled or deleted")
+    return token, state.user
 
 
 def _narrowed_scopes(token: RefreshToken, requested: str | None) -> tuple[str, ...] | None:

@@ -18,6 +18,11 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 # overflow connections, a PostgreSQL backend fork each.
 POOL_SIZE = 10
 MAX_OVERFLOW = 20
+# SQLite statements run in this process and hold the GIL for most of their time, so request
+# threads beyond a few only contend for it: 4 threads spent ~10 % less CPU per token request
+# than 10 (docs/benchmarks.md). PostgreSQL statements wait on the network, and more threads
+# overlap those waits.
+SQLITE_REQUEST_THREADS = 4
 
 
 class DatabaseUrlError(ValueError):
@@ -137,6 +142,12 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
+    @property
+    def request_threads(self) -> int:
+        """How many threads should run request work against this database (at most
+        POOL_SIZE: each may hold a pooled connection)."""
+        return SQLITE_REQUEST_THREADS if self.is_sqlite else POOL_SIZE
+
     @contextmanager
     def read(self) -> Iterator[Connection]:
         joined = getattr(self._atomic, "conn", None)
@@ -204,7 +215,7 @@ class Database:
     def pinned(self) -> Iterator[None]:
         """Lean statements run by this thread inside the block share one pooled connection,
         checked out (and pre-pinged) at the first of them: one checkout per request instead
-        of one per statement. Request threads are as many as pooled connections
+        of one per statement. Request threads are at most as many as pooled connections
         (web/threads.py), so a pinned connection plus one for an ordinary transaction
         cannot exhaust the pool (POOL_SIZE + MAX_OVERFLOW)."""
         if getattr(self._pinned, "active", False):

@@ -24,6 +24,7 @@ from gatehouse.storage.records import (
     Consent,
     Interaction,
     RefreshToken,
+    RefreshTokenState,
     Scope,
     SsoSession,
     User,
@@ -178,10 +179,29 @@ _LEAN_REFRESH_BY_HASH = LeanStatement(
         t.refresh_tokens.c.token_hash == sa.bindparam("p_token_hash"),
     )
 )
-_LEAN_GRANT_REVOKED = LeanStatement(
-    sa.select(t.revoked_grants.c.grant_id).where(
-        t.revoked_grants.c.tenant_id == sa.bindparam("p_tenant"),
-        t.revoked_grants.c.grant_id == sa.bindparam("p_grant_id"),
+_LEAN_REFRESH_STATE = LeanStatement(
+    sa.select(
+        t.refresh_tokens,
+        *_USER_LABELS,
+        sa.exists()
+        .where(
+            t.revoked_grants.c.tenant_id == t.refresh_tokens.c.tenant_id,
+            t.revoked_grants.c.grant_id == t.refresh_tokens.c.grant_id,
+        )
+        .label("family_revoked"),
+    )
+    .select_from(
+        t.refresh_tokens.outerjoin(
+            t.users,
+            sa.and_(
+                t.users.c.tenant_id == t.refresh_tokens.c.tenant_id,
+                t.users.c.id == t.refresh_tokens.c.user_id,
+            ),
+        )
+    )
+    .where(
+        t.refresh_tokens.c.tenant_id == sa.bindparam("p_tenant"),
+        t.refresh_tokens.c.token_hash == sa.bindparam("p_token_hash"),
     )
 )
 _LEAN_MARK_REFRESH_USED = LeanStatement(
@@ -908,11 +928,16 @@ class SqlRefreshTokenRepository(_Repository):
         )
         return _refresh_token(row) if row else None
 
-    def is_grant_revoked(self, grant_id: str) -> bool:
+    def get_state(self, token_hash: str) -> RefreshTokenState | None:
         row = self.db.fetch_one(
-            _LEAN_GRANT_REVOKED, {"p_tenant": self.tenant_id, "p_grant_id": grant_id}
+            _LEAN_REFRESH_STATE, {"p_tenant": self.tenant_id, "p_token_hash": token_hash}
         )
-        return row is not None
+        if row is None:
+            return None
+        user = None
+        if row["user__id"] is not None:
+            user = _user({c.name: row[f"user__{c.name}"] for c in t.users.c})
+        return RefreshTokenState(_refresh_token(row), user, bool(row["family_revoked"]))
 
     def mark_used(self, token_hash: str, now: int) -> bool:
         """Rotation: True for exactly one caller; a used or revoked token never passes (one

@@ -289,6 +289,36 @@ def test_revoking_a_grant_is_idempotent_and_covers_later_tokens(
     assert reasons == ["reuse detected"]
 
 
+def test_a_refresh_token_is_read_with_its_user_and_family_state(
+    runtime: Runtime, alice: str, web: str
+) -> None:
+    token = new_refresh_token(web, alice)
+    runtime.store.refresh_tokens.create(token)
+    state = runtime.store.refresh_tokens.get_state(token.token_hash)
+    assert state is not None
+    assert state.token == token
+    assert state.user is not None and state.user.id == alice
+    assert state.family_revoked is False
+
+    runtime.store.revocations.revoke_grant(token.grant_id, "logout", NOW + 1)
+    later = new_refresh_token(web, alice, grant_id=token.grant_id)  # issued after: still dead
+    runtime.store.refresh_tokens.create(later)
+    state = runtime.store.refresh_tokens.get_state(later.token_hash)
+    assert state is not None and state.family_revoked is True
+
+
+def test_a_refresh_token_state_names_no_user_once_the_user_is_gone(
+    runtime: Runtime, alice: str, web: str
+) -> None:
+    token = new_refresh_token(web, alice)
+    runtime.store.refresh_tokens.create(token)
+    with runtime.database.write() as conn:  # as if deleted behind the token's back
+        conn.execute(sa.delete(t.users).where(t.users.c.id == alice))
+    state = runtime.store.refresh_tokens.get_state(token.token_hash)
+    assert state is not None and state.user is None
+    assert runtime.store.refresh_tokens.get_state(sha256_digest("unknown")) is None
+
+
 def test_denying_an_access_token_twice_is_no_error(runtime: Runtime) -> None:
     revocations = runtime.store.revocations
     assert revocations.is_access_token_denied("jti-1") is False
