@@ -107,6 +107,10 @@ def user_audience(
     )
 
 
+class RotationLost(Exception):
+    """The refresh token being rotated was used or revoked by someone else meanwhile."""
+
+
 def issue_user_tokens(
     provider: Provider,
     grant: UserGrant,
@@ -116,11 +120,15 @@ def issue_user_tokens(
     scopes: tuple[str, ...] | None = None,
     refresh_token: bool = True,
     refresh_expires_at: int | None = None,
+    rotates: str | None = None,
     audience: Audience | None = None,
 ) -> TokenResponse:
     """Access token for one audience; ID token when openid is among ``scopes``; a refresh
     token when the client may refresh (offline when offline_access was granted, else tied to
-    the SSO session). ``scopes`` narrows the grant's scopes for this response (RFC 6749 §6)."""
+    the SSO session). ``scopes`` narrows the grant's scopes for this response (RFC 6749 §6).
+    ``rotates``: the hash of the refresh token this response replaces; it is marked used
+    and the new one stored in one atomic step, or ``RotationLost`` is raised and nothing
+    issued here leaves the server."""
     config = provider.config
     effective = scopes if scopes is not None else grant.scopes
     now = provider.clock()
@@ -156,7 +164,12 @@ def issue_user_tokens(
     refresh = None
     if refresh_token and "refresh_token" in grant.client.grant_types:
         refresh = store_refresh_token(
-            provider, grant, now, expires_at=refresh_expires_at, access_token=access
+            provider,
+            grant,
+            now,
+            expires_at=refresh_expires_at,
+            access_token=access,
+            rotates=rotates,
         )
     return TokenResponse(
         access_token=access.value,
@@ -174,35 +187,39 @@ def store_refresh_token(
     *,
     expires_at: int | None = None,
     access_token: MintedAccessToken | None = None,
+    rotates: str | None = None,
 ) -> str | None:
     """Opaque, random, stored only as a hash. With offline_access the token is independent
     of the SSO session; otherwise it lives only as long as that session. Rotated tokens keep
-    their family's absolute expiry (``expires_at``)."""
+    their family's absolute expiry (``expires_at``) and replace the token whose hash is
+    ``rotates`` atomically (RFC 9700 §4.14.2: exactly one successor per token)."""
     offline = "offline_access" in grant.scopes
     if not offline and grant.sid is None:
         return None
     value = random_token()
     config = provider.config
-    provider.refresh_tokens.create(
-        RefreshToken(
-            token_hash=sha256_digest(value),
-            grant_id=grant.grant_id,
-            client_id=grant.client.client_id,
-            user_id=grant.user.id,
-            sid=None if offline else grant.sid,
-            scopes=grant.scopes,
-            resources=grant.resources,
-            auth_time=grant.auth_time,
-            amr=grant.amr,
-            acr=grant.acr,
-            created_at=now,
-            idle_expires_at=now + config.refresh_token_idle_lifetime,
-            expires_at=expires_at or now + config.refresh_token_absolute_lifetime,
-            # Recorded so that revoking the family also revokes this access token.
-            access_token_jti=access_token.jti if access_token else None,
-            access_token_expires_at=access_token.expires_at if access_token else None,
-        )
+    record = RefreshToken(
+        token_hash=sha256_digest(value),
+        grant_id=grant.grant_id,
+        client_id=grant.client.client_id,
+        user_id=grant.user.id,
+        sid=None if offline else grant.sid,
+        scopes=grant.scopes,
+        resources=grant.resources,
+        auth_time=grant.auth_time,
+        amr=grant.amr,
+        acr=grant.acr,
+        created_at=now,
+        idle_expires_at=now + config.refresh_token_idle_lifetime,
+        expires_at=expires_at or now + config.refresh_token_absolute_lifetime,
+        # Recorded so that revoking the family also revokes this access token.
+        access_token_jti=access_token.jti if access_token else None,
+        access_token_expires_at=access_token.expires_at if access_token else None,
     )
+    if rotates is None:
+        provider.refresh_tokens.create(record)
+    elif not provider.refresh_tokens.rotate(rotates, record, now):
+        raise RotationLost
     return value
 
 

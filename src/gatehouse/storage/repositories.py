@@ -136,9 +136,10 @@ class RefreshTokenRepository(Protocol):
         """The token whatever its state, read in one go with its user and whether its family
         was revoked; or None."""
 
-    def mark_used(self, token_hash: str, now: int) -> bool:
-        """Rotation: mark the token used in one conditional UPDATE; True for exactly one
-        caller, and never for a used or revoked token."""
+    def rotate(self, used_hash: str, successor: RefreshToken, now: int) -> bool:
+        """Rotation, atomically: mark the presented token used and store its successor. True
+        for exactly one caller however many race, and never for a used or revoked token;
+        when False nothing was stored."""
 
     def extend_idle(self, token_hash: str, idle_expires_at: int) -> None:
         """Push the idle expiry of a token that is not rotated."""

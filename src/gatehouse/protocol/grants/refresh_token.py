@@ -12,6 +12,7 @@ from __future__ import annotations
 from gatehouse.crypto import sha256_digest
 from gatehouse.errors import InvalidGrant, InvalidScope
 from gatehouse.protocol.issuance import (
+    RotationLost,
     TokenResponse,
     UserGrant,
     issue_user_tokens,
@@ -46,26 +47,30 @@ class RefreshTokenGrant:
         audience = user_audience(
             provider, grant, scopes if scopes is not None else grant.scopes, params.all("resource")
         )
-        rotate = client.refresh_token_rotation
-        if rotate and not provider.refresh_tokens.mark_used(token.token_hash, now):
-            # Lost a race with another use of the same token: that is reuse too.
-            _revoke_family(provider, token, now)
-            raise InvalidGrant(_INVALID, detail="refresh token reuse (concurrent)")
-        if not rotate:
+        if token.sid is not None:
+            provider.sessions.touch_sid(token.sid, now)
+        if not client.refresh_token_rotation:
+            # No new refresh token: the client keeps the one it has, whose idle expiry moves.
             provider.refresh_tokens.extend_idle(
                 token.token_hash, now + provider.config.refresh_token_idle_lifetime
             )
-        if token.sid is not None:
-            provider.sessions.touch_sid(token.sid, now)
-        # Without rotation no new refresh token is issued: the client keeps the one it has.
-        return issue_user_tokens(
-            provider,
-            grant,
-            audience=audience,
-            scopes=scopes,
-            refresh_token=rotate,
-            refresh_expires_at=token.expires_at,
-        )
+            return issue_user_tokens(
+                provider, grant, audience=audience, scopes=scopes, refresh_token=False
+            )
+        try:
+            # The presented token is marked used and its successor stored in one step.
+            return issue_user_tokens(
+                provider,
+                grant,
+                audience=audience,
+                scopes=scopes,
+                refresh_expires_at=token.expires_at,
+                rotates=token.token_hash,
+            )
+        except RotationLost:
+            # Another request used the same token first: that is reuse too.
+            _revoke_family(provider, token, now)
+            raise InvalidGrant(_INVALID, detail="refresh token reuse (concurrent)") from None
 
 
 def _live_token(provider: Provider, client: Client, value: str) -> tuple[RefreshToken, User]:

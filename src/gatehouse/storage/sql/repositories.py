@@ -204,15 +204,38 @@ _LEAN_REFRESH_STATE = LeanStatement(
         t.refresh_tokens.c.token_hash == sa.bindparam("p_token_hash"),
     )
 )
-_LEAN_MARK_REFRESH_USED = LeanStatement(
+_MARK_REFRESH_USED = (
     t.refresh_tokens.update()
     .where(
         t.refresh_tokens.c.tenant_id == sa.bindparam("p_tenant"),
-        t.refresh_tokens.c.token_hash == sa.bindparam("p_token_hash"),
+        t.refresh_tokens.c.token_hash == sa.bindparam("p_used_hash"),
         t.refresh_tokens.c.used_at.is_(None),
         t.refresh_tokens.c.revoked_at.is_(None),
     )
     .values(used_at=sa.bindparam("p_now"))
+)
+_LEAN_MARK_REFRESH_USED = LeanStatement(_MARK_REFRESH_USED)
+_LEAN_DELETE_REFRESH = LeanStatement(
+    t.refresh_tokens.delete().where(
+        t.refresh_tokens.c.tenant_id == sa.bindparam("p_tenant"),
+        t.refresh_tokens.c.token_hash == sa.bindparam("p_token_hash"),
+    )
+)
+# WITH used AS (UPDATE … RETURNING) INSERT … SELECT … FROM used: the successor row exists
+# only when the UPDATE marked the presented token, in one statement and one round trip.
+_USED_REFRESH = _MARK_REFRESH_USED.returning(t.refresh_tokens.c.token_hash).cte("used")
+_LEAN_PG_ROTATE_REFRESH = LeanStatement(
+    t.refresh_tokens.insert()
+    .from_select(
+        list(_REFRESH_COLUMNS),
+        sa.select(
+            *(
+                sa.bindparam(f"p_{name}", type_=t.refresh_tokens.c[name].type)
+                for name in _REFRESH_COLUMNS
+            )
+        ).select_from(_USED_REFRESH),
+    )
+    .add_cte(_USED_REFRESH)
 )
 _LEAN_GRANTED_ROLES = LeanStatement(
     sa.select(t.client_app_roles.c.role).where(
@@ -902,7 +925,11 @@ class SqlRefreshTokenRepository(_Repository):
     # Every statement of the refresh grant's hot path is one lean statement, atomic by
     # itself: no transaction holds SQLite's write lock across a thread switch.
     def create(self, token: RefreshToken) -> None:
-        values = {
+        values = self._values(token)
+        self.db.execute_count(_LEAN_INSERT_REFRESH, {f"p_{k}": v for k, v in values.items()})
+
+    def _values(self, token: RefreshToken) -> dict[str, Any]:
+        return {
             "tenant_id": self.tenant_id,
             "token_hash": token.token_hash,
             "grant_id": token.grant_id,
@@ -920,7 +947,6 @@ class SqlRefreshTokenRepository(_Repository):
             "access_token_jti": token.access_token_jti,
             "access_token_expires_at": token.access_token_expires_at,
         }
-        self.db.execute_count(_LEAN_INSERT_REFRESH, {f"p_{k}": v for k, v in values.items()})
 
     def get(self, token_hash: str) -> RefreshToken | None:
         row = self.db.fetch_one(
@@ -939,14 +965,28 @@ class SqlRefreshTokenRepository(_Repository):
             user = _user({c.name: row[f"user__{c.name}"] for c in t.users.c})
         return RefreshTokenState(_refresh_token(row), user, bool(row["family_revoked"]))
 
-    def mark_used(self, token_hash: str, now: int) -> bool:
-        """Rotation: True for exactly one caller; a used or revoked token never passes (one
-        conditional UPDATE, atomic by itself: the row count says who won)."""
-        count = self.db.execute_count(
-            _LEAN_MARK_REFRESH_USED,
-            {"p_tenant": self.tenant_id, "p_token_hash": token_hash, "p_now": now},
-        )
-        return count == 1
+    def rotate(self, used_hash: str, successor: RefreshToken, now: int) -> bool:
+        # The conditional UPDATE's row count says who won; only the winner's successor is
+        # kept. PostgreSQL: one statement (the UPDATE in a CTE feeding the INSERT).
+        params = {
+            "p_tenant": self.tenant_id,
+            "p_used_hash": used_hash,
+            "p_now": now,
+            **{f"p_{k}": v for k, v in self._values(successor).items()},
+        }
+        if not self.db.is_sqlite:
+            return self.db.execute_count(_LEAN_PG_ROTATE_REFRESH, params) == 1
+        # SQLite: a transaction around both statements would hold the database's write lock
+        # while this thread waits for the GIL between them (measured: p99 doubled). So the
+        # successor is stored first and the presented token marked used after, each
+        # atomic by itself; the loser of a race deletes its successor, whose value nobody
+        # ever saw. A crash between the two leaves the presented token usable, never spent
+        # without a successor.
+        self.db.execute_count(_LEAN_INSERT_REFRESH, params)
+        if self.db.execute_count(_LEAN_MARK_REFRESH_USED, params) == 1:
+            return True
+        self.db.execute_count(_LEAN_DELETE_REFRESH, params)
+        return False
 
     def extend_idle(self, token_hash: str, idle_expires_at: int) -> None:
         rt = t.refresh_tokens

@@ -319,6 +319,84 @@ def test_a_refresh_token_state_names_no_user_once_the_user_is_gone(
     assert runtime.store.refresh_tokens.get_state(sha256_digest("unknown")) is None
 
 
+# -- refresh token rotation ----------------------------------------------------------------------
+
+
+def test_rotation_marks_the_token_used_and_stores_its_successor(
+    runtime: Runtime, alice: str, web: str
+) -> None:
+    tokens = runtime.store.refresh_tokens
+    first = new_refresh_token(web, alice)
+    tokens.create(first)
+    second = new_refresh_token(web, alice, grant_id=first.grant_id)
+    assert tokens.rotate(first.token_hash, second, NOW + 5) is True
+    used = tokens.get(first.token_hash)
+    assert used is not None and used.used_at == NOW + 5
+    assert tokens.get(second.token_hash) == second
+
+
+@pytest.mark.parametrize("state", ["used", "revoked", "unknown"])
+def test_a_used_revoked_or_unknown_token_rotates_to_nothing(
+    runtime: Runtime, alice: str, web: str, state: str
+) -> None:
+    tokens = runtime.store.refresh_tokens
+    first = new_refresh_token(
+        web, alice, used_at=NOW if state == "used" else None,
+        revoked_at=NOW if state == "revoked" else None,
+    )  # fmt: skip
+    if state != "unknown":
+        tokens.create(first)
+        with runtime.database.write() as conn:  # create() stores a fresh token's columns only
+            conn.execute(
+                sa.update(t.refresh_tokens)
+                .where(t.refresh_tokens.c.token_hash == first.token_hash)
+                .values(used_at=first.used_at, revoked_at=first.revoked_at)
+            )
+    successor = new_refresh_token(web, alice, grant_id=first.grant_id)
+    assert tokens.rotate(first.token_hash, successor, NOW + 5) is False
+    assert tokens.get(successor.token_hash) is None  # nothing half-written
+
+
+def test_racing_rotations_have_exactly_one_winner_and_one_successor(
+    runtime: Runtime, alice: str, web: str
+) -> None:
+    tokens = runtime.store.refresh_tokens
+    first = new_refresh_token(web, alice)
+    tokens.create(first)
+    successors = [new_refresh_token(web, alice, grant_id=first.grant_id) for _ in range(6)]
+    results: dict[int, bool] = {}
+    barrier = threading.Barrier(6)
+
+    def rotate(n: int) -> None:
+        barrier.wait()
+        results[n] = tokens.rotate(first.token_hash, successors[n], NOW + 1)
+
+    threads = [threading.Thread(target=rotate, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results.values()) == [False] * 5 + [True]
+    stored = [n for n in range(6) if tokens.get(successors[n].token_hash) is not None]
+    assert stored == [n for n, won in results.items() if won]
+
+
+def test_rotation_inside_an_atomic_block_joins_it(runtime: Runtime, alice: str, web: str) -> None:
+    tokens = runtime.store.refresh_tokens
+    first = new_refresh_token(web, alice)
+    tokens.create(first)
+    lost = new_refresh_token(web, alice, grant_id=first.grant_id)
+    won = new_refresh_token(web, alice, grant_id=first.grant_id)
+    with pytest.raises(RuntimeError), runtime.database.atomic():
+        assert tokens.rotate(sha256_digest("unknown"), lost, NOW) is False
+        assert tokens.rotate(first.token_hash, won, NOW) is True
+        raise RuntimeError("roll everything back")
+    assert tokens.get(won.token_hash) is None
+    assert tokens.get(lost.token_hash) is None
+    unused = tokens.get(first.token_hash)
+    assert unused is not None and unused.used_at is None
+
+
 def test_denying_an_access_token_twice_is_no_error(runtime: Runtime) -> None:
     revocations = runtime.store.revocations
     assert revocations.is_access_token_denied("jti-1") is False
