@@ -117,18 +117,21 @@ _LEAN_INSERT_CODE = LeanStatement(
         }
     )
 )
+# Reads that need a row and its user in one round trip: the row LEFT JOIN its user, whose
+# columns come back labelled user__<name> (``_joined_user`` reads them).
 _USER_LABELS = [c.label(f"user__{c.name}") for c in t.users.c]
+
+
+def _with_user(table: sa.Table) -> sa.Join:
+    return table.outerjoin(
+        t.users,
+        sa.and_(t.users.c.tenant_id == table.c.tenant_id, t.users.c.id == table.c.user_id),
+    )
+
+
 _LEAN_CODE_WITH_USER = LeanStatement(
     sa.select(t.authorization_codes, *_USER_LABELS)
-    .select_from(
-        t.authorization_codes.outerjoin(
-            t.users,
-            sa.and_(
-                t.users.c.tenant_id == t.authorization_codes.c.tenant_id,
-                t.users.c.id == t.authorization_codes.c.user_id,
-            ),
-        )
-    )
+    .select_from(_with_user(t.authorization_codes))
     .where(
         t.authorization_codes.c.tenant_id == sa.bindparam("p_tenant"),
         t.authorization_codes.c.code_hash == sa.bindparam("p_code_hash"),
@@ -190,15 +193,7 @@ _LEAN_REFRESH_STATE = LeanStatement(
         )
         .label("family_revoked"),
     )
-    .select_from(
-        t.refresh_tokens.outerjoin(
-            t.users,
-            sa.and_(
-                t.users.c.tenant_id == t.refresh_tokens.c.tenant_id,
-                t.users.c.id == t.refresh_tokens.c.user_id,
-            ),
-        )
-    )
+    .select_from(_with_user(t.refresh_tokens))
     .where(
         t.refresh_tokens.c.tenant_id == sa.bindparam("p_tenant"),
         t.refresh_tokens.c.token_hash == sa.bindparam("p_token_hash"),
@@ -320,6 +315,13 @@ def _code(row: Mapping[str, Any]) -> AuthorizationCode:
         access_token_expires_at=row["access_token_expires_at"],
         resources=tuple(row["resources"] or ()),
     )
+
+
+def _joined_user(row: Mapping[str, Any]) -> User | None:
+    """The user of a ``_with_user`` read, or None when the user is gone."""
+    if row["user__id"] is None:
+        return None
+    return _user({c.name: row[f"user__{c.name}"] for c in t.users.c})
 
 
 def _refresh_token(row: Mapping[str, Any]) -> RefreshToken:
@@ -901,10 +903,7 @@ class SqlAuthorizationCodeRepository(_Repository):
         )
         if row is None:
             return None
-        user = None
-        if row["user__id"] is not None:
-            user = _user({c.name: row[f"user__{c.name}"] for c in t.users.c})
-        return _code(row), user
+        return _code(row), _joined_user(row)
 
     def consume(self, code_hash: str, now: int, jti: str, jti_expires_at: int) -> bool:
         # One conditional UPDATE, atomic by itself: the row count says who won.
@@ -960,10 +959,8 @@ class SqlRefreshTokenRepository(_Repository):
         )
         if row is None:
             return None
-        user = None
-        if row["user__id"] is not None:
-            user = _user({c.name: row[f"user__{c.name}"] for c in t.users.c})
-        return RefreshTokenState(_refresh_token(row), user, bool(row["family_revoked"]))
+        family_revoked = bool(row["family_revoked"])
+        return RefreshTokenState(_refresh_token(row), _joined_user(row), family_revoked)
 
     def rotate(self, used_hash: str, successor: RefreshToken, now: int) -> bool:
         # The conditional UPDATE's row count says who won; only the winner's successor is
