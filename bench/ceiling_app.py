@@ -11,9 +11,9 @@ threadpool, no middleware. What it signs follows the grant type of the form:
 - ``client_credentials``: one ES256 access token carrying the client's roles (the ceiling of
   the client_credentials and refresh benchmarks: the unavoidable work of a token response).
 
-It is served the way ``gatehouse serve`` serves (src/gatehouse/cli/server.py): N processes
-started with the ``spawn`` context, each binding its own SO_REUSEPORT socket, and the same
-uvicorn settings. Run by bench/run.py:
+It is served by gatehouse's own serving code (src/gatehouse/cli/server.py: ``bind_socket``,
+``serve_app``, ``supervise``): N processes started with the ``spawn`` context, each binding
+its own SO_REUSEPORT socket, with the same uvicorn settings. Run by bench/run.py:
 
     python bench/ceiling_app.py --host 127.0.0.1 --port 8101 --workers 2
 """
@@ -22,12 +22,8 @@ from __future__ import annotations
 
 import argparse
 import base64
-import gc
 import hashlib
 import hmac
-import multiprocessing
-import signal
-import socket
 import sys
 import time
 import uuid
@@ -165,37 +161,10 @@ def create_app() -> Any:
     return Starlette(routes=[Route("/token", token, methods=["POST"]), Route("/healthz", health)])
 
 
-def _bind(host: str, port: int) -> socket.socket:
-    # As in src/gatehouse/cli/server.py: one SO_REUSEPORT socket per process, proto TCP so
-    # that asyncio sets TCP_NODELAY on accepted connections.
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
-    sock.set_inheritable(True)
-    return sock
-
-
 def _worker(host: str, port: int) -> None:
-    import uvicorn
+    from gatehouse.cli.server import bind_socket, serve_app
 
-    sock = _bind(host, port)
-    app = create_app()
-    gc.collect()  # and gc.freeze(), as src/gatehouse/cli/server.py does
-    gc.freeze()
-    # The same uvicorn settings as src/gatehouse/cli/server.py.
-    config = uvicorn.Config(
-        app,
-        log_config=None,
-        access_log=False,
-        server_header=False,
-        proxy_headers=False,
-        timeout_keep_alive=15,
-        h11_max_incomplete_event_size=64 * 1024,
-        lifespan="off",
-    )
-    uvicorn.Server(config).run(sockets=[sock])
+    serve_app(create_app(), bind_socket(host, port))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -207,36 +176,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.host not in ("127.0.0.1", "::1", "localhost"):
         parser.error("the ceiling app binds loopback only")
 
-    context = multiprocessing.get_context("spawn")
-    processes = [
-        context.Process(target=_worker, args=(args.host, args.port), daemon=True)
-        for _ in range(args.workers)
-    ]
-    for process in processes:
-        process.start()
+    from gatehouse.cli.server import supervise
+
     print(
         f"ceiling serving on http://{args.host}:{args.port} with {args.workers} worker(s)",
         flush=True,
     )
-
-    stopping = False
-
-    def stop(_signum: int, _frame: Any) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    try:
-        while not stopping and all(p.is_alive() for p in processes):
-            time.sleep(0.2)
-    finally:
-        for process in processes:
-            if process.is_alive():
-                process.terminate()
-        for process in processes:
-            process.join(timeout=10)
-    return 0 if stopping else 1
+    return 0 if supervise(_worker, (args.host, args.port), args.workers) else 1
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """Running the HTTP server: N worker processes, each with its own SO_REUSEPORT socket.
 
 Separate sockets balance keep-alive load evenly across processes, where one shared listening
-socket did not (shared/PERFORMANCE.md).
+socket did not (shared/PERFORMANCE.md). ``bind_socket``, ``serve_app`` and ``supervise`` are
+also how bench/ceiling_app.py serves its bare endpoint, so a benchmark's ceiling is served
+exactly as gatehouse is.
 """
 
 from __future__ import annotations
@@ -12,12 +14,13 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from gatehouse.settings import Settings
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def bind_socket(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP, not the default 0: asyncio turns Nagle's algorithm off (TCP_NODELAY) only
     # on accepted sockets whose proto says TCP. With it on, a response written as headers
@@ -38,17 +41,10 @@ def _issuer(settings: Settings, host: str, port: int) -> str:
     return f"http://{shown}:{port}"
 
 
-def _worker(settings: Settings, host: str, port: int) -> None:
+def serve_app(app: Any, sock: socket.socket) -> None:
+    """Serve an ASGI app on a bound socket in this process until it is told to stop."""
     import uvicorn
 
-    from gatehouse.observability.logging import configure_logging
-    from gatehouse.runtime import build_runtime
-    from gatehouse.web.app import create_app
-
-    configure_logging(settings.log_level)
-    sock = _bind(host, port)
-    runtime = build_runtime(settings, issuer=_issuer(settings, host, port))
-    app = create_app(runtime)
     # What exists now (modules, SQLAlchemy metadata, templates, keys) lives as long as the
     # process: take it out of the collector's view. Under load, full collections walked all of
     # it, 50-60 ms each with the GIL held, several times a minute per worker.
@@ -65,6 +61,45 @@ def _worker(settings: Settings, host: str, port: int) -> None:
         lifespan="off",
     )
     uvicorn.Server(config).run(sockets=[sock])
+
+
+def supervise(target: Callable[..., None], args: tuple[Any, ...], workers: int) -> bool:
+    """Run ``target(*args)`` in ``workers`` spawned processes until SIGTERM or SIGINT (True)
+    or until one of them dies (False); then stop the others."""
+    context = multiprocessing.get_context("spawn")
+    processes = [context.Process(target=target, args=args, daemon=True) for _ in range(workers)]
+    for process in processes:
+        process.start()
+
+    stopping = False
+
+    def stop(_signum: int, _frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        while not stopping and all(p.is_alive() for p in processes):
+            time.sleep(0.2)
+    finally:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+        for process in processes:
+            process.join(timeout=10)
+    return stopping
+
+
+def _worker(settings: Settings, host: str, port: int) -> None:
+    from gatehouse.observability.logging import configure_logging
+    from gatehouse.runtime import build_runtime
+    from gatehouse.web.app import create_app
+
+    configure_logging(settings.log_level)
+    sock = bind_socket(host, port)
+    runtime = build_runtime(settings, issuer=_issuer(settings, host, port))
+    serve_app(create_app(runtime), sock)
 
 
 def prepare(settings: Settings, host: str, port: int) -> str:
@@ -98,7 +133,7 @@ def run_server(settings: Settings, host: str, port: int, workers: int) -> None:
         return
     # Fail fast, in the parent, if the address is taken.
     try:
-        probe = _bind(host, port)
+        probe = bind_socket(host, port)
     except OSError as exc:
         fail(f"cannot listen on {host}:{port}: {exc.strerror}")
         return
@@ -112,31 +147,6 @@ def run_server(settings: Settings, host: str, port: int, workers: int) -> None:
             file=sys.stderr,
             flush=True,
         )
-    context = multiprocessing.get_context("spawn")
-    processes = [
-        context.Process(target=_worker, args=(settings, host, port), daemon=True)
-        for _ in range(workers)
-    ]
-    for process in processes:
-        process.start()
-    probe.close()
-
-    stopping = False
-
-    def stop(_signum: int, _frame: Any) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    try:
-        while not stopping and all(p.is_alive() for p in processes):
-            time.sleep(0.2)
-    finally:
-        for process in processes:
-            if process.is_alive():
-                process.terminate()
-        for process in processes:
-            process.join(timeout=10)
-    if not stopping:
+    probe.close()  # each worker binds its own; the probe only proved the address is free
+    if not supervise(_worker, (settings, host, port), workers):
         sys.exit(1)  # a worker died
