@@ -21,6 +21,20 @@ function finish()
    io.stderr:flush()
 end
 
+-- Once a scenario has used up its codes or tokens: stop this thread (once) and send a filler
+-- request, which answers 404 and is counted apart (see is_filler).
+function exhausted_request()
+   if exhausted == 0 then
+      exhausted = 1
+      finish()
+   end
+   return wrk.format("GET", "/bench-codes-exhausted")
+end
+
+function is_filler(status)
+   return status == 404 and exhausted == 1
+end
+
 -- The code of a "303 See Other" to the client's redirect URI, or nil.
 function code_from(status, headers)
    if status ~= 303 then

@@ -18,11 +18,7 @@ end
 
 function request()
    if head > tail then
-      if exhausted == 0 then
-         exhausted = 1
-         finish()
-      end
-      return wrk.format("GET", "/bench-codes-exhausted")
+      return exhausted_request()
    end
    local token = queue[head]
    queue[head] = nil
@@ -37,7 +33,7 @@ function response(status, headers, body)
       ok = ok + 1
       tail = tail + 1
       queue[tail] = rotated
-   elseif status == 404 and exhausted == 1 then
+   elseif is_filler(status) then
       filler = filler + 1
    else
       bad = bad + 1

@@ -22,11 +22,7 @@ function request()
       if cycle then
          next_code = 1
       else
-         if exhausted == 0 then
-            exhausted = 1
-            finish()
-         end
-         return wrk.format("GET", "/bench-codes-exhausted")
+         return exhausted_request()
       end
    end
    local code = codes[next_code]
@@ -38,7 +34,7 @@ end
 function response(status, headers, body)
    if status >= 200 and status < 300 then
       ok = ok + 1
-   elseif status == 404 and exhausted == 1 then
+   elseif is_filler(status) then
       filler = filler + 1
    else
       bad = bad + 1
