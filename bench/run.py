@@ -209,38 +209,44 @@ class Bench:
             seconds,
         )
 
-    def ceiling_cc(self, servers: Servers, seconds: int) -> Measurement:
+    def _client_credentials(
+        self,
+        servers: Servers,
+        seconds: int,
+        scenario: str,
+        *,
+        ceiling: bool = False,
+        rate: float | None = None,
+    ) -> Measurement:
+        """POST /token client_credentials on gatehouse or the ceiling app; paced at ``rate``
+        requests per second when given."""
         c = servers.credentials
-        m = self.measure(
-            servers, "ceiling_cc", servers.ceiling_url, servers.ceiling_pid, "cc",
-            [c.daemon_authorization, c.cc_body], seconds,
-        )  # fmt: skip
+        url, pid = (
+            (servers.ceiling_url, servers.ceiling_pid)
+            if ceiling
+            else (servers.base_url, servers.gatehouse_pid)
+        )
+        args = [c.daemon_authorization, c.cc_body] + ([f"{rate:.0f}"] if rate else [])
+        return self.measure(servers, scenario, url, pid, "cc", args, seconds, offered=rate)
+
+    def ceiling_cc(self, servers: Servers, seconds: int) -> Measurement:
+        m = self._client_credentials(servers, seconds, "ceiling_cc", ceiling=True)
         self.ceiling_cc_rate = m.rate
         return m
 
     def cc(self, servers: Servers, seconds: int) -> Measurement:
-        c = servers.credentials
-        m = self.measure(
-            servers, "cc", servers.base_url, servers.gatehouse_pid, "cc",
-            [c.daemon_authorization, c.cc_body], seconds,
-        )  # fmt: skip
+        m = self._client_credentials(servers, seconds, "cc")
         self.cc_rate = m.rate
         return m
 
-    def _cc_paced(self, servers: Servers, seconds: int, scenario: str, rate: float) -> Measurement:
-        c = servers.credentials
-        return self.measure(
-            servers, scenario, servers.base_url, servers.gatehouse_pid, "cc",
-            [c.daemon_authorization, c.cc_body, f"{rate:.0f}"], seconds, offered=rate,
-        )  # fmt: skip
-
     def cc_half(self, servers: Servers, seconds: int) -> Measurement:
         """client_credentials offered at half the rate cc itself sustained last."""
-        return self._cc_paced(servers, seconds, "cc_half", self.cc_rate / 2)
+        return self._client_credentials(servers, seconds, "cc_half", rate=self.cc_rate / 2)
 
     def cc_half_ceiling(self, servers: Servers, seconds: int) -> Measurement:
         """client_credentials offered at half the rate its ceiling sustained last."""
-        return self._cc_paced(servers, seconds, "cc_half_ceiling", self.ceiling_cc_rate / 2)
+        rate = self.ceiling_cc_rate / 2
+        return self._client_credentials(servers, seconds, "cc_half_ceiling", rate=rate)
 
     def refresh(self, servers: Servers, seconds: int) -> Measurement:
         """Refresh with rotation from a fresh pool of offline refresh tokens."""

@@ -109,13 +109,15 @@ _CODE_COLUMNS = (
     "created_at",
     "expires_at",
 )
+
+
+def _column_params(table: sa.Table, columns: Sequence[str]) -> dict[str, sa.BindParameter[Any]]:
+    """column -> bind parameter ``p_<column>`` of the column's type, for lean INSERTs."""
+    return {name: sa.bindparam(f"p_{name}", type_=table.c[name].type) for name in columns}
+
+
 _LEAN_INSERT_CODE = LeanStatement(
-    t.authorization_codes.insert().values(
-        {
-            name: sa.bindparam(f"p_{name}", type_=t.authorization_codes.c[name].type)
-            for name in _CODE_COLUMNS
-        }
-    )
+    t.authorization_codes.insert().values(_column_params(t.authorization_codes, _CODE_COLUMNS))
 )
 # Reads that need a row and its user in one round trip: the row LEFT JOIN its user, whose
 # columns come back labelled user__<name> (``_joined_user`` reads them).
@@ -169,12 +171,7 @@ _REFRESH_COLUMNS = (
     "access_token_expires_at",
 )
 _LEAN_INSERT_REFRESH = LeanStatement(
-    t.refresh_tokens.insert().values(
-        {
-            name: sa.bindparam(f"p_{name}", type_=t.refresh_tokens.c[name].type)
-            for name in _REFRESH_COLUMNS
-        }
-    )
+    t.refresh_tokens.insert().values(_column_params(t.refresh_tokens, _REFRESH_COLUMNS))
 )
 _LEAN_REFRESH_BY_HASH = LeanStatement(
     sa.select(t.refresh_tokens).where(
@@ -223,12 +220,9 @@ _LEAN_PG_ROTATE_REFRESH = LeanStatement(
     t.refresh_tokens.insert()
     .from_select(
         list(_REFRESH_COLUMNS),
-        sa.select(
-            *(
-                sa.bindparam(f"p_{name}", type_=t.refresh_tokens.c[name].type)
-                for name in _REFRESH_COLUMNS
-            )
-        ).select_from(_USED_REFRESH),
+        sa.select(*_column_params(t.refresh_tokens, _REFRESH_COLUMNS).values()).select_from(
+            _USED_REFRESH
+        ),
     )
     .add_cte(_USED_REFRESH)
 )
