@@ -3,14 +3,17 @@ server that the test run starts itself (set GATEHOUSE_TEST_BACKENDS=sqlite for a
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
+import traceback
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
+import sqlalchemy as sa
 from starlette.testclient import TestClient
 
 from gatehouse.runtime import Runtime, build_runtime
@@ -97,8 +100,27 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 @pytest.fixture
 def runtime(settings: Settings) -> Iterator[Runtime]:
     runtime = build_runtime(settings)
+    on_the_loop = _watch_for_database_use_on_an_event_loop(runtime)
     yield runtime
     runtime.close()
+    assert not on_the_loop, "the database was used on the event loop:\n" + on_the_loop[0]
+
+
+def _watch_for_database_use_on_an_event_loop(runtime: Runtime) -> list[str]:
+    """Every request does its database work in a request thread (web/threads.py), never on
+    the event loop, where a slow statement would stall every other request of the process.
+    The stack of each connection checkout that breaks this, for every test with a runtime."""
+    found: list[str] = []
+
+    def on_checkout(*_: object) -> None:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        found.append("".join(traceback.format_stack(limit=25)))
+
+    sa.event.listen(runtime.database.engine.pool, "checkout", on_checkout)
+    return found
 
 
 @pytest.fixture

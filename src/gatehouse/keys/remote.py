@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from gatehouse import blocking
 from gatehouse.keys.jose import PublicKeySet, TokenVerificationError, public_keyset
 
 MAX_JWKS_BYTES = 64 * 1024
@@ -96,6 +97,7 @@ class RemoteJwksCache:
         if cached is not None:
             return cached
         self._raise_recent_failure(uri)
+        blocking.starts()  # a download, or a wait for another request's download
         with self._locks_guard:
             lock = self._locks.setdefault(uri, threading.Lock())
         with lock:

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 
+from gatehouse import blocking
 from gatehouse.keys.encryption import KeyEncryptor
 from gatehouse.keys.jose import (
     PrivateKey,
@@ -100,6 +101,7 @@ class KeyService:
         ring = self._ring
         if ring is not None and now_f < self._ring_valid_until:
             return ring
+        blocking.starts()  # a database read, or a wait for another thread's
         with self._lock:
             if self._ring is not None and now_f < self._ring_valid_until:
                 return self._ring

@@ -44,11 +44,13 @@ class AllowedOrigins:
 
 
 def add_cors_headers(
-    request: Request, response: Response, allowed: AllowedOrigins, max_age: int
+    request: Request, response: Response, origin_allowed: bool, max_age: int
 ) -> Response:
+    """``origin_allowed``: the request's Origin is in ``AllowedOrigins`` (which may read the
+    database, so the caller asks it from request work)."""
     origin = request.headers.get("origin")
     response.headers.append("Vary", "Origin")
-    if origin and origin in allowed:
+    if origin and origin_allowed:
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Access-Control-Expose-Headers"] = "WWW-Authenticate"
         if request.method == "OPTIONS":
@@ -58,5 +60,5 @@ def add_cors_headers(
     return response
 
 
-def preflight(request: Request, allowed: AllowedOrigins, max_age: int) -> Response:
-    return add_cors_headers(request, Response(status_code=204), allowed, max_age)
+def preflight(request: Request, origin_allowed: bool, max_age: int) -> Response:
+    return add_cors_headers(request, Response(status_code=204), origin_allowed, max_age)

@@ -29,19 +29,26 @@ from gatehouse.web.http import (
     server_error_json,
 )
 from gatehouse.web.pages import follow_outcome, untrusted_error_page
-from gatehouse.web.threads import run_in_threadpool
+from gatehouse.web.threads import run_in_threadpool, run_inline_or_in_threadpool
 
 
-def _cors(request: Request, response: Response) -> Response:
-    ctx = context_of(request)
-    return add_cors_headers(
-        request, response, ctx.allowed_origins, ctx.runtime.settings.cors_max_age
-    )
+async def _origin_allowed(request: Request) -> bool:
+    origin = request.headers.get("origin")
+    if not origin:
+        return False
+    # The allowed origins are cached; recomputing them lists the clients from the database.
+    allowed = context_of(request).allowed_origins
+    return await run_inline_or_in_threadpool(allowed.__contains__, origin)
+
+
+async def _cors(request: Request, response: Response) -> Response:
+    max_age = context_of(request).runtime.settings.cors_max_age
+    return add_cors_headers(request, response, await _origin_allowed(request), max_age)
 
 
 async def cors_preflight(request: Request) -> Response:
-    ctx = context_of(request)
-    return preflight(request, ctx.allowed_origins, ctx.runtime.settings.cors_max_age)
+    max_age = context_of(request).runtime.settings.cors_max_age
+    return preflight(request, await _origin_allowed(request), max_age)
 
 
 async def discovery(request: Request) -> Response:
@@ -50,7 +57,7 @@ async def discovery(request: Request) -> Response:
     custom = [s.name for s in await run_in_threadpool(ctx.runtime.store.scopes.list)]
     body = openid_configuration(ctx.provider.config, list(DEFAULT_GRANTS), custom)
     response = JSONResponse(body, headers={"Cache-Control": "public, max-age=300"})
-    return _cors(request, response)
+    return await _cors(request, response)
 
 
 async def jwks(request: Request) -> Response:
@@ -58,7 +65,7 @@ async def jwks(request: Request) -> Response:
     ctx = context_of(request)
     ring = await run_in_threadpool(ctx.provider.keys.keyring)
     response = JSONResponse(ring.jwks, headers={"Cache-Control": "public, max-age=300"})
-    return _cors(request, response)
+    return await _cors(request, response)
 
 
 async def authorize(request: Request) -> Response:
@@ -92,6 +99,14 @@ async def authorize(request: Request) -> Response:
     return follow_outcome(request, outcome)
 
 
+def _needs_no_io_when_warm(params: Parameters) -> bool:
+    """client_credentials with a client secret reads only what the per-process caches hold
+    (client, secret, API, app-role grants, signing key), so it is tried on the event loop
+    first. The other grants always read or write rows, and a client assertion records its
+    jti: trying those inline would only repeat their parsing in the request thread."""
+    return params.get("grant_type") == "client_credentials" and "client_assertion" not in params
+
+
 async def token(request: Request) -> Response:
     """RFC 6749 §3.2."""
     ctx = context_of(request)
@@ -103,13 +118,17 @@ async def token(request: Request) -> Response:
 
     try:
         params = await read_form(request)
-        result = await run_in_threadpool(run, params, request.headers.get("authorization"))
+        authorization = request.headers.get("authorization")
+        if _needs_no_io_when_warm(params):
+            result = await run_inline_or_in_threadpool(run, params, authorization)
+        else:
+            result = await run_in_threadpool(run, params, authorization)
         response: Response = json_response(result.to_json())
     except OAuthError as error:
         response = oauth_error_json(error)
     except Exception as exc:
         response = server_error_json(exc)
-    return _cors(request, response)
+    return await _cors(request, response)
 
 
 async def introspection(request: Request) -> Response:
@@ -138,7 +157,7 @@ async def revocation(request: Request) -> Response:
         response = oauth_error_json(error)
     except Exception as exc:
         response = server_error_json(exc)
-    return _cors(request, response)
+    return await _cors(request, response)
 
 
 async def userinfo(request: Request) -> Response:
@@ -159,4 +178,4 @@ async def userinfo(request: Request) -> Response:
         response = bearer_error(error)
     except Exception as exc:
         response = server_error_json(exc)
-    return _cors(request, response)
+    return await _cors(request, response)

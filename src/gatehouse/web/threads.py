@@ -9,6 +9,10 @@ four times the pooled database connections, so busy requests kept opening and cl
 overflow connections (a PostgreSQL backend fork each). One pool per process, with as many
 threads as the database wants (``Database.request_threads``: the pooled connections for
 PostgreSQL, fewer for SQLite), set by ``configure`` when the app is built.
+
+Work that usually needs no I/O at all can skip the hop: ``run_inline_or_in_threadpool``
+tries it on the event loop first, where any blocking I/O it would start raises instead
+(gatehouse/blocking.py), and reruns it in a request thread then.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
+from gatehouse import blocking
 from gatehouse.storage.sql.database import POOL_SIZE
 
 P = ParamSpec("P")
@@ -58,3 +63,14 @@ async def run_in_threadpool(fn: Callable[P, T], *args: P.args, **kwargs: P.kwarg
     waiting; work already running completes."""
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(_executor(), functools.partial(fn, *args, **kwargs))
+
+
+async def run_inline_or_in_threadpool(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """``fn(*args, **kwargs)`` on the event loop if it completes without blocking I/O;
+    otherwise in the request threads. ``fn`` must be safe to start twice: everything it
+    does before its first blocking I/O is repeated (reads from caches, parsing, checks)."""
+    try:
+        with blocking.forbidden():
+            return fn(*args, **kwargs)
+    except blocking.WouldBlock:
+        return await run_in_threadpool(fn, *args, **kwargs)

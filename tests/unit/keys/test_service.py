@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from gatehouse import blocking
 from gatehouse.keys.encryption import KeyDecryptionError, KeyEncryptor
 from gatehouse.keys.jose import sign_jwt, verify_jwt
 from gatehouse.keys.service import KeyService
@@ -184,6 +185,20 @@ def test_another_process_rotating_is_seen_within_the_reload_interval(
     assert signing_kids(mine) == before
     clock.now += 1
     assert signing_kids(mine)["ES256"] == new.kid
+
+
+def test_a_reload_is_blocking_io_but_a_cached_ring_is_not(runtime: Runtime, clock: Clock) -> None:
+    keys = service(runtime, clock)
+    with blocking.forbidden(), pytest.raises(blocking.WouldBlock):
+        keys.keyring()  # nothing loaded yet: a database read
+    ring = keys.keyring()
+    with blocking.forbidden():
+        assert keys.keyring() is ring
+    clock.now += 30
+    with blocking.forbidden(), pytest.raises(blocking.WouldBlock):
+        keys.keyring()  # due for a reload
+    # Raised before taking the lock a reloading thread holds across its database read.
+    assert not keys._lock.locked()
 
 
 def test_private_keys_are_decrypted_once_per_process(

@@ -13,6 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 
+from gatehouse import blocking
+
 # Connections each process keeps open. The web layer runs request work in this many threads
 # (web/threads.py), so under load requests reuse these instead of opening and closing
 # overflow connections, a PostgreSQL backend fork each.
@@ -154,6 +156,7 @@ class Database:
         if joined is not None:
             yield joined
             return
+        blocking.starts()
         with self.engine.connect() as conn, conn.begin():
             yield conn
 
@@ -163,6 +166,7 @@ class Database:
         if joined is not None:
             yield joined
             return
+        blocking.starts()
         with self.engine.connect() as conn:
             conn = conn.execution_options(gatehouse_write=True)
             with conn.begin():
@@ -179,6 +183,7 @@ class Database:
         if joined is not None:
             yield joined
             return
+        blocking.starts()
         with self.engine.connect() as conn:
             if self.is_sqlite:
                 conn.execution_options(gatehouse_statement=True)
@@ -231,6 +236,7 @@ class Database:
                 self._release_lean(fairy)
 
     def _checkout_lean(self) -> Any:
+        blocking.starts()
         fairy = self.engine.pool.connect()  # pre-ping as configured
         if not self.is_sqlite:  # SQLite connections are in autocommit mode already
             try:
