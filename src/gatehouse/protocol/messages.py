@@ -6,6 +6,7 @@ and response parameters must not be included more than once.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import unquote_to_bytes
@@ -18,6 +19,8 @@ MAX_BODY_BYTES = 64 * 1024
 # RFC 8707 §2: the resource parameter may be repeated; no other parameter may.
 MULTI_VALUED = frozenset({"resource"})
 MAX_RESOURCES = 8
+# RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
+_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5B\x5D-\x7E]+")
 
 
 @dataclass(frozen=True)
@@ -140,7 +143,7 @@ def split_scope(raw: str | None) -> tuple[str, ...]:
     seen: dict[str, None] = {}
     for item in raw.split(" "):
         if item:
-            if not all(0x21 <= ord(ch) <= 0x7E and ch not in '"\\' for ch in item):
+            if _SCOPE_TOKEN.fullmatch(item) is None:
                 # RFC 6749 §4.1.2.1, §5.2: a malformed scope is invalid_scope.
                 raise InvalidScope(f"the scope value {item[:64]!r} contains invalid characters")
             seen.setdefault(item, None)

@@ -28,6 +28,9 @@ async def health(_request: Request) -> Response:
 def create_app(runtime: Runtime) -> Starlette:
     issuer = runtime.provider.config.issuer
     routes = [
+        # Starlette tries routes in order: the busiest endpoint first.
+        Route("/token", endpoints.token, methods=["POST"]),
+        Route("/token", endpoints.cors_preflight, methods=["OPTIONS"]),
         Route("/", pages.home),
         Route("/healthz", health),
         Route("/.well-known/openid-configuration", endpoints.discovery, methods=["GET"]),
@@ -35,8 +38,6 @@ def create_app(runtime: Runtime) -> Starlette:
         Route("/jwks", endpoints.jwks, methods=["GET"]),
         Route("/jwks", endpoints.cors_preflight, methods=["OPTIONS"]),
         Route("/authorize", endpoints.authorize, methods=["GET", "POST"]),
-        Route("/token", endpoints.token, methods=["POST"]),
-        Route("/token", endpoints.cors_preflight, methods=["OPTIONS"]),
         Route("/introspect", endpoints.introspection, methods=["POST"]),
         Route("/revoke", endpoints.revocation, methods=["POST"]),
         Route("/revoke", endpoints.cors_preflight, methods=["OPTIONS"]),
