@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar, overload
 from urllib.parse import unquote_to_bytes
 
 from gatehouse.errors import InvalidRequest, InvalidScope
@@ -21,6 +22,8 @@ MULTI_VALUED = frozenset({"resource"})
 MAX_RESOURCES = 8
 # RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
 _SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5B\x5D-\x7E]+")
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,20 @@ class Parameters(Mapping[str, str]):
 
     def __len__(self) -> int:
         return len(self.entries)
+
+    # Mapping's own get and ``in`` go through __getitem__ and catch KeyError: every absent
+    # parameter an endpoint asks about raised and caught an exception.
+    def __contains__(self, key: object) -> bool:
+        return key in self.entries
+
+    @overload
+    def get(self, key: str, /) -> str | None: ...
+    @overload
+    def get(self, key: str, default: str, /) -> str: ...
+    @overload
+    def get(self, key: str, default: T, /) -> str | T: ...
+    def get(self, key: str, default: object = None, /) -> object:
+        return self.entries.get(key, default)
 
     def all(self, name: str) -> tuple[str, ...]:
         """Every value of a parameter that may repeat (RFC 8707 resource)."""
