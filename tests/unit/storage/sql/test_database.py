@@ -66,7 +66,10 @@ def test_sqlite_database_runs_in_wal_mode_with_foreign_keys(tmp_path: object) ->
     try:
         with database.read() as conn:
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10000
+            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 10000
     finally:
         database.dispose()
 
