@@ -57,22 +57,25 @@ _LEAN_CODE_BY_HASH = LeanStatement(
         t.authorization_codes.c.code_hash == sa.bindparam("p_code_hash"),
     )
 )
+# An SSO session is alive until it ends, reaches its absolute expiry or sits idle too long;
+# one rule for looking a session up by its cookie and by its public sid.
+_SESSION_ALIVE = (
+    t.sso_sessions.c.ended_at.is_(None),
+    t.sso_sessions.c.expires_at > sa.bindparam("p_now"),
+    t.sso_sessions.c.last_seen_at > sa.bindparam("p_idle_since"),
+)
 _LEAN_ACTIVE_SESSION = LeanStatement(
     sa.select(t.sso_sessions).where(
         t.sso_sessions.c.tenant_id == sa.bindparam("p_tenant"),
         t.sso_sessions.c.id_hash == sa.bindparam("p_id_hash"),
-        t.sso_sessions.c.ended_at.is_(None),
-        t.sso_sessions.c.expires_at > sa.bindparam("p_now"),
-        t.sso_sessions.c.last_seen_at > sa.bindparam("p_idle_since"),
+        *_SESSION_ALIVE,
     )
 )
 _LEAN_ACTIVE_SID = LeanStatement(
     sa.select(t.sso_sessions.c.sid).where(
         t.sso_sessions.c.tenant_id == sa.bindparam("p_tenant"),
         t.sso_sessions.c.sid == sa.bindparam("p_sid"),
-        t.sso_sessions.c.ended_at.is_(None),
-        t.sso_sessions.c.expires_at > sa.bindparam("p_now"),
-        t.sso_sessions.c.last_seen_at > sa.bindparam("p_idle_since"),
+        *_SESSION_ALIVE,
     )
 )
 _LEAN_TOUCH_SID = LeanStatement(
