@@ -1,6 +1,7 @@
 """gatehouse.blocking: inside ``forbidden()`` every place that would block raises WouldBlock
 before it has read or written anything (the web layer then reruns the work in a request
-thread; tests/unit/web/test_threads.py)."""
+thread; tests/unit/web/test_threads.py) — except statements on the embedded SQLite database
+where the attempt allows them, and anything after a write."""
 
 from __future__ import annotations
 
@@ -36,6 +37,30 @@ def test_would_block_passes_through_except_exception() -> None:
 
     with blocking.forbidden(), pytest.raises(blocking.WouldBlock):
         handler()
+
+
+def test_the_embedded_database_is_allowed_only_where_the_attempt_says_so() -> None:
+    with blocking.forbidden(embedded_database=True):
+        blocking.starts(embedded_database=True)  # a SQLite statement: allowed
+        with pytest.raises(blocking.WouldBlock):
+            blocking.starts()  # anything else (a download, a lock wait): not
+    with blocking.forbidden(), pytest.raises(blocking.WouldBlock):
+        blocking.starts(embedded_database=True)
+
+
+def test_after_a_write_an_attempt_finishes_where_it_is() -> None:
+    # Rerunning it in a request thread would repeat the write (redeem a code twice).
+    with blocking.forbidden(embedded_database=True):
+        blocking.writes()
+        blocking.starts()  # no WouldBlock any more
+    with blocking.forbidden(), pytest.raises(blocking.WouldBlock):
+        blocking.starts()  # the next attempt starts afresh
+
+
+def test_writes_outside_an_attempt_does_nothing() -> None:
+    blocking.writes()
+    with blocking.forbidden(), pytest.raises(blocking.WouldBlock):
+        blocking.starts()
 
 
 TENANT_IDS = LeanStatement(sa.select(t.tenants.c.id).where(t.tenants.c.id == sa.bindparam("id")))
@@ -85,6 +110,32 @@ def test_no_database_connection_is_taken_inside_forbidden(runtime: Runtime) -> N
             assert checkouts == []
             reach()  # and outside, each of them does reach the database
             assert len(checkouts) == 1
+            checkouts.clear()
+    finally:
+        sa.event.remove(pool, "checkout", on_checkout)
+    assert pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+def test_only_sqlite_is_reached_inside_an_attempt_that_allows_the_embedded_database(
+    runtime: Runtime,
+) -> None:
+    pool = runtime.database.engine.pool
+    checkouts: list[object] = []
+
+    def on_checkout(*args: object) -> None:
+        checkouts.append(args)
+
+    sa.event.listen(pool, "checkout", on_checkout)
+    try:
+        for reach in _every_way_to_reach_the_database(runtime):
+            with blocking.forbidden(embedded_database=True):
+                if runtime.database.is_sqlite:
+                    reach()
+                    assert len(checkouts) == 1
+                else:  # PostgreSQL is a network round trip: never on the event loop
+                    with pytest.raises(blocking.WouldBlock):
+                        reach()
+                    assert checkouts == []
             checkouts.clear()
     finally:
         sa.event.remove(pool, "checkout", on_checkout)

@@ -101,8 +101,10 @@ class KeyService:
         ring = self._ring
         if ring is not None and now_f < self._ring_valid_until:
             return ring
-        blocking.starts()  # a database read, or a wait for another thread's
-        with self._lock:
+        if not self._lock.acquire(blocking=False):
+            blocking.starts()  # a wait for another thread's reload
+            self._lock.acquire()
+        try:
             if self._ring is not None and now_f < self._ring_valid_until:
                 return self._ring
             now = int(now_f)
@@ -124,6 +126,8 @@ class KeyService:
             )
             self._ring_valid_until = valid_until
             return self._ring
+        finally:
+            self._lock.release()
 
     def _private(self, stored: StoredKey) -> PrivateKey:
         cached = self._private_cache.get(stored.kid)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -38,7 +40,7 @@ async def _origin_allowed(request: Request) -> bool:
         return False
     # The allowed origins are cached; recomputing them lists the clients from the database.
     allowed = context_of(request).allowed_origins
-    return await run_inline_or_in_threadpool(allowed.__contains__, origin)
+    return await run_inline_or_in_threadpool(functools.partial(allowed.__contains__, origin))
 
 
 async def _cors(request: Request, response: Response) -> Response:
@@ -99,17 +101,24 @@ async def authorize(request: Request) -> Response:
     return follow_outcome(request, outcome)
 
 
-def _needs_no_io_when_warm(params: Parameters) -> bool:
-    """client_credentials with a client secret reads only what the per-process caches hold
-    (client, secret, API, app-role grants, signing key), so it is tried on the event loop
-    first. The other grants always read or write rows, and a client assertion records its
-    jti: trying those inline would only repeat their parsing in the request thread."""
-    return params.get("grant_type") == "client_credentials" and "client_assertion" not in params
+def _may_run_on_the_event_loop(params: Parameters, embedded_database: bool) -> bool:
+    """Which token requests are tried on the event loop (web/threads.py).
+
+    client_credentials with a client secret reads only what the per-process caches hold
+    (client, secret, API, app-role grants, signing key), so it needs no I/O once warm. On
+    the embedded SQLite database every grant does: its statements are cheaper than the hop
+    to a request thread (docs/architecture.md). A client assertion goes to a thread at
+    once: it may need the client's JWKS downloaded, and trying it inline first would only
+    repeat its parsing there."""
+    if "client_assertion" in params:
+        return False
+    return embedded_database or params.get("grant_type") == "client_credentials"
 
 
 async def token(request: Request) -> Response:
     """RFC 6749 §3.2."""
     ctx = context_of(request)
+    embedded_database = ctx.runtime.database.is_sqlite
 
     def run(params: Parameters, authorization: str | None) -> TokenResponse:
         # One pooled connection for the request's hot statements (one checkout, one ping).
@@ -119,8 +128,11 @@ async def token(request: Request) -> Response:
     try:
         params = await read_form(request)
         authorization = request.headers.get("authorization")
-        if _needs_no_io_when_warm(params):
-            result = await run_inline_or_in_threadpool(run, params, authorization)
+        if _may_run_on_the_event_loop(params, embedded_database):
+            result = await run_inline_or_in_threadpool(
+                functools.partial(run, params, authorization),
+                embedded_database=embedded_database,
+            )
         else:
             result = await run_in_threadpool(run, params, authorization)
         response: Response = json_response(result.to_json())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 from collections.abc import Iterator
 
@@ -78,7 +79,7 @@ def test_work_that_would_block_is_rerun_in_a_request_thread() -> None:
         blocking.starts()
         return f"{label} in {threading.current_thread().name}"
 
-    result = asyncio.run(threads.run_inline_or_in_threadpool(work, "done"))
+    result = asyncio.run(threads.run_inline_or_in_threadpool(functools.partial(work, "done")))
     assert attempts[0] == threading.current_thread().name
     assert attempts[1].startswith("gatehouse-request")
     assert result == f"done in {attempts[1]}"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,6 +27,11 @@ MAX_OVERFLOW = 20
 # than 10 (docs/benchmarks.md). PostgreSQL statements wait on the network, and more threads
 # overlap those waits.
 SQLITE_REQUEST_THREADS = 4
+# How long a statement waits for SQLite's write lock before it fails with "database is
+# locked". The same for every statement; lean writes wait in finer steps (_sqlite_write).
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+_FIRST_BUSY_PAUSE = 20e-6  # seconds; doubled after each try, up to
+_LAST_BUSY_PAUSE = 1e-3
 
 
 class DatabaseUrlError(ValueError):
@@ -57,7 +64,7 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     # Copy the WAL back into the database every 10,000 pages (about 40 MB) instead of 1,000:
     # a refresh rotation writes several pages, and the same hot index pages are rewritten
     # many times between checkpoints, so fewer checkpoints write far fewer pages. Refresh
@@ -161,7 +168,7 @@ class Database:
         if joined is not None:
             yield joined
             return
-        blocking.starts()
+        blocking.starts(embedded_database=self.is_sqlite)
         with self.engine.connect() as conn, conn.begin():
             yield conn
 
@@ -171,7 +178,8 @@ class Database:
         if joined is not None:
             yield joined
             return
-        blocking.starts()
+        blocking.starts(embedded_database=self.is_sqlite)
+        blocking.writes()
         with self.engine.connect() as conn:
             conn = conn.execution_options(gatehouse_write=True)
             with conn.begin():
@@ -188,7 +196,8 @@ class Database:
         if joined is not None:
             yield joined
             return
-        blocking.starts()
+        blocking.starts(embedded_database=self.is_sqlite)
+        blocking.writes()  # it may write
         with self.engine.connect() as conn:
             if self.is_sqlite:
                 conn.execution_options(gatehouse_statement=True)
@@ -217,7 +226,11 @@ class Database:
         """Run a lean INSERT, UPDATE or DELETE (autocommit, like ``statement``); the row
         count."""
         compiled = lean.compiled(self.engine.dialect)
+        in_transaction = getattr(self._atomic, "conn", None) is not None
         with self._lean_cursor() as cursor:
+            blocking.writes()
+            if self.is_sqlite and not in_transaction:
+                return _sqlite_write(cursor, compiled.sql, _bind(compiled, params))
             cursor.execute(compiled.sql, _bind(compiled, params))
             return int(cursor.rowcount)
 
@@ -241,7 +254,7 @@ class Database:
                 self._release_lean(fairy)
 
     def _checkout_lean(self) -> Any:
-        blocking.starts()
+        blocking.starts(embedded_database=self.is_sqlite)
         fairy = self.engine.pool.connect()  # pre-ping as configured
         if not self.is_sqlite:  # SQLite connections are in autocommit mode already
             try:
@@ -307,6 +320,35 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _sqlite_write(cursor: Any, sql: str, params: Any) -> int:
+    """One autocommit write statement, waiting for SQLite's write lock in steps of tens of
+    microseconds instead of SQLite's own busy handler, whose first wait is a whole
+    millisecond and whose later ones grow to 100 ms.
+
+    A write holds the lock for tens of microseconds, and with two worker processes writing
+    one file, about one write in ten under load finds it taken: SQLite's handler then
+    slept at least 1 ms, and on the event loop (web/threads.py) that stalls the whole
+    worker. Retrying here is safe: a statement that found the lock taken changed nothing,
+    and outside a transaction there is nothing else to roll back."""
+    cursor.execute("PRAGMA busy_timeout=0")
+    try:
+        deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+        pause = _FIRST_BUSY_PAUSE
+        while True:
+            try:
+                cursor.execute(sql, params)
+                return int(cursor.rowcount)  # before the PRAGMA below resets it
+            except sqlite3.OperationalError as error:
+                if error.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:  # extended codes too
+                    raise
+                if time.monotonic() + pause > deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, _LAST_BUSY_PAUSE)
+    finally:
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
 
 
 def _row_dict(compiled: _CompiledLean, row: Sequence[Any]) -> dict[str, Any]:

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-import pytest
+import sqlite3
+import threading
+import time
 
-from gatehouse.storage.sql.database import Database, DatabaseUrlError, normalize_database_url
+import pytest
+import sqlalchemy as sa
+
+from gatehouse.storage.sql import database as database_module
+from gatehouse.storage.sql.database import (
+    Database,
+    DatabaseUrlError,
+    LeanStatement,
+    normalize_database_url,
+)
 
 
 @pytest.mark.parametrize(
@@ -118,4 +129,89 @@ def test_atomic_blocks_do_not_nest(tmp_path: object) -> None:
     database = Database(f"sqlite:///{tmp_path}/gh.db")
     with database.atomic(), pytest.raises(RuntimeError, match="do not nest"), database.atomic():
         pass
+    database.dispose()
+
+
+# -- lean writes wait for SQLite's write lock in fine steps ----------------------------------
+
+_T = sa.Table("t", sa.MetaData(), sa.Column("v", sa.Integer))
+INSERT_V = LeanStatement(sa.insert(_T).values(v=sa.bindparam("v")))
+
+
+def _hold_the_write_lock(path: str, seconds: float) -> threading.Thread:
+    """Another connection (as another process would) holds SQLite's write lock a while."""
+    held = threading.Event()
+
+    def hold() -> None:
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        held.set()
+        threading.Event().wait(seconds)  # not time.sleep, which the tests below watch
+        other.execute("COMMIT")
+        other.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait()
+    return holder
+
+
+@pytest.fixture
+def pauses(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Every pause a lean write takes while the write lock is taken."""
+    taken: list[float] = []
+    real_sleep = time.sleep
+
+    def sleep(seconds: float) -> None:
+        taken.append(seconds)
+        real_sleep(seconds)
+
+    monkeypatch.setattr(database_module.time, "sleep", sleep)
+    return taken
+
+
+def test_a_lean_write_waits_for_the_write_lock_in_fine_steps(
+    tmp_path: object, pauses: list[float]
+) -> None:
+    path = f"{tmp_path}/gh.db"
+    database = Database(f"sqlite:///{path}")
+    _table(database)
+    holder = _hold_the_write_lock(path, 0.05)
+    assert database.execute_count(INSERT_V, {"v": 7}) == 1  # its own row count
+    holder.join()
+    assert _values(database) == [7]
+    # Its own waits, starting far below SQLite's first sleep of a whole millisecond.
+    assert pauses[0] < 0.0001
+    assert max(pauses) <= 0.001
+    # The connection is handed back with the normal busy timeout for everything else.
+    with database.read() as conn:
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10000
+    database.dispose()
+
+
+def test_a_lean_write_gives_up_after_the_busy_timeout(
+    tmp_path: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = f"{tmp_path}/gh.db"
+    database = Database(f"sqlite:///{path}")
+    _table(database)
+    monkeypatch.setattr(database_module, "SQLITE_BUSY_TIMEOUT_MS", 30)
+    holder = _hold_the_write_lock(path, 0.3)
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            database.execute_count(INSERT_V, {"v": 7})
+    finally:
+        holder.join()
+    assert _values(database) == []
+    assert database.execute_count(INSERT_V, {"v": 8}) == 1  # the pool is fine afterwards
+    database.dispose()
+
+
+def test_other_errors_of_a_lean_write_are_not_retried(
+    tmp_path: object, pauses: list[float]
+) -> None:
+    database = Database(f"sqlite:///{tmp_path}/gh.db")  # no table t: "no such table"
+    with pytest.raises(sqlite3.OperationalError, match="no such table"):
+        database.execute_count(INSERT_V, {"v": 1})
+    assert pauses == []
     database.dispose()
