@@ -5,7 +5,7 @@ where the attempt allows them, and anything after a write."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -95,48 +95,43 @@ def _every_way_to_reach_the_database(runtime: Runtime) -> list[Callable[[], Any]
     ]
 
 
-def test_no_database_connection_is_taken_inside_forbidden(runtime: Runtime) -> None:
+@pytest.fixture
+def checkouts(runtime: Runtime) -> Iterator[list[object]]:
+    """Every connection checkout from the runtime's pool; none left checked out after."""
     pool = runtime.database.engine.pool
-    checkouts: list[object] = []
+    taken: list[object] = []
 
     def on_checkout(*args: object) -> None:
-        checkouts.append(args)
+        taken.append(args)
 
     sa.event.listen(pool, "checkout", on_checkout)
-    try:
-        for reach in _every_way_to_reach_the_database(runtime):
-            with blocking.forbidden(), pytest.raises(blocking.WouldBlock):
-                reach()
-            assert checkouts == []
-            reach()  # and outside, each of them does reach the database
-            assert len(checkouts) == 1
-            checkouts.clear()
-    finally:
-        sa.event.remove(pool, "checkout", on_checkout)
+    yield taken
+    sa.event.remove(pool, "checkout", on_checkout)
     assert pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+def test_no_database_connection_is_taken_inside_forbidden(
+    runtime: Runtime, checkouts: list[object]
+) -> None:
+    for reach in _every_way_to_reach_the_database(runtime):
+        with blocking.forbidden(), pytest.raises(blocking.WouldBlock):
+            reach()
+        assert checkouts == []
+        reach()  # and outside, each of them does reach the database
+        assert len(checkouts) == 1
+        checkouts.clear()
 
 
 def test_only_sqlite_is_reached_inside_an_attempt_that_allows_the_embedded_database(
-    runtime: Runtime,
+    runtime: Runtime, checkouts: list[object]
 ) -> None:
-    pool = runtime.database.engine.pool
-    checkouts: list[object] = []
-
-    def on_checkout(*args: object) -> None:
-        checkouts.append(args)
-
-    sa.event.listen(pool, "checkout", on_checkout)
-    try:
-        for reach in _every_way_to_reach_the_database(runtime):
-            with blocking.forbidden(embedded_database=True):
-                if runtime.database.is_sqlite:
+    for reach in _every_way_to_reach_the_database(runtime):
+        with blocking.forbidden(embedded_database=True):
+            if runtime.database.is_sqlite:
+                reach()
+                assert len(checkouts) == 1
+            else:  # PostgreSQL is a network round trip: never on the event loop
+                with pytest.raises(blocking.WouldBlock):
                     reach()
-                    assert len(checkouts) == 1
-                else:  # PostgreSQL is a network round trip: never on the event loop
-                    with pytest.raises(blocking.WouldBlock):
-                        reach()
-                    assert checkouts == []
-            checkouts.clear()
-    finally:
-        sa.event.remove(pool, "checkout", on_checkout)
-    assert pool.checkedout() == 0  # type: ignore[attr-defined]
+                assert checkouts == []
+        checkouts.clear()
