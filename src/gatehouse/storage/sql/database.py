@@ -28,10 +28,12 @@ MAX_OVERFLOW = 20
 # overlap those waits.
 SQLITE_REQUEST_THREADS = 4
 # How long a statement waits for SQLite's write lock before it fails with "database is
-# locked". The same for every statement; lean writes wait in finer steps (_sqlite_write).
+# locked". The same for every statement; lean ones wait in finer steps
+# (_execute_waiting_for_locks).
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 _FIRST_BUSY_PAUSE = 20e-6  # seconds; doubled after each try, up to
 _LAST_BUSY_PAUSE = 1e-3
+_BUSY_TIMEOUT_KEY = "gatehouse_sqlite_busy_timeout_ms"
 
 
 class DatabaseUrlError(ValueError):
@@ -55,7 +57,7 @@ def normalize_database_url(raw: str) -> URL:
     )
 
 
-def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+def _on_sqlite_connect(dbapi_connection: Any, record: Any) -> None:
     # Take transaction control away from pysqlite so that writers can BEGIN IMMEDIATE.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
@@ -65,6 +67,7 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    record.info[_BUSY_TIMEOUT_KEY] = SQLITE_BUSY_TIMEOUT_MS
     # Copy the WAL back into the database every 10,000 pages (about 40 MB) instead of 1,000:
     # a refresh rotation writes several pages, and the same hot index pages are rewritten
     # many times between checkpoints, so fewer checkpoints write far fewer pages. Refresh
@@ -73,7 +76,18 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _set_busy_timeout(fairy: Any, milliseconds: int) -> None:
+    """SQLite's busy timeout on a pooled connection, changed only when it differs: the
+    lean path (``Database.fetch_one`` and co.) waits for locks itself and runs with 0,
+    everything else with SQLITE_BUSY_TIMEOUT_MS. The setting lives with the connection, so
+    it is remembered in its pool record's ``info``."""
+    if fairy.info.get(_BUSY_TIMEOUT_KEY) != milliseconds:
+        fairy.dbapi_connection.execute(f"PRAGMA busy_timeout={milliseconds}")
+        fairy.info[_BUSY_TIMEOUT_KEY] = milliseconds
+
+
 def _on_sqlite_begin(conn: Connection) -> None:
+    _set_busy_timeout(conn.connection, SQLITE_BUSY_TIMEOUT_MS)
     # A write transaction takes the write lock up front: a deferred one that reads and then
     # writes can fail with SQLITE_BUSY when another process committed in between.
     options = conn.get_execution_options()
@@ -210,7 +224,7 @@ class Database:
         """The first row of a lean SELECT as a dict, or None (autocommit, like ``statement``)."""
         compiled = lean.compiled(self.engine.dialect)
         with self._lean_cursor() as cursor:
-            cursor.execute(compiled.sql, _bind(compiled, params))
+            self._execute_lean(cursor, compiled, params)
             row = cursor.fetchone()
         return None if row is None else _row_dict(compiled, row)
 
@@ -218,7 +232,7 @@ class Database:
         """Every row of a lean SELECT as dicts (autocommit, like ``statement``)."""
         compiled = lean.compiled(self.engine.dialect)
         with self._lean_cursor() as cursor:
-            cursor.execute(compiled.sql, _bind(compiled, params))
+            self._execute_lean(cursor, compiled, params)
             rows = cursor.fetchall()
         return [_row_dict(compiled, row) for row in rows]
 
@@ -226,13 +240,18 @@ class Database:
         """Run a lean INSERT, UPDATE or DELETE (autocommit, like ``statement``); the row
         count."""
         compiled = lean.compiled(self.engine.dialect)
-        in_transaction = getattr(self._atomic, "conn", None) is not None
         with self._lean_cursor() as cursor:
             blocking.writes()
-            if self.is_sqlite and not in_transaction:
-                return _sqlite_write(cursor, compiled.sql, _bind(compiled, params))
-            cursor.execute(compiled.sql, _bind(compiled, params))
+            self._execute_lean(cursor, compiled, params)
             return int(cursor.rowcount)
+
+    def _execute_lean(
+        self, cursor: Any, compiled: _CompiledLean, params: Mapping[str, Any]
+    ) -> None:
+        if self.is_sqlite and getattr(self._atomic, "conn", None) is None:
+            _execute_waiting_for_locks(cursor, compiled.sql, _bind(compiled, params))
+        else:  # PostgreSQL, or inside atomic(), whose transaction holds the lock already
+            cursor.execute(compiled.sql, _bind(compiled, params))
 
     @contextmanager
     def pinned(self) -> Iterator[None]:
@@ -256,13 +275,15 @@ class Database:
     def _checkout_lean(self) -> Any:
         blocking.starts(embedded_database=self.is_sqlite)
         fairy = self.engine.pool.connect()  # pre-ping as configured
-        if not self.is_sqlite:  # SQLite connections are in autocommit mode already
-            try:
+        try:
+            if self.is_sqlite:  # in autocommit mode already; lean statements wait themselves
+                _set_busy_timeout(fairy, 0)
+            else:
                 fairy.dbapi_connection.autocommit = True
-            except BaseException:
-                fairy.invalidate()
-                fairy.close()
-                raise
+        except BaseException:
+            fairy.invalidate()
+            fairy.close()
+            raise
         return fairy
 
     def _release_lean(self, fairy: Any) -> None:
@@ -322,33 +343,30 @@ class Database:
         self.engine.dispose()
 
 
-def _sqlite_write(cursor: Any, sql: str, params: Any) -> int:
-    """One autocommit write statement, waiting for SQLite's write lock in steps of tens of
-    microseconds instead of SQLite's own busy handler, whose first wait is a whole
-    millisecond and whose later ones grow to 100 ms.
+def _execute_waiting_for_locks(cursor: Any, sql: str, params: Any) -> None:
+    """One autocommit statement on a connection whose busy timeout is 0 (the lean path),
+    waiting for SQLite's locks in steps of tens of microseconds instead of SQLite's own
+    busy handler, whose first wait is a whole millisecond and whose later ones grow to
+    100 ms.
 
     A write holds the lock for tens of microseconds, and with two worker processes writing
     one file, about one write in ten under load finds it taken: SQLite's handler then
     slept at least 1 ms, and on the event loop (web/threads.py) that stalls the whole
     worker. Retrying here is safe: a statement that found the lock taken changed nothing,
     and outside a transaction there is nothing else to roll back."""
-    cursor.execute("PRAGMA busy_timeout=0")
-    try:
-        deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
-        pause = _FIRST_BUSY_PAUSE
-        while True:
-            try:
-                cursor.execute(sql, params)
-                return int(cursor.rowcount)  # before the PRAGMA below resets it
-            except sqlite3.OperationalError as error:
-                if error.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:  # extended codes too
-                    raise
-                if time.monotonic() + pause > deadline:
-                    raise
-            time.sleep(pause)
-            pause = min(pause * 2, _LAST_BUSY_PAUSE)
-    finally:
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    pause = _FIRST_BUSY_PAUSE
+    while True:
+        try:
+            cursor.execute(sql, params)
+            return
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:  # extended codes too
+                raise
+            if time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, _LAST_BUSY_PAUSE)
 
 
 def _row_dict(compiled: _CompiledLean, row: Sequence[Any]) -> dict[str, Any]:

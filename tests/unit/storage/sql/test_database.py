@@ -136,6 +136,9 @@ def test_atomic_blocks_do_not_nest(tmp_path: object) -> None:
 
 _T = sa.Table("t", sa.MetaData(), sa.Column("v", sa.Integer))
 INSERT_V = LeanStatement(sa.insert(_T).values(v=sa.bindparam("v")))
+BUSY_TIMEOUT = LeanStatement(
+    sa.select(sa.column("timeout")).select_from(sa.table("pragma_busy_timeout"))
+)
 
 
 def _hold_the_write_lock(path: str, seconds: float) -> threading.Thread:
@@ -183,9 +186,12 @@ def test_a_lean_write_waits_for_the_write_lock_in_fine_steps(
     # Its own waits, starting far below SQLite's first sleep of a whole millisecond.
     assert pauses[0] < 0.0001
     assert max(pauses) <= 0.001
-    # The connection is handed back with the normal busy timeout for everything else.
+    # The lean path runs its connections with SQLite's own waiting off; a transaction on
+    # the same pooled connection afterwards has it on again.
+    assert database.fetch_one(BUSY_TIMEOUT, {}) == {"timeout": 0}
     with database.read() as conn:
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10000
+    assert database.fetch_one(BUSY_TIMEOUT, {}) == {"timeout": 0}
     database.dispose()
 
 
