@@ -41,15 +41,12 @@ def checkout_threads(runtime: Runtime) -> Iterator[list[str]]:
     sa.event.remove(pool, "checkout", on_checkout)
 
 
-def all_in_request_threads(names: list[str]) -> bool:
-    return all(name.startswith("gatehouse-request") for name in names)
-
-
 def used_where_its_backend_belongs(runtime: Runtime, names: list[str]) -> bool:
     """The database was used: on SQLite on the event loop, on PostgreSQL in request threads."""
+    in_request_threads = [name.startswith("gatehouse-request") for name in names]
     if runtime.database.is_sqlite:
-        return bool(names) and not any(name.startswith("gatehouse-request") for name in names)
-    return bool(names) and all_in_request_threads(names)
+        return bool(names) and not any(in_request_threads)
+    return bool(names) and all(in_request_threads)
 
 
 def issued_roles(runtime: Runtime, http: TestClient, daemon: dict[str, Any]) -> list[str]:

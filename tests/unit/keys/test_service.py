@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import timedelta
 
@@ -196,9 +197,31 @@ def test_a_reload_is_blocking_io_but_a_cached_ring_is_not(runtime: Runtime, cloc
         assert keys.keyring() is ring
     clock.now += 30
     with blocking.forbidden(), pytest.raises(blocking.WouldBlock):
-        keys.keyring()  # due for a reload
-    # Raised before taking the lock a reloading thread holds across its database read.
-    assert not keys._lock.locked()
+        keys.keyring()  # due for a reload: its database read raises
+    assert not keys._lock.locked()  # and the lock it took for the reload is released
+
+
+def test_a_wait_for_another_threads_reload_is_blocking_io(runtime: Runtime, clock: Clock) -> None:
+    # Even where the embedded database may be used, waiting on a lock another thread holds
+    # (across its own reload) is not: the attempt gives up at once instead of waiting.
+    keys = service(runtime, clock)
+    held, release = threading.Event(), threading.Event()
+
+    def reload_elsewhere() -> None:
+        with keys._lock:
+            held.set()
+            release.wait(10)
+
+    other = threading.Thread(target=reload_elsewhere)
+    other.start()
+    held.wait(10)
+    try:
+        with blocking.forbidden(embedded_database=True), pytest.raises(blocking.WouldBlock):
+            keys.keyring()
+    finally:
+        release.set()
+        other.join()
+    assert keys.keyring().signing  # and outside an attempt it waits, then loads
 
 
 def test_private_keys_are_decrypted_once_per_process(
