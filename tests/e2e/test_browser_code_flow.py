@@ -3,6 +3,8 @@ application, headless Chromium is the person. Runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import re
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -82,6 +84,36 @@ def test_code_flow_with_pkce_signs_in_and_issues_verifiable_tokens(app: App, pag
     assert info["sub"] == claims["sub"]
     assert info["email"] == "alice@example.com"
     assert info["name"] == "Alice Liddell"
+
+
+ACCESS_LINE = re.compile(
+    r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO gatehouse\.access (\S+ \S+ \d{3}) [\d.]+ms$",
+    re.MULTILINE,
+)
+
+
+def access_lines(server: LiveServer, until: str) -> list[str]:
+    """The server's access-log lines, once one starts with ``until`` (a worker writes its
+    line just after the response, so it can trail the client by a moment)."""
+    deadline = time.monotonic() + 10
+    while True:
+        lines = ACCESS_LINE.findall(server.log())
+        if any(line.startswith(until) for line in lines) or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.05)
+
+
+def test_the_server_logs_each_request_by_path_never_its_query(app: App, page: Page) -> None:
+    start, params = sign_in_and_allow(app, page)
+    app.rp.redeem(page.url, start)
+
+    lines = access_lines(app.server, "POST /token")
+    assert "POST /token 200" in lines, lines
+    assert "POST /login 303" in lines, lines
+    assert any(line.startswith("GET /authorize ") for line in lines), lines
+    log = app.server.log()
+    for secret in (params["code"], params["state"], start.nonce, PASSWORD):
+        assert secret not in log
 
 
 def test_second_authorization_uses_the_session_and_stored_consent(app: App, page: Page) -> None:

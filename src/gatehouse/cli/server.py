@@ -92,14 +92,15 @@ def supervise(target: Callable[..., None], args: tuple[Any, ...], workers: int) 
 
 
 def _worker(settings: Settings, host: str, port: int) -> None:
+    from gatehouse.observability.access_log import AccessLog
     from gatehouse.observability.logging import configure_logging
     from gatehouse.runtime import build_runtime
     from gatehouse.web.app import create_app
 
-    configure_logging(settings.log_level)
+    handler = configure_logging(settings.log_level)
     sock = bind_socket(host, port)
     runtime = build_runtime(settings, issuer=_issuer(settings, host, port))
-    serve_app(create_app(runtime), sock)
+    serve_app(create_app(runtime, AccessLog(handler)), sock)
 
 
 def prepare(settings: Settings, host: str, port: int) -> str:

@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from gatehouse.observability.access_log import AccessLog
 from gatehouse.runtime import Runtime
 from gatehouse.web import demo, endpoints, logout, pages, threads
 from gatehouse.web.context import WebContext, make_templates
@@ -25,7 +26,8 @@ async def health(_request: Request) -> Response:
     return JSONResponse({"status": "ok"}, headers=NO_STORE)
 
 
-def create_app(runtime: Runtime) -> Starlette:
+def create_app(runtime: Runtime, access_log: AccessLog | None = None) -> Starlette:
+    """The ASGI app. ``access_log`` defaults to lines through `logging` (``gatehouse.access``)."""
     issuer = runtime.provider.config.issuer
     routes = [
         # Starlette tries routes in order: the busiest endpoint first.
@@ -58,7 +60,13 @@ def create_app(runtime: Runtime) -> Starlette:
         ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(SecurityHeaders, https=issuer.startswith("https://"))],
+        middleware=[
+            Middleware(
+                SecurityHeaders,
+                https=issuer.startswith("https://"),
+                access_log=access_log or AccessLog(),
+            )
+        ],
         exception_handlers={Exception: _unexpected, 404: _not_found, 405: _not_allowed},
     )
     threads.configure(runtime.database.request_threads)

@@ -3,12 +3,11 @@ strings can carry codes and state)."""
 
 from __future__ import annotations
 
-import logging
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-access_log = logging.getLogger("gatehouse.access")
+from gatehouse.observability.access_log import AccessLog
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; "
@@ -26,8 +25,9 @@ STATIC_HEADERS = [
 
 
 class SecurityHeaders:
-    def __init__(self, app: ASGIApp, *, https: bool) -> None:
+    def __init__(self, app: ASGIApp, *, https: bool, access_log: AccessLog) -> None:
         self.app = app
+        self.access_log = access_log
         self.headers = list(STATIC_HEADERS)
         if https:
             self.headers.append((b"strict-transport-security", b"max-age=31536000"))
@@ -53,11 +53,6 @@ class SecurityHeaders:
         try:
             await self.app(scope, receive, send_with_headers)
         finally:
-            if access_log.isEnabledFor(logging.INFO):
-                access_log.info(
-                    "%s %s %s %.1fms",
-                    scope["method"],
-                    scope["path"],
-                    status,
-                    (time.perf_counter() - started) * 1000,
-                )
+            self.access_log.request(
+                scope["method"], scope["path"], status, time.perf_counter() - started
+            )

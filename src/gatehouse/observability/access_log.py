@@ -1,0 +1,43 @@
+"""gatehouse's access log: one line per HTTP request with its method, path, status and
+duration. Never the query string: it can carry codes and ``state`` (docs/security.md).
+
+Lines go to the logger ``gatehouse.access``, so an application that embeds gatehouse's ASGI
+app routes them with its own logging set-up. The server's workers instead give the log the
+handler :func:`configure_logging` installed, and lines are written straight to that
+handler's stream, formatted as the handler formats every other line. That skips `logging`'s
+record, filter and formatter machinery, which cost about 11 µs a line: 4 % of a
+client_credentials token request (docs/benchmarks.md). Either way the level of
+``gatehouse.access`` (or the root's, ``GATEHOUSE_LOG_LEVEL``) decides whether a line is
+written, and every line passes through :func:`redact`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TextIO
+
+from gatehouse.observability.logging import LineFormatter, redact
+
+logger = logging.getLogger("gatehouse.access")
+
+
+class AccessLog:
+    def __init__(self, handler: logging.StreamHandler[TextIO] | None = None) -> None:
+        self._handler = handler
+        self._formatter: LineFormatter | None = None
+        if handler is not None:
+            if not isinstance(handler.formatter, LineFormatter):
+                raise ValueError("the access log writes directly only through a LineFormatter")
+            self._formatter = handler.formatter
+
+    def request(self, method: str, path: str, status: int, seconds: float) -> None:
+        if not logger.isEnabledFor(logging.INFO):
+            return
+        if self._handler is None or self._formatter is None:
+            logger.info("%s %s %s %.1fms", method, path, status, seconds * 1000)
+            return
+        message = redact(f"{method} {path} {status} {seconds * 1000:.1f}ms")
+        line = self._formatter.line(logging.INFO, logger.name, message) + self._handler.terminator
+        with self._handler.lock:  # type: ignore[union-attr]  # every Handler has one
+            self._handler.stream.write(line)
+            self._handler.stream.flush()
