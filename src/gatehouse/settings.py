@@ -115,7 +115,11 @@ class Settings(BaseSettings):
         None, description="Secret of the demo relying party's client; set by `gatehouse demo`."
     )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
-        "info", description="Log level."
+        "info",
+        description=(
+            "Log level. At `info` the access log writes a line per request (method, path, "
+            "status, duration; never the query string); `warning` turns it off."
+        ),
     )
     password_hash_time_cost: int = Field(
         2,
