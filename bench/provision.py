@@ -158,6 +158,13 @@ def _csrf(html: str) -> str:
     return match.group(1)
 
 
+def _hidden_fields(html: str) -> dict[str, str]:
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html))
+    if "csrf_token" not in fields:
+        raise BenchError("no CSRF token on the page")
+    return fields
+
+
 def sign_in(base_url: str) -> Credentials:
     """Log in and consent once, as a browser would, leaving an SSO session and a stored
     consent; returns what the load scripts need."""
@@ -184,12 +191,7 @@ def sign_in(base_url: str) -> Credentials:
             elif location.startswith("/consent"):
                 page = http.get(location)
                 response = http.post(
-                    "/consent",
-                    data={
-                        "csrf_token": _csrf(page.text),
-                        "interaction": interaction,
-                        "decision": "allow",
-                    },
+                    "/consent", data={**_hidden_fields(page.text), "decision": "allow"}
                 )
             elif location.startswith(REDIRECT_URI) and "code=" in location:
                 session = http.cookies.get("gh_session")

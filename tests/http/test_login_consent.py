@@ -7,6 +7,7 @@ import threading
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from starlette.testclient import TestClient
 
 from gatehouse.admin.clients import ClientSpec, delete_client, update_client
@@ -14,6 +15,7 @@ from gatehouse.admin.scopes import upsert_scope
 from gatehouse.admin.users import set_disabled
 from gatehouse.protocol.scopes import STANDARD_SCOPES
 from gatehouse.runtime import Runtime
+from gatehouse.storage.sql import tables as t
 from gatehouse.web.app import create_app
 from gatehouse.web.context import SESSION_COOKIE
 from gatehouse.web.csrf import COOKIE as CSRF_COOKIE
@@ -22,6 +24,7 @@ from tests.support.factories import PASSWORD, make_client, make_user
 from tests.support.flow import (
     assert_error_page,
     assert_error_redirect,
+    consent_form,
     csrf_from,
     install_clock,
     query_of,
@@ -469,11 +472,15 @@ def test_redirect_uri_unregistered_during_sign_in(
 def _race_consent_at(runtime: Runtime, http: TestClient, location: str, count: int) -> list[Any]:
     """Submit the same consent form from ``count`` browsers at once (same cookies)."""
     page = http.get(location)
-    data = {
-        "csrf_token": csrf_from(page.text),
-        "interaction": query_of(location)["interaction"],
-        "decision": "allow",
-    }
+    return _race_post(
+        runtime, http, "/consent", {**consent_form(page.text), "decision": "allow"}, count
+    )
+
+
+def _race_post(
+    runtime: Runtime, http: TestClient, path: str, data: dict[str, str], count: int
+) -> list[Any]:
+    """POST the same form to ``path`` from ``count`` clients at once (same cookies)."""
     cookies = dict(http.cookies.items())
     barrier = threading.Barrier(count)
     results: list[Any] = []
@@ -484,7 +491,7 @@ def _race_consent_at(runtime: Runtime, http: TestClient, location: str, count: i
             create_app(runtime), base_url=ISSUER, follow_redirects=False, cookies=cookies
         ) as client:
             barrier.wait(timeout=30)
-            response = client.post("/consent", data=data)
+            response = client.post(path, data=data)
         with lock:
             results.append(response)
 
@@ -520,3 +527,46 @@ def _race_consent_as(runtime: Runtime, http: TestClient, username: str, count: i
     after = submit_login(http, response.headers["location"], username, PASSWORD)
     assert after.headers["location"].startswith("/consent?")
     return _race_consent_at(runtime, http, after.headers["location"], count)
+
+
+def test_concurrent_login_submissions_start_one_session(runtime: Runtime, http: TestClient) -> None:
+    """The login form counts once: of parallel submissions, one records the login and starts
+    a session; the others start none (their sessions could never be signed out)."""
+    make_client(runtime)
+    make_user(runtime)
+    response, _ = start_authorize(http)
+    location = response.headers["location"]
+    page = http.get(location)
+    data = {
+        "csrf_token": csrf_from(page.text),
+        "interaction": query_of(location)["interaction"],
+        "login": "alice",
+        "password": PASSWORD,
+    }
+    results = _race_post(runtime, http, "/login", data, 6)
+    assert len(results) == 6
+    assert sum(1 for r in results if r.status_code == 303) == 1, [r.status_code for r in results]
+    with runtime.database.read() as conn:
+        sessions = conn.execute(sa.select(sa.func.count()).select_from(t.sso_sessions)).scalar()
+    assert sessions == 1
+
+
+def test_consent_given_on_a_page_shown_to_another_person_is_asked_again(
+    runtime: Runtime, http: TestClient
+) -> None:
+    """Tab 1 shows alice the consent page; bob signs in in tab 2; Allow in tab 1 must not
+    record consent for bob or give the client bob's code."""
+    make_client(runtime)
+    make_user(runtime)
+    bob = make_user(runtime, "bob")
+    alices_page = http.get(consent_location(http))
+    assert "alice" in alices_page.text
+    bobs_tab = submit_login(http, login_location(http, prompt="login"), "bob")
+    assert bobs_tab.headers["location"].startswith("/consent?interaction=")
+
+    response = http.post("/consent", data={**consent_form(alices_page.text), "decision": "allow"})
+
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/consent?interaction=")
+    assert runtime.store.consents.get(bob["id"], "web") is None
+    assert "bob" in http.get(response.headers["location"]).text

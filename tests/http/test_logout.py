@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import json
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from starlette.testclient import TestClient
@@ -140,3 +143,80 @@ def test_client_update_keeps_post_logout_uris(runtime: Runtime) -> None:
         runtime, client_admin.ClientSpec(client_id="web", name="Web")
     )
     assert updated["post_logout_redirect_uris"] == [LOGGED_OUT]
+
+
+def _refresh(http: TestClient, client: dict[str, object], refresh_token: object) -> int:
+    response = http.post(
+        "/token",
+        data={"grant_type": "refresh_token", "refresh_token": refresh_token},
+        auth=(str(client["client_id"]), str(client["client_secret"])),
+    )
+    return response.status_code
+
+
+def test_signing_in_again_keeps_one_session_that_sign_out_ends(
+    runtime: Runtime, http: TestClient
+) -> None:
+    """prompt=login in a signed-in browser renews its session (same sid, new cookie), so the
+    refresh tokens of both sign-ins end at sign-out; none is left on an orphaned session."""
+    client = make_client(runtime, post_logout_redirect_uris=[LOGGED_OUT])
+    make_user(runtime)
+    first = run_flow(http, scope="openid profile")
+    first_tokens = redeem(http, first.params["code"], first.verifier, client).json()
+    first_cookie = http.cookies["gh_session"]
+    again = run_flow(http, scope="openid profile", prompt="login")
+    again_tokens = redeem(http, again.params["code"], again.verifier, client).json()
+    assert http.cookies["gh_session"] != first_cookie  # a new value after every sign-in
+    assert _claims(again_tokens["id_token"])["sid"] == _claims(first_tokens["id_token"])["sid"]
+    assert (
+        _claims(again_tokens["id_token"])["auth_time"]
+        >= _claims(first_tokens["id_token"])["auth_time"]
+    )
+
+    http.get("/logout", params={"id_token_hint": again_tokens["id_token"]})
+
+    assert _refresh(http, client, first_tokens["refresh_token"]) == 400
+    assert _refresh(http, client, again_tokens["refresh_token"]) == 400
+
+
+def test_another_person_signing_in_ends_the_first_persons_session(
+    runtime: Runtime, http: TestClient
+) -> None:
+    client = make_client(runtime)
+    make_user(runtime)
+    make_user(runtime, username="bob")
+    alice = run_flow(http, scope="openid profile")
+    alice_tokens = redeem(http, alice.params["code"], alice.verifier, client).json()
+    bob = run_flow(http, scope="openid profile", prompt="login", login="bob")
+    bob_tokens = redeem(http, bob.params["code"], bob.verifier, client).json()
+    assert _claims(bob_tokens["id_token"])["sid"] != _claims(alice_tokens["id_token"])["sid"]
+    assert _refresh(http, client, alice_tokens["refresh_token"]) == 400
+    assert _refresh(http, client, bob_tokens["refresh_token"]) == 200
+
+
+def test_a_post_without_the_session_cookie_ends_the_session_the_hint_names(
+    runtime: Runtime, http: TestClient
+) -> None:
+    """A cross-site form POST does not carry the SameSite=Lax cookie: the verified hint's sid
+    says which session to end."""
+    client = make_client(runtime, post_logout_redirect_uris=[LOGGED_OUT])
+    make_user(runtime)
+    result = run_flow(http, scope="openid profile")
+    tokens = redeem(http, result.params["code"], result.verifier, client).json()
+    cookie = http.cookies["gh_session"]
+    http.cookies.delete("gh_session")
+
+    response = http.post(
+        "/logout",
+        data={"id_token_hint": tokens["id_token"], "post_logout_redirect_uri": LOGGED_OUT},
+    )
+
+    assert response.status_code == 303 and response.headers["location"] == LOGGED_OUT
+    assert _refresh(http, client, tokens["refresh_token"]) == 400
+    http.cookies.set("gh_session", cookie)
+    assert not _prompt_none_works(http)
+
+
+def _claims(id_token: object) -> dict[str, Any]:
+    payload = str(id_token).split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))

@@ -22,6 +22,7 @@ from tests.support.factories import PASSWORD, REDIRECT_URI, make_client, make_us
 from tests.support.flow import (
     authorize_params,
     basic_auth,
+    consent_form,
     csrf_from,
     query_of,
     redeem,
@@ -367,11 +368,7 @@ def test_no_secret_ever_appears_in_the_logs(
     secrets_seen.append(http.cookies["gh_session"])
     done = http.post(
         "/consent",
-        data={
-            "csrf_token": csrf_from(http.get(after.headers["location"]).text),
-            "interaction": query_of(after.headers["location"])["interaction"],
-            "decision": "allow",
-        },
+        data={**consent_form(http.get(after.headers["location"]).text), "decision": "allow"},
     )
     code = query_of(done.headers["location"])["code"]
     secrets_seen += [code, verifier, http.cookies["gh_csrf"]]

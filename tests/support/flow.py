@@ -35,6 +35,13 @@ def csrf_from(html: str) -> str:
     return match.group(1)
 
 
+def consent_form(html: str) -> dict[str, str]:
+    """The hidden fields of the consent page's form (CSRF token, interaction, subject)."""
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html))
+    assert {"csrf_token", "interaction", "subject"} <= fields.keys(), fields
+    return fields
+
+
 @dataclass
 class FlowResult:
     location: str
@@ -80,14 +87,7 @@ def submit_login(
 def submit_consent(http: TestClient, location: str, decision: str = "allow") -> Response:
     page = http.get(location)
     assert page.status_code == 200, page.text
-    return http.post(
-        "/consent",
-        data={
-            "csrf_token": csrf_from(page.text),
-            "interaction": query_of(location)["interaction"],
-            "decision": decision,
-        },
-    )
+    return http.post("/consent", data={**consent_form(page.text), "decision": decision})
 
 
 def run_flow(

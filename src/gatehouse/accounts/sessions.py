@@ -10,10 +10,34 @@ from gatehouse.protocol.provider import Provider
 from gatehouse.storage.records import SsoSession, User
 
 
-def start_session(provider: Provider, user: User, amr: tuple[str, ...]) -> str:
-    """Create a session for a person who has just authenticated; returns the cookie value."""
+def start_session(
+    provider: Provider, user: User, amr: tuple[str, ...], current_cookie: str | None = None
+) -> str:
+    """The session of a person who has just authenticated; returns its new cookie value.
+
+    One browser has one SSO session. When it already has a live one (``current_cookie``)
+    and the same person signed in again (prompt=login, max_age), that session is renewed
+    under a new cookie value, with a new auth_time and the same ``sid``, so that signing
+    out still ends every refresh token tied to it. Another person's session is ended
+    first: left alive, nothing could sign it out any more. The cookie value is new either
+    way, so a value planted in the browser before the sign-in is worth nothing (session
+    fixation)."""
     now = provider.clock()
     cookie_value = random_token()
+    expires_at = now + provider.config.session_absolute_lifetime
+    if current_cookie and len(current_cookie) <= 128:
+        current = sha256_digest(current_cookie)
+        if provider.sessions.renew(
+            current,
+            sha256_digest(cookie_value),
+            user.id,
+            amr,
+            now,
+            expires_at,
+            provider.config.session_idle_lifetime,
+        ):
+            return cookie_value
+        provider.sessions.end(current, now)
     provider.sessions.create(
         sha256_digest(cookie_value),
         SsoSession(
@@ -24,7 +48,7 @@ def start_session(provider: Provider, user: User, amr: tuple[str, ...]) -> str:
             acr=None,
             created_at=now,
             last_seen_at=now,
-            expires_at=now + provider.config.session_absolute_lifetime,
+            expires_at=expires_at,
         ),
     )
     return cookie_value
@@ -53,3 +77,10 @@ def browser_state(
 def end_session(provider: Provider, cookie_value: str | None) -> None:
     if cookie_value:
         provider.sessions.end(sha256_digest(cookie_value), provider.clock())
+
+
+def end_session_by_sid(provider: Provider, sid: str) -> None:
+    """Sign-out where the browser's cookie did not come along (a cross-site POST, whose
+    SameSite=Lax cookie the browser withholds) but a verified id_token_hint names the
+    session."""
+    provider.sessions.end_by_sid(sid, provider.clock())

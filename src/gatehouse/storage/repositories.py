@@ -70,6 +70,24 @@ class SessionRepository(Protocol):
     def end(self, session_id_hash: str, now: int) -> None:
         """End the session; later lookups return None."""
 
+    def renew(
+        self,
+        session_id_hash: str,
+        new_id_hash: str,
+        user_id: str,
+        amr: tuple[str, ...],
+        now: int,
+        expires_at: int,
+        idle_seconds: int,
+    ) -> bool:
+        """The same person authenticated again in the browser of this live session: store it
+        under ``new_id_hash`` (a new cookie value), with a new ``auth_time`` of ``now``,
+        ``amr`` and ``expires_at``, keeping its ``sid``. False (and nothing changed) when the
+        session has ended, expired or belongs to another user."""
+
+    def end_by_sid(self, sid: str, now: int) -> None:
+        """End the session with this public ``sid`` (sign-out without the browser's cookie)."""
+
     def active_by_sid(self, sid: str, now: int, idle_seconds: int) -> bool:
         """Whether the session with this public ``sid`` is alive (not ended, within its
         absolute and idle lifetimes)."""
@@ -99,8 +117,10 @@ class InteractionRepository(Protocol):
     def get(self, id_hash: str, now: int) -> Interaction | None:
         """The interaction if it exists, is not completed and has not expired."""
 
-    def mark_login(self, id_hash: str, now: int) -> None:
-        """Record that the person has just logged in for this interaction."""
+    def mark_login(self, id_hash: str, now: int, previous: int | None) -> bool:
+        """Record that the person has just logged in for this interaction, if its login time
+        is still ``previous`` (what the caller read before checking the password): of
+        several submissions of one login form, exactly one wins."""
 
     def mark_consent(self, id_hash: str) -> None:
         """Record that the person consented in this interaction."""

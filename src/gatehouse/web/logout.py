@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gatehouse.accounts.sessions import browser_state, end_session
+from gatehouse.accounts.sessions import browser_state, end_session, end_session_by_sid
 from gatehouse.errors import InvalidRequest, OAuthError
 from gatehouse.protocol.logout import LogoutRequest, validate_logout
 from gatehouse.protocol.messages import Parameters
@@ -58,6 +58,11 @@ async def logout(request: Request) -> Response:
         )
     if browser.session is not None:
         await run_in_threadpool(end_session, ctx.provider, cookie)
+    elif logout_request.hint_sid is not None:
+        # No session came with the request (a cross-site POST leaves the SameSite=Lax cookie
+        # behind), but the verified ID token names its session: end that one, or the client
+        # would believe the person signed out while the session and its refresh tokens live.
+        await run_in_threadpool(end_session_by_sid, ctx.provider, logout_request.hint_sid)
     return _finish(request, logout_request)
 
 

@@ -10,7 +10,6 @@ from starlette.responses import Response
 
 from gatehouse.accounts.authentication import authenticate
 from gatehouse.accounts.sessions import browser_state, start_session
-from gatehouse.crypto import sha256_digest
 from gatehouse.errors import InvalidRequest, OAuthError, UntrustedRedirect
 from gatehouse.protocol import authorize as authorize_core
 from gatehouse.protocol.audiences import split_canonical
@@ -144,7 +143,7 @@ async def login_submit(request: Request) -> Response:
     try:
         if not interaction_id or len(interaction_id) > 128:
             raise _missing_interaction()
-        _interaction, client, _req = await run_in_threadpool(
+        interaction, client, _req = await run_in_threadpool(
             authorize_core.load_interaction, ctx.provider, interaction_id, browser_binding(request)
         )
     except UntrustedRedirect as untrusted:
@@ -168,8 +167,19 @@ async def login_submit(request: Request) -> Response:
         )
 
     def finish() -> tuple[str, AuthorizationOutcome]:
-        cookie = start_session(ctx.provider, user, ("pwd",))
-        ctx.provider.interactions.mark_login(sha256_digest(interaction_id), ctx.provider.clock())
+        # The form counts once: of several submissions at once (a double click, a replay),
+        # one records the login and gets a session; the others start none.
+        now = ctx.provider.clock()
+        if not ctx.provider.interactions.mark_login(
+            interaction.id_hash, now, interaction.login_completed_at
+        ):
+            raise UntrustedRedirect(
+                InvalidRequest(
+                    "this sign-in form was already submitted; go back to the application "
+                    "and start again"
+                )
+            )
+        cookie = start_session(ctx.provider, user, ("pwd",), request.cookies.get(SESSION_COOKIE))
         browser = browser_state(ctx.provider, cookie, browser_binding(request))
         return cookie, authorize_core.resume(ctx.provider, interaction_id, browser)
 
@@ -239,8 +249,10 @@ async def consent_submit(request: Request) -> Response:
         )
         if decision != "allow":
             raise _missing_interaction()
-        if browser.user is None:
-            # The session ended while the page was open: sign in again, then consent.
+        if browser.user is None or form.get("subject") != browser.user.id:
+            # The session ended while the page was open, or another person has signed in
+            # in this browser since (another tab): the answer was given for someone else,
+            # so ask again, as whoever is signed in now.
             return authorize_core.resume(ctx.provider, interaction_id, browser)
         ctx.provider.consents.grant(
             browser.user.id, client.client_id, frozenset(auth_request.scopes), ctx.provider.clock()

@@ -718,6 +718,46 @@ class SqlSessionRepository(_Repository):
                 .values(ended_at=now)
             )
 
+    def renew(
+        self,
+        session_id_hash: str,
+        new_id_hash: str,
+        user_id: str,
+        amr: tuple[str, ...],
+        now: int,
+        expires_at: int,
+        idle_seconds: int,
+    ) -> bool:
+        s = t.sso_sessions
+        with self.db.write() as conn:
+            result = conn.execute(
+                s.update()
+                .where(
+                    s.c.tenant_id == self.tenant_id,
+                    s.c.id_hash == session_id_hash,
+                    s.c.user_id == user_id,
+                    *_SESSION_ALIVE,
+                )
+                .values(
+                    id_hash=new_id_hash,
+                    auth_time=now,
+                    amr=list(amr),
+                    last_seen_at=now,
+                    expires_at=expires_at,
+                ),
+                {"p_now": now, "p_idle_since": now - idle_seconds},
+            )
+            return result.rowcount == 1
+
+    def end_by_sid(self, sid: str, now: int) -> None:
+        s = t.sso_sessions
+        with self.db.write() as conn:
+            conn.execute(
+                s.update()
+                .where(s.c.tenant_id == self.tenant_id, s.c.sid == sid, s.c.ended_at.is_(None))
+                .values(ended_at=now)
+            )
+
     def active_by_sid(self, sid: str, now: int, idle_seconds: int) -> bool:
         """Whether the session with this public sid is still alive (for session-bound
         refresh tokens)."""
@@ -840,7 +880,7 @@ class SqlInteractionRepository(_Repository):
             browser_hash=row["browser_hash"],
         )
 
-    def _set(self, id_hash: str, **values: Any) -> int:
+    def _set(self, id_hash: str, *conditions: sa.ColumnElement[bool], **values: Any) -> int:
         i = t.interactions
         with self.db.write() as conn:
             result = conn.execute(
@@ -849,13 +889,20 @@ class SqlInteractionRepository(_Repository):
                     i.c.tenant_id == self.tenant_id,
                     i.c.id_hash == id_hash,
                     i.c.completed_at.is_(None),
+                    *conditions,
                 )
                 .values(**values)
             )
             return result.rowcount
 
-    def mark_login(self, id_hash: str, now: int) -> None:
-        self._set(id_hash, login_completed_at=now)
+    def mark_login(self, id_hash: str, now: int, previous: int | None) -> bool:
+        i = t.interactions
+        unchanged = (
+            i.c.login_completed_at.is_(None)
+            if previous is None
+            else i.c.login_completed_at == previous
+        )
+        return self._set(id_hash, unchanged, login_completed_at=now) == 1
 
     def mark_consent(self, id_hash: str) -> None:
         self._set(id_hash, consent_given=True)
