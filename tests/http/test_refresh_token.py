@@ -5,6 +5,7 @@ resource indicators on refresh (RFC 6749 §6, RFC 9700 §4.14, RFC 8707, OIDC Co
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -147,6 +148,29 @@ def test_without_rotation_the_same_token_keeps_working(
         assert body["access_token"]
 
 
+def test_without_rotation_revoking_the_token_revokes_every_access_token_it_gave(
+    runtime: Runtime, http: TestClient, web: dict[str, Any]
+) -> None:
+    """No new refresh-token row holds the jti of an access token issued by a refresh without
+    rotation; family revocation must find it all the same."""
+    client_admin.update_client(
+        runtime, client_admin.ClientSpec("web", refresh_token_rotation=False)
+    )
+    first = offline_tokens(http, web)
+    access_tokens = [first["access_token"]]
+    access_tokens += [
+        refreshed(http, web, first["refresh_token"])["access_token"] for _ in range(2)
+    ]
+    assert [userinfo(http, a).status_code for a in access_tokens] == [200, 200, 200]
+    revoked = http.post(
+        "/revoke",
+        data={"token": first["refresh_token"]},
+        auth=(web["client_id"], web["client_secret"]),
+    )
+    assert revoked.status_code == 200
+    assert [userinfo(http, a).status_code for a in access_tokens] == [401, 401, 401]
+
+
 def test_turning_rotation_back_on_rotates_again(
     runtime: Runtime, http: TestClient, web: dict[str, Any]
 ) -> None:
@@ -183,6 +207,13 @@ def test_scope_cannot_be_widened(http: TestClient, web: dict[str, Any]) -> None:
     )
     # A refused request does not spend the token.
     assert refresh(http, web, token).status_code == 200
+
+
+def test_an_empty_scope_is_invalid_scope_not_nothing(http: TestClient, web: dict[str, Any]) -> None:
+    token = offline_tokens(http, web)["refresh_token"]
+    response = refresh(http, web, token, scope=" ")
+    assert_oauth_error(response, "invalid_scope")
+    assert refresh(http, web, token).status_code == 200, "the token was not spent"
 
 
 def test_an_unknown_scope_is_invalid_scope(http: TestClient, web: dict[str, Any]) -> None:
@@ -372,6 +403,43 @@ def test_events_revoke_refresh_tokens(
     event(runtime)
     assert_oauth_error(refresh(http, web, offline), "invalid_grant")
     assert_oauth_error(refresh(http, web, bound), "invalid_grant")
+
+
+@pytest.mark.parametrize(
+    "event",
+    [_disable, _change_password, _revoke_consent],
+    ids=["user-disabled", "password-changed", "consent-revoked"],
+)
+def test_events_void_codes_not_yet_redeemed(
+    runtime: Runtime, http: TestClient, web: dict[str, Any], event: Callable[[Runtime], None]
+) -> None:
+    """A code issued before the event is not redeemable after it: it would otherwise give a
+    fresh offline refresh token that outlives the password change or the consent."""
+    result = sign_in(http, scope=OFFLINE)
+    if event is _disable:
+        event(runtime)
+        set_disabled(runtime, "alice", False)  # back again: the code stays void
+    else:
+        event(runtime)
+    response = redeem(http, result.params["code"], result.verifier, web)
+    assert_oauth_error(response, "invalid_grant")
+    assert "revoked before it was redeemed" in response.json()["error_description"]
+
+
+def test_a_sign_in_older_than_the_password_is_refused_without_revocation(
+    runtime: Runtime, http: TestClient, web: dict[str, Any]
+) -> None:
+    """The grants compare the sign-in time with the password's, not only the revocation done
+    by set_password: a code or refresh token minted from a session while the password
+    changed (a race the revocation cannot see) is refused too."""
+    tokens = offline_tokens(http, web)
+    result = sign_in(http, scope=OFFLINE)
+    later = int(time.time()) + 5
+    runtime.store.users.update(find_user(runtime, "alice").id, {"password_changed_at": later})
+    assert_oauth_error(refresh(http, web, tokens["refresh_token"]), "invalid_grant")
+    response = redeem(http, result.params["code"], result.verifier, web)
+    assert_oauth_error(response, "invalid_grant")
+    assert "password was changed after the sign-in" in response.json()["error_description"]
 
 
 def test_re_enabling_the_user_does_not_bring_tokens_back(

@@ -117,7 +117,7 @@ def set_password(runtime: Runtime, ref: str, password: str) -> dict[str, Any]:
             "updated_at": now,
         },
     )
-    runtime.store.users.end_sessions_and_tokens(user.id, now)
+    runtime.store.users.end_sessions_and_tokens(user.id, "password_changed", now)
     return user_to_json(find_user(runtime, user.id))
 
 
@@ -126,7 +126,7 @@ def set_disabled(runtime: Runtime, ref: str, disabled: bool) -> dict[str, Any]:
     now = int(time.time())
     runtime.store.users.update(user.id, {"disabled": disabled, "updated_at": now})
     if disabled:
-        runtime.store.users.end_sessions_and_tokens(user.id, now)
+        runtime.store.users.end_sessions_and_tokens(user.id, "user_disabled", now)
     return user_to_json(find_user(runtime, user.id))
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from gatehouse.crypto import sha256_digest
 from gatehouse.errors import InvalidClient, InvalidToken
 from gatehouse.protocol.client_auth import authenticate_client
+from gatehouse.protocol.issuance import user_cannot_receive_tokens
 from gatehouse.protocol.messages import Parameters
 from gatehouse.protocol.provider import Provider
 from gatehouse.storage.records import Client
@@ -110,8 +111,7 @@ def _refresh_token(provider: Provider, caller: Client, token: str) -> dict[str, 
         and record.expires_at > now
         and record.idle_expires_at > now
         and not state.family_revoked
-        and user is not None
-        and not user.disabled
+        and user_cannot_receive_tokens(user, record.auth_time) is None
         and (
             record.sid is None
             or provider.sessions.active_by_sid(

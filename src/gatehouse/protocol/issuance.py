@@ -56,6 +56,21 @@ class UserGrant:
     resources: tuple[str, ...] = ()
 
 
+def user_cannot_receive_tokens(user: User | None, auth_time: int) -> str | None:
+    """Why tokens may no longer be issued to ``user`` on the strength of a sign-in at
+    ``auth_time`` (a code or a refresh token): the account is gone or disabled, or its
+    password changed after that sign-in. None when they may."""
+    if user is None:
+        return "the user was deleted"
+    if user.disabled:
+        return "the user is disabled"
+    # Seconds on both sides: a sign-in in the same second as the change still counts, so a
+    # person who signs in with the new password at once is not refused.
+    if user.password_changed_at is not None and auth_time < user.password_changed_at:
+        return "the user's password was changed after the sign-in"
+    return None
+
+
 def mint_for_audience(
     provider: Provider,
     audience: Audience,

@@ -156,6 +156,15 @@ class RefreshToken:
 
 
 @dataclass(frozen=True)
+class AuthorizationCodeState:
+    """An authorization code read together with what decides whether it may be redeemed."""
+
+    code: AuthorizationCode
+    user: User | None  # None when the user was deleted
+    grant_revoked: bool  # revoked before redemption: password change, disabled user, consent
+
+
+@dataclass(frozen=True)
 class RefreshTokenState:
     """A refresh token read together with what decides whether it still works."""
 

@@ -10,6 +10,7 @@ from gatehouse.keys.keyring import StoredKey
 from gatehouse.storage.records import (
     Api,
     AuthorizationCode,
+    AuthorizationCodeState,
     Client,
     ClientSecret,
     Consent,
@@ -136,9 +137,9 @@ class AuthorizationCodeRepository(Protocol):
     def get(self, code_hash: str) -> AuthorizationCode | None:
         """The code whatever its state, or None."""
 
-    def get_with_user(self, code_hash: str) -> tuple[AuthorizationCode, User | None] | None:
-        """The code whatever its state and, read with it, its user (None when deleted); or
-        None when there is no such code."""
+    def get_state(self, code_hash: str) -> AuthorizationCodeState | None:
+        """The code whatever its state, read in one go with its user and whether its grant
+        was revoked; or None when there is no such code."""
 
     def consume(self, code_hash: str, now: int, jti: str, jti_expires_at: int) -> bool:
         """Mark the code used and record the access token issued from it, in one conditional
@@ -161,8 +162,17 @@ class RefreshTokenRepository(Protocol):
         for exactly one caller however many race, and never for a used or revoked token;
         when False nothing was stored."""
 
-    def extend_idle(self, token_hash: str, idle_expires_at: int) -> None:
-        """Push the idle expiry of a token that is not rotated."""
+    def extend_idle(
+        self,
+        token_hash: str,
+        idle_expires_at: int,
+        grant_id: str,
+        access_token_jti: str,
+        access_token_expires_at: int,
+    ) -> None:
+        """A refresh without rotation: push the idle expiry of the presented token, and record
+        the access token issued with it against its grant (in one transaction), so that
+        revoking the family puts that access token on the deny-list too."""
 
     def revoke_for(self, user_id: str, client_id: str, now: int) -> int:
         """Revoke every refresh token of the user for the client; returns how many."""

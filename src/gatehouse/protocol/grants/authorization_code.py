@@ -13,17 +13,19 @@ from gatehouse.protocol.issuance import (
     access_token_lifetime,
     issue_user_tokens,
     user_audience,
+    user_cannot_receive_tokens,
 )
 from gatehouse.protocol.messages import Parameters
 from gatehouse.protocol.provider import Provider
-from gatehouse.storage.records import AuthorizationCode, Client, User
+from gatehouse.storage.records import AuthorizationCode, AuthorizationCodeState, Client
 
 
 class AuthorizationCodeGrant:
     grant_type = "authorization_code"
 
     def handle(self, provider: Provider, client: Client, params: Parameters) -> TokenResponse:
-        code, user = _code_for_client(provider, client, params.require("code"))
+        state = _code_for_client(provider, client, params.require("code"))
+        code, user = state.code, state.user
         now = provider.clock()
         if code.used_at is not None:
             _revoke_tokens_issued_from(provider, code)
@@ -34,8 +36,15 @@ class AuthorizationCodeGrant:
             raise InvalidGrant("the authorization code has expired; start the sign-in again")
         _redirect_uri_matches(code, params.get("redirect_uri"))
         pkce.verify(code.code_challenge, params.get("code_verifier"))
-        if user is None or user.disabled:
-            raise InvalidGrant("the user of this authorization code is disabled or deleted")
+        if state.grant_revoked:
+            raise InvalidGrant(
+                "the authorization behind this code was revoked before it was redeemed (the "
+                "user's password was changed, the user disabled or the consent withdrawn); "
+                "sign the user in again"
+            )
+        refused = user_cannot_receive_tokens(user, code.auth_time)
+        if refused is not None or user is None:
+            raise InvalidGrant(f"this authorization code can no longer be redeemed: {refused}")
 
         grant = UserGrant(
             client=client,
@@ -65,19 +74,17 @@ class AuthorizationCodeGrant:
         return issue_user_tokens(provider, grant, jti=jti, audience=audience)
 
 
-def _code_for_client(
-    provider: Provider, client: Client, value: str
-) -> tuple[AuthorizationCode, User | None]:
+def _code_for_client(provider: Provider, client: Client, value: str) -> AuthorizationCodeState:
     """RFC 6749 §4.1.3: the code must exist and have been issued to this client. A code shown
     by another client is not consumed, so it cannot be used to burn a victim's code. Its user
-    is read with it (one round trip); it is checked after PKCE, as before."""
-    found = provider.codes.get_with_user(sha256_digest(value))
-    if found is None:
+    and whether its grant was revoked are read with it (one round trip); they are checked
+    after PKCE."""
+    state = provider.codes.get_state(sha256_digest(value))
+    if state is None:
         raise InvalidGrant("the authorization code is not valid")
-    code, user = found
-    if code.client_id != client.client_id:
+    if state.code.client_id != client.client_id:
         raise InvalidGrant("the authorization code was issued to another client")
-    return code, user
+    return state
 
 
 def _redirect_uri_matches(code: AuthorizationCode, given: str | None) -> None:

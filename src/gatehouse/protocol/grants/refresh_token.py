@@ -9,14 +9,18 @@ when they happen; the checks here also refuse a token whose user is gone or disa
 
 from __future__ import annotations
 
+import uuid
+
 from gatehouse.crypto import sha256_digest
 from gatehouse.errors import InvalidGrant, InvalidScope
 from gatehouse.protocol.issuance import (
     RotationLost,
     TokenResponse,
     UserGrant,
+    access_token_lifetime,
     issue_user_tokens,
     user_audience,
+    user_cannot_receive_tokens,
 )
 from gatehouse.protocol.messages import Parameters, split_scope
 from gatehouse.protocol.provider import Provider
@@ -51,11 +55,17 @@ class RefreshTokenGrant:
             provider.sessions.touch_sid(token.sid, now)
         if not client.refresh_token_rotation:
             # No new refresh token: the client keeps the one it has, whose idle expiry moves.
+            # The access token is recorded first, so a family revoked from now on covers it.
+            jti = uuid.uuid4().hex
             provider.refresh_tokens.extend_idle(
-                token.token_hash, now + provider.config.refresh_token_idle_lifetime
+                token.token_hash,
+                now + provider.config.refresh_token_idle_lifetime,
+                token.grant_id,
+                jti,
+                now + access_token_lifetime(provider, audience),
             )
             return issue_user_tokens(
-                provider, grant, audience=audience, scopes=scopes, refresh_token=False
+                provider, grant, jti=jti, audience=audience, scopes=scopes, refresh_token=False
             )
         try:
             # The presented token is marked used and its successor stored in one step.
@@ -99,8 +109,9 @@ def _live_token(provider: Provider, client: Client, value: str) -> tuple[Refresh
         raise InvalidGrant(
             "the sign-in session of this refresh token has ended; sign the user in again"
         )
-    if state.user is None or state.user.disabled:
-        raise InvalidGrant(_INVALID, detail="user disabled or deleted")
+    refused = user_cannot_receive_tokens(state.user, token.auth_time)
+    if refused is not None or state.user is None:
+        raise InvalidGrant(_INVALID, detail=refused)
     return token, state.user
 
 
@@ -109,6 +120,12 @@ def _narrowed_scopes(token: RefreshToken, requested: str | None) -> tuple[str, .
     if requested is None:
         return None
     asked = split_scope(requested)
+    if not asked:
+        # RFC 6749 §3.3: a scope is one or more scope tokens; an empty one is not "nothing".
+        raise InvalidScope(
+            "scope is empty; leave it out to keep the refresh token's scope, or name the scopes "
+            "to narrow to"
+        )
     granted = set(token.scopes)
     extra = [s for s in asked if s not in granted and not _matches_bare(s, granted)]
     if extra:

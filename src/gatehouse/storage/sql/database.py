@@ -388,13 +388,22 @@ def _bind(compiled: _CompiledLean, params: Mapping[str, Any]) -> Any:
     return params
 
 
-def insert_ignoring_duplicates(conn: Connection, table: sa.Table, **values: Any) -> None:
-    """INSERT … ON CONFLICT DO NOTHING: idempotent writes that race safely."""
+def insert_ignoring_duplicates(
+    conn: Connection,
+    table: sa.Table,
+    *,
+    select: sa.Select[Any] | None = None,
+    columns: Sequence[str] = (),
+    **values: Any,
+) -> None:
+    """INSERT … ON CONFLICT DO NOTHING: idempotent writes that race safely. One row from
+    ``values``, or the rows of ``select`` into ``columns``."""
     if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        conn.execute(pg_insert(table).values(**values).on_conflict_do_nothing())
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        conn.execute(sqlite_insert(table).values(**values).on_conflict_do_nothing())
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    insert = dialect_insert(table)
+    statement = (
+        insert.from_select(list(columns), select) if select is not None else insert.values(**values)
+    )
+    conn.execute(statement.on_conflict_do_nothing())

@@ -19,6 +19,7 @@ from gatehouse.storage.records import (
     Api,
     ApiPermission,
     AuthorizationCode,
+    AuthorizationCodeState,
     Client,
     ClientSecret,
     Consent,
@@ -134,8 +135,20 @@ def _with_user(table: sa.Table) -> sa.Join:
     )
 
 
-_LEAN_CODE_WITH_USER = LeanStatement(
-    sa.select(t.authorization_codes, *_USER_LABELS)
+def _grant_revoked(table: sa.Table) -> sa.Label[bool]:
+    """Whether the grant (token family) of ``table``'s row is on the revoked list."""
+    return (
+        sa.exists()
+        .where(
+            t.revoked_grants.c.tenant_id == table.c.tenant_id,
+            t.revoked_grants.c.grant_id == table.c.grant_id,
+        )
+        .label("grant_revoked")
+    )
+
+
+_LEAN_CODE_STATE = LeanStatement(
+    sa.select(t.authorization_codes, *_USER_LABELS, _grant_revoked(t.authorization_codes))
     .select_from(_with_user(t.authorization_codes))
     .where(
         t.authorization_codes.c.tenant_id == sa.bindparam("p_tenant"),
@@ -183,16 +196,7 @@ _LEAN_REFRESH_BY_HASH = LeanStatement(
     )
 )
 _LEAN_REFRESH_STATE = LeanStatement(
-    sa.select(
-        t.refresh_tokens,
-        *_USER_LABELS,
-        sa.exists()
-        .where(
-            t.revoked_grants.c.tenant_id == t.refresh_tokens.c.tenant_id,
-            t.revoked_grants.c.grant_id == t.refresh_tokens.c.grant_id,
-        )
-        .label("family_revoked"),
-    )
+    sa.select(t.refresh_tokens, *_USER_LABELS, _grant_revoked(t.refresh_tokens))
     .select_from(_with_user(t.refresh_tokens))
     .where(
         t.refresh_tokens.c.tenant_id == sa.bindparam("p_tenant"),
@@ -562,9 +566,11 @@ class SqlUserRepository(_Repository):
     def update_password_hash(self, user_id: str, password_hash: str) -> None:
         self.update(user_id, {"password_hash": password_hash})
 
-    def end_sessions_and_tokens(self, user_id: str, now: int) -> None:
-        """A disabled user or a changed password ends every session and refresh token."""
+    def end_sessions_and_tokens(self, user_id: str, reason: str, now: int) -> None:
+        """A disabled user or a changed password ends every session and refresh token, and
+        every code not yet redeemed."""
         with self.db.write() as conn:
+            _revoke_grants_of(conn, self.tenant_id, reason, now, user_id=user_id)
             conn.execute(
                 t.sso_sessions.update()
                 .where(
@@ -941,13 +947,13 @@ class SqlAuthorizationCodeRepository(_Repository):
         )
         return _code(row) if row else None
 
-    def get_with_user(self, code_hash: str) -> tuple[AuthorizationCode, User | None] | None:
+    def get_state(self, code_hash: str) -> AuthorizationCodeState | None:
         row = self.db.fetch_one(
-            _LEAN_CODE_WITH_USER, {"p_tenant": self.tenant_id, "p_code_hash": code_hash}
+            _LEAN_CODE_STATE, {"p_tenant": self.tenant_id, "p_code_hash": code_hash}
         )
         if row is None:
             return None
-        return _code(row), _joined_user(row)
+        return AuthorizationCodeState(_code(row), _joined_user(row), bool(row["grant_revoked"]))
 
     def consume(self, code_hash: str, now: int, jti: str, jti_expires_at: int) -> bool:
         # One conditional UPDATE, atomic by itself: the row count says who won.
@@ -1003,7 +1009,7 @@ class SqlRefreshTokenRepository(_Repository):
         )
         if row is None:
             return None
-        family_revoked = bool(row["family_revoked"])
+        family_revoked = bool(row["grant_revoked"])
         return RefreshTokenState(_refresh_token(row), _joined_user(row), family_revoked)
 
     def rotate(self, used_hash: str, successor: RefreshToken, now: int) -> bool:
@@ -1029,7 +1035,14 @@ class SqlRefreshTokenRepository(_Repository):
         self.db.execute_count(_LEAN_DELETE_REFRESH, params)
         return False
 
-    def extend_idle(self, token_hash: str, idle_expires_at: int) -> None:
+    def extend_idle(
+        self,
+        token_hash: str,
+        idle_expires_at: int,
+        grant_id: str,
+        access_token_jti: str,
+        access_token_expires_at: int,
+    ) -> None:
         rt = t.refresh_tokens
         with self.db.write() as conn:
             conn.execute(
@@ -1037,11 +1050,23 @@ class SqlRefreshTokenRepository(_Repository):
                 .where(rt.c.tenant_id == self.tenant_id, rt.c.token_hash == token_hash)
                 .values(idle_expires_at=idle_expires_at)
             )
+            conn.execute(
+                t.refreshed_access_tokens.insert().values(
+                    tenant_id=self.tenant_id,
+                    jti=access_token_jti,
+                    grant_id=grant_id,
+                    expires_at=access_token_expires_at,
+                )
+            )
 
     def revoke_for(self, user_id: str, client_id: str, now: int) -> int:
-        """Revoke every refresh token of the user for the client (consent withdrawn)."""
+        """Revoke every refresh token of the user for the client, and every code not yet
+        redeemed (consent withdrawn)."""
         rt = t.refresh_tokens
         with self.db.write() as conn:
+            _revoke_grants_of(
+                conn, self.tenant_id, "consent_revoked", now, user_id=user_id, client_id=client_id
+            )
             result = conn.execute(
                 rt.update()
                 .where(
@@ -1053,6 +1078,39 @@ class SqlRefreshTokenRepository(_Repository):
                 .values(revoked_at=now)
             )
             return result.rowcount
+
+
+def _revoke_grants_of(
+    conn: sa.Connection, tenant_id: str, reason: str, now: int, **owner: str
+) -> None:
+    """Put on the revoked list every grant (token family) of ``owner`` (a user, or a user
+    and a client) that still has a live refresh token or a code not yet redeemed.
+
+    Revoking the rows alone leaves two gaps: a code already issued but not yet redeemed
+    (it would still yield tokens, an offline refresh token among them), and on PostgreSQL
+    a rotation committing while the revoking UPDATE runs, whose successor that UPDATE
+    cannot see. The code grant and the refresh grant both refuse a grant on this list,
+    and a successor belongs to the same grant as the token it replaced."""
+    live = (
+        (t.refresh_tokens, t.refresh_tokens.c.revoked_at.is_(None)),
+        (t.authorization_codes, t.authorization_codes.c.used_at.is_(None)),
+    )
+    for table, alive in live:
+        families = (
+            sa.select(table.c.tenant_id, table.c.grant_id, sa.literal(reason), sa.literal(now))
+            .where(
+                table.c.tenant_id == tenant_id,
+                alive,
+                *(table.c[column] == value for column, value in owner.items()),
+            )
+            .distinct()
+        )
+        insert_ignoring_duplicates(
+            conn,
+            t.revoked_grants,
+            select=families,
+            columns=("tenant_id", "grant_id", "reason", "revoked_at"),
+        )
 
 
 class SqlRevocationRepository(_Repository):
@@ -1076,19 +1134,31 @@ class SqlRevocationRepository(_Repository):
                 )
                 .values(revoked_at=now)
             )
-            # The access tokens issued with the family's refresh tokens (and with its code)
-            # go on the deny-list, so UserInfo, introspection and introspecting APIs refuse
-            # them too.
+            # The access tokens issued with the family's refresh tokens, with its code and by
+            # its refreshes without rotation go on the deny-list, so UserInfo, introspection
+            # and introspecting APIs refuse them too.
             issued = [
                 conn.execute(
-                    sa.select(table.c.access_token_jti, table.c.access_token_expires_at).where(
+                    sa.select(jti, expires_at).where(
                         table.c.tenant_id == self.tenant_id,
                         table.c.grant_id == grant_id,
-                        table.c.access_token_jti.is_not(None),
-                        table.c.access_token_expires_at > now,
+                        jti.is_not(None),
+                        expires_at > now,
                     )
                 ).all()
-                for table in (rt, t.authorization_codes)
+                for table, jti, expires_at in (
+                    (rt, rt.c.access_token_jti, rt.c.access_token_expires_at),
+                    (
+                        t.authorization_codes,
+                        t.authorization_codes.c.access_token_jti,
+                        t.authorization_codes.c.access_token_expires_at,
+                    ),
+                    (
+                        t.refreshed_access_tokens,
+                        t.refreshed_access_tokens.c.jti,
+                        t.refreshed_access_tokens.c.expires_at,
+                    ),
+                )
             ]
             for jti, expires_at in (row for rows in issued for row in rows):
                 insert_ignoring_duplicates(

@@ -240,6 +240,18 @@ revoked_grants = sa.Table(
     sa.Column("revoked_at", Time, nullable=False),
 )
 
+# 0004: access tokens issued by a refresh without rotation. No new refresh-token row holds
+# their jti, so they are recorded here against their grant, for family revocation.
+refreshed_access_tokens = sa.Table(
+    "refreshed_access_tokens",
+    metadata,
+    _tenant(),
+    sa.Column("jti", sa.String(64), primary_key=True),
+    sa.Column("grant_id", sa.String(36), nullable=False),
+    sa.Column("expires_at", Time, nullable=False),
+    sa.Index("ix_refreshed_access_tokens_grant", "tenant_id", "grant_id"),
+)
+
 revoked_access_tokens = sa.Table(
     "revoked_access_tokens",
     metadata,

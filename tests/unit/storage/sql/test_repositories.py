@@ -308,6 +308,47 @@ def test_a_refresh_token_is_read_with_its_user_and_family_state(
     assert state is not None and state.family_revoked is True
 
 
+def _wait_until_another_backend_waits_for_a_lock(runtime: Runtime) -> None:
+    """PostgreSQL: until some other session is blocked on a row lock (bounded: 10 s)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with runtime.database.engine.connect() as conn:
+            waiting = conn.execute(
+                sa.text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+                )
+            ).scalar_one()
+        if waiting:
+            return
+        time.sleep(0.01)
+    raise AssertionError("the revoking transaction never waited for the rotation's row lock")
+
+
+def test_a_rotation_committing_during_a_consent_revocation_leaves_no_live_successor(
+    runtime: Runtime, alice: str, web: str
+) -> None:
+    """revoke_for's UPDATE waits for the row the rotation locked, and on PostgreSQL it cannot
+    see the successor the rotation inserted; the grant goes on the revoked list too, so the
+    successor is dead all the same. (On SQLite the writes are serialised: same outcome.)"""
+    token = new_refresh_token(web, alice)
+    runtime.store.refresh_tokens.create(token)
+    successor = new_refresh_token(web, alice, grant_id=token.grant_id)
+    revoker = threading.Thread(
+        target=runtime.store.refresh_tokens.revoke_for, args=(alice, web, NOW + 2)
+    )
+    with runtime.database.atomic():
+        assert runtime.store.refresh_tokens.rotate(token.token_hash, successor, NOW + 1)
+        revoker.start()
+        if not runtime.database.is_sqlite:
+            _wait_until_another_backend_waits_for_a_lock(runtime)
+    revoker.join(timeout=30)
+    assert not revoker.is_alive()
+    state = runtime.store.refresh_tokens.get_state(successor.token_hash)
+    assert state is not None
+    assert state.family_revoked or state.token.revoked_at is not None
+
+
 def test_a_refresh_token_state_names_no_user_once_the_user_is_gone(
     runtime: Runtime, alice: str, web: str
 ) -> None:
