@@ -17,7 +17,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, unquote_plus
 
 import uvicorn
@@ -174,7 +174,7 @@ def _app(state: IssuerState) -> Starlette:
     )
 
 
-class IssuerServer:
+class LoopbackServer:
     """uvicorn in a background thread on a socket bound to a free loopback port."""
 
     def __init__(self) -> None:
@@ -182,28 +182,43 @@ class IssuerServer:
         self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.socket.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
-        self.state = IssuerState(self.url)
-        config = uvicorn.Config(
-            _app(self.state), log_level="warning", lifespan="off", timeout_graceful_shutdown=1
+        self.server: uvicorn.Server | None = None
+        self.thread: threading.Thread | None = None
+
+    def serve(self, app: Any, **config: Any) -> Self:
+        """Start serving ``app``; ``config`` goes to uvicorn (``root_path=...``, ...)."""
+        self.server = uvicorn.Server(
+            uvicorn.Config(
+                app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1, **config
+            )
         )
-        self.server = uvicorn.Server(config)
         self.thread = threading.Thread(
             target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True
         )
-
-    def start(self) -> IssuerServer:
         self.thread.start()
         deadline = time.monotonic() + 10
         while not self.server.started:
             if time.monotonic() > deadline:
-                raise RuntimeError("the test issuer did not start")
+                raise RuntimeError("the test server did not start")
             time.sleep(0.01)
         return self
 
     def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+        if self.server is not None and self.thread is not None:
+            self.server.should_exit = True
+            self.thread.join(timeout=10)
         self.socket.close()
+
+
+class IssuerServer(LoopbackServer):
+    """The test issuer, serving what its ``state`` says."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.state = IssuerState(self.url)
+
+    def start(self) -> IssuerServer:
+        return self.serve(_app(self.state))
 
 
 def free_port() -> int:

@@ -9,16 +9,24 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette._utils import get_route_path
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
-from gatehouse.rs import BearerAuthMiddleware, PathRule, TokenValidator
+from gatehouse.rs import BearerAuthMiddleware, PathRule, TokenValidator, asgi
 from gatehouse.rs.asgi import Message
 from tests.rs.conftest import MakeValidator
-from tests.rs.issuer import NOW, IssuerState, SigningKey, claims_for, free_port
+from tests.rs.issuer import (
+    NOW,
+    IssuerState,
+    LoopbackServer,
+    SigningKey,
+    claims_for,
+    free_port,
+)
 
 RULES = [
     PathRule("/health", public=True),
@@ -200,3 +208,171 @@ def test_path_rules(rule: PathRule, method: str, path: str, matches: bool) -> No
 def test_a_rule_prefix_must_be_a_path() -> None:
     with pytest.raises(ValueError, match="starts with /"):
         PathRule("orders")
+
+
+# -- rules are relative to where the app is mounted ------------------------------------------
+# No catch-all rule here on purpose: a path the middleware reads differently from the router
+# matches no rule and is served without a token, so these cases show a fail-open at once.
+MOUNTED_RULES = [
+    PathRule("/health", public=True),
+    PathRule("/orders", methods=["GET"], scopes=["orders.read"]),
+    PathRule("/orders", methods=["POST"], scopes=["orders.write"]),
+    PathRule("/apiary", roles=["Orders.ReadAll"]),
+]
+
+
+def _orders_app(validator: TokenValidator) -> Starlette:
+    async def orders(request: Request) -> Response:
+        return JSONResponse({"token": hasattr(request.state, "access_token")})
+
+    return Starlette(
+        routes=[
+            Route("/health", orders),
+            Route("/orders", orders, methods=["GET", "POST"]),
+            Route("/apiary/orders", orders),
+        ],
+        middleware=[
+            Middleware(
+                BearerAuthMiddleware, validator=validator, rules=MOUNTED_RULES, realm="orders"
+            )
+        ],
+    )
+
+
+def _call_mounted(
+    app: Any, method: str, path: str, authorization: str | None, root_path: str = ""
+) -> httpx.Response:
+    async def go() -> httpx.Response:
+        headers = {"authorization": authorization} if authorization is not None else {}
+        # httpx's ASGITransport puts the full path in scope["path"] and root_path beside
+        # it, as uvicorn 0.54 does with --root-path.
+        transport = httpx.ASGITransport(app=app, root_path=root_path)
+        async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+            return await client.request(method, path, headers=headers)
+
+    return asyncio.run(go())
+
+
+MOUNTED_CASES: list[tuple[str, str, str, dict[str, Any] | None, int]] = [
+    # name, method, path below the mount point, token claims (None: no token), status
+    ("no token", "GET", "/orders", None, 401),
+    ("scope lacking", "POST", "/orders", {}, 403),
+    ("role lacking", "GET", "/apiary/orders", {}, 403),
+    ("valid", "GET", "/orders", {}, 200),
+    ("public", "GET", "/health", None, 200),
+]
+
+
+def _authorization(
+    issuer: IssuerState, key: SigningKey, claims: dict[str, Any] | None
+) -> str | None:
+    return None if claims is None else "Bearer " + key.sign(claims_for(issuer.url, **claims))
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "claims", "status"),
+    [pytest.param(*case[1:], id=case[0]) for case in MOUNTED_CASES],
+)
+def test_rules_apply_below_a_starlette_mount(
+    issuer: IssuerState,
+    validator: TokenValidator,
+    es_key: SigningKey,
+    method: str,
+    path: str,
+    claims: dict[str, Any] | None,
+    status: int,
+) -> None:
+    app = Starlette(routes=[Mount("/v1", app=_orders_app(validator))])
+    response = _call_mounted(app, method, "/v1" + path, _authorization(issuer, es_key, claims))
+    assert response.status_code == status
+    if status == 200:  # the endpoint got the validated token, except on the public path
+        assert response.json() == {"token": claims is not None}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "claims", "status"),
+    [pytest.param(*case[1:], id=case[0]) for case in MOUNTED_CASES],
+)
+def test_rules_apply_below_a_root_path(
+    issuer: IssuerState,
+    validator: TokenValidator,
+    es_key: SigningKey,
+    method: str,
+    path: str,
+    claims: dict[str, Any] | None,
+    status: int,
+) -> None:
+    authorization = _authorization(issuer, es_key, claims)
+    response = _call_mounted(_orders_app(validator), method, "/api" + path, authorization, "/api")
+    assert response.status_code == status
+    if status == 200:  # the endpoint got the validated token, except on the public path
+        assert response.json() == {"token": claims is not None}
+
+
+def test_a_path_that_only_shares_text_with_the_root_path_is_not_stripped(
+    issuer: IssuerState, validator: TokenValidator, es_key: SigningKey
+) -> None:
+    """root_path /api does not make /apiary/orders the app's "ry/orders": the router routes
+    it as /apiary/orders, so the /apiary rule (a role) must apply."""
+    authorization = _authorization(issuer, es_key, {})
+    app = _orders_app(validator)
+    response = _call_mounted(app, "GET", "/apiary/orders", authorization, root_path="/api")
+    assert response.status_code == 403
+    assert response.json()["error_description"] == "missing app role Orders.ReadAll"
+
+
+def test_rules_apply_behind_uvicorn_root_path(
+    issuer: IssuerState, validator: TokenValidator, es_key: SigningKey
+) -> None:
+    """uvicorn --root-path /api behind a proxy that strips /api: the app gets /api/orders."""
+    server = LoopbackServer().serve(_orders_app(validator), root_path="/api")
+    try:
+        with httpx.Client(base_url=server.url, trust_env=False) as client:
+            assert client.get("/orders").status_code == 401
+            token = _authorization(issuer, es_key, {})
+            assert token is not None
+            refused = client.post("/orders", headers={"authorization": token})
+            assert refused.status_code == 403
+            assert client.get("/orders", headers={"authorization": token}).status_code == 200
+    finally:
+        server.stop()
+
+
+def test_a_websocket_below_a_root_path_without_a_token_is_closed(
+    validator: TokenValidator,
+) -> None:
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "websocket.connect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        raise AssertionError("the app must not be reached")
+
+    middleware = BearerAuthMiddleware(app, validator, rules=[PathRule("/ws")])
+    scope = {"type": "websocket", "path": "/api/ws", "root_path": "/api", "headers": []}
+    asyncio.run(middleware(scope, receive, send))
+    assert sent == [{"type": "websocket.close", "code": 1008}]
+
+
+@pytest.mark.parametrize(
+    ("path", "root_path", "route"),
+    [
+        ("/orders", "", "/orders"),
+        ("/api/orders", "/api", "/orders"),
+        ("/api", "/api", ""),
+        ("/api/", "/api", "/"),
+        ("/apiary/orders", "/api", "/apiary/orders"),
+        ("/orders", "/api", "/orders"),  # a server that already took root_path off the path
+        ("/v1/v2/orders", "/v1/v2", "/orders"),
+    ],
+)
+def test_route_path(path: str, root_path: str, route: str) -> None:
+    scope = {"type": "http", "path": path, "root_path": root_path}
+    assert asgi.route_path(scope) == route
+    # The rule must stay the one Starlette's router dispatches on (a private helper, so this
+    # says so if a Starlette release changes it).
+    assert get_route_path(scope) == route

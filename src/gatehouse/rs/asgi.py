@@ -3,7 +3,12 @@
 Rules are matched in order against the request path (and method); the first match decides:
 a public rule lets the request through, a protecting rule requires a valid token carrying its
 scopes and roles. Requests no rule matches go through untouched, so end the list with a
-catch-all ``PathRule("/")`` to deny by default. The validated :class:`AccessToken` is put in
+catch-all ``PathRule("/")`` to deny by default.
+
+Rule paths are relative to where the app is mounted: they are matched against the path the
+app routes on (:func:`route_path`), ``scope["path"]`` without ``scope["root_path"]``. So under
+Starlette's ``Mount("/v1", app=...)`` or ``uvicorn --root-path /api``, ``PathRule("/orders")``
+covers ``/v1/orders`` or ``/api/orders``. The validated :class:`AccessToken` is put in
 ``scope["state"]["access_token"]`` (Starlette: ``request.state.access_token``).
 
 An endpoint may also raise :class:`~gatehouse.rs.errors.BearerError` itself (for example via
@@ -37,7 +42,9 @@ _POLICY_VIOLATION = 1008  # RFC 6455 §7.4.1: a WebSocket refused for lack of a 
 class PathRule:
     """Requests whose path is ``prefix`` or below it (``/orders`` covers ``/orders`` and
     ``/orders/7``, not ``/ordersx``) and whose method is in ``methods`` (any when None; GET
-    covers HEAD) need a token with all of ``scopes`` and ``roles``, unless ``public``."""
+    covers HEAD) need a token with all of ``scopes`` and ``roles``, unless ``public``.
+
+    ``prefix`` is relative to where the app is mounted (see :func:`route_path`)."""
 
     prefix: str = "/"
     methods: Collection[str] | None = None
@@ -63,6 +70,27 @@ class PathRule:
         return self._methods is None or method in self._methods
 
 
+def route_path(scope: Scope) -> str:
+    """The path the app routes on: ``scope["path"]`` without the mount prefix in
+    ``scope["root_path"]``.
+
+    Servers and frameworks (uvicorn 0.54 with ``--root-path``, Starlette 1.x's ``Mount``) keep
+    the full path in ``path``; matching rules on it would miss every route under a mount and
+    let the request through unprotected. This is Starlette's own rule (``get_route_path``),
+    written here because this module must not import Starlette: rules must see the path the
+    router dispatches on, no more and no less. The prefix comes off only at a segment
+    boundary (root_path ``/api`` leaves ``/apiary`` alone), and a path that does not start
+    with it (a server that already removed it) is used as it is."""
+    path: str = scope["path"]
+    root_path: str = scope.get("root_path", "")
+    if not root_path or not path.startswith(root_path):
+        return path
+    rest = path[len(root_path) :]
+    if rest and not rest.startswith("/"):
+        return path
+    return rest  # "" for the mount point itself; only the catch-all PathRule("/") matches it
+
+
 class BearerAuthMiddleware:
     """Protects an ASGI app with access tokens validated by ``validator``."""
 
@@ -82,7 +110,8 @@ class BearerAuthMiddleware:
             await self.app(scope, receive, send)
             return
         method = scope.get("method", "GET") if scope["type"] == "http" else "GET"
-        rule = next((r for r in self.rules if r.matches(scope["path"], method)), None)
+        path = route_path(scope)
+        rule = next((r for r in self.rules if r.matches(path, method)), None)
         if rule is None or rule.public:
             await self.app(scope, receive, send)
             return
