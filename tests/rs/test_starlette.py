@@ -148,3 +148,29 @@ def test_fastapi_can_see_what_to_inject(validator: TokenValidator) -> None:
     """FastAPI inspects __call__ at runtime; the annotation must be the real Request class."""
     parameters = inspect.signature(RequireToken(validator).__call__).parameters
     assert parameters["request"].annotation is Request
+
+
+def test_a_token_the_middleware_validated_for_another_audience_is_validated_again(
+    issuer: IssuerState, make_validator: MakeValidator, es_key: SigningKey
+) -> None:
+    """Two APIs in one app: the middleware checks tokens for orders, a route for billing.
+    A token for orders, whose scope name the billing route also asks for, must not pass."""
+    orders = make_validator()
+    billing = make_validator(audience="https://billing.example.com")
+    read_invoices = RequireToken(billing, scopes=["orders.read"], realm="billing")
+
+    async def invoices(request: Request) -> Response:
+        token = await read_invoices(request)
+        return JSONResponse({"sub": token.subject})
+
+    app = Starlette(
+        routes=[Route("/invoices", invoices)],
+        middleware=[Middleware(BearerAuthMiddleware, validator=orders, rules=[PathRule("/")])],
+    )
+    raw = es_key.sign(claims_for(issuer.url))  # aud: orders, scope: openid orders.read
+    response = _call(app, "GET", "/invoices", f"Bearer {raw}")
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == (
+        'Bearer realm="billing", error="invalid_token", error_description="the token is for '
+        'audience https://orders.example.com, not https://billing.example.com"'
+    )

@@ -8,8 +8,11 @@ catch-all ``PathRule("/")`` to deny by default.
 Rule paths are relative to where the app is mounted: they are matched against the path the
 app routes on (:func:`route_path`), ``scope["path"]`` without ``scope["root_path"]``. So under
 Starlette's ``Mount("/v1", app=...)`` or ``uvicorn --root-path /api``, ``PathRule("/orders")``
-covers ``/v1/orders`` or ``/api/orders``. The validated :class:`AccessToken` is put in
-``scope["state"]["access_token"]`` (Starlette: ``request.state.access_token``).
+covers ``/v1/orders`` or ``/api/orders``.
+
+The validated :class:`AccessToken` is put in ``scope["state"]["access_token"]`` (Starlette:
+``request.state.access_token``), and the validator that accepted it in
+``scope["state"]["access_token_validator"]``.
 
 An endpoint may also raise :class:`~gatehouse.rs.errors.BearerError` itself (for example via
 ``token.require_scopes(...)``); when the middleware sits inside the framework's error handling
@@ -35,6 +38,9 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 STATE_KEY = "access_token"
+# Which TokenValidator accepted the token under STATE_KEY: RequireToken reuses a token only
+# when it is its own validator's, since another one may check another audience or issuer.
+VALIDATOR_KEY = "access_token_validator"
 _POLICY_VIOLATION = 1008  # RFC 6455 §7.4.1: a WebSocket refused for lack of a valid token
 
 
@@ -120,7 +126,8 @@ class BearerAuthMiddleware:
         except RSError as exc:
             await self._refuse(scope, send, exc)
             return
-        scope.setdefault("state", {})[STATE_KEY] = token
+        state = scope.setdefault("state", {})
+        state[STATE_KEY], state[VALIDATOR_KEY] = token, self.validator
         await self._call_app(scope, receive, send)
 
     async def authenticate(self, scope: Scope, rule: PathRule) -> AccessToken:

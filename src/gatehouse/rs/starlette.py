@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gatehouse.rs.asgi import STATE_KEY
+from gatehouse.rs.asgi import STATE_KEY, VALIDATOR_KEY
 from gatehouse.rs.bearer import bearer_token
 from gatehouse.rs.challenge import error_response
 from gatehouse.rs.errors import BearerError, RSError
@@ -48,8 +48,10 @@ class RequireToken:
     """A dependency that returns the request's validated :class:`AccessToken`, which must
     carry all of ``scopes`` (delegated) and all of ``roles`` (application roles).
 
-    A token already validated by :class:`~gatehouse.rs.asgi.BearerAuthMiddleware` for this
-    request is reused; the validated token is stored as ``request.state.access_token``."""
+    A token already validated for this request with the same ``validator`` (by
+    :class:`~gatehouse.rs.asgi.BearerAuthMiddleware`, or another ``RequireToken``) is reused;
+    one validated by a different validator is validated again. The validated token is stored
+    as ``request.state.access_token``."""
 
     def __init__(
         self,
@@ -65,15 +67,28 @@ class RequireToken:
 
     async def __call__(self, request: Request) -> AccessToken:
         try:
-            token = getattr(request.state, STATE_KEY, None)
-            if not isinstance(token, AccessToken):
-                raw = bearer_token(request.headers.getlist("authorization"))
-                token = await self.validator.validate_async(raw)
-                setattr(request.state, STATE_KEY, token)
+            token = await self._validated(request)
             require_scopes(token, self.scopes)
             require_roles(token, self.roles)
         except RSError as exc:
             raise BearerHTTPException(exc, self.realm) from None
+        return token
+
+    async def _validated(self, request: Request) -> AccessToken:
+        """The request's token, validated by this dependency's validator.
+
+        Reuse is keyed on the validator itself, not on the token's audience: a validator
+        also pins the issuer, the algorithms, the leeway and maybe introspection, so only
+        the same instance is known to have made the same checks. An app with two
+        validators pays one more (usually I/O-free) validation per request."""
+        token = getattr(request.state, STATE_KEY, None)
+        validated_by = getattr(request.state, VALIDATOR_KEY, None)
+        if isinstance(token, AccessToken) and validated_by is self.validator:
+            return token
+        raw = bearer_token(request.headers.getlist("authorization"))
+        token = await self.validator.validate_async(raw)
+        setattr(request.state, STATE_KEY, token)
+        setattr(request.state, VALIDATOR_KEY, self.validator)
         return token
 
 
