@@ -1,10 +1,12 @@
 """A tiny real HTTP server on 127.0.0.1 that publishes a client's JWK Set (for private_key_jwt
 with a jwks_uri), counts its hits and can misbehave on request: answer slowly, trickle its
-body, send too much, send something that is not JSON, or fail."""
+body, send too much, send something that is not JSON, send it gzip-compressed whatever was
+asked, or fail. It remembers the Accept-Encoding of the last request."""
 
 from __future__ import annotations
 
 import contextlib
+import gzip
 import json
 import threading
 import time
@@ -15,13 +17,17 @@ from typing import Any
 
 
 class JwksServer:
-    """``mode`` is one of: ok, slow, trickle, huge, not_json, error."""
+    """``mode`` is one of: ok, slow, trickle, huge, not_json, gzip, error. ``delay`` is how long
+    "slow" waits (and a quarter of how long "trickle" goes on); ``pause`` is the time between
+    two bytes of "trickle"."""
 
     def __init__(self) -> None:
         self.document: dict[str, Any] = {"keys": []}
         self.mode = "ok"
         self.hits = 0
         self.delay = 5.0
+        self.pause = 0.2
+        self.accept_encoding: str | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
         server = self
@@ -30,6 +36,7 @@ class JwksServer:
             def do_GET(self) -> None:
                 with server._lock:
                     server.hits += 1
+                    server.accept_encoding = self.headers.get("Accept-Encoding")
                     mode, document = server.mode, server.document
                 with contextlib.suppress(OSError):  # the client gave up, as it should
                     server._answer(self, mode, document)
@@ -57,6 +64,9 @@ class JwksServer:
             body = b"<html>this is not a JWK Set</html>"
         handler.send_response(200)
         handler.send_header("Content-Type", "application/json")
+        if mode == "gzip":
+            body = gzip.compress(body)
+            handler.send_header("Content-Encoding", "gzip")
         handler.send_header("Content-Length", str(len(body)))
         handler.end_headers()
         if mode == "trickle":
@@ -67,7 +77,7 @@ class JwksServer:
                     return
                 handler.wfile.write(bytes([byte]))
                 handler.wfile.flush()
-                self._stop.wait(0.2)
+                self._stop.wait(self.pause)
             return
         handler.wfile.write(body)
 

@@ -1,24 +1,33 @@
-"""Fetching a client's JWK Set from its jwks_uri (private_key_jwt): with a timeout, a size
-limit and a cache, refetched when an unknown kid shows up (at most every few seconds, so a
-flood of bogus kids cannot turn gatehouse into a request amplifier)."""
+"""Fetching a client's JWK Set from its jwks_uri (private_key_jwt): within one deadline, in
+identity encoding, with a size limit on the bytes received and a cache, refetched when an
+unknown kid shows up (at most every few seconds, so a flood of bogus kids cannot turn
+gatehouse into a request amplifier)."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import httpx
 
 from gatehouse import blocking
 from gatehouse.keys.jose import PublicKeySet, TokenVerificationError, public_keyset
+from gatehouse.rs.http import IDENTITY, content_coding
 
 MAX_JWKS_BYTES = 64 * 1024
 TIMEOUT_SECONDS = 5.0
 CACHE_SECONDS = 300.0
 MIN_REFETCH_SECONDS = 10.0
+
+# Identity only, as gatehouse.rs asks its issuer: a compressed body would expand in memory
+# before the size limit could count it.
+_HEADERS: Final = {"Accept": "application/json", "Accept-Encoding": IDENTITY}
 
 
 class JwksFetchError(Exception):
@@ -33,31 +42,82 @@ class _Entry:
 
 
 def _download(uri: str) -> dict[str, Any]:
-    # httpx's timeout bounds each read, not the whole download: a server trickling a byte at a
-    # time would otherwise hold the token request for minutes.
-    deadline = time.monotonic() + TIMEOUT_SECONDS
+    """The JWK Set at ``uri``, fetched within TIMEOUT_SECONDS all told."""
+    return _jwk_set(_run(lambda: _body(uri, TIMEOUT_SECONDS)))
+
+
+def _run(make: Callable[[], Coroutine[Any, Any, bytes]]) -> bytes:
+    """Run a coroutine to its end from blocking code: on a loop of its own, or in a helper
+    thread where this thread already runs one (never in gatehouse's request paths, which
+    blocking.starts() keeps off the event loop; a second loop cannot run on a thread)."""
     try:
-        with (
-            httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False) as client,
-            client.stream("GET", uri, headers={"Accept": "application/json"}) as response,
-        ):
-            if response.status_code != 200:
-                raise JwksFetchError(f"the client's jwks_uri answered HTTP {response.status_code}")
-            body = bytearray()
-            for chunk in response.iter_bytes():
-                if time.monotonic() > deadline:
-                    raise JwksFetchError("the client's jwks_uri answered too slowly")
-                body.extend(chunk)
-                if len(body) > MAX_JWKS_BYTES:
-                    raise JwksFetchError("the client's JWK Set is larger than 64 KiB")
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return _run_on_new_loop(make())
+    with ThreadPoolExecutor(max_workers=1) as helper:
+        return helper.submit(lambda: _run_on_new_loop(make())).result()
+
+
+def _run_on_new_loop(coroutine: Coroutine[Any, Any, bytes]) -> bytes:
+    # Not asyncio.run: its clean-up waits for the loop's executor threads, and a DNS lookup
+    # stuck there (getaddrinfo cannot be cancelled) would outlast the deadline. close() lets
+    # them finish on their own.
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(coroutine)
+    finally:
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+
+
+async def _body(uri: str, seconds: float) -> bytes:
+    """The body of the answer, within one deadline for the whole exchange (name lookup,
+    connect, headers, body). httpx's timeout bounds each step, not their sum: a server
+    sending a byte just inside it would hold the token request for minutes."""
+    try:
+        async with asyncio.timeout(seconds):
+            return await _exchange(uri, seconds)
+    except (TimeoutError, httpx.TimeoutException):
+        raise JwksFetchError(
+            f"the client's jwks_uri could not be fetched within {seconds:g} s"
+        ) from None
     except httpx.HTTPError as exc:
         raise JwksFetchError(
             f"the client's jwks_uri could not be fetched ({type(exc).__name__})"
         ) from None
-    import json
 
+
+async def _exchange(uri: str, seconds: float) -> bytes:
+    async with (
+        httpx.AsyncClient(timeout=seconds, follow_redirects=False) as client,
+        client.stream("GET", uri, headers=_HEADERS) as response,
+    ):
+        _check_answer(response)
+        return await _limited_body(response)
+
+
+def _check_answer(response: httpx.Response) -> None:
+    if response.status_code != 200:
+        raise JwksFetchError(f"the client's jwks_uri answered HTTP {response.status_code}")
+    if content_coding(response.headers) is not None:
+        # The coding's name is the client server's text: not echoed into the error.
+        raise JwksFetchError(
+            "the client's jwks_uri sent a compressed answer; only identity encoding is accepted"
+        )
+
+
+async def _limited_body(response: httpx.Response) -> bytes:
+    body = bytearray()
+    async for chunk in response.aiter_raw():  # the bytes as received: nothing is decoded
+        body.extend(chunk)
+        if len(body) > MAX_JWKS_BYTES:
+            raise JwksFetchError("the client's JWK Set is larger than 64 KiB")
+    return bytes(body)
+
+
+def _jwk_set(body: bytes) -> dict[str, Any]:
     try:
-        document = json.loads(bytes(body))
+        document = json.loads(body)
     except ValueError:
         raise JwksFetchError("the client's jwks_uri did not return JSON") from None
     if not isinstance(document, dict) or not isinstance(document.get("keys"), list):

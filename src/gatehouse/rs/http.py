@@ -21,6 +21,9 @@ import httpx
 from gatehouse.rs.sansio import FetchError, HttpRequest, HttpResponse
 
 USER_AGENT: Final = "gatehouse.rs"
+#: The Accept-Encoding to send (RFC 9110 §12.5.3): the body as it is, so that a size limit
+#: counts the bytes that are kept, not a compressed form that expands in memory afterwards.
+IDENTITY: Final = "identity"
 
 
 @dataclass(frozen=True)
@@ -54,10 +57,20 @@ def basic_authorization(client_id: str, secret: str) -> str:
     return "Basic " + base64.b64encode(pair).decode("ascii")
 
 
+def content_coding(headers: httpx.Headers) -> str | None:
+    """The content coding a body was sent in (RFC 9110 §8.4), or None for identity: an answer
+    to ``Accept-Encoding: identity`` that is compressed anyway is to be refused unread.
+
+    The server's fetch of a client's jwks_uri (gatehouse.keys.remote) shares it: the
+    dependency runs from the server to gatehouse.rs only, never back."""
+    encoding = headers.get("content-encoding", IDENTITY).strip().lower()
+    return None if encoding in ("", IDENTITY) else encoding
+
+
 def _headers(request: HttpRequest) -> dict[str, str]:
     headers = {
         "Accept": "application/json",
-        "Accept-Encoding": "identity",
+        "Accept-Encoding": IDENTITY,
         "User-Agent": USER_AGENT,
     }
     if request.basic_auth is not None:
@@ -66,8 +79,8 @@ def _headers(request: HttpRequest) -> dict[str, str]:
 
 
 def _check_headers(response: httpx.Response, request: HttpRequest, limit: int) -> None:
-    encoding = response.headers.get("content-encoding", "identity").strip().lower()
-    if encoding not in ("", "identity"):
+    encoding = content_coding(response.headers)
+    if encoding is not None:
         raise FetchError(f"{request.url} sent a {encoding}-compressed answer; identity was asked")
     length = response.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > limit:
