@@ -51,8 +51,10 @@ def test_rotate_without_delay_switches_now(gh: Gatehouse, runtime: Runtime) -> N
     (old,) = before[("ES256", "signing")]
     assert after[("ES256", "retired (still published)")] == [old]
     retired = next(k for k in gh.ok("keys", "list") if k["kid"] == old)
-    # Published for the longest token lifetime after it stopped signing (1 h by default).
-    assert retired["published_until"] - retired["retired_at"] == 3600
+    # Published after it stopped signing for as long as a token it signed is of use: an ID
+    # token serves as id_token_hint for the SSO session's absolute lifetime (10 h by
+    # default), longer than any token lives.
+    assert retired["published_until"] - retired["retired_at"] == 36000
 
 
 def test_rotate_every_algorithm_by_default(gh: Gatehouse) -> None:

@@ -224,7 +224,15 @@ def keys_rotate(runtime: Runtime, algs: tuple[str, ...], delay: int | None) -> N
         for api in runtime.store.apis.list()
         if api.access_token_lifetime
     ]
-    max_lifetime = max(settings.access_token_lifetime, settings.id_token_lifetime, *api_lifetimes)
+    # An ID token also serves as id_token_hint (sign-out, prompt=none) for as long as its
+    # SSO session can live, expired or not (RP-Initiated Logout 1.0 §2): the key that signed
+    # it must still verify it then.
+    max_lifetime = max(
+        settings.access_token_lifetime,
+        settings.id_token_lifetime,
+        settings.session_absolute_lifetime,
+        *api_lifetimes,
+    )
     created = runtime.keys.rotate(
         algs or ("RS256", "ES256"),
         timedelta(seconds=delay) if delay is not None else settings.key_rotation_delay,
