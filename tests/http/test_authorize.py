@@ -113,12 +113,34 @@ def test_redirect_uri_is_required_when_several_are_registered(
     assert "redirect_uri is required" in response.text
 
 
+@pytest.mark.parametrize("uri", ["http://[::1", "http://%5B::1", "https://["])
+def test_a_malformed_redirect_uri_is_an_error_page(
+    runtime: Runtime, http: TestClient, uri: str
+) -> None:
+    make_client(runtime)
+    response, _ = start_authorize(http, redirect_uri=uri)
+    assert_error_page(response, "invalid_request")
+    assert "location" not in response.headers
+
+
+def test_an_openid_connect_request_must_name_its_redirect_uri(
+    runtime: Runtime, http: TestClient
+) -> None:
+    """OIDC Core §3.1.2.1: redirect_uri is REQUIRED, even with one registered; the error
+    stays at gatehouse."""
+    make_client(runtime)
+    response, _ = start_authorize(http, redirect_uri=None)
+    assert_error_page(response, "invalid_request")
+    assert "redirect_uri is required in an OpenID Connect request" in response.text
+
+
 def test_redirect_uri_may_be_omitted_when_exactly_one_is_registered(
     runtime: Runtime, http: TestClient
 ) -> None:
+    """A plain OAuth request (no openid scope): RFC 6749 §3.1.2.3's exception."""
     client = make_client(runtime)
     make_user(runtime)
-    result = sign_in(http, redirect_uri=None)
+    result = sign_in(http, redirect_uri=None, scope="email")
     assert result.location.startswith(REDIRECT_URI + "?")
     # RFC 6749 §4.1.3: it was not in the request, so the token request may leave it out.
     response = http.post(

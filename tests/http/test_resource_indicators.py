@@ -215,6 +215,22 @@ def test_a_resource_the_client_may_not_use_is_redirected_as_invalid_target(
     assert fragment in params["error_description"]
 
 
+@pytest.mark.parametrize("resource", ["http://[", "https://[::1", "http://[zz]/api"])
+def test_a_malformed_bracketed_host_in_resource_is_invalid_target_everywhere(
+    http: TestClient, shop: dict[str, Any], resource: str
+) -> None:
+    """urlsplit raises ValueError for these (this was a 500 at /authorize and /token)."""
+    response, _ = start_authorize(
+        http, "shop", scope="openid orders.read", resource=resource, state="s3"
+    )
+    assert_error_redirect(response, "invalid_target", state="s3")
+    result = sign_in(http, "shop", scope="openid orders.read")
+    bad = redeem(http, result.params["code"], result.verifier, shop, resource=resource)
+    assert_oauth_error(bad, "invalid_target")
+    ok = redeem(http, result.params["code"], result.verifier, shop)
+    assert ok.status_code == 200, "an invalid_target does not spend the code"
+
+
 def test_one_bad_resource_among_good_ones_is_invalid_target(
     http: TestClient, shop: dict[str, Any]
 ) -> None:

@@ -8,14 +8,13 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from gatehouse.admin.errors import AdminError
 from gatehouse.crypto import constant_time_equals, random_token, sha256_digest
 from gatehouse.keys.jose import TokenVerificationError, public_keyset
 from gatehouse.protocol.audiences import canonical, split_canonical
 from gatehouse.protocol.client_auth import SUPPORTED_METHODS
-from gatehouse.protocol.redirect_uris import check_registrable, origin_of
+from gatehouse.protocol.redirect_uris import check_registrable, origin_of, split_uri
 from gatehouse.protocol.scopes import STANDARD_SCOPES
 from gatehouse.protocol.token import DEFAULT_GRANTS
 from gatehouse.runtime import Runtime
@@ -221,7 +220,9 @@ def _client_keys(
             "private_key_jwt needs the client's public keys: --jwks FILE or --jwks-uri URL"
         )
     if jwks_uri is not None:
-        parts = urlsplit(jwks_uri)
+        parts = split_uri(jwks_uri)
+        if parts is None:
+            raise AdminError("--jwks-uri must be a well-formed https URL")
         loopback = parts.hostname in ("localhost", "127.0.0.1", "::1")
         if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
             raise AdminError("--jwks-uri must be an https URL")

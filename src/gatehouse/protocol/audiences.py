@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
-from urllib.parse import urlsplit
 
 from gatehouse.errors import InvalidScope, InvalidTarget
+from gatehouse.protocol.redirect_uris import split_uri
 from gatehouse.protocol.scopes import STANDARD_SCOPES
 from gatehouse.storage.records import Api, Client
 
@@ -56,8 +56,8 @@ def split_canonical(scope: str, apis: Sequence[Api]) -> tuple[Api, str] | None:
 
 def check_resource_uri(resource: str) -> None:
     """RFC 8707 §2: an absolute URI without a fragment."""
-    parts = urlsplit(resource)
-    if not parts.scheme or "#" in resource:
+    parts = split_uri(resource)
+    if parts is None or not parts.scheme or "#" in resource:
         raise InvalidTarget(
             f"resource {resource[:200]!r} must be an absolute URI without a fragment"
         )

@@ -2,18 +2,37 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode, urlsplit, urlunsplit
+import re
+from urllib.parse import SplitResult, urlencode, urlsplit, urlunsplit
 
 from gatehouse.errors import InvalidRequest
 
 
-def match_registered(requested: str | None, registered: tuple[str, ...]) -> tuple[str, bool]:
+def split_uri(uri: str) -> SplitResult | None:
+    """``urlsplit(uri)``, or None where it raises: a bracketed host that is not an IPv6
+    address (``http://[::1``) is a ValueError, not a parse result."""
+    try:
+        return urlsplit(uri)
+    except ValueError:
+        return None
+
+
+def match_registered(
+    requested: str | None, registered: tuple[str, ...], *, openid: bool = False
+) -> tuple[str, bool]:
     """Exact string comparison against the registered URIs (RFC 9700 §4.1.3). Returns the URI
-    to use and whether it was given; an omitted one is allowed only when exactly one is
-    registered (RFC 6749 §3.1.2.3)."""
+    to use and whether it was given. An omitted one is allowed only in a plain OAuth request
+    when exactly one is registered (RFC 6749 §3.1.2.3); OpenID Connect requires it (OIDC
+    Core §3.1.2.1)."""
     if requested is None:
+        if openid:
+            raise InvalidRequest(
+                "redirect_uri is required in an OpenID Connect request (scope openid)"
+            )
         if len(registered) == 1:
             return registered[0], False
+        if not registered:
+            raise InvalidRequest("redirect_uri is required, and this client has none registered")
         raise InvalidRequest("redirect_uri is required: the client has several registered")
     if is_registered(requested, registered):
         return requested, True
@@ -24,38 +43,48 @@ def match_registered(requested: str | None, registered: tuple[str, ...]) -> tupl
 
 
 LOOPBACK_IPS = ("127.0.0.1", "::1")
+# http://<loopback IP literal>[:port]<rest>, taken apart on the raw string rather than by
+# urlsplit, which drops tabs and newlines and accepts an empty user part or port 0: what
+# is compared must be exactly what the browser will be sent to. The rest is a path and
+# query of printable ASCII without a fragment (RFC 6749 §3.1.2).
+_LOOPBACK = re.compile(r"http://(127\.0\.0\.1|\[::1\])(?::([0-9]{1,5}))?([/?][!-\"$-~]*)?")
+
+
+def _loopback_parts(uri: str) -> tuple[str, int | None, str] | None:
+    """(host, port, rest) of an http loopback IP URI, or None when it is not one."""
+    match = _LOOPBACK.fullmatch(uri)
+    if match is None:
+        return None
+    host, port, rest = match.group(1), match.group(2), match.group(3) or ""
+    if port is not None and not 0 < int(port) <= 65535:
+        return None
+    return host, int(port) if port is not None else None, rest
 
 
 def is_registered(requested: str, registered: tuple[str, ...]) -> bool:
     """Exact match — except that for a registered http://127.0.0.1 or http://[::1] URI any
     port is allowed, because native apps listen on whatever port is free (RFC 8252 §7.3,
-    RFC 9700 §4.1.3). ``localhost`` gets no such exception (RFC 8252 §8.3)."""
+    RFC 9700 §4.1.3); everything but the port must then be the same string. ``localhost``
+    gets no such exception (RFC 8252 §8.3)."""
     if requested in registered:
         return True
-    asked = urlsplit(requested)
-    if asked.scheme != "http" or asked.hostname not in LOOPBACK_IPS:
-        return False
-    try:
-        asked.port  # noqa: B018 - raises on a malformed port
-    except ValueError:
+    asked = _loopback_parts(requested)
+    if asked is None:
         return False
     for uri in registered:
-        known = urlsplit(uri)
-        if (
-            known.scheme == "http"
-            and known.hostname == asked.hostname
-            and (known.path, known.query) == (asked.path, asked.query)
-            and not asked.username
-            and not asked.password
-            and not known.username
-        ):
+        known = _loopback_parts(uri)
+        if known is not None and (known[0], known[2]) == (asked[0], asked[2]):
             return True
     return False
 
 
 def check_registrable(uri: str) -> str | None:
     """Why ``uri`` may not be registered, or None (RFC 6749 §3.1.2)."""
-    parts = urlsplit(uri)
+    parts = split_uri(uri)
+    if parts is None:
+        return "a redirect URI must be a well-formed URI"
+    if any(c <= " " or c == "\x7f" for c in uri):
+        return "a redirect URI must not contain spaces or control characters"
     if not parts.scheme:
         return "a redirect URI must be absolute"
     if parts.fragment or "#" in uri:
@@ -80,7 +109,7 @@ def with_query(uri: str, params: dict[str, str]) -> str:
 
 def origin_of(uri: str) -> str | None:
     """The web origin (scheme://host[:port]) of an http(s) URI, for CORS."""
-    parts = urlsplit(uri)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    parts = split_uri(uri)
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
         return None
     return f"{parts.scheme}://{parts.netloc}".lower()

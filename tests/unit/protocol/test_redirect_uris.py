@@ -10,6 +10,7 @@ from gatehouse.protocol.redirect_uris import (
     is_registered,
     match_registered,
     origin_of,
+    split_uri,
     with_query,
 )
 
@@ -156,6 +157,16 @@ def test_origin_of(uri: str, origin: str | None) -> None:
         ("http://user@127.0.0.1:8080/callback", ("http://127.0.0.1/callback",), False),
         ("http://127.0.0.1:99999/callback", ("http://127.0.0.1/callback",), False),
         ("http://127.0.0.2:8080/callback", ("http://127.0.0.1/callback",), False),
+        # Only the port may differ: the rest is compared as the raw string the browser gets.
+        ("http://127.0.0.1:8080/callback#frag", ("http://127.0.0.1/callback",), False),
+        (" http://127.0.0.1:8080/callback", ("http://127.0.0.1/callback",), False),
+        ("http://127.0.0.1:8080/call\tback", ("http://127.0.0.1/callback",), False),
+        ("http://127.0.0.1:8080/callback\n", ("http://127.0.0.1/callback",), False),
+        ("http://:@127.0.0.1:8080/callback", ("http://127.0.0.1/callback",), False),
+        ("http://127.0.0.1:0/callback", ("http://127.0.0.1/callback",), False),
+        ("http://127.0.0.1:/callback", ("http://127.0.0.1/callback",), False),
+        ("http://[::1", ("http://[::1]/callback",), False),
+        ("http://[::1]:8080/callback", ("http://127.0.0.1/callback",), False),
     ],
 )
 def test_loopback_ip_redirects_may_use_any_port(
@@ -163,3 +174,19 @@ def test_loopback_ip_redirects_may_use_any_port(
 ) -> None:
     """RFC 8252 §7.3: native apps listen on an ephemeral port of a loopback IP literal."""
     assert is_registered(requested, registered) is expected
+
+
+@pytest.mark.parametrize("uri", ["http://[::1", "https://[", "http://[zz]/cb"])
+def test_a_malformed_bracketed_host_is_not_registrable_and_not_an_exception(uri: str) -> None:
+    assert split_uri(uri) is None
+    assert check_registrable(uri) == "a redirect URI must be a well-formed URI"
+    assert is_registered(uri, ("http://[::1]/cb",)) is False
+
+
+def test_a_redirect_uri_with_a_control_character_is_not_registrable() -> None:
+    assert "control characters" in str(check_registrable("https://app.example.com/c\tb"))
+
+
+def test_an_openid_request_needs_its_redirect_uri_even_with_one_registered() -> None:
+    with pytest.raises(InvalidRequest, match="OpenID Connect"):
+        match_registered(None, ("https://a.example/cb",), openid=True)
