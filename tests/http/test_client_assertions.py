@@ -8,6 +8,7 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 import threading
 import time
 import urllib.request
@@ -241,6 +242,17 @@ BAD_CLAIMS = [
     pytest.param({"sub": None}, "iss and sub", id="no-sub"),
     pytest.param({"nbf": "future"}, "nbf", id="nbf-in-future"),
     pytest.param({"iat": "future"}, "iat", id="iat-in-future"),
+    pytest.param({"nbf": "future-fraction"}, "nbf is in the future", id="nbf-in-future-float"),
+    pytest.param({"iat": "future-fraction"}, "iat is in the future", id="iat-in-future-float"),
+    # RFC 7519 §2: a NumericDate is a number; a bool (an int to Python) is not, and NaN and
+    # the infinities, which Python's json module parses, are not numbers JSON can carry.
+    pytest.param({"exp": True}, "exp must be a NumericDate", id="exp-bool"),
+    pytest.param({"exp": math.nan}, "exp must be a NumericDate", id="exp-nan"),
+    pytest.param({"exp": math.inf}, "exp must be a NumericDate", id="exp-infinity"),
+    pytest.param({"nbf": math.nan}, "nbf must be a NumericDate", id="nbf-nan"),
+    pytest.param({"nbf": -math.inf}, "nbf must be a NumericDate", id="nbf-minus-infinity"),
+    pytest.param({"iat": "string"}, "iat must be a NumericDate", id="iat-string"),
+    pytest.param({"iat": False}, "iat must be a NumericDate", id="iat-bool"),
 ]
 
 
@@ -259,10 +271,42 @@ def test_bad_claims_are_invalid_client(
         "too-long": now + 3600 + 300,
         "string": "tomorrow",
         "future": now + 600,
+        "future-fraction": now + 60.5,  # just past the 60 s leeway
     }
     overrides = {k: special.get(v, v) if isinstance(v, str) else v for k, v in change.items()}
     response = with_assertion(http, sign(rsa_key, claims_for(by_value, **overrides)))
     assert_oauth_error(response, "invalid_client", fragment)
+
+
+@pytest.mark.parametrize(
+    "times",
+    [
+        pytest.param({"exp": 59.5}, id="exp"),
+        pytest.param({"iat": -0.25}, id="iat"),
+        pytest.param({"nbf": -0.25}, id="nbf"),
+        pytest.param({"iat": 1.5, "nbf": 1.5}, id="iat-and-nbf-ahead-within-leeway"),
+        pytest.param({"exp": 59.999, "iat": 0.001, "nbf": 0.001}, id="all"),
+    ],
+)
+def test_non_integer_times_are_accepted(
+    runtime: Runtime, http: TestClient, by_value: str, rsa_key: RSAKey, times: dict[str, float]
+) -> None:
+    """RFC 7519 §2: a NumericDate "can represent any time value, including non-integer
+    values"; many client libraries send time.time() unrounded."""
+    clock = install_clock(runtime)
+    claims = claims_for(by_value, **{name: clock.now + delta for name, delta in times.items()})
+    assertion = sign(rsa_key, claims)
+    assert_tokens(runtime, with_assertion(http, assertion), by_value)
+    assert_oauth_error(with_assertion(http, assertion), "invalid_client", "already used")
+
+
+def test_a_non_integer_exp_still_expires(
+    runtime: Runtime, http: TestClient, by_value: str, rsa_key: RSAKey
+) -> None:
+    clock = install_clock(runtime)
+    assertion = sign(rsa_key, claims_for(by_value, iat=clock.now + 0.5, exp=clock.now + 30.5))
+    clock.advance(91)  # exp + the 60 s leeway is behind us
+    assert_oauth_error(with_assertion(http, assertion), "invalid_client", "has expired")
 
 
 def test_an_hour_is_the_limit(

@@ -7,6 +7,7 @@ never trusted to choose how it is checked (RFC 8725 §3.1).
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -122,6 +123,18 @@ def verify_hmac_jwt(
     except (JoseError, ValueError, TypeError, KeyError) as exc:
         raise TokenVerificationError(str(exc) or type(exc).__name__) from None
     return dict(decoded.header), dict(decoded.claims)
+
+
+def numeric_date(value: object) -> int | float | None:
+    """RFC 7519 §2: a NumericDate is a JSON number of seconds since 1970, integer or not.
+    None for anything else, including booleans (a Python bool is an int) and NaN or the
+    infinities, which are not JSON but which Python's json module parses; NaN would make
+    every comparison with it false."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def unverified_claims(token: str) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -10,6 +11,7 @@ from gatehouse.errors import InvalidClient, InvalidRequest
 from gatehouse.keys.jose import (
     PublicKeySet,
     TokenVerificationError,
+    numeric_date,
     public_keyset,
     unverified_claims,
     unverified_header,
@@ -118,22 +120,34 @@ def _check_claims(
     audiences = aud if isinstance(aud, list) else [aud]
     if token_endpoint not in audiences and provider.config.issuer not in audiences:
         raise InvalidClient(f"client_assertion aud must be the token endpoint {token_endpoint}")
-    exp = claims.get("exp")
-    if not isinstance(exp, int) or isinstance(exp, bool):
+    if "exp" not in claims:
         raise InvalidClient("client_assertion must have an exp claim")
+    exp = _time_claim(claims, "exp")
     if exp <= now - LEEWAY:
         raise InvalidClient("client_assertion has expired")
     if exp > now + MAX_ASSERTION_LIFETIME + LEEWAY:
         raise InvalidClient("client_assertion lives too long: exp must be within an hour")
     for claim in ("nbf", "iat"):
-        value = claims.get(claim)
-        if value is not None and (not isinstance(value, int) or value > now + LEEWAY):
+        if claims.get(claim) is not None and _time_claim(claims, claim) > now + LEEWAY:
             raise InvalidClient(f"client_assertion {claim} is in the future")
     jti = claims.get("jti")
     if not isinstance(jti, str) or not 1 <= len(jti) <= 255:
         raise InvalidClient("client_assertion must have a jti of at most 255 characters")
-    if not provider.client_assertions.record_jti(client.client_id, jti, exp + LEEWAY, now):
+    # Remembered for as long as the assertion could still be accepted; the store keeps whole
+    # seconds, so a fractional exp is rounded up, never down.
+    remember_until = math.ceil(exp) + LEEWAY
+    if not provider.client_assertions.record_jti(client.client_id, jti, remember_until, now):
         raise InvalidClient("client_assertion was already used (its jti was seen before)")
+
+
+def _time_claim(claims: dict[str, Any], name: str) -> int | float:
+    """RFC 7519 §2, §4.1.4-6: exp, nbf and iat are NumericDates, which may be non-integer."""
+    value = numeric_date(claims.get(name))
+    if value is None:
+        raise InvalidClient(
+            f"client_assertion {name} must be a NumericDate: a JSON number of seconds since 1970"
+        )
+    return value
 
 
 def check_assertion_type(value: str | None) -> None:

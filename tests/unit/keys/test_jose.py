@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from gatehouse.keys.jose import (
     TokenVerificationError,
     generate_signing_key,
     load_private_key,
+    numeric_date,
     public_keyset,
     sign_jwt,
     unverified_header,
@@ -169,3 +171,25 @@ def test_signing_refuses_a_key_without_an_asymmetric_alg(rsa: GeneratedKey) -> N
     key = type(key).import_key(rsa.private_pem, parameters={"kid": rsa.kid, "alg": "HS256"})
     with pytest.raises(ValueError, match="asymmetric"):
         sign_jwt(CLAIMS, key, typ="JWT")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (1_800_000_000, 1_800_000_000),
+        (1_800_000_000.25, 1_800_000_000.25),  # RFC 7519 §2: non-integer values are allowed
+        (0, 0),
+        (-1.5, -1.5),
+        (True, None),  # a bool is an int in Python, never a NumericDate
+        (False, None),
+        (math.nan, None),
+        (math.inf, None),
+        (-math.inf, None),
+        ("1800000000", None),
+        (None, None),
+        ([1], None),
+    ],
+)
+def test_numeric_date(value: object, expected: float | None) -> None:
+    result = numeric_date(value)
+    assert result == expected and type(result) is type(expected)
