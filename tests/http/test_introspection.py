@@ -94,7 +94,8 @@ def test_any_hint_finds_the_token(
     """RFC 7662 §2.1: the hint only speeds the lookup; a wrong one must not hide the token."""
     assert active(http, web, tokens["access_token"], token_type_hint=hint)["token_type"] == "Bearer"
     refresh_body = active(http, web, tokens["refresh_token"], token_type_hint=hint)
-    assert refresh_body["token_type"] == "refresh_token"
+    assert refresh_body["client_id"] == "web"
+    assert "token_type" not in refresh_body  # RFC 7662 §2.2: an access token type only
 
 
 def test_a_refresh_token_is_active_for_its_client(
@@ -108,6 +109,9 @@ def test_a_refresh_token_is_active_for_its_client(
     assert body["iss"] == ISSUER
     assert body["username"] == "alice"
     assert body["exp"] > body["iat"]
+    # RFC 7662 §2.2: token_type is the type of an access token (RFC 6749 §7.1, "Bearer");
+    # a refresh token has none, so the answer leaves it out and keeps every other field.
+    assert set(body) == {"active", "scope", "client_id", "sub", "username", "iss", "exp", "iat"}
 
 
 def test_the_api_client_sees_tokens_for_its_api(runtime: Runtime, http: TestClient) -> None:

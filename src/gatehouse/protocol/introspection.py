@@ -121,9 +121,10 @@ def _refresh_token(provider: Provider, caller: Client, token: str) -> dict[str, 
     )
     if not alive or user is None:
         return INACTIVE
+    # No token_type: RFC 7662 §2.2 defines it as an access token type of RFC 6749 §7.1
+    # ("Bearer"), and a refresh token has none.
     return {
         "active": True,
-        "token_type": "refresh_token",
         "scope": " ".join(record.scopes),
         "client_id": record.client_id,
         "sub": record.user_id,
