@@ -369,13 +369,23 @@ def test_wrong_content_type(
     assert_token_error(response, 400, "invalid_request", "application/x-www-form-urlencoded")
 
 
-def test_content_type_with_charset_is_accepted(http: TestClient, web: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/x-www-form-urlencoded; charset=UTF-8",
+        # RFC 9110 §8.3.1: media types are case-insensitive.
+        "Application/X-WWW-Form-Urlencoded; charset=UTF-8",
+    ],
+)
+def test_content_type_with_charset_is_accepted(
+    http: TestClient, web: dict[str, Any], content_type: str
+) -> None:
     result = sign_in(http)
     response = http.post(
         "/token",
         content=urlencode(code_request(result)).encode(),
         headers={
-            "content-type": "application/x-www-form-urlencoded; charset=UTF-8",
+            "content-type": content_type,
             "Authorization": basic_auth("web", web["client_secret"]),
         },
     )

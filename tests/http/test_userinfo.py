@@ -53,6 +53,17 @@ def assert_bearer_error(response: Any, status: int, error: str, fragment: str) -
     assert response.headers["cache-control"] == "no-store"
 
 
+def assert_no_credentials(response: Any, fragment: str = "Authorization: Bearer") -> None:
+    """RFC 6750 §3.1: 401 and a challenge without an error code, and so a body without one."""
+    assert response.status_code == 401, response.text
+    assert response.headers["www-authenticate"] == 'Bearer realm="gatehouse"'
+    body = response.json()
+    assert "error" not in body, body
+    assert set(body) == {"error_description"}, body
+    assert fragment in body["error_description"], body
+    assert response.headers["cache-control"] == "no-store"
+
+
 # -- Claims -----------------------------------------------------------------------------------
 
 
@@ -103,6 +114,40 @@ def test_post_with_the_token_in_the_form_body(http: TestClient, tokens: dict[str
     assert response.json()["email"] == "alice@example.com"
 
 
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "Application/X-WWW-Form-Urlencoded; charset=UTF-8",
+        "APPLICATION/X-WWW-FORM-URLENCODED",
+        "application/x-www-form-urlencoded ; charset=utf-8",
+    ],
+)
+def test_form_body_media_type_is_case_insensitive(
+    http: TestClient, tokens: dict[str, Any], content_type: str
+) -> None:
+    """RFC 9110 §8.3.1: media types are case-insensitive."""
+    response = http.post(
+        "/userinfo",
+        content=f"access_token={tokens['access_token']}",
+        headers={"content-type": content_type},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["email"] == "alice@example.com"
+
+
+def test_form_body_token_beside_another_schemes_header(
+    http: TestClient, tokens: dict[str, Any]
+) -> None:
+    """A Basic header (say, from a proxy in front) carries no bearer token, so the one in
+    the body is the only one sent."""
+    response = http.post(
+        "/userinfo",
+        data={"access_token": tokens["access_token"]},
+        headers={"Authorization": "Basic d2ViOnNlY3JldA=="},
+    )
+    assert response.status_code == 200, response.text
+
+
 def test_lowercase_bearer_scheme_is_accepted(http: TestClient, tokens: dict[str, Any]) -> None:
     response = http.get("/userinfo", headers={"Authorization": f"bearer {tokens['access_token']}"})
     assert response.status_code == 200
@@ -116,6 +161,7 @@ def test_missing_token_is_401_without_an_error_code(http: TestClient, web: dict[
     for response in (http.get("/userinfo"), http.post("/userinfo")):
         assert response.status_code == 401
         assert response.headers["www-authenticate"] == 'Bearer realm="gatehouse"'
+        assert_no_credentials(response, "an access token is required")
 
 
 def test_token_in_the_query_string_is_not_accepted(
@@ -124,12 +170,14 @@ def test_token_in_the_query_string_is_not_accepted(
     response = http.get("/userinfo", params={"access_token": tokens["access_token"]})
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == 'Bearer realm="gatehouse"'
+    assert_no_credentials(response)
 
 
 def test_token_in_a_json_body_is_not_accepted(http: TestClient, tokens: dict[str, Any]) -> None:
     response = http.post("/userinfo", json={"access_token": tokens["access_token"]})
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == 'Bearer realm="gatehouse"'
+    assert_no_credentials(response)
 
 
 def test_token_in_header_and_body_is_invalid_request(
@@ -160,13 +208,30 @@ def test_duplicate_access_token_in_the_body_is_invalid_request(
     [
         pytest.param("Bearer", id="bearer-without-token"),
         pytest.param("Bearer    ", id="bearer-blank"),
-        pytest.param("Basic d2ViOnNlY3JldA==", id="basic-scheme"),
-        pytest.param("Token abc", id="other-scheme"),
     ],
 )
 def test_malformed_authorization_header(http: TestClient, web: dict[str, Any], header: str) -> None:
     response = http.get("/userinfo", headers={"Authorization": header})
     assert_bearer_error(response, 401, "invalid_token", "Bearer <access token>")
+
+
+@pytest.mark.parametrize(
+    ("scheme", "credentials"),
+    [
+        pytest.param("Basic ", "d2ViOnNlY3JldA==", id="basic-scheme"),
+        pytest.param("Token ", "t0ken-value", id="other-scheme"),
+        pytest.param("", "Bearerabc", id="no-space-after-bearer"),
+    ],
+)
+def test_another_scheme_is_a_request_without_credentials(
+    http: TestClient, web: dict[str, Any], scheme: str, credentials: str
+) -> None:
+    """RFC 6750 §3.1: a request "attempted using an unsupported authentication method" gets
+    the challenge without an error code, as one without credentials does."""
+    header = {"Authorization": scheme + credentials}
+    for response in (http.get("/userinfo", headers=header), http.post("/userinfo", headers=header)):
+        assert_no_credentials(response, "is not of the Bearer scheme")
+        assert credentials not in response.text  # another scheme's credentials may be a password
 
 
 # -- Every way a token can be wrong -----------------------------------------------------------

@@ -24,6 +24,7 @@ from gatehouse.web.csrf import browser_binding
 from gatehouse.web.http import (
     NO_STORE,
     bearer_error,
+    has_form_body,
     json_response,
     oauth_error_json,
     query_parameters,
@@ -176,10 +177,9 @@ async def userinfo(request: Request) -> Response:
     """OIDC Core §5.3: GET or POST with a bearer token."""
     ctx = context_of(request)
     try:
+        # RFC 6750 §2.2: a form-encoded POST body may carry the token.
         form = None
-        if request.method == "POST" and request.headers.get("content-type", "").startswith(
-            "application/x-www-form-urlencoded"
-        ):
+        if request.method == "POST" and has_form_body(request):
             form = await read_form(request)
         access_token = bearer_token(request.headers.get("authorization"), form)
         claims = await run_in_threadpool(userinfo_core, ctx.provider, access_token)

@@ -35,10 +35,16 @@ async def read_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
+def has_form_body(request: Request) -> bool:
+    """Whether the Content-Type is application/x-www-form-urlencoded, parameters such as
+    charset aside; media types are case-insensitive (RFC 9110 §8.3.1)."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip()
+    return media_type.lower() == FORM_TYPE
+
+
 async def read_form(request: Request) -> Parameters:
     """RFC 6749 §3.2: POST bodies are application/x-www-form-urlencoded."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != FORM_TYPE:
+    if not has_form_body(request):
         raise InvalidRequest(f"the request body must be {FORM_TYPE}")
     return parse_query_or_form(await read_body(request))
 
@@ -75,16 +81,22 @@ def _quoted(value: str) -> str:
 
 
 def bearer_error(error: OAuthError, scope: str | None = None) -> JSONResponse:
-    """RFC 6750 §3: the WWW-Authenticate challenge of a protected resource."""
+    """RFC 6750 §3: the WWW-Authenticate challenge of a protected resource, and the same
+    error in the JSON body."""
     if isinstance(error, MissingToken):
-        challenge = 'Bearer realm="gatehouse"'
-    else:
-        challenge = (
-            f'Bearer realm="gatehouse", error="{error.error}", '
-            f'error_description="{_quoted(error.description)}"'
+        # RFC 6750 §3.1: a request without credentials gets no error code, neither in the
+        # challenge nor in the body; the description still says what to send.
+        return json_response(
+            {"error_description": error.description},
+            error.status_code,
+            {"WWW-Authenticate": 'Bearer realm="gatehouse"'},
         )
-        if isinstance(error, InsufficientScope) and scope:
-            challenge += f', scope="{scope}"'
+    challenge = (
+        f'Bearer realm="gatehouse", error="{error.error}", '
+        f'error_description="{_quoted(error.description)}"'
+    )
+    if isinstance(error, InsufficientScope) and scope:
+        challenge += f', scope="{scope}"'
     status = 400 if isinstance(error, InvalidRequest) else error.status_code
     return json_response(
         {"error": error.error, "error_description": error.description},
