@@ -143,3 +143,58 @@ def test_a_disabled_users_token_is_explained(runtime: Runtime) -> None:
     user_admin.set_disabled(runtime, "alice", True)
     result = explain_token(runtime, token, issuer=ISSUER).to_json()
     assert _checks(result)["user"] is False and "disabled" in result["verdict"]
+
+
+def _detail(result: dict[str, object], check: str) -> str:
+    return next(str(c["detail"]) for c in result["checks"] if c["check"] == check)  # type: ignore[attr-defined,index]
+
+
+def test_a_bad_signature_says_what_failed(runtime: Runtime) -> None:
+    header, payload, signature = _token(runtime).split(".")
+    tampered = f"{header}.{payload}.{'A' * len(signature)}"
+    detail = _detail(explain_token(runtime, tampered, issuer=ISSUER).to_json(), "signature")
+    assert "bad_signature: )" not in detail and "()" not in detail, detail
+    assert "the signature does not match the header and payload" in detail, detail
+
+
+@pytest.mark.parametrize(
+    ("scope", "ok"),
+    [
+        ("orders.read", True),
+        (f"{API}/orders.read", True),  # the canonical form clients request
+        (f"{API}/orders.write", False),
+        ("https://other.example.com/orders.read", False),  # another API's orders.read
+        (f"{API}/sub/orders.read", False),
+    ],
+)
+def test_scope_in_bare_or_canonical_form(runtime: Runtime, scope: str, ok: bool) -> None:
+    result = explain_token(runtime, _token(runtime), issuer=ISSUER, audience=API, scopes=(scope,))
+    checks = result.to_json()
+    assert _checks(checks)[f"scope {scope}"] is ok, checks
+    assert result.accepted is ok
+
+
+def test_a_token_just_past_exp_is_said_to_be_expired(runtime: Runtime) -> None:
+    token = _token(runtime)
+    exp = explain_token(runtime, token, issuer=ISSUER).claims["exp"]
+    result = explain_token(runtime, token, issuer=ISSUER, audience=API, now=exp + 10).to_json()
+    detail = _detail(result, "expiry")
+    # gatehouse.rs, within its leeway, still accepts it: the check passes, but says so.
+    assert result["accepted"] is True
+    assert "left" not in detail and "-10 s" not in detail, detail
+    assert "the token expired at" in detail and "(10 s ago)" in detail, detail
+    assert "gatehouse.rs accepts it only within its default 30 s leeway" in detail, detail
+    assert "introspection and UserInfo allow no leeway and refuse it" in detail, detail
+    assert str(result["verdict"]).startswith("An API with these expectations would accept")
+    assert "the token expired at" in str(result["verdict"])
+    at_the_leeway = explain_token(runtime, token, issuer=ISSUER, now=exp + 30).to_json()
+    assert _checks(at_the_leeway)["expiry"] is False
+    assert "get a new one" in str(at_the_leeway["verdict"])
+
+
+def test_a_valid_token_has_time_left_and_no_caveat(runtime: Runtime) -> None:
+    token = _token(runtime)
+    exp = explain_token(runtime, token, issuer=ISSUER).claims["exp"]
+    result = explain_token(runtime, token, issuer=ISSUER, now=exp - 5).to_json()
+    assert "valid until" in _detail(result, "expiry") and "(5 s left)" in _detail(result, "expiry")
+    assert result["verdict"] == "An API with these expectations would accept this token."

@@ -23,8 +23,10 @@ from gatehouse.keys.jose import (
     unverified_header,
     verify_jwt,
 )
+from gatehouse.protocol.audiences import canonical
 from gatehouse.runtime import Runtime
 
+# gatehouse.rs TokenValidator's default leeway; introspection and UserInfo allow none.
 LEEWAY = 30
 
 
@@ -33,6 +35,8 @@ class Check:
     name: str
     ok: bool
     detail: str
+    # Said in the verdict even when every check passes: accepted, but not everywhere.
+    caveat: bool = False
 
 
 @dataclass
@@ -42,8 +46,8 @@ class Explanation:
     kind: str = "unknown"
     checks: list[Check] = field(default_factory=list)
 
-    def add(self, name: str, ok: bool, detail: str) -> None:
-        self.checks.append(Check(name, ok, detail))
+    def add(self, name: str, ok: bool, detail: str, *, caveat: bool = False) -> None:
+        self.checks.append(Check(name, ok, detail, caveat))
 
     @property
     def accepted(self) -> bool:
@@ -51,8 +55,11 @@ class Explanation:
 
     def to_json(self) -> dict[str, Any]:
         failed = [c for c in self.checks if not c.ok]
+        caveats = [c.detail for c in self.checks if c.caveat]
         if self.accepted:
             verdict = "An API with these expectations would accept this token."
+            if caveats:
+                verdict += " But " + "; ".join(caveats)
         elif failed:
             verdict = f"An API would reject this token: {failed[0].detail}"
         else:
@@ -169,18 +176,8 @@ def explain_token(
             else f"the token is for {', '.join(map(str, audiences))}, not {audience}; request "
             f"it with resource={audience} or that API's scopes",
         )
-    exp, nbf = claims.get("exp"), claims.get("nbf")
-    if not isinstance(exp, int):
-        result.add("expiry", False, "the token has no exp claim")
-    elif exp + LEEWAY <= now:
-        result.add(
-            "expiry",
-            False,
-            f"the token expired at {_when(exp)} ({now - exp} s ago); "
-            "get a new one with the refresh token",
-        )
-    else:
-        result.add("expiry", True, f"valid until {_when(exp)} ({exp - now} s left)")
+    _check_expiry(result, claims.get("exp"), now)
+    nbf = claims.get("nbf")
     if isinstance(nbf, int) and nbf - LEEWAY > now:
         result.add(
             "not before", False, f"the token is not valid before {_when(nbf)}: check the clocks"
@@ -199,12 +196,12 @@ def explain_token(
             result.add("user", True, f"issued for {user.username}, an enabled user")
     granted_scopes = str(claims.get("scope", "")).split()
     for scope in scopes:
-        ok = scope in granted_scopes
+        granted = _granted_scope(scope, granted_scopes, audiences)
         result.add(
             f"scope {scope}",
-            ok,
-            f"scope includes {scope}"
-            if ok
+            granted is not None,
+            f"scope includes {granted}"
+            if granted is not None
             else f"the token lacks the delegated scope {scope} (it has: "
             f"{' '.join(granted_scopes) or 'none'}); the client must request it and the user "
             "consent",
@@ -222,3 +219,42 @@ def explain_token(
             "with `gatehouse grant app-role`, and only client credentials tokens carry roles",
         )
     return result
+
+
+def _check_expiry(result: Explanation, exp: object, now: int) -> None:
+    """RFC 7519 §4.1.4. Past exp but within the leeway, gatehouse.rs still accepts the token
+    while gatehouse's own endpoints do not: said plainly, never as time "left"."""
+    if not isinstance(exp, int):
+        result.add("expiry", False, "the token has no exp claim")
+    elif exp + LEEWAY <= now:
+        result.add(
+            "expiry",
+            False,
+            f"the token expired at {_when(exp)} ({now - exp} s ago); "
+            "get a new one with the refresh token",
+        )
+    elif exp <= now:
+        result.add(
+            "expiry",
+            True,
+            f"the token expired at {_when(exp)} ({now - exp} s ago): gatehouse.rs accepts it "
+            f"only within its default {LEEWAY} s leeway, until {_when(exp + LEEWAY)}, while "
+            "gatehouse's introspection and UserInfo allow no leeway and refuse it; get a new "
+            "one with the refresh token",
+            caveat=True,
+        )
+    else:
+        result.add("expiry", True, f"valid until {_when(exp)} ({exp - now} s left)")
+
+
+def _granted_scope(scope: str, granted: list[str], audiences: list[Any]) -> str | None:
+    """The token's scope value that grants ``scope``, or None. A token's scope claim holds
+    an API's bare scope names; clients request them in the canonical form
+    ``<api identifier>/<name>``, which names the same scope when the token is for that API."""
+    if scope in granted:
+        return scope
+    for name in granted:
+        for aud in audiences:
+            if isinstance(aud, str) and canonical(aud, name) == scope:
+                return f"{name} ({scope}: the token is for {aud})"
+    return None

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from joserfc import jwt
-from joserfc.errors import JoseError
+from joserfc.errors import BadSignatureError, JoseError
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
 ASYMMETRIC_ALGS = ("RS256", "ES256")
@@ -92,8 +92,18 @@ def _decode(
     try:
         decoded = jwt.decode(token, keys, algorithms=list(algorithms))
     except (JoseError, ValueError, TypeError, KeyError) as exc:
-        raise TokenVerificationError(str(exc) or type(exc).__name__) from exc
+        raise TokenVerificationError(_failure(exc)) from exc
     return dict(decoded.header), dict(decoded.claims)
+
+
+def _failure(exc: Exception) -> str:
+    """What failed, in words. joserfc's messages are "code: description", and a bad
+    signature's description is empty ("bad_signature: ")."""
+    if isinstance(exc, BadSignatureError):
+        return "the signature does not match the header and payload"
+    if isinstance(exc, JoseError) and exc.description:
+        return exc.description
+    return str(exc) or type(exc).__name__
 
 
 def unverified_header(token: str) -> dict[str, Any]:
@@ -121,7 +131,7 @@ def verify_hmac_jwt(
             token, OctKey.import_key(secret.encode("utf-8")), algorithms=list(algorithms)
         )
     except (JoseError, ValueError, TypeError, KeyError) as exc:
-        raise TokenVerificationError(str(exc) or type(exc).__name__) from None
+        raise TokenVerificationError(_failure(exc)) from None
     return dict(decoded.header), dict(decoded.claims)
 
 

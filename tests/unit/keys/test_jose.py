@@ -148,6 +148,26 @@ def test_a_tampered_payload_is_rejected(ec: GeneratedKey) -> None:
         verify_jwt(token, public_keyset({"keys": [ec.public_jwk]}), algorithms=["ES256"])
 
 
+def test_each_verification_error_says_what_failed(ec: GeneratedKey) -> None:
+    """joserfc's bad-signature message is "bad_signature: " with nothing after it."""
+    keys = public_keyset({"keys": [ec.public_jwk]})
+    header, payload, signature = sign_jwt(CLAIMS, private(ec), typ="JWT").split(".")
+    forged = load_private_key(generate_signing_key("ES256").private_pem, ec.kid, "ES256")
+    stranger = generate_signing_key("ES256")
+    bad_signature = "the signature does not match the header and payload"
+    cases = {
+        f"{header}.{segment({**CLAIMS, 'sub': 'mallory'})}.{signature}": bad_signature,
+        f"{header}.{payload}.{'A' * len(signature)}": bad_signature,
+        sign_jwt(CLAIMS, forged, typ="JWT"): bad_signature,
+        sign_jwt(CLAIMS, private(stranger), typ="JWT"): f"No key for kid: '{stranger.kid}'",
+    }
+    for token, reason in cases.items():
+        with pytest.raises(TokenVerificationError) as raised:
+            verify_jwt(token, keys, algorithms=["ES256"])
+        assert reason in str(raised.value)
+        assert "bad_signature" not in str(raised.value)
+
+
 @pytest.mark.parametrize("token", ["", "abc", "a.b", "a.b.c", "\u00e9.\u00e9.\u00e9", "a.b.c.d.e"])
 def test_garbage_is_a_verification_error_not_a_crash(ec: GeneratedKey, token: str) -> None:
     with pytest.raises(TokenVerificationError):
