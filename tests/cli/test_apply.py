@@ -266,6 +266,27 @@ OK_SCOPE = "scopes:\n  - name: ok.scope\n    description: Fine\n"
             OK_SCOPE + "  - name: bad scope\n    description: x\n",
             "printable ASCII",
         ),
+        # A "$" anchor would also match before a final newline; every validator fullmatches.
+        (OK_SCOPE + '  - name: "orders.write\\n"\n    description: x\n', "printable ASCII"),
+        (
+            VALID_START + '  - client_id: "second\\n"\n    redirect_uris: [https://a.example/cb]\n',
+            "client_id must be 1-255 characters",
+        ),
+        (VALID_START + 'users:\n  - username: "bob\\n"\n', "without spaces or control"),
+        (
+            VALID_START + 'users:\n  - username: bob\n    email: "bob@example.com\\n"\n',
+            "not an email",
+        ),
+        (
+            "apis:\n  - identifier: https://api.example.com\n    scopes:\n"
+            '      "orders.read\\n": Read your orders\n',
+            "scope name 'orders.read\\n' must be 1-255 printable characters",
+        ),
+        (
+            "apis:\n  - identifier: https://api.example.com\n    app_roles:\n"
+            '      "orders.export\\n": Export every order\n',
+            "app role name 'orders.export\\n' must be",
+        ),
     ],
 )
 def test_an_invalid_file_is_one_error_line_and_writes_nothing(

@@ -234,6 +234,12 @@ REDIRECTED = [
         id="pkce-challenge-bad-chars",
     ),
     pytest.param(
+        {"code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM\n"},
+        "invalid_request",
+        "43-character",
+        id="pkce-challenge-trailing-newline",
+    ),
+    pytest.param(
         {"code_challenge_method": "S512"},
         "invalid_request",
         "not supported",

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from starlette.testclient import TestClient
 
 from gatehouse.admin.users import set_disabled
-from gatehouse.crypto import sha256_digest
+from gatehouse.crypto import base64url_sha256, sha256_digest
 from gatehouse.keys.jose import public_keyset, verify_jwt
 from gatehouse.runtime import Runtime
 from gatehouse.storage.sql import tables as t
@@ -512,6 +512,17 @@ def test_code_errors(
     assert_token_error(_post(http, web, code_request(result, **extra)), 400, error, fragment)
     # A failed attempt does not burn the code for the right request.
     assert _post(http, web, code_request(result)).status_code == 200
+
+
+def test_a_verifier_with_a_trailing_newline_is_invalid_grant(
+    http: TestClient, web: dict[str, Any]
+) -> None:
+    """RFC 7636 §4.1: the verifier is 43-128 unreserved characters, a newline is not one of
+    them, even when the challenge was computed over it."""
+    verifier = "v" * 43 + "\n"
+    result = sign_in(http, code_challenge=base64url_sha256(verifier))
+    data = code_request(result, code_verifier=verifier)
+    assert_token_error(_post(http, web, data), 400, "invalid_grant", "43-128 characters")
 
 
 def test_verifier_sent_without_a_challenge(http: TestClient, web: dict[str, Any]) -> None:

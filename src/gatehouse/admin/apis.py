@@ -14,7 +14,7 @@ from gatehouse.protocol.audiences import DEFAULT_SUFFIX, bare_name, check_resour
 from gatehouse.runtime import Runtime
 from gatehouse.storage.records import Api, ApiPermission
 
-_PERMISSION = re.compile(r"^[\x21\x23-\x2e\x30-\x5b\x5d-\x7e]{1,255}$")  # no space, " / \
+_PERMISSION = re.compile(r"[\x21\x23-\x2e\x30-\x5b\x5d-\x7e]{1,255}")  # no space, " / \
 
 
 @dataclass
@@ -56,7 +56,7 @@ def _permissions(items: list[tuple[str, str]] | None, kind: str) -> list[ApiPerm
     seen: set[str] = set()
     result = []
     for name, description in items:
-        if not _PERMISSION.match(name) or name == DEFAULT_SUFFIX:
+        if not _PERMISSION.fullmatch(name) or name == DEFAULT_SUFFIX:
             raise AdminError(
                 f"{kind} name {name!r} must be 1-255 printable characters without spaces, "
                 f"quotes, slashes or backslashes, and not {DEFAULT_SUFFIX}"

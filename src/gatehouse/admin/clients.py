@@ -20,7 +20,7 @@ from gatehouse.protocol.token import DEFAULT_GRANTS
 from gatehouse.runtime import Runtime
 from gatehouse.storage.records import Client, ClientSecret
 
-_CLIENT_ID = re.compile(r"^[A-Za-z0-9._:~@-]{1,255}$")
+_CLIENT_ID = re.compile(r"[A-Za-z0-9._:~@-]{1,255}")
 MIN_SECRET_LENGTH = 32
 REDIRECTING_GRANTS = ("authorization_code",)
 
@@ -70,7 +70,7 @@ def _validated_values(
     runtime: Runtime, spec: ClientSpec, existing: Client | None
 ) -> dict[str, Any]:
     """Merge the spec over the existing client (or defaults) and check the whole result."""
-    if not _CLIENT_ID.match(spec.client_id):
+    if not _CLIENT_ID.fullmatch(spec.client_id):
         raise AdminError("client_id must be 1-255 characters of letters, digits and . _ : ~ @ -")
 
     def pick(new: Any, old: Any, default: Any) -> Any:

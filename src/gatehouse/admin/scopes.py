@@ -11,11 +11,11 @@ from gatehouse.protocol.scopes import STANDARD_SCOPES
 from gatehouse.runtime import Runtime
 
 # RFC 6749 §3.3 scope-token: printable ASCII except space, " and \
-_SCOPE = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]{1,255}$")
+_SCOPE = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]{1,255}")
 
 
 def upsert_scope(runtime: Runtime, name: str, description: str) -> tuple[dict[str, Any], bool]:
-    if not _SCOPE.match(name):
+    if not _SCOPE.fullmatch(name):
         raise AdminError(
             "a scope name is 1-255 printable ASCII characters without spaces, quotes or backslashes"
         )

@@ -12,8 +12,8 @@ from gatehouse.admin.errors import AdminError
 from gatehouse.runtime import Runtime
 from gatehouse.storage.records import User
 
-_USERNAME = re.compile(r"^[^\s\x00-\x1f\x7f]{1,255}$")
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}$")
+_USERNAME = re.compile(r"[^\s\x00-\x1f\x7f]{1,255}")
+_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}")
 PROFILE_FIELDS = ("email", "email_verified", "name", "given_name", "family_name", "phone_number")
 
 
@@ -38,7 +38,7 @@ def _profile_values(fields: dict[str, Any]) -> dict[str, Any]:
         if fields.get(name) is not None:
             values[name] = fields[name]
     if "email" in values:
-        if not _EMAIL.match(values["email"]):
+        if not _EMAIL.fullmatch(values["email"]):
             raise AdminError(f"{values['email']!r} is not an email address")
         values["email_normalized"] = values["email"].strip().casefold()
     for name in ("name", "given_name", "family_name", "phone_number"):
@@ -65,7 +65,7 @@ def find_user(runtime: Runtime, ref: str) -> User:
 def create_user(
     runtime: Runtime, username: str, password: str | None, **fields: Any
 ) -> dict[str, Any]:
-    if not _USERNAME.match(username):
+    if not _USERNAME.fullmatch(username):
         raise AdminError("a username is 1-255 characters without spaces or control characters")
     users = runtime.store.users
     if users.find_by_login(username) is not None:

@@ -9,10 +9,11 @@ from gatehouse.crypto import base64url_sha256, constant_time_equals
 from gatehouse.errors import InvalidGrant, InvalidRequest
 
 SUPPORTED_METHODS = ("S256",)
+# Both are checked with fullmatch: a "$" anchor also matches before a final newline.
 # RFC 7636 §4.1: 43-128 characters of [A-Z] / [a-z] / [0-9] / "-" / "." / "_" / "~"
-_VERIFIER = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
+_VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
 # An S256 challenge is BASE64URL of a 32-byte digest: exactly 43 characters.
-_S256_CHALLENGE = re.compile(r"^[A-Za-z0-9\-_]{43}$")
+_S256_CHALLENGE = re.compile(r"[A-Za-z0-9\-_]{43}")
 
 
 def check_challenge(challenge: str | None, method: str | None, *, required: bool) -> str | None:
@@ -30,7 +31,7 @@ def check_challenge(challenge: str | None, method: str | None, *, required: bool
         raise InvalidRequest("code_challenge_method is required and must be S256")
     if method not in SUPPORTED_METHODS:
         raise InvalidRequest(f"code_challenge_method {method[:32]!r} is not supported; use S256")
-    if not _S256_CHALLENGE.match(challenge):
+    if not _S256_CHALLENGE.fullmatch(challenge):
         raise InvalidRequest(
             "code_challenge must be the 43-character BASE64URL SHA-256 of the verifier"
         )
@@ -47,7 +48,7 @@ def verify(challenge: str | None, verifier: str | None) -> None:
         return
     if verifier is None:
         raise InvalidGrant("code_verifier is required: the authorization request used PKCE")
-    if not _VERIFIER.match(verifier):
+    if not _VERIFIER.fullmatch(verifier):
         raise InvalidGrant("code_verifier must be 43-128 characters of A-Z a-z 0-9 - . _ ~")
     if not constant_time_equals(base64url_sha256(verifier), challenge):
         raise InvalidGrant("code_verifier does not match the code_challenge")

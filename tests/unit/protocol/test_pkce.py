@@ -49,6 +49,9 @@ def test_check_challenge_accepts(
         ("." + CHALLENGE[1:], "S256", False, "43-character"),  # verifier charset, not base64url
         ("~" + CHALLENGE[1:], "S256", False, "43-character"),
         (VERIFIER + "A" * 20, "S256", False, "43-character"),  # a plain-style long value
+        (CHALLENGE + "\n", "S256", False, "43-character"),  # "$" would match before it
+        (CHALLENGE + "\r\n", "S256", False, "43-character"),
+        (CHALLENGE[:42] + "\n", "S256", False, "43-character"),
     ],
 )
 def test_check_challenge_rejects(
@@ -94,6 +97,9 @@ def test_verify_accepts_every_valid_verifier_shape(verifier: str) -> None:
         ("a" * 42 + " ", "43-128"),
         ("a" * 42 + "\u00e9", "43-128"),
         ("a" * 42 + "%", "43-128"),
+        # "$" would match before a final newline; the digest of this one matches.
+        ("a" * 43 + "\n", "43-128"),
+        ("a" * 128 + "\n", "43-128"),
     ],
 )
 def test_verify_rejects_malformed_verifiers(verifier: str, message: str) -> None:
