@@ -81,6 +81,12 @@ class RequestUriNotSupported(OAuthError):
     error = "request_uri_not_supported"
 
 
+class RegistrationNotSupported(OAuthError):
+    """OIDC Core §3.1.2.6: the registration parameter (§7.2.1) is not supported."""
+
+    error = "registration_not_supported"
+
+
 class InvalidToken(OAuthError):
     """RFC 6750 §3.1: the access token is missing, expired, revoked, malformed or foreign."""
 

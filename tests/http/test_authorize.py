@@ -689,3 +689,24 @@ def test_max_age_zero_always_forces_login(
         _id_token_claims(http, web, params["code"], verifier)["auth_time"]
         == runtime.provider.clock()
     )
+
+
+def test_the_registration_parameter_is_registration_not_supported(
+    runtime: Runtime, http: TestClient
+) -> None:
+    make_client(runtime)
+    response, _ = start_authorize(http, registration='{"client_name":"x"}', state=STATE)
+    assert_error_redirect(response, "registration_not_supported", state=STATE)
+
+
+def test_login_required_says_why(runtime: Runtime, http: TestClient) -> None:
+    """prompt=none cannot sign in: the description names the reason, not always "not signed
+    in"."""
+    make_client(runtime)
+    make_user(runtime)
+    clock = install_clock(runtime)
+    sign_in(http)
+    clock.advance(120)
+    response, _ = start_authorize(http, prompt="none", max_age="60", state=STATE)
+    params = assert_error_redirect(response, "login_required", state=STATE)
+    assert "more than max_age=60 seconds ago" in params["error_description"]

@@ -7,7 +7,6 @@ import threading
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from starlette.testclient import TestClient
 
 from gatehouse.admin.clients import ClientSpec, delete_client, update_client
@@ -15,7 +14,6 @@ from gatehouse.admin.scopes import upsert_scope
 from gatehouse.admin.users import set_disabled
 from gatehouse.protocol.scopes import STANDARD_SCOPES
 from gatehouse.runtime import Runtime
-from gatehouse.storage.sql import tables as t
 from gatehouse.web.app import create_app
 from gatehouse.web.context import SESSION_COOKIE
 from gatehouse.web.csrf import COOKIE as CSRF_COOKIE
@@ -425,6 +423,16 @@ def test_first_party_clients_skip_consent(runtime: Runtime, http: TestClient) ->
     assert params["code"] and params["state"] == STATE and params["iss"] == ISSUER
 
 
+def test_prompt_consent_asks_a_first_party_clients_user_too(
+    runtime: Runtime, http: TestClient
+) -> None:
+    """OIDC Core §3.1.2.1: with prompt=consent the OP asks, whoever the client is."""
+    make_user(runtime)
+    make_client(runtime, first_party=True)
+    sign_in(http)
+    assert _next_step(http, prompt="consent") == "consent"
+
+
 def test_first_party_clients_pass_prompt_none_without_stored_consent(
     runtime: Runtime, http: TestClient
 ) -> None:
@@ -472,15 +480,7 @@ def test_redirect_uri_unregistered_during_sign_in(
 def _race_consent_at(runtime: Runtime, http: TestClient, location: str, count: int) -> list[Any]:
     """Submit the same consent form from ``count`` browsers at once (same cookies)."""
     page = http.get(location)
-    return _race_post(
-        runtime, http, "/consent", {**consent_form(page.text), "decision": "allow"}, count
-    )
-
-
-def _race_post(
-    runtime: Runtime, http: TestClient, path: str, data: dict[str, str], count: int
-) -> list[Any]:
-    """POST the same form to ``path`` from ``count`` clients at once (same cookies)."""
+    data = {**consent_form(page.text), "decision": "allow"}
     cookies = dict(http.cookies.items())
     barrier = threading.Barrier(count)
     results: list[Any] = []
@@ -491,7 +491,7 @@ def _race_post(
             create_app(runtime), base_url=ISSUER, follow_redirects=False, cookies=cookies
         ) as client:
             barrier.wait(timeout=30)
-            response = client.post(path, data=data)
+            response = client.post("/consent", data=data)
         with lock:
             results.append(response)
 
@@ -527,28 +527,6 @@ def _race_consent_as(runtime: Runtime, http: TestClient, username: str, count: i
     after = submit_login(http, response.headers["location"], username, PASSWORD)
     assert after.headers["location"].startswith("/consent?")
     return _race_consent_at(runtime, http, after.headers["location"], count)
-
-
-def test_concurrent_login_submissions_start_one_session(runtime: Runtime, http: TestClient) -> None:
-    """The login form counts once: of parallel submissions, one records the login and starts
-    a session; the others start none (their sessions could never be signed out)."""
-    make_client(runtime)
-    make_user(runtime)
-    response, _ = start_authorize(http)
-    location = response.headers["location"]
-    page = http.get(location)
-    data = {
-        "csrf_token": csrf_from(page.text),
-        "interaction": query_of(location)["interaction"],
-        "login": "alice",
-        "password": PASSWORD,
-    }
-    results = _race_post(runtime, http, "/login", data, 6)
-    assert len(results) == 6
-    assert sum(1 for r in results if r.status_code == 303) == 1, [r.status_code for r in results]
-    with runtime.database.read() as conn:
-        sessions = conn.execute(sa.select(sa.func.count()).select_from(t.sso_sessions)).scalar()
-    assert sessions == 1
 
 
 def test_consent_given_on_a_page_shown_to_another_person_is_asked_again(

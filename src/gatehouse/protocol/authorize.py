@@ -25,6 +25,7 @@ from gatehouse.errors import (
     InvalidRequest,
     LoginRequired,
     OAuthError,
+    RegistrationNotSupported,
     RequestNotSupported,
     RequestUriNotSupported,
     UnauthorizedClient,
@@ -147,11 +148,16 @@ def client_may_use_code_flow(provider: Provider, draft: _Draft) -> None:
 
 
 def no_request_objects(provider: Provider, draft: _Draft) -> None:
-    """OIDC Core §6: request objects are not supported (discovery says so)."""
+    """OIDC Core §6: request objects are not supported (discovery says so); nor is §7.2.1's
+    registration parameter (§3.1.2.6 names the error)."""
     if "request" in draft.params:
         raise RequestNotSupported("request objects are not supported; send plain parameters")
     if "request_uri" in draft.params:
         raise RequestUriNotSupported("request_uri is not supported; send plain parameters")
+    if "registration" in draft.params:
+        raise RegistrationNotSupported(
+            "the registration parameter is not supported; register the client with gatehouse"
+        )
 
 
 def response_type_is_code(provider: Provider, draft: _Draft) -> None:
@@ -299,35 +305,51 @@ class BrowserState:
     binding: str | None = None
 
 
-def _login_needed(provider: Provider, request: AuthorizationRequest, browser: BrowserState) -> bool:
-    """OIDC Core §3.1.2.3: no session, prompt=login/select_account, or max_age exceeded —
-    unless the person has just logged in for this very request."""
+def _why_login(
+    provider: Provider, request: AuthorizationRequest, browser: BrowserState
+) -> str | None:
+    """OIDC Core §3.1.2.3: why the person must sign in (no session, prompt=login or
+    select_account, another user than id_token_hint names, max_age exceeded), or None —
+    and None too when the person has just signed in for this very request."""
     if browser.session is None or browser.user is None:
-        return True
-    fresh = browser.interaction is not None and browser.interaction.login_completed_at is not None
-    if fresh:
-        return False
+        return "the user is not signed in"
+    if browser.interaction is not None and browser.interaction.login_completed_at is not None:
+        return None
     if "login" in request.prompt or "select_account" in request.prompt:
-        return True
+        return f"prompt={' '.join(request.prompt)} asks for a new sign-in"
     if request.id_token_hint_sub is not None and request.id_token_hint_sub != browser.user.id:
-        return True  # signed in, but not as the user the client expects
+        return "the signed-in user is not the one id_token_hint names"
     if request.max_age == 0:  # OIDC Core §3.1.2.1 (errata): max_age=0 is prompt=login
-        return True
+        return "max_age=0 asks for a new sign-in"
     now = provider.clock()
-    return request.max_age is not None and now - browser.session.auth_time > request.max_age
+    if request.max_age is not None and now - browser.session.auth_time > request.max_age:
+        return f"the user signed in more than max_age={request.max_age} seconds ago"
+    return None
+
+
+def proves_client_identity(client: Client, redirect_uri: str) -> bool:
+    """RFC 8252 §8.6: whether a request could only have come from this client. A
+    confidential client proves itself at the token endpoint, and an https redirect URI
+    leads only to its owner; but any program on the device can listen on a loopback port
+    or claim a private-use URI scheme and use a native app's client_id."""
+    return not client.is_public or redirect_uri.startswith("https://")
 
 
 def _scopes_needing_consent(
     provider: Provider, client: Client, request: AuthorizationRequest, browser: BrowserState
 ) -> tuple[str, ...]:
     """Consent is stored per (user, client) and not asked again for the same or a smaller
-    set; first-party clients are trusted; prompt=consent asks again."""
+    set; prompt=consent asks again (OIDC Core §3.1.2.1), even for a first-party client, which
+    is trusted otherwise. A stored consent is not reused for a client whose identity the
+    request cannot prove (RFC 8252 §8.6: "as if no previous request had been approved")."""
     assert browser.user is not None
-    if client.first_party:
-        return ()
     if browser.interaction is not None and browser.interaction.consent_given:
         return ()
     if "consent" in request.prompt:
+        return request.scopes
+    if client.first_party:
+        return ()
+    if not proves_client_identity(client, request.redirect_uri):
         return request.scopes
     consent = provider.consents.get(browser.user.id, client.client_id)
     granted = consent.scopes if consent is not None else frozenset()
@@ -371,13 +393,19 @@ def _pause(
 def decide(
     provider: Provider, client: Client, request: AuthorizationRequest, browser: BrowserState
 ) -> AuthorizationOutcome:
-    if _login_needed(provider, request, browser):
+    why_login = _why_login(provider, request, browser)
+    if why_login is not None:
         if "none" in request.prompt:
-            return error_redirect(
-                provider, request, LoginRequired("the user is not signed in (prompt=none)")
-            )
+            return error_redirect(provider, request, LoginRequired(f"{why_login} (prompt=none)"))
         return _pause(provider, "login", client, request, browser)
     assert browser.user is not None and browser.session is not None
+    if request.id_token_hint_sub is not None and request.id_token_hint_sub != browser.user.id:
+        # OIDC Core §3.1.2.1: someone else signed in than the user the hint names.
+        return error_redirect(
+            provider,
+            request,
+            LoginRequired("the user who signed in is not the one id_token_hint names"),
+        )
     to_consent = _scopes_needing_consent(provider, client, request, browser)
     if to_consent:
         if "none" in request.prompt:

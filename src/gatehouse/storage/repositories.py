@@ -118,10 +118,8 @@ class InteractionRepository(Protocol):
     def get(self, id_hash: str, now: int) -> Interaction | None:
         """The interaction if it exists, is not completed and has not expired."""
 
-    def mark_login(self, id_hash: str, now: int, previous: int | None) -> bool:
-        """Record that the person has just logged in for this interaction, if its login time
-        is still ``previous`` (what the caller read before checking the password): of
-        several submissions of one login form, exactly one wins."""
+    def mark_login(self, id_hash: str, now: int) -> None:
+        """Record that the person has just logged in for this interaction."""
 
     def mark_consent(self, id_hash: str) -> None:
         """Record that the person consented in this interaction."""

@@ -57,10 +57,12 @@ def read_id_token_hint(token: str, keyring: KeyRing, *, issuer: str) -> dict[str
     from gatehouse.keys.jose import TokenVerificationError, verify_jwt
 
     try:
-        _header, claims = verify_jwt(
-            token, keyring.verification_keys, algorithms=("RS256", "ES256")
-        )
+        header, claims = verify_jwt(token, keyring.verification_keys, algorithms=("RS256", "ES256"))
     except TokenVerificationError:
+        return None
+    # gatehouse signs ID tokens with typ JWT and access tokens with at+jwt (RFC 9068 §2.1),
+    # under the same keys: the typ keeps an access token from passing for an ID token.
+    if header.get("typ") != "JWT":
         return None
     if claims.get("iss") != issuer or not isinstance(claims.get("aud"), str | list):
         return None

@@ -167,19 +167,8 @@ async def login_submit(request: Request) -> Response:
         )
 
     def finish() -> tuple[str, AuthorizationOutcome]:
-        # The form counts once: of several submissions at once (a double click, a replay),
-        # one records the login and gets a session; the others start none.
-        now = ctx.provider.clock()
-        if not ctx.provider.interactions.mark_login(
-            interaction.id_hash, now, interaction.login_completed_at
-        ):
-            raise UntrustedRedirect(
-                InvalidRequest(
-                    "this sign-in form was already submitted; go back to the application "
-                    "and start again"
-                )
-            )
         cookie = start_session(ctx.provider, user, ("pwd",), request.cookies.get(SESSION_COOKIE))
+        ctx.provider.interactions.mark_login(interaction.id_hash, ctx.provider.clock())
         browser = browser_state(ctx.provider, cookie, browser_binding(request))
         return cookie, authorize_core.resume(ctx.provider, interaction_id, browser)
 
@@ -222,6 +211,9 @@ async def consent_page(request: Request) -> Response:
         user=outcome.user,
         scopes=scopes,
         interaction=interaction_id,
+        remembered=authorize_core.proves_client_identity(
+            outcome.client, outcome.request.redirect_uri
+        ),
     )
 
 

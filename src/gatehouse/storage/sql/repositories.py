@@ -886,7 +886,7 @@ class SqlInteractionRepository(_Repository):
             browser_hash=row["browser_hash"],
         )
 
-    def _set(self, id_hash: str, *conditions: sa.ColumnElement[bool], **values: Any) -> int:
+    def _set(self, id_hash: str, **values: Any) -> int:
         i = t.interactions
         with self.db.write() as conn:
             result = conn.execute(
@@ -895,20 +895,13 @@ class SqlInteractionRepository(_Repository):
                     i.c.tenant_id == self.tenant_id,
                     i.c.id_hash == id_hash,
                     i.c.completed_at.is_(None),
-                    *conditions,
                 )
                 .values(**values)
             )
             return result.rowcount
 
-    def mark_login(self, id_hash: str, now: int, previous: int | None) -> bool:
-        i = t.interactions
-        unchanged = (
-            i.c.login_completed_at.is_(None)
-            if previous is None
-            else i.c.login_completed_at == previous
-        )
-        return self._set(id_hash, unchanged, login_completed_at=now) == 1
+    def mark_login(self, id_hash: str, now: int) -> None:
+        self._set(id_hash, login_completed_at=now)
 
     def mark_consent(self, id_hash: str) -> None:
         self._set(id_hash, consent_given=True)
