@@ -160,6 +160,30 @@ def test_a_grant_with_two_apis_needs_resource_at_token(
     assert claims["scope"] == "invoices.read"
 
 
+def test_the_response_scope_is_the_scope_of_the_token_issued(
+    http: TestClient, shop: dict[str, Any]
+) -> None:
+    """RFC 6749 §5.1: scope is the access token's: its API's scopes (canonical) and the
+    grant's OpenID Connect scopes, never another API's, whichever API the token is for."""
+    result = sign_in(http, "shop", scope="openid offline_access orders.read invoices.read")
+    body = redeem(http, result.params["code"], result.verifier, shop, resource=ORDERS_API).json()
+    assert body["scope"].split() == ["openid", "offline_access", f"{ORDERS_API}/orders.read"]
+    refreshed = http.post(
+        "/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": body["refresh_token"],
+            "resource": INVOICES_API,
+        },
+        auth=(shop["client_id"], shop["client_secret"]),
+    ).json()
+    assert refreshed["scope"].split() == [
+        "openid",
+        "offline_access",
+        f"{INVOICES_API}/invoices.read",
+    ]
+
+
 def test_repeated_resource_parameters_are_accepted_at_authorize(
     runtime: Runtime, http: TestClient, shop: dict[str, Any]
 ) -> None:

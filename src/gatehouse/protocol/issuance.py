@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gatehouse.crypto import random_token, sha256_digest
-from gatehouse.protocol.audiences import Audience, select_audience
+from gatehouse.protocol.audiences import Audience, select_audience, split_canonical
 from gatehouse.protocol.claims import user_claims
 from gatehouse.protocol.provider import Provider
 from gatehouse.storage.records import Client, RefreshToken, User
@@ -189,9 +189,26 @@ def issue_user_tokens(
     return TokenResponse(
         access_token=access.value,
         expires_in=access.expires_in,
-        scope=" ".join(effective),
+        scope=" ".join(response_scope(provider, effective, audience)),
         id_token=id_token,
         refresh_token=refresh,
+    )
+
+
+def response_scope(
+    provider: Provider, granted: Sequence[str], audience: Audience
+) -> tuple[str, ...]:
+    """RFC 6749 §5.1: the scope of the access token issued. That is this token's API
+    scopes, in the canonical <api>/<name> form the client asked for them in, beside the
+    grant's OpenID Connect and custom scopes, which the ID token and UserInfo answer to
+    (openid, profile, offline_access, …). Scopes of the grant's other APIs are not in it:
+    a client that caches tokens by scope would otherwise send this one to those APIs."""
+    apis = provider.apis.list()
+    return tuple(
+        scope
+        for scope in granted
+        if (split := split_canonical(scope, apis)) is None
+        or (split[0].identifier == audience.identifier and split[1] in audience.scopes)
     )
 
 
