@@ -565,6 +565,16 @@ def test_client_secret_jwt_gets_tokens(
     assert_tokens(runtime, response, "hmac")
 
 
+def test_a_signed_assertion_whose_jti_is_not_unicode_is_invalid_client(
+    http: TestClient, hmac_client: dict[str, Any]
+) -> None:
+    """JSON can escape a lone surrogate; such a jti could not be stored (this was a 500)."""
+    header = {"alg": "HS256", "typ": "JWT"}
+    claims = claims_for("hmac", jti="\udfff")
+    assertion = hand_signed(header, claims, hmac_client["client_secret"].encode())
+    assert_oauth_error(with_assertion(http, assertion), "invalid_client")
+
+
 def test_client_secret_jwt_with_a_wrong_secret_is_invalid_client(
     http: TestClient, hmac_client: dict[str, Any]
 ) -> None:

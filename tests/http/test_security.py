@@ -4,6 +4,7 @@ that never carry a secret."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 import random
@@ -400,3 +401,98 @@ def test_no_secret_ever_appears_in_the_logs(
         for secret in secrets_seen:
             assert secret not in text, (record.name, record.levelname, text[:300])
     assert REDIRECT_URI  # the redirect URI is not a secret; it may be logged
+
+
+# -- Inputs a fuzzer found ---------------------------------------------------------------------
+
+
+def _asgi_post(
+    runtime: Runtime, path: str, messages: list[dict[str, Any]], headers: list[tuple[bytes, bytes]]
+) -> int:
+    """Call the app as a server would, with ``messages`` as what the client sends; the
+    response status (0 when none was sent)."""
+    app = create_app(runtime)
+    incoming = iter(messages)
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return next(incoming, {"type": "http.disconnect"})
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "",
+        "query_string": b"", "headers": [(b"host", b"testserver"), *headers],
+        "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 80),
+    }  # fmt: skip
+    asyncio.run(app(scope, receive, send))
+    starts = [m for m in sent if m["type"] == "http.response.start"]
+    return int(starts[0]["status"]) if starts else 0
+
+
+FORM = (b"content-type", b"application/x-www-form-urlencoded")
+
+
+@pytest.mark.parametrize("path", ["/token", "/introspect", "/revoke", "/login", "/authorize"])
+def test_a_client_that_disconnects_mid_body_is_a_bad_request_not_an_error(
+    runtime: Runtime, web: dict[str, Any], path: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    messages = [
+        {"type": "http.request", "body": b"grant_type=", "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    status = _asgi_post(runtime, path, messages, [FORM, (b"content-length", b"100")])
+    assert status == 400
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+
+
+def test_a_content_length_of_other_digits_is_a_bad_request(
+    runtime: Runtime, web: dict[str, Any]
+) -> None:
+    """str.isdigit() accepts "²", which int() refuses (a 500 where a server passes it on)."""
+    messages = [{"type": "http.request", "body": b"", "more_body": False}]
+    # Header bytes are latin-1 (RFC 9110 §5.5): b"\xb2" is "²".
+    status = _asgi_post(runtime, "/token", messages, [FORM, (b"content-length", b"\xb2")])
+    assert status == 400
+
+
+def test_a_405_names_the_allowed_methods(http: TestClient) -> None:
+    response = http.get("/token")
+    assert response.status_code == 405
+    assert "POST" in response.headers["allow"]
+
+
+def _unsigned_assertion(claims: bytes) -> str:
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    header = b64(b'{"alg":"RS256","kid":"k1"}')
+    return f"{header}.{b64(claims)}.c2ln"
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        b'{"iss":"web","sub":"web","a":' + b"[" * 1100 + b"]" * 1100 + b"}",
+        b'{"iss":"\\ud800","sub":"\\ud800"}',
+    ],
+    ids=["nested-1100-deep", "lone-surrogate-client"],
+)
+@pytest.mark.parametrize("path", ["/token", "/introspect", "/revoke"])
+def test_hostile_client_assertions_are_invalid_client(
+    http: TestClient, web: dict[str, Any], claims: bytes, path: str
+) -> None:
+    response = http.post(
+        path,
+        data={
+            "grant_type": "client_credentials",
+            "token": "x",
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": _unsigned_assertion(claims),
+        },
+    )
+    assert response.status_code == 401, response.text
+    assert response.json()["error"] == "invalid_client"

@@ -211,8 +211,9 @@ def test_duplicate_access_token_in_the_body_is_invalid_request(
     ],
 )
 def test_malformed_authorization_header(http: TestClient, web: dict[str, Any], header: str) -> None:
+    """RFC 6750 §3.1: a malformed request is 400 invalid_request (as gatehouse.rs answers)."""
     response = http.get("/userinfo", headers={"Authorization": header})
-    assert_bearer_error(response, 401, "invalid_token", "Bearer <access token>")
+    assert_bearer_error(response, 400, "invalid_request", "Bearer <access token>")
 
 
 @pytest.mark.parametrize(

@@ -157,8 +157,15 @@ def unverified_claims(token: str) -> dict[str, Any]:
     try:
         payload = jws.extract_compact(token.encode("ascii")).payload
         claims = json.loads(payload)
-    except (JoseError, ValueError, UnicodeError) as exc:
+    except (JoseError, ValueError, UnicodeError, RecursionError) as exc:
+        # RecursionError: an unsigned payload nested a thousand levels deep.
         raise TokenVerificationError("not a compact JWS with a JSON payload") from exc
     if not isinstance(claims, dict):
         raise TokenVerificationError("the JWT payload is not a JSON object")
+    try:
+        # JSON may escape a lone surrogate ("\ud800"), which is no text at all: it could not
+        # be stored or compared as a client id or jti further on.
+        json.dumps(claims, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise TokenVerificationError("the JWT payload holds text that is not Unicode") from None
     return claims

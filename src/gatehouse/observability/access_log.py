@@ -33,6 +33,8 @@ class AccessLog:
     def request(self, method: str, path: str, status: int, seconds: float) -> None:
         if not logger.isEnabledFor(logging.INFO):
             return
+        if not path.isprintable():
+            path = _escaped(path)
         if self._handler is None or self._formatter is None:
             logger.info("%s %s %s %.1fms", method, path, status, seconds * 1000)
             return
@@ -41,3 +43,13 @@ class AccessLog:
         with self._handler.lock:  # type: ignore[union-attr]  # every Handler has one
             self._handler.stream.write(line)
             self._handler.stream.flush()
+
+
+def _escaped(path: str) -> str:
+    """The path with every unprintable character escaped as Python writes it (\\n, \\x1b,
+    \\u2028). The path is
+    percent-decoded request input: a decoded newline would start a forged log line, and a
+    NUL or a terminal escape sequence corrupts what reads the log."""
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in path
+    )

@@ -33,7 +33,8 @@ def _header_token(authorization: str | None) -> str | None:
     if scheme.lower() != "bearer":
         return None
     if not value.strip():
-        raise InvalidToken("the Authorization header must be: Bearer <access token>")
+        # RFC 6750 §3.1: a malformed request is invalid_request, not an invalid token.
+        raise InvalidRequest("the Authorization header has no token: send Bearer <access token>")
     return value.strip()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -94,8 +95,10 @@ async def _not_found(request: Request, exc: Exception) -> Response:
 
 
 async def _not_allowed(request: Request, exc: Exception) -> Response:
+    # RFC 9110 §15.5.6: a 405 names the methods the resource does allow.
+    allow = exc.headers.get("Allow") if isinstance(exc, HTTPException) and exc.headers else None
     return JSONResponse(
         {"error": "invalid_request", "error_description": f"{request.method} is not allowed here"},
         status_code=405,
-        headers=NO_STORE,
+        headers={**NO_STORE, **({"Allow": allow} if allow else {})},
     )

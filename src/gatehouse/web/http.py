@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 from urllib.parse import quote
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from gatehouse.errors import InsufficientScope, InvalidClient, InvalidRequest, OAuthError
@@ -23,15 +23,23 @@ FORM_TYPE = "application/x-www-form-urlencoded"
 async def read_body(request: Request) -> bytes:
     """The request body, refusing more than MAX_BODY_BYTES without reading it all."""
     declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
+    # ASCII digits only: str.isdigit() also takes "²", which int() then refuses.
+    if declared is not None and (
+        not (declared.isascii() and declared.isdigit()) or int(declared) > MAX_BODY_BYTES
+    ):
         raise InvalidRequest("the request body is too large")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise InvalidRequest("the request body is too large")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                raise InvalidRequest("the request body is too large")
+            chunks.append(chunk)
+    except ClientDisconnect:
+        # The client went away (or sent a broken chunked body) before the body ended: an
+        # ordinary bad request, answered to no one, not a server error with a traceback.
+        raise InvalidRequest("the connection closed before the request body ended") from None
     return b"".join(chunks)
 
 

@@ -132,3 +132,33 @@ def test_a_handler_with_another_format_is_refused() -> None:
 
     with pytest.raises(ValueError, match="LineFormatter"):
         AccessLog(other)
+
+
+@pytest.mark.usefixtures("access_logger_level")
+@pytest.mark.parametrize(
+    ("path", "shown"),
+    [
+        ("/x\n2026-12-01 08:00:00,000 INFO gatehouse.access POST /token 200 1.0ms", "/x\\n2026"),
+        ("/a\x00b", "/a\\x00b"),
+        ("/a\x1b[31mred", "/a\\x1b[31mred"),
+        ("/a\u2028b", "/a\\u2028b"),
+    ],
+    ids=["newline", "nul", "terminal-escape", "line-separator"],
+)
+def test_a_path_cannot_forge_or_corrupt_log_lines(
+    handler: logging.StreamHandler[TextIO], path: str, shown: str
+) -> None:
+    """The path is percent-decoded request input: its unprintable characters are escaped, so
+    a request writes exactly one line."""
+    AccessLog(handler).request("GET", path, 404, 0.001)
+    text = written(handler)
+    assert text.count("\n") == 1 and text.endswith("\n")
+    line = LINE.fullmatch(text)
+    assert line is not None, text
+    assert line["message"].startswith(f"GET {shown}")
+
+
+@pytest.mark.usefixtures("access_logger_level")
+def test_an_ordinary_path_is_written_as_it_is(handler: logging.StreamHandler[TextIO]) -> None:
+    AccessLog(handler).request("GET", "/demo/é-ü", 200, 0.001)
+    assert "GET /demo/é-ü 200" in written(handler)
