@@ -107,6 +107,11 @@ class Settings(BaseSettings):
         description="`keys rotate` publishes a new key this long before it starts signing, so "
         "relying parties that cache the JWKS see it first.",
     )
+    purge_interval: Duration = Field(
+        timedelta(hours=1),
+        description="How often `serve` deletes expired codes, sessions, interactions, refresh "
+        "tokens and deny-list entries (`gatehouse purge` does it once); 0 turns it off.",
+    )
     cors_max_age: int = Field(600, description="Seconds browsers may cache a CORS preflight.")
     demo: bool = Field(
         False, description="Mount the demo relying party at `/demo` (set by `gatehouse demo`)."

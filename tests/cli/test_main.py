@@ -147,3 +147,10 @@ def test_a_config_file_is_used(bare: Gatehouse, tmp_path: Path) -> None:
     rotated = bare.ok("keys", "rotate", "--alg", "ES256", GATEHOUSE_CONFIG_FILE=str(path))
     (created,) = rotated["created"]
     assert created["activates_at"] - created["created_at"] == 90
+
+
+def test_purge_deletes_what_expired_and_says_how_much(gh: Gatehouse) -> None:
+    gh.ok("client", "create", "--client-id", "web", "--redirect-uri", "https://a.example/cb")
+    result = gh.ok("purge")
+    assert set(result["deleted"]) >= {"authorization_codes", "sso_sessions", "refresh_tokens"}
+    assert result["total"] == sum(result["deleted"].values())

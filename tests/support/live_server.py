@@ -169,11 +169,13 @@ def start_server(
     *,
     demo: bool = False,
     secret_key: str = SECRET_KEY,
+    settings: dict[str, str] | None = None,
     attempts: int = 3,
 ) -> LiveServer:
     """Start ``gatehouse serve`` (or ``demo``) with one worker and wait for /healthz.
 
     ``secret_key`` must be the key the database's signing keys were encrypted with, if any.
+    ``settings`` are more GATEHOUSE_* variables for the server.
 
     A port another process grabbed between picking and binding is retried on a new port.
     """
@@ -181,7 +183,7 @@ def start_server(
     for attempt in range(1, attempts + 1):
         port = free_port()
         base_url = f"http://{HOST}:{port}"
-        env = server_env(database_url, workdir, base_url, secret_key)
+        env = {**server_env(database_url, workdir, base_url, secret_key), **(settings or {})}
         log_path = workdir / f"{'demo' if demo else 'serve'}-{port}.log"
         command = "demo" if demo else "serve"
         with log_path.open("wb") as log:

@@ -17,7 +17,7 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (
         "Where gatehouse keeps its data",
         "",
-        ("data_dir", "database_url", "secret_key"),
+        ("data_dir", "database_url", "secret_key", "purge_interval"),
     ),
     (
         "Issuer and signing",

@@ -153,6 +153,21 @@ def migrate_command(database_url: str | None) -> None:
     emit({"from": before, "to": after})
 
 
+@cli.command("purge")
+@database_option
+def purge_command(runtime: Runtime) -> None:
+    """Delete expired codes, sessions, interactions, refresh tokens and deny-list entries
+    (serve does it every GATEHOUSE_PURGE_INTERVAL)."""
+    import time
+
+    from gatehouse.storage.sql.purge import purge_expired
+
+    deleted = purge_expired(
+        runtime.database, int(time.time()), runtime.provider.config.session_idle_lifetime
+    )
+    emit({"deleted": deleted, "total": sum(deleted.values())})
+
+
 # -- keys -------------------------------------------------------------------------------------
 
 

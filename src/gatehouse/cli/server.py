@@ -9,10 +9,12 @@ exactly as gatehouse is.
 from __future__ import annotations
 
 import gc
+import logging
 import multiprocessing
 import signal
 import socket
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -121,6 +123,34 @@ def prepare(settings: Settings, host: str, port: int) -> str:
     return issuer
 
 
+def _purge_periodically(settings: Settings, issuer: str, stopped: threading.Event) -> None:
+    """Every ``purge_interval``, delete what has expired (storage/sql/purge.py), in the
+    supervising process, which serves no requests. Several servers on one database may all
+    do it: the deletes are idempotent and go in small batches."""
+    from gatehouse.runtime import build_runtime
+    from gatehouse.storage.sql.purge import purge_expired
+
+    interval = settings.purge_interval.total_seconds()
+    log = logging.getLogger("gatehouse.purge")
+    while not stopped.wait(interval):
+        try:
+            runtime = build_runtime(settings, issuer=issuer)
+            try:
+                deleted = purge_expired(
+                    runtime.database,
+                    int(time.time()),
+                    runtime.provider.config.session_idle_lifetime,
+                    should_stop=stopped.is_set,
+                )
+            finally:
+                runtime.close()
+        except Exception as exc:  # the next round tries again; serving goes on regardless
+            log.warning("purging expired rows failed: %s", type(exc).__name__)
+            continue
+        if any(deleted.values()):
+            log.info("purged %s", ", ".join(f"{n} {name}" for name, n in deleted.items() if n))
+
+
 def run_server(settings: Settings, host: str, port: int, workers: int) -> None:
     from gatehouse.cli.main import fail
     from gatehouse.keys.encryption import KeyDecryptionError
@@ -149,5 +179,20 @@ def run_server(settings: Settings, host: str, port: int, workers: int) -> None:
             flush=True,
         )
     probe.close()  # each worker binds its own; the probe only proved the address is free
-    if not supervise(_worker, (settings, host, port), workers):
+    stopped = threading.Event()
+    if settings.purge_interval.total_seconds() > 0:
+        from gatehouse.observability.logging import configure_logging
+
+        configure_logging(settings.log_level)
+        threading.Thread(
+            target=_purge_periodically,
+            args=(settings, issuer, stopped),
+            name="gatehouse-purge",
+            daemon=True,
+        ).start()
+    try:
+        served = supervise(_worker, (settings, host, port), workers)
+    finally:
+        stopped.set()
+    if not served:
         sys.exit(1)  # a worker died

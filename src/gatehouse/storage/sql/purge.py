@@ -1,0 +1,107 @@
+"""Deleting rows that can no longer matter: expired codes, sessions, interactions, refresh
+tokens and deny-list entries. Nothing here decides whether a token works; the lookups check
+every expiry themselves. Without it, a busy server's tables grow by every code and token it
+ever issued.
+
+Each rule keeps a row for as long as it can still change an answer:
+
+- an authorization code until a day after it expired, so that a late second redemption is
+  still recognised as a replay and revokes what the first one issued (RFC 6749 §4.1.2);
+- a refresh token until its absolute expiry, which every token of its family shares: until
+  then a used one presented again is reuse, and revokes the family (RFC 9700 §4.14.2);
+- a grant's revocation marker until no code or refresh token of that grant is left;
+- a deny-listed access token until it would have expired anyway.
+
+Rows go in batches of ``BATCH`` per transaction, so the purge never holds SQLite's write lock
+(or PostgreSQL row locks) for long while requests are served.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlalchemy as sa
+
+from gatehouse.storage.sql import tables as t
+from gatehouse.storage.sql.database import Database
+
+BATCH = 1000
+CODE_REPLAY_WINDOW = 24 * 3600  # seconds a used or expired code is kept after its expiry
+
+
+def _rules(now: int, idle_seconds: int) -> list[tuple[str, sa.Table, sa.ColumnElement[bool]]]:
+    codes, sessions, refresh = t.authorization_codes, t.sso_sessions, t.refresh_tokens
+    return [
+        ("authorization_codes", codes, codes.c.expires_at < now - CODE_REPLAY_WINDOW),
+        (
+            "sso_sessions",
+            sessions,
+            sa.or_(
+                sessions.c.ended_at.is_not(None),
+                sessions.c.expires_at <= now,
+                sessions.c.last_seen_at <= now - idle_seconds,
+            ),
+        ),
+        ("interactions", t.interactions, t.interactions.c.expires_at <= now),
+        ("refresh_tokens", refresh, refresh.c.expires_at <= now),
+        (
+            "refreshed_access_tokens",
+            t.refreshed_access_tokens,
+            t.refreshed_access_tokens.c.expires_at <= now,
+        ),
+        (
+            "revoked_access_tokens",
+            t.revoked_access_tokens,
+            t.revoked_access_tokens.c.expires_at <= now,
+        ),
+        (
+            "used_client_assertions",
+            t.used_client_assertions,
+            t.used_client_assertions.c.expires_at < now,
+        ),
+    ]
+
+
+def _orphaned_grant_markers() -> sa.ColumnElement[bool]:
+    rg = t.revoked_grants
+    return sa.and_(
+        ~sa.exists().where(
+            t.refresh_tokens.c.tenant_id == rg.c.tenant_id,
+            t.refresh_tokens.c.grant_id == rg.c.grant_id,
+        ),
+        ~sa.exists().where(
+            t.authorization_codes.c.tenant_id == rg.c.tenant_id,
+            t.authorization_codes.c.grant_id == rg.c.grant_id,
+        ),
+    )
+
+
+def _never() -> bool:
+    return False
+
+
+def purge_expired(
+    database: Database, now: int, idle_seconds: int, *, should_stop: Callable[[], bool] = _never
+) -> dict[str, int]:
+    """Delete what can no longer matter (see the module docstring), in every tenant; how many
+    rows went from each table. ``idle_seconds`` is the SSO session idle lifetime.
+    ``should_stop`` is asked between batches (a server shutting down)."""
+    deleted: dict[str, int] = {}
+    rules = [
+        *_rules(now, idle_seconds),
+        ("revoked_grants", t.revoked_grants, _orphaned_grant_markers()),
+    ]
+    for name, table, expired in rules:
+        deleted[name] = 0
+        key = list(table.primary_key.columns)
+        while not should_stop():
+            batch = sa.select(*key).where(expired).limit(BATCH)
+            with database.write() as conn:
+                if len(key) == 1:
+                    result = conn.execute(table.delete().where(key[0].in_(batch.scalar_subquery())))
+                else:
+                    result = conn.execute(table.delete().where(sa.tuple_(*key).in_(batch)))
+            deleted[name] += result.rowcount
+            if result.rowcount < BATCH:
+                break
+    return deleted
