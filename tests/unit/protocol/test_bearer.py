@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gatehouse.errors import InvalidRequest, InvalidToken
+from gatehouse.errors import InvalidRequest
 from gatehouse.protocol.bearer import MissingToken, bearer_token
 from gatehouse.protocol.messages import Parameters
 
@@ -38,8 +38,9 @@ def test_bearer_token_is_read(
         ("Basic d2ViOnNlY3JldA==", None, MissingToken, "not of the Bearer scheme"),
         ("Token abc", None, MissingToken, "not of the Bearer scheme"),
         ("Bearerabc", None, MissingToken, "not of the Bearer scheme"),
-        ("Bearer", None, InvalidToken, "Bearer <access token>"),
-        ("Bearer   ", None, InvalidToken, "Bearer <access token>"),
+        # RFC 6750 §3.1: malformed, so invalid_request (400), not invalid_token.
+        ("Bearer", None, InvalidRequest, "Bearer <access token>"),
+        ("Bearer   ", None, InvalidRequest, "Bearer <access token>"),
         ("Bearer abc", FORM, InvalidRequest, "send the access token once"),
     ],
 )
