@@ -10,7 +10,6 @@ from gatehouse.runtime import Runtime
 from gatehouse.storage.sql import purge
 from gatehouse.storage.sql import tables as t
 from gatehouse.storage.sql.purge import CODE_REPLAY_WINDOW, purge_expired
-from tests.support.factories import make_client, make_user
 from tests.unit.storage.sql.test_repositories import (
     NOW,
     count,
@@ -21,16 +20,6 @@ from tests.unit.storage.sql.test_repositories import (
 )
 
 IDLE = 1800
-
-
-@pytest.fixture
-def alice(runtime: Runtime) -> str:
-    return str(make_user(runtime, "alice")["id"])
-
-
-@pytest.fixture
-def web(runtime: Runtime) -> str:
-    return str(make_client(runtime, "web")["client_id"])
 
 
 def test_expired_codes_go_a_day_after_their_expiry(runtime: Runtime, alice: str, web: str) -> None:

@@ -95,16 +95,6 @@ def new_session(user_id: str, **fields: Any) -> SsoSession:
     return SsoSession(**values)
 
 
-@pytest.fixture
-def alice(runtime: Runtime) -> str:
-    return str(make_user(runtime, "alice")["id"])
-
-
-@pytest.fixture
-def web(runtime: Runtime) -> str:
-    return str(make_client(runtime, "web")["client_id"])
-
-
 def count(runtime: Runtime, table: sa.Table, **where: Any) -> int:
     with runtime.database.read() as conn:
         query = sa.select(sa.func.count()).select_from(table)
