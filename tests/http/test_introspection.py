@@ -13,7 +13,7 @@ from joserfc import jwt
 from joserfc.jwk import ECKey
 from starlette.testclient import TestClient
 
-from gatehouse.admin.users import set_disabled
+from gatehouse.admin.users import find_user, set_disabled
 from gatehouse.crypto import sha256_digest
 from gatehouse.runtime import Runtime
 from gatehouse.web.context import SESSION_COOKIE
@@ -221,6 +221,16 @@ def test_tokens_of_a_disabled_user_are_inactive(
 ) -> None:
     set_disabled(runtime, "alice", True)
     assert_inactive(http, web, tokens["access_token"])
+    assert_inactive(http, web, tokens["refresh_token"])
+
+
+def test_a_refresh_token_older_than_the_password_is_inactive(
+    runtime: Runtime, http: TestClient, web: dict[str, Any], tokens: dict[str, Any]
+) -> None:
+    """Introspection applies the grants' rule, not only the revocation set_password does:
+    a refresh token whose sign-in predates the current password is not active."""
+    user_id = find_user(runtime, "alice").id
+    runtime.store.users.update(user_id, {"password_changed_at": int(time.time()) + 5})
     assert_inactive(http, web, tokens["refresh_token"])
 
 
