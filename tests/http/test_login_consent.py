@@ -275,9 +275,7 @@ def test_back_after_signing_in_returns_to_the_application(
     assert params["code"] != first["code"]
 
 
-def test_back_after_the_session_ended_signs_in_again(
-    http: TestClient, web: dict[str, Any]
-) -> None:
+def test_back_after_the_session_ended_signs_in_again(http: TestClient, web: dict[str, Any]) -> None:
     login = login_location(http)
     submit_consent(http, submit_login(http, login).headers["location"])
     http.cookies.delete(SESSION_COOKIE)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+
 from starlette.testclient import TestClient
 
 
