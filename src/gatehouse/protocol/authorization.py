@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from gatehouse.crypto import random_token, sha256_digest
 from gatehouse.errors import ClientRedirect, OAuthError
 from gatehouse.protocol.provider import Provider
 from gatehouse.protocol.redirect_uris import with_query
 from gatehouse.storage.records import AuthorizationCode, Client, Interaction, SsoSession, User
+
+E = TypeVar("E", bound=OAuthError)
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,7 @@ class AuthorizationRequest:
         data["resources"] = tuple(data.get("resources", ()))
         return cls(**data)
 
-    def refuse(self, error: OAuthError) -> OAuthError:
+    def refuse(self, error: E) -> E:
         """``error``, addressed to this request's redirect URI (validated by the trust steps
         before the request was built) with its state: RFC 6749 §4.1.2.1."""
         return error.to_client(self.redirect_uri, self.state)
