@@ -2,13 +2,24 @@
 
 Each class fixes the OAuth ``error`` code and the HTTP status. ``description`` is specific and
 safe to show a developer (it travels in ``error_description``); ``detail`` is for the log only.
-``redirectable`` says whether the error may travel to the client's redirect URI: it is False
-until the client and its redirect URI have been validated (RFC 6749 §4.1.2.1).
+``redirect`` says where the error may travel: it is None (the error stays at gatehouse, shown
+as a page or a JSON body) until the authorization endpoint has validated the client and its
+redirect URI and addresses the error to them with ``to_client`` (RFC 6749 §4.1.2.1, RFC 9700
+§4.11). web/errors.py renders every one of them.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from dataclasses import dataclass
+from typing import ClassVar, Self
+
+
+@dataclass(frozen=True)
+class ClientRedirect:
+    """A redirect URI validated for the client of the request, and the request's state."""
+
+    redirect_uri: str
+    state: str | None
 
 
 class OAuthError(Exception):
@@ -19,6 +30,12 @@ class OAuthError(Exception):
         super().__init__(description)
         self.description = description
         self.detail = detail
+        self.redirect: ClientRedirect | None = None
+
+    def to_client(self, redirect_uri: str, state: str | None) -> Self:
+        """Address the error to a redirect URI the caller has validated for the client."""
+        self.redirect = ClientRedirect(redirect_uri, state)
+        return self
 
 
 class InvalidRequest(OAuthError):
@@ -69,10 +86,6 @@ class ConsentRequired(OAuthError):
     error = "consent_required"
 
 
-class InteractionRequired(OAuthError):
-    error = "interaction_required"
-
-
 class RequestNotSupported(OAuthError):
     error = "request_not_supported"
 
@@ -99,27 +112,7 @@ class InsufficientScope(OAuthError):
     status_code = 403
 
 
-class ServerError(OAuthError):
-    error = "server_error"
-    status_code = 500
-
-
-class UntrustedRedirect(Exception):
-    """The client or redirect URI cannot be trusted: show an error page at gatehouse, never
-    redirect (RFC 6749 §4.1.2.1, RFC 9700 §4.11)."""
-
-    def __init__(self, error: OAuthError) -> None:
-        super().__init__(error.description)
-        self.oauth_error = error
-
-
 class InvalidTarget(OAuthError):
     """RFC 8707 §2: the resource is unknown, not allowed for the client, or ambiguous."""
 
     error = "invalid_target"
-
-
-class UnsupportedTokenType(OAuthError):
-    """RFC 7009 §2.2.1: the server cannot revoke tokens of this type."""
-
-    error = "unsupported_token_type"

@@ -195,3 +195,19 @@ def test_unregistered_redirect_uri_shows_an_error_page(app: App, page: Page) -> 
     expect(page.get_by_role("heading", level=1)).to_contain_text("cannot be completed")
     expect(page.locator("dd code")).to_have_text("invalid_request")
     assert app.callback.requests == []  # the browser was never sent to the unregistered URI
+
+
+def test_back_after_signing_in_returns_to_the_application(app: App, page: Page) -> None:
+    """The browser's Back button from the application lands on the finished consent page;
+    it no longer says "this sign-in page has expired" but goes on to the application, as
+    repeating the authorization request would (a new code at the registered redirect URI)."""
+    start, first = sign_in_and_allow(app, page)
+    seen = navigations(page)
+
+    page.go_back()
+    params = app.landed(page)
+
+    assert any(urlsplit(url).path == "/consent" for url in seen), seen
+    assert params["state"] == start.state and params["iss"] == app.server.issuer
+    assert params["code"] != first["code"]
+    expect(page.get_by_text("expired")).to_have_count(0)

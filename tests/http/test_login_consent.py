@@ -18,7 +18,7 @@ from gatehouse.web.app import create_app
 from gatehouse.web.context import SESSION_COOKIE
 from gatehouse.web.csrf import COOKIE as CSRF_COOKIE
 from tests.conftest import ISSUER
-from tests.support.factories import PASSWORD, make_client, make_user
+from tests.support.factories import PASSWORD, REDIRECT_URI, make_client, make_user
 from tests.support.flow import (
     assert_error_page,
     assert_error_redirect,
@@ -248,12 +248,81 @@ def test_completed_interaction_cannot_be_replayed(http: TestClient, web: dict[st
         },
     )
     assert_error_page(again, "invalid_request")
-    assert_error_page(http.get(location), "invalid_request")
-    assert_error_page(http.get(consent), "invalid_request")
     replay = http.post(
         "/consent", data={"csrf_token": csrf, "interaction": interaction, "decision": "allow"}
     )
     assert_error_page(replay, "invalid_request")
+    assert SESSION_COOKIE not in {c.split("=")[0] for c in set_cookies(again)}
+
+
+@pytest.mark.parametrize("page", ["login", "consent"])
+def test_back_after_signing_in_returns_to_the_application(
+    http: TestClient, web: dict[str, Any], page: str
+) -> None:
+    """The browser's Back button from the application lands on the finished login or consent
+    page: it goes on to the client's redirect URI as repeating the authorization request
+    would, with a new code, never to "this sign-in page has expired"."""
+    login = login_location(http)
+    consent = submit_login(http, login).headers["location"]
+    first = query_of(submit_consent(http, consent).headers["location"])
+
+    back = http.get(login if page == "login" else consent)
+
+    assert back.status_code == 303
+    assert back.headers["location"].startswith(REDIRECT_URI + "?")
+    params = query_of(back.headers["location"])
+    assert params["state"] == STATE and params["iss"] == ISSUER
+    assert params["code"] != first["code"]
+
+
+def test_back_after_the_session_ended_signs_in_again(http: TestClient, web: dict[str, Any]) -> None:
+    login = login_location(http)
+    submit_consent(http, submit_login(http, login).headers["location"])
+    http.cookies.delete(SESSION_COOKIE)
+
+    back = http.get(login)
+
+    assert back.status_code == 303
+    fresh = back.headers["location"]
+    assert fresh.startswith("/login?interaction=") and fresh != login
+    assert http.get(fresh).status_code == 200
+
+
+def test_back_to_a_finished_sign_in_is_refused_in_another_browser(
+    runtime: Runtime, http: TestClient, web: dict[str, Any]
+) -> None:
+    login = login_location(http)
+    submit_consent(http, submit_login(http, login).headers["location"])
+    with TestClient(create_app(runtime), base_url=ISSUER, follow_redirects=False) as other:
+        other.cookies.set(SESSION_COOKIE, http.cookies[SESSION_COOKIE])
+        response = other.get(login)
+    assert_error_page(response, "invalid_request")
+    assert "another browser" in response.text
+
+
+def test_back_to_a_finished_sign_in_after_its_lifetime_has_expired(
+    runtime: Runtime, http: TestClient, web: dict[str, Any]
+) -> None:
+    clock = install_clock(runtime)
+    login = login_location(http)
+    submit_consent(http, submit_login(http, login).headers["location"])
+    clock.advance(runtime.provider.config.interaction_lifetime + 1)
+    response = http.get(login)
+    assert_error_page(response, "invalid_request")
+    assert "expired" in response.text
+
+
+def test_back_to_a_finished_sign_in_never_leads_to_an_unregistered_redirect_uri(
+    runtime: Runtime, http: TestClient, web: dict[str, Any]
+) -> None:
+    login = login_location(http)
+    submit_consent(http, submit_login(http, login).headers["location"])
+    update_client(
+        runtime, ClientSpec(client_id="web", redirect_uris=["https://app.example.com/new"])
+    )
+    response = http.get(login)
+    assert_error_page(response, "invalid_request")
+    assert "redirect URI was unregistered" in response.text
 
 
 def test_login_post_with_another_content_type_shows_an_error_page(
@@ -331,6 +400,9 @@ def test_consent_needs_a_known_decision(
         data["decision"] = decision
     response = http.post("/consent", data=data)
     assert_error_page(response, "invalid_request")
+    # Not "this page needs a sign-in request": the form's answer is what is wrong.
+    assert "decision=allow or decision=deny" in response.text
+    assert "needs a sign-in request" not in response.text
     silent, _ = start_authorize(http, prompt="none", state=STATE)
     assert_error_redirect(silent, "consent_required", state=STATE)
 

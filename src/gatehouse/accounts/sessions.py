@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from gatehouse.crypto import random_token, sha256_digest
-from gatehouse.protocol.authorize import BrowserState
-from gatehouse.protocol.provider import Provider
 from gatehouse.storage.records import SsoSession, User
+from gatehouse.storage.repositories import SessionRepository, UserRepository
+
+MAX_COOKIE_LENGTH = 128  # a longer value is not one gatehouse set: not looked up at all
+
+
+@dataclass(frozen=True)
+class SessionLifetimes:
+    """Seconds: ``idle`` without activity ends a session, ``absolute`` ends it whatever."""
+
+    idle: int
+    absolute: int
 
 
 def start_session(
-    provider: Provider, user: User, amr: tuple[str, ...], current_cookie: str | None = None
+    sessions: SessionRepository,
+    lifetimes: SessionLifetimes,
+    now: int,
+    user: User,
+    amr: tuple[str, ...],
+    current_cookie: str | None = None,
 ) -> str:
     """The session of a person who has just authenticated; returns its new cookie value.
 
@@ -22,23 +37,16 @@ def start_session(
     first: left alive, nothing could sign it out any more. The cookie value is new either
     way, so a value planted in the browser before the sign-in is worth nothing (session
     fixation)."""
-    now = provider.clock()
     cookie_value = random_token()
-    expires_at = now + provider.config.session_absolute_lifetime
-    if current_cookie and len(current_cookie) <= 128:
+    expires_at = now + lifetimes.absolute
+    if current_cookie and len(current_cookie) <= MAX_COOKIE_LENGTH:
         current = sha256_digest(current_cookie)
-        if provider.sessions.renew(
-            current,
-            sha256_digest(cookie_value),
-            user.id,
-            amr,
-            now,
-            expires_at,
-            provider.config.session_idle_lifetime,
+        if sessions.renew(
+            current, sha256_digest(cookie_value), user.id, amr, now, expires_at, lifetimes.idle
         ):
             return cookie_value
-        provider.sessions.end(current, now)
-    provider.sessions.create(
+        sessions.end(current, now)
+    sessions.create(
         sha256_digest(cookie_value),
         SsoSession(
             sid=uuid.uuid4().hex,
@@ -54,33 +62,36 @@ def start_session(
     return cookie_value
 
 
-def browser_state(
-    provider: Provider, cookie_value: str | None, binding: str | None = None
-) -> BrowserState:
-    """The browser's live session and user, or an empty state. Using a session counts as
+def active_session(
+    sessions: SessionRepository,
+    users: UserRepository,
+    lifetimes: SessionLifetimes,
+    now: int,
+    cookie_value: str | None,
+) -> tuple[SsoSession, User] | None:
+    """The browser's live session and its enabled user, or None. Using a session counts as
     activity and extends its idle lifetime (never its absolute one)."""
-    if not cookie_value or len(cookie_value) > 128:
-        return BrowserState(session=None, user=None, binding=binding)
+    if not cookie_value or len(cookie_value) > MAX_COOKIE_LENGTH:
+        return None
     id_hash = sha256_digest(cookie_value)
-    now = provider.clock()
-    session = provider.sessions.get_active(id_hash, now, provider.config.session_idle_lifetime)
+    session = sessions.get_active(id_hash, now, lifetimes.idle)
     if session is None:
-        return BrowserState(session=None, user=None, binding=binding)
-    user = provider.users.get(session.user_id)
+        return None
+    user = users.get(session.user_id)
     if user is None or user.disabled:
-        return BrowserState(session=None, user=None, binding=binding)
+        return None
     if now - session.last_seen_at >= 60:  # at most one write a minute per session
-        provider.sessions.touch(id_hash, now)
-    return BrowserState(session=session, user=user, binding=binding)
+        sessions.touch(id_hash, now)
+    return session, user
 
 
-def end_session(provider: Provider, cookie_value: str | None) -> None:
+def end_session(sessions: SessionRepository, now: int, cookie_value: str | None) -> None:
     if cookie_value:
-        provider.sessions.end(sha256_digest(cookie_value), provider.clock())
+        sessions.end(sha256_digest(cookie_value), now)
 
 
-def end_session_by_sid(provider: Provider, sid: str) -> None:
+def end_session_by_sid(sessions: SessionRepository, now: int, sid: str) -> None:
     """Sign-out where the browser's cookie did not come along (a cross-site POST, whose
     SameSite=Lax cookie the browser withholds) but a verified id_token_hint names the
     session."""
-    provider.sessions.end_by_sid(sid, provider.clock())
+    sessions.end_by_sid(sid, now)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gatehouse.accounts import sessions
 from gatehouse.errors import InvalidRequest
 from gatehouse.protocol.messages import Parameters
 from gatehouse.protocol.provider import Provider
@@ -76,3 +77,16 @@ def validate_logout(provider: Provider, params: Parameters) -> LogoutRequest:
         state=params.get("state"),
         hint_sid=sid if isinstance(sid, str) else None,
     )
+
+
+def end_session(provider: Provider, session_cookie: str | None, request: LogoutRequest) -> None:
+    """§2: end the browser's live SSO session (``session_cookie``), which ends every refresh
+    token tied to it. When none came with the request (a cross-site POST leaves the
+    SameSite=Lax cookie behind) but the verified ID token names its session, end that one,
+    or the client would believe the person signed out while the session and its refresh
+    tokens live."""
+    now = provider.clock()
+    if session_cookie is not None:
+        sessions.end_session(provider.sessions, now, session_cookie)
+    elif request.hint_sid is not None:
+        sessions.end_session_by_sid(provider.sessions, now, request.hint_sid)

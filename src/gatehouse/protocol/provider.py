@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from gatehouse.accounts.sessions import SessionLifetimes
 from gatehouse.keys.jose import PublicKeySet
 from gatehouse.keys.remote import RemoteJwksCache
 from gatehouse.keys.service import KeyService
@@ -39,6 +40,12 @@ class ProviderConfig:
     interaction_lifetime: int = 900
     access_token_signing_alg: str = "ES256"
     id_token_signing_alg: str = "RS256"
+
+    @property
+    def session_lifetimes(self) -> SessionLifetimes:
+        return SessionLifetimes(
+            idle=self.session_idle_lifetime, absolute=self.session_absolute_lifetime
+        )
 
     @property
     def userinfo_endpoint(self) -> str:

@@ -118,6 +118,10 @@ class InteractionRepository(Protocol):
     def get(self, id_hash: str, now: int) -> Interaction | None:
         """The interaction if it exists, is not completed and has not expired."""
 
+    def get_completed(self, id_hash: str, now: int) -> Interaction | None:
+        """The interaction if it exists, is completed and has not expired: the browser came
+        back to a sign-in it has finished."""
+
     def mark_login(self, id_hash: str, now: int) -> None:
         """Record that the person has just logged in for this interaction."""
 

@@ -8,7 +8,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -17,14 +17,23 @@ from gatehouse.runtime import Runtime
 from gatehouse.web import demo, endpoints, logout, pages, threads
 from gatehouse.web.context import WebContext, make_templates
 from gatehouse.web.cors import AllowedOrigins
+from gatehouse.web.errors import TOKEN_STYLE, error_response
 from gatehouse.web.http import NO_STORE
 from gatehouse.web.security import SecurityHeaders
 
 STATIC = Path(__file__).resolve().parent / "static"
+FAVICON = STATIC / "favicon.ico"
 
 
 async def health(_request: Request) -> Response:
     return JSONResponse({"status": "ok"}, headers=NO_STORE)
+
+
+async def favicon(_request: Request) -> Response:
+    """Browsers ask for /favicon.ico on every page they show."""
+    return FileResponse(
+        FAVICON, media_type="image/x-icon", headers={"Cache-Control": "public, max-age=86400"}
+    )
 
 
 def create_app(runtime: Runtime, access_log: AccessLog | None = None) -> Starlette:
@@ -51,6 +60,7 @@ def create_app(runtime: Runtime, access_log: AccessLog | None = None) -> Starlet
         Route("/consent", pages.consent_page, methods=["GET"]),
         Route("/consent", pages.consent_submit, methods=["POST"]),
         Route("/logout", logout.logout, methods=["GET", "POST"]),
+        Route("/favicon.ico", favicon, methods=["GET"]),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
     if runtime.settings.demo:
@@ -81,9 +91,8 @@ def create_app(runtime: Runtime, access_log: AccessLog | None = None) -> Starlet
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
-    from gatehouse.web.http import server_error_json
-
-    return server_error_json(exc)
+    """What escapes an endpoint that does not render its own errors (web/errors.py)."""
+    return error_response(request, exc, TOKEN_STYLE)
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:

@@ -10,6 +10,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from gatehouse.protocol.provider import Provider
 from gatehouse.runtime import Runtime
 from gatehouse.web.cors import AllowedOrigins
 from gatehouse.web.csrf import csrf_token, set_csrf_cookie
@@ -27,7 +28,7 @@ class WebContext:
     secure_cookies: bool
 
     @property
-    def provider(self):  # type: ignore[no-untyped-def]
+    def provider(self) -> Provider:
         return self.runtime.provider
 
     def render(

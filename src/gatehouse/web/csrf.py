@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gatehouse.crypto import constant_time_equals, random_token, sha256_digest
+from gatehouse.errors import InvalidRequest
 
 COOKIE = "gh_csrf"
 
@@ -27,9 +28,24 @@ def set_csrf_cookie(request: Request, response: Response, *, secure: bool) -> No
         response.set_cookie(COOKIE, token, httponly=True, samesite="lax", secure=secure, path="/")
 
 
+class FormExpired(InvalidRequest):
+    """The form's CSRF token is missing or is not this browser's (web/errors.py shows "This
+    form has expired")."""
+
+    status_code = 403
+
+
 def csrf_valid(request: Request, submitted: str | None) -> bool:
     cookie = request.cookies.get(COOKIE)
     return bool(cookie and submitted) and constant_time_equals(cookie or "", submitted or "")
+
+
+def require_csrf(request: Request, submitted: str | None) -> None:
+    """Raise FormExpired unless ``submitted`` is this browser's CSRF token."""
+    if not csrf_valid(request, submitted):
+        raise FormExpired(
+            "the form's security token is missing or does not match; reload the page and try again"
+        )
 
 
 def browser_binding(request: Request) -> str:

@@ -7,11 +7,11 @@ import functools
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from gatehouse.accounts.sessions import browser_state
-from gatehouse.errors import InsufficientScope, InvalidToken, OAuthError, UntrustedRedirect
 from gatehouse.protocol import authorize as authorize_core
+from gatehouse.protocol.authorization import AuthorizationOutcome
 from gatehouse.protocol.bearer import bearer_token
 from gatehouse.protocol.discovery import openid_configuration
+from gatehouse.protocol.interaction import browser_state
 from gatehouse.protocol.introspection import introspect
 from gatehouse.protocol.issuance import TokenResponse
 from gatehouse.protocol.messages import MalformedParameters, Parameters
@@ -21,17 +21,15 @@ from gatehouse.protocol.userinfo import userinfo as userinfo_core
 from gatehouse.web.context import SESSION_COOKIE, context_of
 from gatehouse.web.cors import add_cors_headers, preflight
 from gatehouse.web.csrf import browser_binding
-from gatehouse.web.http import (
-    NO_STORE,
-    bearer_error,
-    has_form_body,
-    json_response,
-    oauth_error_json,
-    query_parameters,
-    read_form,
-    server_error_json,
+from gatehouse.web.errors import (
+    SIGN_IN_PAGES,
+    TOKEN_STYLE,
+    USERINFO,
+    Endpoint,
+    renders_errors,
 )
-from gatehouse.web.pages import follow_outcome, untrusted_error_page
+from gatehouse.web.http import NO_STORE, has_form_body, json_response, query_parameters, read_form
+from gatehouse.web.pages import follow_outcome
 from gatehouse.web.threads import run_in_threadpool, run_inline_or_in_threadpool
 
 
@@ -47,6 +45,16 @@ async def _origin_allowed(request: Request) -> bool:
 async def _cors(request: Request, response: Response) -> Response:
     max_age = context_of(request).runtime.settings.cors_max_age
     return add_cors_headers(request, response, await _origin_allowed(request), max_age)
+
+
+def with_cors(endpoint: Endpoint) -> Endpoint:
+    """The endpoint's responses, errors included, with the CORS headers of its origin."""
+
+    @functools.wraps(endpoint)
+    async def answered(request: Request) -> Response:
+        return await _cors(request, await endpoint(request))
+
+    return answered
 
 
 async def cors_preflight(request: Request) -> Response:
@@ -71,6 +79,7 @@ async def jwks(request: Request) -> Response:
     return await _cors(request, response)
 
 
+@renders_errors(SIGN_IN_PAGES)
 async def authorize(request: Request) -> Response:
     """RFC 6749 §3.1: GET, and POST with a form body (OIDC Core §3.1.2.1)."""
     ctx = context_of(request)
@@ -78,16 +87,12 @@ async def authorize(request: Request) -> Response:
         params: Parameters = (
             await read_form(request) if request.method == "POST" else query_parameters(request)
         )
-    except MalformedParameters as error:
-        try:
-            outcome = await run_in_threadpool(authorize_core.reject_malformed, ctx.provider, error)
-        except UntrustedRedirect as untrusted:
-            return untrusted_error_page(request, untrusted.oauth_error)
-        return follow_outcome(request, outcome)
-    except OAuthError as error:
-        return untrusted_error_page(request, error)
+    except MalformedParameters as malformed:
+        raise await run_in_threadpool(
+            authorize_core.address_malformed, ctx.provider, malformed
+        ) from None
 
-    def run():  # type: ignore[no-untyped-def]
+    def run() -> AuthorizationOutcome:
         # One pooled connection for the request's hot lookups (one checkout, one ping).
         with ctx.runtime.database.pinned():
             browser = browser_state(
@@ -95,11 +100,7 @@ async def authorize(request: Request) -> Response:
             )
             return authorize_core.authorize(ctx.provider, params, browser)
 
-    try:
-        outcome = await run_in_threadpool(run)
-    except UntrustedRedirect as untrusted:
-        return untrusted_error_page(request, untrusted.oauth_error)
-    return follow_outcome(request, outcome)
+    return follow_outcome(request, await run_in_threadpool(run))
 
 
 def _may_run_on_the_event_loop(params: Parameters, embedded_database: bool) -> bool:
@@ -116,6 +117,8 @@ def _may_run_on_the_event_loop(params: Parameters, embedded_database: bool) -> b
     return embedded_database or params.get("grant_type") == "client_credentials"
 
 
+@with_cors
+@renders_errors(TOKEN_STYLE)
 async def token(request: Request) -> Response:
     """RFC 6749 §3.2."""
     ctx = context_of(request)
@@ -126,68 +129,48 @@ async def token(request: Request) -> Response:
         with ctx.runtime.database.pinned():
             return token_endpoint(ctx.provider, params, authorization)
 
-    try:
-        params = await read_form(request)
-        authorization = request.headers.get("authorization")
-        if _may_run_on_the_event_loop(params, embedded_database):
-            result = await run_inline_or_in_threadpool(
-                functools.partial(run, params, authorization),
-                embedded_database=embedded_database,
-            )
-        else:
-            result = await run_in_threadpool(run, params, authorization)
-        response: Response = json_response(result.to_json())
-    except OAuthError as error:
-        response = oauth_error_json(error)
-    except Exception as exc:
-        response = server_error_json(exc)
-    return await _cors(request, response)
+    params = await read_form(request)
+    authorization = request.headers.get("authorization")
+    if _may_run_on_the_event_loop(params, embedded_database):
+        result = await run_inline_or_in_threadpool(
+            functools.partial(run, params, authorization),
+            embedded_database=embedded_database,
+        )
+    else:
+        result = await run_in_threadpool(run, params, authorization)
+    return json_response(result.to_json())
 
 
+@renders_errors(TOKEN_STYLE)
 async def introspection(request: Request) -> Response:
     """RFC 7662 §2: POST, authenticated; server to server, so no CORS."""
     ctx = context_of(request)
-    try:
-        params = await read_form(request)
-        body = await run_in_threadpool(
-            introspect, ctx.provider, params, request.headers.get("authorization")
-        )
-        return json_response(body)
-    except OAuthError as error:
-        return oauth_error_json(error)
-    except Exception as exc:
-        return server_error_json(exc)
+    params = await read_form(request)
+    body = await run_in_threadpool(
+        introspect, ctx.provider, params, request.headers.get("authorization")
+    )
+    return json_response(body)
 
 
+@with_cors
+@renders_errors(TOKEN_STYLE)
 async def revocation(request: Request) -> Response:
     """RFC 7009 §2: POST; browser-based public clients call it, so it answers CORS."""
     ctx = context_of(request)
-    try:
-        params = await read_form(request)
-        await run_in_threadpool(revoke, ctx.provider, params, request.headers.get("authorization"))
-        response: Response = Response(status_code=200, headers=NO_STORE)
-    except OAuthError as error:
-        response = oauth_error_json(error)
-    except Exception as exc:
-        response = server_error_json(exc)
-    return await _cors(request, response)
+    params = await read_form(request)
+    await run_in_threadpool(revoke, ctx.provider, params, request.headers.get("authorization"))
+    return Response(status_code=200, headers=NO_STORE)
 
 
+@with_cors
+@renders_errors(USERINFO)
 async def userinfo(request: Request) -> Response:
     """OIDC Core §5.3: GET or POST with a bearer token."""
     ctx = context_of(request)
-    try:
-        # RFC 6750 §2.2: a form-encoded POST body may carry the token.
-        form = None
-        if request.method == "POST" and has_form_body(request):
-            form = await read_form(request)
-        access_token = bearer_token(request.headers.get("authorization"), form)
-        claims = await run_in_threadpool(userinfo_core, ctx.provider, access_token)
-        response: Response = json_response(claims)
-    except InsufficientScope as error:
-        response = bearer_error(error, scope="openid")
-    except (InvalidToken, OAuthError) as error:
-        response = bearer_error(error)
-    except Exception as exc:
-        response = server_error_json(exc)
-    return await _cors(request, response)
+    # RFC 6750 §2.2: a form-encoded POST body may carry the token.
+    form = None
+    if request.method == "POST" and has_form_body(request):
+        form = await read_form(request)
+    access_token = bearer_token(request.headers.get("authorization"), form)
+    claims = await run_in_threadpool(userinfo_core, ctx.provider, access_token)
+    return json_response(claims)

@@ -1,20 +1,16 @@
-"""HTTP helpers shared by every adapter: bounded form reading, error responses, headers."""
+"""HTTP helpers shared by every adapter: bounded form reading, responses, headers (error
+responses: web/errors.py)."""
 
 from __future__ import annotations
 
-import logging
-import uuid
 from typing import Any
 from urllib.parse import quote
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
-from gatehouse.errors import InsufficientScope, InvalidClient, InvalidRequest, OAuthError
-from gatehouse.protocol.bearer import MissingToken
+from gatehouse.errors import InvalidRequest
 from gatehouse.protocol.messages import MAX_BODY_BYTES, Parameters, parse_query_or_form
-
-log = logging.getLogger("gatehouse")
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 FORM_TYPE = "application/x-www-form-urlencoded"
@@ -65,64 +61,6 @@ def json_response(
     body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
 ) -> JSONResponse:
     return JSONResponse(body, status_code=status, headers={**NO_STORE, **(headers or {})})
-
-
-def oauth_error_json(error: OAuthError) -> JSONResponse:
-    """RFC 6749 §5.2 error body. invalid_client is 401 with a Basic challenge (§5.2, and
-    RFC 9110 §15.5.2 requires the challenge on every 401)."""
-    headers = {}
-    if isinstance(error, InvalidClient):
-        headers["WWW-Authenticate"] = 'Basic realm="gatehouse"'
-    if error.detail:
-        log.info("%s: %s (%s)", error.error, error.description, error.detail)
-    return json_response(
-        {"error": error.error, "error_description": error.description}, error.status_code, headers
-    )
-
-
-def _quoted(value: str) -> str:
-    """RFC 6750 §3: error_description is limited to %x20-21 / %x23-5B / %x5D-7E. Descriptions
-    can echo request input (a parameter name), and a header must stay latin-1 anyway."""
-    return "".join(
-        "'" if ch == '"' else ch if " " <= ch <= "~" and ch != "\\" else "?" for ch in value
-    )
-
-
-def bearer_error(error: OAuthError, scope: str | None = None) -> JSONResponse:
-    """RFC 6750 §3: the WWW-Authenticate challenge of a protected resource, and the same
-    error in the JSON body."""
-    if isinstance(error, MissingToken):
-        # RFC 6750 §3.1: a request without credentials gets no error code, neither in the
-        # challenge nor in the body; the description still says what to send.
-        return json_response(
-            {"error_description": error.description},
-            error.status_code,
-            {"WWW-Authenticate": 'Bearer realm="gatehouse"'},
-        )
-    challenge = (
-        f'Bearer realm="gatehouse", error="{error.error}", '
-        f'error_description="{_quoted(error.description)}"'
-    )
-    if isinstance(error, InsufficientScope) and scope:
-        challenge += f', scope="{scope}"'
-    status = 400 if isinstance(error, InvalidRequest) else error.status_code
-    return json_response(
-        {"error": error.error, "error_description": error.description},
-        status,
-        {"WWW-Authenticate": challenge},
-    )
-
-
-def server_error_json(exc: BaseException) -> JSONResponse:
-    correlation_id = uuid.uuid4().hex[:12]
-    log.error("unexpected error %s: %s", correlation_id, type(exc).__name__, exc_info=exc)
-    return json_response(
-        {
-            "error": "server_error",
-            "error_description": f"an unexpected error occurred (reference {correlation_id})",
-        },
-        500,
-    )
 
 
 def redirect(location: str) -> Response:

@@ -5,37 +5,29 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gatehouse.accounts.sessions import browser_state, end_session, end_session_by_sid
-from gatehouse.errors import InvalidRequest, OAuthError
-from gatehouse.protocol.logout import LogoutRequest, validate_logout
+from gatehouse.protocol.interaction import browser_state
+from gatehouse.protocol.logout import LogoutRequest, end_session, validate_logout
 from gatehouse.protocol.messages import Parameters
 from gatehouse.web.context import SESSION_COOKIE, context_of
-from gatehouse.web.csrf import csrf_valid
+from gatehouse.web.csrf import require_csrf
+from gatehouse.web.errors import SIGN_OUT_PAGES, renders_errors
 from gatehouse.web.http import query_parameters, read_form, redirect
-from gatehouse.web.pages import error_page
 from gatehouse.web.threads import run_in_threadpool
 
 
+@renders_errors(SIGN_OUT_PAGES)
 async def logout(request: Request) -> Response:
     """GET shows (or skips) the confirmation; POST carries the person's confirmation."""
     ctx = context_of(request)
-    try:
-        params: Parameters = (
-            await read_form(request) if request.method == "POST" else query_parameters(request)
-        )
-        logout_request = await run_in_threadpool(validate_logout, ctx.provider, params)
-    except OAuthError as error:
-        return error_page(request, error, title="This sign-out request cannot be completed")
+    params: Parameters = (
+        await read_form(request) if request.method == "POST" else query_parameters(request)
+    )
+    logout_request = await run_in_threadpool(validate_logout, ctx.provider, params)
     cookie = request.cookies.get(SESSION_COOKIE)
     browser = await run_in_threadpool(browser_state, ctx.provider, cookie)
     confirmed = request.method == "POST" and params.get("confirm") == "yes"
-    if confirmed and not csrf_valid(request, params.get("csrf_token")):
-        return error_page(
-            request,
-            InvalidRequest("the form's security token is missing or does not match; try again"),
-            status=403,
-            title="This form has expired",
-        )
+    if confirmed:
+        require_csrf(request, params.get("csrf_token"))
     hint_matches = browser.session is not None and logout_request.hint_sid == browser.session.sid
     if browser.session is not None and not (confirmed or hint_matches):
         return ctx.render(
@@ -56,13 +48,9 @@ async def logout(request: Request) -> Response:
                 if v is not None
             },
         )
-    if browser.session is not None:
-        await run_in_threadpool(end_session, ctx.provider, cookie)
-    elif logout_request.hint_sid is not None:
-        # No session came with the request (a cross-site POST leaves the SameSite=Lax cookie
-        # behind), but the verified ID token names its session: end that one, or the client
-        # would believe the person signed out while the session and its refresh tokens live.
-        await run_in_threadpool(end_session_by_sid, ctx.provider, logout_request.hint_sid)
+    await run_in_threadpool(
+        end_session, ctx.provider, cookie if browser.session is not None else None, logout_request
+    )
     return _finish(request, logout_request)
 
 

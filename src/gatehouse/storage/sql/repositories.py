@@ -859,6 +859,14 @@ class SqlInteractionRepository(_Repository):
             )
 
     def get(self, id_hash: str, now: int) -> Interaction | None:
+        return self._get(id_hash, now, t.interactions.c.completed_at.is_(None))
+
+    def get_completed(self, id_hash: str, now: int) -> Interaction | None:
+        return self._get(id_hash, now, t.interactions.c.completed_at.is_not(None))
+
+    def _get(
+        self, id_hash: str, now: int, completion: sa.ColumnElement[bool]
+    ) -> Interaction | None:
         i = t.interactions
         with self.db.read() as conn:
             row = (
@@ -866,7 +874,7 @@ class SqlInteractionRepository(_Repository):
                     sa.select(i).where(
                         i.c.tenant_id == self.tenant_id,
                         i.c.id_hash == id_hash,
-                        i.c.completed_at.is_(None),
+                        completion,
                         i.c.expires_at > now,
                     )
                 )

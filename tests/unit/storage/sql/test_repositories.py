@@ -167,6 +167,18 @@ def test_an_interaction_completes_exactly_once(runtime: Runtime, web: str) -> No
     assert interactions.get(interaction.id_hash, NOW + 8) is None
 
 
+def test_a_completed_interaction_is_found_until_it_expires(runtime: Runtime, web: str) -> None:
+    """get_completed: the browser came back to a finished sign-in (web pages restart it)."""
+    interactions = runtime.store.interactions
+    interaction = new_interaction(web)
+    interactions.create(interaction)
+    assert interactions.get_completed(interaction.id_hash, NOW) is None  # not completed yet
+    interactions.complete(interaction.id_hash, NOW + 1)
+    assert interactions.get_completed(interaction.id_hash, NOW + 2) == interaction
+    assert interactions.get_completed(interaction.id_hash, interaction.expires_at) is None
+    assert interactions.get_completed("another-hash", NOW + 2) is None
+
+
 def test_a_completed_interaction_cannot_be_marked_again(runtime: Runtime, web: str) -> None:
     interactions = runtime.store.interactions
     interaction = new_interaction(web)

@@ -1,0 +1,227 @@
+"""The decision that ends the authorization endpoint: sign in, then consent, then the code.
+
+``decide`` compares a validated authorization request with the browser's SSO session and the
+stored consent (OIDC Core §3.1.2.3, §3.1.2.4). It issues the code, or pauses for the login or
+consent page: it stores the request as an interaction, whose secret id the pages carry and
+which only the browser that started it can finish (protocol/interaction.py resumes it). The
+policy is the ordered tuples ``LOGIN_RULES`` and ``CONSENT_RULES``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal
+
+from gatehouse.crypto import random_token, sha256_digest
+from gatehouse.errors import ConsentRequired, InvalidRequest, LoginRequired
+from gatehouse.protocol.authorization import (
+    AuthorizationOutcome,
+    AuthorizationRequest,
+    BrowserState,
+    InteractionNeeded,
+    issue_code,
+)
+from gatehouse.protocol.provider import Provider
+from gatehouse.storage.records import Client, Interaction, SsoSession, User
+
+ALREADY_COMPLETED = "this sign-in was already completed; go back to the application and start again"
+
+# -- Login policy (OIDC Core §3.1.2.3) --------------------------------------------------------
+
+LoginRule = Callable[[Provider, AuthorizationRequest, SsoSession, User], str | None]
+
+
+def prompt_asks_for_login(
+    provider: Provider, request: AuthorizationRequest, session: SsoSession, user: User
+) -> str | None:
+    """OIDC Core §3.1.2.1: prompt=login asks for a new sign-in; so does select_account, which
+    gatehouse answers with the login form (the person signs in as the account they choose)."""
+    if "login" in request.prompt or "select_account" in request.prompt:
+        return f"prompt={' '.join(request.prompt)} asks for a new sign-in"
+    return None
+
+
+def hint_names_another_user(
+    provider: Provider, request: AuthorizationRequest, session: SsoSession, user: User
+) -> str | None:
+    """OIDC Core §3.1.2.1: id_token_hint names the user the client expects signed in."""
+    if request.id_token_hint_sub is not None and request.id_token_hint_sub != user.id:
+        return "the signed-in user is not the one id_token_hint names"
+    return None
+
+
+def max_age_is_zero(
+    provider: Provider, request: AuthorizationRequest, session: SsoSession, user: User
+) -> str | None:
+    """OIDC Core §3.1.2.1 (errata): max_age=0 means the same as prompt=login."""
+    return "max_age=0 asks for a new sign-in" if request.max_age == 0 else None
+
+
+def max_age_has_passed(
+    provider: Provider, request: AuthorizationRequest, session: SsoSession, user: User
+) -> str | None:
+    """OIDC Core §3.1.2.1: the last sign-in must be at most max_age seconds old."""
+    if request.max_age is not None and provider.clock() - session.auth_time > request.max_age:
+        return f"the user signed in more than max_age={request.max_age} seconds ago"
+    return None
+
+
+LOGIN_RULES: tuple[LoginRule, ...] = (
+    prompt_asks_for_login,
+    hint_names_another_user,
+    max_age_is_zero,
+    max_age_has_passed,
+)
+
+
+def why_login(
+    provider: Provider, request: AuthorizationRequest, browser: BrowserState
+) -> str | None:
+    """Why the person must sign in: no session, or the first of ``LOGIN_RULES`` that asks
+    for a new sign-in; None when none does, and None too when the person has just signed in
+    for this very request."""
+    if browser.session is None or browser.user is None:
+        return "the user is not signed in"
+    if browser.interaction is not None and browser.interaction.login_completed_at is not None:
+        return None
+    for rule in LOGIN_RULES:
+        reason = rule(provider, request, browser.session, browser.user)
+        if reason is not None:
+            return reason
+    return None
+
+
+# -- Consent policy (OIDC Core §3.1.2.4) ------------------------------------------------------
+
+ConsentRule = Callable[[Provider, Client, AuthorizationRequest, User], tuple[str, ...] | None]
+
+
+def proves_client_identity(client: Client, redirect_uri: str) -> bool:
+    """RFC 8252 §8.6: whether a request could only have come from this client. A
+    confidential client proves itself at the token endpoint, and an https redirect URI
+    leads only to its owner; but any program on the device can listen on a loopback port
+    or claim a private-use URI scheme and use a native app's client_id."""
+    return not client.is_public or redirect_uri.startswith("https://")
+
+
+def prompt_asks_for_consent(
+    provider: Provider, client: Client, request: AuthorizationRequest, user: User
+) -> tuple[str, ...] | None:
+    """OIDC Core §3.1.2.1: prompt=consent asks for every scope, whoever the client is."""
+    return request.scopes if "consent" in request.prompt else None
+
+
+def first_party_is_trusted(
+    provider: Provider, client: Client, request: AuthorizationRequest, user: User
+) -> tuple[str, ...] | None:
+    """A first-party client (the administrator's own application) needs no consent."""
+    return () if client.first_party else None
+
+
+def unproven_client_asks_each_time(
+    provider: Provider, client: Client, request: AuthorizationRequest, user: User
+) -> tuple[str, ...] | None:
+    """RFC 8252 §8.6: a stored consent is not reused for a client whose identity the request
+    cannot prove, "as if no previous request had been approved"."""
+    return None if proves_client_identity(client, request.redirect_uri) else request.scopes
+
+
+def stored_consent_covers(
+    provider: Provider, client: Client, request: AuthorizationRequest, user: User
+) -> tuple[str, ...] | None:
+    """Consent is stored per (user, client): asked again only for scopes beyond it."""
+    consent = provider.consents.get(user.id, client.client_id)
+    granted = consent.scopes if consent is not None else frozenset()
+    return tuple(s for s in request.scopes if s not in granted)
+
+
+# The first rule that answers (not None) decides which scopes the person is asked about.
+CONSENT_RULES: tuple[ConsentRule, ...] = (
+    prompt_asks_for_consent,
+    first_party_is_trusted,
+    unproven_client_asks_each_time,
+    stored_consent_covers,
+)
+
+
+def scopes_to_consent(
+    provider: Provider, client: Client, request: AuthorizationRequest, browser: BrowserState
+) -> tuple[str, ...]:
+    """The scopes to ask the person about; none once they consented in this interaction."""
+    assert browser.user is not None
+    if browser.interaction is not None and browser.interaction.consent_given:
+        return ()
+    for rule in CONSENT_RULES:
+        scopes = rule(provider, client, request, browser.user)
+        if scopes is not None:
+            return scopes
+    return ()
+
+
+# -- The decision -----------------------------------------------------------------------------
+
+
+def decide(
+    provider: Provider, client: Client, request: AuthorizationRequest, browser: BrowserState
+) -> AuthorizationOutcome:
+    """Sign in, then consent, then the code; prompt=none turns a pause into an error at the
+    client (OIDC Core §3.1.2.6)."""
+    reason = why_login(provider, request, browser)
+    if reason is not None:
+        if "none" in request.prompt:
+            raise request.refuse(LoginRequired(f"{reason} (prompt=none)"))
+        return _pause(provider, "login", client, request, browser)
+    assert browser.user is not None and browser.session is not None
+    if request.id_token_hint_sub is not None and request.id_token_hint_sub != browser.user.id:
+        # OIDC Core §3.1.2.1: someone else signed in than the user the hint names.
+        raise request.refuse(
+            LoginRequired("the user who signed in is not the one id_token_hint names")
+        )
+    to_consent = scopes_to_consent(provider, client, request, browser)
+    if to_consent:
+        if "none" in request.prompt:
+            raise request.refuse(
+                ConsentRequired(
+                    f"the user has not consented to: {' '.join(to_consent)} (prompt=none)"
+                )
+            )
+        return _pause(provider, "consent", client, request, browser, to_consent)
+    if browser.interaction is not None and not provider.interactions.complete(
+        browser.interaction.id_hash, provider.clock()
+    ):
+        raise InvalidRequest(ALREADY_COMPLETED)
+    return issue_code(provider, client, request, browser.user, browser.session)
+
+
+def _pause(
+    provider: Provider,
+    kind: Literal["login", "consent"],
+    client: Client,
+    request: AuthorizationRequest,
+    browser: BrowserState,
+    scopes_to_consent: tuple[str, ...] = (),
+) -> InteractionNeeded:
+    interaction_id = browser.interaction_id
+    if interaction_id is None or browser.interaction is None:
+        interaction_id = random_token()
+        now = provider.clock()
+        provider.interactions.create(
+            Interaction(
+                id_hash=sha256_digest(interaction_id),
+                client_id=client.client_id,
+                request=request.to_dict(),
+                created_at=now,
+                expires_at=now + provider.config.interaction_lifetime,
+                login_completed_at=None,
+                consent_given=False,
+                browser_hash=browser.binding,
+            )
+        )
+    return InteractionNeeded(
+        kind=kind,
+        interaction_id=interaction_id,
+        client=client,
+        request=request,
+        user=browser.user,
+        scopes_to_consent=scopes_to_consent,
+    )

@@ -1,0 +1,190 @@
+"""One renderer for the error a request ends in.
+
+Each endpoint says how its errors travel (a ``Channel``) and is wrapped by
+``renders_errors``. ``error_response`` looks the exception up in ``RESPONSES``, an ordered
+table from exception type to response, the first match winning:
+
+- an ``OAuthError`` addressed to the client (``error.redirect``, set by the authorization
+  endpoint only once the client and its redirect URI are validated): a 303 to that redirect
+  URI with error, error_description, state and iss (RFC 6749 §4.1.2.1, RFC 9207);
+- any other ``OAuthError``: on the pages a person sees, an error page at gatehouse (the
+  client or redirect URI cannot be trusted, RFC 6749 §4.1.2.1); on token-style endpoints,
+  RFC 6749 §5.2's JSON body; on a protected resource (UserInfo), RFC 6750 §3's
+  ``WWW-Authenticate`` challenge with the same JSON body;
+- anything unexpected: ``server_error``, its traceback in the log under a correlation id
+  that the response shows too.
+
+A new kind of failure (say, the database being unreachable: 503 with Retry-After) is one
+more row in ``RESPONSES``.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Literal, TypeVar
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from gatehouse.errors import InsufficientScope, InvalidClient, InvalidRequest, OAuthError
+from gatehouse.protocol.authorization import error_location
+from gatehouse.protocol.bearer import MissingToken
+from gatehouse.web.context import context_of
+from gatehouse.web.csrf import FormExpired
+from gatehouse.web.http import json_response, redirect
+
+log = logging.getLogger("gatehouse")
+
+E = TypeVar("E", bound=BaseException)
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+@dataclass(frozen=True)
+class Channel:
+    """How an endpoint's errors travel."""
+
+    kind: Literal["json", "bearer", "page"]
+    # Pages: the heading of the error page.
+    title: str = "This request cannot be completed"
+    # A protected resource: the scope its insufficient_scope challenge names (RFC 6750 §3).
+    scope: str | None = None
+
+
+TOKEN_STYLE = Channel("json")  # token, introspection, revocation
+USERINFO = Channel("bearer", scope="openid")
+SIGN_IN_PAGES = Channel("page", title="This sign-in request cannot be completed")
+SIGN_OUT_PAGES = Channel("page", title="This sign-out request cannot be completed")
+
+
+def renders_errors(channel: Channel) -> Callable[[Endpoint], Endpoint]:
+    """The endpoint, with any exception it raises answered by ``error_response``."""
+
+    def wrap(endpoint: Endpoint) -> Endpoint:
+        @functools.wraps(endpoint)
+        async def guarded(request: Request) -> Response:
+            try:
+                return await endpoint(request)
+            except Exception as exc:
+                return error_response(request, exc, channel)
+
+        return guarded
+
+    return wrap
+
+
+def error_response(request: Request, exc: Exception, channel: Channel) -> Response:
+    for answer in RESPONSES:
+        response = answer(request, exc, channel)
+        if response is not None:
+            return response
+    raise exc  # pragma: no cover - the last row answers every Exception
+
+
+# -- The rows ---------------------------------------------------------------------------------
+
+Answer = Callable[[Request, Exception, Channel], Response | None]
+
+
+def when(kind: type[E], render: Callable[[Request, E, Channel], Response]) -> Answer:
+    """A row of the table: ``render`` answers exceptions of type ``kind``."""
+
+    def answer(request: Request, exc: Exception, channel: Channel) -> Response | None:
+        return render(request, exc, channel) if isinstance(exc, kind) else None
+
+    return answer
+
+
+def error_page(
+    request: Request, status: int, title: str, message: str, error_code: str
+) -> Response:
+    """An error page at gatehouse: what went wrong in plain words, the code for developers."""
+    return context_of(request).render(
+        request, "error.html", status=status, title=title, message=message, error_code=error_code
+    )
+
+
+def _form_expired(request: Request, error: FormExpired, channel: Channel) -> Response:
+    return error_page(
+        request, error.status_code, "This form has expired", error.description, error.error
+    )
+
+
+def _oauth_error(request: Request, error: OAuthError, channel: Channel) -> Response:
+    if error.detail:
+        log.info("%s: %s (%s)", error.error, error.description, error.detail)
+    if error.redirect is not None:
+        return redirect(error_location(context_of(request).provider.config.issuer, error))
+    if channel.kind == "page":
+        return error_page(request, error.status_code, channel.title, error.description, error.error)
+    if channel.kind == "bearer":
+        return bearer_error(error, channel.scope)
+    return oauth_error_json(error)
+
+
+def _unexpected(request: Request, exc: Exception, channel: Channel) -> Response:
+    correlation_id = uuid.uuid4().hex[:12]
+    log.error("unexpected error %s: %s", correlation_id, type(exc).__name__, exc_info=exc)
+    description = f"an unexpected error occurred (reference {correlation_id})"
+    if channel.kind == "page":
+        return error_page(
+            request, 500, "Something went wrong on our side", description, "server_error"
+        )
+    return json_response({"error": "server_error", "error_description": description}, 500)
+
+
+RESPONSES: tuple[Answer, ...] = (
+    when(FormExpired, _form_expired),
+    when(OAuthError, _oauth_error),
+    when(Exception, _unexpected),
+)
+
+
+# -- Bodies and challenges --------------------------------------------------------------------
+
+
+def oauth_error_json(error: OAuthError) -> Response:
+    """RFC 6749 §5.2 error body. invalid_client is 401 with a Basic challenge (§5.2, and
+    RFC 9110 §15.5.2 requires the challenge on every 401)."""
+    headers = {}
+    if isinstance(error, InvalidClient):
+        headers["WWW-Authenticate"] = 'Basic realm="gatehouse"'
+    return json_response(
+        {"error": error.error, "error_description": error.description}, error.status_code, headers
+    )
+
+
+def _quoted(value: str) -> str:
+    """RFC 6750 §3: error_description is limited to %x20-21 / %x23-5B / %x5D-7E. Descriptions
+    can echo request input (a parameter name), and a header must stay latin-1 anyway."""
+    return "".join(
+        "'" if ch == '"' else ch if " " <= ch <= "~" and ch != "\\" else "?" for ch in value
+    )
+
+
+def bearer_error(error: OAuthError, scope: str | None = None) -> Response:
+    """RFC 6750 §3: the WWW-Authenticate challenge of a protected resource, and the same
+    error in the JSON body."""
+    if isinstance(error, MissingToken):
+        # RFC 6750 §3.1: a request without credentials gets no error code, neither in the
+        # challenge nor in the body; the description still says what to send.
+        return json_response(
+            {"error_description": error.description},
+            error.status_code,
+            {"WWW-Authenticate": 'Bearer realm="gatehouse"'},
+        )
+    challenge = (
+        f'Bearer realm="gatehouse", error="{error.error}", '
+        f'error_description="{_quoted(error.description)}"'
+    )
+    if isinstance(error, InsufficientScope) and scope:
+        challenge += f', scope="{scope}"'
+    status = 400 if isinstance(error, InvalidRequest) else error.status_code
+    return json_response(
+        {"error": error.error, "error_description": error.description},
+        status,
+        {"WWW-Authenticate": challenge},
+    )
