@@ -227,6 +227,10 @@ OK_SCOPE = "scopes:\n  - name: ok.scope\n    description: Fine\n"
             "only for loopback",
         ),
         (
+            VALID_START + "  - client_id: second\n    redirect_uris: [https://*.a.example/cb]\n",
+            "redirect URI 'https://*.a.example/cb': a redirect URI must not contain a wildcard",
+        ),
+        (
             VALID_START
             + "  - client_id: second\n    type: public\n    secret: "
             + "s" * 40

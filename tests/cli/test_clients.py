@@ -163,6 +163,12 @@ def test_the_database_url_option_beats_the_environment(gh: Gatehouse, database_u
         (["--redirect-uri", "https://app.example.com/cb#frag"], "fragment"),
         (["--redirect-uri", "/callback"], "absolute"),
         (["--redirect-uri", "javascript:alert(1)"], "not allowed"),
+        (
+            ["--redirect-uri", "https://*.example.com/cb"],
+            "redirect URI 'https://*.example.com/cb': a redirect URI must not contain a "
+            "wildcard (*): gatehouse compares redirect URIs exactly",
+        ),
+        (["--post-logout-redirect-uri", "https://app.example.com/*"], "wildcard (*)"),
         (["--scope", "openid orders.read"], "unknown scope 'orders.read'"),
         (["--grant-type", "password"], "unsupported grant type 'password'"),
         (["--grant-type", "implicit"], "unsupported grant type 'implicit'"),
