@@ -189,7 +189,7 @@ def test_invalid_clients_are_rejected_with_one_line(
 
 
 def test_authorization_code_needs_a_redirect_uri(gh: Gatehouse) -> None:
-    assert "--redirect-uri is required" in gh.fails("client", "create", "--client-id", "web")
+    assert "a redirect URI is required" in gh.fails("client", "create", "--client-id", "web")
 
 
 def test_a_duplicate_client_is_rejected(gh: Gatehouse) -> None:
