@@ -250,11 +250,11 @@ OK_SCOPE = "scopes:\n  - name: ok.scope\n    description: Fine\n"
         ("scopes: []\nrolez: []\n", "line 2: unknown top-level key 'rolez'"),
         (
             VALID_START + "    secrett: x\n",
-            "line 5: clients[0] (client_id 'first'): unknown key 'secrett'",
+            "line 8: clients[0] (client_id 'first'): unknown key 'secrett'",
         ),
         (
             VALID_START + "users:\n  - username: a\n    pasword: x\n",
-            "line 9: users[0] (username 'a'): unknown key 'pasword'",
+            "line 10: users[0] (username 'a'): unknown key 'pasword'",
         ),
         (
             VALID_START + "users:\n  - username: a\n    password: ${NOT_SET_ANYWHERE}\n",

@@ -212,11 +212,13 @@ def _entries(path: str, section: str, items: Any, node: yaml.Node | None) -> lis
         place = f"{_place(path, item_node)}: {section}[{index}]"
         if not isinstance(item, dict) or not isinstance(item.get(key), str):
             raise AdminError(f"{place} must be a mapping with a {key}")
-        where = f"{place} ({key} {item[key]!r})"
+        label = f"{section}[{index}] ({key} {item[key]!r})"
+        where = f"{_place(path, item_node)}: {label}"
         _refuse_duplicate_keys(item_node, path, where)
         unknown = sorted(str(k) for k in item if k not in allowed)
         if unknown:
-            raise AdminError(f"{where}: unknown key {unknown[0]!r}")
+            key_node = _key_node(item_node, unknown[0]) or item_node
+            raise AdminError(f"{_place(path, key_node)}: {label}: unknown key {unknown[0]!r}")
         values = _expand(item, where)
         name = fold(values[key])
         if unique and name in seen:
