@@ -328,7 +328,7 @@ def test_private_key_jwt_errors(gh: Gatehouse, tmp_path: Path) -> None:
                 "--jwks-uri",
                 "https://pk.example.com/jwks",
             ),
-            "a JWK Set (jwks) or its URL (jwks_uri), one of the two",
+            "public keys: jwks (a JWK Set) or jwks_uri, not both",
         ),
     ]
     for args, fragment in cases:

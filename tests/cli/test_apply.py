@@ -374,7 +374,7 @@ PK = "    grant_types: [client_credentials]\n    auth_method: private_key_jwt\n"
         ),
         (
             VALID_START + "  - client_id: second\n" + PK,
-            "a JWK Set (jwks) or its URL (jwks_uri), one of the two",
+            "public keys: jwks (a JWK Set) or jwks_uri, not both",
         ),
         (
             VALID_START + "  - client_id: second\n" + PK + "    jwks_uri: http://a.example/j\n",

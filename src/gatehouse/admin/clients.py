@@ -217,8 +217,7 @@ def _client_keys(
         return None, None
     if (jwks is None) == (jwks_uri is None):
         raise AdminError(
-            "private_key_jwt needs the client's public keys: a JWK Set (jwks) or its URL "
-            "(jwks_uri), one of the two"
+            "private_key_jwt needs the client's public keys: jwks (a JWK Set) or jwks_uri, not both"
         )
     if jwks_uri is not None:
         parts = split_uri(jwks_uri)
