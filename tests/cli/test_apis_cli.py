@@ -318,7 +318,7 @@ def test_private_key_jwt_errors(gh: Gatehouse, tmp_path: Path) -> None:
         (("--jwks", _write(tmp_path, "text.json", "not json")), "is not JSON"),
         (("--jwks", _write(tmp_path, "list.json", [1, 2])), "JWK Set object"),
         (("--jwks", _write(tmp_path, "empty.json", {"keys": []})), "JWK Set"),
-        (("--jwks", _write(tmp_path, "bad.json", {"keys": [{"kty": "RSA"}]})), "--jwks"),
+        (("--jwks", _write(tmp_path, "bad.json", {"keys": [{"kty": "RSA"}]})), "jwks: "),
         (("--jwks", str(tmp_path / "missing.json")), "cannot read"),
         (("--jwks-uri", "http://pk.example.com/jwks"), "https URL"),
         (
@@ -328,7 +328,7 @@ def test_private_key_jwt_errors(gh: Gatehouse, tmp_path: Path) -> None:
                 "--jwks-uri",
                 "https://pk.example.com/jwks",
             ),
-            "--jwks FILE or --jwks-uri URL",
+            "public keys: jwks (a JWK Set) or jwks_uri, not both",
         ),
     ]
     for args, fragment in cases:
@@ -348,7 +348,7 @@ def test_keys_only_with_private_key_jwt(gh: Gatehouse) -> None:
         "--jwks-uri",
         "https://pk.example.com/jwks",
     )
-    assert "are for --auth-method private_key_jwt" in line
+    assert "are only for auth_method private_key_jwt" in line
 
 
 def test_client_secret_jwt_gets_a_secret(gh: Gatehouse) -> None:

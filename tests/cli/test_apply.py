@@ -205,49 +205,94 @@ OK_SCOPE = "scopes:\n  - name: ok.scope\n    description: Fine\n"
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("scopes: [", "is not valid YAML"),
-        ("scopes:\n  - name: a\n   description: x\n", "is not valid YAML"),
+        # YAML syntax errors: where PyYAML stopped, and what it expected.
+        (
+            "scopes: [",
+            "gatehouse.yaml, line 1, column 10: not valid YAML: while parsing a flow node, "
+            "expected the node content, "
+            "but found '<stream end>'",
+        ),
+        (
+            "scopes:\n  - name: a\n   description: x\n",
+            "gatehouse.yaml, line 3, column 4: not valid YAML: while parsing a block collection "
+            "at line 2, expected <block end>, but found '<block mapping start>'",
+        ),
+        (
+            "scopes:\n  - name: 'a\n",
+            "gatehouse.yaml, line 3, column 1: not valid YAML: while scanning a quoted scalar at "
+            "line 2, found unexpected end of stream",
+        ),
+        ("users: *nobody\n", "line 1, column 8: not valid YAML: found undefined alias 'nobody'"),
+        (
+            "scopes: []\n---\nusers: []\n",
+            "line 2, column 1: not valid YAML: expected a single document in the stream at line 1, "
+            "but found another document",
+        ),
+        # A repeated key would silently replace the first one's entries.
+        (
+            "scopes: []\nusers: []\nscopes: []\n",
+            "line 3: key 'scopes' appears twice (lines 1 and 3)",
+        ),
+        (
+            VALID_START + "    scope: openid\n",
+            "line 5: clients[0] (client_id 'first'): key 'scope' appears twice (lines 7 and 8)",
+        ),
         ("- just\n- a list\n", "must be a mapping"),
         ("just a string\n", "must be a mapping"),
         ("42\n", "must be a mapping"),
         ("scopes: {name: a}\n", "scopes must be a list"),
-        ("scopes:\n  - just-a-name\n", "scopes[0] must be a mapping with a name"),
-        ("clients:\n  - {redirect_uris: []}\n", "clients[0] must be a mapping with a client_id"),
+        ("scopes:\n  - just-a-name\n", "line 2: scopes[0] must be a mapping with a name"),
+        (
+            "clients:\n  - {redirect_uris: []}\n",
+            "gatehouse.yaml, line 2: clients[0] must be a mapping with a client_id",
+        ),
         ("clients:\n  - client_id: 7\n", "must be a mapping with a client_id"),
-        ("rolez: []\n", "unknown top-level key 'rolez'"),
-        (VALID_START + "    secrett: x\n", "clients[0]: unknown key 'secrett'"),
-        (VALID_START + "users:\n  - username: a\n    pasword: x\n", "unknown key 'pasword'"),
+        ("scopes: []\nrolez: []\n", "line 2: unknown top-level key 'rolez'"),
+        (
+            VALID_START + "    secrett: x\n",
+            "line 8: clients[0] (client_id 'first'): unknown key 'secrett'",
+        ),
+        (
+            VALID_START + "users:\n  - username: a\n    pasword: x\n",
+            "line 10: users[0] (username 'a'): unknown key 'pasword'",
+        ),
         (
             VALID_START + "users:\n  - username: a\n    password: ${NOT_SET_ANYWHERE}\n",
-            "NOT_SET_ANYWHERE is not set",
+            "line 9: users[0] (username 'a'): environment variable NOT_SET_ANYWHERE is not set",
         ),
         # Files whose problems only the business rules find, after earlier entries are fine:
         (
             VALID_START + "  - client_id: second\n    redirect_uris: [http://evil.example/cb]\n",
-            "only for loopback",
+            "gatehouse.yaml, line 8: clients[1] (client_id 'second'): redirect URI "
+            "'http://evil.example/cb': plain http redirect URIs are allowed only for loopback",
+        ),
+        (
+            VALID_START + "  - client_id: second\n    redirect_uris: [https://*.a.example/cb]\n",
+            "line 8: clients[1] (client_id 'second'): redirect URI 'https://*.a.example/cb': "
+            "a redirect URI must not contain a wildcard",
         ),
         (
             VALID_START
             + "  - client_id: second\n    type: public\n    secret: "
             + "s" * 40
             + "\n    redirect_uris: [https://a.example/cb]\n",
-            "public client has no secret",
+            "line 8: clients[1] (client_id 'second'): a public client has no secret",
         ),
         (
             VALID_START + SECOND + "    scope: openid nope\n",
-            "unknown scope 'nope'",
+            "line 8: clients[1] (client_id 'second'): unknown scope 'nope'",
         ),
         (
             VALID_START + SECOND + "    scope: [openid]\n",
-            "space-separated string",
+            "line 8: clients[1] (client_id 'second'): scope must be a space-separated string",
         ),
         (
             VALID_START + SECOND + "    grant_types: [password]\n",
-            "unsupported grant type",
+            "line 8: clients[1] (client_id 'second'): unsupported grant type 'password'",
         ),
         (
             VALID_START + "users:\n  - username: alice\n    password: short\n",
-            "at least 8 characters",
+            "line 9: users[0] (username 'alice'): a password must be at least 8 characters long",
         ),
         (VALID_START + "users:\n  - username: alice\n    email: not-an-email\n", "not an email"),
         (
@@ -256,11 +301,12 @@ OK_SCOPE = "scopes:\n  - name: ok.scope\n    description: Fine\n"
         ),
         (
             VALID_START + "  - client_id: first\n    redirect_uris: [https://a.example/cb]\n",
-            "'first' appears more than once",
+            "line 8: clients[1] (client_id 'first'): 'first' appears more than once (also "
+            "clients[0])",
         ),
         (
             OK_SCOPE + "  - name: openid\n    description: Mine\n",
-            "standard OpenID scope",
+            "line 4: scopes[1] (name 'openid'): 'openid' is a standard OpenID scope",
         ),
         (
             OK_SCOPE + "  - name: bad scope\n    description: x\n",
@@ -296,6 +342,87 @@ def test_an_invalid_file_is_one_error_line_and_writes_nothing(
     line = gh.fails("apply", write(tmp_path, text))
     assert message in line
     assert snapshot(runtime) == before
+
+
+API = "apis:\n  - identifier: https://api.example.com\n    name: Orders\n"
+PK = "    grant_types: [client_credentials]\n    auth_method: private_key_jwt\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (VALID_START + SECOND + "    type: internal\n", "type must be confidential or public"),
+        (
+            VALID_START + SECOND + "    auth_method: tls_client_auth\n",
+            "auth_method must be one of client_secret_basic",
+        ),
+        (
+            VALID_START + SECOND + "    type: public\n    auth_method: client_secret_post\n",
+            "it uses auth_method none and PKCE. Make it a confidential client",
+        ),
+        (
+            VALID_START + "  - client_id: second\n    grant_types: [authorization_code]\n",
+            "a redirect URI is required",
+        ),
+        (
+            VALID_START + SECOND + "    id_token_signing_alg: HS256\n",
+            "id_token_signing_alg must be RS256 or ES256",
+        ),
+        (
+            VALID_START + SECOND + "    jwks_uri: https://a.example/jwks\n",
+            "jwks and jwks_uri are only for auth_method private_key_jwt",
+        ),
+        (
+            VALID_START + "  - client_id: second\n" + PK,
+            "public keys: jwks (a JWK Set) or jwks_uri, not both",
+        ),
+        (
+            VALID_START + "  - client_id: second\n" + PK + "    jwks_uri: http://a.example/j\n",
+            "jwks_uri must be an https URL",
+        ),
+        (
+            VALID_START + "  - client_id: second\n" + PK + "    jwks: {keys: []}\n",
+            "jwks must be a JWK Set",
+        ),
+        (
+            VALID_START + SECOND + "    type: public\n    grant_types: [authorization_code, "
+            "refresh_token]\n    refresh_token_rotation: false\n",
+            "(keep refresh_token_rotation on)",
+        ),
+        (VALID_START + SECOND + "    secret: short\n", "(leave the secret out to have one"),
+    ],
+)
+def test_client_rule_errors_name_the_entry_and_its_keys(
+    gh: Gatehouse, tmp_path: Path, text: str, message: str
+) -> None:
+    """The admin rules are shared with the CLI; what they say fits a file too: key names,
+    never command-line options, after the entry they are about."""
+    line = gh.fails("apply", write(tmp_path, text))
+    assert "gatehouse.yaml, line 8: clients[1] (client_id 'second'): " in line
+    assert message in line
+    assert "--" not in line
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (API + "    signing_alg: HS256\n", "signing_alg must be RS256 or ES256"),
+        (
+            API + "    access_token_lifetime: 5\n",
+            "access_token_lifetime must be between 60 and 86400 seconds",
+        ),
+        (API + "    access_token_lifetime: soon\n", "access_token_lifetime must be a number"),
+        (API + "    scopes: [orders.read]\n", "scopes must map names to descriptions"),
+        (API + "    client_id: nobody\n", "no client 'nobody' to link to the API"),
+    ],
+)
+def test_api_rule_errors_name_the_entry_and_its_keys(
+    gh: Gatehouse, tmp_path: Path, text: str, message: str
+) -> None:
+    line = gh.fails("apply", write(tmp_path, text))
+    assert "gatehouse.yaml, line 2: apis[0] (identifier 'https://api.example.com'): " in line
+    assert message in line
+    assert "--" not in line
 
 
 def test_an_invalid_update_leaves_the_previous_state(
@@ -370,6 +497,10 @@ def test_a_bad_grant_at_the_end_rolls_back_the_api_and_client(
 ) -> None:
     before = snapshot(runtime)
     broken = SERVICES.replace("role: orders.admin", "role: orders.superuser")
-    assert "no app role 'orders.superuser'" in gh.fails("apply", write(tmp_path, broken))
+    line = gh.fails("apply", write(tmp_path, broken))
+    assert (
+        "gatehouse.yaml, line 16: app_role_grants[1] (client_id 'exporter'): "
+        "https://api.example.com has no app role 'orders.superuser'"
+    ) in line
     assert snapshot(runtime) == before
     assert runtime.store.apis.get("https://api.example.com") is None

@@ -163,6 +163,12 @@ def test_the_database_url_option_beats_the_environment(gh: Gatehouse, database_u
         (["--redirect-uri", "https://app.example.com/cb#frag"], "fragment"),
         (["--redirect-uri", "/callback"], "absolute"),
         (["--redirect-uri", "javascript:alert(1)"], "not allowed"),
+        (
+            ["--redirect-uri", "https://*.example.com/cb"],
+            "redirect URI 'https://*.example.com/cb': a redirect URI must not contain a "
+            "wildcard (*): gatehouse compares redirect URIs exactly",
+        ),
+        (["--post-logout-redirect-uri", "https://app.example.com/*"], "wildcard (*)"),
         (["--scope", "openid orders.read"], "unknown scope 'orders.read'"),
         (["--grant-type", "password"], "unsupported grant type 'password'"),
         (["--grant-type", "implicit"], "unsupported grant type 'implicit'"),
@@ -183,7 +189,7 @@ def test_invalid_clients_are_rejected_with_one_line(
 
 
 def test_authorization_code_needs_a_redirect_uri(gh: Gatehouse) -> None:
-    assert "--redirect-uri is required" in gh.fails("client", "create", "--client-id", "web")
+    assert "a redirect URI is required" in gh.fails("client", "create", "--client-id", "web")
 
 
 def test_a_duplicate_client_is_rejected(gh: Gatehouse) -> None:

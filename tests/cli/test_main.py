@@ -129,7 +129,12 @@ def test_an_invalid_setting(bare: Gatehouse, name: str, value: str, message: str
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("acess_token_lifetime = 60\n", "invalid setting GATEHOUSE_ACESS_TOKEN_LIFETIME"),
+        (
+            "acess_token_lifetime = 60\n",
+            "gatehouse.toml: unknown setting acess_token_lifetime "
+            "(did you mean access_token_lifetime?)",
+        ),
+        ('log_level = "loud"\n', "gatehouse.toml: invalid setting log_level: Input should be"),
         ("access_token_lifetime = = 60\n", "cannot be read"),
         (None, "which is not a file"),
     ],
@@ -139,6 +144,17 @@ def test_a_bad_config_file(bare: Gatehouse, tmp_path: Path, text: str | None, me
     if text is not None:
         path.write_text(text)
     assert message in bare.fails("scope", "list", GATEHOUSE_CONFIG_FILE=str(path))
+
+
+@pytest.mark.parametrize("command", [["scope", "list"], ["migrate"], ["serve"], ["demo"]])
+def test_a_misspelled_environment_variable_stops_the_command(
+    bare: Gatehouse, command: list[str]
+) -> None:
+    line = bare.fails(*command, GATEHOUSE_ISUER="https://id.example.com")
+    assert line.startswith(
+        "error: unknown setting in the environment: GATEHOUSE_ISUER "
+        "(did you mean GATEHOUSE_ISSUER?)"
+    )
 
 
 def test_a_config_file_is_used(bare: Gatehouse, tmp_path: Path) -> None:

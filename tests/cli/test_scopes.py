@@ -54,7 +54,7 @@ def test_a_client_may_use_a_created_scope(gh: Gatehouse) -> None:
         ('quo"te', "x", "printable ASCII"),
         ("back\\slash", "x", "printable ASCII"),
         ("caf\u00e9", "x", "printable ASCII"),
-        ("orders.read", "   ", "--description is required"),
+        ("orders.read", "   ", "a description is required"),
         ("orders.read", "d" * 1025, "at most 1024"),
     ],
 )

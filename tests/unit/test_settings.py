@@ -11,7 +11,7 @@ import pytest
 from pydantic import SecretStr, ValidationError
 from pydantic_settings import SettingsError
 
-from gatehouse.settings import Settings
+from gatehouse.settings import Settings, load_settings
 
 
 @pytest.fixture(autouse=True)
@@ -177,15 +177,46 @@ def test_an_invalid_environment_value_is_rejected(monkeypatch: pytest.MonkeyPatc
         Settings()
 
 
-def test_an_unknown_gatehouse_environment_variable_is_ignored(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("GATEHOUSE_ISUER", "GATEHOUSE_ISUER (did you mean GATEHOUSE_ISSUER?)"),
+        (
+            "GATEHOUSE_ACESS_TOKEN_LIFETIME",
+            "GATEHOUSE_ACESS_TOKEN_LIFETIME (did you mean GATEHOUSE_ACCESS_TOKEN_LIFETIME?)",
+        ),
+        ("gatehouse_loglevel", "GATEHOUSE_LOGLEVEL (did you mean GATEHOUSE_LOG_LEVEL?)"),
+        ("GATEHOUSE_CONFIG", "GATEHOUSE_CONFIG (did you mean GATEHOUSE_CONFIG_FILE?)"),
+        ("GATEHOUSE_WORKERS", "GATEHOUSE_WORKERS;"),  # nothing close: no guess
+    ],
+)
+def test_an_unknown_gatehouse_environment_variable_stops_start_up(
+    monkeypatch: pytest.MonkeyPatch, name: str, expected: str
 ) -> None:
-    """What pydantic-settings really does: extra="forbid" applies to arguments and the TOML
-    file, not to the environment, where unrelated GATEHOUSE_* variables (GATEHOUSE_CONFIG_FILE,
-    GATEHOUSE_TEST_BACKENDS) legitimately live."""
-    monkeypatch.setenv("GATEHOUSE_ACESS_TOKEN_LIFETIME", "5")
+    """pydantic-settings ignores unknown environment variables even with extra="forbid"; a
+    typo would start the server on the default, so gatehouse refuses it itself."""
+    monkeypatch.setenv(name, "5")
+    with pytest.raises(SettingsError) as raised:
+        Settings()
+    assert str(raised.value).startswith("unknown setting in the environment: ")
+    assert expected in str(raised.value)
+
+
+def test_every_unknown_variable_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GATEHOUSE_ISUER", "https://id.example.com")
+    monkeypatch.setenv("GATEHOUSE_DEMO_SECRET", "x")
+    with pytest.raises(SettingsError, match=r"GATEHOUSE_DEMO_SECRET .*, GATEHOUSE_ISUER "):
+        Settings()
+
+
+def test_gatehouse_variables_that_are_not_settings_are_allowed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The documented exceptions: the file to read, and the test suite's own switches."""
+    write_toml(tmp_path, 'log_level = "warning"\n', monkeypatch)
     monkeypatch.setenv("GATEHOUSE_TEST_BACKENDS", "sqlite")
-    assert Settings().access_token_lifetime == timedelta(hours=1)
+    monkeypatch.setenv("GATEHOUSE_TEST_CHROMIUM", "/usr/bin/chromium")
+    assert Settings().log_level == "warning"
 
 
 def test_environment_variables_without_the_prefix_are_ignored(
@@ -263,3 +294,57 @@ def test_a_malformed_config_file_is_an_error(
     write_toml(tmp_path, "access_token_lifetime = = 1\n", monkeypatch)
     with pytest.raises(SettingsError, match="cannot be read"):
         Settings()
+
+
+# -- where a bad value came from (load_settings) ----------------------------------------------
+
+
+def test_load_settings_applies_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GATEHOUSE_LOG_LEVEL", "error")
+    settings = load_settings(database_url="postgresql://db/gh", issuer=None)
+    assert (settings.database_url, settings.log_level) == ("postgresql://db/gh", "error")
+
+
+def test_a_bad_environment_value_is_named_by_its_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The file has the key too, but the environment wins, so the environment is to blame.
+    write_toml(tmp_path, "authorization_code_lifetime = 30\n", monkeypatch)
+    monkeypatch.setenv("GATEHOUSE_AUTHORIZATION_CODE_LIFETIME", "600")
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+    assert str(raised.value) == (
+        "invalid setting GATEHOUSE_AUTHORIZATION_CODE_LIFETIME: authorization codes must live "
+        "between 1 and 60 seconds"
+    )
+
+
+def test_a_bad_value_in_the_file_is_named_by_its_key_and_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_toml(tmp_path, 'log_level = "info"\nid_token_signing_alg = "HS256"\n', monkeypatch)
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+    assert str(raised.value) == (
+        f"{path}: invalid setting id_token_signing_alg: Input should be 'RS256' or 'ES256'"
+    )
+
+
+def test_an_unknown_key_in_the_file_is_named_with_the_file_and_a_guess(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_toml(tmp_path, "acess_token_lifetime = 600\n", monkeypatch)
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+    assert str(raised.value) == (
+        f"{path}: unknown setting acess_token_lifetime (did you mean access_token_lifetime?)"
+    )
+    assert "GATEHOUSE_" not in str(raised.value)
+
+
+def test_an_unknown_environment_variable_stops_load_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GATEHOUSE_ISUER", "https://id.example.com")
+    with pytest.raises(SettingsError, match="did you mean GATEHOUSE_ISSUER"):
+        load_settings()

@@ -79,18 +79,18 @@ def save_api(runtime: Runtime, spec: ApiSpec, *, create: bool) -> dict[str, Any]
     try:
         check_resource_uri(spec.identifier)
     except OAuthError as exc:
-        raise AdminError(f"--identifier: {exc.description}") from None
+        raise AdminError(f"identifier: {exc.description}") from None
     if len(spec.identifier) > 512:
-        raise AdminError("--identifier is longer than 512 characters")
+        raise AdminError("identifier is longer than 512 characters")
     if (
         spec.identifier.rstrip("/") == runtime.provider.config.issuer.rstrip("/")
         or spec.identifier == runtime.provider.config.default_audience
     ):
         raise AdminError("an API identifier cannot be gatehouse's own issuer or UserInfo URL")
     if spec.signing_alg not in (None, "RS256", "ES256"):
-        raise AdminError("--signing-alg must be RS256 or ES256")
+        raise AdminError("signing_alg must be RS256 or ES256")
     if spec.access_token_lifetime is not None and not 60 <= spec.access_token_lifetime <= 86400:
-        raise AdminError("--access-token-lifetime must be between 60 and 86400 seconds")
+        raise AdminError("access_token_lifetime must be between 60 and 86400 seconds")
     if spec.client_id is not None and runtime.store.clients.get(spec.client_id) is None:
         raise AdminError(f"no client {spec.client_id!r} to link to the API")
     scopes = _permissions(spec.scopes, "scope")

@@ -80,18 +80,18 @@ def _validated_values(
 
     client_type = pick(spec.client_type, existing and existing.client_type, "confidential")
     if client_type not in ("confidential", "public"):
-        raise AdminError("--type must be confidential or public")
+        raise AdminError("type must be confidential or public")
     default_method = "none" if client_type == "public" else "client_secret_basic"
     if spec.client_type is not None and spec.auth_method is None and existing is not None:
         auth_method = default_method  # changing the type resets the method to its default
     else:
         auth_method = pick(spec.auth_method, existing and existing.auth_method, default_method)
     if auth_method not in SUPPORTED_METHODS:
-        raise AdminError(f"--auth-method must be one of {', '.join(SUPPORTED_METHODS)}")
+        raise AdminError(f"auth_method must be one of {', '.join(SUPPORTED_METHODS)}")
     if client_type == "public" and auth_method != "none":
         raise AdminError(
             "a public client (single-page app, native or mobile app, CLI) cannot keep a secret: "
-            "it uses --auth-method none and PKCE. Make it --type confidential if it runs on a "
+            "it uses auth_method none and PKCE. Make it a confidential client if it runs on a "
             "server"
         )
     if client_type == "confidential" and auth_method == "none":
@@ -121,7 +121,7 @@ def _validated_values(
     if client_type == "public" and "client_credentials" in grant_types:
         raise AdminError(
             "a public client cannot use client_credentials: a daemon or service with no user is "
-            "a confidential client that holds its own credential (--type confidential)"
+            "a confidential client that holds its own credential (type confidential)"
         )
     if "refresh_token" in grant_types and not any(g in REDIRECTING_GRANTS for g in grant_types):
         raise AdminError(
@@ -136,7 +136,7 @@ def _validated_values(
             raise AdminError(f"redirect URI {uri!r}: {problem}")
     if any(g in REDIRECTING_GRANTS for g in grant_types) and not redirect_uris:
         raise AdminError(
-            "--redirect-uri is required: the authorization code flow sends the browser back to it"
+            "a redirect URI is required: the authorization code flow sends the browser back to it"
         )
     logout_uris = list(
         dict.fromkeys(
@@ -173,11 +173,11 @@ def _validated_values(
         # RFC 9700 §4.14.2: a public client's refresh tokens are sender-constrained or rotated.
         raise AdminError(
             "a public client's refresh tokens must rotate: without a secret, rotation is what "
-            "detects a stolen token (leave out --no-refresh-rotation)"
+            "detects a stolen token (keep refresh_token_rotation on)"
         )
     alg = pick(spec.id_token_signing_alg, existing and existing.id_token_signing_alg, None)
     if alg not in (None, "RS256", "ES256"):
-        raise AdminError("--id-token-alg must be RS256 or ES256")
+        raise AdminError("id_token_signing_alg must be RS256 or ES256")
     return {
         "name": (pick(spec.name, existing and existing.name, spec.client_id) or spec.client_id)[
             :255
@@ -213,29 +213,29 @@ def _client_keys(
         jwks, jwks_uri = None, None
     if auth_method != "private_key_jwt":
         if spec.jwks is not None or spec.jwks_uri is not None:
-            raise AdminError("--jwks and --jwks-uri are for --auth-method private_key_jwt")
+            raise AdminError("jwks and jwks_uri are only for auth_method private_key_jwt")
         return None, None
     if (jwks is None) == (jwks_uri is None):
         raise AdminError(
-            "private_key_jwt needs the client's public keys: --jwks FILE or --jwks-uri URL"
+            "private_key_jwt needs the client's public keys: jwks (a JWK Set) or jwks_uri, not both"
         )
     if jwks_uri is not None:
         parts = split_uri(jwks_uri)
         if parts is None:
-            raise AdminError("--jwks-uri must be a well-formed https URL")
+            raise AdminError("jwks_uri must be a well-formed https URL")
         loopback = parts.hostname in ("localhost", "127.0.0.1", "::1")
         if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
-            raise AdminError("--jwks-uri must be an https URL")
+            raise AdminError("jwks_uri must be an https URL")
         return None, jwks_uri
     keys = jwks.get("keys") if isinstance(jwks, dict) else None
     if not isinstance(keys, list) or not keys or not all(isinstance(k, dict) for k in keys):
-        raise AdminError('--jwks must be a JWK Set: {"keys": [ ... ]}')
+        raise AdminError('jwks must be a JWK Set: {"keys": [ ... ]}')
     if any(part in key for key in keys for part in PRIVATE_PARTS):
-        raise AdminError("--jwks must hold public keys only; it contains private key material")
+        raise AdminError("jwks must hold public keys only; it contains private key material")
     try:
         public_keyset(jwks)
     except TokenVerificationError as exc:
-        raise AdminError(f"--jwks: {exc}") from None
+        raise AdminError(f"jwks: {exc}") from None
     return jwks, None
 
 
@@ -261,8 +261,8 @@ def _known_scopes(runtime: Runtime, scopes: list[str]) -> list[str]:
             )
         else:
             raise AdminError(
-                f"unknown scope {scope!r}: create it with `gatehouse scope create`, or add it "
-                "to an API with `gatehouse api create/update --scope`"
+                f"unknown scope {scope!r}: create it first, as a custom scope or as a scope "
+                "of an API"
             )
     return list(dict.fromkeys(result))
 
@@ -271,7 +271,7 @@ def _new_secret(client_id: str, value: str, now: int) -> ClientSecret:
     if len(value) < MIN_SECRET_LENGTH:
         raise AdminError(
             f"a client secret must be at least {MIN_SECRET_LENGTH} random characters "
-            "(leave out --secret to have one generated)"
+            "(leave the secret out to have one generated)"
         )
     return ClientSecret(
         id=str(uuid.uuid4()),

@@ -24,7 +24,7 @@ def upsert_scope(runtime: Runtime, name: str, description: str) -> tuple[dict[st
     description = description.strip()
     if not description or len(description) > 1024:
         raise AdminError(
-            "--description is required (at most 1024 characters): the consent page shows it"
+            "a description is required (at most 1024 characters): the consent page shows it"
         )
     changed = runtime.store.scopes.upsert(name, description, int(time.time()))
     return {"name": name, "description": description}, changed

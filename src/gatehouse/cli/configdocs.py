@@ -55,8 +55,7 @@ INTRO = """\
 gatehouse reads its settings from `GATEHOUSE_*` environment variables and, optionally, from
 a TOML file named by `GATEHOUSE_CONFIG_FILE`. In the file, a key is the variable's name in
 lower case without the prefix (`GATEHOUSE_ISSUER` becomes `issuer`). An environment variable
-wins over the same key in the file. An unknown key or a value of the wrong type stops
-gatehouse at start-up with a one-line error naming the setting.
+wins over the same key in the file.
 
 ```sh
 export GATEHOUSE_ISSUER=https://id.example.com
@@ -74,13 +73,25 @@ session_absolute_lifetime = "PT8H" # ISO 8601
 
 Keep `GATEHOUSE_SECRET_KEY` and database passwords out of files that are shared or checked in.
 
+A misspelled name or a bad value stops gatehouse at start-up with a one-line error that names
+the variable, or the file and its key, and the setting you probably meant:
+
+```
+$ GATEHOUSE_ISUER=https://id.example.com gatehouse serve
+error: unknown setting in the environment: GATEHOUSE_ISUER (did you mean GATEHOUSE_ISSUER?); every GATEHOUSE_* variable must name a setting (`gatehouse config docs` lists them)
+```
+
+So every `GATEHOUSE_*` environment variable must be one of the settings below. The only
+others gatehouse reads are `GATEHOUSE_CONFIG_FILE` and, in its own test suite, variables
+starting `GATEHOUSE_TEST_` (such as `GATEHOUSE_TEST_BACKENDS`).
+
 The listening address and the number of worker processes are options of `gatehouse serve`
 (`--host`, default `127.0.0.1`; `--port`, default `8000`; `--workers`, default: one per CPU
 core), not settings. Every command that opens the database also takes `--database-url`.
 
 This page is generated from `src/gatehouse/settings.py` by `gatehouse config docs`; edit the
 descriptions there, not here.
-"""
+"""  # noqa: E501 - the example error is one line, as gatehouse prints it
 
 
 def _default(value: object) -> str:

@@ -12,9 +12,9 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 import click
-from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
+from gatehouse import settings as settings_module
 from gatehouse.admin import apis as api_admin
 from gatehouse.admin import clients as client_admin
 from gatehouse.admin import consents as consent_admin
@@ -42,13 +42,7 @@ def emit(value: Any) -> None:
 
 def load_settings(**overrides: Any) -> Settings:
     try:
-        return Settings().with_overrides(**overrides)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "settings"
-        message = str(first["msg"]).removeprefix("Value error, ")
-        fail(f"invalid setting GATEHOUSE_{where.upper()}: {message}")
-        raise  # unreachable
+        return settings_module.load_settings(**overrides)
     except SettingsError as exc:
         fail(str(exc))
         raise

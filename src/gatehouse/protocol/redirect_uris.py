@@ -85,6 +85,13 @@ def check_registrable(uri: str) -> str | None:
         return "a redirect URI must be a well-formed URI"
     if any(c <= " " or c == "\x7f" for c in uri):
         return "a redirect URI must not contain spaces or control characters"
+    if "*" in uri:
+        # Redirect URIs are compared as exact strings (RFC 9700 §4.1.3): a pattern would only
+        # ever match itself, and pattern matching is how open redirectors are made (§4.1.1).
+        return (
+            "a redirect URI must not contain a wildcard (*): gatehouse compares redirect URIs "
+            "exactly (RFC 9700 §4.1.3), so register each URI your application uses in full"
+        )
     if not parts.scheme:
         return "a redirect URI must be absolute"
     if parts.fragment or "#" in uri:

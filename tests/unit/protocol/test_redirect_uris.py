@@ -95,6 +95,13 @@ def test_registrable(uri: str) -> None:
         ("data:text/html,<script>alert(1)</script>", "data"),
         ("vbscript:msgbox", "vbscript"),
         ("file:///etc/passwd", "file"),
+        # Wildcards would only ever match literally (RFC 9700 §4.1.3: exact comparison).
+        ("https://*.example.com/cb", "wildcard"),
+        ("https://app.example.com/*", "wildcard"),
+        ("https://app.example.com/cb/*/done", "wildcard"),
+        ("https://app.example.com/cb?tenant=*", "wildcard"),
+        ("http://127.0.0.1:*/cb", "wildcard"),
+        ("com.example.app:/*", "wildcard"),
     ],
 )
 def test_not_registrable(uri: str, reason: str) -> None:

@@ -1,0 +1,314 @@
+"""Reading a `gatehouse apply` file: the YAML, its sections and their entries checked for
+shape, ``${NAME}`` expanded, and the admin specs the entries describe.
+
+Every error names the file, the line, and the entry in the file's own terms
+(``gatehouse.yaml, line 12: clients[1] (client_id 'shop-spa'): ...``). The rules of each kind
+are checked later by the admin services, which know nothing of files: ``reported_at`` puts
+the entry's place in front of what they say.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gatehouse.admin import apis as api_admin
+from gatehouse.admin import clients as client_admin
+from gatehouse.admin import users as user_admin
+from gatehouse.admin.errors import AdminError
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+CLIENT_KEYS = frozenset(
+    {
+        "client_id",
+        "type",
+        "secret",
+        "name",
+        "redirect_uris",
+        "post_logout_redirect_uris",
+        "grant_types",
+        "scope",
+        "auth_method",
+        "first_party",
+        "web_origins",
+        "id_token_signing_alg",
+        "jwks",
+        "jwks_uri",
+        "refresh_token_rotation",
+    }
+)
+API_KEYS = frozenset(
+    {
+        "identifier",
+        "name",
+        "scopes",
+        "app_roles",
+        "access_token_lifetime",
+        "signing_alg",
+        "client_id",
+    }
+)
+GRANT_KEYS = frozenset({"client_id", "api", "role"})
+USER_KEYS = frozenset({"username", "password", "disabled", *user_admin.PROFILE_FIELDS})
+SCOPE_KEYS = frozenset({"name", "description"})
+# Each section, in the order it is applied: the key that names an entry, the keys an entry
+# may have, and whether two entries may share a name (a client may have several grants).
+SECTIONS: dict[str, tuple[str, frozenset[str], bool]] = {
+    "scopes": ("name", SCOPE_KEYS, True),
+    "apis": ("identifier", API_KEYS, True),
+    "clients": ("client_id", CLIENT_KEYS, True),
+    "app_role_grants": ("client_id", GRANT_KEYS, False),
+    "users": ("username", USER_KEYS, True),
+}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One entry of a section, with ``${NAME}`` expanded, and its place for error messages."""
+
+    values: dict[str, Any]
+    where: str
+
+
+@dataclass(frozen=True)
+class ApplyFile:
+    scopes: list[Entry]
+    apis: list[Entry]
+    clients: list[Entry]
+    app_role_grants: list[Entry]
+    users: list[Entry]
+
+
+@contextmanager
+def reported_at(where: str) -> Iterator[None]:
+    """An ``AdminError`` raised inside says first which entry of the file it is about."""
+    try:
+        yield
+    except AdminError as exc:
+        raise AdminError(f"{where}: {exc}") from None
+
+
+def read_apply_file(path: str) -> ApplyFile:
+    file = Path(path)
+    try:
+        if file.stat().st_size > MAX_FILE_BYTES:
+            raise AdminError(f"{path} is larger than 5 MiB")
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise AdminError(f"cannot read {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise AdminError(f"{path} is not UTF-8 text") from exc
+    return parse_apply_file(text, path)
+
+
+def parse_apply_file(text: str, path: str) -> ApplyFile:
+    """Check the shape of the whole file; ``path`` only names it in errors."""
+    root, document = _load_yaml(text, path)
+    if document is None:
+        document = {}
+    if not isinstance(document, dict):
+        raise AdminError(f"{path}: the file must be a mapping with {', '.join(SECTIONS)}")
+    _refuse_duplicate_keys(root, path, "")
+    unknown = sorted(str(k) for k in document if k not in SECTIONS)
+    if unknown:
+        raise AdminError(
+            f"{_place(path, _key_node(root, unknown[0]))}: unknown top-level key "
+            f"{unknown[0]!r} (expected {', '.join(SECTIONS)})"
+        )
+    entries = {
+        section: _entries(path, section, document.get(section), _value_node(root, section))
+        for section in SECTIONS
+    }
+    return ApplyFile(**entries)
+
+
+def _load_yaml(text: str, path: str) -> tuple[yaml.Node | None, Any]:
+    """The document and its node tree, whose marks give the line of each entry."""
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        return root, loader.construct_document(root) if root is not None else None
+    except yaml.MarkedYAMLError as exc:
+        raise AdminError(_yaml_problem(path, exc)) from None
+    except yaml.YAMLError as exc:
+        raise AdminError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
+    finally:
+        loader.dispose()
+
+
+def _yaml_problem(path: str, exc: yaml.MarkedYAMLError) -> str:
+    """PyYAML's own words, in its order ("while parsing a block collection at line 2,
+    expected <block end>, but found ..."), after the line and column where it stopped. Its
+    marks count from 0."""
+    mark, start = exc.problem_mark, exc.context_mark
+    where = f"{path}, line {mark.line + 1}, column {mark.column + 1}" if mark else path
+    context = exc.context or ""
+    if context and start is not None and (mark is None or start.line != mark.line):
+        context += f" at line {start.line + 1}"
+    problem = ", ".join(part for part in (context, exc.problem) if part) or "unreadable"
+    return f"{where}: not valid YAML: {problem}"
+
+
+def _place(path: str, node: yaml.Node | None) -> str:
+    return f"{path}, line {node.start_mark.line + 1}" if node is not None else path
+
+
+def _key_node(mapping: yaml.Node | None, key: str) -> yaml.Node | None:
+    if isinstance(mapping, yaml.MappingNode):
+        for key_node, _value in mapping.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
+                return key_node
+    return None
+
+
+def _value_node(mapping: yaml.Node | None, key: str) -> yaml.Node | None:
+    if isinstance(mapping, yaml.MappingNode):
+        for key_node, value in mapping.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
+                return value if isinstance(value, yaml.Node) else None
+    return None
+
+
+def _refuse_duplicate_keys(mapping: yaml.Node | None, path: str, where: str) -> None:
+    """YAML keeps the last of two equal keys without a word; a second ``clients:`` section
+    would silently drop the first."""
+    if not isinstance(mapping, yaml.MappingNode):
+        return
+    seen: dict[str, yaml.Node] = {}
+    for key_node, _value in mapping.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            continue
+        first = seen.setdefault(key_node.value, key_node)
+        if first is not key_node:
+            prefix = where or _place(path, key_node)
+            raise AdminError(
+                f"{prefix}: key {key_node.value!r} appears twice (lines "
+                f"{first.start_mark.line + 1} and {key_node.start_mark.line + 1})"
+            )
+
+
+def _entries(path: str, section: str, items: Any, node: yaml.Node | None) -> list[Entry]:
+    key, allowed, unique = SECTIONS[section]
+    if not items:
+        return []
+    if not isinstance(items, list):
+        raise AdminError(f"{_place(path, node)}: {section} must be a list")
+    item_nodes = node.value if isinstance(node, yaml.SequenceNode) else []
+    result: list[Entry] = []
+    # Two entries for one thing are a mistake; usernames are compared case-insensitively.
+    fold = str.casefold if section == "users" else str
+    seen: dict[str, int] = {}
+    for index, item in enumerate(items):
+        item_node = item_nodes[index] if index < len(item_nodes) else None
+        place = f"{_place(path, item_node)}: {section}[{index}]"
+        if not isinstance(item, dict) or not isinstance(item.get(key), str):
+            raise AdminError(f"{place} must be a mapping with a {key}")
+        label = f"{section}[{index}] ({key} {item[key]!r})"
+        where = f"{_place(path, item_node)}: {label}"
+        _refuse_duplicate_keys(item_node, path, where)
+        unknown = sorted(str(k) for k in item if k not in allowed)
+        if unknown:
+            key_node = _key_node(item_node, unknown[0]) or item_node
+            raise AdminError(f"{_place(path, key_node)}: {label}: unknown key {unknown[0]!r}")
+        values = _expand(item, where)
+        name = fold(values[key])
+        if unique and name in seen:
+            raise AdminError(
+                f"{where}: {values[key]!r} appears more than once (also {section}[{seen[name]}])"
+            )
+        seen.setdefault(name, index)
+        result.append(Entry(values, where))
+    return result
+
+
+def _expand(value: Any, where: str) -> Any:
+    if isinstance(value, str):
+
+        def replace(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in os.environ:
+                raise AdminError(f"{where}: environment variable {name} is not set")
+            return os.environ[name]
+
+        return _ENV.sub(replace, value)
+    if isinstance(value, list):
+        return [_expand(v, where) for v in value]
+    if isinstance(value, dict):
+        return {k: _expand(v, where) for k, v in value.items()}
+    return value
+
+
+def _string_list(value: Any, key: str) -> list[str] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise AdminError(f"{key} must be a list of strings")
+    return list(value)
+
+
+def client_spec(entry: dict[str, Any]) -> client_admin.ClientSpec:
+    scope = entry.get("scope")
+    if scope is not None and not isinstance(scope, str):
+        raise AdminError("scope must be a space-separated string")
+    lists = {
+        key: _string_list(entry.get(key), key)
+        for key in ("redirect_uris", "post_logout_redirect_uris", "grant_types", "web_origins")
+    }
+    return client_admin.ClientSpec(
+        client_id=entry["client_id"],
+        client_type=entry.get("type"),
+        secret=entry.get("secret"),
+        name=entry.get("name"),
+        redirect_uris=lists["redirect_uris"],
+        post_logout_redirect_uris=lists["post_logout_redirect_uris"],
+        grant_types=lists["grant_types"],
+        scopes=scope.split() if scope is not None else None,
+        auth_method=entry.get("auth_method"),
+        first_party=entry.get("first_party"),
+        web_origins=lists["web_origins"],
+        id_token_signing_alg=entry.get("id_token_signing_alg"),
+        jwks=entry.get("jwks"),
+        jwks_uri=entry.get("jwks_uri"),
+        refresh_token_rotation=entry.get("refresh_token_rotation"),
+    )
+
+
+def _permission_list(value: Any, key: str) -> list[tuple[str, str]] | None:
+    """A mapping name → description, or a list of {name, description}."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        items = list(value.items())
+    elif isinstance(value, list) and all(isinstance(v, dict) for v in value):
+        items = [(v.get("name"), v.get("description")) for v in value]
+    else:
+        raise AdminError(f"{key} must map names to descriptions")
+    if not all(isinstance(n, str) and isinstance(d, str) for n, d in items):
+        raise AdminError(f"{key}: every entry needs a name and a description")
+    return [(str(n), str(d)) for n, d in items]
+
+
+def api_spec(entry: dict[str, Any], *, with_client: bool) -> api_admin.ApiSpec:
+    lifetime = entry.get("access_token_lifetime")
+    if lifetime is not None and (not isinstance(lifetime, int) or isinstance(lifetime, bool)):
+        raise AdminError("access_token_lifetime must be a number of seconds")
+    return api_admin.ApiSpec(
+        identifier=entry["identifier"],
+        name=entry.get("name"),
+        scopes=_permission_list(entry.get("scopes"), "scopes"),
+        roles=_permission_list(entry.get("app_roles"), "app_roles"),
+        access_token_lifetime=lifetime,
+        signing_alg=entry.get("signing_alg"),
+        client_id=entry.get("client_id") if with_client else None,
+    )
