@@ -14,7 +14,7 @@ from gatehouse.cli.database import migrate_command, purge_command
 from gatehouse.cli.keys import keys
 from gatehouse.cli.scopes import scope
 from gatehouse.cli.serve import demo, serve
-from gatehouse.cli.token import token
+from gatehouse.cli.tokens import token
 from gatehouse.cli.users import user
 
 COMMANDS: tuple[click.Command, ...] = (
