@@ -42,8 +42,10 @@ def load_settings(**overrides: Any) -> Settings:
 
 
 def one_line(exc: Exception) -> str:
-    """An unexpected exception as the tail of an error line: its type and first line."""
-    return f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
+    """An unexpected exception as the tail of an error line: its type and the first line of
+    its message, if it has one (a driver's message can run to many lines of SQL)."""
+    first = next(iter(str(exc).splitlines()), "")[:300]
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
 def open_runtime(
