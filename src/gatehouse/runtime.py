@@ -44,6 +44,15 @@ def resolve_secret_key(settings: Settings, database: Database) -> str:
     return key_file.read_text().strip()
 
 
+def resolve_issuer(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> str:
+    """GATEHOUSE_ISSUER, else the address the server listens on: right only on one's own
+    machine, which is why `serve` warns when it listens on every interface without one."""
+    if settings.issuer:
+        return settings.issuer
+    shown = f"[{host}]" if ":" in host else host  # an IPv6 literal in a URL (RFC 3986 §3.2.2)
+    return f"http://{shown}:{port}"
+
+
 def provider_config(settings: Settings, issuer: str) -> ProviderConfig:
     def seconds(value: object) -> int:
         return int(value.total_seconds())  # type: ignore[attr-defined]
@@ -85,7 +94,7 @@ def build_runtime(
         SqlKeyRepository(database, tenant_id), KeyEncryptor(resolve_secret_key(settings, database))
     )
     provider = Provider(
-        config=provider_config(settings, issuer or settings.issuer or "http://127.0.0.1:8000"),
+        config=provider_config(settings, issuer or resolve_issuer(settings)),
         clients=store.clients,
         users=store.users,
         scopes=store.scopes,

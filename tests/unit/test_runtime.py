@@ -1,4 +1,4 @@
-"""runtime: wiring, and where the key-encryption key comes from."""
+"""runtime: wiring, the issuer, and where the key-encryption key comes from."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gatehouse.runtime import ConfigurationError, resolve_secret_key
+from gatehouse.runtime import ConfigurationError, resolve_issuer, resolve_secret_key
 from gatehouse.settings import Settings
 from gatehouse.storage.sql.database import Database
 
@@ -75,3 +75,22 @@ def test_in_memory_sqlite_without_a_secret_key_is_a_configuration_error(
     with pytest.raises(ConfigurationError, match="GATEHOUSE_SECRET_KEY is required"):
         resolve(url)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("issuer", "host", "port", "expected"),
+    [
+        ("https://id.example.com", "::", 8000, "https://id.example.com"),
+        (None, "127.0.0.1", 8000, "http://127.0.0.1:8000"),
+        (None, "localhost", 9000, "http://localhost:9000"),
+        (None, "::1", 8443, "http://[::1]:8443"),
+    ],
+)
+def test_the_issuer_is_the_setting_else_the_listening_address(
+    issuer: str | None, host: str, port: int, expected: str
+) -> None:
+    assert resolve_issuer(Settings(issuer=issuer), host, port) == expected  # type: ignore[call-arg]
+
+
+def test_without_an_address_the_issuer_defaults_to_the_default_listening_address() -> None:
+    assert resolve_issuer(Settings()) == "http://127.0.0.1:8000"  # type: ignore[call-arg]

@@ -9,8 +9,7 @@ import click
 from gatehouse.admin import clients as client_admin
 from gatehouse.admin import users as user_admin
 from gatehouse.admin.errors import AdminError
-from gatehouse.cli.server import _issuer
-from gatehouse.runtime import build_runtime
+from gatehouse.runtime import build_runtime, resolve_issuer
 from gatehouse.settings import Settings
 from gatehouse.storage.sql.migrate import migrate
 from gatehouse.web.demo import DEMO_CLIENT_ID, DEMO_SCOPES
@@ -19,7 +18,7 @@ DEMO_USER = "demo"
 
 
 def prepare_demo(settings: Settings, host: str, port: int) -> Settings:
-    issuer = _issuer(settings, host, port)
+    issuer = resolve_issuer(settings, host, port)
     runtime = build_runtime(settings, issuer=issuer)
     password = secrets.token_urlsafe(9)
     client_secret = secrets.token_urlsafe(32)

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from gatehouse.cli.output import fail
 from gatehouse.settings import Settings
 
 
@@ -34,13 +35,6 @@ def bind_socket(host: str, port: int) -> socket.socket:
     sock.listen(2048)
     sock.set_inheritable(True)
     return sock
-
-
-def _issuer(settings: Settings, host: str, port: int) -> str:
-    if settings.issuer:
-        return settings.issuer
-    shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}"
 
 
 def serve_app(app: Any, sock: socket.socket) -> None:
@@ -96,21 +90,21 @@ def supervise(target: Callable[..., None], args: tuple[Any, ...], workers: int) 
 def _worker(settings: Settings, host: str, port: int) -> None:
     from gatehouse.observability.access_log import AccessLog
     from gatehouse.observability.logging import configure_logging
-    from gatehouse.runtime import build_runtime
+    from gatehouse.runtime import build_runtime, resolve_issuer
     from gatehouse.web.app import create_app
 
     handler = configure_logging(settings.log_level)
     sock = bind_socket(host, port)
-    runtime = build_runtime(settings, issuer=_issuer(settings, host, port))
+    runtime = build_runtime(settings, issuer=resolve_issuer(settings, host, port))
     serve_app(create_app(runtime, AccessLog(handler)), sock)
 
 
 def prepare(settings: Settings, host: str, port: int) -> str:
     """Migrate and make sure signing keys exist, once, before workers start."""
-    from gatehouse.runtime import build_runtime
+    from gatehouse.runtime import build_runtime, resolve_issuer
     from gatehouse.storage.sql.migrate import migrate
 
-    issuer = _issuer(settings, host, port)
+    issuer = resolve_issuer(settings, host, port)
     runtime = build_runtime(settings, issuer=issuer)
     try:
         migrate(runtime.database)
@@ -152,7 +146,6 @@ def _purge_periodically(settings: Settings, issuer: str, stopped: threading.Even
 
 
 def run_server(settings: Settings, host: str, port: int, workers: int) -> None:
-    from gatehouse.cli.main import fail
     from gatehouse.keys.encryption import KeyDecryptionError
     from gatehouse.runtime import ConfigurationError
     from gatehouse.storage.sql.database import DatabaseUrlError

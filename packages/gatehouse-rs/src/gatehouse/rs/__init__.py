@@ -1,7 +1,8 @@
 """gatehouse.rs: validate gatehouse access tokens in an API that does not run gatehouse.
 
-It imports nothing from the server side of gatehouse; it needs joserfc, cryptography and
-httpx, and Starlette only for :mod:`gatehouse.rs.starlette` (imported lazily here)::
+It is the gatehouse-rs distribution (packages/gatehouse-rs), installed without the server: it
+imports nothing from the server side of gatehouse; it needs joserfc, cryptography and httpx,
+and Starlette only for :mod:`gatehouse.rs.starlette` (imported lazily here)::
 
     from gatehouse.rs import TokenValidator
 

@@ -1,1 +1,0 @@
-"""gatehouse: an OAuth 2.0 and OpenID Connect provider you run yourself."""

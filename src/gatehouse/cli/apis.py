@@ -1,0 +1,139 @@
+"""`gatehouse api`, `grant` and `revoke`: APIs with their scopes and app roles, and which
+clients hold which app roles."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from gatehouse.admin import apis as api_admin
+from gatehouse.cli.options import database_option
+from gatehouse.cli.output import emit
+from gatehouse.runtime import Runtime
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+@click.group()
+def api() -> None:
+    """APIs (resources): their scopes and app roles."""
+
+
+def _api_options(func: F) -> F:
+    options = [
+        click.option("--name"),
+        click.option(
+            "--scope",
+            "scopes",
+            multiple=True,
+            help="NAME=DESCRIPTION (repeatable): a delegated permission.",
+        ),
+        click.option(
+            "--app-role",
+            "roles",
+            multiple=True,
+            help="NAME=DESCRIPTION (repeatable): an application permission.",
+        ),
+        click.option(
+            "--access-token-lifetime",
+            type=int,
+            help="Seconds (default: GATEHOUSE_ACCESS_TOKEN_LIFETIME).",
+        ),
+        click.option("--signing-alg", type=click.Choice(["RS256", "ES256"])),
+        click.option(
+            "--client", "client_id", help="The client the API authenticates as for introspection."
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _api_spec(identifier: str, opts: dict[str, Any]) -> api_admin.ApiSpec:
+    return api_admin.ApiSpec(
+        identifier=identifier,
+        name=opts["name"],
+        scopes=[api_admin.parse_permission(v, "--scope") for v in opts["scopes"]] or None,
+        roles=[api_admin.parse_permission(v, "--app-role") for v in opts["roles"]] or None,
+        access_token_lifetime=opts["access_token_lifetime"],
+        signing_alg=opts["signing_alg"],
+        client_id=opts["client_id"],
+    )
+
+
+@api.command("create")
+@click.option("--identifier", required=True, help="The API's URI; the `aud` of its tokens.")
+@_api_options
+@database_option
+def api_create(runtime: Runtime, identifier: str, **opts: Any) -> None:
+    emit(api_admin.save_api(runtime, _api_spec(identifier, opts), create=True))
+
+
+@api.command("update")
+@click.argument("identifier")
+@_api_options
+@database_option
+def api_update(runtime: Runtime, identifier: str, **opts: Any) -> None:
+    """Change an API; --scope and --app-role lists replace the stored ones."""
+    emit(api_admin.save_api(runtime, _api_spec(identifier, opts), create=False))
+
+
+@api.command("list")
+@database_option
+def api_list(runtime: Runtime) -> None:
+    emit([api_admin.api_to_json(a) for a in runtime.store.apis.list()])
+
+
+@api.command("show")
+@click.argument("identifier")
+@database_option
+def api_show(runtime: Runtime, identifier: str) -> None:
+    emit(api_admin.api_to_json(api_admin.get_api(runtime, identifier)))
+
+
+@api.command("delete")
+@click.argument("identifier")
+@database_option
+def api_delete(runtime: Runtime, identifier: str) -> None:
+    emit(api_admin.delete_api(runtime, identifier))
+
+
+@click.group()
+def grant() -> None:
+    """Grant application permissions."""
+
+
+@click.group()
+def revoke() -> None:
+    """Revoke application permissions."""
+
+
+def _role_options(func: F) -> F:
+    func = click.option("--role", required=True)(func)
+    func = click.option("--api", "api_identifier", required=True)(func)
+    return click.option("--client", "client_id", required=True)(func)
+
+
+@grant.command("app-role")
+@_role_options
+@database_option
+def grant_app_role(runtime: Runtime, client_id: str, api_identifier: str, role: str) -> None:
+    """Give a client an app role of an API (it appears in client_credentials tokens)."""
+    emit(api_admin.grant_app_role(runtime, client_id, api_identifier, role))
+
+
+@revoke.command("app-role")
+@_role_options
+@database_option
+def revoke_app_role(runtime: Runtime, client_id: str, api_identifier: str, role: str) -> None:
+    emit(api_admin.revoke_app_role(runtime, client_id, api_identifier, role))
+
+
+@grant.command("list")
+@click.option("--client", "client_id")
+@database_option
+def grant_list(runtime: Runtime, client_id: str | None) -> None:
+    """Every app-role grant, or one client's."""
+    emit(api_admin.list_app_role_grants(runtime, client_id))

@@ -1,0 +1,21 @@
+"""What every `gatehouse` command prints: its result as JSON on stdout and exit status 0, or
+one ``error:`` line on stderr and exit status 1 (tests/cli/conftest.py checks the contract)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, NoReturn
+
+import click
+
+
+def emit(value: Any) -> None:
+    """Print a command's result as indented JSON on stdout."""
+    click.echo(json.dumps(value, indent=2, sort_keys=False))
+
+
+def fail(message: str) -> NoReturn:
+    """Print ``error: message`` on stderr and exit with status 1."""
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)

@@ -1,0 +1,120 @@
+"""`gatehouse user`: user accounts."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from gatehouse.admin import users as user_admin
+from gatehouse.cli.options import database_option
+from gatehouse.cli.output import emit, fail
+from gatehouse.runtime import Runtime
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+@click.group()
+def user() -> None:
+    """User accounts."""
+
+
+def _profile_options(func: F) -> F:
+    options = [
+        click.option("--email"),
+        click.option("--email-verified/--email-unverified", default=None),
+        click.option("--name"),
+        click.option("--given-name"),
+        click.option("--family-name"),
+        click.option("--phone", "phone_number"),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _read_password(password: str | None, password_stdin: bool) -> str:
+    if password_stdin:
+        value = sys.stdin.readline().rstrip("\r\n")
+        if not value:
+            fail("no password on standard input")
+        return value
+    if password is None:
+        fail("give the password with --password-stdin (or --password)")
+    return password
+
+
+@user.command("create")
+@click.option("--username", required=True)
+@click.option(
+    "--password", help="Prefer --password-stdin: arguments are visible to other processes."
+)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@_profile_options
+@database_option
+def user_create(
+    runtime: Runtime, username: str, password: str | None, password_stdin: bool, **profile: Any
+) -> None:
+    emit(
+        user_admin.create_user(
+            runtime, username, _read_password(password, password_stdin), **profile
+        )
+    )
+
+
+@user.command("update")
+@click.argument("user")
+@_profile_options
+@database_option
+def user_update(runtime: Runtime, user: str, **profile: Any) -> None:
+    """Change profile fields of USER (id, username or email)."""
+    emit(user_admin.update_user(runtime, user, **profile))
+
+
+@user.command("set-password")
+@click.argument("user")
+@click.option("--password")
+@click.option("--password-stdin", is_flag=True)
+@database_option
+def user_set_password(
+    runtime: Runtime, user: str, password: str | None, password_stdin: bool
+) -> None:
+    """Set a new password; ends the user's sessions and refresh tokens."""
+    emit(user_admin.set_password(runtime, user, _read_password(password, password_stdin)))
+
+
+@user.command("disable")
+@click.argument("user")
+@database_option
+def user_disable(runtime: Runtime, user: str) -> None:
+    """Block sign-in; ends the user's sessions and refresh tokens."""
+    emit(user_admin.set_disabled(runtime, user, True))
+
+
+@user.command("enable")
+@click.argument("user")
+@database_option
+def user_enable(runtime: Runtime, user: str) -> None:
+    emit(user_admin.set_disabled(runtime, user, False))
+
+
+@user.command("list")
+@database_option
+def user_list(runtime: Runtime) -> None:
+    emit(user_admin.list_users(runtime))
+
+
+@user.command("show")
+@click.argument("user")
+@database_option
+def user_show(runtime: Runtime, user: str) -> None:
+    emit(user_admin.user_to_json(user_admin.find_user(runtime, user)))
+
+
+@user.command("delete")
+@click.argument("user")
+@database_option
+def user_delete(runtime: Runtime, user: str) -> None:
+    emit(user_admin.delete_user(runtime, user))
