@@ -44,7 +44,7 @@ def validate_logout(provider: Provider, params: Parameters) -> LogoutRequest:
     hint = params.get("id_token_hint")
     if hint is not None:
         hint_claims = read_id_token_hint(
-            hint, provider.keys.keyring(), issuer=provider.config.issuer
+            hint, provider.keys.verification_keyring(hint), issuer=provider.config.issuer
         )
         if hint_claims is None:
             raise InvalidRequest("id_token_hint is not an ID token issued by this server")
