@@ -10,7 +10,7 @@ import os
 import tomllib
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal, get_args
 from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, Field, SecretStr, field_validator
@@ -22,7 +22,10 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+#: The JWS algorithms gatehouse signs with and accepts its own tokens in (RFC 7518 §3.1):
+#: the one list every signing key, setting, admin check and discovery field is drawn from.
 SigningAlg = Literal["RS256", "ES256"]
+SIGNING_ALGS: Final[tuple[SigningAlg, ...]] = get_args(SigningAlg)
 
 
 def _seconds_from_text(value: Any) -> Any:

@@ -18,6 +18,7 @@ from gatehouse.protocol.redirect_uris import check_registrable, origin_of, split
 from gatehouse.protocol.scopes import STANDARD_SCOPES
 from gatehouse.protocol.token import DEFAULT_GRANTS
 from gatehouse.runtime import Runtime
+from gatehouse.settings import SIGNING_ALGS
 from gatehouse.storage.records import Client, ClientSecret
 
 _CLIENT_ID = re.compile(r"[A-Za-z0-9._:~@-]{1,255}")
@@ -176,8 +177,8 @@ def _validated_values(
             "detects a stolen token (leave out --no-refresh-rotation)"
         )
     alg = pick(spec.id_token_signing_alg, existing and existing.id_token_signing_alg, None)
-    if alg not in (None, "RS256", "ES256"):
-        raise AdminError("--id-token-alg must be RS256 or ES256")
+    if alg is not None and alg not in SIGNING_ALGS:
+        raise AdminError(f"--id-token-alg must be {' or '.join(SIGNING_ALGS)}")
     return {
         "name": (pick(spec.name, existing and existing.name, spec.client_id) or spec.client_id)[
             :255

@@ -25,6 +25,7 @@ from gatehouse.keys.jose import (
 )
 from gatehouse.protocol.audiences import canonical
 from gatehouse.runtime import Runtime
+from gatehouse.settings import SIGNING_ALGS
 
 # gatehouse.rs TokenValidator's default leeway; introspection and UserInfo allow none.
 LEEWAY = 30
@@ -137,7 +138,7 @@ def explain_token(
             runtime.keys.keyring().verification_keys if runtime is not None else _fetch_jwks(issuer)
         )
         alg = unverified_header(token).get("alg")
-        verify_jwt(token, keys, algorithms=("ES256", "RS256"))
+        verify_jwt(token, keys, algorithms=SIGNING_ALGS)
         result.add("signature", True, f"signed by gatehouse key {result.header.get('kid')} ({alg})")
     except TokenVerificationError as exc:
         result.add(

@@ -19,6 +19,7 @@ from starlette.responses import Response
 
 from gatehouse.crypto import base64url_sha256, constant_time_equals
 from gatehouse.keys.jose import TokenVerificationError, public_keyset, unverified_header, verify_jwt
+from gatehouse.settings import SIGNING_ALGS
 from gatehouse.web.context import context_of
 from gatehouse.web.http import redirect
 
@@ -132,7 +133,7 @@ async def demo_callback(request: Request) -> Response:
         ).json()
     try:
         _header, id_claims = verify_jwt(
-            body["id_token"], public_keyset(jwks), algorithms=("RS256", "ES256")
+            body["id_token"], public_keyset(jwks), algorithms=SIGNING_ALGS
         )
     except TokenVerificationError as exc:
         return _failure(request, "invalid ID token", str(exc))
