@@ -120,8 +120,9 @@ def test_an_api_token_is_rejected_by_userinfo_and_a_userinfo_token_works(
     assert "not for this resource" in response.json()["error_description"]
     # It says what the token is for and exactly what to send instead (issue 11 item 8).
     assert f"this one is for {ORDERS_API}" in response.json()["error_description"]
-    assert f"sending resource={USERINFO} with the authorization code or a refresh token" in (
-        response.json()["error_description"]
+    assert (
+        f"sending resource={USERINFO} with the authorization code or a refresh token"
+        in (response.json()["error_description"])
     )
     assert 'error="invalid_token"' in response.headers["www-authenticate"]
 

@@ -135,7 +135,8 @@ def test_resolve_requested_keeps_order_and_drops_repeats() -> None:
             ("orders.read",),
             (f"{ORDERS}/orders.read", f"{SHOP}/orders.read"),
             (),
-            f"several APIs this client may use; .* \\({ORDERS}/orders.read or {SHOP}/orders.read\\)",
+            f"several APIs this client may use; .* "
+            f"\\({ORDERS}/orders.read or {SHOP}/orders.read\\)",
         ),
         # A name of one API the client is not registered for: refused by its full name.
         (("cart",), (f"{ORDERS}/orders.read",), (), f"may not request {SHOP}/cart;"),
