@@ -127,7 +127,9 @@ def explain_token(
     # Signature, with gatehouse's published keys.
     try:
         keys = (
-            runtime.keys.verification_keyring(token).verification_keys
+            (
+                runtime.keys.reloaded_for_unknown_kid(token) or runtime.keys.keyring()
+            ).verification_keys
             if runtime is not None
             else public_keyset(issuer_jwks(issuer))
         )

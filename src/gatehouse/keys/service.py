@@ -131,21 +131,21 @@ class KeyService:
         RELOAD_SECONDS later. One small read per JWKS request, which clients cache."""
         return self.keyring(max_age=0.0).jwks
 
-    def verification_keyring(self, token: str) -> KeyRing:
-        """The ring to verify a token of this issuer with. When the token names a kid the
-        cached ring does not publish, the keys are read again first (at most once a
-        second): another process may sign with a key this one has not loaded yet (a first
-        key, a clock ahead of this one), and its tokens must verify here too."""
-        ring = self.keyring()
+    def reloaded_for_unknown_kid(self, token: str) -> KeyRing | None:
+        """A freshly read ring when ``token`` names a kid the cached ring does not publish,
+        else None; for a token that failed verification. Another process may sign with a
+        key this one has not loaded yet (a first key, a clock ahead of this one), and its
+        tokens must verify here too. At most one such read a second."""
         try:
             kid = unverified_header(token).get("kid")
         except TokenVerificationError:
-            return ring  # not a JWS: verification says so
+            return None  # not a JWS at all
+        ring = self.keyring()
         if not isinstance(kid, str) or kid in ring.published_kids:
-            return ring
+            return None
         now_f = float(self._clock())
         if now_f - self._unknown_kid_reload_at < _UNKNOWN_KID_RELOAD_SECONDS:
-            return ring
+            return None
         self._unknown_kid_reload_at = now_f
         return self.keyring(max_age=0.0)
 

@@ -30,15 +30,7 @@ def live_access_token(provider: Provider, token: str, *, audience: str | None) -
     """RFC 9068 §4 (signature, typ, iss, aud unless ``audience`` is None, exp, nbf, iat),
     not on the deny-list (RFC 7009 §2.1), and whoever it speaks for still there: an enabled
     user, or for a client's own token the client. Raises InvalidToken with the reason."""
-    claims = validate_access_token(
-        token,
-        # A kid this process has not loaded yet is looked up once more before the token is
-        # refused: another process may have signed it with a key just published.
-        provider.keys.verification_keyring(token),
-        issuer=provider.config.issuer,
-        audience=audience,
-        now=provider.clock(),
-    )
+    claims = verified_access_token(provider, token, audience)
     if provider.revocations.is_access_token_denied(claims["jti"]):
         raise InvalidToken("the access token has been revoked")
     if claims["sub"] == claims.get("client_id"):
@@ -49,6 +41,22 @@ def live_access_token(provider: Provider, token: str, *, audience: str | None) -
     if user is None or user.disabled:
         raise InvalidToken("the user of this access token is disabled or deleted")
     return LiveAccessToken(claims, user)
+
+
+def verified_access_token(provider: Provider, token: str, audience: str | None) -> dict[str, Any]:
+    """The claims of an access token gatehouse signed (tokens/access_token.py). A token
+    whose kid this process has not loaded is checked once more with the keys read again
+    before it is refused: another process may have signed it with a key just stored."""
+    config, now = provider.config, provider.clock()
+    try:
+        return validate_access_token(
+            token, provider.keys.keyring(), issuer=config.issuer, audience=audience, now=now
+        )
+    except InvalidToken:
+        reloaded = provider.keys.reloaded_for_unknown_kid(token)
+        if reloaded is None:
+            raise
+    return validate_access_token(token, reloaded, issuer=config.issuer, audience=audience, now=now)
 
 
 class RefreshTokenReused(InvalidGrant):
