@@ -18,7 +18,7 @@ import tomllib
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal, get_args
 from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
@@ -31,7 +31,10 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+#: The JWS algorithms gatehouse signs with and accepts its own tokens in (RFC 7518 §3.1):
+#: the one list every signing key, setting, admin check and discovery field is drawn from.
 SigningAlg = Literal["RS256", "ES256"]
+SIGNING_ALGS: Final[tuple[SigningAlg, ...]] = get_args(SigningAlg)
 
 ENV_PREFIX = "GATEHOUSE_"
 CONFIG_FILE_VARIABLE = "GATEHOUSE_CONFIG_FILE"

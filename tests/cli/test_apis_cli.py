@@ -176,6 +176,8 @@ def test_client_scopes_resolve_bare_names_and_refuse_ambiguity(gh: Gatehouse) ->
         "client", "create", "--client-id", "web", "--redirect-uri", CB, "--scope", "orders.read"
     )
     assert "exists on several APIs" in line
+    # The refusal names what to register instead.
+    assert f"{API}/orders.read or https://other.example.com/orders.read" in line
     created = gh.ok(
         "client",
         "create",

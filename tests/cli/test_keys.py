@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gatehouse.keys.keyring import PUBLICATION_LEAD_SECONDS
 from gatehouse.runtime import Runtime
 from tests.cli.conftest import Gatehouse
 
@@ -40,17 +41,23 @@ def test_rotate_with_a_delay_pre_publishes(gh: Gatehouse, runtime: Runtime) -> N
     assert created["kid"] in published
 
 
-def test_rotate_without_delay_switches_now(gh: Gatehouse, runtime: Runtime) -> None:
+def test_rotate_without_delay_switches_once_every_server_publishes_the_key(
+    gh: Gatehouse, runtime: Runtime
+) -> None:
+    # Issue 11 item 9: --delay 0 switched at once, before other server processes published
+    # the key. It now switches after their next reload, PUBLICATION_LEAD_SECONDS later.
     before = by_state(gh.ok("keys", "list"))
     rotated = gh.ok("keys", "rotate", "--alg", "ES256", "--delay", "0")
     (created,) = rotated["created"]
-    assert (created["alg"], created["state"]) == ("ES256", "signing")
+    assert (created["alg"], created["state"]) == ("ES256", "pre-published")
+    assert created["activates_at"] - created["created_at"] == PUBLICATION_LEAD_SECONDS
 
     after = by_state(gh.ok("keys", "list"))
-    assert after[("ES256", "signing")] == [created["kid"]]
     (old,) = before[("ES256", "signing")]
-    assert after[("ES256", "retired (still published)")] == [old]
+    assert after[("ES256", "signing")] == [old]
+    assert after[("ES256", "pre-published")] == [created["kid"]]
     retired = next(k for k in gh.ok("keys", "list") if k["kid"] == old)
+    assert retired["retired_at"] == created["activates_at"]
     # Published after it stopped signing for as long as a token it signed is of use: an ID
     # token serves as id_token_hint for the SSO session's absolute lifetime (10 h by
     # default), longer than any token lives.

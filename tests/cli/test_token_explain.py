@@ -198,3 +198,19 @@ def test_a_valid_token_has_time_left_and_no_caveat(runtime: Runtime) -> None:
     result = explain_token(runtime, token, issuer=ISSUER, now=exp - 5).to_json()
     assert "valid until" in _detail(result, "expiry") and "(5 s left)" in _detail(result, "expiry")
     assert result["verdict"] == "An API with these expectations would accept this token."
+
+
+def test_without_a_database_the_issuers_keys_are_fetched_within_the_size_limit(
+    runtime: Runtime,
+) -> None:
+    """Issue 11 item 5: `token explain` fetched the issuer's JWK Set with no size limit."""
+    from tests.support.jwks_server import jwks_server
+
+    with jwks_server() as server:
+        server.mode = "huge"
+        issuer = server.url.removesuffix("/jwks.json")
+        result = explain_token(None, _token(runtime), issuer=issuer).to_json()
+    assert _detail(result, "signature") == (
+        "could not fetch the issuer's keys: the answer of the issuer's discovery document is "
+        "larger than 64 KiB"
+    )

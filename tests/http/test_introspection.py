@@ -15,6 +15,7 @@ from starlette.testclient import TestClient
 
 from gatehouse.admin.users import find_user, set_disabled
 from gatehouse.crypto import sha256_digest
+from gatehouse.keys.jose import sign_jwt
 from gatehouse.runtime import Runtime
 from gatehouse.web.context import SESSION_COOKIE
 from tests.conftest import ISSUER
@@ -266,6 +267,32 @@ def test_tampered_and_foreign_tokens_are_inactive(
     assert_inactive(http, web, unsigned)
     # An ID token is not an access token (typ).
     assert_inactive(http, web, tokens["id_token"])
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"iat": 3600},
+        {"nbf": 3600},
+        {"iat": 3600, "nbf": 3600},
+    ],
+    ids=["iat", "nbf", "both"],
+)
+def test_an_access_token_starting_in_the_future_is_inactive(
+    runtime: Runtime,
+    http: TestClient,
+    web: dict[str, Any],
+    tokens: dict[str, Any],
+    change: dict[str, int],
+) -> None:
+    """Issue 11 item 8: gatehouse.rs refuses a token whose iat or nbf lies an hour ahead;
+    introspection, which APIs ask instead, must not call it active."""
+    claims = token_claims(runtime, tokens["access_token"])
+    now = int(time.time())
+    future = {**claims, **{name: now + ahead for name, ahead in change.items()}}
+    signer = runtime.keys.keyring().signing_key("ES256")
+    assert_inactive(http, web, sign_jwt(future, signer, typ="at+jwt"))
+    assert active(http, web, sign_jwt(claims, signer, typ="at+jwt"))["jti"] == claims["jti"]
 
 
 @pytest.mark.parametrize(

@@ -118,6 +118,12 @@ def test_an_api_token_is_rejected_by_userinfo_and_a_userinfo_token_works(
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_token"
     assert "not for this resource" in response.json()["error_description"]
+    # It says what the token is for and exactly what to send instead (issue 11 item 8).
+    assert f"this one is for {ORDERS_API}" in response.json()["error_description"]
+    assert (
+        f"sending resource={USERINFO} with the authorization code or a refresh token"
+        in (response.json()["error_description"])
+    )
     assert 'error="invalid_token"' in response.headers["www-authenticate"]
 
     own = code_tokens(http, shop, scope="openid orders.read", resource_at_token=USERINFO)
@@ -347,6 +353,31 @@ def test_an_ambiguous_bare_scope_needs_the_resource(runtime: Runtime, http: Test
     claims = token_claims(runtime, body["access_token"])
     assert claims["aud"] == INVOICES_API
     assert claims["scope"] == "read"
+
+
+def test_a_new_api_with_the_same_scope_name_does_not_break_an_existing_client(
+    runtime: Runtime, http: TestClient
+) -> None:
+    """Issue 11 item 8: the README's API and then examples/orders_api's both define
+    orders.read. A client registered for one of them keeps signing in with the bare name."""
+    make_user(runtime)
+    make_api(runtime, ORDERS_API, scopes=("orders.read",), roles=())
+    client = make_client(runtime, "shop", scopes=["openid", "orders.read"])
+    assert client["scope"] == f"openid {ORDERS_API}/orders.read"
+    make_api(runtime, INVOICES_API, scopes=("orders.read",), roles=())
+
+    body = code_tokens(http, client, scope="openid orders.read")
+    claims = token_claims(runtime, body["access_token"])
+    assert claims["aud"] == ORDERS_API
+    assert claims["scope"] == "orders.read"
+    assert body["scope"] == f"openid {ORDERS_API}/orders.read"
+
+    # A client registered with the new API's scope gets the new API's.
+    other = make_client(runtime, "books", scopes=["openid", f"{INVOICES_API}/orders.read"])
+    claims = token_claims(
+        runtime, code_tokens(http, other, scope="openid orders.read")["access_token"]
+    )
+    assert claims["aud"] == INVOICES_API
 
 
 def test_the_consent_page_describes_api_scopes(

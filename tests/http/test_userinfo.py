@@ -342,6 +342,25 @@ def exp_as_string(runtime: Runtime, tokens: dict[str, Any]) -> str:
     )
 
 
+def iat_an_hour_ahead(runtime: Runtime, tokens: dict[str, Any]) -> str:
+    """Issue 11 item 8: gatehouse.rs refuses a token issued in the future; so does UserInfo."""
+    return _sign_with_provider_key(runtime, {**_claims(tokens), "iat": int(time.time()) + 3600})
+
+
+def nbf_an_hour_ahead(runtime: Runtime, tokens: dict[str, Any]) -> str:
+    return _sign_with_provider_key(runtime, {**_claims(tokens), "nbf": int(time.time()) + 3600})
+
+
+def nbf_as_string(runtime: Runtime, tokens: dict[str, Any]) -> str:
+    return _sign_with_provider_key(runtime, {**_claims(tokens), "nbf": str(int(time.time()))})
+
+
+def no_iat(runtime: Runtime, tokens: dict[str, Any]) -> str:
+    claims = _claims(tokens)
+    del claims["iat"]
+    return _sign_with_provider_key(runtime, claims)
+
+
 def garbage(runtime: Runtime, tokens: dict[str, Any]) -> str:
     return "not-a-jwt"
 
@@ -371,6 +390,10 @@ BAD_TOKENS: list[Any] = [
     pytest.param(other_audience, "not for this resource", id="other-audience"),
     pytest.param(no_jti, "lacks sub or jti", id="no-jti"),
     pytest.param(exp_as_string, "expired", id="exp-not-a-number"),
+    pytest.param(iat_an_hour_ahead, "issued in the future", id="iat-in-the-future"),
+    pytest.param(nbf_an_hour_ahead, "not valid yet", id="nbf-in-the-future"),
+    pytest.param(nbf_as_string, "not valid yet", id="nbf-not-a-number"),
+    pytest.param(no_iat, "lacks iat", id="no-iat"),
 ]
 
 
@@ -460,3 +483,11 @@ def test_challenge_stays_ascii_when_the_description_echoes_input(
     challenge = response.headers["www-authenticate"]
     assert challenge.isascii() and "\\" not in challenge
     assert 'error="invalid_request"' in challenge
+
+
+@pytest.mark.parametrize("claim", ["iat", "nbf"])
+def test_a_start_a_few_seconds_ahead_is_clock_skew_between_servers(
+    runtime: Runtime, http: TestClient, tokens: dict[str, Any], claim: str
+) -> None:
+    token = _sign_with_provider_key(runtime, {**_claims(tokens), claim: int(time.time()) + 5})
+    assert http.get("/userinfo", headers=bearer(token)).status_code == 200

@@ -10,6 +10,7 @@ from starlette.testclient import TestClient
 
 from gatehouse.keys.jose import public_keyset, verify_jwt
 from gatehouse.runtime import Runtime
+from gatehouse.settings import SIGNING_ALGS
 
 
 def client_post(
@@ -50,13 +51,13 @@ def userinfo(http: TestClient, access_token: str) -> Response:
 def token_claims(runtime: Runtime, token: str) -> dict[str, Any]:
     """Verify a gatehouse-signed JWT (access or ID token) with the published keys."""
     keys = public_keyset(runtime.keys.keyring().jwks)
-    _header, claims = verify_jwt(token, keys, algorithms=("ES256", "RS256"))
+    _header, claims = verify_jwt(token, keys, algorithms=SIGNING_ALGS)
     return claims
 
 
 def token_header(runtime: Runtime, token: str) -> dict[str, Any]:
     keys = public_keyset(runtime.keys.keyring().jwks)
-    header, _claims = verify_jwt(token, keys, algorithms=("ES256", "RS256"))
+    header, _claims = verify_jwt(token, keys, algorithms=SIGNING_ALGS)
     return header
 
 

@@ -12,6 +12,7 @@ from gatehouse.admin.errors import AdminError
 from gatehouse.errors import OAuthError
 from gatehouse.protocol.audiences import DEFAULT_SUFFIX, bare_name, check_resource_uri
 from gatehouse.runtime import Runtime
+from gatehouse.settings import SIGNING_ALGS
 from gatehouse.storage.records import Api, ApiPermission
 
 _PERMISSION = re.compile(r"[\x21\x23-\x2e\x30-\x5b\x5d-\x7e]{1,255}")  # no space, " / \
@@ -87,8 +88,8 @@ def save_api(runtime: Runtime, spec: ApiSpec, *, create: bool) -> dict[str, Any]
         or spec.identifier == runtime.provider.config.default_audience
     ):
         raise AdminError("an API identifier cannot be gatehouse's own issuer or UserInfo URL")
-    if spec.signing_alg not in (None, "RS256", "ES256"):
-        raise AdminError("signing_alg must be RS256 or ES256")
+    if spec.signing_alg is not None and spec.signing_alg not in SIGNING_ALGS:
+        raise AdminError(f"signing_alg must be {' or '.join(SIGNING_ALGS)}")
     if spec.access_token_lifetime is not None and not 60 <= spec.access_token_lifetime <= 86400:
         raise AdminError("access_token_lifetime must be between 60 and 86400 seconds")
     if spec.client_id is not None and runtime.store.clients.get(spec.client_id) is None:

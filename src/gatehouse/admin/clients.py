@@ -11,13 +11,14 @@ from typing import Any
 
 from gatehouse.admin.errors import AdminError
 from gatehouse.crypto import constant_time_equals, random_token, sha256_digest
+from gatehouse.errors import InvalidScope
 from gatehouse.keys.jose import TokenVerificationError, public_keyset
-from gatehouse.protocol.audiences import canonical, split_canonical
 from gatehouse.protocol.client_auth import SUPPORTED_METHODS
 from gatehouse.protocol.redirect_uris import check_registrable, origin_of, split_uri
-from gatehouse.protocol.scopes import STANDARD_SCOPES
+from gatehouse.protocol.scopes import STANDARD_SCOPES, registrable
 from gatehouse.protocol.token import DEFAULT_GRANTS
 from gatehouse.runtime import Runtime
+from gatehouse.settings import SIGNING_ALGS
 from gatehouse.storage.records import Client, ClientSecret
 
 _CLIENT_ID = re.compile(r"[A-Za-z0-9._:~@-]{1,255}")
@@ -176,8 +177,8 @@ def _validated_values(
             "detects a stolen token (keep refresh_token_rotation on)"
         )
     alg = pick(spec.id_token_signing_alg, existing and existing.id_token_signing_alg, None)
-    if alg not in (None, "RS256", "ES256"):
-        raise AdminError("id_token_signing_alg must be RS256 or ES256")
+    if alg is not None and alg not in SIGNING_ALGS:
+        raise AdminError(f"id_token_signing_alg must be {' or '.join(SIGNING_ALGS)}")
     return {
         "name": (pick(spec.name, existing and existing.name, spec.client_id) or spec.client_id)[
             :255
@@ -241,30 +242,11 @@ def _client_keys(
 
 def _known_scopes(runtime: Runtime, scopes: list[str]) -> list[str]:
     """Standard, custom, or API scopes; API scopes are stored as <api>/<name>."""
-    apis = runtime.store.apis.list()
     custom = runtime.store.scopes.get_many([s for s in scopes if s not in STANDARD_SCOPES])
-    result = []
-    for scope in scopes:
-        if scope in STANDARD_SCOPES or scope in custom:
-            result.append(scope)
-            continue
-        split = split_canonical(scope, apis)
-        if split is not None and split[1] in split[0].scope_names():
-            result.append(scope)
-            continue
-        owners = [api for api in apis if scope in api.scope_names()]
-        if len(owners) == 1:
-            result.append(canonical(owners[0].identifier, scope))
-        elif owners:
-            raise AdminError(
-                f"scope {scope!r} exists on several APIs; write it as <api identifier>/{scope}"
-            )
-        else:
-            raise AdminError(
-                f"unknown scope {scope!r}: create it first, as a custom scope or as a scope "
-                "of an API"
-            )
-    return list(dict.fromkeys(result))
+    try:
+        return registrable(scopes, runtime.store.apis.list(), custom)
+    except InvalidScope as exc:
+        raise AdminError(exc.description) from None
 
 
 def _new_secret(client_id: str, value: str, now: int) -> ClientSecret:

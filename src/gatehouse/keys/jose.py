@@ -16,8 +16,9 @@ from joserfc import jwt
 from joserfc.errors import BadSignatureError, JoseError
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
-ASYMMETRIC_ALGS = ("RS256", "ES256")
-_KEY_TYPES: dict[str, type[RSAKey] | type[ECKey]] = {"RS256": RSAKey, "ES256": ECKey}
+from gatehouse.settings import SIGNING_ALGS, SigningAlg
+
+_KEY_TYPES: dict[SigningAlg, type[RSAKey] | type[ECKey]] = {"RS256": RSAKey, "ES256": ECKey}
 
 PrivateKey = RSAKey | ECKey
 PublicKeySet = KeySet
@@ -41,7 +42,7 @@ def generate_signing_key(alg: str) -> GeneratedKey:
     elif alg == "ES256":
         key = ECKey.generate_key("P-256", private=True)
     else:
-        raise ValueError(f"unsupported signing algorithm {alg!r}")
+        raise ValueError(f"unsupported signing algorithm {alg!r}; use one of {SIGNING_ALGS}")
     kid = key.thumbprint()  # RFC 7638: stable, unique per key
     public = dict(key.as_dict(private=False))
     public.update({"kid": kid, "alg": alg, "use": "sig"})
@@ -49,12 +50,14 @@ def generate_signing_key(alg: str) -> GeneratedKey:
 
 
 def load_private_key(pem: bytes, kid: str, alg: str) -> PrivateKey:
+    if alg not in _KEY_TYPES:
+        raise ValueError(f"unsupported signing algorithm {alg!r}; use one of {SIGNING_ALGS}")
     return _KEY_TYPES[alg].import_key(pem, parameters={"kid": kid, "alg": alg, "use": "sig"})
 
 
 def sign_jwt(claims: Mapping[str, Any], key: PrivateKey, *, typ: str) -> str:
     alg = key.alg
-    if alg not in ASYMMETRIC_ALGS:
+    if alg not in SIGNING_ALGS:
         raise ValueError("signing keys must carry an asymmetric alg")
     header = {"alg": alg, "kid": key.kid, "typ": typ}
     return jwt.encode(header, dict(claims), key, algorithms=[alg])
@@ -71,9 +74,10 @@ def public_keyset(jwks: Mapping[str, Any]) -> KeySet:
 def verify_jwt(
     token: str, keys: KeySet, *, algorithms: Collection[str]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Check the signature with one of ``keys`` and an allowed algorithm; return
-    (header, claims). Claims are *not* validated here: callers check iss, aud, exp, …"""
-    if not algorithms or any(alg not in ASYMMETRIC_ALGS for alg in algorithms):
+    """Check the signature with one of ``keys`` and an allowed algorithm (a subset of
+    SIGNING_ALGS); return (header, claims). Claims are *not* validated here: callers check
+    iss, aud, exp, …"""
+    if not algorithms or any(alg not in SIGNING_ALGS for alg in algorithms):
         raise ValueError("verification must pin asymmetric algorithms")
     candidates = [keys]
     if len(keys.keys) > 1 and "kid" not in unverified_header(token):

@@ -5,9 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from functools import cached_property
+from typing import Any, Final
 
 from gatehouse.keys.jose import PrivateKey, PublicKeySet
+
+#: Every process re-reads the key table at least this often (KeyService), so a key stored
+#: now is in every process's JWKS within this many seconds.
+RELOAD_SECONDS: Final = 30
+#: A new key signs no sooner than this after it was stored: by then every process has
+#: re-read the keys and publishes it. The margin covers clocks of servers a few seconds
+#: apart (``activates_at`` is compared with each server's own clock).
+PUBLICATION_LEAD_SECONDS: Final = RELOAD_SECONDS + 5
 
 
 @dataclass(frozen=True)
@@ -29,6 +38,10 @@ class KeyRing:
     jwks: dict[str, Any]
     verification_keys: PublicKeySet  # the published keys, parsed once per load
     loaded_at: float
+
+    @cached_property
+    def published_kids(self) -> frozenset[str]:
+        return frozenset(str(jwk.get("kid")) for jwk in self.jwks["keys"])
 
     def signing_key(self, alg: str) -> PrivateKey:
         try:
@@ -66,8 +79,13 @@ def plan_rotation(
     keys: Sequence[StoredKey], alg: str, now: int, delay: timedelta, max_token_lifetime: timedelta
 ) -> RotationPlan:
     """Pre-publish a new key now; it signs from now + delay. Keys signing until then retire
-    at that moment and stay published for the longest token lifetime after it."""
-    switch_at = now + int(delay.total_seconds())
+    at that moment and stay published for the longest token lifetime after it.
+
+    However short the delay (``--delay 0`` after a leak), the switch comes no sooner than
+    PUBLICATION_LEAD_SECONDS: a key must be in every process's JWKS before any process signs
+    with it, or APIs and the other processes' introspection would reject valid tokens
+    (DESIGN.md §3)."""
+    switch_at = now + max(int(delay.total_seconds()), PUBLICATION_LEAD_SECONDS)
     published_until = switch_at + int(max_token_lifetime.total_seconds())
     retire = [
         (k.kid, switch_at, published_until)

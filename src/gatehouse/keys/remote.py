@@ -1,7 +1,10 @@
-"""Fetching a client's JWK Set from its jwks_uri (private_key_jwt): within one deadline, in
-identity encoding, with a size limit on the bytes received and a cache, refetched when an
-unknown kid shows up (at most every few seconds, so a flood of bogus kids cannot turn
-gatehouse into a request amplifier)."""
+"""Fetching JWK Sets over HTTP, the one way gatehouse does it: within one deadline, in
+identity encoding, with a size limit on the bytes received.
+
+A client's JWK Set (private_key_jwt with a jwks_uri) is cached and refetched when an unknown
+kid shows up (at most every few seconds, so a flood of bogus kids cannot turn gatehouse
+into a request amplifier). `token explain` and the demo fetch an issuer's with the same
+limits."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ import time
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import httpx
 
@@ -30,6 +33,9 @@ MIN_REFETCH_SECONDS = 10.0
 _HEADERS: Final = {"Accept": "application/json", "Accept-Encoding": IDENTITY}
 
 
+_T = TypeVar("_T")
+
+
 class JwksFetchError(Exception):
     """The JWK Set could not be fetched or read; the message is safe to show the client."""
 
@@ -41,12 +47,52 @@ class _Entry:
     fetched_at: float
 
 
+CLIENT_JWKS = "the client's jwks_uri"
+
+
+async def fetch_json(uri: str, *, source: str) -> dict[str, Any]:
+    """The JSON object at ``uri`` (named ``source`` in errors): fetched within
+    TIMEOUT_SECONDS all told, in identity encoding, at most MAX_JWKS_BYTES."""
+    body = await _body(uri, TIMEOUT_SECONDS, source)
+    try:
+        document = json.loads(body)
+    except ValueError:
+        raise JwksFetchError(f"{source} did not return JSON") from None
+    if not isinstance(document, dict):
+        raise JwksFetchError(f"{source} did not return a JSON object")
+    return document
+
+
+async def fetch_jwks(uri: str, *, source: str) -> dict[str, Any]:
+    """The JWK Set at ``uri``, within the limits of fetch_json: the one way gatehouse
+    fetches a JWK Set (a client's, or an issuer's for `token explain` and the demo)."""
+    document = await fetch_json(uri, source=source)
+    if not isinstance(document.get("keys"), list):
+        raise JwksFetchError(f"{source} did not return a JWK Set")
+    return document
+
+
+def issuer_jwks(issuer: str) -> dict[str, Any]:
+    """From blocking code: the JWK Set an issuer's discovery document names (OIDC Discovery
+    1.0 §3), each document fetched within the limits of fetch_json."""
+
+    async def both() -> dict[str, Any]:
+        discovery_uri = f"{issuer.rstrip('/')}/.well-known/openid-configuration"
+        discovery = await fetch_json(discovery_uri, source="the issuer's discovery document")
+        jwks_uri = discovery.get("jwks_uri")
+        if not isinstance(jwks_uri, str):
+            raise JwksFetchError("the issuer's discovery document has no jwks_uri")
+        return await fetch_jwks(jwks_uri, source="the issuer's jwks_uri")
+
+    return _run(both)
+
+
 def _download(uri: str) -> dict[str, Any]:
-    """The JWK Set at ``uri``, fetched within TIMEOUT_SECONDS all told."""
-    return _jwk_set(_run(lambda: _body(uri, TIMEOUT_SECONDS)))
+    """A client's JWK Set, from blocking code."""
+    return _run(lambda: fetch_jwks(uri, source=CLIENT_JWKS))
 
 
-def _run(make: Callable[[], Coroutine[Any, Any, bytes]]) -> bytes:
+def _run(make: Callable[[], Coroutine[Any, Any, _T]]) -> _T:
     """Run a coroutine to its end from blocking code: on a loop of its own, or in a helper
     thread where this thread already runs one (never in gatehouse's request paths, which
     blocking.starts() keeps off the event loop; a second loop cannot run on a thread)."""
@@ -58,7 +104,7 @@ def _run(make: Callable[[], Coroutine[Any, Any, bytes]]) -> bytes:
         return helper.submit(lambda: _run_on_new_loop(make())).result()
 
 
-def _run_on_new_loop(coroutine: Coroutine[Any, Any, bytes]) -> bytes:
+def _run_on_new_loop(coroutine: Coroutine[Any, Any, _T]) -> _T:
     # Not asyncio.run: its clean-up waits for the loop's executor threads, and a DNS lookup
     # stuck there (getaddrinfo cannot be cancelled) would outlast the deadline. close() lets
     # them finish on their own.
@@ -70,59 +116,45 @@ def _run_on_new_loop(coroutine: Coroutine[Any, Any, bytes]) -> bytes:
         loop.close()
 
 
-async def _body(uri: str, seconds: float) -> bytes:
+async def _body(uri: str, seconds: float, source: str) -> bytes:
     """The body of the answer, within one deadline for the whole exchange (name lookup,
     connect, headers, body). httpx's timeout bounds each step, not their sum: a server
     sending a byte just inside it would hold the token request for minutes."""
     try:
         async with asyncio.timeout(seconds):
-            return await _exchange(uri, seconds)
+            return await _exchange(uri, seconds, source)
     except (TimeoutError, httpx.TimeoutException):
-        raise JwksFetchError(
-            f"the client's jwks_uri could not be fetched within {seconds:g} s"
-        ) from None
+        raise JwksFetchError(f"{source} could not be fetched within {seconds:g} s") from None
     except httpx.HTTPError as exc:
-        raise JwksFetchError(
-            f"the client's jwks_uri could not be fetched ({type(exc).__name__})"
-        ) from None
+        raise JwksFetchError(f"{source} could not be fetched ({type(exc).__name__})") from None
 
 
-async def _exchange(uri: str, seconds: float) -> bytes:
+async def _exchange(uri: str, seconds: float, source: str) -> bytes:
     async with (
         httpx.AsyncClient(timeout=seconds, follow_redirects=False) as client,
         client.stream("GET", uri, headers=_HEADERS) as response,
     ):
-        _check_answer(response)
-        return await _limited_body(response)
+        _check_answer(response, source)
+        return await _limited_body(response, source)
 
 
-def _check_answer(response: httpx.Response) -> None:
+def _check_answer(response: httpx.Response, source: str) -> None:
     if response.status_code != 200:
-        raise JwksFetchError(f"the client's jwks_uri answered HTTP {response.status_code}")
+        raise JwksFetchError(f"{source} answered HTTP {response.status_code}")
     if content_coding(response.headers) is not None:
-        # The coding's name is the client server's text: not echoed into the error.
+        # The coding's name is the other server's text: not echoed into the error.
         raise JwksFetchError(
-            "the client's jwks_uri sent a compressed answer; only identity encoding is accepted"
+            f"{source} sent a compressed answer; only identity encoding is accepted"
         )
 
 
-async def _limited_body(response: httpx.Response) -> bytes:
+async def _limited_body(response: httpx.Response, source: str) -> bytes:
     body = bytearray()
     async for chunk in response.aiter_raw():  # the bytes as received: nothing is decoded
         body.extend(chunk)
         if len(body) > MAX_JWKS_BYTES:
-            raise JwksFetchError("the client's JWK Set is larger than 64 KiB")
+            raise JwksFetchError(f"the answer of {source} is larger than 64 KiB")
     return bytes(body)
-
-
-def _jwk_set(body: bytes) -> dict[str, Any]:
-    try:
-        document = json.loads(body)
-    except ValueError:
-        raise JwksFetchError("the client's jwks_uri did not return JSON") from None
-    if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
-        raise JwksFetchError("the client's jwks_uri did not return a JWK Set")
-    return document
 
 
 class RemoteJwksCache:

@@ -3,9 +3,9 @@
 Scopes come in three kinds. OpenID scopes (openid, profile, …) and the tenant's own custom
 scopes are for gatehouse itself, whose only resource is UserInfo (the default audience).
 API scopes are delegated permissions of one registered API; inside gatehouse they are kept in
-their canonical form ``<api identifier>/<name>`` and a request may name them that way or by
-their bare name when only one API has it (or when ``resource`` says which API is meant).
-A token is for exactly one audience.
+their canonical form ``<api identifier>/<name>``; a request may name them that way or by
+their bare name (scopes.py says which API a bare name means). A token is for exactly one
+audience.
 """
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from gatehouse.errors import InvalidScope, InvalidTarget
+from gatehouse.errors import InvalidTarget
 from gatehouse.protocol.redirect_uris import split_uri
-from gatehouse.protocol.scopes import STANDARD_SCOPES
 from gatehouse.storage.records import Api, Client
 
 DEFAULT_SUFFIX = ".default"
@@ -61,36 +60,6 @@ def check_resource_uri(resource: str) -> None:
         raise InvalidTarget(
             f"resource {resource[:200]!r} must be an absolute URI without a fragment"
         )
-
-
-def canonicalize_scopes(
-    requested: Iterable[str], apis: Sequence[Api], resources: Sequence[str] = ()
-) -> tuple[str, ...]:
-    """Turn each requested scope into its canonical form. Bare API scope names are resolved
-    through ``resources`` when given, else through the single API that defines them."""
-    by_identifier = {api.identifier: api for api in apis}
-    within = [by_identifier[r] for r in resources if r in by_identifier] or list(apis)
-    result: list[str] = []
-    for scope in requested:
-        if scope in STANDARD_SCOPES:
-            result.append(scope)
-            continue
-        split = split_canonical(scope, apis)
-        if split is not None:
-            # A client keeps <api>/<name> in its registration after the API drops the name.
-            if split[1] not in split[0].scope_names():
-                raise InvalidScope(f"{split[0].identifier} has no scope {split[1]!r}")
-            result.append(scope)
-            continue
-        owners = [api for api in within if scope in api.scope_names()]
-        if len(owners) > 1:
-            names = ", ".join(a.identifier for a in owners)
-            raise InvalidScope(
-                f"scope {scope!r} exists on several APIs ({names}); "
-                "name the API with the resource parameter or use <api>/<scope>"
-            )
-        result.append(canonical(owners[0].identifier, scope) if owners else scope)
-    return tuple(dict.fromkeys(result))
 
 
 def apis_of(scopes: Iterable[str], apis: Sequence[Api]) -> list[str]:

@@ -144,11 +144,11 @@ def scope_is_allowed(provider: Provider, draft: Draft) -> None:
     are compared in their canonical <api>/<name> form."""
     assert draft.client is not None
     requested = split_scope(draft.params.get("scope"))
-    if any(s not in scopes.STANDARD_SCOPES for s in requested):
-        requested = audiences.canonicalize_scopes(
-            requested, provider.apis.list(), draft.request.resources
-        )
-    requested = scopes.check_allowed(requested, draft.client.allowed_scopes)
+    # Only a name that is no standard scope may need the APIs to resolve it.
+    apis = provider.apis.list() if any(s not in scopes.STANDARD_SCOPES for s in requested) else []
+    requested = scopes.resolve_requested(
+        requested, draft.client.allowed_scopes, apis, draft.request.resources
+    )
     draft.request = replace(draft.request, scopes=requested)
 
 

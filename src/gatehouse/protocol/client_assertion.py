@@ -20,11 +20,12 @@ from gatehouse.keys.jose import (
 )
 from gatehouse.keys.remote import JwksFetchError
 from gatehouse.protocol.provider import Provider
+from gatehouse.settings import SIGNING_ALGS
 from gatehouse.storage.records import Client
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 # What keys/jose.py verify_jwt accepts; PS256 would need it there first.
-ASSERTION_ALGS = ("RS256", "ES256")
+ASSERTION_ALGS = SIGNING_ALGS
 HMAC_ALGS = ("HS256",)
 MAX_ASSERTION_LIFETIME = 3600
 LEEWAY = 60

@@ -11,6 +11,7 @@ from gatehouse.protocol.client_auth import SUPPORTED_METHODS
 from gatehouse.protocol.pkce import SUPPORTED_METHODS as PKCE_METHODS
 from gatehouse.protocol.provider import ProviderConfig
 from gatehouse.protocol.scopes import STANDARD_SCOPES
+from gatehouse.settings import SIGNING_ALGS
 
 
 def openid_configuration(
@@ -29,7 +30,7 @@ def openid_configuration(
         "response_modes_supported": ["query"],
         "grant_types_supported": grant_types,
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["RS256", "ES256"],
+        "id_token_signing_alg_values_supported": list(SIGNING_ALGS),
         "token_endpoint_auth_methods_supported": list(SUPPORTED_METHODS),
         "token_endpoint_auth_signing_alg_values_supported": [*ASSERTION_ALGS, *HMAC_ALGS],
         "introspection_endpoint": f"{issuer}/introspect",

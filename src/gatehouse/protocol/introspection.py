@@ -11,13 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from gatehouse.crypto import sha256_digest
-from gatehouse.errors import InvalidClient, InvalidToken
+from gatehouse.errors import InvalidClient, InvalidGrant, InvalidToken
 from gatehouse.protocol.client_auth import authenticate_client
-from gatehouse.protocol.issuance import user_cannot_receive_tokens
+from gatehouse.protocol.liveness import live_access_token, live_refresh_token
 from gatehouse.protocol.messages import Parameters
 from gatehouse.protocol.provider import Provider
 from gatehouse.storage.records import Client
-from gatehouse.tokens.access_token import validate_access_token
+from gatehouse.tokens.access_token import audiences_of
 
 INACTIVE: dict[str, Any] = {"active": False}
 
@@ -53,31 +53,15 @@ def _may_see(provider: Provider, caller: Client, client_id: str, audiences: list
 
 
 def _access_token(provider: Provider, caller: Client, token: str) -> dict[str, Any] | None:
-    """A JWT access token: signed by gatehouse, for any audience, not expired, not revoked."""
+    """A JWT access token: live (liveness.py), for any audience, shown by a caller that may
+    see it."""
     if token.count(".") != 2:
         return None
-    config = provider.config
     try:
-        claims = validate_access_token(
-            token,
-            provider.keys.keyring(),
-            issuer=config.issuer,
-            audience=None,
-            now=provider.clock(),
-        )
+        claims = live_access_token(provider, token, audience=None).claims
     except InvalidToken:
         return INACTIVE
-    aud = claims.get("aud")
-    audiences = [a for a in (aud if isinstance(aud, list) else [aud]) if isinstance(a, str)]
-    if not _may_see(provider, caller, str(claims.get("client_id")), audiences):
-        return INACTIVE
-    if provider.revocations.is_access_token_denied(claims["jti"]):
-        return INACTIVE
-    if claims["sub"] != claims.get("client_id"):
-        user = provider.users.get(claims["sub"])
-        if user is None or user.disabled:
-            return INACTIVE
-    elif provider.clients.get(claims["sub"]) is None:
+    if not _may_see(provider, caller, str(claims.get("client_id")), audiences_of(claims)):
         return INACTIVE
     result: dict[str, Any] = {"active": True, "token_type": "Bearer"}
     for claim in (
@@ -99,27 +83,13 @@ def _access_token(provider: Provider, caller: Client, token: str) -> dict[str, A
 
 
 def _refresh_token(provider: Provider, caller: Client, token: str) -> dict[str, Any] | None:
+    """A refresh token: live (liveness.py) and issued to the caller."""
     state = provider.refresh_tokens.get_state(sha256_digest(token))
     if state is None:
         return None
-    record, user = state.token, state.user
-    now = provider.clock()
-    alive = (
-        record.client_id == caller.client_id
-        and record.revoked_at is None
-        and record.used_at is None
-        and record.expires_at > now
-        and record.idle_expires_at > now
-        and not state.family_revoked
-        and user_cannot_receive_tokens(user, record.auth_time) is None
-        and (
-            record.sid is None
-            or provider.sessions.active_by_sid(
-                record.sid, now, provider.config.session_idle_lifetime
-            )
-        )
-    )
-    if not alive or user is None:
+    try:
+        record, user = live_refresh_token(provider, caller, state)
+    except InvalidGrant:
         return INACTIVE
     # No token_type: RFC 7662 §2.2 defines it as an access token type of RFC 6749 §7.1
     # ("Bearer"), and a refresh token has none.

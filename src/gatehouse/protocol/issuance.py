@@ -11,7 +11,7 @@ from gatehouse.crypto import random_token, sha256_digest
 from gatehouse.protocol.audiences import Audience, select_audience, split_canonical
 from gatehouse.protocol.claims import user_claims
 from gatehouse.protocol.provider import Provider
-from gatehouse.storage.records import Client, RefreshToken, User
+from gatehouse.storage.records import AuthorizationCode, Client, RefreshToken, User
 from gatehouse.tokens.access_token import MintedAccessToken, mint_access_token
 from gatehouse.tokens.id_token import mint_id_token
 
@@ -55,20 +55,22 @@ class UserGrant:
     nonce: str | None = None
     resources: tuple[str, ...] = ()
 
-
-def user_cannot_receive_tokens(user: User | None, auth_time: int) -> str | None:
-    """Why tokens may no longer be issued to ``user`` on the strength of a sign-in at
-    ``auth_time`` (a code or a refresh token): the account is gone or disabled, or its
-    password changed after that sign-in. None when they may."""
-    if user is None:
-        return "the user was deleted"
-    if user.disabled:
-        return "the user is disabled"
-    # Seconds on both sides: a sign-in in the same second as the change still counts, so a
-    # person who signs in with the new password at once is not refused.
-    if user.password_changed_at is not None and auth_time < user.password_changed_at:
-        return "the user's password was changed after the sign-in"
-    return None
+    @classmethod
+    def of(cls, client: Client, user: User, record: AuthorizationCode | RefreshToken) -> UserGrant:
+        """The grant an authorization code or a refresh token carries forward. Only a code
+        has a nonce: it belongs to the authorization request (OIDC Core §3.1.2.1)."""
+        return cls(
+            client=client,
+            user=user,
+            scopes=record.scopes,
+            grant_id=record.grant_id,
+            auth_time=record.auth_time,
+            sid=record.sid,
+            amr=record.amr,
+            acr=record.acr,
+            nonce=record.nonce if isinstance(record, AuthorizationCode) else None,
+            resources=record.resources,
+        )
 
 
 def mint_for_audience(

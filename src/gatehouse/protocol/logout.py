@@ -44,9 +44,10 @@ def validate_logout(provider: Provider, params: Parameters) -> LogoutRequest:
     hint_claims = None
     hint = params.get("id_token_hint")
     if hint is not None:
-        hint_claims = read_id_token_hint(
-            hint, provider.keys.keyring(), issuer=provider.config.issuer
-        )
+        issuer = provider.config.issuer
+        hint_claims = read_id_token_hint(hint, provider.keys.keyring(), issuer=issuer)
+        if hint_claims is None and (reloaded := provider.keys.reloaded_for_unknown_kid(hint)):
+            hint_claims = read_id_token_hint(hint, reloaded, issuer=issuer)
         if hint_claims is None:
             raise InvalidRequest("id_token_hint is not an ID token issued by this server")
     client_id = params.get("client_id")

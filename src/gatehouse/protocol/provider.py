@@ -10,6 +10,7 @@ from gatehouse.accounts.sessions import SessionLifetimes
 from gatehouse.keys.jose import PublicKeySet
 from gatehouse.keys.remote import RemoteJwksCache
 from gatehouse.keys.service import KeyService
+from gatehouse.settings import SigningAlg
 from gatehouse.storage.repositories import (
     ApiRepository,
     AuthorizationCodeRepository,
@@ -38,8 +39,8 @@ class ProviderConfig:
     session_idle_lifetime: int = 1800
     session_absolute_lifetime: int = 36000
     interaction_lifetime: int = 900
-    access_token_signing_alg: str = "ES256"
-    id_token_signing_alg: str = "RS256"
+    access_token_signing_alg: SigningAlg = "ES256"
+    id_token_signing_alg: SigningAlg = "RS256"
 
     @property
     def session_lifetimes(self) -> SessionLifetimes:

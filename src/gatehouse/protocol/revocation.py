@@ -11,10 +11,10 @@ from __future__ import annotations
 from gatehouse.crypto import sha256_digest
 from gatehouse.errors import InvalidToken
 from gatehouse.protocol.client_auth import authenticate_client
+from gatehouse.protocol.liveness import live_access_token
 from gatehouse.protocol.messages import Parameters
 from gatehouse.protocol.provider import Provider
 from gatehouse.storage.records import Client
-from gatehouse.tokens.access_token import validate_access_token
 
 
 def revoke(provider: Provider, params: Parameters, authorization: str | None) -> None:
@@ -43,15 +43,9 @@ def _revoke_access_token(provider: Provider, client: Client, token: str) -> bool
     if token.count(".") != 2:
         return False
     try:
-        claims = validate_access_token(
-            token,
-            provider.keys.keyring(),
-            issuer=provider.config.issuer,
-            audience=None,
-            now=provider.clock(),
-        )
+        claims = live_access_token(provider, token, audience=None).claims
     except InvalidToken:
-        return False
+        return False  # already of no use: nothing to revoke (RFC 7009 §2.2)
     if claims.get("client_id") == client.client_id:
         provider.revocations.deny_access_token(claims["jti"], int(claims["exp"]))
     return True

@@ -1,8 +1,20 @@
-"""Scope rules: the standard OpenID scopes, and what a client may ask for (RFC 6749 §3.3)."""
+"""Scope rules: the standard OpenID scopes, which scope a name means, and what a client may
+ask for (RFC 6749 §3.3).
+
+An API scope is kept in its canonical form ``<api identifier>/<name>`` (audiences.py); a
+request or a registration may use the bare name. A bare name is resolved within what the
+client may request, so a new API that defines the same name never breaks a client
+registered for another one; a registration must name one API, so it never stores a name
+that several APIs define.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
+
 from gatehouse.errors import InvalidScope
+from gatehouse.protocol.audiences import canonical, split_canonical
+from gatehouse.storage.records import Api
 
 # OIDC Core §5.4 and §11. Descriptions are what the consent page shows.
 STANDARD_SCOPES: dict[str, str] = {
@@ -26,3 +38,72 @@ def check_allowed(requested: tuple[str, ...], allowed: tuple[str, ...]) -> tuple
             f"it may request: {' '.join(allowed) or '(nothing)'}"
         )
     return requested
+
+
+def resolve_requested(
+    requested: Sequence[str],
+    allowed: tuple[str, ...],
+    apis: Sequence[Api],
+    resources: Sequence[str] = (),
+) -> tuple[str, ...]:
+    """RFC 6749 §3.3: the requested scopes in canonical form, each one the client may
+    request. A bare API scope name means the API's scope that the client is registered for
+    (among the APIs ``resources`` names, when given); only when the client may request the
+    name on several APIs must the request say which."""
+    by_identifier = {api.identifier: api for api in apis}
+    within = [by_identifier[r] for r in resources if r in by_identifier] or list(apis)
+    resolved = [_resolve(scope, allowed, apis, within) for scope in requested]
+    return check_allowed(tuple(dict.fromkeys(resolved)), allowed)
+
+
+def _resolve(scope: str, allowed: tuple[str, ...], apis: Sequence[Api], within: list[Api]) -> str:
+    if scope in STANDARD_SCOPES:
+        return scope
+    split = split_canonical(scope, apis)
+    if split is not None:
+        # A client keeps <api>/<name> in its registration after the API drops the name.
+        if split[1] not in split[0].scope_names():
+            raise InvalidScope(f"{split[0].identifier} has no scope {split[1]!r}")
+        return scope
+    if scope in allowed:
+        return scope  # a custom scope
+    owners = [canonical(api.identifier, scope) for api in within if scope in api.scope_names()]
+    registered = [name for name in owners if name in allowed]
+    if len(registered) > 1:
+        raise InvalidScope(
+            f"scope {scope!r} exists on several APIs this client may use; name the API with "
+            f"the resource parameter or use the full name ({' or '.join(registered)})"
+        )
+    if registered:
+        return registered[0]
+    # Not the client's on any API: the one API that defines it, if any, for a refusal that
+    # names the scope in full; else the name as asked. check_allowed refuses either.
+    return owners[0] if len(owners) == 1 else scope
+
+
+def registrable(scopes: Sequence[str], apis: Sequence[Api], custom: Collection[str]) -> list[str]:
+    """The form a client registration stores each scope in: standard and custom scopes as
+    they are, API scopes as <api>/<name>. A bare name several APIs define is refused here,
+    at registration, rather than left to fail at sign-in."""
+    result: list[str] = []
+    for scope in scopes:
+        if scope in STANDARD_SCOPES or scope in custom:
+            result.append(scope)
+            continue
+        split = split_canonical(scope, apis)
+        if split is not None and split[1] in split[0].scope_names():
+            result.append(scope)
+            continue
+        owners = [canonical(api.identifier, scope) for api in apis if scope in api.scope_names()]
+        if len(owners) > 1:
+            raise InvalidScope(
+                f"scope {scope!r} exists on several APIs; register the one this client is "
+                f"for by its full name: {' or '.join(owners)}"
+            )
+        if not owners:
+            raise InvalidScope(
+                f"unknown scope {scope!r}: create it with `gatehouse scope create`, or add it "
+                "to an API with `gatehouse api create/update --scope`"
+            )
+        result.append(owners[0])
+    return list(dict.fromkeys(result))

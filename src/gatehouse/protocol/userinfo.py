@@ -1,4 +1,10 @@
-"""The UserInfo endpoint (OIDC Core §5.3): claims about the user, by granted scope."""
+"""The UserInfo endpoint (OIDC Core §5.3): claims about the user, by granted scope.
+
+An access token is for one audience (RFC 8707, docs/tokens.md): a token for an API does not
+open UserInfo, or the API that receives it could read the user's profile with it. A client
+that signed in with API scopes asks the token endpoint for a UserInfo token
+(``resource=<issuer>/userinfo``), and the refusal says exactly that.
+"""
 
 from __future__ import annotations
 
@@ -6,25 +12,31 @@ from typing import Any
 
 from gatehouse.errors import InsufficientScope, InvalidToken
 from gatehouse.protocol.claims import user_claims
+from gatehouse.protocol.liveness import live_access_token
 from gatehouse.protocol.provider import Provider
-from gatehouse.tokens.access_token import validate_access_token
+from gatehouse.tokens.access_token import audiences_of
 
 
 def userinfo(provider: Provider, token: str) -> dict[str, Any]:
-    config = provider.config
-    claims = validate_access_token(
-        token,
-        provider.keys.keyring(),
-        issuer=config.issuer,
-        audience=config.default_audience,
-        now=provider.clock(),
-    )
-    if provider.revocations.is_access_token_denied(claims["jti"]):
-        raise InvalidToken("the access token has been revoked")
+    live = live_access_token(provider, token, audience=None)
+    claims = live.claims
+    _is_for_userinfo(claims, provider.config.userinfo_endpoint)
     scopes = str(claims.get("scope", "")).split()
     if "openid" not in scopes:
         raise InsufficientScope("the access token lacks the openid scope that UserInfo requires")
-    user = provider.users.get(claims["sub"])
-    if user is None or user.disabled:
-        raise InvalidToken("the user of this access token is disabled or deleted")
-    return {"sub": user.id, **user_claims(user, scopes)}
+    if live.user is None:
+        raise InvalidToken("UserInfo answers for a user; this access token is a client's own")
+    return {"sub": live.user.id, **user_claims(live.user, scopes)}
+
+
+def _is_for_userinfo(claims: dict[str, Any], endpoint: str) -> None:
+    """RFC 9068 §4, RFC 8707 §2: the token's aud must name UserInfo."""
+    audiences = audiences_of(claims)
+    if endpoint in audiences:
+        return
+    shown = ", ".join(audiences)[:200] or "(none)"
+    raise InvalidToken(
+        f"the access token is not for this resource (aud must include {endpoint}; this one "
+        f"is for {shown}): ask the token endpoint for a UserInfo token by sending "
+        f"resource={endpoint} with the authorization code or a refresh token"
+    )

@@ -7,10 +7,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from gatehouse.errors import InvalidToken
-from gatehouse.keys.jose import TokenVerificationError, sign_jwt, verify_jwt
+from gatehouse.keys.jose import TokenVerificationError, numeric_date, sign_jwt, verify_jwt
 from gatehouse.keys.keyring import KeyRing
+from gatehouse.settings import SIGNING_ALGS
 
 TYP = "at+jwt"
+# Seconds a token's iat or nbf may lie ahead of this server's clock (gatehouse.rs's default
+# leeway): the servers of one deployment may disagree by a little.
+CLOCK_SKEW = 30
 
 
 @dataclass(frozen=True)
@@ -63,28 +67,50 @@ def mint_access_token(
 
 
 def validate_access_token(
-    token: str, keyring: KeyRing, *, issuer: str, audience: str | None, now: int, leeway: int = 0
+    token: str, keyring: KeyRing, *, issuer: str, audience: str | None, now: int
 ) -> dict[str, Any]:
     """RFC 9068 §4: signature with a published key and a pinned algorithm, typ at+jwt, iss,
-    aud, exp. ``audience=None`` skips the audience check (introspection and revocation serve
-    every audience). Raises InvalidToken with the reason."""
+    aud, exp, nbf and iat. ``audience=None`` skips the audience check (introspection and
+    revocation serve every audience). Raises InvalidToken with the reason.
+
+    No leeway for exp: gatehouse checks its own tokens with its own clock. Only a token
+    that claims to start in the future gets CLOCK_SKEW: servers of one deployment may be a
+    second or two apart, and a token just issued by one must be good on the other."""
     try:
-        header, claims = verify_jwt(token, keyring.verification_keys, algorithms=("ES256", "RS256"))
+        header, claims = verify_jwt(token, keyring.verification_keys, algorithms=SIGNING_ALGS)
     except TokenVerificationError:
         raise InvalidToken("the access token is malformed or its signature is invalid") from None
     if str(header.get("typ", "")).lower() not in (TYP, "application/at+jwt"):
         raise InvalidToken("the token is not an access token (typ must be at+jwt)")
     if claims.get("iss") != issuer:
         raise InvalidToken("the access token was issued by another issuer")
-    aud = claims.get("aud")
-    audiences = aud if isinstance(aud, list) else [aud]
-    if audience is not None and audience not in audiences:
+    if audience is not None and audience not in audiences_of(claims):
         raise InvalidToken(
             f"the access token is not for this resource (aud must include {audience})"
         )
-    exp = claims.get("exp")
-    if not isinstance(exp, int) or exp + leeway <= now:
-        raise InvalidToken("the access token has expired")
+    _check_lifetime(claims, now)
     if not isinstance(claims.get("sub"), str) or not isinstance(claims.get("jti"), str):
         raise InvalidToken("the access token lacks sub or jti")
     return claims
+
+
+def audiences_of(claims: dict[str, Any]) -> list[str]:
+    """RFC 7519 §4.1.3: ``aud`` is one string or a list of strings."""
+    aud = claims.get("aud")
+    return [a for a in (aud if isinstance(aud, list) else [aud]) if isinstance(a, str)]
+
+
+def _check_lifetime(claims: dict[str, Any], now: int) -> None:
+    """RFC 7519 §4.1.4-6, RFC 9068 §2.2: exp and iat are required, nbf optional; a token
+    that starts in the future is refused as gatehouse.rs refuses it."""
+    exp = numeric_date(claims.get("exp"))
+    if exp is None or exp <= now:
+        raise InvalidToken("the access token has expired")
+    iat = numeric_date(claims.get("iat"))
+    if iat is None:
+        raise InvalidToken("the access token lacks iat")
+    if iat > now + CLOCK_SKEW:
+        raise InvalidToken("the access token claims to be issued in the future")
+    nbf = claims.get("nbf")
+    if nbf is not None and ((start := numeric_date(nbf)) is None or start > now + CLOCK_SKEW):
+        raise InvalidToken("the access token is not valid yet (nbf is in the future)")

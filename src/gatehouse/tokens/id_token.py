@@ -7,6 +7,7 @@ from typing import Any
 from gatehouse.crypto import left_half_hash
 from gatehouse.keys.jose import sign_jwt
 from gatehouse.keys.keyring import KeyRing
+from gatehouse.settings import SIGNING_ALGS
 
 
 def mint_id_token(
@@ -57,7 +58,7 @@ def read_id_token_hint(token: str, keyring: KeyRing, *, issuer: str) -> dict[str
     from gatehouse.keys.jose import TokenVerificationError, verify_jwt
 
     try:
-        header, claims = verify_jwt(token, keyring.verification_keys, algorithms=("RS256", "ES256"))
+        header, claims = verify_jwt(token, keyring.verification_keys, algorithms=SIGNING_ALGS)
     except TokenVerificationError:
         return None
     # gatehouse signs ID tokens with typ JWT and access tokens with at+jwt (RFC 9068 §2.1),

@@ -19,6 +19,8 @@ from starlette.responses import Response
 
 from gatehouse.crypto import base64url_sha256, constant_time_equals
 from gatehouse.keys.jose import TokenVerificationError, public_keyset, unverified_header, verify_jwt
+from gatehouse.keys.remote import JwksFetchError, fetch_jwks
+from gatehouse.settings import SIGNING_ALGS
 from gatehouse.web.context import context_of
 from gatehouse.web.http import redirect
 
@@ -124,16 +126,18 @@ async def demo_callback(request: Request) -> Response:
             return _failure(
                 request, body.get("error", "token error"), body.get("error_description", "")
             )
-        jwks = (await http.get(f"{issuer}/jwks")).json()
         userinfo = (
             await http.get(
                 f"{issuer}/userinfo", headers={"Authorization": f"Bearer {body['access_token']}"}
             )
         ).json()
     try:
+        jwks = await fetch_jwks(f"{issuer}/jwks", source="the issuer's jwks_uri")
         _header, id_claims = verify_jwt(
-            body["id_token"], public_keyset(jwks), algorithms=("RS256", "ES256")
+            body["id_token"], public_keyset(jwks), algorithms=SIGNING_ALGS
         )
+    except JwksFetchError as exc:
+        return _failure(request, "JWKS unavailable", str(exc))
     except TokenVerificationError as exc:
         return _failure(request, "invalid ID token", str(exc))
     checks = {

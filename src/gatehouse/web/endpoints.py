@@ -74,8 +74,8 @@ async def discovery(request: Request) -> Response:
 async def jwks(request: Request) -> Response:
     """RFC 7517 §5: every published key, including pre-published and retiring ones."""
     ctx = context_of(request)
-    ring = await run_in_threadpool(ctx.provider.keys.keyring)
-    response = JSONResponse(ring.jwks, headers={"Cache-Control": "public, max-age=300"})
+    published = await run_in_threadpool(ctx.provider.keys.published_jwks)
+    response = JSONResponse(published, headers={"Cache-Control": "public, max-age=300"})
     return await _cors(request, response)
 
 

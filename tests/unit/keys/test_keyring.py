@@ -8,6 +8,8 @@ from datetime import timedelta
 import pytest
 
 from gatehouse.keys.keyring import (
+    PUBLICATION_LEAD_SECONDS,
+    RELOAD_SECONDS,
     KeyRing,
     StoredKey,
     is_published,
@@ -78,10 +80,21 @@ def test_plan_rotation_switches_after_the_delay_and_keeps_old_keys_published() -
     assert plan.retire == [("rs-old", switch, switch + 3600)]
 
 
-def test_plan_rotation_with_no_delay_switches_now() -> None:
-    plan = plan_rotation([key("a")], "RS256", NOW, timedelta(0), timedelta(minutes=5))
-    assert plan.new_key_activates_at == NOW
-    assert plan.retire == [("a", NOW, NOW + 300)]
+@pytest.mark.parametrize("delay", [0, 1, PUBLICATION_LEAD_SECONDS - 1])
+def test_plan_rotation_switches_no_sooner_than_every_process_publishes_the_key(
+    delay: int,
+) -> None:
+    # Issue 11 item 9: with --delay 0 a process that reloaded at once signed with a key
+    # other processes did not publish yet. However short the delay, the switch waits for
+    # every process's next reload.
+    plan = plan_rotation([key("a")], "RS256", NOW, timedelta(seconds=delay), timedelta(minutes=5))
+    switch = NOW + PUBLICATION_LEAD_SECONDS
+    assert plan.new_key_activates_at == switch
+    assert plan.retire == [("a", switch, switch + 300)]
+
+
+def test_the_publication_lead_outlasts_the_reload_interval() -> None:
+    assert PUBLICATION_LEAD_SECONDS > RELOAD_SECONDS
 
 
 def test_plan_rotation_leaves_keys_already_retired_before_the_switch_alone() -> None:
@@ -141,3 +154,9 @@ def test_keyring_signing_key_names_the_fix_when_missing() -> None:
     ring = KeyRing(signing={}, jwks={"keys": []}, verification_keys=None, loaded_at=0.0)  # type: ignore[arg-type]
     with pytest.raises(LookupError, match="gatehouse keys rotate"):
         ring.signing_key("RS256")
+
+
+def test_keyring_published_kids() -> None:
+    jwks = {"keys": [{"kid": "a"}, {"kid": "b"}]}
+    ring = KeyRing(signing={}, jwks=jwks, verification_keys=None, loaded_at=0.0)  # type: ignore[arg-type]
+    assert ring.published_kids == {"a", "b"}

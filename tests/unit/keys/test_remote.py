@@ -94,3 +94,46 @@ def test_a_download_works_on_a_thread_that_runs_an_event_loop() -> None:
             return RemoteJwksCache().keys_for(server.url, "k1")
 
         assert asyncio.run(on_the_loop()) is not None
+
+
+# -- An issuer's JWK Set (token explain), with the same limits ---------------------------------
+
+
+def _issuer_of(server: JwksServer) -> str:
+    return server.url.removesuffix("/jwks.json")
+
+
+def test_an_issuers_jwks_is_found_through_its_discovery_document() -> None:
+    with jwks_server() as server:
+        key = ECKey.generate_key("P-256", parameters={"kid": "k1", "alg": "ES256"}, private=True)
+        # The server answers every path alike: discovery and JWK Set in one document.
+        server.document = {"jwks_uri": server.url, "keys": [key.as_dict(private=False)]}
+        assert remote.issuer_jwks(_issuer_of(server))["keys"][0]["kid"] == "k1"
+        assert server.hits == 2
+        assert server.accept_encoding == "identity"
+
+
+@pytest.mark.parametrize(
+    ("mode", "document", "message"),
+    [
+        ("huge", {}, "is larger than 64 KiB"),
+        ("gzip", {}, "compressed"),
+        ("not_json", {}, "the issuer's discovery document did not return JSON"),
+        ("error", {}, "the issuer's discovery document answered HTTP 500"),
+        ("ok", {"keys": []}, "the issuer's discovery document has no jwks_uri"),
+    ],
+)
+def test_an_issuers_jwks_is_fetched_within_the_limits(
+    mode: str, document: dict[str, object], message: str
+) -> None:
+    with jwks_server() as server:
+        server.mode, server.document = mode, document
+        with pytest.raises(JwksFetchError, match=message):
+            remote.issuer_jwks(_issuer_of(server))
+
+
+def test_the_async_fetch_refuses_what_is_not_a_jwk_set() -> None:
+    with jwks_server() as server:
+        server.document = {"jwks_uri": server.url}
+        with pytest.raises(JwksFetchError, match="the issuer's jwks_uri did not return a JWK Set"):
+            asyncio.run(remote.fetch_jwks(server.url, source="the issuer's jwks_uri"))

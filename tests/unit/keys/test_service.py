@@ -11,7 +11,8 @@ import sqlalchemy as sa
 
 from gatehouse import blocking
 from gatehouse.keys.encryption import KeyDecryptionError, KeyEncryptor
-from gatehouse.keys.jose import sign_jwt, verify_jwt
+from gatehouse.keys.jose import generate_signing_key, load_private_key, sign_jwt, verify_jwt
+from gatehouse.keys.keyring import PUBLICATION_LEAD_SECONDS, RELOAD_SECONDS, StoredKey
 from gatehouse.keys.service import KeyService
 from gatehouse.runtime import Runtime
 from gatehouse.storage.sql import tables as t
@@ -156,6 +157,7 @@ def test_rotating_every_algorithm(runtime: Runtime, clock: Clock) -> None:
     keys = service(runtime, clock)
     before = signing_kids(keys)
     created = keys.rotate(["RS256", "ES256"], delay=timedelta(0), max_token_lifetime=HOUR)
+    clock.now += PUBLICATION_LEAD_SECONDS
     after = signing_kids(keys)
     assert sorted(after) == ["ES256", "RS256"]
     assert set(after.values()) == {k.kid for k in created}
@@ -167,11 +169,12 @@ def test_the_cached_ring_reloads_exactly_when_a_pre_published_key_activates(
 ) -> None:
     keys = service(runtime, clock)
     start = clock.now
-    (new,) = keys.rotate(["RS256"], delay=timedelta(seconds=10), max_token_lifetime=HOUR)
+    (new,) = keys.rotate(["RS256"], delay=timedelta(seconds=40), max_token_lifetime=HOUR)
+    clock.now = start + 20
     ring = keys.keyring()
-    clock.now = start + 9
+    clock.now = start + 39
     assert keys.keyring() is ring  # cached
-    clock.now = start + 10  # no invalidate(): the activation time bounds the cache
+    clock.now = start + 40  # no invalidate(): the activation time bounds the cache
     assert signing_kids(keys)["RS256"] == new.kid
 
 
@@ -181,10 +184,13 @@ def test_another_process_rotating_is_seen_within_the_reload_interval(
     mine, theirs = service(runtime, clock), service(runtime, clock)
     before = signing_kids(mine)
     (new,) = theirs.rotate(["ES256"], delay=timedelta(0), max_token_lifetime=HOUR)
-    assert signing_kids(mine) == before  # still cached in this process
+    assert new.kid not in mine.keyring().published_kids  # still cached in this process
     clock.now += 29
-    assert signing_kids(mine) == before
+    assert new.kid not in mine.keyring().published_kids
     clock.now += 1
+    assert new.kid in mine.keyring().published_kids  # published within the reload interval
+    assert signing_kids(mine) == before  # and signing only after every process publishes it
+    clock.now = new.created_at + PUBLICATION_LEAD_SECONDS
     assert signing_kids(mine)["ES256"] == new.kid
 
 
@@ -241,3 +247,120 @@ def test_private_keys_are_decrypted_once_per_process(
     clock.now += 60
     keys.keyring()
     assert len(calls) == 2  # one per signing key, not per load
+
+
+# -- Several processes over one database (issue 11 item 9) -----------------------------------
+
+
+def _every_signing_key_is_published_everywhere(workers: list[KeyService]) -> list[str]:
+    """The kids some worker signs with that some worker's JWKS does not list."""
+    signing = {key.kid for worker in workers for key in worker.keyring().signing.values()}
+    return sorted(
+        str(kid)
+        for kid in signing
+        for worker in workers
+        if kid not in worker.keyring().published_kids
+    )
+
+
+@pytest.mark.parametrize("delay", [0, 10, 29, 60])
+@pytest.mark.parametrize("loaded_before", [(0, 29), (5, 20), (29, 29)])
+def test_no_worker_signs_with_a_key_another_worker_does_not_publish(
+    runtime: Runtime, clock: Clock, delay: int, loaded_before: tuple[int, int]
+) -> None:
+    """Two workers (two KeyService instances over one database) that loaded their keys at
+    different moments, a `keys rotate` from a third process, and every second after it:
+    a key is in every worker's JWKS before any worker signs with it."""
+    start = clock.now
+    workers = [service(runtime, clock), service(runtime, clock)]
+    for worker, offset in zip(workers, loaded_before, strict=True):
+        clock.now = start + offset
+        worker.keyring()
+    clock.now = start + 30
+    (new,) = service(runtime, clock).rotate(
+        ["ES256"], delay=timedelta(seconds=delay), max_token_lifetime=HOUR
+    )
+    for second in range(start + 30, new.activates_at + RELOAD_SECONDS + 2):
+        clock.now = second
+        assert not _every_signing_key_is_published_everywhere(workers), second
+    assert all(signing_kids(worker)["ES256"] == new.kid for worker in workers)
+
+
+def test_a_worker_verifies_what_another_just_signed_with_a_key_it_has_not_loaded(
+    runtime: Runtime, clock: Clock
+) -> None:
+    """A token whose kid this worker's cached ring does not publish makes it read the keys
+    once before refusing the token (a first key, a clock ahead of this one)."""
+    repository = SqlKeyRepository(runtime.database, "default")
+    mine = service(runtime, clock)
+    mine.keyring()
+    theirs = service(runtime, clock)
+    theirs.ensure_signing_keys()
+    # Another process stores a key that signs at once, as a first key does.
+    (added,) = [k for k in _add_key_signing_now(theirs, repository, clock.now) if k.alg == "ES256"]
+    token = sign_jwt({"sub": "alice"}, theirs.keyring().signing_key("ES256"), typ="at+jwt")
+    assert added.kid not in mine.keyring().published_kids
+    ring = mine.reloaded_for_unknown_kid(token)
+    assert ring is not None and added.kid in ring.published_kids
+    assert verify_jwt(token, ring.verification_keys, algorithms=["ES256"])[1] == {"sub": "alice"}
+
+
+def _add_key_signing_now(
+    keys: KeyService, repository: SqlKeyRepository, now: int
+) -> list[StoredKey]:
+    generated = generate_signing_key("ES256")
+    stored = StoredKey(
+        kid=generated.kid,
+        alg="ES256",
+        public_jwk=generated.public_jwk,
+        created_at=now,
+        activates_at=now,
+        retired_at=None,
+        published_until=None,
+    )
+    repository.add(stored, keys.encryptor.encrypt(generated.private_pem, kid=generated.kid))
+    keys.invalidate()
+    return [stored]
+
+
+def test_unknown_kids_reload_the_keys_at_most_once_a_second(
+    runtime: Runtime, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys = service(runtime, clock)
+    ring = keys.keyring()
+    reads: list[int] = []
+    repository = keys._repository
+    original = repository.all
+
+    def counting() -> list[StoredKey]:
+        reads.append(clock.now)
+        return original()
+
+    monkeypatch.setattr(repository, "all", counting)
+    signer = ring.signing_key("ES256")
+    stranger = generate_signing_key("ES256")
+    forged = [
+        sign_jwt(
+            {"sub": "x"},
+            load_private_key(stranger.private_pem, f"unknown-{n}", "ES256"),
+            typ="at+jwt",
+        )
+        for n in range(3)
+    ]
+    assert keys.reloaded_for_unknown_kid(forged[0]) is not None  # one read
+    assert keys.reloaded_for_unknown_kid(forged[1]) is None  # within the second: none
+    clock.now += 1
+    assert keys.reloaded_for_unknown_kid(forged[2]) is not None
+    assert len(reads) == 2
+    # A known kid, or a token that is no JWS, never reads.
+    assert keys.reloaded_for_unknown_kid(sign_jwt({"sub": "x"}, signer, typ="at+jwt")) is None
+    assert keys.reloaded_for_unknown_kid("not-a-jwt") is None
+    assert len(reads) == 2
+
+
+def test_the_jwks_shows_a_new_key_at_once(runtime: Runtime, clock: Clock) -> None:
+    mine = service(runtime, clock)
+    mine.keyring()
+    (new,) = service(runtime, clock).rotate(["RS256"], timedelta(hours=1), HOUR)
+    assert new.kid not in mine.keyring().published_kids  # the cached ring, for verifying
+    assert new.kid in {jwk["kid"] for jwk in mine.published_jwks()["keys"]}

@@ -13,8 +13,8 @@ from gatehouse.protocol.issuance import (
     access_token_lifetime,
     issue_user_tokens,
     user_audience,
-    user_cannot_receive_tokens,
 )
+from gatehouse.protocol.liveness import user_cannot_receive_tokens
 from gatehouse.protocol.messages import Parameters
 from gatehouse.protocol.provider import Provider
 from gatehouse.storage.records import AuthorizationCode, AuthorizationCodeState, Client
@@ -46,18 +46,7 @@ class AuthorizationCodeGrant:
         if refused is not None or user is None:
             raise InvalidGrant(f"this authorization code can no longer be redeemed: {refused}")
 
-        grant = UserGrant(
-            client=client,
-            user=user,
-            scopes=code.scopes,
-            grant_id=code.grant_id,
-            auth_time=code.auth_time,
-            sid=code.sid,
-            amr=code.amr,
-            acr=code.acr,
-            nonce=code.nonce,
-            resources=code.resources,
-        )
+        grant = UserGrant.of(client, user, code)
         # RFC 8707 §2.2: an unusable resource fails before the code is spent.
         audience = user_audience(provider, grant, grant.scopes, params.all("resource"))
         jti = uuid.uuid4().hex

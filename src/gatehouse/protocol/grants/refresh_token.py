@@ -20,13 +20,15 @@ from gatehouse.protocol.issuance import (
     access_token_lifetime,
     issue_user_tokens,
     user_audience,
-    user_cannot_receive_tokens,
+)
+from gatehouse.protocol.liveness import (
+    INVALID_REFRESH_TOKEN,
+    RefreshTokenReused,
+    live_refresh_token,
 )
 from gatehouse.protocol.messages import Parameters, split_scope
 from gatehouse.protocol.provider import Provider
 from gatehouse.storage.records import Client, RefreshToken, User
-
-_INVALID = "the refresh token is invalid, expired or revoked; sign the user in again"
 
 
 class RefreshTokenGrant:
@@ -36,17 +38,7 @@ class RefreshTokenGrant:
         token, user = _live_token(provider, client, params.require("refresh_token"))
         now = provider.clock()
         scopes = _narrowed_scopes(token, params.get("scope"))
-        grant = UserGrant(
-            client=client,
-            user=user,
-            scopes=token.scopes,
-            grant_id=token.grant_id,
-            auth_time=token.auth_time,
-            sid=token.sid,
-            amr=token.amr,
-            acr=token.acr,
-            resources=token.resources,
-        )
+        grant = UserGrant.of(client, user, token)
         # RFC 8707 §2.2: an unusable resource fails before the token is spent.
         audience = user_audience(
             provider, grant, scopes if scopes is not None else grant.scopes, params.all("resource")
@@ -80,39 +72,19 @@ class RefreshTokenGrant:
         except RotationLost:
             # Another request used the same token first: that is reuse too.
             _revoke_family(provider, token, now)
-            raise InvalidGrant(_INVALID, detail="refresh token reuse (concurrent)") from None
+            raise InvalidGrant(
+                INVALID_REFRESH_TOKEN, detail="refresh token reuse (concurrent)"
+            ) from None
 
 
 def _live_token(provider: Provider, client: Client, value: str) -> tuple[RefreshToken, User]:
-    """Exists, belongs to this client, not revoked, not expired, its family not revoked, its
-    session alive, its user enabled; a rotated token shown again revokes its family."""
+    """The refresh token's liveness rule; a rotated token shown again revokes its family."""
     state = provider.refresh_tokens.get_state(sha256_digest(value))
-    now = provider.clock()
-    if state is None:
-        raise InvalidGrant(_INVALID, detail="unknown refresh token")
-    token = state.token
-    if token.client_id != client.client_id:
-        raise InvalidGrant("the refresh token was issued to another client")
-    if token.used_at is not None and token.revoked_at is None:
-        _revoke_family(provider, token, now)
-        raise InvalidGrant(
-            "the refresh token was already used; as a precaution every token of this sign-in "
-            "has been revoked (RFC 9700 §4.14.2)"
-        )
-    if token.revoked_at is not None or state.family_revoked:
-        raise InvalidGrant(_INVALID, detail="revoked")
-    if token.expires_at <= now or token.idle_expires_at <= now:
-        raise InvalidGrant(_INVALID, detail="expired")
-    if token.sid is not None and not provider.sessions.active_by_sid(
-        token.sid, now, provider.config.session_idle_lifetime
-    ):
-        raise InvalidGrant(
-            "the sign-in session of this refresh token has ended; sign the user in again"
-        )
-    refused = user_cannot_receive_tokens(state.user, token.auth_time)
-    if refused is not None or state.user is None:
-        raise InvalidGrant(_INVALID, detail=refused)
-    return token, state.user
+    try:
+        return live_refresh_token(provider, client, state)
+    except RefreshTokenReused as reused:
+        _revoke_family(provider, reused.token, provider.clock())
+        raise
 
 
 def _narrowed_scopes(token: RefreshToken, requested: str | None) -> tuple[str, ...] | None:
