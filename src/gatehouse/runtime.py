@@ -15,10 +15,14 @@ from gatehouse.keys.encryption import KeyEncryptor
 from gatehouse.keys.service import KeyService
 from gatehouse.protocol.provider import Provider, ProviderConfig
 from gatehouse.settings import Settings
-from gatehouse.storage.sql.database import Database
+from gatehouse.storage.sql.database import POOL_SIZE, Database
 from gatehouse.storage.sql.keys import SqlKeyRepository
 from gatehouse.storage.sql.migrate import DEFAULT_TENANT
 from gatehouse.storage.sql.repositories import SqlStore
+
+# Request threads (web/threads.py) are never more than the pooled database connections: each
+# may hold one, and more would open and close overflow connections under load.
+MAX_REQUEST_THREADS = POOL_SIZE
 
 
 class ConfigurationError(Exception):
@@ -71,6 +75,11 @@ class Runtime:
     keys: KeyService
     provider: Provider
     passwords: Passwords
+
+    @property
+    def request_threads(self) -> int:
+        """How many threads should run request work: as many as the database wants."""
+        return min(self.database.request_threads, MAX_REQUEST_THREADS)
 
     def close(self) -> None:
         self.database.dispose()
