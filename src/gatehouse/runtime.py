@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from gatehouse.accounts.passwords import Passwords
@@ -49,8 +50,8 @@ def resolve_secret_key(settings: Settings, database: Database) -> str:
 
 
 def provider_config(settings: Settings, issuer: str) -> ProviderConfig:
-    def seconds(value: object) -> int:
-        return int(value.total_seconds())  # type: ignore[attr-defined]
+    def seconds(value: timedelta) -> int:
+        return int(value.total_seconds())
 
     return ProviderConfig(
         issuer=issuer,
