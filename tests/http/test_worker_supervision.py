@@ -39,6 +39,13 @@ def workers_of(pid: int) -> set[int]:
     return found
 
 
+def listening_sockets(port: int) -> int:
+    """How many sockets LISTEN on 127.0.0.1:``port`` (each worker binds its own)."""
+    wanted = f"0100007F:{port:04X}"
+    lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return sum(1 for line in lines if line.split()[1] == wanted and line.split()[3] == "0A")
+
+
 def running(pid: int) -> bool:
     """Whether ``pid`` exists and is not a zombie (whose sockets the kernel has closed)."""
     try:
@@ -70,6 +77,7 @@ def test_a_killed_worker_is_logged_and_replaced_while_the_other_serves(
     server: LiveServer,
 ) -> None:
     wait_for(lambda: len(workers_of(server.process.pid)) == 2)
+    wait_for(lambda: listening_sockets(server.port) == 2)  # both workers serve
     before = workers_of(server.process.pid)
     victim = min(before)
     os.kill(victim, signal.SIGKILL)
@@ -78,6 +86,7 @@ def test_a_killed_worker_is_logged_and_replaced_while_the_other_serves(
     # Its socket closed with it: new connections go to the other worker's at once.
     assert all(healthy(server.port) for _ in range(20))
     wait_for(lambda: len(workers_of(server.process.pid) - {victim}) == 2)
+    wait_for(lambda: listening_sockets(server.port) == 2)
     after = workers_of(server.process.pid)
     assert victim not in after and len(after - before) == 1
     assert server.process.poll() is None
