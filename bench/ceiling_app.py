@@ -11,9 +11,10 @@ threadpool, no middleware. What it signs follows the grant type of the form:
 - ``client_credentials``: one ES256 access token carrying the client's roles (the ceiling of
   the client_credentials and refresh benchmarks: the unavoidable work of a token response).
 
-It is served by gatehouse's own serving code (src/gatehouse/cli/server.py: ``bind_socket``,
-``serve_app``, ``supervise``): N processes started with the ``spawn`` context, each binding
-its own SO_REUSEPORT socket, with the same uvicorn settings. Run by bench/run.py:
+It is served by gatehouse's own serving code (src/gatehouse/web/serving.py: ``bind_socket``,
+``serve_app``; web/supervisor.py: ``supervise``): N processes started with the ``spawn``
+context, each binding its own SO_REUSEPORT socket, with the same uvicorn settings (uvloop,
+httptools, the same connection limits at their defaults). Run by bench/run.py:
 
     python bench/ceiling_app.py --host 127.0.0.1 --port 8101 --workers 2
 """
@@ -162,9 +163,12 @@ def create_app() -> Any:
 
 
 def _worker(host: str, port: int) -> None:
-    from gatehouse.cli.server import bind_socket, serve_app
+    from gatehouse.settings import Settings
+    from gatehouse.web.serving import bind_socket, connection_limits, serve_app
 
-    serve_app(create_app(), bind_socket(host, port))
+    # The limits' defaults, whatever GATEHOUSE_* variables the environment holds.
+    limits = connection_limits(Settings.model_construct())
+    serve_app(create_app(), bind_socket(host, port), limits)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -176,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.host not in ("127.0.0.1", "::1", "localhost"):
         parser.error("the ceiling app binds loopback only")
 
-    from gatehouse.cli.server import supervise
+    from gatehouse.web.supervisor import supervise
 
     print(
         f"ceiling serving on http://{args.host}:{args.port} with {args.workers} worker(s)",

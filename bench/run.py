@@ -14,6 +14,8 @@ one warm-up of each scenario, runs three rounds of
     cc          POST /token client_credentials on gatehouse (scope=<api>/.default, app roles)
     cc-paced    the same at a fixed offered rate: half the cc rate, and half the ceiling-cc's
     refresh     POST /token refresh_token with rotation (each rotated token is used next)
+    peer_cc     client_credentials on the peer, node-oidc-provider (bench/peer.py)
+    peer_flow   the full flow on the peer: GET /auth with its session cookie -> POST /token
 
 with `wrk -t1 -c64 -d10s` each, and reports medians: successful req/s, server CPU µs per
 successful request (utime+stime of the server process tree from /proc), p50/p99 latency,
@@ -41,7 +43,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,6 +63,7 @@ from harness import (  # noqa: E402
     wait_until_serving,
     worker_pids,
 )
+from peer import Peer, peers  # noqa: E402
 from provision import Credentials, mint_refresh_tokens, provision, sign_in  # noqa: E402
 
 WORKERS = 2
@@ -125,6 +128,7 @@ class Bench:
         }
         self.token_rate_estimate = 0.0
         self.mint_rate_estimate = 0.0
+        self.peer: Peer | None = None  # the peer's servers, loaded in the same rounds
         # The latest unpaced rates, for the paced runs' offered rates.
         self.cc_rate = 0.0
         self.ceiling_cc_rate = 0.0
@@ -208,6 +212,28 @@ class Bench:
             ],
             seconds,
         )
+
+    def peer_flow(self, servers: Servers, seconds: int) -> Measurement:
+        """The flow scenario's requests, sent to the peer (its paths and credentials)."""
+        p = self._peer()
+        c = servers.credentials
+        return self.measure(
+            servers, "peer_flow", p.flow_url, p.flow_pid, "flow",
+            [p.authorize_path, p.session_cookie, p.flow_authorization, p.redirect_uri_form,
+             c.code_verifier],
+            seconds,
+        )  # fmt: skip
+
+    def peer_cc(self, servers: Servers, seconds: int) -> Measurement:
+        """The cc scenario's request, sent to the peer."""
+        p = self._peer()
+        args = [p.cc_authorization, p.cc_body]
+        return self.measure(servers, "peer_cc", p.cc_url, p.cc_pid, "cc", args, seconds)
+
+    def _peer(self) -> Peer:
+        if self.peer is None:
+            raise BenchError("the peer scenarios need the peer (run without --no-peer)")
+        return self.peer
 
     def _client_credentials(
         self,
@@ -487,12 +513,16 @@ def run_backend(
             ("ceiling", bench.ceiling),
             ("token", bench.token),
             ("flow", bench.flow),
+            ("peer_flow", bench.peer_flow),
             ("ceiling_cc", bench.ceiling_cc),
             ("cc", bench.cc),
+            ("peer_cc", bench.peer_cc),
             ("cc_half", bench.cc_half),
             ("cc_half_ceiling", bench.cc_half_ceiling),
             ("refresh", bench.refresh),
         ]
+        if bench.peer is None:
+            scenarios = [(name, run) for name, run in scenarios if not name.startswith("peer_")]
         if args.only:
             scenarios = [(name, run) for name, run in scenarios if name in args.only]
         print(f"  warm-up ({warmup} s each)", flush=True)
@@ -541,10 +571,14 @@ class Row:
     offered: float | None = None  # paced scenarios: the median offered rate
     ratio: float | None = None  # req/s ÷ the ceiling's req/s
     cpu_ratio: float | None = None  # ceiling CPU/req ÷ (gatehouse + PostgreSQL) CPU/req
+    peer_ratio: float | None = None  # req/s ÷ the peer's req/s
+    peer_cpu_ratio: float | None = None  # the peer's CPU/req ÷ (gatehouse + PostgreSQL) CPU/req
 
 
 # Which ceiling each scenario is compared with (paced runs are judged on latency, not rate).
 CEILING_OF = {"token": "ceiling", "flow": "ceiling", "cc": "ceiling_cc", "refresh": "ceiling_cc"}
+# Which peer scenario each gatehouse scenario is compared with.
+PEER_OF = {"cc": "peer_cc", "flow": "peer_flow"}
 
 
 def summarize(measurements: list[Measurement]) -> list[Row]:
@@ -574,6 +608,10 @@ def summarize(measurements: list[Measurement]) -> list[Row]:
         if ceiling is not None and ceiling.rate:
             row.ratio = row.rate / ceiling.rate
             row.cpu_ratio = ceiling.cpu_us / (row.cpu_us + (row.db_cpu_us or 0.0))
+        peer = find_row(rows, row.backend, PEER_OF.get(row.scenario, ""))
+        if peer is not None and peer.rate:
+            row.peer_ratio = row.rate / peer.rate
+            row.peer_cpu_ratio = peer.cpu_us / (row.cpu_us + (row.db_cpu_us or 0.0))
     return rows
 
 
@@ -590,6 +628,8 @@ SCENARIO_NAMES = {
     "cc_half": "cc at ½ its rate",
     "cc_half_ceiling": "cc at ½ ceiling-cc rate",
     "refresh": "refresh (rotation)",
+    "peer_cc": "peer client_credentials",
+    "peer_flow": "peer full flow (auth+token)",
 }
 
 
@@ -636,6 +676,26 @@ def print_table(rows: list[Row], rss: list[RssReport]) -> None:
             )
         print(f"  {r.backend:9} " + "; ".join(verdicts))
     print_lifecycle_targets(rows)
+    print_peer_comparison(rows)
+
+
+def print_peer_comparison(rows: list[Row]) -> None:
+    """Issue 11's target: gatehouse's server CPU per request at most the peer's (peer ÷
+    gatehouse >= 1.0; the goal is 1.5 for client_credentials and 2.0 for the full flow)."""
+    compared = [r for r in rows if r.peer_cpu_ratio is not None and r.peer_ratio is not None]
+    if not compared:
+        return
+    print("\nAgainst the peer (node-oidc-provider, same load, same run): CPU µs per request")
+    for r in compared:
+        peer = find_row(rows, r.backend, PEER_OF[r.scenario])
+        assert peer is not None and r.peer_cpu_ratio is not None and r.peer_ratio is not None
+        own = r.cpu_us + (r.db_cpu_us or 0.0)
+        print(
+            f"  {r.backend:9} {SCENARIO_NAMES[r.scenario]:28} gatehouse {own:6.0f} µs, peer "
+            f"{peer.cpu_us:6.0f} µs: peer ÷ gatehouse {r.peer_cpu_ratio:.2f} "
+            f"{'MET' if r.peer_cpu_ratio >= 1.0 else 'NOT MET'} (>= 1.0); req/s gatehouse ÷ "
+            f"peer {r.peer_ratio:.2f}"
+        )
 
 
 def print_lifecycle_targets(rows: list[Row]) -> None:
@@ -700,6 +760,9 @@ def main(argv: list[str] | None = None) -> int:
         help="comma-separated scenarios to run (development), e.g. ceiling_cc,cc,cc_half",
     )
     parser.add_argument("--no-rss", action="store_true", help="skip the RSS run (development)")
+    parser.add_argument(
+        "--no-peer", action="store_true", help="skip the peer scenarios (no Node.js needed)"
+    )
     args = parser.parse_args(argv)
     args.duration = args.duration or (3 if args.quick else 10)
     args.rss_duration = args.rss_duration or (10 if args.quick else 60)
@@ -728,11 +791,17 @@ def main(argv: list[str] | None = None) -> int:
     rss_reports: list[RssReport] = []
     try:
         bench = Bench(children, workdir, args.connections)
-        for backend in backends:
-            ms, rss = run_backend(bench, children, backend, args)
-            measurements += ms
-            if rss is not None:
-                rss_reports.append(rss)
+        with (
+            nullcontext(None) if args.no_peer else peers(children, workdir, WORKERS, _free_port)
+        ) as peer:
+            bench.peer = peer
+            if peer is not None:
+                print(f"peer: client_credentials {peer.cc_url}, flows {peer.flow_url}")
+            for backend in backends:
+                ms, rss = run_backend(bench, children, backend, args)
+                measurements += ms
+                if rss is not None:
+                    rss_reports.append(rss)
     except KeyboardInterrupt:
         print("\ninterrupted: stopping everything this run started")
         return 130

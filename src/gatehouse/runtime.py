@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from gatehouse.accounts.passwords import Passwords
@@ -15,10 +16,14 @@ from gatehouse.keys.encryption import KeyEncryptor
 from gatehouse.keys.service import KeyService
 from gatehouse.protocol.provider import Provider, ProviderConfig
 from gatehouse.settings import Settings
-from gatehouse.storage.sql.database import Database
+from gatehouse.storage.sql.database import POOL_SIZE, Database
 from gatehouse.storage.sql.keys import SqlKeyRepository
 from gatehouse.storage.sql.migrate import DEFAULT_TENANT
 from gatehouse.storage.sql.repositories import SqlStore
+
+# Request threads (web/threads.py) are never more than the pooled database connections: each
+# may hold one, and more would open and close overflow connections under load.
+MAX_REQUEST_THREADS = POOL_SIZE
 
 
 class ConfigurationError(Exception):
@@ -54,8 +59,8 @@ def resolve_issuer(settings: Settings, host: str = "127.0.0.1", port: int = 8000
 
 
 def provider_config(settings: Settings, issuer: str) -> ProviderConfig:
-    def seconds(value: object) -> int:
-        return int(value.total_seconds())  # type: ignore[attr-defined]
+    def seconds(value: timedelta) -> int:
+        return int(value.total_seconds())
 
     return ProviderConfig(
         issuer=issuer,
@@ -80,6 +85,11 @@ class Runtime:
     keys: KeyService
     provider: Provider
     passwords: Passwords
+
+    @property
+    def request_threads(self) -> int:
+        """How many threads should run request work: as many as the database wants."""
+        return min(self.database.request_threads, MAX_REQUEST_THREADS)
 
     def close(self) -> None:
         self.database.dispose()

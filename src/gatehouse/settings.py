@@ -130,6 +130,17 @@ class Settings(BaseSettings):
         description="How often `serve` deletes expired codes, sessions, interactions, refresh "
         "tokens and deny-list entries (`gatehouse purge` does it once); 0 turns it off.",
     )
+    request_header_timeout: Duration = Field(
+        timedelta(seconds=10),
+        description="A client must send a request's line and headers within this time of "
+        "opening the connection or starting the request; otherwise it gets 408 and the "
+        "connection is closed.",
+    )
+    request_body_timeout: Duration = Field(
+        timedelta(seconds=10),
+        description="A client must send a request's whole body within this time of its "
+        "headers; otherwise it gets 408 and the connection is closed.",
+    )
     cors_max_age: int = Field(600, description="Seconds browsers may cache a CORS preflight.")
     demo: bool = Field(
         False, description="Mount the demo relying party at `/demo` (set by `gatehouse demo`)."
@@ -159,6 +170,13 @@ class Settings(BaseSettings):
     def _code_lifetime_is_short(cls, value: timedelta) -> timedelta:
         if not timedelta(seconds=1) <= value <= timedelta(seconds=60):
             raise ValueError("authorization codes must live between 1 and 60 seconds")
+        return value
+
+    @field_validator("request_header_timeout", "request_body_timeout")
+    @classmethod
+    def _timeout_is_positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("must be more than 0 seconds")
         return value
 
     @field_validator("secret_key")

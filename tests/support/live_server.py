@@ -170,9 +170,11 @@ def start_server(
     demo: bool = False,
     secret_key: str = SECRET_KEY,
     settings: dict[str, str] | None = None,
+    workers: int = 1,
     attempts: int = 3,
 ) -> LiveServer:
-    """Start ``gatehouse serve`` (or ``demo``) with one worker and wait for /healthz.
+    """Start ``gatehouse serve`` (or ``demo``) with ``workers`` worker processes and wait
+    for /healthz.
 
     ``secret_key`` must be the key the database's signing keys were encrypted with, if any.
     ``settings`` are more GATEHOUSE_* variables for the server.
@@ -196,7 +198,7 @@ def start_server(
                     "--port",
                     str(port),
                     "--workers",
-                    "1",
+                    str(workers),
                 ],
                 env=env,
                 stdin=subprocess.DEVNULL,

@@ -39,7 +39,11 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         ),
     ),
     ("Passwords", "", ("password_hash_time_cost", "password_hash_memory_kib")),
-    ("HTTP and logging", "", ("cors_max_age", "log_level")),
+    (
+        "HTTP and logging",
+        "",
+        ("request_header_timeout", "request_body_timeout", "cors_max_age", "log_level"),
+    ),
     (
         "Set by `gatehouse demo`",
         "You do not set these yourself; `gatehouse demo` does.",

@@ -1,107 +1,22 @@
-"""Running the HTTP server: N worker processes, each with its own SO_REUSEPORT socket.
-
-Separate sockets balance keep-alive load evenly across processes, where one shared listening
-socket did not (shared/PERFORMANCE.md). ``bind_socket``, ``serve_app`` and ``supervise`` are
-also how bench/ceiling_app.py serves its bare endpoint, so a benchmark's ceiling is served
-exactly as gatehouse is.
-"""
+"""`gatehouse serve`: prepare the database and keys once, then supervise the worker
+processes (web/supervisor.py) that serve the app (web/serving.py), and purge expired rows
+meanwhile."""
 
 from __future__ import annotations
 
-import gc
 import logging
-import multiprocessing
-import signal
-import socket
 import sys
 import threading
 import time
-from collections.abc import Callable
-from typing import Any
 
 from gatehouse.cli.output import fail
+from gatehouse.runtime import resolve_issuer
 from gatehouse.settings import Settings
-
-
-def bind_socket(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    # IPPROTO_TCP, not the default 0: asyncio turns Nagle's algorithm off (TCP_NODELAY) only
-    # on accepted sockets whose proto says TCP. With it on, a response written as headers
-    # then body waited for the client's delayed ACK: 40 ms per keep-alive request.
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
-    sock.set_inheritable(True)
-    return sock
-
-
-def serve_app(app: Any, sock: socket.socket) -> None:
-    """Serve an ASGI app on a bound socket in this process until it is told to stop."""
-    import uvicorn
-
-    # What exists now (modules, SQLAlchemy metadata, templates, keys) lives as long as the
-    # process: take it out of the collector's view. Under load, full collections walked all of
-    # it, 50-60 ms each with the GIL held, several times a minute per worker.
-    gc.collect()
-    gc.freeze()
-    config = uvicorn.Config(
-        app,
-        log_config=None,
-        access_log=False,
-        server_header=False,
-        proxy_headers=False,
-        timeout_keep_alive=15,
-        h11_max_incomplete_event_size=64 * 1024,
-        lifespan="off",
-    )
-    uvicorn.Server(config).run(sockets=[sock])
-
-
-def supervise(target: Callable[..., None], args: tuple[Any, ...], workers: int) -> bool:
-    """Run ``target(*args)`` in ``workers`` spawned processes until SIGTERM or SIGINT (True)
-    or until one of them dies (False); then stop the others."""
-    context = multiprocessing.get_context("spawn")
-    processes = [context.Process(target=target, args=args, daemon=True) for _ in range(workers)]
-    for process in processes:
-        process.start()
-
-    stopping = False
-
-    def stop(_signum: int, _frame: Any) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    try:
-        while not stopping and all(p.is_alive() for p in processes):
-            time.sleep(0.2)
-    finally:
-        for process in processes:
-            if process.is_alive():
-                process.terminate()
-        for process in processes:
-            process.join(timeout=10)
-    return stopping
-
-
-def _worker(settings: Settings, host: str, port: int) -> None:
-    from gatehouse.observability.access_log import AccessLog
-    from gatehouse.observability.logging import configure_logging
-    from gatehouse.runtime import build_runtime, resolve_issuer
-    from gatehouse.web.app import create_app
-
-    handler = configure_logging(settings.log_level)
-    sock = bind_socket(host, port)
-    runtime = build_runtime(settings, issuer=resolve_issuer(settings, host, port))
-    serve_app(create_app(runtime, AccessLog(handler)), sock)
 
 
 def prepare(settings: Settings, host: str, port: int) -> str:
     """Migrate and make sure signing keys exist, once, before workers start."""
-    from gatehouse.runtime import build_runtime, resolve_issuer
+    from gatehouse.runtime import build_runtime
     from gatehouse.storage.sql.migrate import migrate
 
     issuer = resolve_issuer(settings, host, port)
@@ -147,8 +62,11 @@ def _purge_periodically(settings: Settings, issuer: str, stopped: threading.Even
 
 def run_server(settings: Settings, host: str, port: int, workers: int) -> None:
     from gatehouse.keys.encryption import KeyDecryptionError
+    from gatehouse.observability.logging import configure_logging
     from gatehouse.runtime import ConfigurationError
     from gatehouse.storage.sql.database import DatabaseUrlError
+    from gatehouse.web.serving import bind_socket, serve_worker
+    from gatehouse.web.supervisor import supervise
 
     try:
         issuer = prepare(settings, host, port)
@@ -172,11 +90,9 @@ def run_server(settings: Settings, host: str, port: int, workers: int) -> None:
             flush=True,
         )
     probe.close()  # each worker binds its own; the probe only proved the address is free
+    configure_logging(settings.log_level)  # the supervisor's and the purge's lines
     stopped = threading.Event()
     if settings.purge_interval.total_seconds() > 0:
-        from gatehouse.observability.logging import configure_logging
-
-        configure_logging(settings.log_level)
         threading.Thread(
             target=_purge_periodically,
             args=(settings, issuer, stopped),
@@ -184,8 +100,8 @@ def run_server(settings: Settings, host: str, port: int, workers: int) -> None:
             daemon=True,
         ).start()
     try:
-        served = supervise(_worker, (settings, host, port), workers)
+        served = supervise(serve_worker, (settings, host, port, issuer), workers)
     finally:
         stopped.set()
     if not served:
-        sys.exit(1)  # a worker died
+        sys.exit(1)  # no worker could start

@@ -89,7 +89,7 @@ def configure_logging(level: str = "info") -> logging.StreamHandler[TextIO]:
     # The format names none of these, and gathering them (a walk up the stack for the
     # caller's file and line above all) was most of the cost of an access-log line.
     # The logging HOWTO's "Optimization" section lists these switches.
-    logging._srcfile = None  # type: ignore[attr-defined]
+    logging._srcfile = None
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False

@@ -80,7 +80,7 @@ def create_app(runtime: Runtime, access_log: AccessLog | None = None) -> Starlet
         ],
         exception_handlers={Exception: _unexpected, 404: _not_found, 405: _not_allowed},
     )
-    threads.configure(runtime.database.request_threads)
+    threads.configure(runtime.request_threads)
     app.state.gatehouse = WebContext(
         runtime=runtime,
         templates=make_templates(),

@@ -14,6 +14,10 @@ from gatehouse.protocol.messages import MAX_BODY_BYTES, Parameters, parse_query_
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 FORM_TYPE = "application/x-www-form-urlencoded"
+# The longest request target (path and query) served. gatehouse's own server refuses a
+# longer one with 414 before the app sees it (web/http_connection.py); query_parameters says
+# the same to an app served otherwise.
+MAX_TARGET_BYTES = 32 * 1024
 
 
 async def read_body(request: Request) -> bytes:
@@ -54,7 +58,10 @@ async def read_form(request: Request) -> Parameters:
 
 
 def query_parameters(request: Request) -> Parameters:
-    return parse_query_or_form(request.scope.get("query_string", b""))
+    query: bytes = request.scope.get("query_string", b"")
+    if len(query) > MAX_TARGET_BYTES:
+        raise InvalidRequest(f"the request URI is longer than {MAX_TARGET_BYTES} bytes")
+    return parse_query_or_form(query)
 
 
 def json_response(

@@ -7,7 +7,7 @@ token endpoint under load, where a ``concurrent.futures`` pool (a C queue) reach
 ``loop.run_in_executor`` costs a fraction of that. Anyio's default of 40 threads was also
 four times the pooled database connections, so busy requests kept opening and closing
 overflow connections (a PostgreSQL backend fork each). One pool per process, with as many
-threads as the database wants (``Database.request_threads``: the pooled connections for
+threads as the database wants (``Runtime.request_threads``: the pooled connections for
 PostgreSQL, fewer for SQLite), set by ``configure`` when the app is built.
 
 Work that usually needs no I/O at all can skip the hop: ``run_inline_or_in_threadpool``
@@ -27,13 +27,13 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
 from gatehouse import blocking
-from gatehouse.storage.sql.database import POOL_SIZE
+from gatehouse.runtime import MAX_REQUEST_THREADS
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
 _pool: ThreadPoolExecutor | None = None
-_threads = POOL_SIZE
+_threads = MAX_REQUEST_THREADS
 _lock = threading.Lock()
 
 
@@ -41,7 +41,7 @@ def configure(threads: int) -> None:
     """The number of request threads; a pool of another size is replaced (its running work
     completes)."""
     global _pool, _threads
-    threads = max(1, min(threads, POOL_SIZE))
+    threads = max(1, min(threads, MAX_REQUEST_THREADS))
     with _lock:
         if _pool is not None and threads != _threads:
             _pool.shutdown(wait=False)
