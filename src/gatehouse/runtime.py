@@ -15,10 +15,10 @@ from gatehouse.keys.encryption import KeyEncryptor
 from gatehouse.keys.service import KeyService
 from gatehouse.protocol.provider import Provider, ProviderConfig
 from gatehouse.settings import Settings
+from gatehouse.storage.repositories import Store
 from gatehouse.storage.sql.database import Database
-from gatehouse.storage.sql.keys import SqlKeyRepository
 from gatehouse.storage.sql.migrate import DEFAULT_TENANT
-from gatehouse.storage.sql.repositories import SqlStore
+from gatehouse.storage.sql.store import SqlStore
 
 
 class ConfigurationError(Exception):
@@ -67,7 +67,7 @@ def provider_config(settings: Settings, issuer: str) -> ProviderConfig:
 class Runtime:
     settings: Settings
     database: Database
-    store: SqlStore
+    store: Store
     keys: KeyService
     provider: Provider
     passwords: Passwords
@@ -81,9 +81,7 @@ def build_runtime(
 ) -> Runtime:
     database = Database(settings.resolved_database_url)
     store = SqlStore(database, tenant_id)
-    keys = KeyService(
-        SqlKeyRepository(database, tenant_id), KeyEncryptor(resolve_secret_key(settings, database))
-    )
+    keys = KeyService(store.keys, KeyEncryptor(resolve_secret_key(settings, database)))
     provider = Provider(
         config=provider_config(settings, issuer or settings.issuer or "http://127.0.0.1:8000"),
         clients=store.clients,

@@ -8,17 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from gatehouse.keys.jose import PrivateKey, PublicKeySet
-
-
-@dataclass(frozen=True)
-class StoredKey:
-    kid: str
-    alg: str
-    public_jwk: dict[str, Any]
-    created_at: int
-    activates_at: int
-    retired_at: int | None
-    published_until: int | None
+from gatehouse.storage.records import StoredKey
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,8 @@ from gatehouse.keys.jose import (
     load_private_key,
     public_keyset,
 )
-from gatehouse.keys.keyring import KeyRing, StoredKey, is_published, plan_rotation, signing_key_for
+from gatehouse.keys.keyring import KeyRing, is_published, plan_rotation, signing_key_for
+from gatehouse.storage.records import StoredKey
 from gatehouse.storage.repositories import KeyRepository
 
 SUPPORTED_ALGS = ("RS256", "ES256")

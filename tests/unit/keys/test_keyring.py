@@ -9,11 +9,11 @@ import pytest
 
 from gatehouse.keys.keyring import (
     KeyRing,
-    StoredKey,
     is_published,
     plan_rotation,
     signing_key_for,
 )
+from gatehouse.storage.records import StoredKey
 
 NOW = 1_700_000_000
 
