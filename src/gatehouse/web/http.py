@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 from gatehouse.errors import InsufficientScope, InvalidClient, InvalidRequest, OAuthError
 from gatehouse.protocol.bearer import MissingToken
 from gatehouse.protocol.messages import MAX_BODY_BYTES, Parameters, parse_query_or_form
+from gatehouse.storage.errors import DatabaseUnavailable
 
 log = logging.getLogger("gatehouse")
 
@@ -114,6 +115,8 @@ def bearer_error(error: OAuthError, scope: str | None = None) -> JSONResponse:
 
 
 def server_error_json(exc: BaseException) -> JSONResponse:
+    if isinstance(exc, DatabaseUnavailable):
+        return unavailable_json(exc)
     correlation_id = uuid.uuid4().hex[:12]
     log.error("unexpected error %s: %s", correlation_id, type(exc).__name__, exc_info=exc)
     return json_response(
@@ -122,6 +125,24 @@ def server_error_json(exc: BaseException) -> JSONResponse:
             "error_description": f"an unexpected error occurred (reference {correlation_id})",
         },
         500,
+    )
+
+
+# How soon a client may retry after a transient failure.
+RETRY_AFTER_SECONDS = 1
+
+
+def unavailable_json(exc: DatabaseUnavailable) -> JSONResponse:
+    """A transient failure, not a fault of the request: 503 with Retry-After (RFC 9110
+    §15.6.4, §10.2.3), as the OAuth error temporarily_unavailable (RFC 6749 §4.1.2.1)."""
+    log.warning("temporarily unavailable: %s", exc)
+    return json_response(
+        {
+            "error": "temporarily_unavailable",
+            "error_description": "the server could not reach its database; try again shortly",
+        },
+        503,
+        {"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
 
 
