@@ -120,3 +120,18 @@ def test_a_write_whose_outcome_is_unknown_is_a_503_the_client_may_retry(
     retried = redeem(http, code, result.verifier, web)
     assert retried.status_code == 200, retried.text
     assert "access_token" in retried.json()
+
+
+def test_a_lean_read_whose_connection_is_terminated_is_run_again(
+    runtime: Runtime, http: TestClient
+) -> None:
+    web = make_client(runtime)
+    make_user(runtime)
+    result = sign_in(http)
+    with holding(runtime, "LOCK TABLE authorization_codes IN ACCESS EXCLUSIVE MODE") as session:
+        # The redemption's first statement, a lean read of the code on the request's pinned
+        # connection, waits for the lock; the read runs again on a fresh connection.
+        response = in_background(lambda: redeem(http, result.params["code"], result.verifier, web))
+        terminate_the_waiting_backend(session)
+    assert response().status_code == 200, response().text
+    assert "access_token" in response().json()
