@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from gatehouse.storage.records import Api, ApiPermission, RoleGrant, Scope
 from gatehouse.storage.sql import tables as t
-from gatehouse.storage.sql.base import SqlRepository
+from gatehouse.storage.sql.base import SqlRepository, retried
 from gatehouse.storage.sql.cache import RegistryCache
 from gatehouse.storage.sql.columns import RecordColumns
 from gatehouse.storage.sql.database import Database, insert_ignoring_duplicates
@@ -80,6 +80,7 @@ class SqlApiRepository(SqlRepository):
             for row in rows
         ]
 
+    @retried
     def get(self, identifier: str) -> Api | None:
         with self.db.read() as conn:
             found = self._read(conn, t.apis.c.identifier == identifier)
@@ -89,12 +90,17 @@ class SqlApiRepository(SqlRepository):
         cached = self._registry.get(("apis",))
         if cached is not None:
             return list(cast(tuple[Api, ...], cached))
+        return self._read_catalogue()
+
+    @retried
+    def _read_catalogue(self) -> builtins.list[Api]:
         generation = self._registry.generation()
         with self.db.read() as conn:
             apis = self._read(conn)
         self._registry.put(("apis",), tuple(apis), generation)
         return apis
 
+    @retried
     def save(self, api: Api, now: int) -> None:
         apis, ap, car = t.apis, t.api_permissions, t.client_app_roles
         with self.db.write() as conn:
@@ -128,6 +134,7 @@ class SqlApiRepository(SqlRepository):
             )
         self._registry.invalidate()
 
+    @retried
     def delete(self, identifier: str) -> bool:
         with self.db.write() as conn:
             for table, column in (
@@ -159,6 +166,7 @@ class SqlApiRepository(SqlRepository):
         self._registry.put(key, roles, generation)
         return roles
 
+    @retried
     def role_grants(self, client_id: str | None = None) -> builtins.list[RoleGrant]:
         car = t.client_app_roles
         where: list[sa.ColumnElement[bool]] = [car.c.tenant_id == self.tenant_id]
@@ -169,6 +177,7 @@ class SqlApiRepository(SqlRepository):
             rows = conn.execute(query.order_by(*ROLE_GRANT.columns())).mappings()
             return [ROLE_GRANT.record(r) for r in rows]
 
+    @retried
     def grant_role(self, client_id: str, api_identifier: str, role: str, now: int) -> None:
         grant = RoleGrant(client_id, api_identifier, role)
         with self.db.write() as conn:
@@ -179,6 +188,7 @@ class SqlApiRepository(SqlRepository):
             )
         self._registry.invalidate()
 
+    @retried
     def revoke_role(self, client_id: str, api_identifier: str, role: str) -> bool:
         car = t.client_app_roles
         with self.db.write() as conn:
@@ -195,6 +205,7 @@ class SqlApiRepository(SqlRepository):
 
 
 class SqlScopeRepository(SqlRepository):
+    @retried
     def get_many(self, names: Sequence[str]) -> dict[str, Scope]:
         if not names:
             return {}
@@ -206,6 +217,7 @@ class SqlScopeRepository(SqlRepository):
             ).mappings()
             return {r["name"]: SCOPE.record(r) for r in rows}
 
+    @retried
     def list(self) -> list[Scope]:
         with self.db.read() as conn:
             rows = conn.execute(
@@ -215,6 +227,7 @@ class SqlScopeRepository(SqlRepository):
             ).mappings()
             return [SCOPE.record(r) for r in rows]
 
+    @retried
     def upsert(self, name: str, description: str, now: int) -> bool:
         scopes = t.scopes
         where = (scopes.c.tenant_id == self.tenant_id, scopes.c.name == name)
@@ -231,6 +244,7 @@ class SqlScopeRepository(SqlRepository):
                 return True
             return False
 
+    @retried
     def delete(self, name: str) -> bool:
         with self.db.write() as conn:
             result = conn.execute(

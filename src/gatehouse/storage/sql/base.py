@@ -1,20 +1,21 @@
 """The base of every SQL repository: one tenant's rows in one database, and the rule for a
 connection lost mid-request.
 
-Every public method of a repository is one unit of work. When the database drops its
-connection while a method runs (``DatabaseUnavailable``), the method runs once more on a
-fresh connection if that is safe: if nothing it sent may have committed — it only read, or
-its write transaction failed before COMMIT. A write that may have committed (a COMMIT or
-an autocommit statement whose answer was lost) is not repeated: a one-time rule such as
-code redemption would see its own first attempt and refuse. Then ``DatabaseUnavailable``
-reaches the caller, which answers 503 (web/http.py). Inside ``Database.atomic()`` nothing is
+When the database drops a connection while a request uses it (``DatabaseUnavailable``), the
+work runs once more on a fresh connection if that is safe: if nothing it sent may have
+committed. A lean read (``Database.fetch_one``, ``fetch_all``) is retried by ``Database``
+itself, at no cost to the hot path; a repository method that uses ``read`` or ``write``
+transactions is marked ``@retried``, and runs again when it only read or its write
+transaction failed before COMMIT. A write that may have committed (a COMMIT or a lean
+autocommit statement whose answer was lost) is never repeated: a one-time rule such as code
+redemption would see its own first attempt and refuse. Then ``DatabaseUnavailable`` reaches
+the caller, which answers 503 (web/http.py). Inside ``Database.atomic()`` nothing is
 retried: the whole block's transaction is gone with the connection.
 """
 
 from __future__ import annotations
 
 import functools
-import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
@@ -24,7 +25,7 @@ from gatehouse.storage.sql.database import Database
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def retried_once_if_nothing_committed(method: F) -> F:
+def retried(method: F) -> F:
     """``method``, run once more on a fresh connection when its connection was lost and
     nothing it sent may have committed (the module docstring)."""
 
@@ -45,9 +46,3 @@ class SqlRepository:
     def __init__(self, database: Database, tenant_id: str) -> None:
         self.db = database
         self.tenant_id = tenant_id
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        for name, member in list(vars(cls).items()):
-            if not name.startswith("_") and inspect.isfunction(member):
-                setattr(cls, name, retried_once_if_nothing_committed(member))

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from gatehouse.storage.records import Client, ClientSecret
 from gatehouse.storage.sql import tables as t
-from gatehouse.storage.sql.base import SqlRepository
+from gatehouse.storage.sql.base import SqlRepository, retried
 from gatehouse.storage.sql.cache import RegistryCache
 from gatehouse.storage.sql.columns import RecordColumns
 from gatehouse.storage.sql.database import Database
@@ -62,27 +62,32 @@ class SqlClientRepository(SqlRepository):
     def get_for_authentication(
         self, client_id: str
     ) -> tuple[Client, tuple[ClientSecret, ...]] | None:
-        key = ("client", client_id)
-        cached = self._registry.get(key)
+        cached = self._registry.get(("client", client_id))
         if cached is not None:
             return cast(tuple[Client, tuple[ClientSecret, ...]], cached)
+        return self._read_for_authentication(client_id)
+
+    @retried
+    def _read_for_authentication(
+        self, client_id: str
+    ) -> tuple[Client, tuple[ClientSecret, ...]] | None:
         generation = self._registry.generation()
         params = {"p_tenant": self.tenant_id, "p_client_id": client_id}
         with self.db.read() as conn:  # one snapshot: the client and the secrets agree
             row = conn.execute(_CLIENT_BY_ID, params).mappings().first()
             if row is None:
                 return None  # not cached: a client registered a moment later works at once
-            secrets = tuple(
-                SECRET.record(r) for r in conn.execute(_SECRETS_OF_CLIENT, params).mappings()
-            )
+            rows = conn.execute(_SECRETS_OF_CLIENT, params).mappings()
+            secrets = tuple(SECRET.record(r) for r in rows)
         found = (CLIENT.record(row), secrets)
-        self._registry.put(key, found, generation)
+        self._registry.put(("client", client_id), found, generation)
         return found
 
     def _changed(self) -> None:
         """Every write calls this after it committed: drop what the registry cache holds."""
         self._registry.invalidate()
 
+    @retried
     def list(self) -> list[Client]:
         with self.db.read() as conn:
             rows = conn.execute(
@@ -98,6 +103,7 @@ class SqlClientRepository(SqlRepository):
         )
         return [SECRET.record(r) for r in rows]
 
+    @retried
     def encrypted_secrets(self, client_id: str, now: int) -> builtins.list[tuple[str, bytes]]:
         cs = t.client_secrets
         with self.db.read() as conn:
@@ -112,6 +118,7 @@ class SqlClientRepository(SqlRepository):
             ).all()
         return [(r.id, bytes(r.secret_encrypted)) for r in rows]
 
+    @retried
     def insert(
         self, client: Client, secret: ClientSecret | None, encrypted: bytes | None = None
     ) -> None:
@@ -121,6 +128,7 @@ class SqlClientRepository(SqlRepository):
                 self._insert_secret(conn, secret, encrypted)
         self._changed()
 
+    @retried
     def update(self, client: Client) -> None:
         values = CLIENT.values(client)
         del values["client_id"], values["created_at"]
@@ -135,6 +143,7 @@ class SqlClientRepository(SqlRepository):
             )
         self._changed()
 
+    @retried
     def replace_secrets(
         self, client_id: str, secret: ClientSecret | None, encrypted: bytes | None = None
     ) -> None:
@@ -153,11 +162,13 @@ class SqlClientRepository(SqlRepository):
         values = SECRET.values(secret, tenant_id=self.tenant_id, secret_encrypted=encrypted)
         conn.execute(t.client_secrets.insert().values(values))
 
+    @retried
     def add_secret(self, secret: ClientSecret, encrypted: bytes | None = None) -> None:
         with self.db.write() as conn:
             self._insert_secret(conn, secret, encrypted)
         self._changed()
 
+    @retried
     def revoke_secret(self, client_id: str, secret_id: str, now: int) -> bool:
         cs = t.client_secrets
         with self.db.write() as conn:
@@ -174,6 +185,7 @@ class SqlClientRepository(SqlRepository):
         self._changed()
         return result.rowcount == 1
 
+    @retried
     def delete(self, client_id: str) -> bool:
         with self.db.write() as conn:
             for table in _OWNED_BY_CLIENT:
@@ -199,6 +211,7 @@ class SqlClientRepository(SqlRepository):
 
 
 class SqlClientAssertionRepository(SqlRepository):
+    @retried
     def record_jti(self, client_id: str, jti: str, expires_at: int, now: int) -> bool:
         uca = t.used_client_assertions
         with self.db.write() as conn:

@@ -7,7 +7,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from gatehouse.storage.records import Consent
 from gatehouse.storage.sql import tables as t
-from gatehouse.storage.sql.base import SqlRepository
+from gatehouse.storage.sql.base import SqlRepository, retried
 from gatehouse.storage.sql.columns import RecordColumns
 from gatehouse.storage.sql.lean import LeanStatement
 
@@ -30,6 +30,7 @@ class SqlConsentRepository(SqlRepository):
         )
         return None if row is None else CONSENT.record(row)
 
+    @retried
     def grant(self, user_id: str, client_id: str, scopes: frozenset[str], now: int) -> Consent:
         c = t.consents
         where = (
@@ -56,6 +57,7 @@ class SqlConsentRepository(SqlRepository):
             )
         return merged
 
+    @retried
     def revoke(self, user_id: str, client_id: str) -> bool:
         c = t.consents
         with self.db.write() as conn:
@@ -68,6 +70,7 @@ class SqlConsentRepository(SqlRepository):
             )
             return result.rowcount == 1
 
+    @retried
     def list_for_user(self, user_id: str) -> list[Consent]:
         c = t.consents
         with self.db.read() as conn:

@@ -5,10 +5,9 @@ transactions, ``atomic`` blocks for all-or-nothing admin work, and the lean path
 (``fetch_one``, ``fetch_all``, ``execute_count``) for hot-path statements.
 
 A connection the server drops (a restart, a failover, ``pg_terminate_backend``) surfaces as
-``DatabaseUnavailable``. Whether the work may be run again on a fresh connection depends on
-what may have been committed; each thread counts the writes it may have committed
-(``commits``), which is what ``SqlRepository`` (storage/sql/base.py) consults before it
-retries a repository method.
+``DatabaseUnavailable``. A lean read is run once more here; whether other work may be run
+again depends on what may have been committed: each thread counts the writes it may have
+committed (``commits``), which ``@retried`` repository methods consult (storage/sql/base.py).
 """
 
 from __future__ import annotations
@@ -167,20 +166,33 @@ class Database:
 
     def fetch_one(self, lean: LeanStatement, params: Mapping[str, Any]) -> dict[str, Any] | None:
         """The first row of a lean SELECT as a dict, or None (autocommit: no transaction
-        around it)."""
+        around it). A read: run once more on a fresh connection if its connection is lost."""
         compiled = lean.compiled(self.engine.dialect)
-        with self._lean_cursor() as cursor:
-            self._execute_lean(cursor, compiled, params)
-            row = cursor.fetchone()
-        return None if row is None else compiled.row_dict(row)
+        try:
+            rows = self._fetch(compiled, params, one=True)
+        except DatabaseUnavailable:
+            rows = self._fetch(compiled, params, one=True)
+        return compiled.row_dict(rows[0]) if rows else None
 
     def fetch_all(self, lean: LeanStatement, params: Mapping[str, Any]) -> list[dict[str, Any]]:
-        """Every row of a lean SELECT as dicts (autocommit)."""
+        """Every row of a lean SELECT as dicts (autocommit; retried like ``fetch_one``)."""
         compiled = lean.compiled(self.engine.dialect)
+        try:
+            rows = self._fetch(compiled, params, one=False)
+        except DatabaseUnavailable:
+            rows = self._fetch(compiled, params, one=False)
+        return [compiled.row_dict(row) for row in rows]
+
+    def _fetch(
+        self, compiled: CompiledLean, params: Mapping[str, Any], *, one: bool
+    ) -> Sequence[Sequence[Any]]:
         with self._lean_cursor() as cursor:
             self._execute_lean(cursor, compiled, params)
-            rows = cursor.fetchall()
-        return [compiled.row_dict(row) for row in rows]
+            if one:
+                row = cursor.fetchone()
+                return () if row is None else (row,)
+            rows: Sequence[Sequence[Any]] = cursor.fetchall()
+            return rows
 
     def execute_count(self, lean: LeanStatement, params: Mapping[str, Any]) -> int:
         """Run a lean INSERT, UPDATE or DELETE (autocommit, so the database lock is held

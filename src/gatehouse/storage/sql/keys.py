@@ -6,13 +6,14 @@ import sqlalchemy as sa
 
 from gatehouse.storage.records import StoredKey
 from gatehouse.storage.sql import tables as t
-from gatehouse.storage.sql.base import SqlRepository
+from gatehouse.storage.sql.base import SqlRepository, retried
 from gatehouse.storage.sql.columns import RecordColumns
 
 KEY = RecordColumns(StoredKey, t.signing_keys)
 
 
 class SqlKeyRepository(SqlRepository):
+    @retried
     def all(self) -> list[StoredKey]:
         k = t.signing_keys
         with self.db.read() as conn:
@@ -23,6 +24,7 @@ class SqlKeyRepository(SqlRepository):
             ).mappings()
             return [KEY.record(row) for row in rows]
 
+    @retried
     def private_key(self, kid: str) -> bytes:
         k = t.signing_keys
         with self.db.read() as conn:
@@ -33,6 +35,7 @@ class SqlKeyRepository(SqlRepository):
             ).scalar_one()
         return bytes(blob)
 
+    @retried
     def add(self, key: StoredKey, private_key_encrypted: bytes) -> None:
         values = KEY.values(
             key, tenant_id=self.tenant_id, private_key_encrypted=private_key_encrypted
@@ -40,6 +43,7 @@ class SqlKeyRepository(SqlRepository):
         with self.db.write() as conn:
             conn.execute(t.signing_keys.insert().values(values))
 
+    @retried
     def retire(self, retirements: list[tuple[str, int, int]]) -> None:
         k = t.signing_keys
         with self.db.write() as conn:

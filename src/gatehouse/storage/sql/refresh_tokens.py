@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from gatehouse.storage.records import RefreshToken, RefreshTokenState
 from gatehouse.storage.sql import tables as t
-from gatehouse.storage.sql.base import SqlRepository
+from gatehouse.storage.sql.base import SqlRepository, retried
 from gatehouse.storage.sql.columns import RecordColumns
 from gatehouse.storage.sql.lean import LeanStatement
 from gatehouse.storage.sql.revocations import grant_revoked, revoke_grants_of
@@ -107,6 +107,7 @@ class SqlRefreshTokenRepository(SqlRepository):
         self.db.execute_count(_LEAN_DELETE_REFRESH, params)
         return False
 
+    @retried
     def extend_idle(
         self,
         token_hash: str,
@@ -130,6 +131,7 @@ class SqlRefreshTokenRepository(SqlRepository):
                 )
             )
 
+    @retried
     def revoke_for(self, user_id: str, client_id: str, now: int) -> int:
         with self.db.write() as conn:
             revoke_grants_of(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from gatehouse.storage.sql import tables as t
-from gatehouse.storage.sql.base import SqlRepository
+from gatehouse.storage.sql.base import SqlRepository, retried
 from gatehouse.storage.sql.database import insert_ignoring_duplicates
 
 # Where the access tokens issued from a grant are recorded: with its code, with each of its
@@ -76,6 +76,7 @@ def revoke_grants_of(
 
 
 class SqlRevocationRepository(SqlRepository):
+    @retried
     def revoke_grant(self, grant_id: str, reason: str, now: int) -> None:
         rt = t.refresh_tokens
         with self.db.write() as conn:
@@ -119,6 +120,7 @@ class SqlRevocationRepository(SqlRepository):
                     expires_at=expiry,
                 )
 
+    @retried
     def deny_access_token(self, jti: str, expires_at: int) -> None:
         with self.db.write() as conn:
             insert_ignoring_duplicates(
@@ -129,6 +131,7 @@ class SqlRevocationRepository(SqlRepository):
                 expires_at=expires_at,
             )
 
+    @retried
     def is_access_token_denied(self, jti: str) -> bool:
         ra = t.revoked_access_tokens
         with self.db.read() as conn:

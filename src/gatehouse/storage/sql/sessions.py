@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from gatehouse.storage.records import Interaction, SsoSession
 from gatehouse.storage.sql import tables as t
-from gatehouse.storage.sql.base import SqlRepository
+from gatehouse.storage.sql.base import SqlRepository, retried
 from gatehouse.storage.sql.columns import RecordColumns
 from gatehouse.storage.sql.lean import LeanStatement
 
@@ -48,6 +48,7 @@ _LEAN_TOUCH_SID = LeanStatement(
 
 
 class SqlSessionRepository(SqlRepository):
+    @retried
     def create(self, session_id_hash: str, session: SsoSession) -> None:
         values = SESSION.values(session, tenant_id=self.tenant_id, id_hash=session_id_hash)
         with self.db.write() as conn:
@@ -73,13 +74,16 @@ class SqlSessionRepository(SqlRepository):
             )
             return result.rowcount
 
+    @retried
     def touch(self, session_id_hash: str, now: int) -> None:
         self._update(t.sso_sessions.c.id_hash == session_id_hash, last_seen_at=now)
 
+    @retried
     def end(self, session_id_hash: str, now: int) -> None:
         s = t.sso_sessions
         self._update(s.c.id_hash == session_id_hash, s.c.ended_at.is_(None), ended_at=now)
 
+    @retried
     def renew(
         self,
         session_id_hash: str,
@@ -111,6 +115,7 @@ class SqlSessionRepository(SqlRepository):
             )
             return result.rowcount == 1
 
+    @retried
     def end_by_sid(self, sid: str, now: int) -> None:
         s = t.sso_sessions
         self._update(s.c.sid == sid, s.c.ended_at.is_(None), ended_at=now)
@@ -130,11 +135,13 @@ class SqlSessionRepository(SqlRepository):
 
 
 class SqlInteractionRepository(SqlRepository):
+    @retried
     def create(self, interaction: Interaction) -> None:
         values = INTERACTION.values(interaction, tenant_id=self.tenant_id)
         with self.db.write() as conn:
             conn.execute(t.interactions.insert().values(values))
 
+    @retried
     def get(self, id_hash: str, now: int) -> Interaction | None:
         i = t.interactions
         with self.db.read() as conn:
@@ -167,11 +174,14 @@ class SqlInteractionRepository(SqlRepository):
             )
             return result.rowcount
 
+    @retried
     def mark_login(self, id_hash: str, now: int) -> None:
         self._set(id_hash, login_completed_at=now)
 
+    @retried
     def mark_consent(self, id_hash: str) -> None:
         self._set(id_hash, consent_given=True)
 
+    @retried
     def complete(self, id_hash: str, now: int) -> bool:
         return self._set(id_hash, completed_at=now) == 1

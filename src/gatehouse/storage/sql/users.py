@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from gatehouse.storage.records import User, UserProfile
 from gatehouse.storage.sql import tables as t
-from gatehouse.storage.sql.base import SqlRepository
+from gatehouse.storage.sql.base import SqlRepository, retried
 from gatehouse.storage.sql.columns import RecordColumns
 from gatehouse.storage.sql.lean import LeanStatement
 from gatehouse.storage.sql.revocations import revoke_grants_of
@@ -48,6 +48,7 @@ class SqlUserRepository(SqlRepository):
         row = self.db.fetch_one(_LEAN_USER_BY_ID, {"p_tenant": self.tenant_id, "p_id": user_id})
         return USER.record(row) if row else None
 
+    @retried
     def find_by_login(self, login: str) -> User | None:
         normalized = normalized_login(login)
         users = t.users
@@ -67,6 +68,7 @@ class SqlUserRepository(SqlRepository):
             )
         return USER.record(row) if row else None
 
+    @retried
     def list(self) -> list[User]:
         with self.db.read() as conn:
             rows = conn.execute(
@@ -76,6 +78,7 @@ class SqlUserRepository(SqlRepository):
             ).mappings()
             return [USER.record(r) for r in rows]
 
+    @retried
     def insert(self, user: User) -> None:
         values = USER.values(
             user,
@@ -94,6 +97,7 @@ class SqlUserRepository(SqlRepository):
                 .values(values)
             )
 
+    @retried
     def update_profile(self, user_id: str, profile: UserProfile, now: int) -> None:
         self._set(
             user_id,
@@ -102,18 +106,22 @@ class SqlUserRepository(SqlRepository):
             ),
         )
 
+    @retried
     def set_password(self, user_id: str, password_hash: str, now: int) -> None:
         self._set(
             user_id,
             {"password_hash": password_hash, "password_changed_at": now, "updated_at": now},
         )
 
+    @retried
     def update_password_hash(self, user_id: str, password_hash: str) -> None:
         self._set(user_id, {"password_hash": password_hash})
 
+    @retried
     def set_disabled(self, user_id: str, disabled: bool, now: int) -> None:
         self._set(user_id, {"disabled": disabled, "updated_at": now})
 
+    @retried
     def end_sessions_and_tokens(self, user_id: str, reason: str, now: int) -> None:
         sessions, refresh = t.sso_sessions, t.refresh_tokens
         with self.db.write() as conn:
@@ -137,6 +145,7 @@ class SqlUserRepository(SqlRepository):
                 .values(revoked_at=now)
             )
 
+    @retried
     def delete(self, user_id: str) -> bool:
         with self.db.write() as conn:
             for table in (t.sso_sessions, t.consents, t.refresh_tokens, t.authorization_codes):

@@ -1,5 +1,5 @@
-"""storage.sql.base: a repository method whose connection is lost runs once more on a fresh
-one, only when nothing it sent may have committed."""
+"""storage.sql.base: a ``@retried`` repository method whose connection is lost runs once more
+on a fresh one, only when nothing it sent may have committed."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from gatehouse.storage.errors import DatabaseUnavailable
-from gatehouse.storage.sql.base import SqlRepository
+from gatehouse.storage.sql.base import SqlRepository, retried
 from gatehouse.storage.sql.database import Database
 
 
@@ -20,6 +20,7 @@ class Flaky(SqlRepository):
         super().__init__(database, "default")
         self.failures, self.commits, self.calls = failures, commits, 0
 
+    @retried
     def work(self, value: str) -> str:
         self.calls += 1
         if self.calls <= self.failures:
