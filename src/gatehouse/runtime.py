@@ -16,10 +16,10 @@ from gatehouse.keys.encryption import KeyEncryptor
 from gatehouse.keys.service import KeyService
 from gatehouse.protocol.provider import Provider, ProviderConfig
 from gatehouse.settings import Settings
+from gatehouse.storage.repositories import Store
 from gatehouse.storage.sql.database import POOL_SIZE, Database
-from gatehouse.storage.sql.keys import SqlKeyRepository
 from gatehouse.storage.sql.migrate import DEFAULT_TENANT
-from gatehouse.storage.sql.repositories import SqlStore
+from gatehouse.storage.sql.store import SqlStore
 
 # Request threads (web/threads.py) are never more than the pooled database connections: each
 # may hold one, and more would open and close overflow connections under load.
@@ -81,7 +81,7 @@ def provider_config(settings: Settings, issuer: str) -> ProviderConfig:
 class Runtime:
     settings: Settings
     database: Database
-    store: SqlStore
+    store: Store
     keys: KeyService
     provider: Provider
     passwords: Passwords
@@ -100,9 +100,7 @@ def build_runtime(
 ) -> Runtime:
     database = Database(settings.resolved_database_url)
     store = SqlStore(database, tenant_id)
-    keys = KeyService(
-        SqlKeyRepository(database, tenant_id), KeyEncryptor(resolve_secret_key(settings, database))
-    )
+    keys = KeyService(store.keys, KeyEncryptor(resolve_secret_key(settings, database)))
     provider = Provider(
         config=provider_config(settings, issuer or resolve_issuer(settings)),
         clients=store.clients,

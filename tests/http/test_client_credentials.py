@@ -4,6 +4,7 @@ RFC 8707, RFC 9068 §2.2.3.1)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -249,8 +250,10 @@ def test_a_public_client_is_refused_by_the_grant_itself(
 ) -> None:
     """Defence in depth: even a public client row that somehow has the grant gets no token."""
     spa = make_public_client(runtime)
+    stored = runtime.store.clients.get("spa")
+    assert stored is not None
     runtime.store.clients.update(
-        "spa", {"grant_types": ["authorization_code", "client_credentials"]}
+        replace(stored, grant_types=("authorization_code", "client_credentials"))
     )
     assert_oauth_error(
         client_credentials(http, spa, scope=DEFAULT), "unauthorized_client", "public client"

@@ -230,8 +230,9 @@ def test_a_refresh_token_older_than_the_password_is_inactive(
 ) -> None:
     """Introspection applies the grants' rule, not only the revocation set_password does:
     a refresh token whose sign-in predates the current password is not active."""
-    user_id = find_user(runtime, "alice").id
-    runtime.store.users.update(user_id, {"password_changed_at": int(time.time()) + 5})
+    alice = find_user(runtime, "alice")
+    assert alice.password_hash is not None
+    runtime.store.users.set_password(alice.id, alice.password_hash, int(time.time()) + 5)
     assert_inactive(http, web, tokens["refresh_token"])
 
 

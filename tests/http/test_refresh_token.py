@@ -435,7 +435,9 @@ def test_a_sign_in_older_than_the_password_is_refused_without_revocation(
     tokens = offline_tokens(http, web)
     result = sign_in(http, scope=OFFLINE)
     later = int(time.time()) + 5
-    runtime.store.users.update(find_user(runtime, "alice").id, {"password_changed_at": later})
+    alice = find_user(runtime, "alice")
+    assert alice.password_hash is not None
+    runtime.store.users.set_password(alice.id, alice.password_hash, later)  # the same password
     assert_oauth_error(refresh(http, web, tokens["refresh_token"]), "invalid_grant")
     response = redeem(http, result.params["code"], result.verifier, web)
     assert_oauth_error(response, "invalid_grant")
@@ -456,7 +458,7 @@ def test_a_disabled_user_is_refused_even_if_the_token_was_not_revoked(
 ) -> None:
     """The grant checks the user itself, not only the revocation done by set_disabled."""
     token = offline_tokens(http, web)["refresh_token"]
-    runtime.store.users.update(find_user(runtime, "alice").id, {"disabled": True})
+    runtime.store.users.set_disabled(find_user(runtime, "alice").id, True, int(time.time()))
     assert_oauth_error(refresh(http, web, token), "invalid_grant")
 
 

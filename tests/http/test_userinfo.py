@@ -9,15 +9,17 @@ import hmac
 import json
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from joserfc.jwk import RSAKey
 from starlette.testclient import TestClient
 
-from gatehouse.admin.users import delete_user, set_disabled
+from gatehouse.admin.users import delete_user, find_user, set_disabled
 from gatehouse.keys.jose import generate_signing_key, load_private_key, sign_jwt, unverified_header
 from gatehouse.runtime import Runtime
+from gatehouse.storage.records import UserProfile
 from tests.conftest import ISSUER
 from tests.support.factories import make_client, make_user
 from tests.support.flow import get_tokens, install_clock
@@ -30,7 +32,9 @@ ADDRESS = {"street_address": "1 Main St", "locality": "Springfield", "country": 
 @pytest.fixture
 def web(runtime: Runtime) -> dict[str, Any]:
     user = make_user(runtime, phone_number="+1 555 0100", given_name="Alice", family_name="Liddell")
-    runtime.store.users.update(user["id"], {"address": ADDRESS})
+    stored = find_user(runtime, user["id"])
+    profile = replace(UserProfile.of(stored), address=ADDRESS)
+    runtime.store.users.update_profile(stored.id, profile, int(time.time()))
     return make_client(runtime, scopes=ALL_SCOPES)
 
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from gatehouse import blocking
 from gatehouse.runtime import Runtime
 from gatehouse.storage.sql import tables as t
-from gatehouse.storage.sql.database import LeanStatement
+from gatehouse.storage.sql.lean import LeanStatement
 
 
 def test_starts_does_nothing_outside_forbidden() -> None:
@@ -83,7 +83,6 @@ def _every_way_to_reach_the_database(runtime: Runtime) -> list[Callable[[], Any]
     return [
         in_transaction(database.read),
         in_transaction(database.write),
-        in_transaction(database.statement),
         in_transaction(database.atomic),
         lambda: database.fetch_one(TENANT_IDS, {"id": "default"}),
         lambda: database.fetch_all(TENANT_IDS, {"id": "default"}),

@@ -96,29 +96,30 @@ def save_api(runtime: Runtime, spec: ApiSpec, *, create: bool) -> dict[str, Any]
         raise AdminError(f"no client {spec.client_id!r} to link to the API")
     scopes = _permissions(spec.scopes, "scope")
     roles = _permissions(spec.roles, "app role")
-    now = int(time.time())
-    values: dict[str, Any] = {
-        "identifier": spec.identifier,
-        "name": spec.name or (existing.name if existing else spec.identifier),
-        "access_token_lifetime": spec.access_token_lifetime
-        if spec.access_token_lifetime is not None
+    lifetime = spec.access_token_lifetime
+    api = Api(
+        identifier=spec.identifier,
+        name=spec.name or (existing.name if existing else spec.identifier),
+        access_token_lifetime=lifetime
+        if lifetime is not None
         else (existing.access_token_lifetime if existing else None),
-        "signing_alg": spec.signing_alg or (existing.signing_alg if existing else None),
-        "client_id": spec.client_id or (existing.client_id if existing else None),
-        "updated_at": now,
-    }
-    if existing is None:
-        values["created_at"] = now
-    runtime.store.apis.save(values, scopes, roles)
-    if roles is not None:
-        # A role the API no longer defines is no longer granted to anyone.
-        kept = {role.name for role in roles}
-        for client_id, api, role in runtime.store.apis.role_grants():
-            if api == spec.identifier and role not in kept:
-                runtime.store.apis.revoke_role(client_id, api, role)
+        signing_alg=spec.signing_alg or (existing.signing_alg if existing else None),
+        client_id=spec.client_id or (existing.client_id if existing else None),
+        scopes=_kept(scopes, existing.scopes if existing else ()),
+        roles=_kept(roles, existing.roles if existing else ()),
+    )
+    # Roles the API no longer defines are no longer granted to anyone (storage does it).
+    runtime.store.apis.save(api, int(time.time()))
     saved = runtime.store.apis.get(spec.identifier)
     assert saved is not None
     return api_to_json(saved)
+
+
+def _kept(
+    given: list[ApiPermission] | None, existing: tuple[ApiPermission, ...]
+) -> tuple[ApiPermission, ...]:
+    """The permissions given, or (None) the existing ones."""
+    return existing if given is None else tuple(given)
 
 
 def get_api(runtime: Runtime, identifier: str) -> Api:
@@ -167,6 +168,6 @@ def revoke_app_role(runtime: Runtime, client_id: str, identifier: str, role: str
 
 def list_app_role_grants(runtime: Runtime, client_id: str | None) -> list[dict[str, str]]:
     return [
-        {"client_id": c, "api": a, "role": r}
-        for c, a, r in runtime.store.apis.role_grants(client_id)
+        {"client_id": g.client_id, "api": g.api_identifier, "role": g.role}
+        for g in runtime.store.apis.role_grants(client_id)
     ]

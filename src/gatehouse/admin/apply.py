@@ -36,6 +36,7 @@ from gatehouse.admin.apply_file import (
     read_apply_file,
     reported_at,
 )
+from gatehouse.admin.client_spec import validated_client
 from gatehouse.admin.errors import AdminError
 from gatehouse.runtime import Runtime
 
@@ -64,7 +65,10 @@ def _apply_api(
         "signing_alg": spec.signing_alg or before["signing_alg"],
         "client_id": spec.client_id or before["client_id"],
     }
-    key = lambda items: sorted(items, key=lambda i: i["name"])  # noqa: E731
+
+    def key(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return sorted(items, key=lambda i: i["name"])
+
     desired["scopes"], desired["app_roles"] = key(desired["scopes"]), key(desired["app_roles"])
     before["scopes"], before["app_roles"] = key(before["scopes"]), key(before["app_roles"])
     if desired == before:
@@ -101,23 +105,8 @@ def _apply_client(runtime: Runtime, entry: dict[str, Any]) -> dict[str, Any]:
         runtime, spec.client_id, spec.secret
     )
     # Compare the would-be result without writing, by validating against the existing client.
-    desired = client_admin._validated_values(runtime, spec, existing)
-    after = {
-        **before,
-        "name": desired["name"],
-        "type": desired["client_type"],
-        "auth_method": desired["auth_method"],
-        "grant_types": desired["grant_types"],
-        "redirect_uris": desired["redirect_uris"],
-        "post_logout_redirect_uris": desired["post_logout_redirect_uris"],
-        "scope": " ".join(desired["allowed_scopes"]),
-        "web_origins": desired["web_origins"],
-        "first_party": desired["first_party"],
-        "id_token_signing_alg": desired["id_token_signing_alg"],
-        "refresh_token_rotation": desired["refresh_token_rotation"],
-        "jwks": desired["jwks"],
-        "jwks_uri": desired["jwks_uri"],
-    }
+    desired = validated_client(runtime, spec, existing, existing.updated_at)
+    after = client_admin.client_to_json(desired)
     if after == before and not secret_differs:
         return {"kind": "client", "id": spec.client_id, "action": "unchanged"}
     if not secret_differs:

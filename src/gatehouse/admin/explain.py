@@ -203,7 +203,8 @@ def explain_token(
             f"{' '.join(granted_scopes) or 'none'}); the client must request it and the user "
             "consent",
         )
-    granted_roles = claims.get("roles") if isinstance(claims.get("roles"), list) else []
+    roles_claim = claims.get("roles")
+    granted_roles = roles_claim if isinstance(roles_claim, list) else []
     for role in roles:
         ok = role in granted_roles
         result.add(

@@ -5,16 +5,27 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from dataclasses import replace
 from typing import Any
 
 from gatehouse.accounts.passwords import check_password_policy
 from gatehouse.admin.errors import AdminError
 from gatehouse.runtime import Runtime
-from gatehouse.storage.records import User
+from gatehouse.storage.records import User, UserProfile
 
 _USERNAME = re.compile(r"[^\s\x00-\x1f\x7f]{1,255}")
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}")
 PROFILE_FIELDS = ("email", "email_verified", "name", "given_name", "family_name", "phone_number")
+NO_PROFILE = UserProfile(
+    email=None,
+    email_verified=False,
+    name=None,
+    given_name=None,
+    family_name=None,
+    phone_number=None,
+    phone_number_verified=False,
+    address=None,
+)
 
 
 def user_to_json(user: User) -> dict[str, Any]:
@@ -32,19 +43,20 @@ def user_to_json(user: User) -> dict[str, Any]:
     }
 
 
-def _profile_values(fields: dict[str, Any]) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for name in PROFILE_FIELDS:
-        if fields.get(name) is not None:
-            values[name] = fields[name]
-    if "email" in values:
-        if not _EMAIL.fullmatch(values["email"]):
-            raise AdminError(f"{values['email']!r} is not an email address")
-        values["email_normalized"] = values["email"].strip().casefold()
+def _profile(fields: dict[str, Any], base: UserProfile) -> UserProfile:
+    """``base`` with the PROFILE_FIELDS given in ``fields`` (None: keep), checked."""
+    given = {name: fields[name] for name in PROFILE_FIELDS if fields.get(name) is not None}
+    if "email" in given and not _EMAIL.fullmatch(given["email"]):
+        raise AdminError(f"{given['email']!r} is not an email address")
     for name in ("name", "given_name", "family_name", "phone_number"):
-        if name in values and len(values[name]) > 255:
+        if name in given and len(given[name]) > 255:
             raise AdminError(f"{name} is too long")
-    return values
+    return replace(base, **given)
+
+
+def _email_taken(runtime: Runtime, email: str | None, user_id: str | None) -> bool:
+    other = runtime.store.users.find_by_login(email) if email is not None else None
+    return other is not None and other.id != user_id
 
 
 def _hash_password(runtime: Runtime, password: str) -> str:
@@ -70,38 +82,39 @@ def create_user(
     users = runtime.store.users
     if users.find_by_login(username) is not None:
         raise AdminError(f"a user named {username!r} already exists")
-    values = _profile_values(fields)
-    if "email_normalized" in values and users.find_by_login(values["email"]) is not None:
-        raise AdminError(f"a user with email {values['email']!r} already exists")
+    profile = _profile(fields, NO_PROFILE)
+    if _email_taken(runtime, profile.email, None):
+        raise AdminError(f"a user with email {profile.email!r} already exists")
     now = int(time.time())
-    user_id = str(uuid.uuid4())
-    users.insert(
-        {
-            "id": user_id,
-            "username": username,
-            "username_normalized": username.casefold(),
-            "password_hash": _hash_password(runtime, password) if password is not None else None,
-            "password_changed_at": now if password is not None else None,
-            "email_verified": False,
-            "phone_number_verified": False,
-            "disabled": False,
-            "created_at": now,
-            "updated_at": now,
-            **values,
-        }
+    user = User(
+        id=str(uuid.uuid4()),
+        username=username,
+        email=profile.email,
+        email_verified=profile.email_verified,
+        name=profile.name,
+        given_name=profile.given_name,
+        family_name=profile.family_name,
+        phone_number=profile.phone_number,
+        phone_number_verified=profile.phone_number_verified,
+        address=profile.address,
+        disabled=False,
+        password_hash=_hash_password(runtime, password) if password is not None else None,
+        password_changed_at=now if password is not None else None,
+        created_at=now,
+        updated_at=now,
     )
-    return user_to_json(find_user(runtime, user_id))
+    users.insert(user)
+    return user_to_json(find_user(runtime, user.id))
 
 
 def update_user(runtime: Runtime, ref: str, **fields: Any) -> dict[str, Any]:
     user = find_user(runtime, ref)
-    values = _profile_values(fields)
-    if "email_normalized" in values:
-        other = runtime.store.users.find_by_login(values["email"])
-        if other is not None and other.id != user.id:
-            raise AdminError(f"a user with email {values['email']!r} already exists")
-    if values:
-        runtime.store.users.update(user.id, {**values, "updated_at": int(time.time())})
+    current = UserProfile.of(user)
+    profile = _profile(fields, current)
+    if profile.email != current.email and _email_taken(runtime, profile.email, user.id):
+        raise AdminError(f"a user with email {profile.email!r} already exists")
+    if any(fields.get(name) is not None for name in PROFILE_FIELDS):
+        runtime.store.users.update_profile(user.id, profile, int(time.time()))
     return user_to_json(find_user(runtime, user.id))
 
 
@@ -109,14 +122,7 @@ def set_password(runtime: Runtime, ref: str, password: str) -> dict[str, Any]:
     """A new password ends the user's sessions and refresh tokens."""
     user = find_user(runtime, ref)
     now = int(time.time())
-    runtime.store.users.update(
-        user.id,
-        {
-            "password_hash": _hash_password(runtime, password),
-            "password_changed_at": now,
-            "updated_at": now,
-        },
-    )
+    runtime.store.users.set_password(user.id, _hash_password(runtime, password), now)
     runtime.store.users.end_sessions_and_tokens(user.id, "password_changed", now)
     return user_to_json(find_user(runtime, user.id))
 
@@ -124,7 +130,7 @@ def set_password(runtime: Runtime, ref: str, password: str) -> dict[str, Any]:
 def set_disabled(runtime: Runtime, ref: str, disabled: bool) -> dict[str, Any]:
     user = find_user(runtime, ref)
     now = int(time.time())
-    runtime.store.users.update(user.id, {"disabled": disabled, "updated_at": now})
+    runtime.store.users.set_disabled(user.id, disabled, now)
     if disabled:
         runtime.store.users.end_sessions_and_tokens(user.id, "user_disabled", now)
     return user_to_json(find_user(runtime, user.id))

@@ -10,8 +10,8 @@ import click
 
 from gatehouse.cli.options import database_option
 from gatehouse.cli.output import emit
-from gatehouse.keys.keyring import StoredKey
 from gatehouse.runtime import Runtime
+from gatehouse.storage.records import StoredKey
 
 
 @click.group()

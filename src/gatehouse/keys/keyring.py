@@ -9,6 +9,7 @@ from functools import cached_property
 from typing import Any, Final
 
 from gatehouse.keys.jose import PrivateKey, PublicKeySet
+from gatehouse.storage.records import StoredKey
 
 #: Every process re-reads the key table at least this often (KeyService), so a key stored
 #: now is in every process's JWKS within this many seconds.
@@ -17,17 +18,6 @@ RELOAD_SECONDS: Final = 30
 #: re-read the keys and publishes it. The margin covers clocks of servers a few seconds
 #: apart (``activates_at`` is compared with each server's own clock).
 PUBLICATION_LEAD_SECONDS: Final = RELOAD_SECONDS + 5
-
-
-@dataclass(frozen=True)
-class StoredKey:
-    kid: str
-    alg: str
-    public_jwk: dict[str, Any]
-    created_at: int
-    activates_at: int
-    retired_at: int | None
-    published_until: int | None
 
 
 @dataclass(frozen=True)

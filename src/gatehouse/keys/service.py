@@ -21,12 +21,12 @@ from gatehouse.keys.jose import (
 from gatehouse.keys.keyring import (
     RELOAD_SECONDS,
     KeyRing,
-    StoredKey,
     is_published,
     plan_rotation,
     signing_key_for,
 )
 from gatehouse.settings import SIGNING_ALGS
+from gatehouse.storage.records import StoredKey
 from gatehouse.storage.repositories import KeyRepository
 
 # A token naming a kid this process has not loaded makes it re-read the keys, but at most

@@ -68,6 +68,34 @@ class User:
 
 
 @dataclass(frozen=True)
+class UserProfile:
+    """The claims an administrator maintains about a user (OIDC Core §5.1), written as a
+    whole: a field left None is cleared."""
+
+    email: str | None
+    email_verified: bool
+    name: str | None
+    given_name: str | None
+    family_name: str | None
+    phone_number: str | None
+    phone_number_verified: bool
+    address: dict[str, Any] | None
+
+    @classmethod
+    def of(cls, user: User) -> UserProfile:
+        return cls(
+            email=user.email,
+            email_verified=user.email_verified,
+            name=user.name,
+            given_name=user.given_name,
+            family_name=user.family_name,
+            phone_number=user.phone_number,
+            phone_number_verified=user.phone_number_verified,
+            address=user.address,
+        )
+
+
+@dataclass(frozen=True)
 class Scope:
     name: str
     description: str
@@ -196,3 +224,26 @@ class Api:
 
     def role_names(self) -> frozenset[str]:
         return frozenset(p.name for p in self.roles)
+
+
+@dataclass(frozen=True)
+class RoleGrant:
+    """An application permission: ``role`` of the API ``api_identifier``, granted to a
+    client (client_credentials tokens carry it in ``roles``)."""
+
+    client_id: str
+    api_identifier: str
+    role: str
+
+
+@dataclass(frozen=True)
+class StoredKey:
+    """A signing key's public record; its private half is stored encrypted beside it."""
+
+    kid: str
+    alg: str
+    public_jwk: dict[str, Any]
+    created_at: int
+    activates_at: int
+    retired_at: int | None
+    published_until: int | None

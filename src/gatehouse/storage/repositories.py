@@ -1,12 +1,19 @@
-"""Storage contracts the protocol core depends on. One Protocol per aggregate; the docstring
-of each method is its contract. ``storage.sql`` is the implementation; tests run it on SQLite
-and PostgreSQL rather than against fakes."""
+"""Storage contracts. One Protocol per aggregate; the docstring of each method is its
+contract, and every method a service calls (protocol, accounts, admin, web, CLI) is here.
+``storage.sql`` is the implementation; tests run it on SQLite and PostgreSQL rather than
+against fakes.
+
+Every method may raise ``storage.errors.DatabaseUnavailable`` when the database cannot be
+reached; a method that only reads has then already been tried once more on a fresh
+connection. Times are Unix seconds; ``now`` is the caller's clock.
+"""
 
 from __future__ import annotations
 
+import builtins
+from collections.abc import Sequence
 from typing import Protocol
 
-from gatehouse.keys.keyring import StoredKey
 from gatehouse.storage.records import (
     Api,
     AuthorizationCode,
@@ -17,53 +24,143 @@ from gatehouse.storage.records import (
     Interaction,
     RefreshToken,
     RefreshTokenState,
+    RoleGrant,
     Scope,
     SsoSession,
+    StoredKey,
     User,
+    UserProfile,
 )
 
 
 class ClientRepository(Protocol):
-    def get(self, client_id: str) -> Client | None:
-        """The client, or None."""
+    """Client registrations and their secrets. Reads for authentication may come from a
+    per-process cache at most a few seconds old (``storage/sql/cache.py``); every write
+    through this repository drops that cache at once."""
 
-    def secrets(self, client_id: str) -> list[ClientSecret]:
-        """Every secret of the client, usable or not."""
+    def get(self, client_id: str) -> Client | None:
+        """The client, or None. Never cached."""
 
     def get_for_authentication(
         self, client_id: str
     ) -> tuple[Client, tuple[ClientSecret, ...]] | None:
-        """The client and every secret of it, for client authentication on each token
-        request, or None. May come from a per-process cache at most a few seconds old
-        (``CLIENT_CACHE_SECONDS``); writes through this repository drop the cache at once."""
+        """The client and every secret of it (usable or not), read in one snapshot, for
+        client authentication on each token request; or None. May be cached; an unknown
+        client is not, so a client registered a moment later works at once."""
 
-    def encrypted_secrets(self, client_id: str, now: int) -> list[tuple[str, bytes]]:
-        """(id, ciphertext) of the usable secrets kept encrypted for client_secret_jwt."""
+    def list(self) -> list[Client]:
+        """Every client of the tenant, by client_id."""
+
+    def secrets(self, client_id: str) -> builtins.list[ClientSecret]:
+        """Every secret of the client, usable or not. One lean statement."""
+
+    def encrypted_secrets(self, client_id: str, now: int) -> builtins.list[tuple[str, bytes]]:
+        """(secret id, ciphertext) of the secrets usable at ``now`` that are kept encrypted
+        for client_secret_jwt (every other secret exists only as a digest)."""
+
+    def insert(
+        self, client: Client, secret: ClientSecret | None, encrypted: bytes | None = None
+    ) -> None:
+        """Register ``client`` and, in the same transaction, its first secret (with its
+        ciphertext for client_secret_jwt). Fails on a client_id already taken."""
+
+    def update(self, client: Client) -> None:
+        """Replace the registration of ``client.client_id`` with ``client``, all but its
+        ``created_at``. Its secrets are left alone."""
+
+    def replace_secrets(
+        self, client_id: str, secret: ClientSecret | None, encrypted: bytes | None = None
+    ) -> None:
+        """Delete every secret of the client and store ``secret`` (if any) instead, in one
+        transaction: the old secrets stop working as the new one starts."""
+
+    def add_secret(self, secret: ClientSecret, encrypted: bytes | None = None) -> None:
+        """Store a further secret of ``secret.client_id`` (rotation without downtime)."""
+
+    def revoke_secret(self, client_id: str, secret_id: str, now: int) -> bool:
+        """Mark the secret revoked at ``now``; True when it existed and was not revoked."""
+
+    def delete(self, client_id: str) -> bool:
+        """Delete the client with everything it was given, in one transaction: secrets,
+        consents, codes, refresh tokens, interactions, app-role grants, and the link of
+        any API that authenticated as it (so a client later registered under the same id
+        inherits nothing). True when it existed."""
+
+
+class ClientAssertionRepository(Protocol):
+    def record_jti(self, client_id: str, jti: str, expires_at: int, now: int) -> bool:
+        """Remember a client assertion's jti until it expires; True the first time only
+        (database-enforced by a unique key, RFC 7523 §3 item 7). Expired entries go."""
 
 
 class UserRepository(Protocol):
     def get(self, user_id: str) -> User | None:
-        """The user by id (`sub`), or None."""
+        """The user by id (`sub`), or None. One lean statement."""
 
     def find_by_login(self, login: str) -> User | None:
-        """The user whose username or email equals ``login`` case-insensitively, or None."""
+        """The user whose username or email equals ``login`` case-insensitively (after
+        stripping spaces), or None."""
+
+    def list(self) -> list[User]:
+        """Every user of the tenant, by username."""
+
+    def insert(self, user: User) -> None:
+        """Store a new user. Its username and email are also stored casefolded, which is
+        what ``find_by_login`` matches and what the database keeps unique: fails when
+        another user has the same username or email case-insensitively."""
+
+    def update_profile(self, user_id: str, profile: UserProfile, now: int) -> None:
+        """Replace the user's profile claims with ``profile`` (None clears a claim), with
+        the same uniqueness of the email as ``insert``."""
+
+    def set_password(self, user_id: str, password_hash: str, now: int) -> None:
+        """A new password: store its hash with ``password_changed_at`` = ``now``. Tokens
+        from sign-ins before ``now`` stop working by that date; ending sessions and
+        revoking grants is ``end_sessions_and_tokens``' job."""
 
     def update_password_hash(self, user_id: str, password_hash: str) -> None:
         """Replace the hash (a rehash after parameter changes); not a password change."""
 
+    def set_disabled(self, user_id: str, disabled: bool, now: int) -> None:
+        """Disable or enable sign-in; ending what a disabled user holds is
+        ``end_sessions_and_tokens``' job."""
+
+    def end_sessions_and_tokens(self, user_id: str, reason: str, now: int) -> None:
+        """End every session of the user and revoke every grant (token family) with a
+        live refresh token or a code not yet redeemed, under ``reason``, in one
+        transaction: a disabled user or a changed password leaves nothing usable."""
+
+    def delete(self, user_id: str) -> bool:
+        """Delete the user with its sessions, consents, codes and refresh tokens, in one
+        transaction. True when it existed."""
+
 
 class ScopeRepository(Protocol):
-    def get_many(self, names: list[str]) -> dict[str, Scope]:
-        """The custom scopes among ``names`` that exist."""
+    """Custom scopes (not belonging to an API) and their consent-page descriptions."""
+
+    def get_many(self, names: Sequence[str]) -> dict[str, Scope]:
+        """The custom scopes among ``names`` that exist, by name."""
+
+    def list(self) -> list[Scope]:
+        """Every custom scope, by name."""
+
+    def upsert(self, name: str, description: str, now: int) -> bool:
+        """Create the scope or change its description; True when something changed."""
+
+    def delete(self, name: str) -> bool:
+        """Delete the scope; True when it existed. Clients allowed it keep the name."""
 
 
 class SessionRepository(Protocol):
+    """SSO sessions, stored under the SHA-256 of their cookie value. A session is alive
+    until it ends, reaches ``expires_at`` or goes unseen for ``idle_seconds``."""
+
     def create(self, session_id_hash: str, session: SsoSession) -> None:
         """Store a new SSO session under the hash of its cookie value."""
 
     def get_active(self, session_id_hash: str, now: int, idle_seconds: int) -> SsoSession | None:
-        """The session if it has not ended, not passed its absolute expiry, and was seen
-        within ``idle_seconds``; touching ``last_seen_at`` is ``touch``'s job."""
+        """The session if it is alive; touching ``last_seen_at`` is ``touch``'s job. One
+        lean statement."""
 
     def touch(self, session_id_hash: str, now: int) -> None:
         """Record activity (extends the idle window, never the absolute one)."""
@@ -84,34 +181,21 @@ class SessionRepository(Protocol):
         """The same person authenticated again in the browser of this live session: store it
         under ``new_id_hash`` (a new cookie value), with a new ``auth_time`` of ``now``,
         ``amr`` and ``expires_at``, keeping its ``sid``. False (and nothing changed) when the
-        session has ended, expired or belongs to another user."""
+        session has ended, expired or belongs to another user. One conditional UPDATE."""
 
     def end_by_sid(self, sid: str, now: int) -> None:
         """End the session with this public ``sid`` (sign-out without the browser's cookie)."""
 
     def active_by_sid(self, sid: str, now: int, idle_seconds: int) -> bool:
-        """Whether the session with this public ``sid`` is alive (not ended, within its
-        absolute and idle lifetimes)."""
+        """Whether the session with this public ``sid`` is alive. One lean statement."""
 
     def touch_sid(self, sid: str, now: int) -> None:
-        """Record activity on the session with this ``sid``."""
-
-
-class ConsentRepository(Protocol):
-    def get(self, user_id: str, client_id: str) -> Consent | None:
-        """The stored consent of the user for the client, or None."""
-
-    def grant(self, user_id: str, client_id: str, scopes: frozenset[str], now: int) -> Consent:
-        """Add ``scopes`` to the stored consent (union), creating it if needed."""
-
-    def revoke(self, user_id: str, client_id: str) -> bool:
-        """Delete the consent; True when there was one."""
-
-    def list_for_user(self, user_id: str) -> list[Consent]:
-        """Every consent the user has given."""
+        """Record activity on the session with this ``sid``. One lean statement."""
 
 
 class InteractionRepository(Protocol):
+    """Authorization requests paused for the person to log in or consent."""
+
     def create(self, interaction: Interaction) -> None:
         """Store a paused authorization request."""
 
@@ -123,46 +207,66 @@ class InteractionRepository(Protocol):
         back to a sign-in it has finished."""
 
     def mark_login(self, id_hash: str, now: int) -> None:
-        """Record that the person has just logged in for this interaction."""
+        """Record that the person has just logged in for this interaction (not once it
+        is completed)."""
 
     def mark_consent(self, id_hash: str) -> None:
-        """Record that the person consented in this interaction."""
+        """Record that the person consented in this interaction (not once it is
+        completed)."""
 
     def complete(self, id_hash: str, now: int) -> bool:
-        """Mark it completed; True only the first time (one-time, database-enforced)."""
+        """Mark it completed; True only the first time: one conditional UPDATE."""
+
+
+class ConsentRepository(Protocol):
+    def get(self, user_id: str, client_id: str) -> Consent | None:
+        """The stored consent of the user for the client, or None. One lean statement."""
+
+    def grant(self, user_id: str, client_id: str, scopes: frozenset[str], now: int) -> Consent:
+        """Add ``scopes`` to the stored consent (union), creating it if needed; the result.
+        Concurrent grants for the same pair both land (insert, or merge on conflict)."""
+
+    def revoke(self, user_id: str, client_id: str) -> bool:
+        """Delete the consent; True when there was one. Tokens are ``RefreshTokenRepository.
+        revoke_for``'s job."""
+
+    def list_for_user(self, user_id: str) -> list[Consent]:
+        """Every consent the user has given, by client_id."""
 
 
 class AuthorizationCodeRepository(Protocol):
     def create(self, code: AuthorizationCode) -> None:
-        """Store a new code."""
+        """Store a new code (only its hash). One lean INSERT."""
 
     def get(self, code_hash: str) -> AuthorizationCode | None:
         """The code whatever its state, or None."""
 
     def get_state(self, code_hash: str) -> AuthorizationCodeState | None:
-        """The code whatever its state, read in one go with its user and whether its grant
-        was revoked; or None when there is no such code."""
+        """The code whatever its state, read in one statement with its user and whether its
+        grant was revoked; or None when there is no such code."""
 
     def consume(self, code_hash: str, now: int, jti: str, jti_expires_at: int) -> bool:
         """Mark the code used and record the access token issued from it, in one conditional
-        UPDATE. True for exactly one caller, however many race."""
+        UPDATE. True for exactly one caller, however many race. Never retried when the
+        connection is lost: the outcome is then unknown (``DatabaseUnavailable``)."""
 
 
 class RefreshTokenRepository(Protocol):
     def create(self, token: RefreshToken) -> None:
-        """Store a new refresh token (only its hash)."""
+        """Store a new refresh token (only its hash). One lean INSERT."""
 
     def get(self, token_hash: str) -> RefreshToken | None:
         """The token whatever its state, or None."""
 
     def get_state(self, token_hash: str) -> RefreshTokenState | None:
-        """The token whatever its state, read in one go with its user and whether its family
-        was revoked; or None."""
+        """The token whatever its state, read in one statement with its user and whether its
+        family was revoked; or None."""
 
     def rotate(self, used_hash: str, successor: RefreshToken, now: int) -> bool:
         """Rotation, atomically: mark the presented token used and store its successor. True
         for exactly one caller however many race, and never for a used or revoked token;
-        when False nothing was stored."""
+        when False nothing was stored. PostgreSQL: one statement; SQLite: lean statements
+        whose loser deletes its successor."""
 
     def extend_idle(
         self,
@@ -177,46 +281,93 @@ class RefreshTokenRepository(Protocol):
         revoking the family puts that access token on the deny-list too."""
 
     def revoke_for(self, user_id: str, client_id: str, now: int) -> int:
-        """Revoke every refresh token of the user for the client; returns how many."""
+        """Revoke every grant of the user for the client (refresh tokens, and codes not yet
+        redeemed: consent withdrawn); returns how many refresh tokens were revoked."""
 
 
 class RevocationRepository(Protocol):
     def revoke_grant(self, grant_id: str, reason: str, now: int) -> None:
-        """Revoke every refresh token of the grant (token family), now and later."""
+        """Revoke the grant (token family): its refresh tokens now and any stored later,
+        and every unexpired access token issued from it goes on the deny-list. Idempotent."""
 
     def deny_access_token(self, jti: str, expires_at: int) -> None:
-        """Put a JWT access token on the deny-list until it would expire."""
+        """Put a JWT access token on the deny-list until it would expire. Idempotent."""
 
     def is_access_token_denied(self, jti: str) -> bool:
         """Whether the access token was revoked."""
 
 
 class ApiRepository(Protocol):
+    """APIs (RFC 8707 resources) with their delegated scopes and app roles, and the app
+    roles granted to clients. Reads may come from the per-process cache the client
+    repository shares (a few seconds old at most); writes through either drop it."""
+
     def get(self, identifier: str) -> Api | None:
-        """The API with this identifier (its `aud`), or None."""
+        """The API with this identifier (its `aud`), or None. Never cached."""
 
     def list(self) -> list[Api]:
-        """Every API of the tenant, with its scopes and roles."""
+        """Every API of the tenant, with its scopes and roles, by identifier. May be cached."""
+
+    def save(self, api: Api, now: int) -> None:
+        """Create or replace the API with its scopes and roles, in one transaction:
+        afterwards ``get(api.identifier)`` returns it (permissions ordered by name). Grants
+        of app roles it no longer defines are revoked with it."""
+
+    def delete(self, identifier: str) -> bool:
+        """Delete the API with its scopes, roles and role grants; True when it existed."""
 
     def granted_roles(self, client_id: str, api_identifier: str) -> frozenset[str]:
-        """The app roles an administrator granted to the client on the API."""
+        """The app roles an administrator granted to the client on the API. May be cached."""
 
+    def role_grants(self, client_id: str | None = None) -> builtins.list[RoleGrant]:
+        """Every app-role grant, or one client's, by client, API and role."""
 
-class ClientAssertionRepository(Protocol):
-    def record_jti(self, client_id: str, jti: str, expires_at: int, now: int) -> bool:
-        """Remember a client assertion's jti until it expires; True the first time only
-        (database-enforced, RFC 7523 §3 item 7)."""
+    def grant_role(self, client_id: str, api_identifier: str, role: str, now: int) -> None:
+        """Grant the app role to the client. Idempotent."""
+
+    def revoke_role(self, client_id: str, api_identifier: str, role: str) -> bool:
+        """Take the app role back; True when it was granted."""
 
 
 class KeyRepository(Protocol):
     def all(self) -> list[StoredKey]:
-        """Every signing key's public record, retired ones included."""
+        """Every signing key's public record, retired ones included, oldest first."""
 
     def private_key(self, kid: str) -> bytes:
-        """The encrypted private key blob of ``kid``."""
+        """The encrypted private key blob of ``kid``; fails for an unknown kid."""
 
     def add(self, key: StoredKey, private_key_encrypted: bytes) -> None:
-        """Store a new key."""
+        """Store a new key with its encrypted private half."""
 
     def retire(self, retirements: list[tuple[str, int, int]]) -> None:
-        """Set (retired_at, published_until) for each (kid, retired_at, published_until)."""
+        """Set (retired_at, published_until) for each (kid, retired_at, published_until),
+        in one transaction."""
+
+
+class Store(Protocol):
+    """Every repository of one tenant: what the runtime wires and services use."""
+
+    @property
+    def clients(self) -> ClientRepository: ...
+    @property
+    def client_assertions(self) -> ClientAssertionRepository: ...
+    @property
+    def users(self) -> UserRepository: ...
+    @property
+    def scopes(self) -> ScopeRepository: ...
+    @property
+    def sessions(self) -> SessionRepository: ...
+    @property
+    def interactions(self) -> InteractionRepository: ...
+    @property
+    def consents(self) -> ConsentRepository: ...
+    @property
+    def codes(self) -> AuthorizationCodeRepository: ...
+    @property
+    def refresh_tokens(self) -> RefreshTokenRepository: ...
+    @property
+    def revocations(self) -> RevocationRepository: ...
+    @property
+    def apis(self) -> ApiRepository: ...
+    @property
+    def keys(self) -> KeyRepository: ...

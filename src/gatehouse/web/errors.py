@@ -14,8 +14,11 @@ table from exception type to response, the first match winning:
 - anything unexpected: ``server_error``, its traceback in the log under a correlation id
   that the response shows too.
 
-A new kind of failure (say, the database being unreachable: 503 with Retry-After) is one
-more row in ``RESPONSES``.
+- the database unreachable (``DatabaseUnavailable``, raised only when a retry on a fresh
+  connection was not safe or did not help): 503 with Retry-After, as
+  ``temporarily_unavailable``.
+
+A new kind of failure is one more row in ``RESPONSES``.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from starlette.responses import Response
 from gatehouse.errors import InsufficientScope, InvalidClient, InvalidRequest, OAuthError
 from gatehouse.protocol.authorization import error_location
 from gatehouse.protocol.bearer import MissingToken
+from gatehouse.storage.errors import DatabaseUnavailable
 from gatehouse.web.context import context_of
 from gatehouse.web.csrf import FormExpired
 from gatehouse.web.http import json_response, redirect
@@ -125,6 +129,27 @@ def _oauth_error(request: Request, error: OAuthError, channel: Channel) -> Respo
     return oauth_error_json(error)
 
 
+# How soon a client may retry after a transient failure.
+RETRY_AFTER_SECONDS = 1
+
+
+def _unavailable(request: Request, exc: DatabaseUnavailable, channel: Channel) -> Response:
+    """A transient failure, not a fault of the request: 503 with Retry-After (RFC 9110
+    §15.6.4, §10.2.3), as the OAuth error temporarily_unavailable (RFC 6749 §4.1.2.1)."""
+    log.warning("temporarily unavailable: %s", exc)
+    description = "the server could not reach its database; try again shortly"
+    retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if channel.kind == "page":
+        response = error_page(
+            request, 503, "Please try again in a moment", description, "temporarily_unavailable"
+        )
+        response.headers.update(retry)
+        return response
+    return json_response(
+        {"error": "temporarily_unavailable", "error_description": description}, 503, retry
+    )
+
+
 def _unexpected(request: Request, exc: Exception, channel: Channel) -> Response:
     correlation_id = uuid.uuid4().hex[:12]
     log.error("unexpected error %s: %s", correlation_id, type(exc).__name__, exc_info=exc)
@@ -139,6 +164,7 @@ def _unexpected(request: Request, exc: Exception, channel: Channel) -> Response:
 RESPONSES: tuple[Answer, ...] = (
     when(FormExpired, _form_expired),
     when(OAuthError, _oauth_error),
+    when(DatabaseUnavailable, _unavailable),
     when(Exception, _unexpected),
 )
 

@@ -11,11 +11,11 @@ from gatehouse.keys.keyring import (
     PUBLICATION_LEAD_SECONDS,
     RELOAD_SECONDS,
     KeyRing,
-    StoredKey,
     is_published,
     plan_rotation,
     signing_key_for,
 )
+from gatehouse.storage.records import StoredKey
 
 NOW = 1_700_000_000
 

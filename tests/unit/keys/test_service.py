@@ -12,9 +12,10 @@ import sqlalchemy as sa
 from gatehouse import blocking
 from gatehouse.keys.encryption import KeyDecryptionError, KeyEncryptor
 from gatehouse.keys.jose import generate_signing_key, load_private_key, sign_jwt, verify_jwt
-from gatehouse.keys.keyring import PUBLICATION_LEAD_SECONDS, RELOAD_SECONDS, StoredKey
+from gatehouse.keys.keyring import PUBLICATION_LEAD_SECONDS, RELOAD_SECONDS
 from gatehouse.keys.service import KeyService
 from gatehouse.runtime import Runtime
+from gatehouse.storage.records import StoredKey
 from gatehouse.storage.sql import tables as t
 from gatehouse.storage.sql.keys import SqlKeyRepository
 from tests.conftest import TEST_SECRET_KEY

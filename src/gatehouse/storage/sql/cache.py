@@ -63,3 +63,8 @@ class ProcessCache(Generic[K, V]):
         with self._lock:
             self._generation += 1
             self._entries.clear()
+
+
+# The registry cache: ("client", client_id), ("apis",) and ("roles", client_id, api) -> what
+# was read for them; one per store, shared by the client and API repositories.
+RegistryCache = ProcessCache[tuple[str, ...], object]

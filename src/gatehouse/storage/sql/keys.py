@@ -1,37 +1,30 @@
-"""SQL storage of signing keys."""
+"""Signing keys (``KeyRepository``): public records, private halves encrypted at rest."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
-from gatehouse.keys.keyring import StoredKey
+from gatehouse.storage.records import StoredKey
 from gatehouse.storage.sql import tables as t
-from gatehouse.storage.sql.database import Database
+from gatehouse.storage.sql.base import SqlRepository, retried
+from gatehouse.storage.sql.columns import RecordColumns
+
+KEY = RecordColumns(StoredKey, t.signing_keys)
 
 
-class SqlKeyRepository:
-    def __init__(self, database: Database, tenant_id: str) -> None:
-        self.db = database
-        self.tenant_id = tenant_id
-
+class SqlKeyRepository(SqlRepository):
+    @retried
     def all(self) -> list[StoredKey]:
         k = t.signing_keys
         with self.db.read() as conn:
             rows = conn.execute(
-                sa.select(
-                    k.c.kid,
-                    k.c.alg,
-                    k.c.public_jwk,
-                    k.c.created_at,
-                    k.c.activates_at,
-                    k.c.retired_at,
-                    k.c.published_until,
-                )
+                sa.select(*KEY.columns())
                 .where(k.c.tenant_id == self.tenant_id)
                 .order_by(k.c.created_at)
-            )
-            return [StoredKey(**row._mapping) for row in rows]
+            ).mappings()
+            return [KEY.record(row) for row in rows]
 
+    @retried
     def private_key(self, kid: str) -> bytes:
         k = t.signing_keys
         with self.db.read() as conn:
@@ -42,22 +35,15 @@ class SqlKeyRepository:
             ).scalar_one()
         return bytes(blob)
 
+    @retried
     def add(self, key: StoredKey, private_key_encrypted: bytes) -> None:
+        values = KEY.values(
+            key, tenant_id=self.tenant_id, private_key_encrypted=private_key_encrypted
+        )
         with self.db.write() as conn:
-            conn.execute(
-                t.signing_keys.insert().values(
-                    tenant_id=self.tenant_id,
-                    kid=key.kid,
-                    alg=key.alg,
-                    public_jwk=key.public_jwk,
-                    private_key_encrypted=private_key_encrypted,
-                    created_at=key.created_at,
-                    activates_at=key.activates_at,
-                    retired_at=key.retired_at,
-                    published_until=key.published_until,
-                )
-            )
+            conn.execute(t.signing_keys.insert().values(values))
 
+    @retried
     def retire(self, retirements: list[tuple[str, int, int]]) -> None:
         k = t.signing_keys
         with self.db.write() as conn:

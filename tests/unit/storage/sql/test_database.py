@@ -9,13 +9,9 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from gatehouse.storage.sql import database as database_module
-from gatehouse.storage.sql.database import (
-    Database,
-    DatabaseUrlError,
-    LeanStatement,
-    normalize_database_url,
-)
+from gatehouse.storage.sql import sqlite as sqlite_module
+from gatehouse.storage.sql.database import Database, DatabaseUrlError, normalize_database_url
+from gatehouse.storage.sql.lean import LeanStatement
 
 
 @pytest.mark.parametrize(
@@ -169,7 +165,7 @@ def pauses(monkeypatch: pytest.MonkeyPatch) -> list[float]:
         taken.append(seconds)
         real_sleep(seconds)
 
-    monkeypatch.setattr(database_module.time, "sleep", sleep)
+    monkeypatch.setattr(sqlite_module.time, "sleep", sleep)
     return taken
 
 
@@ -201,7 +197,7 @@ def test_a_lean_write_gives_up_after_the_busy_timeout(
     path = f"{tmp_path}/gh.db"
     database = Database(f"sqlite:///{path}")
     _table(database)
-    monkeypatch.setattr(database_module, "SQLITE_BUSY_TIMEOUT_MS", 30)
+    monkeypatch.setattr(sqlite_module, "SQLITE_BUSY_TIMEOUT_MS", 30)
     holder = _hold_the_write_lock(path, 0.3)
     try:
         with pytest.raises(sqlite3.OperationalError, match="locked"):

@@ -14,7 +14,7 @@ from gatehouse.admin import apis as api_admin
 from gatehouse.admin import clients as client_admin
 from gatehouse.runtime import Runtime
 from gatehouse.storage.sql.cache import CACHE_SECONDS, ProcessCache
-from gatehouse.storage.sql.repositories import SqlStore
+from gatehouse.storage.sql.store import SqlStore
 from tests.support.factories import ORDERS_API, make_api, make_client
 
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from dataclasses import replace
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+from gatehouse.admin.users import find_user
 from gatehouse.crypto import random_token, sha256_digest
 from gatehouse.runtime import Runtime
 from gatehouse.storage.records import (
@@ -482,20 +484,12 @@ def test_find_by_login_matches_exactly_otherwise(runtime: Runtime, login: str) -
 
 
 def test_users_can_share_no_username_or_email_case_insensitively(runtime: Runtime) -> None:
-    make_user(runtime, "alice")
-    with pytest.raises(sa.exc.IntegrityError):
-        runtime.store.users.insert(
-            {
-                "id": str(uuid.uuid4()),
-                "username": "ALICE",
-                "username_normalized": "alice",
-                "email_verified": False,
-                "phone_number_verified": False,
-                "disabled": False,
-                "created_at": NOW,
-                "updated_at": NOW,
-            }
-        )
+    alice = find_user(runtime, make_user(runtime, "alice")["id"])
+    for username, email in (("ALICE", None), ("bob", " Alice@Example.COM")):
+        with pytest.raises(sa.exc.IntegrityError):
+            runtime.store.users.insert(
+                replace(alice, id=str(uuid.uuid4()), username=username, email=email)
+            )
 
 
 # -- deleting a client --------------------------------------------------------------------------

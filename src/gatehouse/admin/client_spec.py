@@ -1,0 +1,291 @@
+"""What an operator asks for when registering or changing a client (``ClientSpec``), and the
+rules of the flow decision table it must pass, one named step each, so an impossible client
+cannot exist. ``validated_client`` merges a spec over the existing client (or the defaults)
+and runs the steps in order; the first rule broken is the ``AdminError`` the operator sees.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar, cast
+
+from gatehouse.admin.errors import AdminError
+from gatehouse.errors import InvalidScope
+from gatehouse.keys.jose import TokenVerificationError, public_keyset
+from gatehouse.protocol.client_auth import SUPPORTED_METHODS
+from gatehouse.protocol.redirect_uris import check_registrable, origin_of, split_uri
+from gatehouse.protocol.scopes import STANDARD_SCOPES, registrable
+from gatehouse.protocol.token import DEFAULT_GRANTS
+from gatehouse.runtime import Runtime
+from gatehouse.settings import SIGNING_ALGS
+from gatehouse.storage.records import AuthMethod, Client, ClientType
+
+T = TypeVar("T")
+
+_CLIENT_ID = re.compile(r"[A-Za-z0-9._:~@-]{1,255}")
+REDIRECTING_GRANTS = ("authorization_code",)
+PRIVATE_PARTS = ("d", "p", "q", "dp", "dq", "qi", "k")
+
+
+@dataclass
+class ClientSpec:
+    """What an operator asks for; None means 'keep' on update and 'default' on create."""
+
+    client_id: str
+    client_type: str | None = None
+    secret: str | None = None
+    name: str | None = None
+    redirect_uris: list[str] | None = None
+    post_logout_redirect_uris: list[str] | None = None
+    grant_types: list[str] | None = None
+    scopes: list[str] | None = None
+    auth_method: str | None = None
+    first_party: bool | None = None
+    web_origins: list[str] | None = None
+    id_token_signing_alg: str | None = None
+    jwks: dict[str, Any] | None = None
+    jwks_uri: str | None = None
+    refresh_token_rotation: bool | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Merge:
+    """A spec over the client it changes (None when registering a new one)."""
+
+    spec: ClientSpec
+    existing: Client | None
+
+    def pick(self, new: T | None, attribute: str, default: T) -> T:
+        """The spec's value; else, on update, the existing client's ``attribute``; else
+        ``default``."""
+        if new is not None:
+            return new
+        if self.existing is None:
+            return default
+        return cast(T, getattr(self.existing, attribute))
+
+
+def _unique(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(values))
+
+
+def validated_client(
+    runtime: Runtime, spec: ClientSpec, existing: Client | None, now: int
+) -> Client:
+    """The client ``spec`` asks for, merged over ``existing`` (or the defaults) and checked
+    rule by rule; ``updated_at`` is ``now``."""
+    _check_client_id(spec.client_id)
+    merge = _Merge(spec, existing)
+    client_type = _client_type(merge)
+    auth_method = _auth_method(merge, client_type)
+    grant_types = _grant_types(merge, client_type)
+    redirect_uris = _redirect_uris(merge, grant_types)
+    logout_uris = _logout_uris(merge)
+    scopes = _allowed_scopes(runtime, merge, redirect_uris)
+    web_origins = _web_origins(merge)
+    jwks, jwks_uri = _client_keys(spec, existing, auth_method)
+    rotation = _refresh_rotation(merge, client_type, grant_types)
+    alg = _id_token_alg(merge)
+    name = merge.pick(spec.name, "name", spec.client_id) or spec.client_id
+    return Client(
+        client_id=spec.client_id,
+        name=name[:255],
+        client_type=client_type,
+        auth_method=auth_method,
+        grant_types=grant_types,
+        redirect_uris=redirect_uris,
+        post_logout_redirect_uris=logout_uris,
+        allowed_scopes=scopes,
+        web_origins=web_origins,
+        first_party=bool(merge.pick(spec.first_party, "first_party", False)),
+        id_token_signing_alg=alg,
+        created_at=existing.created_at if existing is not None else now,
+        updated_at=now,
+        jwks=jwks,
+        jwks_uri=jwks_uri,
+        refresh_token_rotation=rotation,
+    )
+
+
+def _check_client_id(client_id: str) -> None:
+    if not _CLIENT_ID.fullmatch(client_id):
+        raise AdminError("client_id must be 1-255 characters of letters, digits and . _ : ~ @ -")
+
+
+def _client_type(merge: _Merge) -> ClientType:
+    value = merge.pick(merge.spec.client_type, "client_type", "confidential")
+    if value == "public":
+        return "public"
+    if value == "confidential":
+        return "confidential"
+    raise AdminError("type must be confidential or public")
+
+
+def _auth_method(merge: _Merge, client_type: ClientType) -> AuthMethod:
+    """A public client cannot keep a secret; a confidential one must authenticate."""
+    spec = merge.spec
+    default = "none" if client_type == "public" else "client_secret_basic"
+    if spec.client_type is not None and spec.auth_method is None and merge.existing is not None:
+        method = default  # changing the type resets the method to its default
+    else:
+        method = merge.pick(spec.auth_method, "auth_method", default)
+    if method not in SUPPORTED_METHODS:
+        raise AdminError(f"auth_method must be one of {', '.join(SUPPORTED_METHODS)}")
+    if client_type == "public" and method != "none":
+        raise AdminError(
+            "a public client (single-page app, native or mobile app, CLI) cannot keep a secret: "
+            "it uses auth_method none and PKCE. Make it a confidential client if it runs on a "
+            "server"
+        )
+    if client_type == "confidential" and method == "none":
+        raise AdminError(
+            "a confidential client must authenticate: use client_secret_basic, client_secret_post, "
+            "private_key_jwt or client_secret_jwt"
+        )
+    if client_type == "public" and spec.secret is not None:
+        raise AdminError(
+            "a public client has no secret: anything shipped to a browser or device can be read"
+        )
+    return cast(AuthMethod, method)
+
+
+def _grant_types(merge: _Merge, client_type: ClientType) -> tuple[str, ...]:
+    grants = _unique(
+        merge.pick(merge.spec.grant_types, "grant_types", ["authorization_code", "refresh_token"])
+    )
+    unknown = [g for g in grants if g not in DEFAULT_GRANTS]
+    if unknown:
+        raise AdminError(
+            f"unsupported grant type {unknown[0]!r}; supported: {', '.join(DEFAULT_GRANTS)}"
+        )
+    if client_type == "public" and "client_credentials" in grants:
+        raise AdminError(
+            "a public client cannot use client_credentials: a daemon or service with no user is "
+            "a confidential client that holds its own credential (type confidential)"
+        )
+    if "refresh_token" in grants and not any(g in REDIRECTING_GRANTS for g in grants):
+        raise AdminError(
+            "refresh_token needs a grant that issues refresh tokens (authorization_code)"
+        )
+    return grants
+
+
+def _redirect_uris(merge: _Merge, grant_types: tuple[str, ...]) -> tuple[str, ...]:
+    """RFC 9700 §2.1: exact, registrable redirect URIs; the code flow needs one."""
+    uris = _unique(merge.pick(merge.spec.redirect_uris, "redirect_uris", []))
+    for uri in uris:
+        problem = check_registrable(uri)
+        if problem:
+            raise AdminError(f"redirect URI {uri!r}: {problem}")
+    if any(g in REDIRECTING_GRANTS for g in grant_types) and not uris:
+        raise AdminError(
+            "a redirect URI is required: the authorization code flow sends the browser back to it"
+        )
+    return uris
+
+
+def _logout_uris(merge: _Merge) -> tuple[str, ...]:
+    spec = merge.spec
+    uris = _unique(merge.pick(spec.post_logout_redirect_uris, "post_logout_redirect_uris", []))
+    for uri in uris:
+        problem = check_registrable(uri)
+        if problem:
+            raise AdminError(f"post-logout redirect URI {uri!r}: {problem}")
+    return uris
+
+
+def _allowed_scopes(
+    runtime: Runtime, merge: _Merge, redirect_uris: tuple[str, ...]
+) -> tuple[str, ...]:
+    default = ["openid", "profile", "email"] if redirect_uris else []
+    return _known_scopes(runtime, _unique(merge.pick(merge.spec.scopes, "allowed_scopes", default)))
+
+
+def _known_scopes(runtime: Runtime, scopes: tuple[str, ...]) -> tuple[str, ...]:
+    """Standard, custom, or API scopes; API scopes are stored as <api>/<name>."""
+    custom = runtime.store.scopes.get_many([s for s in scopes if s not in STANDARD_SCOPES])
+    try:
+        return tuple(registrable(list(scopes), runtime.store.apis.list(), custom))
+    except InvalidScope as exc:
+        raise AdminError(exc.description) from None
+
+
+def _web_origins(merge: _Merge) -> tuple[str, ...]:
+    """CORS origins of browser-based clients: scheme, host and port only."""
+    origins = _unique(merge.pick(merge.spec.web_origins, "web_origins", []))
+    for origin in origins:
+        if origin_of(origin) != origin.lower().rstrip("/") or origin.count("/") != 2:
+            raise AdminError(f"web origin {origin!r} must look like https://app.example.com[:port]")
+    return tuple(o.lower().rstrip("/") for o in origins)
+
+
+def _client_keys(
+    spec: ClientSpec, existing: Client | None, auth_method: str
+) -> tuple[dict[str, Any] | None, str | None]:
+    """private_key_jwt needs the client's public keys: a JWK Set by value or a jwks_uri."""
+    if spec.jwks is not None or spec.jwks_uri is not None:
+        jwks, jwks_uri = spec.jwks, spec.jwks_uri
+    elif existing is not None:
+        jwks, jwks_uri = existing.jwks, existing.jwks_uri
+    else:
+        jwks, jwks_uri = None, None
+    if auth_method != "private_key_jwt":
+        if spec.jwks is not None or spec.jwks_uri is not None:
+            raise AdminError("jwks and jwks_uri are only for auth_method private_key_jwt")
+        return None, None
+    if jwks_uri is not None:
+        if jwks is not None:
+            raise AdminError(
+                "private_key_jwt needs the client's public keys: jwks (a JWK Set) or jwks_uri, "
+                "not both"
+            )
+        return None, _checked_jwks_uri(jwks_uri)
+    if jwks is None:
+        raise AdminError(
+            "private_key_jwt needs the client's public keys: jwks (a JWK Set) or jwks_uri, not both"
+        )
+    return _checked_jwks(jwks), None
+
+
+def _checked_jwks_uri(jwks_uri: str) -> str:
+    parts = split_uri(jwks_uri)
+    if parts is None:
+        raise AdminError("jwks_uri must be a well-formed https URL")
+    loopback = parts.hostname in ("localhost", "127.0.0.1", "::1")
+    if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+        raise AdminError("jwks_uri must be an https URL")
+    return jwks_uri
+
+
+def _checked_jwks(jwks: dict[str, Any]) -> dict[str, Any]:
+    keys = jwks.get("keys") if isinstance(jwks, dict) else None
+    if not isinstance(keys, list) or not keys or not all(isinstance(k, dict) for k in keys):
+        raise AdminError('jwks must be a JWK Set: {"keys": [ ... ]}')
+    if any(part in key for key in keys for part in PRIVATE_PARTS):
+        raise AdminError("jwks must hold public keys only; it contains private key material")
+    try:
+        public_keyset(jwks)
+    except TokenVerificationError as exc:
+        raise AdminError(f"jwks: {exc}") from None
+    return jwks
+
+
+def _refresh_rotation(merge: _Merge, client_type: ClientType, grant_types: tuple[str, ...]) -> bool:
+    rotation = bool(merge.pick(merge.spec.refresh_token_rotation, "refresh_token_rotation", True))
+    if client_type == "public" and not rotation and "refresh_token" in grant_types:
+        # RFC 9700 §4.14.2: a public client's refresh tokens are sender-constrained or rotated.
+        raise AdminError(
+            "a public client's refresh tokens must rotate: without a secret, rotation is what "
+            "detects a stolen token (keep refresh_token_rotation on)"
+        )
+    return rotation
+
+
+def _id_token_alg(merge: _Merge) -> str | None:
+    alg = merge.pick(merge.spec.id_token_signing_alg, "id_token_signing_alg", None)
+    if alg is not None and alg not in SIGNING_ALGS:
+        raise AdminError(f"id_token_signing_alg must be {' or '.join(SIGNING_ALGS)}")
+    return alg

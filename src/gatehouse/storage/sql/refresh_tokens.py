@@ -1,0 +1,150 @@
+"""Refresh tokens and their grants (token families) (``RefreshTokenRepository``).
+
+Every statement of the refresh grant's hot path is one lean statement, atomic by itself: no
+transaction holds SQLite's write lock across a thread switch. Rotation is a conditional
+UPDATE whose row count decides the winner.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from gatehouse.storage.records import RefreshToken, RefreshTokenState
+from gatehouse.storage.sql import tables as t
+from gatehouse.storage.sql.base import SqlRepository, retried
+from gatehouse.storage.sql.columns import RecordColumns
+from gatehouse.storage.sql.lean import LeanStatement
+from gatehouse.storage.sql.revocations import grant_revoked, revoke_grants_of
+from gatehouse.storage.sql.users import JOINED_USER, joined_user, with_user
+
+REFRESH_TOKEN = RecordColumns(RefreshToken, t.refresh_tokens)
+
+_rt = t.refresh_tokens
+_INSERT_VALUES = REFRESH_TOKEN.bind_params("tenant_id")
+_LEAN_INSERT_REFRESH = LeanStatement(_rt.insert().values(_INSERT_VALUES))
+_LEAN_REFRESH_BY_HASH = LeanStatement(
+    sa.select(*REFRESH_TOKEN.columns()).where(
+        _rt.c.tenant_id == sa.bindparam("p_tenant"),
+        _rt.c.token_hash == sa.bindparam("p_token_hash"),
+    )
+)
+# The token, its user and whether its family was revoked, in one round trip.
+_LEAN_REFRESH_STATE = LeanStatement(
+    sa.select(*REFRESH_TOKEN.columns(), *JOINED_USER.labels(), grant_revoked(_rt))
+    .select_from(with_user(_rt))
+    .where(
+        _rt.c.tenant_id == sa.bindparam("p_tenant"),
+        _rt.c.token_hash == sa.bindparam("p_token_hash"),
+    )
+)
+_MARK_REFRESH_USED = (
+    _rt.update()
+    .where(
+        _rt.c.tenant_id == sa.bindparam("p_tenant"),
+        _rt.c.token_hash == sa.bindparam("p_used_hash"),
+        _rt.c.used_at.is_(None),
+        _rt.c.revoked_at.is_(None),
+    )
+    .values(used_at=sa.bindparam("p_now"))
+)
+_LEAN_MARK_REFRESH_USED = LeanStatement(_MARK_REFRESH_USED)
+_LEAN_DELETE_REFRESH = LeanStatement(
+    _rt.delete().where(
+        _rt.c.tenant_id == sa.bindparam("p_tenant"),
+        _rt.c.token_hash == sa.bindparam("p_token_hash"),
+    )
+)
+# WITH used AS (UPDATE … RETURNING) INSERT … SELECT … FROM used: the successor row exists
+# only when the UPDATE marked the presented token, in one statement and one round trip.
+_USED_REFRESH = _MARK_REFRESH_USED.returning(_rt.c.token_hash).cte("used")
+_LEAN_PG_ROTATE_REFRESH = LeanStatement(
+    _rt.insert()
+    .from_select(
+        list(_INSERT_VALUES), sa.select(*_INSERT_VALUES.values()).select_from(_USED_REFRESH)
+    )
+    .add_cte(_USED_REFRESH)
+)
+
+
+class SqlRefreshTokenRepository(SqlRepository):
+    def create(self, token: RefreshToken) -> None:
+        self.db.execute_count(
+            _LEAN_INSERT_REFRESH, REFRESH_TOKEN.params(token, tenant_id=self.tenant_id)
+        )
+
+    def get(self, token_hash: str) -> RefreshToken | None:
+        row = self.db.fetch_one(
+            _LEAN_REFRESH_BY_HASH, {"p_tenant": self.tenant_id, "p_token_hash": token_hash}
+        )
+        return REFRESH_TOKEN.record(row) if row else None
+
+    def get_state(self, token_hash: str) -> RefreshTokenState | None:
+        row = self.db.fetch_one(
+            _LEAN_REFRESH_STATE, {"p_tenant": self.tenant_id, "p_token_hash": token_hash}
+        )
+        if row is None:
+            return None
+        family_revoked = bool(row["grant_revoked"])
+        return RefreshTokenState(REFRESH_TOKEN.record(row), joined_user(row), family_revoked)
+
+    def rotate(self, used_hash: str, successor: RefreshToken, now: int) -> bool:
+        # The conditional UPDATE's row count says who won; only the winner's successor is
+        # kept. PostgreSQL: one statement (the UPDATE in a CTE feeding the INSERT).
+        params = REFRESH_TOKEN.params(
+            successor, tenant_id=self.tenant_id, tenant=self.tenant_id, used_hash=used_hash, now=now
+        )
+        if not self.db.is_sqlite:
+            return self.db.execute_count(_LEAN_PG_ROTATE_REFRESH, params) == 1
+        # SQLite: a transaction around both statements would hold the database's write lock
+        # while this thread waits for the GIL between them (measured: p99 doubled). So the
+        # successor is stored first and the presented token marked used after, each
+        # atomic by itself; the loser of a race deletes its successor, whose value nobody
+        # ever saw. A crash between the two leaves the presented token usable, never spent
+        # without a successor.
+        self.db.execute_count(_LEAN_INSERT_REFRESH, params)
+        if self.db.execute_count(_LEAN_MARK_REFRESH_USED, params) == 1:
+            return True
+        self.db.execute_count(_LEAN_DELETE_REFRESH, params)
+        return False
+
+    @retried
+    def extend_idle(
+        self,
+        token_hash: str,
+        idle_expires_at: int,
+        grant_id: str,
+        access_token_jti: str,
+        access_token_expires_at: int,
+    ) -> None:
+        with self.db.write() as conn:
+            conn.execute(
+                _rt.update()
+                .where(_rt.c.tenant_id == self.tenant_id, _rt.c.token_hash == token_hash)
+                .values(idle_expires_at=idle_expires_at)
+            )
+            conn.execute(
+                t.refreshed_access_tokens.insert().values(
+                    tenant_id=self.tenant_id,
+                    jti=access_token_jti,
+                    grant_id=grant_id,
+                    expires_at=access_token_expires_at,
+                )
+            )
+
+    @retried
+    def revoke_for(self, user_id: str, client_id: str, now: int) -> int:
+        with self.db.write() as conn:
+            revoke_grants_of(
+                conn, self.tenant_id, "consent_revoked", now, user_id=user_id, client_id=client_id
+            )
+            result = conn.execute(
+                _rt.update()
+                .where(
+                    _rt.c.tenant_id == self.tenant_id,
+                    _rt.c.user_id == user_id,
+                    _rt.c.client_id == client_id,
+                    _rt.c.revoked_at.is_(None),
+                )
+                .values(revoked_at=now)
+            )
+            return result.rowcount

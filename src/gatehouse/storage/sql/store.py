@@ -1,0 +1,47 @@
+"""``SqlStore``: every SQL repository of one tenant over one database. The one place the
+SQL implementation is wired (runtime.py builds it; tests build a second one to play
+another process)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from gatehouse.storage.sql.apis import SqlApiRepository, SqlScopeRepository
+from gatehouse.storage.sql.cache import ProcessCache, RegistryCache
+from gatehouse.storage.sql.clients import SqlClientAssertionRepository, SqlClientRepository
+from gatehouse.storage.sql.codes import SqlAuthorizationCodeRepository
+from gatehouse.storage.sql.consents import SqlConsentRepository
+from gatehouse.storage.sql.database import Database
+from gatehouse.storage.sql.keys import SqlKeyRepository
+from gatehouse.storage.sql.refresh_tokens import SqlRefreshTokenRepository
+from gatehouse.storage.sql.revocations import SqlRevocationRepository
+from gatehouse.storage.sql.sessions import SqlInteractionRepository, SqlSessionRepository
+from gatehouse.storage.sql.users import SqlUserRepository
+
+
+class SqlStore:
+    """Every repository of one tenant, over one database (``storage.repositories.Store``)."""
+
+    def __init__(
+        self,
+        database: Database,
+        tenant_id: str = "default",
+        cache_clock: Callable[[], float] | None = None,
+    ) -> None:
+        self.database = database
+        self.tenant_id = tenant_id
+        # Client registrations, the API catalogue and app-role grants: what every token
+        # request reads and administrators rarely change (storage/sql/cache.py).
+        registry: RegistryCache = ProcessCache(clock=cache_clock) if cache_clock else ProcessCache()
+        self.clients = SqlClientRepository(database, tenant_id, registry)
+        self.client_assertions = SqlClientAssertionRepository(database, tenant_id)
+        self.users = SqlUserRepository(database, tenant_id)
+        self.scopes = SqlScopeRepository(database, tenant_id)
+        self.sessions = SqlSessionRepository(database, tenant_id)
+        self.interactions = SqlInteractionRepository(database, tenant_id)
+        self.consents = SqlConsentRepository(database, tenant_id)
+        self.codes = SqlAuthorizationCodeRepository(database, tenant_id)
+        self.refresh_tokens = SqlRefreshTokenRepository(database, tenant_id)
+        self.revocations = SqlRevocationRepository(database, tenant_id)
+        self.apis = SqlApiRepository(database, tenant_id, registry)
+        self.keys = SqlKeyRepository(database, tenant_id)
