@@ -3,6 +3,7 @@ responses: web/errors.py)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import quote
 
@@ -18,6 +19,9 @@ FORM_TYPE = "application/x-www-form-urlencoded"
 # longer one with 414 before the app sees it (web/http_connection.py); query_parameters says
 # the same to an app served otherwise.
 MAX_TARGET_BYTES = 32 * 1024
+# Starlette's JSON (compact, UTF-8, no NaN) from one encoder: json.dumps with options builds
+# a new one for every response.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
 async def read_body(request: Request) -> bytes:
@@ -64,10 +68,15 @@ def query_parameters(request: Request) -> Parameters:
     return parse_query_or_form(query)
 
 
+class _JSONResponse(JSONResponse):
+    def render(self, content: Any) -> bytes:
+        return _ENCODER.encode(content).encode("utf-8")
+
+
 def json_response(
     body: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
 ) -> JSONResponse:
-    return JSONResponse(body, status_code=status, headers={**NO_STORE, **(headers or {})})
+    return _JSONResponse(body, status_code=status, headers={**NO_STORE, **(headers or {})})
 
 
 def redirect(location: str) -> Response:
