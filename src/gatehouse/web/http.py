@@ -87,5 +87,9 @@ def redirect(location: str) -> Response:
     # 303 makes the browser follow with GET after a POST (login, consent). A registered
     # redirect URI may hold non-ASCII characters: percent-encode them as UTF-8 (RFC 3987 §3.1),
     # since a header cannot carry them.
-    ascii_location = "".join(ch if ord(ch) < 128 else quote(ch) for ch in location)
+    ascii_location = (
+        location
+        if location.isascii()  # nearly always: skip the walk over every character
+        else "".join(ch if ord(ch) < 128 else quote(ch) for ch in location)
+    )
     return Response(status_code=303, headers={"Location": ascii_location, **NO_STORE})
