@@ -1,7 +1,8 @@
 """The token endpoint tries warm client_credentials requests on the event loop
 (web/threads.py): warm, it reads nothing; cold or just invalidated, it reads the database in
-a request thread on PostgreSQL. On SQLite, and only there, every grant runs on the event
-loop with its statements (they cost less than the hop to a thread)."""
+a request thread on PostgreSQL. On SQLite, and only there, every grant, and the
+authorization endpoint, runs on the event loop with its statements (they cost less than the
+hop to a thread)."""
 
 from __future__ import annotations
 
@@ -89,6 +90,20 @@ def test_the_code_and_refresh_grants_run_on_the_event_loop_only_on_sqlite(
     body = redeem(http, result.params["code"], result.verifier, web).json()
     response = refresh(http, web, body["refresh_token"])
     assert response.status_code == 200, response.text
+    assert used_where_its_backend_belongs(runtime, checkout_threads)
+
+
+def test_authorize_runs_on_the_event_loop_only_on_sqlite(
+    runtime: Runtime, http: TestClient, checkout_threads: list[str]
+) -> None:
+    # The same trade as the token endpoint's: a signed-in browser with stored consent gets
+    # its code from statements that cost less on SQLite than the hop to a request thread.
+    make_user(runtime)
+    make_client(runtime)
+    sign_in(http, "web", scope="openid")  # signs in and stores the consent
+    checkout_threads.clear()
+    again = sign_in(http, "web", scope="openid")  # the SSO session: straight to a code
+    assert "code" in again.params
     assert used_where_its_backend_belongs(runtime, checkout_threads)
 
 

@@ -7,6 +7,7 @@ never trusted to choose how it is checked (RFC 8725 §3.1).
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from typing import Any
 from joserfc import jwt
 from joserfc.errors import BadSignatureError, JoseError
 from joserfc.jwk import ECKey, KeySet, RSAKey
+from joserfc.jws import JWSRegistry
 
 from gatehouse.settings import SIGNING_ALGS, SigningAlg
 
@@ -55,12 +57,19 @@ def load_private_key(pem: bytes, kid: str, alg: str) -> PrivateKey:
     return _KEY_TYPES[alg].import_key(pem, parameters={"kid": kid, "alg": alg, "use": "sig"})
 
 
+@functools.lru_cache(maxsize=32)
+def _registry(algorithms: tuple[str, ...]) -> JWSRegistry:
+    """The registry that allows exactly ``algorithms``, built once: given only the
+    algorithms, joserfc builds one (a copy of its header registry) per token."""
+    return JWSRegistry(algorithms=algorithms)
+
+
 def sign_jwt(claims: Mapping[str, Any], key: PrivateKey, *, typ: str) -> str:
     alg = key.alg
     if alg not in SIGNING_ALGS:
         raise ValueError("signing keys must carry an asymmetric alg")
     header = {"alg": alg, "kid": key.kid, "typ": typ}
-    return jwt.encode(header, dict(claims), key, algorithms=[alg])
+    return jwt.encode(header, dict(claims), key, registry=_registry((alg,)))
 
 
 def public_keyset(jwks: Mapping[str, Any]) -> KeySet:
@@ -94,7 +103,7 @@ def _decode(
     token: str, keys: KeySet, algorithms: Collection[str]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     try:
-        decoded = jwt.decode(token, keys, algorithms=list(algorithms))
+        decoded = jwt.decode(token, keys, registry=_registry(tuple(algorithms)))
     except (JoseError, ValueError, TypeError, KeyError) as exc:
         raise TokenVerificationError(_failure(exc)) from exc
     return dict(decoded.header), dict(decoded.claims)
@@ -132,7 +141,7 @@ def verify_hmac_jwt(
         raise ValueError("HMAC verification must pin HMAC algorithms")
     try:
         decoded = jwt.decode(
-            token, OctKey.import_key(secret.encode("utf-8")), algorithms=list(algorithms)
+            token, OctKey.import_key(secret.encode("utf-8")), registry=_registry(tuple(algorithms))
         )
     except (JoseError, ValueError, TypeError, KeyError) as exc:
         raise TokenVerificationError(_failure(exc)) from None

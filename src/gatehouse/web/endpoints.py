@@ -100,7 +100,13 @@ async def authorize(request: Request) -> Response:
             )
             return authorize_core.authorize(ctx.provider, params, browser)
 
-    return follow_outcome(request, await run_in_threadpool(run))
+    if ctx.runtime.database.is_sqlite:
+        # As at the token endpoint: on the embedded database the statements cost less than
+        # the hop to a request thread and back (web/threads.py).
+        outcome = await run_inline_or_in_threadpool(run, embedded_database=True)
+    else:
+        outcome = await run_in_threadpool(run)
+    return follow_outcome(request, outcome)
 
 
 def _may_run_on_the_event_loop(params: Parameters, embedded_database: bool) -> bool:

@@ -13,8 +13,9 @@ PostgreSQL, fewer for SQLite), set by ``configure`` when the app is built.
 Work that usually needs no I/O at all can skip the hop: ``run_inline_or_in_threadpool``
 tries it on the event loop first, where any blocking I/O it would start raises instead
 (gatehouse/blocking.py), and reruns it in a request thread then. On the embedded SQLite
-database the token endpoint's grants run there with their statements too: a statement
-takes tens of microseconds in this process, less than the hop to a thread and back.
+database the token endpoint's grants and the authorization endpoint run there with their
+statements too: a statement takes tens of microseconds in this process, less than the hop to
+a thread and back.
 """
 
 from __future__ import annotations

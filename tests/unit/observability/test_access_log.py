@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import re
@@ -162,3 +163,38 @@ def test_a_path_cannot_forge_or_corrupt_log_lines(
 def test_an_ordinary_path_is_written_as_it_is(handler: logging.StreamHandler[TextIO]) -> None:
     AccessLog(handler).request("GET", "/demo/é-ü", 200, 0.001)
     assert "GET /demo/é-ü 200" in written(handler)
+
+
+class CountingStream(io.StringIO):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        return super().write(text)
+
+
+@pytest.mark.usefixtures("access_logger_level")
+def test_the_lines_of_one_event_loop_step_are_one_write() -> None:
+    """In a server, the requests answered in one step of the event loop are logged with one
+    system call at the end of the step, in the order they were answered."""
+    stream = CountingStream()
+    handler: logging.StreamHandler[TextIO] = logging.StreamHandler(stream)
+    handler.setFormatter(LineFormatter())
+    log = AccessLog(handler)
+
+    async def answer_two() -> str:
+        log.request("POST", "/token", 200, 0.001)
+        log.request("GET", "/jwks", 200, 0.001)
+        before_the_step_ended = stream.getvalue()
+        await asyncio.sleep(0)  # the step ends
+        return before_the_step_ended
+
+    assert asyncio.run(answer_two()) == ""
+    lines = [LINE.fullmatch(line + "\n") for line in stream.getvalue().splitlines()]
+    assert [line["message"] for line in lines if line] == [
+        "POST /token 200 1.0ms",
+        "GET /jwks 200 1.0ms",
+    ]
+    assert stream.writes == 1
