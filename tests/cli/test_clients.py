@@ -221,3 +221,25 @@ def test_deleting_a_client_unlinks_the_api_it_authenticated_as(runtime: Runtime)
     client_admin.delete_client(runtime, "orders-api")
     api = runtime.store.apis.get("https://orders.example.com")
     assert api is not None and api.client_id is None
+
+
+def test_a_refused_update_changes_nothing(gh: Gatehouse) -> None:
+    """An update is all or nothing: a secret for a method that has none is refused before the
+    rest of the change is written."""
+    before = gh.ok("client", "create", "--client-id", "web", "--redirect-uri", CB)
+    del before["client_secret"]
+    message = gh.fails(
+        "client",
+        "update",
+        "web",
+        "--name",
+        "Changed",
+        "--auth-method",
+        "private_key_jwt",
+        "--jwks-uri",
+        "https://web.example/jwks",
+        "--secret",
+        "s" * 40,
+    )
+    assert "a client using private_key_jwt has no secret" in message
+    assert gh.ok("client", "show", "web") == before

@@ -88,28 +88,30 @@ def update_client(
         raise AdminError(f"no client with client_id {spec.client_id!r}")
     now = int(time.time())
     client = validated_client(runtime, spec, existing, now)
-    repo.update(client)
-    result: dict[str, Any] = {}
     method = client.auth_method
+    if method not in SECRET_METHODS and spec.secret is not None:
+        # Refused before anything is written: an update is all or nothing.
+        raise AdminError(f"a client using {method} has no secret")
+    result: dict[str, Any] = {}
     becomes_jwt = method == "client_secret_jwt" and existing.auth_method != method
-    if method not in SECRET_METHODS:
-        if spec.secret is not None:
-            raise AdminError(f"a client using {method} has no secret")
-        repo.replace_secrets(spec.client_id, None)
-    elif (
-        spec.secret is not None
-        or new_secret
-        or becomes_jwt
-        or existing.auth_method not in SECRET_METHODS
-    ):
-        # client_secret_jwt needs the secret itself, which a stored digest cannot give back.
-        secret_value = spec.secret or random_token(32)
-        repo.replace_secrets(
-            spec.client_id,
-            _new_secret(spec.client_id, secret_value, now),
-            _encrypt_secret(runtime, spec.client_id, method, secret_value),
-        )
-        result["client_secret"] = secret_value
+    with runtime.database.atomic():
+        repo.update(client)
+        if method not in SECRET_METHODS:
+            repo.replace_secrets(spec.client_id, None)
+        elif (
+            spec.secret is not None
+            or new_secret
+            or becomes_jwt
+            or existing.auth_method not in SECRET_METHODS
+        ):
+            # client_secret_jwt needs the secret itself, which a stored digest cannot give back.
+            secret_value = spec.secret or random_token(32)
+            repo.replace_secrets(
+                spec.client_id,
+                _new_secret(spec.client_id, secret_value, now),
+                _encrypt_secret(runtime, spec.client_id, method, secret_value),
+            )
+            result["client_secret"] = secret_value
     updated = repo.get(spec.client_id)
     assert updated is not None
     return {**client_to_json(updated), **result}

@@ -133,9 +133,11 @@ class Database:
     def atomic(self) -> Iterator[Connection]:
         """One write transaction for everything this thread does inside the block: ``read``
         and ``write`` join it, and an exception rolls all of it back. For all-or-nothing
-        admin operations such as ``gatehouse apply``; request paths do not use it."""
+        admin operations such as ``gatehouse apply``; request paths do not use it. A block
+        inside another joins it: the outer block's end commits or rolls back everything."""
         if self._thread.atomic is not None:
-            raise RuntimeError("atomic() blocks do not nest")
+            yield self._thread.atomic
+            return
         with self.write() as conn:
             self._thread.atomic = conn
             try:

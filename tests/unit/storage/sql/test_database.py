@@ -121,10 +121,20 @@ def test_atomic_rolls_everything_back_on_an_exception(tmp_path: object) -> None:
     database.dispose()
 
 
-def test_atomic_blocks_do_not_nest(tmp_path: object) -> None:
+def test_an_inner_atomic_block_joins_the_outer_one(tmp_path: object) -> None:
+    """An admin service that makes its own change all-or-nothing (client update) can run
+    inside ``gatehouse apply``'s transaction: the outer block decides for both."""
     database = Database(f"sqlite:///{tmp_path}/gh.db")
-    with database.atomic(), pytest.raises(RuntimeError, match="do not nest"), database.atomic():
-        pass
+    with database.write() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (v INTEGER)")
+    with pytest.raises(ZeroDivisionError), database.atomic():
+        with database.atomic(), database.write() as conn:
+            conn.exec_driver_sql("INSERT INTO t VALUES (1)")
+        _ = 1 / 0  # after the inner block ended: its write is rolled back too
+    assert _values(database) == []
+    with database.atomic(), database.atomic(), database.write() as conn:
+        conn.exec_driver_sql("INSERT INTO t VALUES (2)")
+    assert _values(database) == [2]
     database.dispose()
 
 
