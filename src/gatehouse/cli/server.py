@@ -72,13 +72,11 @@ def run_server(settings: Settings, host: str, port: int, workers: int) -> None:
         issuer = prepare(settings, host, port)
     except (ConfigurationError, DatabaseUrlError, KeyDecryptionError) as exc:
         fail(str(exc))
-        return
     # Fail fast, in the parent, if the address is taken.
     try:
         probe = bind_socket(host, port)
     except OSError as exc:
         fail(f"cannot listen on {host}:{port}: {exc.strerror}")
-        return
     print(
         f"gatehouse {issuer} serving on http://{host}:{port} with {workers} worker(s)", flush=True
     )
