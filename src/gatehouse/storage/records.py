@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 ClientType = Literal["confidential", "public"]
@@ -83,16 +83,12 @@ class UserProfile:
 
     @classmethod
     def of(cls, user: User) -> UserProfile:
-        return cls(
-            email=user.email,
-            email_verified=user.email_verified,
-            name=user.name,
-            given_name=user.given_name,
-            family_name=user.family_name,
-            phone_number=user.phone_number,
-            phone_number_verified=user.phone_number_verified,
-            address=user.address,
-        )
+        """The profile part of a stored user (every profile field is a User field too)."""
+        return cls(**{f.name: getattr(user, f.name) for f in fields(cls)})
+
+    def as_fields(self) -> dict[str, Any]:
+        """The profile as User keyword arguments, for a new user."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 @dataclass(frozen=True)
