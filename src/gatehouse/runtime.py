@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -19,6 +20,7 @@ from gatehouse.settings import Settings
 from gatehouse.storage.repositories import Store
 from gatehouse.storage.sql.database import POOL_SIZE, Database
 from gatehouse.storage.sql.migrate import DEFAULT_TENANT
+from gatehouse.storage.sql.purge import purge_expired
 from gatehouse.storage.sql.store import SqlStore
 
 # Request threads (web/threads.py) are never more than the pooled database connections: each
@@ -94,6 +96,17 @@ class Runtime:
     def close(self) -> None:
         self.database.dispose()
 
+    def purge(self, now: int, should_stop: Callable[[], bool] = lambda: False) -> dict[str, int]:
+        """Delete what has expired (storage/sql/purge.py), by this server's settings; how
+        many rows went from each table."""
+        return purge_expired(
+            self.database,
+            now,
+            self.provider.config.session_idle_lifetime,
+            audit_retention=int(self.settings.audit_retention.total_seconds()),
+            should_stop=should_stop,
+        )
+
 
 def build_runtime(
     settings: Settings, *, issuer: str | None = None, tenant_id: str = DEFAULT_TENANT
@@ -115,6 +128,9 @@ def build_runtime(
         apis=store.apis,
         client_assertions=store.client_assertions,
         keys=keys,
+        audit=store.audit,
+        policy=store.policy,
+        transaction=store.atomic,
     )
     passwords = Passwords(settings.password_hash_time_cost, settings.password_hash_memory_kib)
     return Runtime(settings, database, store, keys, provider, passwords)

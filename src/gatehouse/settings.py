@@ -13,6 +13,7 @@ starting ``GATEHOUSE_TEST_`` (the test suite's own switches, such as
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -141,6 +142,18 @@ class Settings(BaseSettings):
         description="A client must send a request's whole body within this time of its "
         "headers; otherwise it gets 408 and the connection is closed.",
     )
+    trusted_proxies: str = Field(
+        "",
+        description="Comma-separated addresses or networks (`10.0.0.5`, `10.0.0.0/8`) of the "
+        "reverse proxies in front of gatehouse. Only a request arriving from one of them has "
+        "its client address taken from `X-Forwarded-For` (and its scheme from "
+        "`X-Forwarded-Proto`); from anywhere else those headers are ignored, so a client "
+        "cannot choose the address that lockouts and audit events record. Empty: trust none.",
+    )
+    audit_retention: Duration = Field(
+        timedelta(days=180),
+        description="Audit events older than this are deleted by the purge; 0 keeps them for ever.",
+    )
     cors_max_age: int = Field(600, description="Seconds browsers may cache a CORS preflight.")
     demo: bool = Field(
         False, description="Mount the demo relying party at `/demo` (set by `gatehouse demo`)."
@@ -177,6 +190,26 @@ class Settings(BaseSettings):
     def _timeout_is_positive(cls, value: timedelta) -> timedelta:
         if value <= timedelta(0):
             raise ValueError("must be more than 0 seconds")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{entry!r} is not an IP address or network (such as 10.0.0.5 or 10.0.0.0/8)"
+                ) from None
+        return ",".join(entries)
+
+    @field_validator("audit_retention")
+    @classmethod
+    def _retention_not_negative(cls, value: timedelta) -> timedelta:
+        if value < timedelta(0):
+            raise ValueError("must be 0 (keep for ever) or more")
         return value
 
     @field_validator("secret_key")

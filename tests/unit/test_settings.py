@@ -348,3 +348,16 @@ def test_an_unknown_environment_variable_stops_load_settings(
     monkeypatch.setenv("GATEHOUSE_ISUER", "https://id.example.com")
     with pytest.raises(SettingsError, match="did you mean GATEHOUSE_ISSUER"):
         load_settings()
+
+
+def test_trusted_proxies_are_addresses_or_networks() -> None:
+    settings = Settings(trusted_proxies=" 10.0.0.5, 10.1.0.0/16 ,::1")
+    assert settings.trusted_proxies == "10.0.0.5,10.1.0.0/16,::1"
+    with pytest.raises(ValidationError, match=r"'proxy\.internal' is not an IP address"):
+        Settings(trusted_proxies="10.0.0.5,proxy.internal")
+
+
+def test_audit_retention_is_not_negative() -> None:
+    assert Settings(audit_retention="0").audit_retention.total_seconds() == 0
+    with pytest.raises(ValidationError, match="keep for ever"):
+        Settings(audit_retention="-PT1S")

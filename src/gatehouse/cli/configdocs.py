@@ -9,6 +9,7 @@ from typing import Any
 from annotated_types import Ge
 from pydantic.fields import FieldInfo
 
+from gatehouse.policy import TenantPolicy
 from gatehouse.settings import Settings
 
 # Sections of the page, in order. A setting not listed here still appears, under "Other", so
@@ -42,8 +43,15 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (
         "HTTP and logging",
         "",
-        ("request_header_timeout", "request_body_timeout", "cors_max_age", "log_level"),
+        (
+            "request_header_timeout",
+            "request_body_timeout",
+            "trusted_proxies",
+            "cors_max_age",
+            "log_level",
+        ),
     ),
+    ("Audit log", "docs/audit.md describes the events.", ("audit_retention",)),
     (
         "Set by `gatehouse demo`",
         "You do not set these yourself; `gatehouse demo` does.",
@@ -130,7 +138,17 @@ def _allowed(field: FieldInfo) -> str:
 def _row(name: str, field: FieldInfo) -> str:
     description = " ".join(filter(None, [field.description or "", _allowed(field)]))
     description = description.replace("|", "\\|").replace("\n", " ")
-    return f"| `GATEHOUSE_{name.upper()}` | {_default(field.default)} | {description} |"
+    return f"| `{name}` | {_default(field.default)} | {description} |"
+
+
+POLICY_INTRO = """\
+## Tenant policy
+
+Rules an operator sets for an organisation rather than for a server: they are stored in the
+database with the tenant (today the one `default` tenant), so every server that shares the
+database applies the same ones, and they are changed with `gatehouse policy set KEY=VALUE`
+(`--reset KEY` restores a default; `gatehouse policy show` prints them). Durations are whole
+seconds or ISO 8601. Every change is recorded in the audit log."""
 
 
 def configuration_markdown() -> str:
@@ -149,5 +167,7 @@ def configuration_markdown() -> str:
         if note:
             lines += [note, ""]
         lines += ["| variable | default | meaning |", "| --- | --- | --- |"]
-        lines += [_row(name, fields[name]) for name in present]
+        lines += [_row(f"GATEHOUSE_{name.upper()}", fields[name]) for name in present]
+    lines += ["", POLICY_INTRO, "", "| key | default | meaning |", "| --- | --- | --- |"]
+    lines += [_row(name, field) for name, field in TenantPolicy.model_fields.items()]
     return "\n".join(lines) + "\n"

@@ -10,7 +10,6 @@ from gatehouse.cli.options import database_option, one_line, open_runtime
 from gatehouse.cli.output import emit, fail
 from gatehouse.runtime import Runtime
 from gatehouse.storage.sql.migrate import migrate
-from gatehouse.storage.sql.purge import purge_expired
 
 
 @click.command("migrate")
@@ -30,9 +29,8 @@ def migrate_command(database_url: str | None) -> None:
 @click.command("purge")
 @database_option
 def purge_command(runtime: Runtime) -> None:
-    """Delete expired codes, sessions, interactions, refresh tokens and deny-list entries
-    (serve does it every GATEHOUSE_PURGE_INTERVAL)."""
-    deleted = purge_expired(
-        runtime.database, int(time.time()), runtime.provider.config.session_idle_lifetime
-    )
+    """Delete expired codes, sessions, interactions, refresh tokens, deny-list entries and
+    audit events past GATEHOUSE_AUDIT_RETENTION (serve does it every
+    GATEHOUSE_PURGE_INTERVAL)."""
+    deleted = runtime.purge(int(time.time()))
     emit({"deleted": deleted, "total": sum(deleted.values())})

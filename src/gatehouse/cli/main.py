@@ -7,11 +7,13 @@ import click
 
 from gatehouse.cli.apis import api, grant, revoke
 from gatehouse.cli.apply import apply_command
+from gatehouse.cli.audit import audit
 from gatehouse.cli.clients import client
 from gatehouse.cli.config import config
 from gatehouse.cli.consents import consent
 from gatehouse.cli.database import migrate_command, purge_command
 from gatehouse.cli.keys import keys
+from gatehouse.cli.policy import policy
 from gatehouse.cli.scopes import scope
 from gatehouse.cli.serve import demo, serve
 from gatehouse.cli.tokens import token
@@ -31,6 +33,8 @@ COMMANDS: tuple[click.Command, ...] = (
     user,
     scope,
     apply_command,
+    policy,
+    audit,
     token,
     config,
 )

@@ -37,7 +37,6 @@ def _purge_periodically(settings: Settings, issuer: str, stopped: threading.Even
     supervising process, which serves no requests. Several servers on one database may all
     do it: the deletes are idempotent and go in small batches."""
     from gatehouse.runtime import build_runtime
-    from gatehouse.storage.sql.purge import purge_expired
 
     interval = settings.purge_interval.total_seconds()
     log = logging.getLogger("gatehouse.purge")
@@ -45,12 +44,7 @@ def _purge_periodically(settings: Settings, issuer: str, stopped: threading.Even
         try:
             runtime = build_runtime(settings, issuer=issuer)
             try:
-                deleted = purge_expired(
-                    runtime.database,
-                    int(time.time()),
-                    runtime.provider.config.session_idle_lifetime,
-                    should_stop=stopped.is_set,
-                )
+                deleted = runtime.purge(int(time.time()), should_stop=stopped.is_set)
             finally:
                 runtime.close()
         except Exception as exc:  # the next round tries again; serving goes on regardless

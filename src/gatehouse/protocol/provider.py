@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from typing import Any
 
 from gatehouse.accounts.sessions import SessionLifetimes
 from gatehouse.keys.jose import PublicKeySet
@@ -13,6 +15,7 @@ from gatehouse.keys.service import KeyService
 from gatehouse.settings import SigningAlg
 from gatehouse.storage.repositories import (
     ApiRepository,
+    AuditRepository,
     AuthorizationCodeRepository,
     ClientAssertionRepository,
     ClientRepository,
@@ -22,6 +25,7 @@ from gatehouse.storage.repositories import (
     RevocationRepository,
     ScopeRepository,
     SessionRepository,
+    TenantPolicyRepository,
     UserRepository,
 )
 
@@ -74,6 +78,10 @@ class Provider:
     apis: ApiRepository
     client_assertions: ClientAssertionRepository
     keys: KeyService
+    audit: AuditRepository
+    policy: TenantPolicyRepository
+    # One transaction for a change and the audit event that records it (Store.atomic).
+    transaction: Callable[[], AbstractContextManager[Any]]
     clock: Callable[[], int] = field(default=lambda: int(time.time()))
     # private_key_jwt keys of clients registered with a jwks_uri: (uri, kid) -> key set.
     remote_jwks: Callable[[str, str | None], PublicKeySet] = field(

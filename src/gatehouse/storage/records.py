@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
+from gatehouse.observability.audit import Actor, is_event_type
+
 ClientType = Literal["confidential", "public"]
 AuthMethod = Literal[
     "client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none"
@@ -243,3 +245,38 @@ class StoredKey:
     activates_at: int
     retired_at: int | None
     published_until: int | None
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """One entry of the audit log (observability/audit.py lists the types). ``id`` is given
+    by the database when the event is recorded: increasing, in the order of recording."""
+
+    type: str
+    occurred_at: int
+    actor: Actor
+    user_id: str | None = None
+    username: str | None = None  # the login a person typed (sign-in events)
+    client_id: str | None = None
+    ip: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    id: int | None = None
+
+    def __post_init__(self) -> None:
+        if not is_event_type(self.type):
+            raise ValueError(f"unknown audit event type {self.type!r}")
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """Which events to list: every given filter must hold. ``types`` match a whole type or
+    a prefix ending at a dot ("signin" matches "signin.failed"). Newest first; ``before_id``
+    pages back from an earlier answer's last id."""
+
+    user_id: str | None = None
+    client_id: str | None = None
+    types: tuple[str, ...] = ()
+    since: int | None = None
+    until: int | None = None
+    before_id: int | None = None
+    limit: int = 100

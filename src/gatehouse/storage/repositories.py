@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
-from typing import Protocol
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
 
+from gatehouse.policy import TenantPolicy
 from gatehouse.storage.records import (
     Api,
+    AuditEvent,
+    AuditQuery,
     AuthorizationCode,
     AuthorizationCodeState,
     Client,
@@ -344,8 +348,30 @@ class KeyRepository(Protocol):
         in one transaction."""
 
 
+class AuditRepository(Protocol):
+    def record(self, event: AuditEvent) -> None:
+        """Append ``event``. Inside ``Store.atomic()`` it commits or rolls back with the
+        change it records; outside, it is a transaction of its own."""
+
+    def list(self, query: AuditQuery) -> builtins.list[AuditEvent]:
+        """The events matching ``query``, newest first, at most ``query.limit``."""
+
+
+class TenantPolicyRepository(Protocol):
+    def get(self) -> TenantPolicy:
+        """This tenant's policy (defaults for what it never set). Cached per process like
+        the client registry: another process's change is seen within ``CACHE_SECONDS``."""
+
+    def update(self, policy: TenantPolicy) -> None:
+        """Store ``policy`` as this tenant's."""
+
+
 class Store(Protocol):
     """Every repository of one tenant: what the runtime wires and services use."""
+
+    def atomic(self) -> AbstractContextManager[Any]:
+        """One transaction for everything done inside the block, through any repository:
+        all of it commits, or none (a block inside another joins it)."""
 
     @property
     def clients(self) -> ClientRepository: ...
@@ -371,3 +397,7 @@ class Store(Protocol):
     def apis(self) -> ApiRepository: ...
     @property
     def keys(self) -> KeyRepository: ...
+    @property
+    def audit(self) -> AuditRepository: ...
+    @property
+    def policy(self) -> TenantPolicyRepository: ...

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from gatehouse.observability.access_log import AccessLog
 from gatehouse.runtime import Runtime
@@ -69,15 +70,23 @@ def create_app(runtime: Runtime, access_log: AccessLog | None = None) -> Starlet
             Route("/demo/start", demo.demo_start),
             Route("/demo/callback", demo.demo_callback),
         ]
+    middleware = [
+        Middleware(
+            SecurityHeaders,
+            https=issuer.startswith("https://"),
+            access_log=access_log or AccessLog(),
+        )
+    ]
+    if runtime.settings.trusted_proxies:
+        # From a named proxy only, the client address is the one X-Forwarded-For gives (the
+        # nearest hop the trusted proxies did not add): what lockouts and audit events
+        # record. uvicorn's middleware walks the header; settings.py checked the addresses.
+        middleware.insert(
+            0, Middleware(ProxyHeadersMiddleware, trusted_hosts=runtime.settings.trusted_proxies)
+        )
     app = Starlette(
         routes=routes,
-        middleware=[
-            Middleware(
-                SecurityHeaders,
-                https=issuer.startswith("https://"),
-                access_log=access_log or AccessLog(),
-            )
-        ],
+        middleware=middleware,
         exception_handlers={Exception: _unexpected, 404: _not_found, 405: _not_allowed},
     )
     threads.configure(runtime.request_threads)

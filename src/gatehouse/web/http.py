@@ -93,3 +93,10 @@ def redirect(location: str) -> Response:
         else "".join(ch if ord(ch) < 128 else quote(ch) for ch in location)
     )
     return Response(status_code=303, headers={"Location": ascii_location, **NO_STORE})
+
+
+def client_address(request: Request) -> str | None:
+    """The address of the person's device: the peer's, or, behind a proxy named in
+    ``trusted_proxies``, the one the proxy forwarded (web/app.py). Never a header a client
+    could set itself."""
+    return request.client.host if request.client else None

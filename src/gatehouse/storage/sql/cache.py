@@ -1,5 +1,6 @@
 """A short per-process cache for what every token request reads and administrators rarely
-change: client registrations with their secrets, the API catalogue, and app-role grants.
+change: client registrations with their secrets, the API catalogue, app-role grants and the
+tenant's policy.
 
 Writes made through this process's repositories call ``invalidate`` after they commit, so
 they are seen at once. Writes made elsewhere (the CLI, another worker process, another
@@ -65,6 +66,7 @@ class ProcessCache(Generic[K, V]):
             self._entries.clear()
 
 
-# The registry cache: ("client", client_id), ("apis",) and ("roles", client_id, api) -> what
-# was read for them; one per store, shared by the client and API repositories.
+# The registry cache: ("client", client_id), ("apis",), ("roles", client_id, api) and
+# ("policy",) -> what was read for them; one per store, shared by the client, API and
+# policy repositories.
 RegistryCache = ProcessCache[tuple[str, ...], object]

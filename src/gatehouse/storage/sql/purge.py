@@ -10,7 +10,8 @@ Each rule keeps a row for as long as it can still change an answer:
 - a refresh token until its absolute expiry, which every token of its family shares: until
   then a used one presented again is reuse, and revokes the family (RFC 9700 §4.14.2);
 - a grant's revocation marker until no code or refresh token of that grant is left;
-- a deny-listed access token until it would have expired anyway.
+- a deny-listed access token until it would have expired anyway;
+- an audit event for the retention the operator chose (``audit_retention``; 0: for ever).
 
 Rows go in batches of ``BATCH`` per transaction, so the purge never holds SQLite's write lock
 (or PostgreSQL row locks) for long while requests are served.
@@ -29,9 +30,16 @@ BATCH = 1000
 CODE_REPLAY_WINDOW = 24 * 3600  # seconds a used or expired code is kept after its expiry
 
 
-def _rules(now: int, idle_seconds: int) -> list[tuple[str, sa.Table, sa.ColumnElement[bool]]]:
+def _rules(
+    now: int, idle_seconds: int, audit_retention: int
+) -> list[tuple[str, sa.Table, sa.ColumnElement[bool]]]:
     codes, sessions, refresh = t.authorization_codes, t.sso_sessions, t.refresh_tokens
+    audit: list[tuple[str, sa.Table, sa.ColumnElement[bool]]] = []
+    if audit_retention > 0:
+        events = t.audit_events
+        audit.append(("audit_events", events, events.c.occurred_at < now - audit_retention))
     return [
+        *audit,
         ("authorization_codes", codes, codes.c.expires_at < now - CODE_REPLAY_WINDOW),
         (
             "sso_sessions",
@@ -81,14 +89,20 @@ def _never() -> bool:
 
 
 def purge_expired(
-    database: Database, now: int, idle_seconds: int, *, should_stop: Callable[[], bool] = _never
+    database: Database,
+    now: int,
+    idle_seconds: int,
+    *,
+    audit_retention: int = 0,
+    should_stop: Callable[[], bool] = _never,
 ) -> dict[str, int]:
     """Delete what can no longer matter (see the module docstring), in every tenant; how many
-    rows went from each table. ``idle_seconds`` is the SSO session idle lifetime.
-    ``should_stop`` is asked between batches (a server shutting down)."""
+    rows went from each table. ``idle_seconds`` is the SSO session idle lifetime,
+    ``audit_retention`` how long audit events are kept (0: for ever). ``should_stop`` is
+    asked between batches (a server shutting down)."""
     deleted: dict[str, int] = {}
     rules = [
-        *_rules(now, idle_seconds),
+        *_rules(now, idle_seconds, audit_retention),
         ("revoked_grants", t.revoked_grants, _orphaned_grant_markers()),
     ]
     for name, table, expired in rules:

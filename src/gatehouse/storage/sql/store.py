@@ -5,14 +5,18 @@ another process)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any
 
 from gatehouse.storage.sql.apis import SqlApiRepository, SqlScopeRepository
+from gatehouse.storage.sql.audit import SqlAuditRepository
 from gatehouse.storage.sql.cache import ProcessCache, RegistryCache
 from gatehouse.storage.sql.clients import SqlClientAssertionRepository, SqlClientRepository
 from gatehouse.storage.sql.codes import SqlAuthorizationCodeRepository
 from gatehouse.storage.sql.consents import SqlConsentRepository
 from gatehouse.storage.sql.database import Database
 from gatehouse.storage.sql.keys import SqlKeyRepository
+from gatehouse.storage.sql.policy import SqlTenantPolicyRepository
 from gatehouse.storage.sql.refresh_tokens import SqlRefreshTokenRepository
 from gatehouse.storage.sql.revocations import SqlRevocationRepository
 from gatehouse.storage.sql.sessions import SqlInteractionRepository, SqlSessionRepository
@@ -45,3 +49,8 @@ class SqlStore:
         self.revocations = SqlRevocationRepository(database, tenant_id)
         self.apis = SqlApiRepository(database, tenant_id, registry)
         self.keys = SqlKeyRepository(database, tenant_id)
+        self.audit = SqlAuditRepository(database, tenant_id)
+        self.policy = SqlTenantPolicyRepository(database, tenant_id, registry)
+
+    def atomic(self) -> AbstractContextManager[Any]:
+        return self.database.atomic()

@@ -33,6 +33,8 @@ tenants = sa.Table(
     sa.Column("tenant_id", sa.String(64), nullable=False),
     sa.Column("issuer", sa.String(2048), nullable=True),
     sa.Column("created_at", Time, nullable=False),
+    # 0005: the tenant's policy (policy.py): only the fields that differ from the defaults.
+    sa.Column("policy", sa.JSON, nullable=True),
 )
 
 signing_keys = sa.Table(
@@ -312,4 +314,32 @@ used_client_assertions = sa.Table(
     sa.Column("expires_at", Time, nullable=False),
     # The primary key makes a replayed assertion fail at INSERT (RFC 7523 §3 item 7).
     sa.PrimaryKeyConstraint("tenant_id", "client_id", "jti"),
+)
+
+
+# -- 0005: the audit log -------------------------------------------------------------------
+
+audit_events = sa.Table(
+    "audit_events",
+    metadata,
+    _tenant(),
+    # Increasing: the order events were recorded in, and a cursor for paging.
+    sa.Column(
+        "id",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    sa.Column("occurred_at", Time, nullable=False),
+    sa.Column("type", sa.String(64), nullable=False),
+    sa.Column("actor", sa.String(16), nullable=False),  # user, operator, client, system
+    sa.Column("user_id", sa.String(36), nullable=True),
+    sa.Column("username", sa.String(320), nullable=True),  # the login tried, as typed
+    sa.Column("client_id", sa.String(255), nullable=True),
+    sa.Column("ip", sa.String(64), nullable=True),
+    sa.Column("details", sa.JSON, nullable=False),
+    sa.Index("ix_audit_events_time", "tenant_id", "occurred_at"),
+    sa.Index("ix_audit_events_user", "tenant_id", "user_id", "occurred_at"),
+    sa.Index("ix_audit_events_client", "tenant_id", "client_id", "occurred_at"),
+    sa.Index("ix_audit_events_type", "tenant_id", "type", "occurred_at"),
 )

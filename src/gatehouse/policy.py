@@ -1,0 +1,93 @@
+"""Per-tenant policy: what an operator decides for one organisation (today the ``default``
+tenant) rather than for the whole server, stored in the database with the tenant.
+
+Server settings (settings.py) come from the environment and differ per deployment; a
+tenant's policy comes from ``gatehouse policy set`` and is the same on every server that
+shares the database. Each field's description is its documentation
+(``gatehouse policy show --describe``, docs/policy.md).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from gatehouse.settings import Duration
+
+
+class PolicyError(ValueError):
+    """A policy value that cannot be used; the message names the key and the rule."""
+
+
+class TenantPolicy(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # -- Brute-force protection (docs/lockout.md) ----------------------------------------------
+    login_delay_after_failures: int = Field(
+        3,
+        ge=1,
+        description="Failed sign-ins of one account from one source address before each "
+        "further attempt from there must wait; the wait doubles with every failure.",
+    )
+    login_max_delay: Duration = Field(
+        timedelta(seconds=30),
+        description="The longest wait between two attempts on one account from one source.",
+    )
+    source_lockout_threshold: int = Field(
+        10,
+        ge=1,
+        description="Failed sign-ins of one account from one source address that lock that "
+        "account for that source (other sources and known browsers still get in).",
+    )
+    account_lockout_threshold: int = Field(
+        50,
+        ge=1,
+        description="Failed sign-ins of one account from all sources together that lock the "
+        "account for every browser it has not signed in from before.",
+    )
+    address_failure_limit: int = Field(
+        100,
+        ge=1,
+        description="Failed sign-ins from one source address across all accounts (password "
+        "spraying) before that address is locked out of sign-in altogether.",
+    )
+    lockout_duration: Duration = Field(
+        timedelta(minutes=15),
+        description="How long a lock lasts; failures older than this no longer count.",
+    )
+
+    @model_validator(mode="after")
+    def _thresholds_rise(self) -> TenantPolicy:
+        if self.source_lockout_threshold < self.login_delay_after_failures:
+            raise ValueError("source_lockout_threshold must be at least login_delay_after_failures")
+        if self.lockout_duration <= timedelta(0) or self.login_max_delay < timedelta(0):
+            raise ValueError("lockout_duration must be positive and login_max_delay not negative")
+        return self
+
+    def as_stored(self) -> dict[str, Any]:
+        """The fields that differ from the defaults, JSON-ready: what the tenant row keeps,
+        so that a default changed in a later release reaches tenants that never set it."""
+        return self.model_dump(mode="json", exclude_defaults=True)
+
+    @classmethod
+    def from_stored(cls, stored: dict[str, Any] | None) -> TenantPolicy:
+        """The policy a tenant row holds; keys a newer release wrote and this one does not
+        know are ignored rather than refusing every sign-in."""
+        known = {k: v for k, v in (stored or {}).items() if k in cls.model_fields}
+        return cls.model_validate(known)
+
+    def with_changes(self, changes: dict[str, str]) -> TenantPolicy:
+        """A copy with ``changes`` (key -> text, as typed on the command line), validated;
+        ``PolicyError`` names the first bad key."""
+        unknown = sorted(set(changes) - set(type(self).model_fields))
+        if unknown:
+            known = ", ".join(type(self).model_fields)
+            raise PolicyError(f"unknown policy key {unknown[0]!r}; known keys: {known}")
+        try:
+            return type(self).model_validate({**self.model_dump(), **changes})
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            where = f"{error['loc'][0]}: " if error["loc"] else ""
+            raise PolicyError(f"{where}{error['msg'].removeprefix('Value error, ')}") from None
