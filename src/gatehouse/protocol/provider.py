@@ -18,6 +18,7 @@ from gatehouse.storage.repositories import (
     ClientRepository,
     ConsentRepository,
     InteractionRepository,
+    LogoutDeliveryRepository,
     RefreshTokenRepository,
     RevocationRepository,
     ScopeRepository,
@@ -73,6 +74,7 @@ class Provider:
     revocations: RevocationRepository
     apis: ApiRepository
     client_assertions: ClientAssertionRepository
+    logout_deliveries: LogoutDeliveryRepository
     keys: KeyService
     clock: Callable[[], int] = field(default=lambda: int(time.time()))
     # private_key_jwt keys of clients registered with a jwks_uri: (uri, kid) -> key set.

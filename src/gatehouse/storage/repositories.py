@@ -21,11 +21,14 @@ from gatehouse.storage.records import (
     Client,
     ClientSecret,
     Consent,
+    EndedSession,
     Interaction,
+    LogoutDelivery,
     RefreshToken,
     RefreshTokenState,
     RoleGrant,
     Scope,
+    SessionSelector,
     SsoSession,
     StoredKey,
     User,
@@ -116,19 +119,14 @@ class UserRepository(Protocol):
     def set_password(self, user_id: str, password_hash: str, now: int) -> None:
         """A new password: store its hash with ``password_changed_at`` = ``now``. Tokens
         from sign-ins before ``now`` stop working by that date; ending sessions and
-        revoking grants is ``end_sessions_and_tokens``' job."""
+        revoking grants is ``SessionRepository.end_sessions``' job."""
 
     def update_password_hash(self, user_id: str, password_hash: str) -> None:
         """Replace the hash (a rehash after parameter changes); not a password change."""
 
     def set_disabled(self, user_id: str, disabled: bool, now: int) -> None:
         """Disable or enable sign-in; ending what a disabled user holds is
-        ``end_sessions_and_tokens``' job."""
-
-    def end_sessions_and_tokens(self, user_id: str, reason: str, now: int) -> None:
-        """End every session of the user and revoke every grant (token family) with a
-        live refresh token or a code not yet redeemed, under ``reason``, in one
-        transaction: a disabled user or a changed password leaves nothing usable."""
+        ``SessionRepository.end_sessions``' job."""
 
     def delete(self, user_id: str) -> bool:
         """Delete the user with its sessions, consents, codes and refresh tokens, in one
@@ -165,8 +163,20 @@ class SessionRepository(Protocol):
     def touch(self, session_id_hash: str, now: int) -> None:
         """Record activity (extends the idle window, never the absolute one)."""
 
-    def end(self, session_id_hash: str, now: int) -> None:
-        """End the session; later lookups return None."""
+    def end_sessions(
+        self, which: SessionSelector, now: int, reason: str
+    ) -> builtins.list[EndedSession]:
+        """Every sign-out, in one transaction: end the live sessions ``which`` selects
+        (later lookups return None, and the refresh tokens bound to them stop working);
+        revoke under ``reason`` the grants of codes issued within them and not yet redeemed
+        (with ``which.every_grant``: every grant of the user, refresh tokens and codes);
+        and queue a ``LogoutDelivery`` for each client that took part in an ended session
+        and registered a back-channel logout URI. What ended, by sid; a session ended by a
+        concurrent sign-out is in only one of the two answers."""
+
+    def record_client(self, sid: str, client_id: str, now: int) -> None:
+        """Remember that the client took part in the session ``sid`` (it was issued a code
+        within it), so that ending the session tells it. Idempotent; one lean statement."""
 
     def renew(
         self,
@@ -183,14 +193,53 @@ class SessionRepository(Protocol):
         ``amr`` and ``expires_at``, keeping its ``sid``. False (and nothing changed) when the
         session has ended, expired or belongs to another user. One conditional UPDATE."""
 
-    def end_by_sid(self, sid: str, now: int) -> None:
-        """End the session with this public ``sid`` (sign-out without the browser's cookie)."""
-
     def active_by_sid(self, sid: str, now: int, idle_seconds: int) -> bool:
         """Whether the session with this public ``sid`` is alive. One lean statement."""
 
     def touch_sid(self, sid: str, now: int) -> None:
         """Record activity on the session with this ``sid``. One lean statement."""
+
+
+class LogoutDeliveryRepository(Protocol):
+    """The durable queue of back-channel logouts that ``SessionRepository.end_sessions``
+    fills. Delivery workers in any number of processes share it: a row is claimed under a
+    lease, and its outcome is recorded only under that lease."""
+
+    def claim_due(self, now: int, lease_until: int) -> LogoutDelivery | None:
+        """Take one delivery that is due (not delivered or abandoned, ``next_attempt_at`` <=
+        ``now``, no lease or an expired one), under a new lease until ``lease_until``, with
+        its ``attempts`` counted up; or None. One conditional UPDATE decides: of several
+        workers racing for a row, exactly one gets it."""
+
+    def mark_delivered(self, delivery: LogoutDelivery, now: int) -> bool:
+        """It was delivered. False (and nothing changed) when ``delivery``'s lease is no
+        longer the row's."""
+
+    def retry_at(self, delivery: LogoutDelivery, next_attempt_at: int, error: str) -> bool:
+        """It failed with ``error`` (no token in it); try again at ``next_attempt_at``.
+        False (and nothing changed) when the lease is no longer the row's."""
+
+    def abandon(self, delivery: LogoutDelivery, now: int, error: str) -> bool:
+        """Give up on it, recording ``error``. False (and nothing changed) when the lease
+        is no longer the row's."""
+
+    def next_attempt_at(self) -> int | None:
+        """The earliest time a pending delivery may be claimed (its next attempt, or the
+        end of its lease), or None when none is pending."""
+
+    def get(self, delivery_id: str) -> LogoutDelivery | None:
+        """The delivery whatever its state, or None (purged)."""
+
+    def list(self) -> builtins.list[LogoutDelivery]:
+        """Every delivery not yet purged, oldest first."""
+
+    def wait_for_queued(self, timeout: float) -> bool:
+        """Wait until a sign-out through this store (this process) has queued deliveries, or
+        ``wake`` is called, or ``timeout`` seconds pass; whether it was woken. Deliveries
+        queued by other processes are found by polling."""
+
+    def wake(self) -> None:
+        """Wake whoever waits in ``wait_for_queued`` (a worker asked to stop)."""
 
 
 class InteractionRepository(Protocol):
@@ -359,6 +408,8 @@ class Store(Protocol):
     def sessions(self) -> SessionRepository: ...
     @property
     def interactions(self) -> InteractionRepository: ...
+    @property
+    def logout_deliveries(self) -> LogoutDeliveryRepository: ...
     @property
     def consents(self) -> ConsentRepository: ...
     @property
