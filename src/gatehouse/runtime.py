@@ -15,6 +15,8 @@ from pathlib import Path
 from gatehouse.accounts.passwords import Passwords
 from gatehouse.keys.encryption import KeyEncryptor
 from gatehouse.keys.service import KeyService
+from gatehouse.protocol.backchannel_logout import DeliveryPolicy
+from gatehouse.protocol.backchannel_worker import BackchannelLogoutWorker
 from gatehouse.protocol.provider import Provider, ProviderConfig
 from gatehouse.settings import Settings
 from gatehouse.storage.repositories import Store
@@ -93,6 +95,16 @@ class Runtime:
         """How many threads should run request work: as many as the database wants."""
         return min(self.database.request_threads, MAX_REQUEST_THREADS)
 
+    def backchannel_worker(self) -> BackchannelLogoutWorker:
+        """The delivery worker of back-channel logouts for this runtime (not started): each
+        server process runs one (web/serving.py)."""
+        settings = self.settings
+        policy = DeliveryPolicy(
+            timeout=settings.backchannel_logout_timeout.total_seconds(),
+            give_up_after=int(settings.backchannel_logout_give_up_after.total_seconds()),
+        )
+        return BackchannelLogoutWorker(self.provider, policy)
+
     def close(self) -> None:
         self.database.dispose()
 
@@ -127,6 +139,7 @@ def build_runtime(
         revocations=store.revocations,
         apis=store.apis,
         client_assertions=store.client_assertions,
+        logout_deliveries=store.logout_deliveries,
         keys=keys,
         audit=store.audit,
         policy=store.policy,

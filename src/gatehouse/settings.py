@@ -131,6 +131,18 @@ class Settings(BaseSettings):
         description="How often `serve` deletes expired codes, sessions, interactions, refresh "
         "tokens and deny-list entries (`gatehouse purge` does it once); 0 turns it off.",
     )
+    backchannel_logout_timeout: Duration = Field(
+        timedelta(seconds=5),
+        description="How long gatehouse waits for a client's back-channel logout endpoint to "
+        "answer one logout token (connecting, sending and the answer's headers, all told); "
+        "at most 60 seconds. A slower or failing answer is tried again later.",
+    )
+    backchannel_logout_give_up_after: Duration = Field(
+        timedelta(hours=24),
+        description="How long after a sign-out gatehouse keeps trying to deliver a back-channel "
+        "logout to a client that is down or answers with an error (5 seconds after the first "
+        "failure, doubling up to 15 minutes between attempts). Then it gives up and logs it.",
+    )
     request_header_timeout: Duration = Field(
         timedelta(seconds=10),
         description="A client must send a request's line and headers within this time of "
@@ -210,6 +222,20 @@ class Settings(BaseSettings):
     def _retention_not_negative(cls, value: timedelta) -> timedelta:
         if value < timedelta(0):
             raise ValueError("must be 0 (keep for ever) or more")
+        return value
+
+    @field_validator("backchannel_logout_timeout")
+    @classmethod
+    def _backchannel_timeout_is_bounded(cls, value: timedelta) -> timedelta:
+        if not timedelta(0) < value <= timedelta(seconds=60):
+            raise ValueError("must be more than 0 and at most 60 seconds")
+        return value
+
+    @field_validator("backchannel_logout_give_up_after")
+    @classmethod
+    def _give_up_is_positive(cls, value: timedelta) -> timedelta:
+        if value < timedelta(seconds=1):
+            raise ValueError("must be at least 1 second")
         return value
 
     @field_validator("secret_key")

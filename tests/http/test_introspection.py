@@ -17,6 +17,7 @@ from gatehouse.admin.users import find_user, set_disabled
 from gatehouse.crypto import sha256_digest
 from gatehouse.keys.jose import sign_jwt
 from gatehouse.runtime import Runtime
+from gatehouse.storage.records import SessionSelector
 from gatehouse.web.context import SESSION_COOKIE
 from tests.conftest import ISSUER
 from tests.support.factories import (
@@ -213,7 +214,8 @@ def test_a_session_bound_refresh_token_is_inactive_after_the_session(
 ) -> None:
     token = get_tokens(http, web, scope="openid profile")["refresh_token"]
     active(http, web, token)
-    runtime.store.sessions.end(sha256_digest(http.cookies[SESSION_COOKIE]), int(time.time()))
+    which = SessionSelector(id_hash=sha256_digest(http.cookies[SESSION_COOKIE]))
+    runtime.store.sessions.end_sessions(which, int(time.time()), "logout", "user")
     assert_inactive(http, web, token)
 
 

@@ -18,6 +18,7 @@ from gatehouse.admin.errors import AdminError
 from gatehouse.admin.users import delete_user, find_user, set_disabled, set_password
 from gatehouse.crypto import sha256_digest
 from gatehouse.runtime import Runtime
+from gatehouse.storage.records import SessionSelector
 from gatehouse.web.app import create_app
 from gatehouse.web.context import SESSION_COOKIE
 from tests.conftest import ISSUER
@@ -318,7 +319,8 @@ def test_absolute_expiry_holds_however_often_the_token_is_used(
 
 def _end_session(runtime: Runtime, http: TestClient) -> None:
     session_hash = sha256_digest(http.cookies[SESSION_COOKIE])
-    runtime.store.sessions.end(session_hash, runtime.provider.clock())
+    which = SessionSelector(id_hash=session_hash)
+    runtime.store.sessions.end_sessions(which, runtime.provider.clock(), "logout", "user")
 
 
 def test_a_session_bound_token_dies_with_the_session_while_offline_lives(

@@ -4,12 +4,31 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Literal
 
 from gatehouse.crypto import random_token, sha256_digest
-from gatehouse.storage.records import SsoSession, User
+from gatehouse.observability.audit import Actor
+from gatehouse.storage.records import EndedSession, SessionSelector, SsoSession, User
 from gatehouse.storage.repositories import SessionRepository, UserRepository
 
 MAX_COOKIE_LENGTH = 128  # a longer value is not one gatehouse set: not looked up at all
+
+# Why sessions end; also the reason recorded with the grants revoked with them.
+SignOutReason = Literal[
+    "logout",  # the person, at the end-session endpoint (RP-initiated or not)
+    "operator_sign_out",  # gatehouse user sign-out
+    "password_changed",
+    "user_disabled",
+    "another_sign_in",  # another person signed in in the same browser
+]
+# Who causes each kind of sign-out, for the audit log.
+SIGN_OUT_ACTORS: dict[str, Actor] = {
+    "logout": "user",
+    "operator_sign_out": "operator",
+    "password_changed": "operator",
+    "user_disabled": "operator",
+    "another_sign_in": "user",
+}
 
 
 @dataclass(frozen=True)
@@ -45,7 +64,7 @@ def start_session(
             current, sha256_digest(cookie_value), user.id, amr, now, expires_at, lifetimes.idle
         ):
             return cookie_value
-        sessions.end(current, now)
+        sign_out(sessions, SessionSelector(id_hash=current), now, "another_sign_in")
     sessions.create(
         sha256_digest(cookie_value),
         SsoSession(
@@ -85,13 +104,28 @@ def active_session(
     return session, user
 
 
-def end_session(sessions: SessionRepository, now: int, cookie_value: str | None) -> None:
-    if cookie_value:
-        sessions.end(sha256_digest(cookie_value), now)
+def sign_out(
+    sessions: SessionRepository,
+    which: SessionSelector,
+    now: int,
+    reason: SignOutReason,
+    actor: Actor | None = None,
+) -> list[EndedSession]:
+    """The one way SSO sessions end, whoever ends them (``reason``): the sessions end, the
+    grants issued within them are revoked (every grant of the person with
+    ``which.every_grant``), and every client that took part is told — a back-channel
+    logout queued in the same transaction for each that registered a
+    ``backchannel_logout_uri`` (OIDC Back-Channel Logout 1.0 §2.5; delivered by
+    protocol/backchannel_logout.py). Returns what ended, for the end-session page's
+    front-channel frames (Front-Channel Logout 1.0 §2) and the operator's report. Each
+    ended session is a ``session.ended`` audit event, caused by ``actor`` (by default, who
+    causes that ``reason``)."""
+    return sessions.end_sessions(which, now, reason, actor or SIGN_OUT_ACTORS[reason])
 
 
-def end_session_by_sid(sessions: SessionRepository, now: int, sid: str) -> None:
-    """Sign-out where the browser's cookie did not come along (a cross-site POST, whose
-    SameSite=Lax cookie the browser withholds) but a verified id_token_hint names the
-    session."""
-    sessions.end_by_sid(sid, now)
+def browser_session(cookie_value: str | None) -> SessionSelector | None:
+    """The selector of the session a browser's cookie names, or None for no cookie or a
+    value gatehouse cannot have set."""
+    if not cookie_value or len(cookie_value) > MAX_COOKIE_LENGTH:
+        return None
+    return SessionSelector(id_hash=sha256_digest(cookie_value))

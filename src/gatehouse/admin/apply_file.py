@@ -44,6 +44,10 @@ CLIENT_KEYS = frozenset(
         "jwks",
         "jwks_uri",
         "refresh_token_rotation",
+        "backchannel_logout_uri",
+        "backchannel_logout_session_required",
+        "frontchannel_logout_uri",
+        "frontchannel_logout_session_required",
     }
 )
 API_KEYS = frozenset(
@@ -281,7 +285,29 @@ def client_spec(entry: dict[str, Any]) -> client_admin.ClientSpec:
         jwks=entry.get("jwks"),
         jwks_uri=entry.get("jwks_uri"),
         refresh_token_rotation=entry.get("refresh_token_rotation"),
+        backchannel_logout_uri=_optional_string(entry, "backchannel_logout_uri"),
+        backchannel_logout_session_required=_optional_bool(
+            entry, "backchannel_logout_session_required"
+        ),
+        frontchannel_logout_uri=_optional_string(entry, "frontchannel_logout_uri"),
+        frontchannel_logout_session_required=_optional_bool(
+            entry, "frontchannel_logout_session_required"
+        ),
     )
+
+
+def _optional_string(entry: dict[str, Any], key: str) -> str | None:
+    value = entry.get(key)
+    if value is not None and not isinstance(value, str):
+        raise AdminError(f'{key} must be a string ("" removes it)')
+    return value
+
+
+def _optional_bool(entry: dict[str, Any], key: str) -> bool | None:
+    value = entry.get(key)
+    if value is not None and not isinstance(value, bool):
+        raise AdminError(f"{key} must be true or false")
+    return value
 
 
 def _permission_list(value: Any, key: str) -> list[tuple[str, str]] | None:

@@ -15,7 +15,12 @@ from gatehouse.admin.errors import AdminError
 from gatehouse.errors import InvalidScope
 from gatehouse.keys.jose import TokenVerificationError, public_keyset
 from gatehouse.protocol.client_auth import SUPPORTED_METHODS
-from gatehouse.protocol.redirect_uris import check_registrable, origin_of, split_uri
+from gatehouse.protocol.redirect_uris import (
+    check_registrable,
+    logout_uri_problem,
+    origin_of,
+    split_uri,
+)
 from gatehouse.protocol.scopes import STANDARD_SCOPES, registrable
 from gatehouse.protocol.token import DEFAULT_GRANTS
 from gatehouse.runtime import Runtime
@@ -48,6 +53,11 @@ class ClientSpec:
     jwks: dict[str, Any] | None = None
     jwks_uri: str | None = None
     refresh_token_rotation: bool | None = None
+    # An empty string clears a logout URI.
+    backchannel_logout_uri: str | None = None
+    backchannel_logout_session_required: bool | None = None
+    frontchannel_logout_uri: str | None = None
+    frontchannel_logout_session_required: bool | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -89,6 +99,8 @@ def validated_client(
     jwks, jwks_uri = _client_keys(spec, existing, auth_method)
     rotation = _refresh_rotation(merge, client_type, grant_types)
     alg = _id_token_alg(merge)
+    backchannel = _notification_uri(merge, "backchannel_logout_uri")
+    frontchannel = _notification_uri(merge, "frontchannel_logout_uri")
     name = merge.pick(spec.name, "name", spec.client_id) or spec.client_id
     return Client(
         client_id=spec.client_id,
@@ -107,6 +119,22 @@ def validated_client(
         jwks=jwks,
         jwks_uri=jwks_uri,
         refresh_token_rotation=rotation,
+        backchannel_logout_uri=backchannel,
+        backchannel_logout_session_required=bool(
+            merge.pick(
+                spec.backchannel_logout_session_required,
+                "backchannel_logout_session_required",
+                True,
+            )
+        ),
+        frontchannel_logout_uri=frontchannel,
+        frontchannel_logout_session_required=bool(
+            merge.pick(
+                spec.frontchannel_logout_session_required,
+                "frontchannel_logout_session_required",
+                True,
+            )
+        ),
     )
 
 
@@ -195,6 +223,19 @@ def _logout_uris(merge: _Merge) -> tuple[str, ...]:
         if problem:
             raise AdminError(f"post-logout redirect URI {uri!r}: {problem}")
     return uris
+
+
+def _notification_uri(merge: _Merge, name: str) -> str | None:
+    """Where the client is told of a sign-out: an absolute http(s) URL without a fragment
+    (Back-Channel Logout 1.0 §2.2, Front-Channel Logout 1.0 §2), https unless on a loopback
+    address, as for redirect URIs. An empty value clears it."""
+    uri: str | None = merge.pick(getattr(merge.spec, name), name, None)
+    if not uri:
+        return None
+    problem = logout_uri_problem(uri)
+    if problem:
+        raise AdminError(f"{name} {uri[:200]!r}: {problem}")
+    return uri
 
 
 def _allowed_scopes(

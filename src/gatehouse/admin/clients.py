@@ -35,6 +35,10 @@ def client_to_json(client: Client) -> dict[str, Any]:
         "refresh_token_rotation": client.refresh_token_rotation,
         "jwks": client.jwks,
         "jwks_uri": client.jwks_uri,
+        "backchannel_logout_uri": client.backchannel_logout_uri,
+        "backchannel_logout_session_required": client.backchannel_logout_session_required,
+        "frontchannel_logout_uri": client.frontchannel_logout_uri,
+        "frontchannel_logout_session_required": client.frontchannel_logout_session_required,
     }
 
 

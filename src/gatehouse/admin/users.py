@@ -9,9 +9,10 @@ from dataclasses import replace
 from typing import Any
 
 from gatehouse.accounts.passwords import check_password_policy
+from gatehouse.accounts.sessions import sign_out
 from gatehouse.admin.errors import AdminError
 from gatehouse.runtime import Runtime
-from gatehouse.storage.records import User, UserProfile
+from gatehouse.storage.records import SessionSelector, User, UserProfile
 
 _USERNAME = re.compile(r"[^\s\x00-\x1f\x7f]{1,255}")
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}")
@@ -112,21 +113,47 @@ def update_user(runtime: Runtime, ref: str, **fields: Any) -> dict[str, Any]:
 
 
 def set_password(runtime: Runtime, ref: str, password: str) -> dict[str, Any]:
-    """A new password ends the user's sessions and refresh tokens."""
+    """A new password signs the user out everywhere and ends every grant (offline ones
+    too): whoever knew the old one keeps nothing."""
     user = find_user(runtime, ref)
     now = int(time.time())
     runtime.store.users.set_password(user.id, _hash_password(runtime, password), now)
-    runtime.store.users.end_sessions_and_tokens(user.id, "password_changed", now)
+    sign_out(runtime.store.sessions, everything_of(user), now, "password_changed")
     return user_to_json(find_user(runtime, user.id))
 
 
 def set_disabled(runtime: Runtime, ref: str, disabled: bool) -> dict[str, Any]:
+    """Disabling signs the user out everywhere and ends every grant."""
     user = find_user(runtime, ref)
     now = int(time.time())
     runtime.store.users.set_disabled(user.id, disabled, now)
     if disabled:
-        runtime.store.users.end_sessions_and_tokens(user.id, "user_disabled", now)
+        sign_out(runtime.store.sessions, everything_of(user), now, "user_disabled")
     return user_to_json(find_user(runtime, user.id))
+
+
+def everything_of(user: User) -> SessionSelector:
+    return SessionSelector(user_id=user.id, every_grant=True)
+
+
+def sign_out_user(runtime: Runtime, ref: str) -> dict[str, Any]:
+    """`gatehouse user sign-out`: end every SSO session of the user and the grants issued
+    within them (offline tokens stay), telling every application that took part."""
+    user = find_user(runtime, ref)
+    which = SessionSelector(user_id=user.id)
+    ended = sign_out(runtime.store.sessions, which, int(time.time()), "operator_sign_out")
+    return {
+        "user": user.id,
+        "username": user.username,
+        "sessions_ended": [
+            {
+                "sid": session.sid,
+                "clients": list(session.client_ids),
+                "backchannel_logouts_queued": list(session.backchannel_client_ids),
+            }
+            for session in ended
+        ],
+    }
 
 
 def delete_user(runtime: Runtime, ref: str) -> dict[str, Any]:

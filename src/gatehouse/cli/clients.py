@@ -72,6 +72,28 @@ def _client_options(func: F) -> F:
         click.option(
             "--id-token-alg", "id_token_signing_alg", type=click.Choice(["RS256", "ES256"])
         ),
+        click.option(
+            "--backchannel-logout-uri",
+            metavar="URI",
+            help="Where gatehouse POSTs a logout token when a session the client took part in "
+            'ends (OIDC Back-Channel Logout); "" removes it.',
+        ),
+        click.option(
+            "--backchannel-logout-session-required/--no-backchannel-logout-session-required",
+            default=None,
+            help="The client needs sid in logout tokens (default: yes).",
+        ),
+        click.option(
+            "--frontchannel-logout-uri",
+            metavar="URI",
+            help="A page gatehouse loads in an iframe when the person signs out (OIDC "
+            'Front-Channel Logout); "" removes it.',
+        ),
+        click.option(
+            "--frontchannel-logout-session-required/--no-frontchannel-logout-session-required",
+            default=None,
+            help="Add iss and sid to the front-channel logout URI (default: yes).",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -98,6 +120,10 @@ def _spec(client_id: str, **opts: Any) -> client_admin.ClientSpec:
         jwks=_read_jwks(opts["jwks_file"]),
         jwks_uri=opts["jwks_uri"],
         refresh_token_rotation=opts["refresh_token_rotation"],
+        backchannel_logout_uri=opts["backchannel_logout_uri"],
+        backchannel_logout_session_required=opts["backchannel_logout_session_required"],
+        frontchannel_logout_uri=opts["frontchannel_logout_uri"],
+        frontchannel_logout_session_required=opts["frontchannel_logout_session_required"],
     )
 
 

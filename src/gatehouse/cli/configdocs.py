@@ -41,6 +41,11 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ),
     ("Passwords", "", ("password_hash_time_cost", "password_hash_memory_kib")),
     (
+        "Back-channel logout",
+        "How gatehouse delivers logout tokens to applications ([logout.md](logout.md)).",
+        ("backchannel_logout_timeout", "backchannel_logout_give_up_after"),
+    ),
+    (
         "HTTP and logging",
         "",
         (

@@ -100,6 +100,15 @@ def user_enable(runtime: Runtime, user: str) -> None:
     emit(user_admin.set_disabled(runtime, user, False))
 
 
+@user.command("sign-out")
+@click.argument("user")
+@database_option
+def user_sign_out(runtime: Runtime, user: str) -> None:
+    """End every SSO session of USER and the refresh tokens bound to them; each application
+    that took part is sent a back-channel logout (by the running server)."""
+    emit(user_admin.sign_out_user(runtime, user))
+
+
 @user.command("list")
 @database_option
 def user_list(runtime: Runtime) -> None:

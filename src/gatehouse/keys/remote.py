@@ -1,5 +1,6 @@
-"""Fetching JWK Sets over HTTP, the one way gatehouse does it: within one deadline, in
-identity encoding, with a size limit on the bytes received.
+"""Outbound HTTP, the one way gatehouse makes it: within one deadline for the whole
+exchange. Fetching JWK Sets (in identity encoding, with a size limit on the bytes received),
+and POSTing a form (back-channel logout tokens, protocol/backchannel_logout.py).
 
 A client's JWK Set (private_key_jwt with a jwks_uri) is cached and refetched when an unknown
 kid shows up (at most every few seconds, so a flood of bogus kids cannot turn gatehouse
@@ -155,6 +156,33 @@ async def _limited_body(response: httpx.Response, source: str) -> bytes:
         if len(body) > MAX_JWKS_BYTES:
             raise JwksFetchError(f"the answer of {source} is larger than 64 KiB")
     return bytes(body)
+
+
+class PostFailed(Exception):
+    """A POST did not get a 2xx answer in time; the message names why (never the form)."""
+
+
+def post_form(uri: str, form: dict[str, str], *, seconds: float) -> None:
+    """From blocking code: POST ``form`` as application/x-www-form-urlencoded to ``uri``,
+    within ``seconds`` all told; redirects are not followed and the answer's body is not
+    read. Raises PostFailed unless the answer is 2xx."""
+
+    async def send() -> None:
+        try:
+            async with asyncio.timeout(seconds):
+                async with (
+                    httpx.AsyncClient(timeout=seconds, follow_redirects=False) as client,
+                    client.stream("POST", uri, data=form) as response,
+                ):
+                    status = response.status_code
+        except (TimeoutError, httpx.TimeoutException):
+            raise PostFailed(f"no answer within {seconds:g} s") from None
+        except httpx.HTTPError as exc:
+            raise PostFailed(f"the request failed ({type(exc).__name__})") from None
+        if not 200 <= status < 300:
+            raise PostFailed(f"answered HTTP {status}")
+
+    _run(send)
 
 
 class RemoteJwksCache:

@@ -29,8 +29,11 @@ EVENT_TYPES: Final[dict[str, str]] = {
     "consent.revoked": "A consent was withdrawn, by the person or an operator; the client's "
     "refresh tokens for that person ended with it.",
     # Sessions and tokens
-    "session.ended": "An SSO session ended (details: how: sign-out, operator, password "
-    "change, disabled account).",
+    "session.ended": "An SSO session ended (details: sid; reason: logout, operator_sign_out, "
+    "password_changed, user_disabled, another_sign_in; the clients that took part, and those "
+    "sent a back-channel logout).",
+    "logout.delivery_abandoned": "gatehouse gave up delivering a back-channel logout to a "
+    "client (details: attempts, last error).",
     "token.revoked": "A token was revoked (details: token type, how).",
     # Administration (`gatehouse` commands and `apply`): details name the fields changed,
     # never their secret values.

@@ -140,5 +140,8 @@ def issue_code(
             expires_at=now + provider.config.authorization_code_lifetime,
         )
     )
+    # The client now takes part in the session: ending it will tell the client (OIDC
+    # Back-Channel Logout 1.0 §2.5, Front-Channel Logout 1.0 §2).
+    provider.sessions.record_client(session.sid, client.client_id, now)
     target = ClientRedirect(request.redirect_uri, request.state)
     return RedirectToClient(response_location(provider.config.issuer, target, {"code": code}))

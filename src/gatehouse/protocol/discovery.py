@@ -25,6 +25,12 @@ def openid_configuration(
         "userinfo_endpoint": config.userinfo_endpoint,
         "jwks_uri": f"{issuer}/jwks",
         "end_session_endpoint": f"{issuer}/logout",
+        # Back-Channel Logout 1.0 §2.1 and Front-Channel Logout 1.0 §3: logout tokens and
+        # front-channel URIs carry sid (and iss).
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
+        "frontchannel_logout_supported": True,
+        "frontchannel_logout_session_supported": True,
         "scopes_supported": [*STANDARD_SCOPES, *custom_scopes],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],

@@ -16,7 +16,7 @@ from gatehouse.errors import InvalidRequest
 from gatehouse.protocol.messages import Parameters
 from gatehouse.protocol.provider import Provider
 from gatehouse.protocol.redirect_uris import with_query
-from gatehouse.storage.records import Client
+from gatehouse.storage.records import Client, EndedSession, SessionSelector
 from gatehouse.tokens.id_token import read_id_token_hint
 
 
@@ -80,14 +80,43 @@ def validate_logout(provider: Provider, params: Parameters) -> LogoutRequest:
     )
 
 
-def end_session(provider: Provider, session_cookie: str | None, request: LogoutRequest) -> None:
+def end_session(
+    provider: Provider, session_cookie: str | None, request: LogoutRequest
+) -> list[EndedSession]:
     """§2: end the browser's live SSO session (``session_cookie``), which ends every refresh
-    token tied to it. When none came with the request (a cross-site POST leaves the
-    SameSite=Lax cookie behind) but the verified ID token names its session, end that one,
-    or the client would believe the person signed out while the session and its refresh
-    tokens live."""
-    now = provider.clock()
-    if session_cookie is not None:
-        sessions.end_session(provider.sessions, now, session_cookie)
-    elif request.hint_sid is not None:
-        sessions.end_session_by_sid(provider.sessions, now, request.hint_sid)
+    token tied to it and tells every client that took part. When none came with the request
+    (a cross-site POST leaves the SameSite=Lax cookie behind) but the verified ID token
+    names its session, end that one, or the client would believe the person signed out
+    while the session and its refresh tokens live."""
+    which = sessions.browser_session(session_cookie)
+    if which is None and request.hint_sid is not None:
+        which = SessionSelector(sid=request.hint_sid)
+    if which is None:
+        return []
+    return sessions.sign_out(provider.sessions, which, provider.clock(), "logout")
+
+
+@dataclass(frozen=True)
+class LogoutFrame:
+    """One client's front-channel logout page, to load in an iframe (Front-Channel Logout
+    1.0 §2): ``uri`` with ``iss`` and ``sid`` when the client asked for them."""
+
+    client_name: str
+    uri: str
+
+
+def frontchannel_frames(provider: Provider, ended: list[EndedSession]) -> list[LogoutFrame]:
+    """Front-Channel Logout 1.0 §2 and §4: a frame for every client that took part in an
+    ended session and registered a frontchannel_logout_uri, loaded by the page the person
+    sees after signing out, before the browser goes on to the post-logout redirect URI."""
+    frames = []
+    for session in ended:
+        for client_id in session.client_ids:
+            client = provider.clients.get(client_id)
+            if client is None or client.frontchannel_logout_uri is None:
+                continue
+            uri = client.frontchannel_logout_uri
+            if client.frontchannel_logout_session_required:
+                uri = with_query(uri, {"iss": provider.config.issuer, "sid": session.sid})
+            frames.append(LogoutFrame(client.name, uri))
+    return frames

@@ -21,6 +21,7 @@ from gatehouse.storage.repositories import (
     ClientRepository,
     ConsentRepository,
     InteractionRepository,
+    LogoutDeliveryRepository,
     RefreshTokenRepository,
     RevocationRepository,
     ScopeRepository,
@@ -77,6 +78,7 @@ class Provider:
     revocations: RevocationRepository
     apis: ApiRepository
     client_assertions: ClientAssertionRepository
+    logout_deliveries: LogoutDeliveryRepository
     keys: KeyService
     audit: AuditRepository
     policy: TenantPolicyRepository

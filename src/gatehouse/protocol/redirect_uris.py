@@ -105,6 +105,39 @@ def check_registrable(uri: str) -> str | None:
     return None
 
 
+# A host name or IPv4 address, or a bracketed IPv6 literal, and a port: nothing (user
+# information, stray characters) that could confuse where the URL leads or break the
+# Content-Security-Policy that names its origin on the front-channel logout page.
+_AUTHORITY = re.compile(r"(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?")
+
+
+def logout_uri_problem(uri: str) -> str | None:
+    """Why ``uri`` cannot be a client's back-channel or front-channel logout URI, or None:
+    an absolute http(s) URL with a host and no fragment (OIDC Back-Channel Logout 1.0
+    §2.2, Front-Channel Logout 1.0 §2), https unless the host is a loopback address."""
+    parts = split_uri(uri)
+    if parts is None or any(c <= " " or c == "\x7f" for c in uri) or len(uri) > 2048:
+        return "must be a well-formed URL of at most 2048 characters, without spaces"
+    if parts.scheme not in ("http", "https"):
+        return "must be an absolute http or https URL"
+    if "#" in uri:
+        return "must not contain a fragment"
+    if not _AUTHORITY.fullmatch(parts.netloc) or not 0 < _port(parts) <= 65535:
+        return "needs a host name or address and a valid port (no user name or password)"
+    if parts.scheme == "http" and parts.hostname not in ("localhost", "127.0.0.1", "::1"):
+        return "plain http is allowed only for loopback addresses; use https"
+    return None
+
+
+def _port(parts: SplitResult) -> int:
+    """The URL's port, its scheme's default when it names none, -1 when it is no port."""
+    try:
+        port = parts.port
+    except ValueError:
+        return -1
+    return port if port is not None else 443
+
+
 def with_query(uri: str, params: dict[str, str]) -> str:
     """Add parameters to the redirect URI's query, keeping any query it already has
     (RFC 6749 §3.1.2)."""

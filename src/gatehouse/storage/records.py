@@ -31,6 +31,12 @@ class Client:
     jwks: dict[str, Any] | None = None
     jwks_uri: str | None = None
     refresh_token_rotation: bool = True
+    # 0006: where the client is told of a sign-out (OIDC Back-Channel Logout 1.0 §2.2,
+    # Front-Channel Logout 1.0 §2), and whether it needs the session id (sid) to act on it.
+    backchannel_logout_uri: str | None = None
+    backchannel_logout_session_required: bool = True
+    frontchannel_logout_uri: str | None = None
+    frontchannel_logout_session_required: bool = True
 
     @property
     def is_public(self) -> bool:
@@ -109,6 +115,58 @@ class SsoSession:
     created_at: int
     last_seen_at: int
     expires_at: int
+
+
+@dataclass(frozen=True)
+class SessionSelector:
+    """Which live SSO sessions a sign-out ends — one browser's (``id_hash``, the digest of
+    its cookie), the one an ID token names (``sid``), or every one of a user (``user_id``):
+    exactly one is set — and which grants end with them: always those issued within the
+    sessions (session-bound refresh tokens, codes not yet redeemed); with ``every_grant``
+    (a password change, a disabled account) every grant of the user, offline ones
+    included."""
+
+    id_hash: str | None = None
+    sid: str | None = None
+    user_id: str | None = None
+    every_grant: bool = False
+
+    def __post_init__(self) -> None:
+        if sum(v is not None for v in (self.id_hash, self.sid, self.user_id)) != 1:
+            raise ValueError("a session selector names exactly one of id_hash, sid, user_id")
+        if self.every_grant and self.user_id is None:
+            raise ValueError("every_grant needs user_id")
+
+
+@dataclass(frozen=True)
+class EndedSession:
+    """An SSO session a sign-out has just ended: the clients that took part in it (were
+    issued a code within it), and those of them a back-channel logout was queued for."""
+
+    sid: str
+    user_id: str
+    client_ids: tuple[str, ...]
+    backchannel_client_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LogoutDelivery:
+    """A back-channel logout to send to one client (OIDC Back-Channel Logout 1.0 §2.5): queued
+    when a session ends, claimed by one delivery worker at a time under a lease, then
+    delivered, retried later, or abandoned."""
+
+    id: str
+    client_id: str
+    user_id: str
+    sid: str
+    created_at: int
+    attempts: int
+    next_attempt_at: int
+    lease_id: str | None = None
+    lease_until: int | None = None
+    delivered_at: int | None = None
+    abandoned_at: int | None = None
+    last_error: str | None = None
 
 
 @dataclass(frozen=True)

@@ -15,26 +15,32 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
-from gatehouse.policy import TenantPolicy
+from gatehouse.observability.audit import Actor
+
+# The queue of back-channel logouts, the audit log and the tenant's policy have modules of
+# their own; they are repositories all the same.
+from gatehouse.storage.logout_deliveries import LogoutDeliveryRepository as LogoutDeliveryRepository
 from gatehouse.storage.records import (
     Api,
-    AuditEvent,
-    AuditQuery,
     AuthorizationCode,
     AuthorizationCodeState,
     Client,
     ClientSecret,
     Consent,
+    EndedSession,
     Interaction,
     RefreshToken,
     RefreshTokenState,
     RoleGrant,
     Scope,
+    SessionSelector,
     SsoSession,
     StoredKey,
     User,
     UserProfile,
 )
+from gatehouse.storage.tenant_records import AuditRepository as AuditRepository
+from gatehouse.storage.tenant_records import TenantPolicyRepository as TenantPolicyRepository
 
 
 class ClientRepository(Protocol):
@@ -120,19 +126,14 @@ class UserRepository(Protocol):
     def set_password(self, user_id: str, password_hash: str, now: int) -> None:
         """A new password: store its hash with ``password_changed_at`` = ``now``. Tokens
         from sign-ins before ``now`` stop working by that date; ending sessions and
-        revoking grants is ``end_sessions_and_tokens``' job."""
+        revoking grants is ``SessionRepository.end_sessions``' job."""
 
     def update_password_hash(self, user_id: str, password_hash: str) -> None:
         """Replace the hash (a rehash after parameter changes); not a password change."""
 
     def set_disabled(self, user_id: str, disabled: bool, now: int) -> None:
         """Disable or enable sign-in; ending what a disabled user holds is
-        ``end_sessions_and_tokens``' job."""
-
-    def end_sessions_and_tokens(self, user_id: str, reason: str, now: int) -> None:
-        """End every session of the user and revoke every grant (token family) with a
-        live refresh token or a code not yet redeemed, under ``reason``, in one
-        transaction: a disabled user or a changed password leaves nothing usable."""
+        ``SessionRepository.end_sessions``' job."""
 
     def delete(self, user_id: str) -> bool:
         """Delete the user with its sessions, consents, codes and refresh tokens, in one
@@ -169,8 +170,21 @@ class SessionRepository(Protocol):
     def touch(self, session_id_hash: str, now: int) -> None:
         """Record activity (extends the idle window, never the absolute one)."""
 
-    def end(self, session_id_hash: str, now: int) -> None:
-        """End the session; later lookups return None."""
+    def end_sessions(
+        self, which: SessionSelector, now: int, reason: str, actor: Actor
+    ) -> builtins.list[EndedSession]:
+        """Every sign-out, in one transaction: end the live sessions ``which`` selects
+        (later lookups return None, and the refresh tokens bound to them stop working);
+        revoke under ``reason`` the grants of codes issued within them and not yet redeemed
+        (with ``which.every_grant``: every grant of the user, refresh tokens and codes);
+        queue a ``LogoutDelivery`` for each client that took part in an ended session
+        and registered a back-channel logout URI; and record a ``session.ended`` audit
+        event per session, caused by ``actor``. What ended, by sid; a session ended by a
+        concurrent sign-out is in only one of the two answers."""
+
+    def record_client(self, sid: str, client_id: str, now: int) -> None:
+        """Remember that the client took part in the session ``sid`` (it was issued a code
+        within it), so that ending the session tells it. Idempotent; one lean statement."""
 
     def renew(
         self,
@@ -186,9 +200,6 @@ class SessionRepository(Protocol):
         under ``new_id_hash`` (a new cookie value), with a new ``auth_time`` of ``now``,
         ``amr`` and ``expires_at``, keeping its ``sid``. False (and nothing changed) when the
         session has ended, expired or belongs to another user. One conditional UPDATE."""
-
-    def end_by_sid(self, sid: str, now: int) -> None:
-        """End the session with this public ``sid`` (sign-out without the browser's cookie)."""
 
     def active_by_sid(self, sid: str, now: int, idle_seconds: int) -> bool:
         """Whether the session with this public ``sid`` is alive. One lean statement."""
@@ -348,24 +359,6 @@ class KeyRepository(Protocol):
         in one transaction."""
 
 
-class AuditRepository(Protocol):
-    def record(self, event: AuditEvent) -> None:
-        """Append ``event``. Inside ``Store.atomic()`` it commits or rolls back with the
-        change it records; outside, it is a transaction of its own."""
-
-    def list(self, query: AuditQuery) -> builtins.list[AuditEvent]:
-        """The events matching ``query``, newest first, at most ``query.limit``."""
-
-
-class TenantPolicyRepository(Protocol):
-    def get(self) -> TenantPolicy:
-        """This tenant's policy (defaults for what it never set). Cached per process like
-        the client registry: another process's change is seen within ``CACHE_SECONDS``."""
-
-    def update(self, policy: TenantPolicy) -> None:
-        """Store ``policy`` as this tenant's."""
-
-
 class Store(Protocol):
     """Every repository of one tenant: what the runtime wires and services use."""
 
@@ -385,6 +378,8 @@ class Store(Protocol):
     def sessions(self) -> SessionRepository: ...
     @property
     def interactions(self) -> InteractionRepository: ...
+    @property
+    def logout_deliveries(self) -> LogoutDeliveryRepository: ...
     @property
     def consents(self) -> ConsentRepository: ...
     @property

@@ -6,12 +6,21 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gatehouse.protocol.interaction import browser_state
-from gatehouse.protocol.logout import LogoutRequest, end_session, validate_logout
+from gatehouse.protocol.logout import (
+    LogoutFrame,
+    LogoutRequest,
+    end_session,
+    frontchannel_frames,
+    validate_logout,
+)
 from gatehouse.protocol.messages import Parameters
+from gatehouse.protocol.provider import Provider
+from gatehouse.protocol.redirect_uris import origin_of
 from gatehouse.web.context import SESSION_COOKIE, context_of
 from gatehouse.web.csrf import require_csrf
 from gatehouse.web.errors import SIGN_OUT_PAGES, renders_errors
 from gatehouse.web.http import query_parameters, read_form, redirect
+from gatehouse.web.security import policy_with_frames
 from gatehouse.web.threads import run_in_threadpool
 
 
@@ -48,20 +57,39 @@ async def logout(request: Request) -> Response:
                 if v is not None
             },
         )
-    await run_in_threadpool(
-        end_session, ctx.provider, cookie if browser.session is not None else None, logout_request
+    frames = await run_in_threadpool(
+        _end_and_frames,
+        ctx.provider,
+        cookie if browser.session is not None else None,
+        logout_request,
     )
-    return _finish(request, logout_request)
+    return _finish(request, logout_request, frames)
 
 
-def _finish(request: Request, logout_request: LogoutRequest) -> Response:
+def _end_and_frames(
+    provider: Provider, cookie: str | None, logout_request: LogoutRequest
+) -> list[LogoutFrame]:
+    return frontchannel_frames(provider, end_session(provider, cookie, logout_request))
+
+
+def _finish(request: Request, logout_request: LogoutRequest, frames: list[LogoutFrame]) -> Response:
+    """Straight back to the client when no front-channel frame is to load; else the
+    signed-out page loads them, then (script) goes on to the client, with a link to go on
+    without script (Front-Channel Logout 1.0 §4)."""
     ctx = context_of(request)
     location = logout_request.redirect_location()
-    response = (
-        redirect(location)
-        if location is not None
-        else ctx.render(request, "logged_out.html", client=logout_request.client)
-    )
+    if location is not None and not frames:
+        response: Response = redirect(location)
+    else:
+        response = ctx.render(
+            request,
+            "logged_out.html",
+            client=logout_request.client,
+            frames=frames,
+            continue_to=location,
+        )
+        origins = [origin for frame in frames if (origin := origin_of(frame.uri))]
+        response.headers["Content-Security-Policy"] = policy_with_frames(origins)
     response.delete_cookie(
         SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=ctx.secure_cookies
     )

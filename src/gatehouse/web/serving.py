@@ -75,4 +75,10 @@ def serve_worker(settings: Settings, host: str, port: int, issuer: str) -> None:
     handler = configure_logging(settings.log_level)
     sock = bind_socket(host, port)
     runtime = build_runtime(settings, issuer=issuer)
-    serve_app(create_app(runtime, AccessLog(handler)), sock, connection_limits(settings))
+    # Back-channel logouts queued by this process's sign-outs go out at once; those of
+    # other processes by polling (protocol/backchannel_worker.py).
+    worker = runtime.backchannel_worker().start()
+    try:
+        serve_app(create_app(runtime, AccessLog(handler)), sock, connection_limits(settings))
+    finally:
+        worker.stop()

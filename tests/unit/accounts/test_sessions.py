@@ -7,13 +7,13 @@ import pytest
 from gatehouse.accounts.sessions import (
     SessionLifetimes,
     active_session,
-    end_session,
-    end_session_by_sid,
+    browser_session,
+    sign_out,
     start_session,
 )
 from gatehouse.crypto import sha256_digest
 from gatehouse.runtime import Runtime
-from gatehouse.storage.records import User
+from gatehouse.storage.records import SessionSelector, User
 from tests.support.factories import make_user
 
 NOW = 1_700_000_000
@@ -92,10 +92,12 @@ def test_no_session_behind_a_missing_or_foreign_cookie(
 def test_ending_a_session_by_cookie_or_by_sid(runtime: Runtime) -> None:
     sessions = runtime.store.sessions
     by_cookie = start_session(sessions, LIFETIMES, NOW, _user(runtime), ("pwd",))
-    end_session(sessions, NOW, by_cookie)
+    which = browser_session(by_cookie)
+    assert which is not None
+    sign_out(sessions, which, NOW, "logout")
     assert _active(runtime, by_cookie) is None
     by_sid = start_session(sessions, LIFETIMES, NOW, _user(runtime, "bob"), ("pwd",))
     found = active_session(sessions, runtime.store.users, LIFETIMES, NOW, by_sid)
     assert found is not None
-    end_session_by_sid(sessions, NOW, found[0].sid)
+    sign_out(sessions, SessionSelector(sid=found[0].sid), NOW, "logout")
     assert _active(runtime, by_sid) is None

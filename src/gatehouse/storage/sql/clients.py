@@ -44,6 +44,8 @@ _OWNED_BY_CLIENT = (
     t.authorization_codes,
     t.interactions,
     t.client_app_roles,
+    t.session_clients,
+    t.backchannel_logouts,
 )
 
 

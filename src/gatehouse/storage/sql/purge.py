@@ -11,7 +11,10 @@ Each rule keeps a row for as long as it can still change an answer:
   then a used one presented again is reuse, and revokes the family (RFC 9700 §4.14.2);
 - a grant's revocation marker until no code or refresh token of that grant is left;
 - a deny-listed access token until it would have expired anyway;
-- an audit event for the retention the operator chose (``audit_retention``; 0: for ever).
+- an audit event for the retention the operator chose (``audit_retention``; 0: for ever);
+- the record of which clients took part in an SSO session as long as the session's row;
+- a back-channel logout until it was delivered or abandoned (the queue keeps pending ones
+  whatever their age: the delivery worker gives up on them in bounded time).
 
 Rows go in batches of ``BATCH`` per transaction, so the purge never holds SQLite's write lock
 (or PostgreSQL row locks) for long while requests are served.
@@ -67,7 +70,20 @@ def _rules(
             t.used_client_assertions,
             t.used_client_assertions.c.expires_at < now,
         ),
+        (
+            "backchannel_logouts",
+            t.backchannel_logouts,
+            sa.or_(
+                t.backchannel_logouts.c.delivered_at.is_not(None),
+                t.backchannel_logouts.c.abandoned_at.is_not(None),
+            ),
+        ),
     ]
+
+
+def _orphaned_session_clients() -> sa.ColumnElement[bool]:
+    sc, sessions = t.session_clients, t.sso_sessions
+    return ~sa.exists().where(sessions.c.tenant_id == sc.c.tenant_id, sessions.c.sid == sc.c.sid)
 
 
 def _orphaned_grant_markers() -> sa.ColumnElement[bool]:
@@ -104,6 +120,7 @@ def purge_expired(
     rules = [
         *_rules(now, idle_seconds, audit_retention),
         ("revoked_grants", t.revoked_grants, _orphaned_grant_markers()),
+        ("session_clients", t.session_clients, _orphaned_session_clients()),
     ]
     for name, table, expired in rules:
         deleted[name] = 0

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import sqlalchemy as sa
 
 from gatehouse.storage.sql import tables as t
@@ -46,25 +48,44 @@ def revoke_grants_of(
     conn: sa.Connection, tenant_id: str, reason: str, now: int, **owner: str
 ) -> None:
     """Put on the revoked list every grant (token family) of ``owner`` (a user, or a user
-    and a client) that still has a live refresh token or a code not yet redeemed.
+    and a client) that still has a live refresh token or a code not yet redeemed."""
+    revoke_grants_where(
+        conn,
+        tenant_id,
+        reason,
+        now,
+        lambda table: sa.and_(*(table.c[column] == value for column, value in owner.items())),
+    )
+
+
+# Rows whose grant is still worth revoking: a live refresh token, a code not yet redeemed.
+LIVE_REFRESH_TOKENS = (t.refresh_tokens, t.refresh_tokens.c.revoked_at.is_(None))
+UNREDEEMED_CODES = (t.authorization_codes, t.authorization_codes.c.used_at.is_(None))
+
+
+def revoke_grants_where(
+    conn: sa.Connection,
+    tenant_id: str,
+    reason: str,
+    now: int,
+    chosen: Callable[[sa.Table], sa.ColumnElement[bool]],
+    live: tuple[tuple[sa.Table, sa.ColumnElement[bool]], ...] = (
+        LIVE_REFRESH_TOKENS,
+        UNREDEEMED_CODES,
+    ),
+) -> None:
+    """Put on the revoked list every grant (token family) that still has a live refresh
+    token or a code not yet redeemed (``live``) among the rows ``chosen`` picks.
 
     Revoking the rows alone leaves two gaps: a code already issued but not yet redeemed
     (it would still yield tokens, an offline refresh token among them), and on PostgreSQL
     a rotation committing while the revoking UPDATE runs, whose successor that UPDATE
     cannot see. The code grant and the refresh grant both refuse a grant on this list,
     and a successor belongs to the same grant as the token it replaced."""
-    live = (
-        (t.refresh_tokens, t.refresh_tokens.c.revoked_at.is_(None)),
-        (t.authorization_codes, t.authorization_codes.c.used_at.is_(None)),
-    )
     for table, alive in live:
         families = (
             sa.select(table.c.tenant_id, table.c.grant_id, sa.literal(reason), sa.literal(now))
-            .where(
-                table.c.tenant_id == tenant_id,
-                alive,
-                *(table.c[column] == value for column, value in owner.items()),
-            )
+            .where(table.c.tenant_id == tenant_id, alive, chosen(table))
             .distinct()
         )
         insert_ignoring_duplicates(

@@ -3,15 +3,21 @@ request for the person to log in or consent (``InteractionRepository``)."""
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
-from gatehouse.storage.records import Interaction, SsoSession
+from gatehouse.observability.audit import Actor
+from gatehouse.storage.records import EndedSession, Interaction, SessionSelector, SsoSession
 from gatehouse.storage.sql import tables as t
 from gatehouse.storage.sql.base import SqlRepository, retried
 from gatehouse.storage.sql.columns import RecordColumns
+from gatehouse.storage.sql.database import Database
 from gatehouse.storage.sql.lean import LeanStatement
+from gatehouse.storage.sql.logout_deliveries import QueueSignal
+from gatehouse.storage.sql.sign_outs import end_sessions
 
 SESSION = RecordColumns(SsoSession, t.sso_sessions)
 INTERACTION = RecordColumns(Interaction, t.interactions)
@@ -46,8 +52,28 @@ _LEAN_TOUCH_SID = LeanStatement(
     .values(last_seen_at=sa.bindparam("p_now"))
 )
 
+# A client took part in a session: recorded once however many codes it is issued, by an
+# INSERT ... ON CONFLICT DO NOTHING in each dialect's spelling.
+_LEAN_RECORD_CLIENT = {
+    name: LeanStatement(
+        insert(t.session_clients)
+        .values(
+            tenant_id=sa.bindparam("p_tenant"),
+            sid=sa.bindparam("p_sid"),
+            client_id=sa.bindparam("p_client_id"),
+            created_at=sa.bindparam("p_now"),
+        )
+        .on_conflict_do_nothing()
+    )
+    for name, insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
+}
+
 
 class SqlSessionRepository(SqlRepository):
+    def __init__(self, database: Database, tenant_id: str, queued: QueueSignal) -> None:
+        super().__init__(database, tenant_id)
+        self._queued = queued  # rung when a sign-out queued back-channel logouts
+
     @retried
     def create(self, session_id_hash: str, session: SsoSession) -> None:
         values = SESSION.values(session, tenant_id=self.tenant_id, id_hash=session_id_hash)
@@ -79,9 +105,20 @@ class SqlSessionRepository(SqlRepository):
         self._update(t.sso_sessions.c.id_hash == session_id_hash, last_seen_at=now)
 
     @retried
-    def end(self, session_id_hash: str, now: int) -> None:
-        s = t.sso_sessions
-        self._update(s.c.id_hash == session_id_hash, s.c.ended_at.is_(None), ended_at=now)
+    def end_sessions(
+        self, which: SessionSelector, now: int, reason: str, actor: Actor
+    ) -> builtins.list[EndedSession]:
+        with self.db.write() as conn:
+            ended = end_sessions(conn, self.tenant_id, which, now, reason, actor)
+        if any(session.backchannel_client_ids for session in ended):
+            self._queued.ring()  # committed (or, inside atomic(), at the block's end)
+        return ended
+
+    def record_client(self, sid: str, client_id: str, now: int) -> None:
+        self.db.execute_count(
+            _LEAN_RECORD_CLIENT[self.db.engine.dialect.name],
+            {"p_tenant": self.tenant_id, "p_sid": sid, "p_client_id": client_id, "p_now": now},
+        )
 
     @retried
     def renew(
@@ -114,11 +151,6 @@ class SqlSessionRepository(SqlRepository):
                 {"p_now": now, "p_idle_since": now - idle_seconds},
             )
             return result.rowcount == 1
-
-    @retried
-    def end_by_sid(self, sid: str, now: int) -> None:
-        s = t.sso_sessions
-        self._update(s.c.sid == sid, s.c.ended_at.is_(None), ended_at=now)
 
     def active_by_sid(self, sid: str, now: int, idle_seconds: int) -> bool:
         row = self.db.fetch_one(

@@ -16,6 +16,7 @@ from gatehouse.storage.sql.codes import SqlAuthorizationCodeRepository
 from gatehouse.storage.sql.consents import SqlConsentRepository
 from gatehouse.storage.sql.database import Database
 from gatehouse.storage.sql.keys import SqlKeyRepository
+from gatehouse.storage.sql.logout_deliveries import QueueSignal, SqlLogoutDeliveryRepository
 from gatehouse.storage.sql.policy import SqlTenantPolicyRepository
 from gatehouse.storage.sql.refresh_tokens import SqlRefreshTokenRepository
 from gatehouse.storage.sql.revocations import SqlRevocationRepository
@@ -41,8 +42,11 @@ class SqlStore:
         self.client_assertions = SqlClientAssertionRepository(database, tenant_id)
         self.users = SqlUserRepository(database, tenant_id)
         self.scopes = SqlScopeRepository(database, tenant_id)
-        self.sessions = SqlSessionRepository(database, tenant_id)
+        # Back-channel logouts queued by this process's sign-outs wake its delivery worker.
+        queued = QueueSignal()
+        self.sessions = SqlSessionRepository(database, tenant_id, queued)
         self.interactions = SqlInteractionRepository(database, tenant_id)
+        self.logout_deliveries = SqlLogoutDeliveryRepository(database, tenant_id, queued)
         self.consents = SqlConsentRepository(database, tenant_id)
         self.codes = SqlAuthorizationCodeRepository(database, tenant_id)
         self.refresh_tokens = SqlRefreshTokenRepository(database, tenant_id)

@@ -74,6 +74,15 @@ clients = sa.Table(
     sa.Column("jwks", sa.JSON, nullable=True),
     sa.Column("jwks_uri", sa.String(2048), nullable=True),
     sa.Column("refresh_token_rotation", sa.Boolean, nullable=False, server_default=sa.true()),
+    # 0006: logout notification endpoints (OIDC Back-Channel and Front-Channel Logout 1.0).
+    sa.Column("backchannel_logout_uri", sa.String(2048), nullable=True),
+    sa.Column(
+        "backchannel_logout_session_required", sa.Boolean, nullable=False, server_default=sa.true()
+    ),
+    sa.Column("frontchannel_logout_uri", sa.String(2048), nullable=True),
+    sa.Column(
+        "frontchannel_logout_session_required", sa.Boolean, nullable=False, server_default=sa.true()
+    ),
     sa.PrimaryKeyConstraint("tenant_id", "client_id"),
 )
 
@@ -148,6 +157,42 @@ sso_sessions = sa.Table(
     sa.Column("expires_at", Time, nullable=False),
     sa.Column("ended_at", Time, nullable=True),
     sa.Index("ix_sso_sessions_user", "tenant_id", "user_id"),
+)
+
+# 0006: the clients that took part in an SSO session (were issued a code within it), so that
+# ending the session can tell each of them. Purged once its session is gone.
+session_clients = sa.Table(
+    "session_clients",
+    metadata,
+    _tenant(),
+    sa.Column("sid", sa.String(64), nullable=False),
+    sa.Column("client_id", sa.String(255), nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.PrimaryKeyConstraint("tenant_id", "sid", "client_id"),
+)
+
+# 0006: the durable queue of back-channel logouts (OIDC Back-Channel Logout 1.0 §2.5). A row
+# is queued in the transaction that ends its session; a delivery worker claims it under a
+# lease (lease_id, lease_until), so one worker at a time sends it, and marks it delivered,
+# reschedules it (next_attempt_at) or abandons it. The logout token itself is never stored:
+# it is signed afresh for each attempt.
+backchannel_logouts = sa.Table(
+    "backchannel_logouts",
+    metadata,
+    _tenant(),
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("client_id", sa.String(255), nullable=False),
+    sa.Column("user_id", sa.String(36), nullable=False),
+    sa.Column("sid", sa.String(64), nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", Time, nullable=False),
+    sa.Column("lease_id", sa.String(36), nullable=True),
+    sa.Column("lease_until", Time, nullable=True),
+    sa.Column("delivered_at", Time, nullable=True),
+    sa.Column("abandoned_at", Time, nullable=True),
+    sa.Column("last_error", sa.String(255), nullable=True),
+    sa.Index("ix_backchannel_logouts_due", "tenant_id", "next_attempt_at"),
 )
 
 consents = sa.Table(

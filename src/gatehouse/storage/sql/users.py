@@ -11,7 +11,6 @@ from gatehouse.storage.sql import tables as t
 from gatehouse.storage.sql.base import SqlRepository, retried
 from gatehouse.storage.sql.columns import RecordColumns
 from gatehouse.storage.sql.lean import LeanStatement
-from gatehouse.storage.sql.revocations import revoke_grants_of
 
 USER = RecordColumns(User, t.users)
 PROFILE = RecordColumns(UserProfile, t.users)
@@ -120,30 +119,6 @@ class SqlUserRepository(SqlRepository):
     @retried
     def set_disabled(self, user_id: str, disabled: bool, now: int) -> None:
         self._set(user_id, {"disabled": disabled, "updated_at": now})
-
-    @retried
-    def end_sessions_and_tokens(self, user_id: str, reason: str, now: int) -> None:
-        sessions, refresh = t.sso_sessions, t.refresh_tokens
-        with self.db.write() as conn:
-            revoke_grants_of(conn, self.tenant_id, reason, now, user_id=user_id)
-            conn.execute(
-                sessions.update()
-                .where(
-                    sessions.c.tenant_id == self.tenant_id,
-                    sessions.c.user_id == user_id,
-                    sessions.c.ended_at.is_(None),
-                )
-                .values(ended_at=now)
-            )
-            conn.execute(
-                refresh.update()
-                .where(
-                    refresh.c.tenant_id == self.tenant_id,
-                    refresh.c.user_id == user_id,
-                    refresh.c.revoked_at.is_(None),
-                )
-                .values(revoked_at=now)
-            )
 
     @retried
     def delete(self, user_id: str) -> bool:

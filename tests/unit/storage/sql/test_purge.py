@@ -7,6 +7,7 @@ import pytest
 
 from gatehouse.crypto import random_token, sha256_digest
 from gatehouse.runtime import Runtime
+from gatehouse.storage.records import SessionSelector
 from gatehouse.storage.sql import purge
 from gatehouse.storage.sql import tables as t
 from gatehouse.storage.sql.purge import CODE_REPLAY_WINDOW, purge_expired
@@ -39,7 +40,7 @@ def test_sessions_go_once_ended_expired_or_idle(runtime: Runtime, alice: str) ->
     alive, ended, expired, idle = (sha256_digest(random_token()) for _ in range(4))
     sessions.create(alive, new_session(alice))
     sessions.create(ended, new_session(alice))
-    sessions.end(ended, NOW)
+    sessions.end_sessions(SessionSelector(id_hash=ended), NOW, "logout", "user")
     sessions.create(expired, new_session(alice, expires_at=NOW))
     sessions.create(idle, new_session(alice, last_seen_at=NOW - IDLE))
     assert purge_expired(runtime.database, NOW, IDLE)["sso_sessions"] == 3

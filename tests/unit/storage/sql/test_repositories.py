@@ -19,6 +19,7 @@ from gatehouse.storage.records import (
     AuthorizationCode,
     Interaction,
     RefreshToken,
+    SessionSelector,
     SsoSession,
 )
 from gatehouse.storage.sql import tables as t
@@ -259,10 +260,11 @@ def test_touch_never_extends_the_absolute_lifetime(runtime: Runtime, alice: str)
 def test_an_ended_session_stays_ended(runtime: Runtime, alice: str) -> None:
     sessions = runtime.store.sessions
     sessions.create("h1", new_session(alice))
-    sessions.end("h1", NOW + 1)
+    sessions.end_sessions(SessionSelector(id_hash="h1"), NOW + 1, "logout", "user")
     assert sessions.get_active("h1", NOW + 2, IDLE) is None
     sessions.touch("h1", NOW + 3)
-    sessions.end("h1", NOW + 4)  # ending twice is harmless
+    # ending twice is harmless
+    assert sessions.end_sessions(SessionSelector(id_hash="h1"), NOW + 4, "logout", "user") == []
     assert sessions.get_active("h1", NOW + 5, IDLE) is None
     with runtime.database.read() as conn:
         assert conn.execute(sa.select(t.sso_sessions.c.ended_at)).scalar_one() == NOW + 1
