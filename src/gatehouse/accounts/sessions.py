@@ -95,3 +95,17 @@ def end_session_by_sid(sessions: SessionRepository, now: int, sid: str) -> None:
     SameSite=Lax cookie the browser withholds) but a verified id_token_hint names the
     session."""
     sessions.end_by_sid(sid, now)
+
+
+# The person's own sign-outs (the account page). Ending a session also ends every refresh
+# token tied to it (protocol/liveness.py checks the session on each refresh).
+
+
+def end_session_of_user(sessions: SessionRepository, user_id: str, sid: str, now: int) -> bool:
+    """End the user's live session ``sid``; False when it is not theirs or already ended."""
+    return sessions.end_for_user(user_id, sid, now)
+
+
+def end_other_sessions(sessions: SessionRepository, user_id: str, keep_sid: str, now: int) -> int:
+    """End every session of the user but ``keep_sid``; how many ended."""
+    return sessions.end_others(user_id, keep_sid, now)

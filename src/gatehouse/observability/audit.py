@@ -32,6 +32,11 @@ EVENT_TYPES: Final[dict[str, str]] = {
     "session.ended": "An SSO session ended (details: how: sign-out, operator, password "
     "change, disabled account).",
     "token.revoked": "A token was revoked (details: token type, how).",
+    # The person's own account page (docs/account.md)
+    "account.profile_updated": "A person changed their own profile claims on the account "
+    "page (details: the claims changed, not their values).",
+    "account.password_changed": "A person changed their password on the account page; their "
+    "other sessions and every refresh token ended with it.",
     # Administration (`gatehouse` commands and `apply`): details name the fields changed,
     # never their secret values.
     "admin.client.created": "An operator registered a client.",

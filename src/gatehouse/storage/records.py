@@ -182,6 +182,15 @@ class RefreshToken:
 
 
 @dataclass(frozen=True)
+class OfflineGrant:
+    """A live offline refresh token (offline_access: no SSO session) and when its grant (the
+    token family it rotates within) was first issued."""
+
+    token: RefreshToken
+    first_issued_at: int
+
+
+@dataclass(frozen=True)
 class AuthorizationCodeState:
     """An authorization code read together with what decides whether it may be redeemed."""
 

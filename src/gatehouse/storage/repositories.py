@@ -26,6 +26,7 @@ from gatehouse.storage.records import (
     ClientSecret,
     Consent,
     Interaction,
+    OfflineGrant,
     RefreshToken,
     RefreshTokenState,
     RoleGrant,
@@ -71,6 +72,11 @@ class ClientRepository(Protocol):
     def update(self, client: Client) -> None:
         """Replace the registration of ``client.client_id`` with ``client``, all but its
         ``created_at``. Its secrets are left alone."""
+
+    def register_builtin(self, client: Client) -> None:
+        """Store one of gatehouse's own built-in clients (it has no secret): insert it, or
+        replace the registration under its client_id with it (``created_at`` kept).
+        Idempotent, and concurrent callers all succeed."""
 
     def replace_secrets(
         self, client_id: str, secret: ClientSecret | None, encrypted: bytes | None = None
@@ -129,8 +135,11 @@ class UserRepository(Protocol):
         """Disable or enable sign-in; ending what a disabled user holds is
         ``end_sessions_and_tokens``' job."""
 
-    def end_sessions_and_tokens(self, user_id: str, reason: str, now: int) -> None:
-        """End every session of the user and revoke every grant (token family) with a
+    def end_sessions_and_tokens(
+        self, user_id: str, reason: str, now: int, keep_sid: str | None = None
+    ) -> None:
+        """End every session of the user (but the one with ``keep_sid``, when given: the
+        person changed their password in it) and revoke every grant (token family) with a
         live refresh token or a code not yet redeemed, under ``reason``, in one
         transaction: a disabled user or a changed password leaves nothing usable."""
 
@@ -195,6 +204,16 @@ class SessionRepository(Protocol):
 
     def touch_sid(self, sid: str, now: int) -> None:
         """Record activity on the session with this ``sid``. One lean statement."""
+
+    def list_for_user(self, user_id: str, now: int, idle_seconds: int) -> list[SsoSession]:
+        """The user's live sessions, most recently seen first."""
+
+    def end_for_user(self, user_id: str, sid: str, now: int) -> bool:
+        """End the session with this ``sid`` if it is the user's and has not ended; True
+        when it ended now (a sid of someone else's session changes nothing)."""
+
+    def end_others(self, user_id: str, keep_sid: str, now: int) -> int:
+        """End every session of the user but the one with ``keep_sid``; how many ended."""
 
 
 class InteractionRepository(Protocol):
@@ -286,7 +305,13 @@ class RefreshTokenRepository(Protocol):
 
     def revoke_for(self, user_id: str, client_id: str, now: int) -> int:
         """Revoke every grant of the user for the client (refresh tokens, and codes not yet
-        redeemed: consent withdrawn); returns how many refresh tokens were revoked."""
+        redeemed: consent withdrawn) and put the unexpired access tokens issued from them on
+        the deny-list, in one transaction; returns how many refresh tokens were revoked."""
+
+    def offline_for_user(self, user_id: str, now: int) -> builtins.list[OfflineGrant]:
+        """The user's live offline refresh tokens (no SSO session: ``sid`` NULL; not used,
+        revoked or expired, their family not revoked), each with when its grant was first
+        issued; by client_id, then newest first."""
 
 
 class RevocationRepository(Protocol):

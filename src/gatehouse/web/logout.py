@@ -62,7 +62,5 @@ def _finish(request: Request, logout_request: LogoutRequest) -> Response:
         if location is not None
         else ctx.render(request, "logged_out.html", client=logout_request.client)
     )
-    response.delete_cookie(
-        SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=ctx.secure_cookies
-    )
+    ctx.clear_session_cookie(response)
     return response

@@ -133,6 +133,33 @@ class SqlSessionRepository(SqlRepository):
             _LEAN_TOUCH_SID, {"p_tenant": self.tenant_id, "p_sid": sid, "p_now": now}
         )
 
+    @retried
+    def list_for_user(self, user_id: str, now: int, idle_seconds: int) -> list[SsoSession]:
+        s = t.sso_sessions
+        with self.db.read() as conn:
+            rows = conn.execute(
+                sa.select(*SESSION.columns())
+                .where(s.c.tenant_id == self.tenant_id, s.c.user_id == user_id, *_SESSION_ALIVE)
+                .order_by(s.c.last_seen_at.desc(), s.c.sid),
+                {"p_now": now, "p_idle_since": now - idle_seconds},
+            ).mappings()
+            return [SESSION.record(r) for r in rows]
+
+    @retried
+    def end_for_user(self, user_id: str, sid: str, now: int) -> bool:
+        s = t.sso_sessions
+        ended = self._update(
+            s.c.user_id == user_id, s.c.sid == sid, s.c.ended_at.is_(None), ended_at=now
+        )
+        return ended == 1
+
+    @retried
+    def end_others(self, user_id: str, keep_sid: str, now: int) -> int:
+        s = t.sso_sessions
+        return self._update(
+            s.c.user_id == user_id, s.c.sid != keep_sid, s.c.ended_at.is_(None), ended_at=now
+        )
+
 
 class SqlInteractionRepository(SqlRepository):
     @retried

@@ -122,8 +122,11 @@ class SqlUserRepository(SqlRepository):
         self._set(user_id, {"disabled": disabled, "updated_at": now})
 
     @retried
-    def end_sessions_and_tokens(self, user_id: str, reason: str, now: int) -> None:
+    def end_sessions_and_tokens(
+        self, user_id: str, reason: str, now: int, keep_sid: str | None = None
+    ) -> None:
         sessions, refresh = t.sso_sessions, t.refresh_tokens
+        kept = () if keep_sid is None else (sessions.c.sid != keep_sid,)
         with self.db.write() as conn:
             revoke_grants_of(conn, self.tenant_id, reason, now, user_id=user_id)
             conn.execute(
@@ -132,6 +135,7 @@ class SqlUserRepository(SqlRepository):
                     sessions.c.tenant_id == self.tenant_id,
                     sessions.c.user_id == user_id,
                     sessions.c.ended_at.is_(None),
+                    *kept,
                 )
                 .values(ended_at=now)
             )
