@@ -4,7 +4,8 @@ real server, Debian's headless Chromium, and Authlib building the authorization 
     .venv/bin/python scripts/screenshots.py [output directory, default docs/screenshots]
 
 Writes login.png, consent.png and demo-result.png from a sign-in to the demo app, as
-docs/demo.md walks through it, and error.png from a request with an unregistered redirect URI.
+docs/demo.md walks through it, error.png from a request with an unregistered redirect URI,
+and account.png, the account page (docs/account.md) of a person who uses one application.
 """
 
 from __future__ import annotations
@@ -52,6 +53,36 @@ def error_page(browser: Browser, server: LiveServer, out: Path) -> None:
         callback.stop()
 
 
+def account_page(browser: Browser, server: LiveServer, out: Path) -> None:
+    """The account page of a person signed in in two browsers who allowed one application."""
+    callback = LoopbackSite().start()
+    try:
+        client = server.create_client(
+            "journal", [callback.url("/callback")], name="Acme Journal", scope="openid profile email"
+        )
+        server.create_user(
+            "alice", "correct horse battery staple", email="alice@example.com", name="Alice Liddell"
+        )
+        contexts = [browser.new_context(viewport=VIEWPORT) for _ in range(2)]
+        for context in contexts:
+            page = context.new_page()
+            page.goto(server.url("/account"))
+            sign_in(page, "alice", "correct horse battery staple")
+            expect(page.get_by_role("heading", name="Your account")).to_be_visible()
+        notes = RelyingParty(server, client, callback.url("/callback"))
+        page.goto(notes.start().url)
+        answer_consent(page, "Allow")
+        page.wait_for_url(lambda url: url.startswith(callback.url("/callback")))
+        notes.close()
+        page.goto(server.url("/account"))
+        expect(page.get_by_role("heading", name="Applications you allowed")).to_be_visible()
+        _shoot(page, out / "account.png", full_page=True)
+        for context in contexts:
+            context.close()
+    finally:
+        callback.stop()
+
+
 def demo_pages(browser: Browser, demo: LiveServer, out: Path) -> None:
     """The demo's sign-in, step by step: the pages docs/demo.md shows."""
     assert demo.demo_credentials is not None
@@ -87,6 +118,7 @@ def main() -> None:
                 browser = launch_chromium(playwright)
                 try:
                     error_page(browser, servers[0], out)
+                    account_page(browser, servers[0], out)
                     demo_pages(browser, servers[1], out)
                 finally:
                     browser.close()

@@ -58,12 +58,22 @@ class TenantPolicy(BaseModel):
         description="How long a lock lasts; failures older than this no longer count.",
     )
 
+    # -- The account page (docs/account.md) ---------------------------------------------------
+    reauthentication_window: Duration = Field(
+        timedelta(minutes=5),
+        description="How recent a sign-in must be for the account page's sensitive actions "
+        "(changing the password, signing out every other session, removing a second "
+        "factor); a person who signed in longer ago is asked to sign in again first.",
+    )
+
     @model_validator(mode="after")
     def _thresholds_rise(self) -> TenantPolicy:
         if self.source_lockout_threshold < self.login_delay_after_failures:
             raise ValueError("source_lockout_threshold must be at least login_delay_after_failures")
         if self.lockout_duration <= timedelta(0) or self.login_max_delay < timedelta(0):
             raise ValueError("lockout_duration must be positive and login_max_delay not negative")
+        if self.reauthentication_window <= timedelta(0):
+            raise ValueError("reauthentication_window must be positive")
         return self
 
     def as_stored(self) -> dict[str, Any]:

@@ -19,11 +19,11 @@ from gatehouse.protocol.backchannel_logout import DeliveryPolicy
 from gatehouse.protocol.backchannel_worker import BackchannelLogoutWorker
 from gatehouse.protocol.provider import Provider, ProviderConfig
 from gatehouse.settings import Settings
-from gatehouse.storage.repositories import Store
 from gatehouse.storage.sql.database import POOL_SIZE, Database
 from gatehouse.storage.sql.migrate import DEFAULT_TENANT
 from gatehouse.storage.sql.purge import purge_expired
 from gatehouse.storage.sql.store import SqlStore
+from gatehouse.storage.store import Store
 
 # Request threads (web/threads.py) are never more than the pooled database connections: each
 # may hold one, and more would open and close overflow connections under load.

@@ -243,3 +243,19 @@ def test_a_refused_update_changes_nothing(gh: Gatehouse) -> None:
     )
     assert "a client using private_key_jwt has no secret" in message
     assert gh.ok("client", "show", "web") == before
+
+
+def test_the_account_pages_built_in_client_is_refused_to_operators(
+    gh: Gatehouse, runtime: Runtime
+) -> None:
+    from gatehouse.protocol.account.client import ensure_account_client
+
+    ensure_account_client(runtime.provider)
+    for args in (
+        ("client", "create", "--client-id", "gatehouse-account", "--redirect-uri", CB),
+        ("client", "update", "gatehouse-account", "--name", "Mine now"),
+        ("client", "delete", "gatehouse-account"),
+    ):
+        assert "is built in" in gh.fails(*args)
+    shown = gh.ok("client", "show", "gatehouse-account")
+    assert shown["built_in"] is True and shown["name"] == "Your gatehouse account"

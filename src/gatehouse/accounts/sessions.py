@@ -20,6 +20,7 @@ SignOutReason = Literal[
     "password_changed",
     "user_disabled",
     "another_sign_in",  # another person signed in in the same browser
+    "account_sign_out",  # the person ended a session (or all others) on the account page
 ]
 # Who causes each kind of sign-out, for the audit log.
 SIGN_OUT_ACTORS: dict[str, Actor] = {
@@ -28,6 +29,7 @@ SIGN_OUT_ACTORS: dict[str, Actor] = {
     "password_changed": "operator",
     "user_disabled": "operator",
     "another_sign_in": "user",
+    "account_sign_out": "user",
 }
 
 
@@ -129,3 +131,18 @@ def browser_session(cookie_value: str | None) -> SessionSelector | None:
     if not cookie_value or len(cookie_value) > MAX_COOKIE_LENGTH:
         return None
     return SessionSelector(id_hash=sha256_digest(cookie_value))
+
+
+# The person's own sign-outs (the account page), through the same sign_out.
+
+
+def end_session_of_user(sessions: SessionRepository, user_id: str, sid: str, now: int) -> bool:
+    """End the user's live session ``sid``; False when it is not theirs or already ended."""
+    which = SessionSelector(sid=sid, user_id=user_id)
+    return bool(sign_out(sessions, which, now, "account_sign_out"))
+
+
+def end_other_sessions(sessions: SessionRepository, user_id: str, keep_sid: str, now: int) -> int:
+    """End every session of the user but ``keep_sid``; how many ended."""
+    which = SessionSelector(user_id=user_id, except_sid=keep_sid)
+    return len(sign_out(sessions, which, now, "account_sign_out"))

@@ -12,6 +12,7 @@ from gatehouse.admin.client_spec import ClientSpec as ClientSpec
 from gatehouse.admin.client_spec import validated_client
 from gatehouse.admin.errors import AdminError
 from gatehouse.crypto import constant_time_equals, random_token, sha256_digest
+from gatehouse.protocol.account.client import is_builtin
 from gatehouse.runtime import Runtime
 from gatehouse.storage.records import Client, ClientSecret
 
@@ -39,7 +40,18 @@ def client_to_json(client: Client) -> dict[str, Any]:
         "backchannel_logout_session_required": client.backchannel_logout_session_required,
         "frontchannel_logout_uri": client.frontchannel_logout_uri,
         "frontchannel_logout_session_required": client.frontchannel_logout_session_required,
+        "built_in": is_builtin(client.client_id),
     }
+
+
+def _not_builtin(client_id: str) -> None:
+    """gatehouse's own clients (protocol/account/client.py) are kept by gatehouse: a changed
+    registration would lock every person out of their account page."""
+    if is_builtin(client_id):
+        raise AdminError(
+            f"{client_id!r} is built in (gatehouse's own account page, docs/account.md); "
+            "gatehouse keeps its registration, so it cannot be created, changed or deleted"
+        )
 
 
 def _new_secret(client_id: str, value: str, now: int) -> ClientSecret:
@@ -60,6 +72,7 @@ def _new_secret(client_id: str, value: str, now: int) -> ClientSecret:
 
 def create_client(runtime: Runtime, spec: ClientSpec) -> dict[str, Any]:
     """Register a client. A generated secret is returned once and stored only as a hash."""
+    _not_builtin(spec.client_id)
     repo = runtime.store.clients
     if repo.get(spec.client_id) is not None:
         raise AdminError(f"a client with client_id {spec.client_id!r} already exists")
@@ -86,6 +99,7 @@ def create_client(runtime: Runtime, spec: ClientSpec) -> dict[str, Any]:
 def update_client(
     runtime: Runtime, spec: ClientSpec, *, new_secret: bool = False
 ) -> dict[str, Any]:
+    _not_builtin(spec.client_id)
     repo = runtime.store.clients
     existing = repo.get(spec.client_id)
     if existing is None:
@@ -143,6 +157,7 @@ def list_clients(runtime: Runtime) -> list[dict[str, Any]]:
 def delete_client(runtime: Runtime, client_id: str) -> dict[str, Any]:
     # Storage deletes what the client was given and unlinks the APIs that authenticated as
     # it: a client created later under the same id inherits nothing.
+    _not_builtin(client_id)
     if not runtime.store.clients.delete(client_id):
         raise AdminError(f"no client with client_id {client_id!r}")
     return {"deleted": client_id}

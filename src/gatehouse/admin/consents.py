@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from gatehouse.accounts.consents import withdraw_consent
 from gatehouse.admin.errors import AdminError
 from gatehouse.admin.users import find_user
 from gatehouse.runtime import Runtime
@@ -25,11 +26,14 @@ def list_consents(runtime: Runtime, user_ref: str) -> list[dict[str, Any]]:
 
 def revoke_consent(runtime: Runtime, user_ref: str, client_id: str) -> dict[str, Any]:
     """Withdraw consent: the next sign-in asks again, and every refresh token of the user for
-    the client stops working now."""
+    the client stops working now (accounts/consents.py)."""
     user = find_user(runtime, user_ref)
-    if not runtime.store.consents.revoke(user.id, client_id):
+    store = runtime.store
+    revoked = withdraw_consent(
+        store.consents, store.refresh_tokens, user.id, client_id, int(time.time())
+    )
+    if revoked is None:
         raise AdminError(f"{user.username} has not consented to {client_id!r}")
-    revoked = runtime.store.refresh_tokens.revoke_for(user.id, client_id, int(time.time()))
     return {
         "user": user.username,
         "client_id": client_id,

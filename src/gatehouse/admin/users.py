@@ -5,18 +5,17 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from dataclasses import replace
 from typing import Any
 
 from gatehouse.accounts.passwords import check_password_policy
+from gatehouse.accounts.profile import PROFILE_FIELDS as PROFILE_FIELDS
+from gatehouse.accounts.profile import ProfileError, changed_profile
 from gatehouse.accounts.sessions import sign_out
 from gatehouse.admin.errors import AdminError
 from gatehouse.runtime import Runtime
 from gatehouse.storage.records import SessionSelector, User, UserProfile
 
 _USERNAME = re.compile(r"[^\s\x00-\x1f\x7f]{1,255}")
-_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}")
-PROFILE_FIELDS = ("email", "email_verified", "name", "given_name", "family_name", "phone_number")
 NO_PROFILE = UserProfile(
     email=None,
     email_verified=False,
@@ -47,12 +46,10 @@ def user_to_json(user: User) -> dict[str, Any]:
 def _profile(fields: dict[str, Any], base: UserProfile) -> UserProfile:
     """``base`` with the PROFILE_FIELDS given in ``fields`` (None: keep), checked."""
     given = {name: fields[name] for name in PROFILE_FIELDS if fields.get(name) is not None}
-    if "email" in given and not _EMAIL.fullmatch(given["email"]):
-        raise AdminError(f"{given['email']!r} is not an email address")
-    for name in ("name", "given_name", "family_name", "phone_number"):
-        if name in given and len(given[name]) > 255:
-            raise AdminError(f"{name} is too long")
-    return replace(base, **given)
+    try:
+        return changed_profile(base, given)
+    except ProfileError as exc:
+        raise AdminError(str(exc)) from None
 
 
 def _email_taken(runtime: Runtime, email: str | None, user_id: str | None) -> bool:

@@ -35,6 +35,11 @@ EVENT_TYPES: Final[dict[str, str]] = {
     "logout.delivery_abandoned": "gatehouse gave up delivering a back-channel logout to a "
     "client (details: attempts, last error).",
     "token.revoked": "A token was revoked (details: token type, how).",
+    # The person's own account page (docs/account.md)
+    "account.profile_updated": "A person changed their own profile claims on the account "
+    "page (details: the claims changed, not their values).",
+    "account.password_changed": "A person changed their password on the account page; their "
+    "other sessions and every refresh token ended with it.",
     # Administration (`gatehouse` commands and `apply`): details name the fields changed,
     # never their secret values.
     "admin.client.created": "An operator registered a client.",

@@ -120,20 +120,26 @@ class SsoSession:
 @dataclass(frozen=True)
 class SessionSelector:
     """Which live SSO sessions a sign-out ends — one browser's (``id_hash``, the digest of
-    its cookie), the one an ID token names (``sid``), or every one of a user (``user_id``):
-    exactly one is set — and which grants end with them: always those issued within the
-    sessions (session-bound refresh tokens, codes not yet redeemed); with ``every_grant``
-    (a password change, a disabled account) every grant of the user, offline ones
-    included."""
+    its cookie), the one an ID token names (``sid``; with ``user_id`` too, only if it is
+    that user's), or every one of a user (``user_id``, but ``except_sid`` when given: the
+    session the person acts in) — and which grants end with them: always those issued
+    within the sessions (session-bound refresh tokens, codes not yet redeemed); with
+    ``every_grant`` (a password change, a disabled account) every grant of the user,
+    offline ones included."""
 
     id_hash: str | None = None
     sid: str | None = None
     user_id: str | None = None
+    except_sid: str | None = None
     every_grant: bool = False
 
     def __post_init__(self) -> None:
-        if sum(v is not None for v in (self.id_hash, self.sid, self.user_id)) != 1:
-            raise ValueError("a session selector names exactly one of id_hash, sid, user_id")
+        if self.id_hash is not None and (self.sid or self.user_id):
+            raise ValueError("a session selector by id_hash names nothing else")
+        if self.id_hash is None and self.sid is None and self.user_id is None:
+            raise ValueError("a session selector names id_hash, sid or user_id")
+        if self.except_sid is not None and (self.user_id is None or self.sid is not None):
+            raise ValueError("except_sid goes with user_id alone")
         if self.every_grant and self.user_id is None:
             raise ValueError("every_grant needs user_id")
 
@@ -237,6 +243,15 @@ class RefreshToken:
     @property
     def offline(self) -> bool:
         return self.sid is None
+
+
+@dataclass(frozen=True)
+class OfflineGrant:
+    """A live offline refresh token (offline_access: no SSO session) and when its grant (the
+    token family it rotates within) was first issued."""
+
+    token: RefreshToken
+    first_issued_at: int
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
-from typing import Any, Protocol
+from typing import Protocol
 
 from gatehouse.observability.audit import Actor
 
@@ -29,6 +28,7 @@ from gatehouse.storage.records import (
     Consent,
     EndedSession,
     Interaction,
+    OfflineGrant,
     RefreshToken,
     RefreshTokenState,
     RoleGrant,
@@ -77,6 +77,11 @@ class ClientRepository(Protocol):
     def update(self, client: Client) -> None:
         """Replace the registration of ``client.client_id`` with ``client``, all but its
         ``created_at``. Its secrets are left alone."""
+
+    def register_builtin(self, client: Client) -> None:
+        """Store one of gatehouse's own built-in clients (it has no secret): insert it, or
+        replace the registration under its client_id with it (``created_at`` kept).
+        Idempotent, and concurrent callers all succeed."""
 
     def replace_secrets(
         self, client_id: str, secret: ClientSecret | None, encrypted: bytes | None = None
@@ -207,6 +212,9 @@ class SessionRepository(Protocol):
     def touch_sid(self, sid: str, now: int) -> None:
         """Record activity on the session with this ``sid``. One lean statement."""
 
+    def list_for_user(self, user_id: str, now: int, idle_seconds: int) -> list[SsoSession]:
+        """The user's live sessions, most recently seen first."""
+
 
 class InteractionRepository(Protocol):
     """Authorization requests paused for the person to log in or consent."""
@@ -297,7 +305,13 @@ class RefreshTokenRepository(Protocol):
 
     def revoke_for(self, user_id: str, client_id: str, now: int) -> int:
         """Revoke every grant of the user for the client (refresh tokens, and codes not yet
-        redeemed: consent withdrawn); returns how many refresh tokens were revoked."""
+        redeemed: consent withdrawn) and put the unexpired access tokens issued from them on
+        the deny-list, in one transaction; returns how many refresh tokens were revoked."""
+
+    def offline_for_user(self, user_id: str, now: int) -> builtins.list[OfflineGrant]:
+        """The user's live offline refresh tokens (no SSO session: ``sid`` NULL; not used,
+        revoked or expired, their family not revoked), each with when its grant was first
+        issued; by client_id, then newest first."""
 
 
 class RevocationRepository(Protocol):
@@ -357,42 +371,3 @@ class KeyRepository(Protocol):
     def retire(self, retirements: list[tuple[str, int, int]]) -> None:
         """Set (retired_at, published_until) for each (kid, retired_at, published_until),
         in one transaction."""
-
-
-class Store(Protocol):
-    """Every repository of one tenant: what the runtime wires and services use."""
-
-    def atomic(self) -> AbstractContextManager[Any]:
-        """One transaction for everything done inside the block, through any repository:
-        all of it commits, or none (a block inside another joins it)."""
-
-    @property
-    def clients(self) -> ClientRepository: ...
-    @property
-    def client_assertions(self) -> ClientAssertionRepository: ...
-    @property
-    def users(self) -> UserRepository: ...
-    @property
-    def scopes(self) -> ScopeRepository: ...
-    @property
-    def sessions(self) -> SessionRepository: ...
-    @property
-    def interactions(self) -> InteractionRepository: ...
-    @property
-    def logout_deliveries(self) -> LogoutDeliveryRepository: ...
-    @property
-    def consents(self) -> ConsentRepository: ...
-    @property
-    def codes(self) -> AuthorizationCodeRepository: ...
-    @property
-    def refresh_tokens(self) -> RefreshTokenRepository: ...
-    @property
-    def revocations(self) -> RevocationRepository: ...
-    @property
-    def apis(self) -> ApiRepository: ...
-    @property
-    def keys(self) -> KeyRepository: ...
-    @property
-    def audit(self) -> AuditRepository: ...
-    @property
-    def policy(self) -> TenantPolicyRepository: ...

@@ -15,7 +15,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from gatehouse.observability.access_log import AccessLog
 from gatehouse.runtime import Runtime
-from gatehouse.web import demo, endpoints, logout, pages, threads
+from gatehouse.web import account, account_forms, demo, endpoints, logout, pages, threads
 from gatehouse.web.context import WebContext, make_templates
 from gatehouse.web.cors import AllowedOrigins
 from gatehouse.web.errors import TOKEN_STYLE, error_response
@@ -61,6 +61,14 @@ def create_app(runtime: Runtime, access_log: AccessLog | None = None) -> Starlet
         Route("/consent", pages.consent_page, methods=["GET"]),
         Route("/consent", pages.consent_submit, methods=["POST"]),
         Route("/logout", logout.logout, methods=["GET", "POST"]),
+        Route("/account", account.account_page, methods=["GET"]),
+        Route("/account/callback", account.account_callback, methods=["GET"]),
+        Route("/account/profile", account_forms.update_profile, methods=["POST"]),
+        Route("/account/password", account_forms.change_password, methods=["POST"]),
+        Route("/account/sessions/end", account_forms.end_session, methods=["POST"]),
+        Route("/account/sessions/end-others", account_forms.end_other_sessions, methods=["POST"]),
+        Route("/account/applications/revoke", account_forms.revoke_application, methods=["POST"]),
+        Route("/account/offline/revoke", account_forms.revoke_offline, methods=["POST"]),
         Route("/favicon.ico", favicon, methods=["GET"]),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]

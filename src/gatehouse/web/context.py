@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, Response
 
 from gatehouse.protocol.provider import Provider
 from gatehouse.runtime import Runtime
@@ -31,6 +32,23 @@ class WebContext:
     def provider(self) -> Provider:
         return self.runtime.provider
 
+    def set_session_cookie(self, response: Response, value: str) -> None:
+        """The SSO session's cookie: HttpOnly, SameSite=Lax, Secure under https."""
+        response.set_cookie(
+            SESSION_COOKIE,
+            value,
+            max_age=self.provider.config.session_absolute_lifetime,
+            httponly=True,
+            samesite="lax",
+            secure=self.secure_cookies,
+            path="/",
+        )
+
+    def clear_session_cookie(self, response: Response) -> None:
+        response.delete_cookie(
+            SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=self.secure_cookies
+        )
+
     def render(
         self, request: Request, template: str, status: int = 200, **values: Any
     ) -> HTMLResponse:
@@ -42,12 +60,19 @@ class WebContext:
         return response
 
 
+def _utc_time(seconds: int) -> str:
+    """A Unix time as people read it on a page: ``2026-01-05 14:03 UTC``."""
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def make_templates() -> Environment:
-    return Environment(
+    environment = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(("html",)),
         auto_reload=False,
     )
+    environment.filters["utc_time"] = _utc_time
+    return environment
 
 
 def context_of(request: Request) -> WebContext:

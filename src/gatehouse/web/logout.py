@@ -90,7 +90,5 @@ def _finish(request: Request, logout_request: LogoutRequest, frames: list[Logout
         )
         origins = [origin for frame in frames if (origin := origin_of(frame.uri))]
         response.headers["Content-Security-Policy"] = policy_with_frames(origins)
-    response.delete_cookie(
-        SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=ctx.secure_cookies
-    )
+    ctx.clear_session_cookie(response)
     return response

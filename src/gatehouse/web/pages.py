@@ -40,15 +40,7 @@ def follow_outcome(
     # the first response, even when that response is a redirect.
     set_csrf_cookie(request, response, secure=ctx.secure_cookies)
     if set_session is not None:
-        response.set_cookie(
-            SESSION_COOKIE,
-            set_session,
-            max_age=ctx.provider.config.session_absolute_lifetime,
-            httponly=True,
-            samesite="lax",
-            secure=ctx.secure_cookies,
-            path="/",
-        )
+        ctx.set_session_cookie(response, set_session)
     return response
 
 

@@ -18,7 +18,7 @@ from gatehouse.storage.sql import tables as t
 from gatehouse.storage.sql.base import SqlRepository, retried
 from gatehouse.storage.sql.cache import RegistryCache
 from gatehouse.storage.sql.columns import RecordColumns
-from gatehouse.storage.sql.database import Database
+from gatehouse.storage.sql.database import Database, insert_ignoring_duplicates
 from gatehouse.storage.sql.lean import LeanStatement
 
 CLIENT = RecordColumns(Client, t.clients)
@@ -142,6 +142,25 @@ class SqlClientRepository(SqlRepository):
                     t.clients.c.client_id == client.client_id,
                 )
                 .values(values)
+            )
+        self._changed()
+
+    @retried
+    def register_builtin(self, client: Client) -> None:
+        values = CLIENT.values(client, tenant_id=self.tenant_id)
+        changed = {
+            k: v for k, v in values.items() if k not in ("tenant_id", "client_id", "created_at")
+        }
+        with self.db.write() as conn:
+            # Insert if absent (a concurrent start-up may insert first), then bring it up to date.
+            insert_ignoring_duplicates(conn, t.clients, **values)
+            conn.execute(
+                t.clients.update()
+                .where(
+                    t.clients.c.tenant_id == self.tenant_id,
+                    t.clients.c.client_id == client.client_id,
+                )
+                .values(changed)
             )
         self._changed()
 

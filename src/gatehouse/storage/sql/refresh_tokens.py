@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from gatehouse.storage.records import RefreshToken, RefreshTokenState
+from gatehouse.storage.records import OfflineGrant, RefreshToken, RefreshTokenState
 from gatehouse.storage.sql import tables as t
 from gatehouse.storage.sql.base import SqlRepository, retried
 from gatehouse.storage.sql.columns import RecordColumns
 from gatehouse.storage.sql.lean import LeanStatement
-from gatehouse.storage.sql.revocations import grant_revoked, revoke_grants_of
+from gatehouse.storage.sql.revocations import (
+    deny_issued_access_tokens,
+    grant_revoked,
+    grants_of,
+    revoke_grants_of,
+)
 from gatehouse.storage.sql.users import JOINED_USER, joined_user, with_user
 
 REFRESH_TOKEN = RecordColumns(RefreshToken, t.refresh_tokens)
@@ -137,6 +142,13 @@ class SqlRefreshTokenRepository(SqlRepository):
             revoke_grants_of(
                 conn, self.tenant_id, "consent_revoked", now, user_id=user_id, client_id=client_id
             )
+            # The access tokens issued from those grants go on the deny-list too.
+            deny_issued_access_tokens(
+                conn,
+                self.tenant_id,
+                grants_of(self.tenant_id, user_id=user_id, client_id=client_id),
+                now,
+            )
             result = conn.execute(
                 _rt.update()
                 .where(
@@ -148,3 +160,32 @@ class SqlRefreshTokenRepository(SqlRepository):
                 .values(revoked_at=now)
             )
             return result.rowcount
+
+    @retried
+    def offline_for_user(self, user_id: str, now: int) -> list[OfflineGrant]:
+        family = _rt.alias("family")
+        first_issued = (
+            sa.select(sa.func.min(family.c.created_at))
+            .where(family.c.tenant_id == _rt.c.tenant_id, family.c.grant_id == _rt.c.grant_id)
+            .scalar_subquery()
+            .label("first_issued_at")
+        )
+        with self.db.read() as conn:
+            rows = conn.execute(
+                sa.select(*REFRESH_TOKEN.columns(), first_issued)
+                .where(
+                    _rt.c.tenant_id == self.tenant_id,
+                    _rt.c.user_id == user_id,
+                    _rt.c.sid.is_(None),
+                    _rt.c.used_at.is_(None),
+                    _rt.c.revoked_at.is_(None),
+                    _rt.c.expires_at > now,
+                    _rt.c.idle_expires_at > now,
+                    ~sa.exists().where(
+                        t.revoked_grants.c.tenant_id == _rt.c.tenant_id,
+                        t.revoked_grants.c.grant_id == _rt.c.grant_id,
+                    ),
+                )
+                .order_by(_rt.c.client_id, _rt.c.created_at.desc())
+            ).mappings()
+            return [OfflineGrant(REFRESH_TOKEN.record(r), r["first_issued_at"]) for r in rows]

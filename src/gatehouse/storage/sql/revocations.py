@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -96,6 +97,45 @@ def revoke_grants_where(
         )
 
 
+def grants_of(tenant_id: str, **owner: str) -> sa.CompoundSelect[Any]:
+    """The ids of every grant (token family) of ``owner`` (a user, or a user and a client)
+    that has a refresh token or a code, live or not."""
+    return sa.union(
+        *(
+            sa.select(table.c.grant_id).where(
+                table.c.tenant_id == tenant_id,
+                *(table.c[column] == value for column, value in owner.items()),
+            )
+            for table in (t.refresh_tokens, t.authorization_codes)
+        )
+    )
+
+
+def deny_issued_access_tokens(
+    conn: sa.Connection,
+    tenant_id: str,
+    grant_ids: Sequence[str] | sa.CompoundSelect[Any],
+    now: int,
+) -> None:
+    """Put on the deny-list every unexpired access token issued from the grants
+    ``grant_ids``: with their codes, with their refresh tokens, and by their refreshes
+    without rotation (``_ISSUED_ACCESS_TOKENS``)."""
+    for table, jti, expires_at in _ISSUED_ACCESS_TOKENS:
+        issued = (
+            sa.select(sa.literal(tenant_id), jti, expires_at)
+            .where(
+                table.c.tenant_id == tenant_id,
+                table.c.grant_id.in_(grant_ids),
+                jti.is_not(None),
+                expires_at > now,
+            )
+            .distinct()
+        )
+        insert_ignoring_duplicates(
+            conn, t.revoked_access_tokens, select=issued, columns=("tenant_id", "jti", "expires_at")
+        )
+
+
 class SqlRevocationRepository(SqlRepository):
     @retried
     def revoke_grant(self, grant_id: str, reason: str, now: int) -> None:
@@ -121,25 +161,7 @@ class SqlRevocationRepository(SqlRepository):
             # The access tokens issued with the family's refresh tokens, with its code and by
             # its refreshes without rotation go on the deny-list, so UserInfo, introspection
             # and introspecting APIs refuse them too.
-            issued = [
-                conn.execute(
-                    sa.select(jti, expires_at).where(
-                        table.c.tenant_id == self.tenant_id,
-                        table.c.grant_id == grant_id,
-                        jti.is_not(None),
-                        expires_at > now,
-                    )
-                ).all()
-                for table, jti, expires_at in _ISSUED_ACCESS_TOKENS
-            ]
-            for jti_value, expiry in (row for rows in issued for row in rows):
-                insert_ignoring_duplicates(
-                    conn,
-                    t.revoked_access_tokens,
-                    tenant_id=self.tenant_id,
-                    jti=jti_value,
-                    expires_at=expiry,
-                )
+            deny_issued_access_tokens(conn, self.tenant_id, [grant_id], now)
 
     @retried
     def deny_access_token(self, jti: str, expires_at: int) -> None:

@@ -165,6 +165,18 @@ class SqlSessionRepository(SqlRepository):
             _LEAN_TOUCH_SID, {"p_tenant": self.tenant_id, "p_sid": sid, "p_now": now}
         )
 
+    @retried
+    def list_for_user(self, user_id: str, now: int, idle_seconds: int) -> list[SsoSession]:
+        s = t.sso_sessions
+        with self.db.read() as conn:
+            rows = conn.execute(
+                sa.select(*SESSION.columns())
+                .where(s.c.tenant_id == self.tenant_id, s.c.user_id == user_id, *_SESSION_ALIVE)
+                .order_by(s.c.last_seen_at.desc(), s.c.sid),
+                {"p_now": now, "p_idle_since": now - idle_seconds},
+            ).mappings()
+            return [SESSION.record(r) for r in rows]
+
 
 class SqlInteractionRepository(SqlRepository):
     @retried

@@ -27,14 +27,17 @@ from gatehouse.storage.sql.revocations import (
 
 def _selected(tenant_id: str, which: SessionSelector, now: int) -> list[sa.ColumnElement[bool]]:
     s = t.sso_sessions
+    chosen: list[sa.ColumnElement[bool]] = []
     if which.id_hash is not None:
-        chosen = s.c.id_hash == which.id_hash
-    elif which.sid is not None:
-        chosen = s.c.sid == which.sid
-    else:
-        chosen = s.c.user_id == which.user_id
+        chosen.append(s.c.id_hash == which.id_hash)
+    if which.sid is not None:
+        chosen.append(s.c.sid == which.sid)
+    if which.user_id is not None:
+        chosen.append(s.c.user_id == which.user_id)
+    if which.except_sid is not None:
+        chosen.append(s.c.sid != which.except_sid)
     # A session past its absolute expiry ended by itself; its clients are not told again.
-    return [s.c.tenant_id == tenant_id, chosen, s.c.ended_at.is_(None), s.c.expires_at > now]
+    return [s.c.tenant_id == tenant_id, *chosen, s.c.ended_at.is_(None), s.c.expires_at > now]
 
 
 def _end_each(

@@ -127,11 +127,33 @@ def test_every_grant_of_the_user_goes_on_a_password_change(
     assert state is not None and state.family_revoked and state.token.revoked_at == NOW
 
 
-def test_a_selector_names_exactly_one_kind_of_session() -> None:
-    with pytest.raises(ValueError, match="exactly one"):
-        SessionSelector(sid="s", user_id="u")
+def test_a_selector_names_sessions_one_coherent_way() -> None:
+    with pytest.raises(ValueError, match="names id_hash, sid or user_id"):
+        SessionSelector()
+    with pytest.raises(ValueError, match="by id_hash names nothing else"):
+        SessionSelector(id_hash="h", user_id="u")
+    with pytest.raises(ValueError, match="except_sid goes with user_id alone"):
+        SessionSelector(sid="s", user_id="u", except_sid="t")
+    with pytest.raises(ValueError, match="except_sid goes with user_id alone"):
+        SessionSelector(id_hash="h", except_sid="t")
     with pytest.raises(ValueError, match="every_grant"):
         SessionSelector(sid="s", every_grant=True)
+    SessionSelector(sid="s", user_id="u")  # that session, only if it is that user's
+
+
+def test_a_sid_with_a_user_ends_only_that_users_session(runtime: Runtime, alice: str) -> None:
+    bobs = session_with(runtime, str(make_user(runtime, "bob")["id"]))
+    which = SessionSelector(sid=bobs, user_id=alice)
+    assert runtime.store.sessions.end_sessions(which, NOW, "account_sign_out", "user") == []
+    assert runtime.store.sessions.active_by_sid(bobs, NOW, 1800)
+
+
+def test_all_but_one_of_a_users_sessions_end(runtime: Runtime, alice: str) -> None:
+    keep, first, second = (session_with(runtime, alice) for _ in range(3))
+    which = SessionSelector(user_id=alice, except_sid=keep)
+    ended = runtime.store.sessions.end_sessions(which, NOW, "account_sign_out", "user")
+    assert sorted(s.sid for s in ended) == sorted([first, second])
+    assert runtime.store.sessions.active_by_sid(keep, NOW, 1800)
 
 
 def test_a_sign_out_that_rolls_back_queues_nothing(runtime: Runtime, alice: str, rp: str) -> None:

@@ -1,0 +1,40 @@
+"""A person's profile claims (OIDC Core §5.1) and the rules every change to them passes,
+whoever makes it: an operator (admin/users.py) or the person on the account page."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from gatehouse.storage.records import UserProfile
+
+EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}")
+MAX_CLAIM_LENGTH = 255
+#: The claims an operator sets.
+PROFILE_FIELDS = ("email", "email_verified", "name", "given_name", "family_name", "phone_number")
+#: The claims a person edits on the account page. Not email: a new address must be proved
+#: by a link sent to it first (self-service email verification), or a person could claim
+#: someone else's address and with it that person's sign-in name.
+SELF_EDITABLE_FIELDS = ("name", "given_name", "family_name", "phone_number")
+_TEXT_CLAIMS = ("name", "given_name", "family_name", "phone_number")
+
+
+class ProfileError(ValueError):
+    """A profile change that breaks a rule; the message says which, in one line."""
+
+
+def changed_profile(base: UserProfile, changes: Mapping[str, Any]) -> UserProfile:
+    """``base`` with ``changes`` (claim name -> new value; None clears it), checked."""
+    unknown = sorted(set(changes) - set(PROFILE_FIELDS))
+    if unknown:
+        raise ProfileError(f"{unknown[0]} is not a profile claim")
+    email = changes.get("email")
+    if email is not None and not EMAIL.fullmatch(email):
+        raise ProfileError(f"{email!r} is not an email address")
+    for name in _TEXT_CLAIMS:
+        value = changes.get(name)
+        if value is not None and len(value) > MAX_CLAIM_LENGTH:
+            raise ProfileError(f"{name} is too long")
+    return replace(base, **changes)

@@ -1,0 +1,74 @@
+"""The person's own profile and password."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from gatehouse.accounts.passwords import Passwords, check_password_policy
+from gatehouse.accounts.profile import SELF_EDITABLE_FIELDS, ProfileError, changed_profile
+from gatehouse.accounts.sessions import sign_out, start_session
+from gatehouse.protocol.account.holder import AccountError, AccountHolder, record
+from gatehouse.protocol.account.signin import require_recent_sign_in
+from gatehouse.protocol.provider import Provider
+from gatehouse.storage.records import SessionSelector, UserProfile
+
+
+def update_profile(
+    provider: Provider, holder: AccountHolder, submitted: Mapping[str, str | None]
+) -> list[str]:
+    """Set the claims a person may edit (accounts/profile.py SELF_EDITABLE_FIELDS) to what
+    the form holds: blank clears a claim. The names of the claims that changed."""
+    changes = {name: (submitted.get(name) or "").strip() or None for name in SELF_EDITABLE_FIELDS}
+    current = UserProfile.of(holder.user)
+    try:
+        profile = changed_profile(current, changes)
+    except ProfileError as exc:
+        raise AccountError("profile", f"Not saved: {exc}.") from None
+    changed = [
+        name for name in SELF_EDITABLE_FIELDS if getattr(profile, name) != getattr(current, name)
+    ]
+    if changed:
+        with provider.transaction():
+            provider.users.update_profile(holder.user.id, profile, provider.clock())
+            record(provider, holder, "account.profile_updated", details={"fields": changed})
+    return changed
+
+
+def change_password(
+    provider: Provider,
+    passwords: Passwords,
+    holder: AccountHolder,
+    current: str,
+    new: str,
+    confirmation: str,
+) -> str:
+    """A new password, on a recent sign-in and with the current one. Every other session of
+    the person ends and every grant (refresh tokens, offline ones too) is revoked; this
+    browser's session stays, renewed: a new cookie value and an auth_time of now, since the
+    person just proved the password. Returns the new cookie value."""
+    require_recent_sign_in(provider, holder.session)
+    if not passwords.verify(holder.user.password_hash, current):
+        raise AccountError("password", "Your current password is not correct.")
+    if new != confirmation:
+        raise AccountError("password", "The new password and its confirmation differ.")
+    problem = check_password_policy(new)
+    if problem:
+        raise AccountError("password", f"Choose another password: {problem}.")
+    new_hash = passwords.hash(new)  # slow: outside the transaction
+    now = provider.clock()
+    user, session = holder.user, holder.session
+    with provider.transaction():
+        provider.users.set_password(user.id, new_hash, now)
+        # Every other session ends, and its applications are told (back-channel logout).
+        others = SessionSelector(user_id=user.id, except_sid=session.sid, every_grant=True)
+        sign_out(provider.sessions, others, now, "password_changed", actor="user")
+        cookie = start_session(
+            provider.sessions,
+            provider.config.session_lifetimes,
+            now,
+            user,
+            session.amr,
+            holder.session_cookie,
+        )
+        record(provider, holder, "account.password_changed")
+    return cookie

@@ -1,0 +1,64 @@
+"""``Store``: every repository of one tenant, the bundle the runtime wires (storage.sql.store
+implements it) and services use."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+from gatehouse.storage.repositories import (
+    ApiRepository,
+    AuditRepository,
+    AuthorizationCodeRepository,
+    ClientAssertionRepository,
+    ClientRepository,
+    ConsentRepository,
+    InteractionRepository,
+    KeyRepository,
+    LogoutDeliveryRepository,
+    RefreshTokenRepository,
+    RevocationRepository,
+    ScopeRepository,
+    SessionRepository,
+    TenantPolicyRepository,
+    UserRepository,
+)
+
+
+class Store(Protocol):
+    """Every repository of one tenant: what the runtime wires and services use."""
+
+    def atomic(self) -> AbstractContextManager[Any]:
+        """One transaction for everything done inside the block, through any repository:
+        all of it commits, or none (a block inside another joins it)."""
+
+    @property
+    def clients(self) -> ClientRepository: ...
+    @property
+    def client_assertions(self) -> ClientAssertionRepository: ...
+    @property
+    def users(self) -> UserRepository: ...
+    @property
+    def scopes(self) -> ScopeRepository: ...
+    @property
+    def sessions(self) -> SessionRepository: ...
+    @property
+    def interactions(self) -> InteractionRepository: ...
+    @property
+    def logout_deliveries(self) -> LogoutDeliveryRepository: ...
+    @property
+    def consents(self) -> ConsentRepository: ...
+    @property
+    def codes(self) -> AuthorizationCodeRepository: ...
+    @property
+    def refresh_tokens(self) -> RefreshTokenRepository: ...
+    @property
+    def revocations(self) -> RevocationRepository: ...
+    @property
+    def apis(self) -> ApiRepository: ...
+    @property
+    def keys(self) -> KeyRepository: ...
+    @property
+    def audit(self) -> AuditRepository: ...
+    @property
+    def policy(self) -> TenantPolicyRepository: ...

@@ -1,0 +1,114 @@
+"""The account page (/account) for the signed-in person, and its sign-in.
+
+A browser without a live SSO session is sent through gatehouse's own /authorize as the
+built-in ``gatehouse-account`` client (protocol/account/signin.py); the callback redeems
+the code and lands on /account, which reads the SSO session. The forms are in
+web/account_forms.py; the Security section's parts in web/account_sections.py.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from gatehouse.errors import AccessDenied
+from gatehouse.protocol.account.holder import AccountError, AccountHolder
+from gatehouse.protocol.account.overview import account_overview
+from gatehouse.protocol.account.signin import Purpose, SignInRequest, finish_sign_in, start_sign_in
+from gatehouse.protocol.interaction import browser_state
+from gatehouse.web.account_sections import load_security_sections
+from gatehouse.web.context import SESSION_COOKIE, context_of
+from gatehouse.web.errors import Channel, renders_errors
+from gatehouse.web.http import client_address, query_parameters, redirect
+from gatehouse.web.threads import run_in_threadpool
+
+SIGN_IN_COOKIE = "gh_account_signin"
+ACCOUNT_PAGES = Channel("page", title="Your account page cannot do this")
+# What a finished action says (``/account?done=<key>``): fixed texts, nothing reflected.
+NOTICES = {
+    "profile": "Your profile was saved.",
+    "profile-unchanged": "Nothing in your profile changed.",
+    "password": "Your password was changed. Every other browser was signed out, and "
+    "applications will ask you to sign in again.",
+    "session": "That session was signed out.",
+    "others": "Every other session was signed out.",
+    "application": "The application's access was revoked. It will ask for your consent "
+    "again the next time you use it.",
+    "offline": "The application's offline access was revoked.",
+    "reauthenticated": "You signed in again: you can now change your password or sign out "
+    "your other sessions.",
+}
+
+
+async def account_holder(request: Request) -> AccountHolder | None:
+    """The person signed in in this browser, or None."""
+    ctx = context_of(request)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    browser = await run_in_threadpool(browser_state, ctx.provider, cookie)
+    if browser.session is None or browser.user is None or cookie is None:
+        return None
+    return AccountHolder(browser.user, browser.session, cookie, client_address(request))
+
+
+async def send_to_sign_in(
+    request: Request, purpose: Purpose, login_hint: str | None = None
+) -> Response:
+    """To /authorize as the account page's client; the browser keeps state and verifier."""
+    ctx = context_of(request)
+    location, pending = await run_in_threadpool(start_sign_in, ctx.provider, purpose, login_hint)
+    response = redirect(location)
+    response.set_cookie(
+        SIGN_IN_COOKIE,
+        pending.cookie_value(),
+        max_age=ctx.provider.config.interaction_lifetime,
+        httponly=True,
+        samesite="lax",
+        secure=ctx.secure_cookies,
+        path="/account",
+    )
+    return response
+
+
+async def render_account(
+    request: Request, holder: AccountHolder, error: AccountError | None = None
+) -> Response:
+    ctx = context_of(request)
+    overview = await run_in_threadpool(account_overview, ctx.provider, holder.user, holder.session)
+    sections = await run_in_threadpool(load_security_sections, ctx.provider, holder)
+    return ctx.render(
+        request,
+        "account.html",
+        status=error.status if error else 200,
+        overview=overview,
+        user=holder.user,
+        security_sections=sections,
+        error=error,
+        notice=None if error else NOTICES.get(request.query_params.get("done") or ""),
+    )
+
+
+@renders_errors(ACCOUNT_PAGES)
+async def account_page(request: Request) -> Response:
+    holder = await account_holder(request)
+    if holder is None:
+        return await send_to_sign_in(request, "view")
+    return await render_account(request, holder)
+
+
+@renders_errors(ACCOUNT_PAGES)
+async def account_callback(request: Request) -> Response:
+    """Where /authorize sends the browser back: redeem the code, then show the page."""
+    ctx = context_of(request)
+    pending = SignInRequest.from_cookie(request.cookies.get(SIGN_IN_COOKIE))
+    try:
+        purpose = await run_in_threadpool(
+            finish_sign_in, ctx.provider, pending, query_parameters(request)
+        )
+    except AccessDenied:
+        response: Response = ctx.render(request, "account_signin.html", status=403)
+    else:
+        response = redirect(
+            "/account?done=reauthenticated" if purpose == "reauthenticate" else "/account"
+        )
+    response.delete_cookie(SIGN_IN_COOKIE, path="/account", httponly=True, samesite="lax")
+    return response
