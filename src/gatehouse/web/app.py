@@ -12,6 +12,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from gatehouse.errors import safe_description
 from gatehouse.observability.access_log import AccessLog
 from gatehouse.runtime import Runtime
 from gatehouse.web import demo, endpoints, logout, pages, threads
@@ -96,8 +97,10 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
+    # The path is the requester's: reduced like every OAuthError description.
+    description = safe_description(f"no endpoint at {request.url.path}")
     return JSONResponse(
-        {"error": "not_found", "error_description": f"no endpoint at {request.url.path}"},
+        {"error": "not_found", "error_description": description},
         status_code=404,
         headers=NO_STORE,
     )
@@ -107,7 +110,10 @@ async def _not_allowed(request: Request, exc: Exception) -> Response:
     # RFC 9110 §15.5.6: a 405 names the methods the resource does allow.
     allow = exc.headers.get("Allow") if isinstance(exc, HTTPException) and exc.headers else None
     return JSONResponse(
-        {"error": "invalid_request", "error_description": f"{request.method} is not allowed here"},
+        {
+            "error": "invalid_request",
+            "error_description": safe_description(f"{request.method} is not allowed here"),
+        },
         status_code=405,
         headers={**NO_STORE, **({"Allow": allow} if allow else {})},
     )
