@@ -93,7 +93,7 @@ def load_interaction(
     if client is None:
         raise InvalidRequest("the application was removed during sign-in")
     request = AuthorizationRequest.from_dict(interaction.request)
-    if not is_registered(request.redirect_uri, client.redirect_uris):
+    if not is_registered(request.redirect_uri, client.redirect_uris, native=client.is_public):
         raise InvalidRequest("the redirect URI was unregistered during sign-in")
     return PausedRequest(interaction_id, interaction, client, request, completed=finished)
 
