@@ -109,6 +109,17 @@ class Settings(BaseSettings):
         timedelta(hours=10),
         description="An SSO session ends this long after sign-in, active or not.",
     )
+    remember_me_idle_lifetime: Duration = Field(
+        timedelta(days=14),
+        description='An SSO session started with "Remember me" ticked ends after this long '
+        'with no activity. Its cookie outlives the browser; without "Remember me" the cookie '
+        "ends with the browser. Each session keeps the lifetimes it started with.",
+    )
+    remember_me_absolute_lifetime: Duration = Field(
+        timedelta(days=30),
+        description='An SSO session started with "Remember me" ticked ends this long after '
+        "sign-in, active or not.",
+    )
     interaction_lifetime: Duration = Field(
         timedelta(minutes=15),
         description="How long a person has to finish a login or consent page.",

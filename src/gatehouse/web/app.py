@@ -60,6 +60,8 @@ def create_app(runtime: Runtime, access_log: AccessLog | None = None) -> Starlet
         Route("/login", pages.login_submit, methods=["POST"]),
         Route("/consent", pages.consent_page, methods=["GET"]),
         Route("/consent", pages.consent_submit, methods=["POST"]),
+        Route("/interaction/cancel", pages.cancel, methods=["POST"]),
+        Route("/interaction/not-you", pages.not_you, methods=["POST"]),
         Route("/logout", logout.logout, methods=["GET", "POST"]),
         Route("/favicon.ico", favicon, methods=["GET"]),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
