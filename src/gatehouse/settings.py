@@ -103,11 +103,13 @@ class Settings(BaseSettings):
     )
     session_idle_lifetime: Duration = Field(
         timedelta(minutes=30),
-        description="An SSO session with no activity for this long ends.",
+        description="An SSO session with no activity for this long ends (one started "
+        'without "Remember me"; each session keeps the lifetimes it started with).',
     )
     session_absolute_lifetime: Duration = Field(
         timedelta(hours=10),
-        description="An SSO session ends this long after sign-in, active or not.",
+        description='An SSO session started without "Remember me" ends this long after '
+        "sign-in, active or not. Its cookie ends with the browser.",
     )
     remember_me_idle_lifetime: Duration = Field(
         timedelta(days=14),
