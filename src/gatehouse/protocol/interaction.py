@@ -180,7 +180,7 @@ def record_login(
 
 
 def cancel(provider: Provider, interaction_id: str | None, binding: str) -> AccessDenied:
-    """ "Cancel" on the login or consent page: the paused request ends, and the error that
+    """The login and consent pages' "Cancel": the paused request ends, and the error that
     takes the person back to the application: access_denied with the request's state (RFC
     6749 §4.1.2.1), addressed only ever to the redirect URI validated for the request."""
     paused = load_interaction(provider, interaction_id, binding)
@@ -197,11 +197,11 @@ def _refusal(provider: Provider, paused: PausedRequest, description: str) -> Acc
 def not_you(
     provider: Provider, interaction_id: str | None, session_cookie: str | None, binding: str
 ) -> InteractionNeeded:
-    """ "Not you?" on the login or consent page: sign the browser's SSO session out, as a
+    """The login and consent pages' "Not you?": sign the browser's SSO session out, as a
     sign-out does, and show the login form again for the same paused request."""
     paused = load_interaction(provider, interaction_id, binding)
-    nobody = LogoutRequest(paused.client, post_logout_redirect_uri=None, state=None, hint_sid=None)
-    end_session(provider, session_cookie, nobody)
+    here = LogoutRequest(paused.client, post_logout_redirect_uri=None, state=None, hint_sid=None)
+    end_session(provider, session_cookie, here)
     return InteractionNeeded("login", paused.interaction_id, paused.client, paused.request)
 
 

@@ -173,7 +173,7 @@ async def consent_submit(request: Request) -> Response:
 
 @renders_errors(SIGN_IN_PAGES)
 async def cancel(request: Request) -> Response:
-    """ "Cancel" on the login or consent page: back to the application with access_denied."""
+    """The login and consent pages' "Cancel": back to the application with access_denied."""
     form = await read_form(request)
     require_csrf(request, form.get("csrf_token"))
     refusal = await run_in_threadpool(
@@ -187,7 +187,7 @@ async def cancel(request: Request) -> Response:
 
 @renders_errors(SIGN_IN_PAGES)
 async def not_you(request: Request) -> Response:
-    """ "Not you?": sign this browser's session out and show the login form again."""
+    """The pages' "Not you?": sign this browser's session out, show the login form again."""
     ctx = context_of(request)
     form = await read_form(request)
     require_csrf(request, form.get("csrf_token"))
