@@ -2,6 +2,9 @@
 
 Each class fixes the OAuth ``error`` code and the HTTP status. ``description`` is specific and
 safe to show a developer (it travels in ``error_description``); ``detail`` is for the log only.
+Descriptions often name the request value that was wrong, which an attacker chooses: the
+constructor reduces every description to the characters error_description may carry
+(``safe_description``), so no path that renders an error can reflect input raw.
 ``redirect`` says where the error may travel: it is None (the error stays at gatehouse, shown
 as a page or a JSON body) until the authorization endpoint has validated the client and its
 redirect URI and addresses the error to them with ``to_client`` (RFC 6749 §4.1.2.1, RFC 9700
@@ -22,11 +25,31 @@ class ClientRedirect:
     state: str | None
 
 
+# RFC 6749 §5.2 (and §4.1.2.1, RFC 6750 §3): error_description is %x20-21 / %x23-5B / %x5D-7E,
+# printable ASCII without `"` and `\`. Longer descriptions are cut: one echoing a 10 kB
+# parameter helps nobody and bloats a redirect URI or a header.
+MAX_DESCRIPTION_LENGTH = 500
+_CUT = "..."
+
+
+def safe_description(text: str) -> str:
+    """``text`` as error_description may carry it: `"` becomes `'`, any other character
+    outside the allowed set (a backslash, a control character, anything not ASCII) becomes
+    `?`, and it is cut to ``MAX_DESCRIPTION_LENGTH`` characters."""
+    reduced = "".join(
+        "'" if ch == '"' else ch if " " <= ch <= "~" and ch != "\\" else "?" for ch in text
+    )
+    if len(reduced) > MAX_DESCRIPTION_LENGTH:
+        reduced = reduced[: MAX_DESCRIPTION_LENGTH - len(_CUT)] + _CUT
+    return reduced
+
+
 class OAuthError(Exception):
     error: ClassVar[str] = "server_error"
     status_code: ClassVar[int] = 400
 
     def __init__(self, description: str, *, detail: str | None = None) -> None:
+        description = safe_description(description)
         super().__init__(description)
         self.description = description
         self.detail = detail

@@ -75,6 +75,8 @@ def provider_config(settings: Settings, issuer: str) -> ProviderConfig:
         refresh_token_absolute_lifetime=seconds(settings.refresh_token_absolute_lifetime),
         session_idle_lifetime=seconds(settings.session_idle_lifetime),
         session_absolute_lifetime=seconds(settings.session_absolute_lifetime),
+        remember_me_idle_lifetime=seconds(settings.remember_me_idle_lifetime),
+        remember_me_absolute_lifetime=seconds(settings.remember_me_absolute_lifetime),
         interaction_lifetime=seconds(settings.interaction_lifetime),
         access_token_signing_alg=settings.access_token_signing_alg,
         id_token_signing_alg=settings.id_token_signing_alg,

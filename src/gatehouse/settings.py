@@ -104,11 +104,24 @@ class Settings(BaseSettings):
     )
     session_idle_lifetime: Duration = Field(
         timedelta(minutes=30),
-        description="An SSO session with no activity for this long ends.",
+        description="An SSO session with no activity for this long ends (one started "
+        'without "Remember me"; each session keeps the lifetimes it started with).',
     )
     session_absolute_lifetime: Duration = Field(
         timedelta(hours=10),
-        description="An SSO session ends this long after sign-in, active or not.",
+        description='An SSO session started without "Remember me" ends this long after '
+        "sign-in, active or not. Its cookie ends with the browser.",
+    )
+    remember_me_idle_lifetime: Duration = Field(
+        timedelta(days=14),
+        description='An SSO session started with "Remember me" ticked ends after this long '
+        'with no activity. Its cookie outlives the browser; without "Remember me" the cookie '
+        "ends with the browser. Each session keeps the lifetimes it started with.",
+    )
+    remember_me_absolute_lifetime: Duration = Field(
+        timedelta(days=30),
+        description='An SSO session started with "Remember me" ticked ends this long after '
+        "sign-in, active or not.",
     )
     interaction_lifetime: Duration = Field(
         timedelta(minutes=15),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.testclient import TestClient
 
 from gatehouse.runtime import Runtime
-from tests.support.factories import make_public_client, make_user
+from tests.support.factories import make_client, make_public_client, make_user
 from tests.support.flow import redeem, run_flow, start_authorize
 
 REGISTERED = "http://127.0.0.1/callback"
@@ -29,6 +29,23 @@ def test_any_loopback_port_is_accepted_and_bound_to_the_code(
     assert wrong_port.status_code == 400 and wrong_port.json()["error"] == "invalid_grant"
     ok = redeem(http, result.params["code"], result.verifier, client, redirect_uri=AT_RUNTIME)
     assert ok.status_code == 200, ok.text
+
+
+def test_a_confidential_clients_loopback_uri_must_match_exactly(
+    runtime: Runtime, http: TestClient
+) -> None:
+    """RFC 8252 §7.3 lets the port vary only for native apps; a web server's loopback
+    redirect URI is matched exactly, port included (RFC 9700 §4.1.3): on another port of
+    that machine anyone may be listening."""
+    registered = "http://127.0.0.1:8080/callback"
+    make_client(runtime, "web", redirect_uris=[registered])
+    make_user(runtime)
+    for uri in (AT_RUNTIME, "http://127.0.0.1:8081/callback", "http://127.0.0.1/callback"):
+        response, _ = start_authorize(http, "web", redirect_uri=uri)
+        assert response.status_code == 400, uri
+        assert "location" not in response.headers
+        assert "is not registered" in response.text
+    assert run_flow(http, "web", redirect_uri=registered).location.startswith(registered + "?")
 
 
 def test_localhost_and_other_paths_get_no_such_exception(

@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from playwright.sync_api import Browser, Page, Playwright, ViewportSize
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, ViewportSize
 
 from tests.support.live_server import HOST
 
@@ -38,13 +38,28 @@ def launch_chromium(playwright: Playwright) -> Browser:
     return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
 
 
+def launch_persistent_chromium(playwright: Playwright, profile: Path) -> BrowserContext:
+    """Chromium with a profile directory of its own, as a person's browser is: closing it
+    and launching it again on the same ``profile`` is a browser restart (persistent cookies
+    stay, session cookies go)."""
+    return playwright.chromium.launch_persistent_context(
+        profile,
+        executable_path=CHROMIUM,
+        headless=True,
+        args=CHROMIUM_ARGS,
+        viewport=VIEWPORT,
+    )
+
+
 # -- the person's part ----------------------------------------------------------------------
 
 
-def sign_in(page: Page, login: str, password: str) -> None:
+def sign_in(page: Page, login: str, password: str, *, remember_me: bool = False) -> None:
     """Fill gatehouse's login form and submit it."""
     page.get_by_label("Username or email").fill(login)
     page.get_by_label("Password").fill(password)
+    if remember_me:
+        page.get_by_label("Remember me").check()
     page.get_by_role("button", name="Sign in").click()
 
 

@@ -35,11 +35,25 @@ def csrf_from(html: str) -> str:
     return match.group(1)
 
 
-def consent_form(html: str) -> dict[str, str]:
-    """The hidden fields of the consent page's form (CSRF token, interaction, subject)."""
-    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html))
+def consent_form(html: str, *, unticked: tuple[str, ...] = ()) -> dict[str, str]:
+    """What the consent page's form sends, as a browser would: its hidden fields (CSRF
+    token, interaction, subject) and the scope checkboxes left ticked (all but
+    ``unticked``)."""
+    form = html[html.index('<form method="post" action="/consent"') :]
+    form = form[: form.index("</form>")]
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
     assert {"csrf_token", "interaction", "subject"} <= fields.keys(), fields
+    for name, scope in scope_checkboxes(form).items():
+        if scope not in unticked:
+            fields[name] = scope
     return fields
+
+
+def scope_checkboxes(html: str) -> dict[str, str]:
+    """The consent page's optional scopes: checkbox name -> scope."""
+    return dict(
+        re.findall(r'<input type="checkbox" id="[^"]+" name="([^"]+)" value="([^"]*)"', html)
+    )
 
 
 @dataclass
@@ -68,26 +82,34 @@ def authorize_params(client_id: str = "web", **overrides: Any) -> tuple[dict[str
 
 
 def submit_login(
-    http: TestClient, location: str, login: str = "alice", password: str = PASSWORD
+    http: TestClient,
+    location: str,
+    login: str = "alice",
+    password: str = PASSWORD,
+    *,
+    remember_me: bool = False,
 ) -> Response:
     page = http.get(location)
     assert page.status_code == 200, page.text
     interaction = query_of(location)["interaction"]
-    return http.post(
-        "/login",
-        data={
-            "csrf_token": csrf_from(page.text),
-            "interaction": interaction,
-            "login": login,
-            "password": password,
-        },
-    )
+    data = {
+        "csrf_token": csrf_from(page.text),
+        "interaction": interaction,
+        "login": login,
+        "password": password,
+    }
+    if remember_me:
+        data["remember_me"] = "yes"
+    return http.post("/login", data=data)
 
 
-def submit_consent(http: TestClient, location: str, decision: str = "allow") -> Response:
+def submit_consent(
+    http: TestClient, location: str, decision: str = "allow", unticked: tuple[str, ...] = ()
+) -> Response:
     page = http.get(location)
     assert page.status_code == 200, page.text
-    return http.post("/consent", data={**consent_form(page.text), "decision": decision})
+    fields = consent_form(page.text, unticked=unticked)
+    return http.post("/consent", data={**fields, "decision": decision})
 
 
 def run_flow(

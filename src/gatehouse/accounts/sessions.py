@@ -12,6 +12,9 @@ from gatehouse.storage.records import EndedSession, SessionSelector, SsoSession,
 from gatehouse.storage.repositories import SessionRepository, UserRepository
 
 MAX_COOKIE_LENGTH = 128  # a longer value is not one gatehouse set: not looked up at all
+# A User-Agent is kept to tell the person's sessions apart, not to parse: the first 256
+# characters say which browser on which system, and bound the row.
+MAX_DEVICE_LENGTH = 256
 
 # Why sessions end; also the reason recorded with the grants revoked with them.
 SignOutReason = Literal[
@@ -35,10 +38,21 @@ SIGN_OUT_ACTORS: dict[str, Actor] = {
 
 @dataclass(frozen=True)
 class SessionLifetimes:
-    """Seconds: ``idle`` without activity ends a session, ``absolute`` ends it whatever."""
+    """Seconds: ``idle`` without activity ends a session, ``absolute`` ends it whatever.
+    ``remember_me``: the lifetimes of a session whose person asked to stay signed in, whose
+    cookie outlives the browser."""
 
     idle: int
     absolute: int
+    remember_me: bool = False
+
+
+def device_of(user_agent: str | None) -> str | None:
+    """What a session records of the browser's User-Agent: printable, and cut short."""
+    if not user_agent:
+        return None
+    printable = "".join(ch if ch.isprintable() else "?" for ch in user_agent)
+    return printable[:MAX_DEVICE_LENGTH]
 
 
 def start_session(
@@ -48,6 +62,7 @@ def start_session(
     user: User,
     amr: tuple[str, ...],
     current_cookie: str | None = None,
+    device: str | None = None,
 ) -> str:
     """The session of a person who has just authenticated; returns its new cookie value.
 
@@ -57,29 +72,34 @@ def start_session(
     out still ends every refresh token tied to it. Another person's session is ended
     first: left alive, nothing could sign it out any more. The cookie value is new either
     way, so a value planted in the browser before the sign-in is worth nothing (session
-    fixation)."""
+    fixation).
+
+    The session keeps the ``lifetimes`` it started with (``expires_at``, ``idle_lifetime``)
+    and whether the person asked to be remembered: a later change of the settings applies
+    to sessions started after it, never silently shortening or extending live ones (to end
+    them, sign the person out). ``device`` is the browser's User-Agent (``device_of``)."""
     cookie_value = random_token()
-    expires_at = now + lifetimes.absolute
+    session = SsoSession(
+        sid=uuid.uuid4().hex,
+        user_id=user.id,
+        auth_time=now,
+        amr=amr,
+        acr=None,
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + lifetimes.absolute,
+        remember_me=lifetimes.remember_me,
+        idle_lifetime=lifetimes.idle,
+        device=device,
+    )
     if current_cookie and len(current_cookie) <= MAX_COOKIE_LENGTH:
         current = sha256_digest(current_cookie)
-        if sessions.renew(
-            current, sha256_digest(cookie_value), user.id, amr, now, expires_at, lifetimes.idle
-        ):
+        # (A session from before sessions recorded their idle lifetime is judged by this
+        # one's: it is the same person, who has just authenticated again in this browser.)
+        if sessions.renew(current, sha256_digest(cookie_value), session, lifetimes.idle):
             return cookie_value
         sign_out(sessions, SessionSelector(id_hash=current), now, "another_sign_in")
-    sessions.create(
-        sha256_digest(cookie_value),
-        SsoSession(
-            sid=uuid.uuid4().hex,
-            user_id=user.id,
-            auth_time=now,
-            amr=amr,
-            acr=None,
-            created_at=now,
-            last_seen_at=now,
-            expires_at=expires_at,
-        ),
-    )
+    sessions.create(sha256_digest(cookie_value), session)
     return cookie_value
 
 

@@ -36,6 +36,8 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "refresh_token_absolute_lifetime",
             "session_idle_lifetime",
             "session_absolute_lifetime",
+            "remember_me_idle_lifetime",
+            "remember_me_absolute_lifetime",
             "interaction_lifetime",
         ),
     ),

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
+from gatehouse.admin import sessions as session_admin
 from gatehouse.admin import users as user_admin
 from gatehouse.cli.options import database_option
 from gatehouse.cli.output import emit, fail
@@ -127,3 +128,11 @@ def user_show(runtime: Runtime, user: str) -> None:
 @database_option
 def user_delete(runtime: Runtime, user: str) -> None:
     emit(user_admin.delete_user(runtime, user))
+
+
+@user.command("sessions")
+@click.argument("user")
+@database_option
+def user_sessions(runtime: Runtime, user: str) -> None:
+    """List USER's live sign-in sessions: device, first and last seen, expiry, remember-me."""
+    emit(session_admin.list_sessions(runtime, user))

@@ -24,8 +24,13 @@ EVENT_TYPES: Final[dict[str, str]] = {
     "signin.locked": "An account was locked after repeated failed sign-ins (details: scope "
     "of the lock: this source address, the account, or the address across accounts).",
     "signin.unlocked": "An operator cleared an account's lockout (`gatehouse user unlock`).",
+    "signin.cancelled": "A person chose Cancel on the login or consent page; the client was "
+    "answered access_denied.",
     # Consent
-    "consent.granted": "A person consented to a client's scopes (details: scopes).",
+    "consent.granted": "A person consented to a client's scopes (details: the scopes granted, "
+    "and those left out on the consent page).",
+    "consent.denied": "A person denied a client's request on the consent page, or left no "
+    "scope ticked; the client was answered access_denied.",
     "consent.revoked": "A consent was withdrawn, by the person or an operator; the client's "
     "refresh tokens for that person ended with it.",
     # Sessions and tokens

@@ -67,12 +67,16 @@ def client_is_registered(provider: Provider, draft: Draft) -> None:
 
 
 def redirect_uri_is_registered(provider: Provider, draft: Draft) -> None:
-    """RFC 6749 §3.1.2.3, RFC 9700 §4.1.3: exact string match with a registered redirect URI;
-    OIDC Core §3.1.2.1: an OpenID Connect request always names it."""
+    """RFC 6749 §3.1.2.3, RFC 9700 §4.1.3: exact string match with a registered redirect URI
+    (a native app's loopback port aside, RFC 8252 §7.3); OIDC Core §3.1.2.1: an OpenID
+    Connect request always names it."""
     assert draft.client is not None
     openid = "openid" in (draft.params.get("scope") or "").split(" ")
     uri, given = match_registered(
-        draft.params.get("redirect_uri"), draft.client.redirect_uris, openid=openid
+        draft.params.get("redirect_uri"),
+        draft.client.redirect_uris,
+        openid=openid,
+        native=draft.client.is_public,
     )
     draft.request = replace(draft.request, redirect_uri=uri, redirect_uri_given=given)
 

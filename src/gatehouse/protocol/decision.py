@@ -10,6 +10,7 @@ policy is the ordered tuples ``LOGIN_RULES`` and ``CONSENT_RULES``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from gatehouse.crypto import random_token, sha256_digest
@@ -93,7 +94,20 @@ def why_login(
 
 # -- Consent policy (OIDC Core §3.1.2.4) ------------------------------------------------------
 
-ConsentRule = Callable[[Provider, Client, AuthorizationRequest, User], tuple[str, ...] | None]
+
+@dataclass(frozen=True)
+class ConsentNeed:
+    """What the consent policy says about a request: the scopes to ask the person about
+    (none: no consent page), and the requested scopes the person left out before, which the
+    code goes without, unasked."""
+
+    ask: tuple[str, ...] = ()
+    withheld: frozenset[str] = frozenset()
+
+
+NO_CONSENT_NEEDED = ConsentNeed()
+
+ConsentRule = Callable[[Provider, Client, AuthorizationRequest, User], ConsentNeed | None]
 
 
 def proves_client_identity(client: Client, redirect_uri: str) -> bool:
@@ -106,33 +120,46 @@ def proves_client_identity(client: Client, redirect_uri: str) -> bool:
 
 def prompt_asks_for_consent(
     provider: Provider, client: Client, request: AuthorizationRequest, user: User
-) -> tuple[str, ...] | None:
-    """OIDC Core §3.1.2.1: prompt=consent asks for every scope, whoever the client is."""
-    return request.scopes if "consent" in request.prompt else None
+) -> ConsentNeed | None:
+    """OIDC Core §3.1.2.1: prompt=consent asks for every scope, whoever the client is, the
+    ones the person left out before included."""
+    return ConsentNeed(request.scopes) if "consent" in request.prompt else None
 
 
 def first_party_is_trusted(
     provider: Provider, client: Client, request: AuthorizationRequest, user: User
-) -> tuple[str, ...] | None:
+) -> ConsentNeed | None:
     """A first-party client (the administrator's own application) needs no consent."""
-    return () if client.first_party else None
+    return NO_CONSENT_NEEDED if client.first_party else None
 
 
 def unproven_client_asks_each_time(
     provider: Provider, client: Client, request: AuthorizationRequest, user: User
-) -> tuple[str, ...] | None:
+) -> ConsentNeed | None:
     """RFC 8252 §8.6: a stored consent is not reused for a client whose identity the request
     cannot prove, "as if no previous request had been approved"."""
-    return None if proves_client_identity(client, request.redirect_uri) else request.scopes
+    return (
+        None
+        if proves_client_identity(client, request.redirect_uri)
+        else ConsentNeed(request.scopes)
+    )
 
 
 def stored_consent_covers(
     provider: Provider, client: Client, request: AuthorizationRequest, user: User
-) -> tuple[str, ...] | None:
-    """Consent is stored per (user, client): asked again only for scopes beyond it."""
+) -> ConsentNeed | None:
+    """Consent is stored per (user, client): asked again only for scopes beyond it. A scope
+    the person left out is not asked about again (no nagging) and not granted either: the
+    code goes without it, and the client sees so in the token response's scope (RFC 6749
+    §5.1); prompt=consent asks again. When it would leave the request with no scope at
+    all, the person is asked again instead."""
     consent = provider.consents.get(user.id, client.client_id)
     granted = consent.scopes if consent is not None else frozenset()
-    return tuple(s for s in request.scopes if s not in granted)
+    declined = consent.declined_scopes if consent is not None else frozenset()
+    withheld = declined.intersection(request.scopes)
+    if withheld and withheld.issuperset(request.scopes):
+        return ConsentNeed(request.scopes)
+    return ConsentNeed(tuple(s for s in request.scopes if s not in granted | declined), withheld)
 
 
 # The first rule that answers (not None) decides which scopes the person is asked about.
@@ -144,18 +171,23 @@ CONSENT_RULES: tuple[ConsentRule, ...] = (
 )
 
 
-def scopes_to_consent(
+def consent_need(
     provider: Provider, client: Client, request: AuthorizationRequest, browser: BrowserState
-) -> tuple[str, ...]:
-    """The scopes to ask the person about; none once they consented in this interaction."""
+) -> ConsentNeed:
+    """What the person must be asked, and what the code goes without. Once they answered in
+    this interaction: nothing to ask, and the code gets the scopes they granted."""
     assert browser.user is not None
-    if browser.interaction is not None and browser.interaction.consent_given:
-        return ()
+    interaction = browser.interaction
+    if interaction is not None and interaction.consent_given:
+        granted = interaction.granted_scopes
+        if granted is None:  # an answer recorded before interactions kept the granted scopes
+            return NO_CONSENT_NEEDED
+        return ConsentNeed(withheld=frozenset(request.scopes).difference(granted))
     for rule in CONSENT_RULES:
-        scopes = rule(provider, client, request, browser.user)
-        if scopes is not None:
-            return scopes
-    return ()
+        need = rule(provider, client, request, browser.user)
+        if need is not None:
+            return need
+    return NO_CONSENT_NEEDED
 
 
 # -- The decision -----------------------------------------------------------------------------
@@ -177,20 +209,24 @@ def decide(
         raise request.refuse(
             LoginRequired("the user who signed in is not the one id_token_hint names")
         )
-    to_consent = scopes_to_consent(provider, client, request, browser)
-    if to_consent:
+    need = consent_need(provider, client, request, browser)
+    if need.ask:
         if "none" in request.prompt:
             raise request.refuse(
                 ConsentRequired(
-                    f"the user has not consented to: {' '.join(to_consent)} (prompt=none)"
+                    f"the user has not consented to: {' '.join(need.ask)} (prompt=none)"
                 )
             )
-        return _pause(provider, "consent", client, request, browser, to_consent)
+        return _pause(provider, "consent", client, request, browser, need.ask)
     if browser.interaction is not None and not provider.interactions.complete(
         browser.interaction.id_hash, provider.clock()
     ):
         raise InvalidRequest(ALREADY_COMPLETED)
-    return issue_code(provider, client, request, browser.user, browser.session)
+    # The code, and every token from it, carries only the scopes the person granted.
+    granted = tuple(s for s in request.scopes if s not in need.withheld)
+    return issue_code(
+        provider, client, replace(request, scopes=granted), browser.user, browser.session
+    )
 
 
 def _pause(

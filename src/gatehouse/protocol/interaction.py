@@ -3,7 +3,8 @@
 The pages parse the request, call one function here, and render what it returns:
 
 - GET /login: ``login_form``; POST /login: ``record_login``;
-- GET /consent: ``resume``; POST /consent: ``record_consent``.
+- GET /consent: ``resume``; POST /consent: ``record_consent``;
+- "Cancel" on either page: ``cancel``; "Not you?" on either page: ``not_you``.
 
 Each finds the paused request for the browser that started it, records the person's answer
 (a sign-in, a consent) and resumes ``decision.decide``, where the policy lives.
@@ -16,7 +17,7 @@ from dataclasses import dataclass, replace
 
 from gatehouse.accounts.authentication import authenticate
 from gatehouse.accounts.passwords import Passwords
-from gatehouse.accounts.sessions import active_session, start_session
+from gatehouse.accounts.sessions import active_session, device_of, start_session
 from gatehouse.crypto import constant_time_equals, sha256_digest
 from gatehouse.errors import AccessDenied, InvalidRequest
 from gatehouse.protocol.audiences import split_canonical
@@ -24,12 +25,14 @@ from gatehouse.protocol.authorization import (
     AuthorizationOutcome,
     AuthorizationRequest,
     BrowserState,
+    InteractionNeeded,
 )
-from gatehouse.protocol.decision import decide
+from gatehouse.protocol.decision import ALREADY_COMPLETED, consent_need, decide
+from gatehouse.protocol.logout import LogoutRequest, end_session
 from gatehouse.protocol.provider import Provider
 from gatehouse.protocol.redirect_uris import is_registered
 from gatehouse.protocol.scopes import STANDARD_SCOPES
-from gatehouse.storage.records import Client, Interaction
+from gatehouse.storage.records import AuditEvent, Client, Interaction, User
 
 log = logging.getLogger("gatehouse.interaction")
 
@@ -93,7 +96,7 @@ def load_interaction(
     if client is None:
         raise InvalidRequest("the application was removed during sign-in")
     request = AuthorizationRequest.from_dict(interaction.request)
-    if not is_registered(request.redirect_uri, client.redirect_uris):
+    if not is_registered(request.redirect_uri, client.redirect_uris, native=client.is_public):
         raise InvalidRequest("the redirect URI was unregistered during sign-in")
     return PausedRequest(interaction_id, interaction, client, request, completed=finished)
 
@@ -115,12 +118,15 @@ def _resume(
 
 @dataclass(frozen=True)
 class LoginForm:
-    """What the login page shows: the application, the login to prefill, and whether the
-    last attempt failed."""
+    """What the login page shows: the application, the login to prefill, whether the last
+    attempt failed, whether "Remember me" is ticked, and who is signed in in this browser
+    now (prompt=login, max_age), for "Not you?"."""
 
     client: Client
     login: str
     failed: bool = False
+    remember_me: bool = False
+    signed_in: User | None = None
 
 
 def login_form(
@@ -128,16 +134,19 @@ def login_form(
 ) -> LoginForm | AuthorizationOutcome:
     """GET /login: the form for a paused request (login_hint prefilled, OIDC Core §3.1.2.1)."""
     paused = load_interaction(provider, interaction_id, binding, completed=True)
+    browser = browser_state(provider, session_cookie, binding)
     if paused.completed:
-        return _resume(provider, paused, browser_state(provider, session_cookie, binding))
-    return LoginForm(paused.client, paused.request.login_hint or "")
+        return _resume(provider, paused, browser)
+    return LoginForm(paused.client, paused.request.login_hint or "", signed_in=browser.user)
 
 
 @dataclass(frozen=True)
 class SignedIn:
-    """The person signed in: the new SSO session's cookie value, and where to go next."""
+    """The person signed in: the new SSO session's cookie value, how long the cookie should
+    outlive the browser (None: it ends with the browser), and where to go next."""
 
     session_cookie: str
+    cookie_max_age: int | None
     outcome: AuthorizationOutcome
 
 
@@ -149,19 +158,70 @@ def record_login(
     binding: str,
     login: str,
     password: str,
+    remember_me: bool = False,
+    user_agent: str | None = None,
 ) -> SignedIn | LoginForm:
-    """POST /login: check the password, start (or renew) the SSO session, and resume."""
+    """POST /login: check the password, start (or renew) the SSO session — with the longer
+    lifetimes and a persistent cookie when the person ticked "Remember me" — and resume."""
     paused = load_interaction(provider, interaction_id, binding)
     user = authenticate(provider.users, passwords, login, password)
     if user is None:
         log.info("failed login for client %s", paused.client.client_id)
-        return LoginForm(paused.client, login, failed=True)
+        return LoginForm(paused.client, login, failed=True, remember_me=remember_me)
     now = provider.clock()
-    lifetimes = provider.config.session_lifetimes
-    cookie = start_session(provider.sessions, lifetimes, now, user, ("pwd",), session_cookie)
+    lifetimes = provider.config.lifetimes_for(remember_me)
+    cookie = start_session(
+        provider.sessions, lifetimes, now, user, ("pwd",), session_cookie, device_of(user_agent)
+    )
     provider.interactions.mark_login(paused.interaction.id_hash, now)
     paused = replace(paused, interaction=replace(paused.interaction, login_completed_at=now))
-    return SignedIn(cookie, _resume(provider, paused, browser_state(provider, cookie, binding)))
+    outcome = _resume(provider, paused, browser_state(provider, cookie, binding))
+    return SignedIn(cookie, lifetimes.absolute if remember_me else None, outcome)
+
+
+def cancel(provider: Provider, interaction_id: str | None, binding: str) -> AccessDenied:
+    """The login and consent pages' "Cancel": the paused request ends, and the error that
+    takes the person back to the application: access_denied with the request's state (RFC
+    6749 §4.1.2.1), addressed only ever to the redirect URI validated for the request."""
+    paused = load_interaction(provider, interaction_id, binding)
+    return _refusal(provider, paused, "the user cancelled the sign-in", "signin.cancelled")
+
+
+def _refusal(
+    provider: Provider,
+    paused: PausedRequest,
+    description: str,
+    event_type: str,
+    user_id: str | None = None,
+) -> AccessDenied:
+    """End the paused request (once, like a code), recorded as ``event_type``;
+    access_denied for its client."""
+    now = provider.clock()
+    with provider.transaction():
+        if not provider.interactions.complete(paused.interaction.id_hash, now):
+            raise InvalidRequest(ALREADY_COMPLETED)
+        provider.audit.record(
+            AuditEvent(
+                type=event_type,
+                occurred_at=now,
+                actor="user",
+                user_id=user_id,
+                client_id=paused.client.client_id,
+                details={"scopes": list(paused.request.scopes)},
+            )
+        )
+    return paused.request.refuse(AccessDenied(description))
+
+
+def not_you(
+    provider: Provider, interaction_id: str | None, session_cookie: str | None, binding: str
+) -> InteractionNeeded:
+    """The login and consent pages' "Not you?": sign the browser's SSO session out, as a
+    sign-out does, and show the login form again for the same paused request."""
+    paused = load_interaction(provider, interaction_id, binding)
+    here = LogoutRequest(paused.client, post_logout_redirect_uri=None, state=None, hint_sid=None)
+    end_session(provider, session_cookie, here)
+    return InteractionNeeded("login", paused.interaction_id, paused.client, paused.request)
 
 
 def resume(
@@ -173,6 +233,12 @@ def resume(
     return _resume(provider, paused, browser_state(provider, session_cookie, binding))
 
 
+DECLINED = "the user declined to grant access"
+# What makes the request a sign-in (OIDC Core §3.1.2.1): the consent page cannot leave it
+# out. Every other scope is optional: the person may untick it.
+REQUIRED_SCOPES = frozenset({"openid"})
+
+
 def record_consent(
     provider: Provider,
     interaction_id: str | None,
@@ -180,20 +246,52 @@ def record_consent(
     binding: str,
     subject: str | None,
     allow: bool,
+    chosen: frozenset[str] | None = None,
 ) -> AuthorizationOutcome:
     """POST /consent: ``allow`` stores the consent of ``subject`` (the user the page was
-    shown to) and resumes; a denial is access_denied at the client (RFC 6749 §4.1.2.1)."""
+    shown to) for the scopes they left ticked (``chosen``; None: all, and REQUIRED_SCOPES
+    whatever was ticked) and the ones they left out, and resumes with the granted ones; a
+    denial is access_denied at the client (RFC 6749 §4.1.2.1), and so is an Allow that
+    leaves the request no scope at all."""
     paused = load_interaction(provider, interaction_id, binding)
-    now = provider.clock()
-    if not allow:
-        provider.interactions.complete(paused.interaction.id_hash, now)
-        raise paused.request.refuse(AccessDenied("the user declined to grant access"))
     browser = browser_state(provider, session_cookie, binding)
+    person = browser.user.id if browser.user is not None else None
+    if not allow:
+        raise _refusal(provider, paused, DECLINED, "consent.denied", person)
     if browser.user is not None and subject == browser.user.id:
-        scopes = frozenset(paused.request.scopes)
-        provider.consents.grant(browser.user.id, paused.client.client_id, scopes, now)
-        provider.interactions.mark_consent(paused.interaction.id_hash)
-        paused = replace(paused, interaction=replace(paused.interaction, consent_given=True))
+        need = consent_need(
+            provider,
+            paused.client,
+            paused.request,
+            replace(browser, interaction=paused.interaction),
+        )
+        asked = frozenset(need.ask)
+        granted = asked & (chosen | REQUIRED_SCOPES) if chosen is not None else asked
+        withheld = need.withheld | (asked - granted)
+        scopes = tuple(s for s in paused.request.scopes if s not in withheld)
+        if not scopes:
+            raise _refusal(provider, paused, DECLINED, "consent.denied", person)
+        now = provider.clock()
+        with provider.transaction():
+            declined = asked - granted
+            provider.consents.grant(
+                browser.user.id, paused.client.client_id, granted, now, declined=declined
+            )
+            provider.interactions.mark_consent(paused.interaction.id_hash, scopes)
+            provider.audit.record(
+                AuditEvent(
+                    type="consent.granted",
+                    occurred_at=now,
+                    actor="user",
+                    user_id=browser.user.id,
+                    client_id=paused.client.client_id,
+                    details={"granted": sorted(granted), "declined": sorted(declined)},
+                )
+            )
+        paused = replace(
+            paused,
+            interaction=replace(paused.interaction, consent_given=True, granted_scopes=scopes),
+        )
     # Otherwise the session ended while the page was open, or another person has signed in
     # in this browser since (another tab): the answer was given for someone else, so the
     # decision asks again, as whoever is signed in now.

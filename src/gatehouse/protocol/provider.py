@@ -43,6 +43,8 @@ class ProviderConfig:
     refresh_token_absolute_lifetime: int = 90 * 86400
     session_idle_lifetime: int = 1800
     session_absolute_lifetime: int = 36000
+    remember_me_idle_lifetime: int = 14 * 86400
+    remember_me_absolute_lifetime: int = 30 * 86400
     interaction_lifetime: int = 900
     access_token_signing_alg: SigningAlg = "ES256"
     id_token_signing_alg: SigningAlg = "RS256"
@@ -51,6 +53,16 @@ class ProviderConfig:
     def session_lifetimes(self) -> SessionLifetimes:
         return SessionLifetimes(
             idle=self.session_idle_lifetime, absolute=self.session_absolute_lifetime
+        )
+
+    def lifetimes_for(self, remember_me: bool) -> SessionLifetimes:
+        """The lifetimes of a new session: longer when the person asked to be remembered."""
+        if not remember_me:
+            return self.session_lifetimes
+        return SessionLifetimes(
+            idle=self.remember_me_idle_lifetime,
+            absolute=self.remember_me_absolute_lifetime,
+            remember_me=True,
         )
 
     @property

@@ -18,12 +18,16 @@ def split_uri(uri: str) -> SplitResult | None:
 
 
 def match_registered(
-    requested: str | None, registered: tuple[str, ...], *, openid: bool = False
+    requested: str | None,
+    registered: tuple[str, ...],
+    *,
+    openid: bool = False,
+    native: bool = False,
 ) -> tuple[str, bool]:
-    """Exact string comparison against the registered URIs (RFC 9700 §4.1.3). Returns the URI
-    to use and whether it was given. An omitted one is allowed only in a plain OAuth request
-    when exactly one is registered (RFC 6749 §3.1.2.3); OpenID Connect requires it (OIDC
-    Core §3.1.2.1)."""
+    """Exact string comparison against the registered URIs (RFC 9700 §4.1.3; for a
+    ``native`` app see ``is_registered``). Returns the URI to use and whether it was given.
+    An omitted one is allowed only in a plain OAuth request when exactly one is registered
+    (RFC 6749 §3.1.2.3); OpenID Connect requires it (OIDC Core §3.1.2.1)."""
     if requested is None:
         if openid:
             raise InvalidRequest(
@@ -34,7 +38,7 @@ def match_registered(
         if not registered:
             raise InvalidRequest("redirect_uri is required, and this client has none registered")
         raise InvalidRequest("redirect_uri is required: the client has several registered")
-    if is_registered(requested, registered):
+    if is_registered(requested, registered, native=native):
         return requested, True
     raise InvalidRequest(
         f"redirect_uri {requested[:200]!r} is not registered for this client; register the exact "
@@ -61,13 +65,17 @@ def _loopback_parts(uri: str) -> tuple[str, int | None, str] | None:
     return host, int(port) if port is not None else None, rest
 
 
-def is_registered(requested: str, registered: tuple[str, ...]) -> bool:
-    """Exact match — except that for a registered http://127.0.0.1 or http://[::1] URI any
-    port is allowed, because native apps listen on whatever port is free (RFC 8252 §7.3,
-    RFC 9700 §4.1.3); everything but the port must then be the same string. ``localhost``
-    gets no such exception (RFC 8252 §8.3)."""
+def is_registered(requested: str, registered: tuple[str, ...], *, native: bool = False) -> bool:
+    """Exact match — except that a ``native`` app (a public client: gatehouse's native apps
+    and the only clients that can be) may use any port with a registered http://127.0.0.1
+    or http://[::1] URI, because it listens on whatever port is free (RFC 8252 §7.3);
+    everything but the port must then be the same string. Every other client gets an exact
+    match (RFC 9700 §4.1.3): a web server's loopback URI names one port, and another port
+    on that machine may be anyone's. ``localhost`` gets no exception (RFC 8252 §8.3)."""
     if requested in registered:
         return True
+    if not native:
+        return False
     asked = _loopback_parts(requested)
     if asked is None:
         return False

@@ -115,6 +115,15 @@ class SsoSession:
     created_at: int
     last_seen_at: int
     expires_at: int
+    # The person asked to stay signed in ("Remember me"): a persistent cookie, and the
+    # longer lifetimes of the settings in force when the session started.
+    remember_me: bool = False
+    # Seconds without activity that end this session, fixed when it starts, so a later
+    # change of the settings neither shortens nor extends live sessions. None for sessions
+    # started before gatehouse recorded it: the idle lifetime of the settings applies.
+    idle_lifetime: int | None = None
+    # The browser's User-Agent, cut to MAX_DEVICE_LENGTH, for the person's list of sessions.
+    device: str | None = None
 
 
 @dataclass(frozen=True)
@@ -177,10 +186,14 @@ class LogoutDelivery:
 
 @dataclass(frozen=True)
 class Consent:
+    """The scopes a user granted a client, and the ones they left out on the consent page:
+    those are not asked about again unless the client asks with prompt=consent."""
+
     user_id: str
     client_id: str
     scopes: frozenset[str]
     granted_at: int
+    declined_scopes: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -195,6 +208,8 @@ class Interaction:
     login_completed_at: int | None
     consent_given: bool
     browser_hash: str | None = None
+    # Once the person answered the consent page: the requested scopes this request gets.
+    granted_scopes: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -163,7 +163,9 @@ class ScopeRepository(Protocol):
 
 class SessionRepository(Protocol):
     """SSO sessions, stored under the SHA-256 of their cookie value. A session is alive
-    until it ends, reaches ``expires_at`` or goes unseen for ``idle_seconds``."""
+    until it ends, reaches ``expires_at`` or goes unseen for its ``idle_lifetime``;
+    ``idle_seconds`` is the idle lifetime of a session that recorded none (one started
+    before sessions recorded theirs)."""
 
     def create(self, session_id_hash: str, session: SsoSession) -> None:
         """Store a new SSO session under the hash of its cookie value."""
@@ -192,19 +194,14 @@ class SessionRepository(Protocol):
         within it), so that ending the session tells it. Idempotent; one lean statement."""
 
     def renew(
-        self,
-        session_id_hash: str,
-        new_id_hash: str,
-        user_id: str,
-        amr: tuple[str, ...],
-        now: int,
-        expires_at: int,
-        idle_seconds: int,
+        self, session_id_hash: str, new_id_hash: str, renewed: SsoSession, idle_seconds: int
     ) -> bool:
-        """The same person authenticated again in the browser of this live session: store it
-        under ``new_id_hash`` (a new cookie value), with a new ``auth_time`` of ``now``,
-        ``amr`` and ``expires_at``, keeping its ``sid``. False (and nothing changed) when the
-        session has ended, expired or belongs to another user. One conditional UPDATE."""
+        """The same person (``renewed.user_id``) authenticated again in the browser of this
+        live session, at ``renewed.last_seen_at``: store it under ``new_id_hash`` (a new
+        cookie value) with ``renewed``'s auth_time, amr, acr, last_seen_at, expires_at,
+        remember_me, idle_lifetime and device, keeping its ``sid`` and ``created_at``. False
+        (and nothing changed) when the session has ended, expired or belongs to another
+        user. One conditional UPDATE."""
 
     def active_by_sid(self, sid: str, now: int, idle_seconds: int) -> bool:
         """Whether the session with this public ``sid`` is alive. One lean statement."""
@@ -233,9 +230,9 @@ class InteractionRepository(Protocol):
         """Record that the person has just logged in for this interaction (not once it
         is completed)."""
 
-    def mark_consent(self, id_hash: str) -> None:
-        """Record that the person consented in this interaction (not once it is
-        completed)."""
+    def mark_consent(self, id_hash: str, granted_scopes: tuple[str, ...]) -> None:
+        """Record that the person consented in this interaction, and the requested scopes
+        the request gets (not once it is completed)."""
 
     def complete(self, id_hash: str, now: int) -> bool:
         """Mark it completed; True only the first time: one conditional UPDATE."""
@@ -245,9 +242,18 @@ class ConsentRepository(Protocol):
     def get(self, user_id: str, client_id: str) -> Consent | None:
         """The stored consent of the user for the client, or None. One lean statement."""
 
-    def grant(self, user_id: str, client_id: str, scopes: frozenset[str], now: int) -> Consent:
-        """Add ``scopes`` to the stored consent (union), creating it if needed; the result.
-        Concurrent grants for the same pair both land (insert, or merge on conflict)."""
+    def grant(
+        self,
+        user_id: str,
+        client_id: str,
+        scopes: frozenset[str],
+        now: int,
+        declined: frozenset[str] = frozenset(),
+    ) -> Consent:
+        """Record a consent-page answer: add ``scopes`` to the granted ones and ``declined``
+        to the declined ones, each taken out of the other set (the latest answer about a
+        scope wins), creating the consent if needed; the result. Concurrent grants for the
+        same pair both land (insert, or merge on conflict)."""
 
     def revoke(self, user_id: str, client_id: str) -> bool:
         """Delete the consent; True when there was one. Tokens are ``RefreshTokenRepository.

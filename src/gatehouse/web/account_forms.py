@@ -66,7 +66,7 @@ async def update_profile(request: Request, holder: AccountHolder, form: Paramete
 @account_form
 async def change_password(request: Request, holder: AccountHolder, form: Parameters) -> Response:
     ctx = context_of(request)
-    cookie = await run_in_threadpool(
+    cookie, max_age = await run_in_threadpool(
         profile.change_password,
         ctx.provider,
         ctx.runtime.passwords,
@@ -76,7 +76,7 @@ async def change_password(request: Request, holder: AccountHolder, form: Paramet
         form.get("confirm_password") or "",
     )
     response = done("password", "password")
-    ctx.set_session_cookie(response, cookie)
+    ctx.set_session_cookie(response, cookie, max_age)
     return response
 
 

@@ -13,6 +13,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from gatehouse.errors import safe_description
 from gatehouse.observability.access_log import AccessLog
 from gatehouse.runtime import Runtime
 from gatehouse.web import account, account_forms, demo, endpoints, logout, pages, threads
@@ -60,6 +61,8 @@ def create_app(runtime: Runtime, access_log: AccessLog | None = None) -> Starlet
         Route("/login", pages.login_submit, methods=["POST"]),
         Route("/consent", pages.consent_page, methods=["GET"]),
         Route("/consent", pages.consent_submit, methods=["POST"]),
+        Route("/interaction/cancel", pages.cancel, methods=["POST"]),
+        Route("/interaction/not-you", pages.not_you, methods=["POST"]),
         Route("/logout", logout.logout, methods=["GET", "POST"]),
         Route("/account", account.account_page, methods=["GET"]),
         Route("/account/callback", account.account_callback, methods=["GET"]),
@@ -113,8 +116,10 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
+    # The path is the requester's: reduced like every OAuthError description.
+    description = safe_description(f"no endpoint at {request.url.path}")
     return JSONResponse(
-        {"error": "not_found", "error_description": f"no endpoint at {request.url.path}"},
+        {"error": "not_found", "error_description": description},
         status_code=404,
         headers=NO_STORE,
     )
@@ -124,7 +129,10 @@ async def _not_allowed(request: Request, exc: Exception) -> Response:
     # RFC 9110 §15.5.6: a 405 names the methods the resource does allow.
     allow = exc.headers.get("Allow") if isinstance(exc, HTTPException) and exc.headers else None
     return JSONResponse(
-        {"error": "invalid_request", "error_description": f"{request.method} is not allowed here"},
+        {
+            "error": "invalid_request",
+            "error_description": safe_description(f"{request.method} is not allowed here"),
+        },
         status_code=405,
         headers={**NO_STORE, **({"Allow": allow} if allow else {})},
     )

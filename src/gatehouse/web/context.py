@@ -32,12 +32,14 @@ class WebContext:
     def provider(self) -> Provider:
         return self.runtime.provider
 
-    def set_session_cookie(self, response: Response, value: str) -> None:
-        """The SSO session's cookie: HttpOnly, SameSite=Lax, Secure under https."""
+    def set_session_cookie(self, response: Response, value: str, max_age: int | None) -> None:
+        """The SSO session's cookie: HttpOnly, SameSite=Lax, Secure under https. Without
+        ``max_age`` (no "Remember me") a browser-session cookie: closing the browser signs
+        the person out; with it, the cookie lives as long as the session may."""
         response.set_cookie(
             SESSION_COOKIE,
             value,
-            max_age=self.provider.config.session_absolute_lifetime,
+            max_age=max_age,
             httponly=True,
             samesite="lax",
             secure=self.secure_cookies,

@@ -183,14 +183,6 @@ def oauth_error_json(error: OAuthError) -> Response:
     )
 
 
-def _quoted(value: str) -> str:
-    """RFC 6750 §3: error_description is limited to %x20-21 / %x23-5B / %x5D-7E. Descriptions
-    can echo request input (a parameter name), and a header must stay latin-1 anyway."""
-    return "".join(
-        "'" if ch == '"' else ch if " " <= ch <= "~" and ch != "\\" else "?" for ch in value
-    )
-
-
 def bearer_error(error: OAuthError, scope: str | None = None) -> Response:
     """RFC 6750 §3: the WWW-Authenticate challenge of a protected resource, and the same
     error in the JSON body."""
@@ -202,9 +194,10 @@ def bearer_error(error: OAuthError, scope: str | None = None) -> Response:
             error.status_code,
             {"WWW-Authenticate": 'Bearer realm="gatehouse"'},
         )
+    # RFC 6750 §3 limits error_description to the characters OAuthError already reduced it
+    # to (errors.safe_description), so it goes between the quotes as it is.
     challenge = (
-        f'Bearer realm="gatehouse", error="{error.error}", '
-        f'error_description="{_quoted(error.description)}"'
+        f'Bearer realm="gatehouse", error="{error.error}", error_description="{error.description}"'
     )
     if isinstance(error, InsufficientScope) and scope:
         challenge += f', scope="{scope}"'

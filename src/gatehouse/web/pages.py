@@ -15,19 +15,19 @@ from gatehouse.protocol.authorization import (
     RedirectToClient,
 )
 from gatehouse.protocol.decision import proves_client_identity
+from gatehouse.protocol.messages import Parameters
 from gatehouse.web.context import SESSION_COOKIE, context_of
 from gatehouse.web.csrf import browser_binding, require_csrf, set_csrf_cookie
 from gatehouse.web.errors import SIGN_IN_PAGES, renders_errors
 from gatehouse.web.http import read_form, redirect
 from gatehouse.web.threads import run_in_threadpool
 
-WRONG_CREDENTIALS = "The username or password is not correct."
 # The consent form's two buttons: name="decision", value="allow" or "deny".
 DECISIONS = {"allow": True, "deny": False}
 
 
 def follow_outcome(
-    request: Request, outcome: AuthorizationOutcome, set_session: str | None = None
+    request: Request, outcome: AuthorizationOutcome, signed_in: interaction.SignedIn | None = None
 ) -> Response:
     if isinstance(outcome, RedirectToClient):
         response = redirect(outcome.location)
@@ -39,8 +39,8 @@ def follow_outcome(
     # The per-browser cookie that binds the interaction (and protects the forms) is set on
     # the first response, even when that response is a redirect.
     set_csrf_cookie(request, response, secure=ctx.secure_cookies)
-    if set_session is not None:
-        ctx.set_session_cookie(response, set_session)
+    if signed_in is not None:
+        ctx.set_session_cookie(response, signed_in.session_cookie, signed_in.cookie_max_age)
     return response
 
 
@@ -51,7 +51,9 @@ def _render_login(request: Request, form: interaction.LoginForm, interaction_id:
         client=form.client,
         interaction=interaction_id,
         login=form.login,
-        error=WRONG_CREDENTIALS if form.failed else None,
+        failed=form.failed,
+        remember_me=form.remember_me,
+        signed_in=form.signed_in,
     )
 
 
@@ -86,10 +88,12 @@ async def login_submit(request: Request) -> Response:
         browser_binding(request),
         (form.get("login") or "").strip(),
         form.get("password") or "",
+        form.get("remember_me") == "yes",
+        request.headers.get("user-agent"),
     )
     if isinstance(result, interaction.LoginForm):
         return _render_login(request, result, interaction_id or "")
-    return follow_outcome(request, result.outcome, set_session=result.session_cookie)
+    return follow_outcome(request, result.outcome, signed_in=result)
 
 
 @renders_errors(SIGN_IN_PAGES)
@@ -105,18 +109,32 @@ async def consent_page(request: Request) -> Response:
     )
     if not (isinstance(outcome, InteractionNeeded) and outcome.kind == "consent"):
         return follow_outcome(request, outcome)
-    scopes = await run_in_threadpool(
-        interaction.describe_scopes, ctx.provider, outcome.scopes_to_consent
-    )
+    names = outcome.scopes_to_consent
+    described = await run_in_threadpool(interaction.describe_scopes, ctx.provider, names)
     return ctx.render(
         request,
         "consent.html",
         client=outcome.client,
         user=outcome.user,
-        scopes=scopes,
+        scopes=[
+            (name, label, description, name in interaction.REQUIRED_SCOPES)
+            for name, (label, description) in zip(names, described, strict=True)
+        ],
         interaction=outcome.interaction_id,
         remembered=proves_client_identity(outcome.client, outcome.request.redirect_uri),
     )
+
+
+# The consent page's checkboxes: name="grant.<n>", value=the scope. A form without
+# CHOOSES_SCOPES (a page from before partial consent, a script) grants every scope asked.
+GRANT_PREFIX = "grant."
+CHOOSES_SCOPES = "choose_scopes"
+
+
+def _chosen_scopes(form: Parameters) -> frozenset[str] | None:
+    if form.get(CHOOSES_SCOPES) != "yes":
+        return None
+    return frozenset(value for name, value in form.items() if name.startswith(GRANT_PREFIX))
 
 
 @renders_errors(SIGN_IN_PAGES)
@@ -138,8 +156,43 @@ async def consent_submit(request: Request) -> Response:
         browser_binding(request),
         form.get("subject"),
         allow,
+        _chosen_scopes(form),
     )
     return follow_outcome(request, outcome)
+
+
+@renders_errors(SIGN_IN_PAGES)
+async def cancel(request: Request) -> Response:
+    """The login and consent pages' "Cancel": back to the application with access_denied."""
+    form = await read_form(request)
+    require_csrf(request, form.get("csrf_token"))
+    refusal = await run_in_threadpool(
+        interaction.cancel,
+        context_of(request).provider,
+        form.get("interaction"),
+        browser_binding(request),
+    )
+    raise refusal  # web/errors.py sends it to the application's redirect URI
+
+
+@renders_errors(SIGN_IN_PAGES)
+async def not_you(request: Request) -> Response:
+    """The pages' "Not you?": sign this browser's session out, show the login form again."""
+    ctx = context_of(request)
+    form = await read_form(request)
+    require_csrf(request, form.get("csrf_token"))
+    outcome = await run_in_threadpool(
+        interaction.not_you,
+        ctx.provider,
+        form.get("interaction"),
+        request.cookies.get(SESSION_COOKIE),
+        browser_binding(request),
+    )
+    response = follow_outcome(request, outcome)
+    response.delete_cookie(
+        SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=ctx.secure_cookies
+    )
+    return response
 
 
 async def home(request: Request) -> Response:

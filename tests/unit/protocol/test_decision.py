@@ -19,6 +19,8 @@ from gatehouse.protocol.authorization import (
 from gatehouse.protocol.decision import (
     CONSENT_RULES,
     LOGIN_RULES,
+    ConsentNeed,
+    consent_need,
     decide,
     first_party_is_trusted,
     hint_names_another_user,
@@ -27,7 +29,6 @@ from gatehouse.protocol.decision import (
     prompt_asks_for_consent,
     prompt_asks_for_login,
     proves_client_identity,
-    scopes_to_consent,
     stored_consent_covers,
     unproven_client_asks_each_time,
     why_login,
@@ -201,8 +202,39 @@ def test_consent_rule(
     assert alice is not None
     if stored:
         provider.consents.grant(alice.id, client_id, frozenset(stored), provider.clock())
-    assert rule(provider, client(provider, client_id), request_for(client_id, **fields), alice) == (
-        scopes
+    need = rule(provider, client(provider, client_id), request_for(client_id, **fields), alice)
+    assert (need.ask if need is not None else None) == scopes
+    assert need is None or need.withheld == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("rule", "fields", "scopes", "ask", "withheld"),
+    [
+        # A scope left out before is neither asked about again nor granted...
+        (stored_consent_covers, {}, ("openid", "email"), (), {"email"}),
+        (stored_consent_covers, {}, ("openid", "email", "profile"), ("profile",), {"email"}),
+        # ...unless nothing would be left: then the person is asked again.
+        (stored_consent_covers, {}, ("email",), ("email",), set()),
+        # prompt=consent asks about everything, what was left out included.
+        (prompt_asks_for_consent, {"prompt": ("consent",)}, ("openid", "email"),
+         ("openid", "email"), set()),
+    ],
+)  # fmt: skip
+def test_a_declined_scope_is_withheld_without_asking(
+    provider: Provider,
+    rule: Any,
+    fields: dict[str, Any],
+    scopes: tuple[str, ...],
+    ask: tuple[str, ...],
+    withheld: set[str],
+) -> None:
+    alice = provider.users.find_by_login("alice")
+    assert alice is not None
+    now = provider.clock()
+    provider.consents.grant(alice.id, "web", frozenset({"openid"}), now, frozenset({"email"}))
+    request = request_for("web", scopes=scopes, **fields)
+    assert rule(provider, client(provider, "web"), request, alice) == ConsentNeed(
+        ask, frozenset(withheld)
     )
 
 
@@ -237,7 +269,20 @@ def test_nothing_to_consent_once_consented_in_this_interaction(
     request = request_for(prompt=("consent",))
     interaction = _interaction(provider, request, consent_given=True)
     browser = replace(alice, interaction=interaction)
-    assert scopes_to_consent(provider, client(provider, "web"), request, browser) == ()
+    assert consent_need(provider, client(provider, "web"), request, browser) == ConsentNeed()
+
+
+def test_once_consented_in_this_interaction_the_code_goes_without_what_was_left_out(
+    provider: Provider, runtime: Runtime
+) -> None:
+    alice = signed_in(runtime, "alice")
+    request = request_for(prompt=("consent",))
+    interaction = replace(
+        _interaction(provider, request, consent_given=True), granted_scopes=("openid",)
+    )
+    browser = replace(alice, interaction=interaction)
+    need = consent_need(provider, client(provider, "web"), request, browser)
+    assert need == ConsentNeed((), frozenset(request.scopes) - {"openid"})
 
 
 # -- The decision -----------------------------------------------------------------------------

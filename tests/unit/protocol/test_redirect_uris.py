@@ -37,6 +37,7 @@ def test_a_registered_uri_matches_exactly(uri: str) -> None:
         "https://app.example.com/callbackx",
         "https://app.example.com",
         "http://127.0.0.1:8081/cb/",  # loopback: any port (RFC 8252), but the path is exact
+        "http://127.0.0.1:8081/cb",  # and only for a native app
         "http://localhost:8080/cb",
         " https://app.example.com/callback",
     ],
@@ -44,6 +45,13 @@ def test_a_registered_uri_matches_exactly(uri: str) -> None:
 def test_anything_but_an_exact_match_is_rejected(uri: str) -> None:
     with pytest.raises(InvalidRequest, match="not registered"):
         match_registered(uri, REGISTERED)
+
+
+def test_a_native_app_may_use_another_loopback_port() -> None:
+    uri = "http://127.0.0.1:8081/cb"
+    assert match_registered(uri, REGISTERED, native=True) == (uri, True)
+    with pytest.raises(InvalidRequest, match="not registered"):
+        match_registered("http://127.0.0.1:8081/cb/", REGISTERED, native=True)
 
 
 def test_omitted_redirect_uri_with_one_registered_uses_it() -> None:
@@ -179,15 +187,17 @@ def test_origin_of(uri: str, origin: str | None) -> None:
 def test_loopback_ip_redirects_may_use_any_port(
     requested: str, registered: tuple[str, ...], expected: bool
 ) -> None:
-    """RFC 8252 §7.3: native apps listen on an ephemeral port of a loopback IP literal."""
-    assert is_registered(requested, registered) is expected
+    """RFC 8252 §7.3: native apps listen on an ephemeral port of a loopback IP literal;
+    every other client needs the exact URI, port included (RFC 9700 §4.1.3)."""
+    assert is_registered(requested, registered, native=True) is expected
+    assert is_registered(requested, registered, native=False) is (requested in registered)
 
 
 @pytest.mark.parametrize("uri", ["http://[::1", "https://[", "http://[zz]/cb"])
 def test_a_malformed_bracketed_host_is_not_registrable_and_not_an_exception(uri: str) -> None:
     assert split_uri(uri) is None
     assert check_registrable(uri) == "a redirect URI must be a well-formed URI"
-    assert is_registered(uri, ("http://[::1]/cb",)) is False
+    assert is_registered(uri, ("http://[::1]/cb",), native=True) is False
 
 
 def test_a_redirect_uri_with_a_control_character_is_not_registrable() -> None:

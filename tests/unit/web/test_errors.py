@@ -173,3 +173,36 @@ def test_anything_unexpected_is_a_server_error_with_a_correlation_id(
         assert "<code>server_error</code>" in response.text
     else:
         assert response.json()["error"] == "server_error"
+
+
+# RFC 6749 §5.2 and §4.1.2.1, RFC 6750 §3: error_description = *( %x20-21 / %x23-5B / %x5D-7E )
+ALLOWED_DESCRIPTION = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]*")
+HOSTILE_INPUT = 'scope "a\\b"\r\nX-Injected: 1 \x00 caf\u00e9 \u56de\u8c03 ' + "\\" * 10_000
+
+
+@pytest.mark.parametrize("to_client", [False, True])
+@pytest.mark.parametrize("channel", [SIGN_IN_PAGES, TOKEN_STYLE, USERINFO])
+def test_no_channel_carries_request_input_raw(
+    answer: Any, channel: Channel, to_client: bool
+) -> None:
+    """A description echoing hostile input reaches the JSON body, the redirect query, the
+    Bearer challenge and the error page only in its reduced, allowed form."""
+    error = InvalidRequest(f"the value {HOSTILE_INPUT} is not supported")
+    response = answer(error.to_client(CALLBACK, "st") if to_client else error, channel)
+    if to_client:
+        described = [query_of(response.headers["location"])["error_description"]]
+    elif channel.kind == "page":
+        shown = re.search(r"the value [^<]*", response.text)
+        assert shown is not None
+        described = [shown.group(0).replace("&#39;", "'")]
+    else:
+        described = [response.json()["error_description"]]
+        challenge = response.headers.get("www-authenticate")
+        if challenge is not None:
+            quoted = re.search(r'error_description="([^"]*)"', challenge)
+            assert quoted is not None and challenge.endswith('"')
+            described.append(quoted.group(1))
+    for description in described:
+        assert ALLOWED_DESCRIPTION.fullmatch(description), description
+        assert description.startswith("the value scope 'a?b'??X-Injected: 1 ? caf? ?? ???")
+        assert len(description) <= 500

@@ -41,11 +41,12 @@ def change_password(
     current: str,
     new: str,
     confirmation: str,
-) -> str:
+) -> tuple[str, int | None]:
     """A new password, on a recent sign-in and with the current one. Every other session of
     the person ends and every grant (refresh tokens, offline ones too) is revoked; this
     browser's session stays, renewed: a new cookie value and an auth_time of now, since the
-    person just proved the password. Returns the new cookie value."""
+    person just proved the password. Returns the new cookie value and its Max-Age (None: a
+    browser-session cookie, as the session was not remembered)."""
     require_recent_sign_in(provider, holder.session)
     if not passwords.verify(holder.user.password_hash, current):
         raise AccountError("password", "Your current password is not correct.")
@@ -62,13 +63,16 @@ def change_password(
         # Every other session ends, and its applications are told (back-channel logout).
         others = SessionSelector(user_id=user.id, except_sid=session.sid, every_grant=True)
         sign_out(provider.sessions, others, now, "password_changed", actor="user")
+        # Renewed as it was: remembered or not, on the same device.
+        lifetimes = provider.config.lifetimes_for(session.remember_me)
         cookie = start_session(
             provider.sessions,
-            provider.config.session_lifetimes,
+            lifetimes,
             now,
             user,
             session.amr,
             holder.session_cookie,
+            session.device,
         )
         record(provider, holder, "account.password_changed")
-    return cookie
+    return cookie, lifetimes.absolute if session.remember_me else None

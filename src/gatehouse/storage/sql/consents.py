@@ -31,14 +31,22 @@ class SqlConsentRepository(SqlRepository):
         return None if row is None else CONSENT.record(row)
 
     @retried
-    def grant(self, user_id: str, client_id: str, scopes: frozenset[str], now: int) -> Consent:
+    def grant(
+        self,
+        user_id: str,
+        client_id: str,
+        scopes: frozenset[str],
+        now: int,
+        declined: frozenset[str] = frozenset(),
+    ) -> Consent:
         c = t.consents
         where = (
             c.c.tenant_id == self.tenant_id,
             c.c.user_id == user_id,
             c.c.client_id == client_id,
         )
-        new = Consent(user_id, client_id, scopes, now)
+        declined = declined - scopes
+        new = Consent(user_id, client_id, scopes, now, declined)
         with self.db.write() as conn:
             # Insert first and merge on conflict: a SELECT-then-INSERT let two concurrent
             # consent submissions both insert, and the loser failed on the primary key.
@@ -51,10 +59,14 @@ class SqlConsentRepository(SqlRepository):
                 .mappings()
                 .one()
             )
-            merged = Consent(user_id, client_id, stored.scopes | scopes, stored.granted_at)
-            conn.execute(
-                c.update().where(*where).values(scopes=sorted(merged.scopes), updated_at=now)
+            merged = Consent(
+                user_id,
+                client_id,
+                (stored.scopes - declined) | scopes,
+                stored.granted_at,
+                (stored.declined_scopes - scopes) | declined,
             )
+            conn.execute(c.update().where(*where).values(**CONSENT.values(merged, updated_at=now)))
         return merged
 
     @retried

@@ -28,6 +28,7 @@ import sqlalchemy as sa
 
 from gatehouse.storage.sql import tables as t
 from gatehouse.storage.sql.database import Database
+from gatehouse.storage.sql.sessions import idle_since
 
 BATCH = 1000
 CODE_REPLAY_WINDOW = 24 * 3600  # seconds a used or expired code is kept after its expiry
@@ -50,7 +51,7 @@ def _rules(
             sa.or_(
                 sessions.c.ended_at.is_not(None),
                 sessions.c.expires_at <= now,
-                sessions.c.last_seen_at <= now - idle_seconds,
+                idle_since(now, idle_seconds),
             ),
         ),
         ("interactions", t.interactions, t.interactions.c.expires_at <= now),
@@ -113,9 +114,10 @@ def purge_expired(
     should_stop: Callable[[], bool] = _never,
 ) -> dict[str, int]:
     """Delete what can no longer matter (see the module docstring), in every tenant; how many
-    rows went from each table. ``idle_seconds`` is the SSO session idle lifetime,
-    ``audit_retention`` how long audit events are kept (0: for ever). ``should_stop`` is
-    asked between batches (a server shutting down)."""
+    rows went from each table. ``idle_seconds`` is the SSO session idle lifetime of the
+    settings, for sessions that did not record their own; ``audit_retention`` how long
+    audit events are kept (0: for ever). ``should_stop`` is asked between batches (a server
+    shutting down)."""
     deleted: dict[str, int] = {}
     rules = [
         *_rules(now, idle_seconds, audit_retention),

@@ -22,12 +22,22 @@ from gatehouse.storage.sql.sign_outs import end_sessions
 SESSION = RecordColumns(SsoSession, t.sso_sessions)
 INTERACTION = RecordColumns(Interaction, t.interactions)
 
+
+def idle_since(
+    now: sa.ColumnElement[Any] | int, default_idle: sa.ColumnElement[Any] | int
+) -> sa.ColumnElement[bool]:
+    """A session unseen for longer than its idle lifetime: its own, or ``default_idle`` for
+    a session started before sessions recorded theirs. Also the purge's rule."""
+    s = t.sso_sessions
+    return s.c.last_seen_at <= now - sa.func.coalesce(s.c.idle_lifetime, default_idle)
+
+
 # An SSO session is alive until it ends, reaches its absolute expiry or sits idle too long;
 # one rule for looking a session up by its cookie and by its public sid.
 _SESSION_ALIVE = (
     t.sso_sessions.c.ended_at.is_(None),
     t.sso_sessions.c.expires_at > sa.bindparam("p_now"),
-    t.sso_sessions.c.last_seen_at > sa.bindparam("p_idle_since"),
+    ~idle_since(sa.bindparam("p_now"), sa.bindparam("p_idle")),
 )
 _LEAN_ACTIVE_SESSION = LeanStatement(
     sa.select(*SESSION.columns()).where(
@@ -87,7 +97,7 @@ class SqlSessionRepository(SqlRepository):
                 "p_tenant": self.tenant_id,
                 "p_id_hash": session_id_hash,
                 "p_now": now,
-                "p_idle_since": now - idle_seconds,
+                "p_idle": idle_seconds,
             },
         )
         return None if row is None else SESSION.record(row)
@@ -122,48 +132,33 @@ class SqlSessionRepository(SqlRepository):
 
     @retried
     def renew(
-        self,
-        session_id_hash: str,
-        new_id_hash: str,
-        user_id: str,
-        amr: tuple[str, ...],
-        now: int,
-        expires_at: int,
-        idle_seconds: int,
+        self, session_id_hash: str, new_id_hash: str, renewed: SsoSession, idle_seconds: int
     ) -> bool:
         s = t.sso_sessions
+        values = SESSION.values(renewed)
+        for kept in ("sid", "user_id", "created_at"):
+            del values[kept]
+        now = renewed.last_seen_at
         with self.db.write() as conn:
             result = conn.execute(
                 s.update()
                 .where(
                     s.c.tenant_id == self.tenant_id,
                     s.c.id_hash == session_id_hash,
-                    s.c.user_id == user_id,
+                    s.c.user_id == renewed.user_id,
                     *_SESSION_ALIVE,
                 )
-                .values(
-                    id_hash=new_id_hash,
-                    auth_time=now,
-                    amr=list(amr),
-                    last_seen_at=now,
-                    expires_at=expires_at,
-                ),
-                {"p_now": now, "p_idle_since": now - idle_seconds},
+                .values(id_hash=new_id_hash, **values),
+                {"p_now": now, "p_idle": idle_seconds},
             )
             return result.rowcount == 1
 
     def active_by_sid(self, sid: str, now: int, idle_seconds: int) -> bool:
         row = self.db.fetch_one(
             _LEAN_ACTIVE_SID,
-            {"p_tenant": self.tenant_id, "p_sid": sid, "p_now": now,
-             "p_idle_since": now - idle_seconds},
+            {"p_tenant": self.tenant_id, "p_sid": sid, "p_now": now, "p_idle": idle_seconds},
         )  # fmt: skip
         return row is not None
-
-    def touch_sid(self, sid: str, now: int) -> None:
-        self.db.execute_count(
-            _LEAN_TOUCH_SID, {"p_tenant": self.tenant_id, "p_sid": sid, "p_now": now}
-        )
 
     @retried
     def list_for_user(self, user_id: str, now: int, idle_seconds: int) -> list[SsoSession]:
@@ -173,9 +168,14 @@ class SqlSessionRepository(SqlRepository):
                 sa.select(*SESSION.columns())
                 .where(s.c.tenant_id == self.tenant_id, s.c.user_id == user_id, *_SESSION_ALIVE)
                 .order_by(s.c.last_seen_at.desc(), s.c.sid),
-                {"p_now": now, "p_idle_since": now - idle_seconds},
+                {"p_now": now, "p_idle": idle_seconds},
             ).mappings()
             return [SESSION.record(r) for r in rows]
+
+    def touch_sid(self, sid: str, now: int) -> None:
+        self.db.execute_count(
+            _LEAN_TOUCH_SID, {"p_tenant": self.tenant_id, "p_sid": sid, "p_now": now}
+        )
 
 
 class SqlInteractionRepository(SqlRepository):
@@ -232,8 +232,8 @@ class SqlInteractionRepository(SqlRepository):
         self._set(id_hash, login_completed_at=now)
 
     @retried
-    def mark_consent(self, id_hash: str) -> None:
-        self._set(id_hash, consent_given=True)
+    def mark_consent(self, id_hash: str, granted_scopes: tuple[str, ...]) -> None:
+        self._set(id_hash, consent_given=True, granted_scopes=list(granted_scopes))
 
     @retried
     def complete(self, id_hash: str, now: int) -> bool:

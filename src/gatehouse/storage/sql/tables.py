@@ -156,6 +156,10 @@ sso_sessions = sa.Table(
     sa.Column("last_seen_at", Time, nullable=False),
     sa.Column("expires_at", Time, nullable=False),
     sa.Column("ended_at", Time, nullable=True),
+    # 0006: "Remember me", the session's own idle lifetime (NULL: the setting's), the device.
+    sa.Column("remember_me", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("idle_lifetime", sa.Integer, nullable=True),
+    sa.Column("device", sa.String(256), nullable=True),
     sa.Index("ix_sso_sessions_user", "tenant_id", "user_id"),
 )
 
@@ -206,6 +210,8 @@ consents = sa.Table(
     sa.Column("scopes", sa.JSON, nullable=False),
     sa.Column("granted_at", Time, nullable=False),
     sa.Column("updated_at", Time, nullable=False),
+    # 0006: the scopes left out on the consent page (NULL: none).
+    sa.Column("declined_scopes", sa.JSON, nullable=True),
     sa.PrimaryKeyConstraint("tenant_id", "user_id", "client_id"),
 )
 
@@ -223,6 +229,8 @@ interactions = sa.Table(
     sa.Column("completed_at", Time, nullable=True),
     # 0003: SHA-256 of the browser's binding cookie; only that browser may finish it.
     sa.Column("browser_hash", sa.String(64), nullable=True),
+    # 0006: the scopes the person granted on the consent page of this request.
+    sa.Column("granted_scopes", sa.JSON, nullable=True),
 )
 
 authorization_codes = sa.Table(

@@ -161,10 +161,11 @@ def test_an_interaction_completes_exactly_once(runtime: Runtime, web: str) -> No
     interactions.create(interaction)
     assert interactions.get(interaction.id_hash, NOW) == interaction
     interactions.mark_login(interaction.id_hash, NOW + 5)
-    interactions.mark_consent(interaction.id_hash)
+    interactions.mark_consent(interaction.id_hash, ("openid", "email"))
     resumed = interactions.get(interaction.id_hash, NOW + 6)
     assert resumed is not None
     assert (resumed.login_completed_at, resumed.consent_given) == (NOW + 5, True)
+    assert resumed.granted_scopes == ("openid", "email")
     assert interactions.complete(interaction.id_hash, NOW + 7) is True
     assert interactions.complete(interaction.id_hash, NOW + 8) is False
     assert interactions.get(interaction.id_hash, NOW + 8) is None
@@ -187,7 +188,7 @@ def test_a_completed_interaction_cannot_be_marked_again(runtime: Runtime, web: s
     interaction = new_interaction(web)
     interactions.create(interaction)
     interactions.complete(interaction.id_hash, NOW)
-    interactions.mark_consent(interaction.id_hash)
+    interactions.mark_consent(interaction.id_hash, ("openid",))
     with runtime.database.read() as conn:
         consent_given = conn.execute(sa.select(t.interactions.c.consent_given)).scalar_one()
     assert not consent_given
@@ -224,6 +225,20 @@ def test_consents_are_per_user_and_client(runtime: Runtime, alice: str, web: str
     runtime.store.consents.grant(alice, web, frozenset({"openid"}), NOW)
     assert runtime.store.consents.get(bob, web) is None
     assert runtime.store.consents.get(alice, "other") is None
+
+
+def test_a_consent_remembers_what_was_left_out_and_the_latest_answer_wins(
+    runtime: Runtime, alice: str, web: str
+) -> None:
+    consents = runtime.store.consents
+    first = consents.grant(alice, web, frozenset({"openid"}), NOW, frozenset({"email", "phone"}))
+    assert (first.scopes, first.declined_scopes) == ({"openid"}, {"email", "phone"})
+    # Granting a scope left out before (prompt=consent) moves it; leaving out one granted
+    # before moves it back.
+    second = consents.grant(alice, web, frozenset({"email"}), NOW + 1, frozenset({"openid"}))
+    assert (second.scopes, second.declined_scopes) == ({"email"}, {"openid", "phone"})
+    assert consents.get(alice, web) == second
+    assert consents.list_for_user(alice) == [second]
 
 
 # -- SSO sessions -------------------------------------------------------------------------------
@@ -275,6 +290,67 @@ def test_sessions_are_found_only_by_their_hash(runtime: Runtime, alice: str) -> 
     runtime.store.sessions.create("h1", session)
     assert runtime.store.sessions.get_active(session.sid, NOW, IDLE) is None
     assert runtime.store.sessions.get_active("h2", NOW, IDLE) is None
+
+
+def test_a_session_keeps_its_own_idle_lifetime(runtime: Runtime, alice: str) -> None:
+    """A session records the idle lifetime it started with; the one the caller passes is
+    only for sessions that recorded none (started before gatehouse recorded it)."""
+    sessions = runtime.store.sessions
+    remembered = new_session(alice, expires_at=NOW + 30 * 86400, idle_lifetime=14 * 86400)
+    sessions.create("h1", remembered)
+    assert sessions.get_active("h1", NOW + 14 * 86400 - 1, IDLE) == remembered
+    assert sessions.active_by_sid(remembered.sid, NOW + 14 * 86400 - 1, IDLE)
+    assert sessions.get_active("h1", NOW + 14 * 86400, IDLE) is None
+    short = new_session(alice, idle_lifetime=60)
+    sessions.create("h2", short)
+    assert sessions.get_active("h2", NOW + 60, IDLE) is None
+
+
+def test_a_session_records_remember_me_and_the_device(runtime: Runtime, alice: str) -> None:
+    session = replace(new_session(alice), remember_me=True, device="Mozilla/5.0 (X11)")
+    runtime.store.sessions.create("h1", session)
+    found = runtime.store.sessions.get_active("h1", NOW, IDLE)
+    assert found is not None and (found.remember_me, found.device) == (True, "Mozilla/5.0 (X11)")
+
+
+def test_renew_keeps_the_sid_and_takes_the_new_sign_ins_lifetimes(
+    runtime: Runtime, alice: str
+) -> None:
+    sessions = runtime.store.sessions
+    session = new_session(alice, last_seen_at=NOW)
+    sessions.create("h1", session)
+    renewed = replace(
+        session,
+        sid="ignored",
+        created_at=NOW + 100,
+        auth_time=NOW + 100,
+        last_seen_at=NOW + 100,
+        expires_at=NOW + 100 + 30 * 86400,
+        remember_me=True,
+        idle_lifetime=14 * 86400,
+        device="Firefox",
+    )
+    assert sessions.renew("h1", "h2", renewed, IDLE)
+    found = sessions.get_active("h2", NOW + 100, IDLE)
+    assert found == replace(renewed, sid=session.sid, created_at=session.created_at)
+    assert sessions.get_active("h1", NOW + 100, IDLE) is None
+    assert not sessions.renew("h2", "h3", replace(renewed, user_id="someone-else"), IDLE)
+
+
+def test_a_users_live_sessions_are_listed_most_recent_first(runtime: Runtime, alice: str) -> None:
+    sessions = runtime.store.sessions
+    older = replace(new_session(alice, last_seen_at=NOW), sid="s-older")
+    newer = replace(new_session(alice, last_seen_at=NOW + 5), sid="s-newer")
+    ended = replace(new_session(alice, last_seen_at=NOW + 6), sid="s-ended")
+    for id_hash, session in (("h1", older), ("h2", newer), ("h3", ended)):
+        sessions.create(id_hash, session)
+    sessions.end_sessions(SessionSelector(id_hash="h3"), NOW + 7, "logout", "user")
+    assert [s.sid for s in sessions.list_for_user(alice, NOW + 10, IDLE)] == [
+        "s-newer",
+        "s-older",
+    ]
+    assert sessions.list_for_user(alice, NOW + IDLE + 5, IDLE) == []
+    assert sessions.list_for_user("nobody", NOW, IDLE) == []
 
 
 # -- revocations --------------------------------------------------------------------------------
