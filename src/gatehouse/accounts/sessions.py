@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from gatehouse.accounts.assurance import achieved_acr
 from gatehouse.crypto import random_token, sha256_digest
 from gatehouse.storage.records import SsoSession, User
 from gatehouse.storage.repositories import SessionRepository, UserRepository
@@ -28,7 +29,8 @@ def start_session(
     amr: tuple[str, ...],
     current_cookie: str | None = None,
 ) -> str:
-    """The session of a person who has just authenticated; returns its new cookie value.
+    """The session of a person who has just authenticated with the methods ``amr``
+    (RFC 8176); its acr is the class they reach. Returns its new cookie value.
 
     One browser has one SSO session. When it already has a live one (``current_cookie``)
     and the same person signed in again (prompt=login, max_age), that session is renewed
@@ -39,11 +41,11 @@ def start_session(
     fixation)."""
     cookie_value = random_token()
     expires_at = now + lifetimes.absolute
+    acr = achieved_acr(amr)
     if current_cookie and len(current_cookie) <= MAX_COOKIE_LENGTH:
         current = sha256_digest(current_cookie)
-        if sessions.renew(
-            current, sha256_digest(cookie_value), user.id, amr, now, expires_at, lifetimes.idle
-        ):
+        new_hash = sha256_digest(cookie_value)
+        if sessions.renew(current, new_hash, user.id, amr, acr, now, expires_at, lifetimes.idle):
             return cookie_value
         sessions.end(current, now)
     sessions.create(
@@ -53,7 +55,7 @@ def start_session(
             user_id=user.id,
             auth_time=now,
             amr=amr,
-            acr=None,
+            acr=acr,
             created_at=now,
             last_seen_at=now,
             expires_at=expires_at,

@@ -10,7 +10,6 @@ policy is the ordered tuples ``LOGIN_RULES`` and ``CONSENT_RULES``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal
 
 from gatehouse.crypto import random_token, sha256_digest
 from gatehouse.errors import ConsentRequired, InvalidRequest, LoginRequired
@@ -18,12 +17,15 @@ from gatehouse.protocol.authorization import (
     AuthorizationOutcome,
     AuthorizationRequest,
     BrowserState,
+    InteractionKind,
     InteractionNeeded,
     issue_code,
 )
+from gatehouse.protocol.mfa_policy import factor_needed
 from gatehouse.protocol.provider import Provider
 from gatehouse.storage.records import Client, Interaction, SsoSession, User
 
+STEP_UP = ("verify", "enroll")
 ALREADY_COMPLETED = "this sign-in was already completed; go back to the application and start again"
 
 # -- Login policy (OIDC Core §3.1.2.3) --------------------------------------------------------
@@ -177,6 +179,15 @@ def decide(
         raise request.refuse(
             LoginRequired("the user who signed in is not the one id_token_hint names")
         )
+    # Step-up: the session's methods may not be enough for this client or acr_values; the
+    # person then gives only the missing factor (protocol/verification.py).
+    need = factor_needed(
+        provider, client, request, browser.user, browser.session.amr, signing_in=False
+    )
+    if need is not None:
+        if "none" in request.prompt:
+            raise request.refuse(LoginRequired(f"{need.reason} (prompt=none)"))
+        return _pause(provider, need.kind, client, request, browser)
     to_consent = scopes_to_consent(provider, client, request, browser)
     if to_consent:
         if "none" in request.prompt:
@@ -195,7 +206,7 @@ def decide(
 
 def _pause(
     provider: Provider,
-    kind: Literal["login", "consent"],
+    kind: InteractionKind,
     client: Client,
     request: AuthorizationRequest,
     browser: BrowserState,
@@ -215,8 +226,16 @@ def _pause(
                 login_completed_at=None,
                 consent_given=False,
                 browser_hash=browser.binding,
+                user_id=browser.user.id if kind in STEP_UP and browser.user else None,
             )
         )
+    elif (
+        kind in STEP_UP
+        and browser.user is not None
+        and browser.interaction.user_id != browser.user.id
+    ):
+        # The factor is asked of the signed-in person; none of it done yet.
+        provider.interactions.record_factors(browser.interaction.id_hash, browser.user.id, ())
     return InteractionNeeded(
         kind=kind,
         interaction_id=interaction_id,

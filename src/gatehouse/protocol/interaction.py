@@ -3,7 +3,8 @@
 The pages parse the request, call one function here, and render what it returns:
 
 - GET /login: ``login_form``; POST /login: ``record_login``;
-- GET /consent: ``resume``; POST /consent: ``record_consent``.
+- GET /consent: ``resume``; POST /consent: ``record_consent``;
+- the second factor's pages: protocol/verification.py and protocol/enrolment.py.
 
 Each finds the paused request for the browser that started it, records the person's answer
 (a sign-in, a consent) and resumes ``decision.decide``, where the policy lives.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 
+from gatehouse.accounts.assurance import combined_amr
 from gatehouse.accounts.authentication import authenticate
 from gatehouse.accounts.passwords import Passwords
 from gatehouse.accounts.sessions import active_session, start_session
@@ -24,12 +26,14 @@ from gatehouse.protocol.authorization import (
     AuthorizationOutcome,
     AuthorizationRequest,
     BrowserState,
+    InteractionNeeded,
 )
 from gatehouse.protocol.decision import decide
+from gatehouse.protocol.mfa_policy import factor_needed
 from gatehouse.protocol.provider import Provider
 from gatehouse.protocol.redirect_uris import is_registered
 from gatehouse.protocol.scopes import STANDARD_SCOPES
-from gatehouse.storage.records import Client, Interaction
+from gatehouse.storage.records import Client, Interaction, User
 
 log = logging.getLogger("gatehouse.interaction")
 
@@ -98,7 +102,7 @@ def load_interaction(
     return PausedRequest(interaction_id, interaction, client, request, completed=finished)
 
 
-def _resume(
+def resume_paused(
     provider: Provider, paused: PausedRequest, browser: BrowserState
 ) -> AuthorizationOutcome:
     """The decision again, for the browser that is finishing the paused request — or, when
@@ -129,15 +133,16 @@ def login_form(
     """GET /login: the form for a paused request (login_hint prefilled, OIDC Core §3.1.2.1)."""
     paused = load_interaction(provider, interaction_id, binding, completed=True)
     if paused.completed:
-        return _resume(provider, paused, browser_state(provider, session_cookie, binding))
+        return resume_paused(provider, paused, browser_state(provider, session_cookie, binding))
     return LoginForm(paused.client, paused.request.login_hint or "")
 
 
 @dataclass(frozen=True)
 class SignedIn:
-    """The person signed in: the new SSO session's cookie value, and where to go next."""
+    """Where a sign-in step leads: the SSO session's new cookie value once the person is
+    signed in (None while a further factor is needed), and where to go next."""
 
-    session_cookie: str
+    session_cookie: str | None
     outcome: AuthorizationOutcome
 
 
@@ -150,18 +155,65 @@ def record_login(
     login: str,
     password: str,
 ) -> SignedIn | LoginForm:
-    """POST /login: check the password, start (or renew) the SSO session, and resume."""
+    """POST /login: check the password, then ask for a second factor or sign the person in."""
     paused = load_interaction(provider, interaction_id, binding)
     user = authenticate(provider.users, passwords, login, password)
     if user is None:
         log.info("failed login for client %s", paused.client.client_id)
         return LoginForm(paused.client, login, failed=True)
+    return first_factor_done(provider, paused, user, ("pwd",), session_cookie, binding)
+
+
+def first_factor_done(
+    provider: Provider,
+    paused: PausedRequest,
+    user: User,
+    amr: tuple[str, ...],
+    session_cookie: str | None,
+    binding: str,
+) -> SignedIn:
+    """After a first factor (a password; a passkey, whose amr may already be multi-factor):
+    when a second factor is needed (protocol/mfa_policy.py), remember who this is and what
+    they used, and send them to give or set one up; otherwise sign them in."""
+    need = factor_needed(provider, paused.client, paused.request, user, amr, signing_in=True)
+    if need is None:
+        return signed_in(provider, paused, user, amr, session_cookie, binding)
+    provider.interactions.record_factors(paused.interaction.id_hash, user.id, amr)
+    pause = InteractionNeeded(need.kind, paused.interaction_id, paused.client, paused.request, user)
+    return SignedIn(None, pause)
+
+
+def start_signed_in_session(
+    provider: Provider,
+    paused: PausedRequest,
+    user: User,
+    amr: tuple[str, ...],
+    session_cookie: str | None,
+) -> tuple[str, PausedRequest]:
+    """Start (or renew) the SSO session of ``user``, who authenticated with ``amr`` (``mfa``
+    added when the factors are of two kinds), and mark the interaction signed in; the
+    cookie value and the paused request as it now stands."""
     now = provider.clock()
     lifetimes = provider.config.session_lifetimes
-    cookie = start_session(provider.sessions, lifetimes, now, user, ("pwd",), session_cookie)
+    cookie = start_session(
+        provider.sessions, lifetimes, now, user, combined_amr(amr), session_cookie
+    )
     provider.interactions.mark_login(paused.interaction.id_hash, now)
-    paused = replace(paused, interaction=replace(paused.interaction, login_completed_at=now))
-    return SignedIn(cookie, _resume(provider, paused, browser_state(provider, cookie, binding)))
+    return cookie, replace(paused, interaction=replace(paused.interaction, login_completed_at=now))
+
+
+def signed_in(
+    provider: Provider,
+    paused: PausedRequest,
+    user: User,
+    amr: tuple[str, ...],
+    session_cookie: str | None,
+    binding: str,
+) -> SignedIn:
+    """The person is signed in: their session, and the authorization resumed."""
+    cookie, paused = start_signed_in_session(provider, paused, user, amr, session_cookie)
+    browser = browser_state(provider, cookie, binding)
+    return SignedIn(cookie, resume_paused(provider, paused, browser))
 
 
 def resume(
@@ -170,7 +222,7 @@ def resume(
     """GET /consent: continue a paused request; the consent page shows the outcome when it
     is a consent pause."""
     paused = load_interaction(provider, interaction_id, binding, completed=True)
-    return _resume(provider, paused, browser_state(provider, session_cookie, binding))
+    return resume_paused(provider, paused, browser_state(provider, session_cookie, binding))
 
 
 def record_consent(
@@ -197,7 +249,7 @@ def record_consent(
     # Otherwise the session ended while the page was open, or another person has signed in
     # in this browser since (another tab): the answer was given for someone else, so the
     # decision asks again, as whoever is signed in now.
-    return _resume(provider, paused, browser)
+    return resume_paused(provider, paused, browser)
 
 
 def describe_scopes(provider: Provider, names: tuple[str, ...]) -> list[tuple[str, str]]:

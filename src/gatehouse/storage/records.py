@@ -31,6 +31,8 @@ class Client:
     jwks: dict[str, Any] | None = None
     jwks_uri: str | None = None
     refresh_token_rotation: bool = True
+    # Every sign-in to this client needs a second factor, whatever the tenant's policy.
+    require_mfa: bool = False
 
     @property
     def is_public(self) -> bool:
@@ -121,7 +123,11 @@ class Consent:
 
 @dataclass(frozen=True)
 class Interaction:
-    """A paused authorization request waiting for the person to log in or consent."""
+    """A paused authorization request waiting for the person to log in or consent.
+
+    While the person authenticates, ``user_id`` names who the factors verified so far
+    identified (or, for a step-up, the signed-in person) and ``amr`` holds those factors
+    (RFC 8176 values); ``factor_failures`` counts wrong second-factor answers in it."""
 
     id_hash: str
     client_id: str
@@ -131,6 +137,21 @@ class Interaction:
     login_completed_at: int | None
     consent_given: bool
     browser_hash: str | None = None
+    user_id: str | None = None
+    amr: tuple[str, ...] = ()
+    factor_failures: int = 0
+
+
+@dataclass(frozen=True)
+class TotpAuthenticator:
+    """A person's TOTP authenticator (RFC 6238); the secret is stored encrypted. It counts
+    as a second factor only once ``confirmed_at`` is set (a first valid code)."""
+
+    user_id: str
+    secret_encrypted: bytes = field(repr=False)
+    created_at: int
+    confirmed_at: int | None
+    last_used_step: int | None
 
 
 @dataclass(frozen=True)

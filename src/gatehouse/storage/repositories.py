@@ -32,6 +32,7 @@ from gatehouse.storage.records import (
     Scope,
     SsoSession,
     StoredKey,
+    TotpAuthenticator,
     User,
     UserProfile,
 )
@@ -178,14 +179,16 @@ class SessionRepository(Protocol):
         new_id_hash: str,
         user_id: str,
         amr: tuple[str, ...],
+        acr: str | None,
         now: int,
         expires_at: int,
         idle_seconds: int,
     ) -> bool:
-        """The same person authenticated again in the browser of this live session: store it
-        under ``new_id_hash`` (a new cookie value), with a new ``auth_time`` of ``now``,
-        ``amr`` and ``expires_at``, keeping its ``sid``. False (and nothing changed) when the
-        session has ended, expired or belongs to another user. One conditional UPDATE."""
+        """The same person authenticated again in the browser of this live session (again,
+        or a further factor: step-up): store it under ``new_id_hash`` (a new cookie value),
+        with a new ``auth_time`` of ``now``, ``amr``, ``acr`` and ``expires_at``, keeping
+        its ``sid``. False (and nothing changed) when the session has ended, expired or
+        belongs to another user. One conditional UPDATE."""
 
     def end_by_sid(self, sid: str, now: int) -> None:
         """End the session with this public ``sid`` (sign-out without the browser's cookie)."""
@@ -220,6 +223,47 @@ class InteractionRepository(Protocol):
 
     def complete(self, id_hash: str, now: int) -> bool:
         """Mark it completed; True only the first time: one conditional UPDATE."""
+
+    def record_factors(self, id_hash: str, user_id: str, amr: tuple[str, ...]) -> None:
+        """Record who the factors verified so far identified, and those factors (not once
+        it is completed)."""
+
+    def count_factor_failure(self, id_hash: str) -> int:
+        """Add one wrong second-factor answer; the count afterwards (0 when the
+        interaction is completed or gone). One conditional UPDATE, then a read."""
+
+
+class SecondFactorRepository(Protocol):
+    """People's TOTP authenticators and recovery codes (accounts/totp.py, recovery_codes.py)."""
+
+    def totp(self, user_id: str) -> TotpAuthenticator | None:
+        """The person's TOTP authenticator, confirmed or not, or None."""
+
+    def start_totp(self, authenticator: TotpAuthenticator) -> None:
+        """Store an unconfirmed authenticator, replacing an unconfirmed one of the same
+        person; a confirmed one is left alone (``confirm_totp`` then fails)."""
+
+    def confirm_totp(self, user_id: str, step: int, now: int) -> bool:
+        """Confirm the unconfirmed authenticator with the time step of its first code; True
+        only the first time. One conditional UPDATE."""
+
+    def use_totp_step(self, user_id: str, step: int) -> bool:
+        """Accept a code of time ``step`` from the confirmed authenticator: True only when
+        ``step`` is later than the last accepted one (RFC 6238 §5.2: a code is accepted
+        once), which it becomes. One conditional UPDATE, so two racing uses of one code
+        cannot both succeed."""
+
+    def remove_totp(self, user_id: str) -> bool:
+        """Delete the person's authenticator and recovery codes; True when there was one."""
+
+    def replace_recovery_codes(self, user_id: str, code_hashes: Sequence[str], now: int) -> None:
+        """Delete the person's recovery codes and store these instead."""
+
+    def use_recovery_code(self, user_id: str, code_hash: str, now: int) -> bool:
+        """Mark the unused code used; True only the first time. One conditional UPDATE."""
+
+    def unused_recovery_codes(self, user_id: str) -> int:
+        """How many of the person's recovery codes are left."""
 
 
 class ConsentRepository(Protocol):
@@ -401,3 +445,5 @@ class Store(Protocol):
     def audit(self) -> AuditRepository: ...
     @property
     def policy(self) -> TenantPolicyRepository: ...
+    @property
+    def second_factors(self) -> SecondFactorRepository: ...

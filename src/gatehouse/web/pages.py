@@ -22,6 +22,13 @@ from gatehouse.web.http import read_form, redirect
 from gatehouse.web.threads import run_in_threadpool
 
 WRONG_CREDENTIALS = "The username or password is not correct."
+# Where each kind of pause is answered (protocol/authorization.py InteractionNeeded.kind).
+PAGE_OF_KIND = {
+    "login": "/login",
+    "verify": "/login/verify",
+    "enroll": "/mfa/totp/enroll",
+    "consent": "/consent",
+}
 # The consent form's two buttons: name="decision", value="allow" or "deny".
 DECISIONS = {"allow": True, "deny": False}
 
@@ -32,7 +39,7 @@ def follow_outcome(
     if isinstance(outcome, RedirectToClient):
         response = redirect(outcome.location)
     elif isinstance(outcome, InteractionNeeded):
-        response = redirect(f"/{outcome.kind}?interaction={outcome.interaction_id}")
+        response = redirect(f"{PAGE_OF_KIND[outcome.kind]}?interaction={outcome.interaction_id}")
     else:  # pragma: no cover - exhaustive
         raise TypeError(outcome)
     ctx = context_of(request)
@@ -40,16 +47,21 @@ def follow_outcome(
     # the first response, even when that response is a redirect.
     set_csrf_cookie(request, response, secure=ctx.secure_cookies)
     if set_session is not None:
-        response.set_cookie(
-            SESSION_COOKIE,
-            set_session,
-            max_age=ctx.provider.config.session_absolute_lifetime,
-            httponly=True,
-            samesite="lax",
-            secure=ctx.secure_cookies,
-            path="/",
-        )
+        set_session_cookie(request, response, set_session)
     return response
+
+
+def set_session_cookie(request: Request, response: Response, value: str) -> None:
+    ctx = context_of(request)
+    response.set_cookie(
+        SESSION_COOKIE,
+        value,
+        max_age=ctx.provider.config.session_absolute_lifetime,
+        httponly=True,
+        samesite="lax",
+        secure=ctx.secure_cookies,
+        path="/",
+    )
 
 
 def _render_login(request: Request, form: interaction.LoginForm, interaction_id: str) -> Response:

@@ -19,6 +19,7 @@ from gatehouse.storage.sql.keys import SqlKeyRepository
 from gatehouse.storage.sql.policy import SqlTenantPolicyRepository
 from gatehouse.storage.sql.refresh_tokens import SqlRefreshTokenRepository
 from gatehouse.storage.sql.revocations import SqlRevocationRepository
+from gatehouse.storage.sql.second_factors import SqlSecondFactorRepository
 from gatehouse.storage.sql.sessions import SqlInteractionRepository, SqlSessionRepository
 from gatehouse.storage.sql.users import SqlUserRepository
 
@@ -51,6 +52,7 @@ class SqlStore:
         self.keys = SqlKeyRepository(database, tenant_id)
         self.audit = SqlAuditRepository(database, tenant_id)
         self.policy = SqlTenantPolicyRepository(database, tenant_id, registry)
+        self.second_factors = SqlSecondFactorRepository(database, tenant_id)
 
     def atomic(self) -> AbstractContextManager[Any]:
         return self.database.atomic()

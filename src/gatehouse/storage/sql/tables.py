@@ -74,6 +74,8 @@ clients = sa.Table(
     sa.Column("jwks", sa.JSON, nullable=True),
     sa.Column("jwks_uri", sa.String(2048), nullable=True),
     sa.Column("refresh_token_rotation", sa.Boolean, nullable=False, server_default=sa.true()),
+    # 0006: every sign-in to this client needs a second factor (docs/mfa.md).
+    sa.Column("require_mfa", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.PrimaryKeyConstraint("tenant_id", "client_id"),
 )
 
@@ -178,6 +180,11 @@ interactions = sa.Table(
     sa.Column("completed_at", Time, nullable=True),
     # 0003: SHA-256 of the browser's binding cookie; only that browser may finish it.
     sa.Column("browser_hash", sa.String(64), nullable=True),
+    # 0006: the person the factors so far identified, the factors verified in this
+    # interaction (RFC 8176 amr values), and wrong second-factor answers given in it.
+    sa.Column("user_id", sa.String(36), nullable=True),
+    sa.Column("amr", sa.JSON, nullable=True),
+    sa.Column("factor_failures", sa.Integer, nullable=False, server_default="0"),
 )
 
 authorization_codes = sa.Table(
@@ -342,4 +349,38 @@ audit_events = sa.Table(
     sa.Index("ix_audit_events_user", "tenant_id", "user_id", "occurred_at"),
     sa.Index("ix_audit_events_client", "tenant_id", "client_id", "occurred_at"),
     sa.Index("ix_audit_events_type", "tenant_id", "type", "occurred_at"),
+)
+
+
+# -- 0006: second factors ---------------------------------------------------------------------
+
+totp_authenticators = sa.Table(
+    "totp_authenticators",
+    metadata,
+    _tenant(),
+    sa.Column(
+        "user_id", sa.String(36), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    ),
+    # AES-GCM under the key-encryption key (keys/encryption.py), bound to the user.
+    sa.Column("secret_encrypted", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    # NULL until the person typed a first valid code: until then it does not count.
+    sa.Column("confirmed_at", Time, nullable=True),
+    # The RFC 6238 time step of the last code accepted: a code is accepted once.
+    sa.Column("last_used_step", Time, nullable=True),
+    sa.PrimaryKeyConstraint("tenant_id", "user_id"),
+)
+
+recovery_codes = sa.Table(
+    "recovery_codes",
+    metadata,
+    _tenant(),
+    sa.Column(
+        "user_id", sa.String(36), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    ),
+    # SHA-256 of the user id and the code (80 random bits: a slow hash would add nothing).
+    sa.Column("code_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("used_at", Time, nullable=True),
+    sa.PrimaryKeyConstraint("tenant_id", "user_id", "code_hash"),
 )
