@@ -44,6 +44,7 @@ CLIENT_KEYS = frozenset(
         "jwks",
         "jwks_uri",
         "refresh_token_rotation",
+        "require_mfa",
     }
 )
 API_KEYS = frozenset(
@@ -281,6 +282,7 @@ def client_spec(entry: dict[str, Any]) -> client_admin.ClientSpec:
         jwks=entry.get("jwks"),
         jwks_uri=entry.get("jwks_uri"),
         refresh_token_rotation=entry.get("refresh_token_rotation"),
+        require_mfa=entry.get("require_mfa"),
     )
 
 

@@ -48,6 +48,7 @@ class ClientSpec:
     jwks: dict[str, Any] | None = None
     jwks_uri: str | None = None
     refresh_token_rotation: bool | None = None
+    require_mfa: bool | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -107,6 +108,7 @@ def validated_client(
         jwks=jwks,
         jwks_uri=jwks_uri,
         refresh_token_rotation=rotation,
+        require_mfa=_require_mfa(merge),
     )
 
 
@@ -282,6 +284,13 @@ def _refresh_rotation(merge: _Merge, client_type: ClientType, grant_types: tuple
             "detects a stolen token (keep refresh_token_rotation on)"
         )
     return rotation
+
+
+def _require_mfa(merge: _Merge) -> bool:
+    value = merge.pick(merge.spec.require_mfa, "require_mfa", False)
+    if not isinstance(value, bool):
+        raise AdminError("require_mfa must be true or false")
+    return value
 
 
 def _id_token_alg(merge: _Merge) -> str | None:

@@ -59,6 +59,13 @@ def _client_options(func: F) -> F:
             help="Rotate refresh tokens on every use (default: on).",
         ),
         click.option(
+            "--require-mfa/--no-require-mfa",
+            "require_mfa",
+            default=None,
+            help="Every sign-in to this client needs a second factor (default: off; the "
+            "tenant's mfa policy may require one anyway).",
+        ),
+        click.option(
             "--first-party/--third-party",
             default=None,
             help="First-party clients skip the consent page.",
@@ -98,6 +105,7 @@ def _spec(client_id: str, **opts: Any) -> client_admin.ClientSpec:
         jwks=_read_jwks(opts["jwks_file"]),
         jwks_uri=opts["jwks_uri"],
         refresh_token_rotation=opts["refresh_token_rotation"],
+        require_mfa=opts["require_mfa"],
     )
 
 
