@@ -243,3 +243,15 @@ def test_a_refused_update_changes_nothing(gh: Gatehouse) -> None:
     )
     assert "a client using private_key_jwt has no secret" in message
     assert gh.ok("client", "show", "web") == before
+
+
+def test_require_mfa_is_set_shown_and_cleared(gh: Gatehouse, runtime: Runtime) -> None:
+    created = gh.ok("client", "create", "--client-id", "web", "--redirect-uri", CB)
+    assert created["require_mfa"] is False
+    assert gh.ok("client", "update", "web", "--require-mfa")["require_mfa"] is True
+    assert gh.ok("client", "show", "web")["require_mfa"] is True
+    stored = runtime.store.clients.get("web")
+    assert stored is not None and stored.require_mfa
+    # An update that does not mention it keeps it.
+    assert gh.ok("client", "update", "web", "--name", "Web")["require_mfa"] is True
+    assert gh.ok("client", "update", "web", "--no-require-mfa")["require_mfa"] is False

@@ -111,7 +111,7 @@ def test_no_session_exists_before_the_second_factor(
         ({}, "Enter the 6-digit code"),
         ({"code": ""}, "Enter the 6-digit code"),
         ({"code": "12345a"}, "The code is 6 digits"),
-        ({"code": "１２３４５６"}, "The code is 6 digits"),  # full-width digits
+        ({"code": "\uff11\uff12\uff13\uff14\uff15\uff16"}, "The code is 6 digits"),  # full-width
         ({"code": "1234567"}, "The code is 6 digits"),
         ({"code": "9" * 4000}, "The code is 6 digits"),
     ],
@@ -171,8 +171,13 @@ def test_each_recovery_code_works_once(
     location, _ = _to_verify(http)
     used = submit_verify(http, location, method="recovery_code", recovery_code=codes[0])
     assert used.status_code == 400
-    assert submit_verify(http, location, method="recovery_code", recovery_code=codes[1]).status_code == 303
-    assert runtime.provider.recovery_codes.left(runtime.provider.users.find_by_login("alice").id) == 8  # type: ignore[union-attr]
+    assert (
+        submit_verify(http, location, method="recovery_code", recovery_code=codes[1]).status_code
+        == 303
+    )
+    assert (
+        runtime.provider.recovery_codes.left(runtime.provider.users.find_by_login("alice").id) == 8
+    )  # type: ignore[union-attr]
     types = [e.type for e in runtime.provider.audit.list(AuditQuery(types=("mfa",)))]
     assert types.count("mfa.recovery_code_used") == 2
 

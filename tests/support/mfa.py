@@ -36,9 +36,7 @@ def hidden_fields(html: str) -> dict[str, str]:
     return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html))
 
 
-def submit_verify(
-    http: TestClient, location: str, method: str = "totp", **answer: str
-) -> Response:
+def submit_verify(http: TestClient, location: str, method: str = "totp", **answer: str) -> Response:
     """GET the verification page at ``location`` and answer with ``method``."""
     page = http.get(location)
     assert page.status_code == 200, page.text
