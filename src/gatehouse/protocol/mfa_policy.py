@@ -105,6 +105,8 @@ def factor_needed(
         if (requirement := rule(provider, client, request)) is not None
         and not requirement.met_by(have)
     ]
+    if not unmet and not (signing_in and not _multi_factor(have)):
+        return None  # the common case, a live session that is enough: no lookups
     enrolled = tuple(m for m in provider.second_factor_methods if m.enrolled(user.id))
     if signing_in and enrolled and not _multi_factor(have):
         unmet.append(Requirement("you have set up a second factor", _multi_factor))

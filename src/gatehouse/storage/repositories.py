@@ -25,16 +25,24 @@ from gatehouse.storage.records import (
     Client,
     ClientSecret,
     Consent,
-    Interaction,
     RefreshToken,
     RefreshTokenState,
     RoleGrant,
     Scope,
-    SsoSession,
     StoredKey,
-    TotpAuthenticator,
     User,
     UserProfile,
+)
+
+# Re-exported: every repository contract is importable from here.
+from gatehouse.storage.sign_in_repositories import (
+    InteractionRepository as InteractionRepository,
+)
+from gatehouse.storage.sign_in_repositories import (
+    SecondFactorRepository as SecondFactorRepository,
+)
+from gatehouse.storage.sign_in_repositories import (
+    SessionRepository as SessionRepository,
 )
 
 
@@ -154,116 +162,6 @@ class ScopeRepository(Protocol):
 
     def delete(self, name: str) -> bool:
         """Delete the scope; True when it existed. Clients allowed it keep the name."""
-
-
-class SessionRepository(Protocol):
-    """SSO sessions, stored under the SHA-256 of their cookie value. A session is alive
-    until it ends, reaches ``expires_at`` or goes unseen for ``idle_seconds``."""
-
-    def create(self, session_id_hash: str, session: SsoSession) -> None:
-        """Store a new SSO session under the hash of its cookie value."""
-
-    def get_active(self, session_id_hash: str, now: int, idle_seconds: int) -> SsoSession | None:
-        """The session if it is alive; touching ``last_seen_at`` is ``touch``'s job. One
-        lean statement."""
-
-    def touch(self, session_id_hash: str, now: int) -> None:
-        """Record activity (extends the idle window, never the absolute one)."""
-
-    def end(self, session_id_hash: str, now: int) -> None:
-        """End the session; later lookups return None."""
-
-    def renew(
-        self,
-        session_id_hash: str,
-        new_id_hash: str,
-        user_id: str,
-        amr: tuple[str, ...],
-        acr: str | None,
-        now: int,
-        expires_at: int,
-        idle_seconds: int,
-    ) -> bool:
-        """The same person authenticated again in the browser of this live session (again,
-        or a further factor: step-up): store it under ``new_id_hash`` (a new cookie value),
-        with a new ``auth_time`` of ``now``, ``amr``, ``acr`` and ``expires_at``, keeping
-        its ``sid``. False (and nothing changed) when the session has ended, expired or
-        belongs to another user. One conditional UPDATE."""
-
-    def end_by_sid(self, sid: str, now: int) -> None:
-        """End the session with this public ``sid`` (sign-out without the browser's cookie)."""
-
-    def active_by_sid(self, sid: str, now: int, idle_seconds: int) -> bool:
-        """Whether the session with this public ``sid`` is alive. One lean statement."""
-
-    def touch_sid(self, sid: str, now: int) -> None:
-        """Record activity on the session with this ``sid``. One lean statement."""
-
-
-class InteractionRepository(Protocol):
-    """Authorization requests paused for the person to log in or consent."""
-
-    def create(self, interaction: Interaction) -> None:
-        """Store a paused authorization request."""
-
-    def get(self, id_hash: str, now: int) -> Interaction | None:
-        """The interaction if it exists, is not completed and has not expired."""
-
-    def get_completed(self, id_hash: str, now: int) -> Interaction | None:
-        """The interaction if it exists, is completed and has not expired: the browser came
-        back to a sign-in it has finished."""
-
-    def mark_login(self, id_hash: str, now: int) -> None:
-        """Record that the person has just logged in for this interaction (not once it
-        is completed)."""
-
-    def mark_consent(self, id_hash: str) -> None:
-        """Record that the person consented in this interaction (not once it is
-        completed)."""
-
-    def complete(self, id_hash: str, now: int) -> bool:
-        """Mark it completed; True only the first time: one conditional UPDATE."""
-
-    def record_factors(self, id_hash: str, user_id: str, amr: tuple[str, ...]) -> None:
-        """Record who the factors verified so far identified, and those factors (not once
-        it is completed)."""
-
-    def count_factor_failure(self, id_hash: str) -> int:
-        """Add one wrong second-factor answer; the count afterwards (0 when the
-        interaction is completed or gone). One conditional UPDATE, then a read."""
-
-
-class SecondFactorRepository(Protocol):
-    """People's TOTP authenticators and recovery codes (accounts/totp.py, recovery_codes.py)."""
-
-    def totp(self, user_id: str) -> TotpAuthenticator | None:
-        """The person's TOTP authenticator, confirmed or not, or None."""
-
-    def start_totp(self, authenticator: TotpAuthenticator) -> None:
-        """Store an unconfirmed authenticator, replacing an unconfirmed one of the same
-        person; a confirmed one is left alone (``confirm_totp`` then fails)."""
-
-    def confirm_totp(self, user_id: str, step: int, now: int) -> bool:
-        """Confirm the unconfirmed authenticator with the time step of its first code; True
-        only the first time. One conditional UPDATE."""
-
-    def use_totp_step(self, user_id: str, step: int) -> bool:
-        """Accept a code of time ``step`` from the confirmed authenticator: True only when
-        ``step`` is later than the last accepted one (RFC 6238 §5.2: a code is accepted
-        once), which it becomes. One conditional UPDATE, so two racing uses of one code
-        cannot both succeed."""
-
-    def remove_totp(self, user_id: str) -> bool:
-        """Delete the person's authenticator and recovery codes; True when there was one."""
-
-    def replace_recovery_codes(self, user_id: str, code_hashes: Sequence[str], now: int) -> None:
-        """Delete the person's recovery codes and store these instead."""
-
-    def use_recovery_code(self, user_id: str, code_hash: str, now: int) -> bool:
-        """Mark the unused code used; True only the first time. One conditional UPDATE."""
-
-    def unused_recovery_codes(self, user_id: str) -> int:
-        """How many of the person's recovery codes are left."""
 
 
 class ConsentRepository(Protocol):
