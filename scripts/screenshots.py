@@ -5,14 +5,18 @@ real server, Debian's headless Chromium, and Authlib building the authorization 
 
 Writes login.png, consent.png and demo-result.png from a sign-in to the demo app, as
 docs/demo.md walks through it, error.png from a request with an unregistered redirect URI,
-and account.png, the account page (docs/account.md) of a person who uses one application.
+account.png, the account page (docs/account.md) of a person who uses one application,
+and totp-enroll.png and verify.png from a two-step sign-in (docs/mfa.md).
 """
 
 from __future__ import annotations
 
 import sys
 import tempfile
+import time
 from pathlib import Path
+
+import pyotp
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -58,7 +62,10 @@ def account_page(browser: Browser, server: LiveServer, out: Path) -> None:
     callback = LoopbackSite().start()
     try:
         client = server.create_client(
-            "journal", [callback.url("/callback")], name="Acme Journal", scope="openid profile email"
+            "journal",
+            [callback.url("/callback")],
+            name="Acme Journal",
+            scope="openid profile email",
         )
         server.create_user(
             "alice", "correct horse battery staple", email="alice@example.com", name="Alice Liddell"
@@ -79,6 +86,46 @@ def account_page(browser: Browser, server: LiveServer, out: Path) -> None:
         _shoot(page, out / "account.png", full_page=True)
         for context in contexts:
             context.close()
+    finally:
+        callback.stop()
+
+
+def mfa_pages(browser: Browser, server: LiveServer, out: Path) -> None:
+    """A client that requires a second factor: setting up the app, then the code step."""
+    callback = LoopbackSite().start()
+    password = "correct horse battery staple"
+    try:
+        client = server.create_client(
+            "bank", [callback.url("/callback")], name="Acme Bank", extra=("--require-mfa",)
+        )
+        server.create_user("alice", password, email="alice@example.com", name="Alice Liddell")
+        rp = RelyingParty(server, client, callback.url("/callback"))
+        context = browser.new_context(viewport=VIEWPORT)
+        page = context.new_page()
+        page.goto(rp.start().url)
+        sign_in(page, "alice", password)
+        expect(page.get_by_role("heading", name="Set up an authenticator app")).to_be_visible()
+        _shoot(page, out / "totp-enroll.png", full_page=True)
+        totp = pyotp.TOTP(page.locator("#totp-secret").inner_text().replace(" ", ""))
+        first = totp.now()
+        page.get_by_label("Code the app shows now").fill(first)
+        page.get_by_role("button", name="Turn on").click()
+        expect(page.get_by_role("heading", name="Save your recovery codes")).to_be_visible()
+        context.close()
+
+        context = browser.new_context(viewport=VIEWPORT)
+        page = context.new_page()
+        page.goto(rp.start().url)
+        sign_in(page, "alice", password)
+        expect(page.get_by_role("heading", name="Two-step verification")).to_be_visible()
+        _shoot(page, out / "verify.png")
+        while totp.now() == first:  # a code is accepted once: wait for the next one
+            time.sleep(0.5)
+        page.get_by_label("Code from your authenticator app").fill(totp.now())
+        page.get_by_role("button", name="Verify").click()
+        expect(page.get_by_role("heading", name="Allow access?")).to_be_visible()
+        context.close()
+        rp.close()
     finally:
         callback.stop()
 
@@ -119,6 +166,7 @@ def main() -> None:
                 try:
                     error_page(browser, servers[0], out)
                     account_page(browser, servers[0], out)
+                    mfa_pages(browser, servers[0], out)
                     demo_pages(browser, servers[1], out)
                 finally:
                     browser.close()

@@ -109,6 +109,13 @@ class ConsentRequired(OAuthError):
     error = "consent_required"
 
 
+class UnmetAuthenticationRequirements(OAuthError):
+    """OpenID Connect Core Unmet Authentication Requirements 1.0 §2: the sign-in cannot
+    reach what the request asked for (an acr_values class the person has no method for)."""
+
+    error = "unmet_authentication_requirements"
+
+
 class RequestNotSupported(OAuthError):
     error = "request_not_supported"
 

@@ -10,7 +10,7 @@ shares the database. Each field's description is its documentation
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -64,6 +64,15 @@ class TenantPolicy(BaseModel):
         description="How recent a sign-in must be for the account page's sensitive actions "
         "(changing the password, signing out every other session, removing a second "
         "factor); a person who signed in longer ago is asked to sign in again first.",
+    )
+
+    # -- Multi-factor sign-in (docs/mfa.md) -----------------------------------------------------
+    mfa: Literal["optional", "required"] = Field(
+        "optional",
+        description="optional: a person who set up a second factor is asked for it at every "
+        "sign-in, others sign in with a password (clients registered with require_mfa "
+        "excepted). required: everyone needs a second factor; a person without one sets up "
+        "an authenticator app during their next sign-in.",
     )
 
     @model_validator(mode="after")

@@ -13,6 +13,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from gatehouse.accounts.passwords import Passwords
+from gatehouse.accounts.recovery_codes import RecoveryCodes
+from gatehouse.accounts.totp import Totp
 from gatehouse.keys.encryption import KeyEncryptor
 from gatehouse.keys.service import KeyService
 from gatehouse.protocol.backchannel_logout import DeliveryPolicy
@@ -128,6 +130,8 @@ def build_runtime(
     database = Database(settings.resolved_database_url)
     store = SqlStore(database, tenant_id)
     keys = KeyService(store.keys, KeyEncryptor(resolve_secret_key(settings, database)))
+    totp = Totp(store.second_factors, keys.encryptor)
+    recovery_codes = RecoveryCodes(store.second_factors)
     provider = Provider(
         config=provider_config(settings, issuer or resolve_issuer(settings)),
         clients=store.clients,
@@ -145,7 +149,11 @@ def build_runtime(
         keys=keys,
         audit=store.audit,
         policy=store.policy,
+        second_factors=store.second_factors,
+        totp=totp,
+        recovery_codes=recovery_codes,
         transaction=store.atomic,
+        second_factor_methods=(totp, recovery_codes),
     )
     passwords = Passwords(settings.password_hash_time_cost, settings.password_hash_memory_kib)
     return Runtime(settings, database, store, keys, provider, passwords)

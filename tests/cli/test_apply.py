@@ -504,3 +504,15 @@ def test_a_bad_grant_at_the_end_rolls_back_the_api_and_client(
     ) in line
     assert snapshot(runtime) == before
     assert runtime.store.apis.get("https://api.example.com") is None
+
+
+def test_require_mfa_in_an_apply_file(gh: Gatehouse, runtime: Runtime, tmp_path: Path) -> None:
+    text = VALID_START + SECOND + "    require_mfa: true\n"
+    result = gh.ok("apply", write(tmp_path, text))
+    assert result["changed"] >= 1
+    second = runtime.store.clients.get("second")
+    assert second is not None and second.require_mfa
+    line = gh.fails(
+        "apply", write(tmp_path, VALID_START + SECOND + "    require_mfa: yes please\n", "b.yaml")
+    )
+    assert "require_mfa must be true or false" in line

@@ -259,3 +259,15 @@ def test_the_account_pages_built_in_client_is_refused_to_operators(
         assert "is built in" in gh.fails(*args)
     shown = gh.ok("client", "show", "gatehouse-account")
     assert shown["built_in"] is True and shown["name"] == "Your gatehouse account"
+
+
+def test_require_mfa_is_set_shown_and_cleared(gh: Gatehouse, runtime: Runtime) -> None:
+    created = gh.ok("client", "create", "--client-id", "web", "--redirect-uri", CB)
+    assert created["require_mfa"] is False
+    assert gh.ok("client", "update", "web", "--require-mfa")["require_mfa"] is True
+    assert gh.ok("client", "show", "web")["require_mfa"] is True
+    stored = runtime.store.clients.get("web")
+    assert stored is not None and stored.require_mfa
+    # An update that does not mention it keeps it.
+    assert gh.ok("client", "update", "web", "--name", "Web")["require_mfa"] is True
+    assert gh.ok("client", "update", "web", "--no-require-mfa")["require_mfa"] is False

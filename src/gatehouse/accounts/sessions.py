@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Literal
 
+from gatehouse.accounts.assurance import achieved_acr
 from gatehouse.crypto import random_token, sha256_digest
 from gatehouse.observability.audit import Actor
 from gatehouse.storage.records import EndedSession, SessionSelector, SsoSession, User
@@ -64,7 +65,8 @@ def start_session(
     current_cookie: str | None = None,
     device: str | None = None,
 ) -> str:
-    """The session of a person who has just authenticated; returns its new cookie value.
+    """The session of a person who has just authenticated with the methods ``amr``
+    (RFC 8176); its acr is the class they reach. Returns its new cookie value.
 
     One browser has one SSO session. When it already has a live one (``current_cookie``)
     and the same person signed in again (prompt=login, max_age), that session is renewed
@@ -84,7 +86,7 @@ def start_session(
         user_id=user.id,
         auth_time=now,
         amr=amr,
-        acr=None,
+        acr=achieved_acr(amr),
         created_at=now,
         last_seen_at=now,
         expires_at=now + lifetimes.absolute,

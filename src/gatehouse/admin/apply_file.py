@@ -48,6 +48,7 @@ CLIENT_KEYS = frozenset(
         "backchannel_logout_session_required",
         "frontchannel_logout_uri",
         "frontchannel_logout_session_required",
+        "require_mfa",
     }
 )
 API_KEYS = frozenset(
@@ -293,6 +294,7 @@ def client_spec(entry: dict[str, Any]) -> client_admin.ClientSpec:
         frontchannel_logout_session_required=_optional_bool(
             entry, "frontchannel_logout_session_required"
         ),
+        require_mfa=entry.get("require_mfa"),
     )
 
 

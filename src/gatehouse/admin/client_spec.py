@@ -58,6 +58,7 @@ class ClientSpec:
     backchannel_logout_session_required: bool | None = None
     frontchannel_logout_uri: str | None = None
     frontchannel_logout_session_required: bool | None = None
+    require_mfa: bool | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -135,6 +136,7 @@ def validated_client(
                 True,
             )
         ),
+        require_mfa=_require_mfa(merge),
     )
 
 
@@ -323,6 +325,13 @@ def _refresh_rotation(merge: _Merge, client_type: ClientType, grant_types: tuple
             "detects a stolen token (keep refresh_token_rotation on)"
         )
     return rotation
+
+
+def _require_mfa(merge: _Merge) -> bool:
+    value = merge.pick(merge.spec.require_mfa, "require_mfa", False)
+    if not isinstance(value, bool):
+        raise AdminError("require_mfa must be true or false")
+    return value
 
 
 def _id_token_alg(merge: _Merge) -> str | None:

@@ -59,6 +59,13 @@ def _client_options(func: F) -> F:
             help="Rotate refresh tokens on every use (default: on).",
         ),
         click.option(
+            "--require-mfa/--no-require-mfa",
+            "require_mfa",
+            default=None,
+            help="Every sign-in to this client needs a second factor (default: off; the "
+            "tenant's mfa policy may require one anyway).",
+        ),
+        click.option(
             "--first-party/--third-party",
             default=None,
             help="First-party clients skip the consent page.",
@@ -124,6 +131,7 @@ def _spec(client_id: str, **opts: Any) -> client_admin.ClientSpec:
         backchannel_logout_session_required=opts["backchannel_logout_session_required"],
         frontchannel_logout_uri=opts["frontchannel_logout_uri"],
         frontchannel_logout_session_required=opts["frontchannel_logout_session_required"],
+        require_mfa=opts["require_mfa"],
     )
 
 

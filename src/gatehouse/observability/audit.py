@@ -26,6 +26,16 @@ EVENT_TYPES: Final[dict[str, str]] = {
     "signin.unlocked": "An operator cleared an account's lockout (`gatehouse user unlock`).",
     "signin.cancelled": "A person chose Cancel on the login or consent page; the client was "
     "answered access_denied.",
+    # Second factors (docs/mfa.md): details name the method (totp, recovery_code), never a code.
+    "mfa.enrolled": "A person set up a second factor (details: method).",
+    "mfa.removed": "A person removed a second factor (details: method).",
+    "mfa.succeeded": "A person gave a right second factor while signing in (details: method).",
+    "mfa.failed": "A wrong second factor was given (details: method); repeated failures "
+    "throttle the account.",
+    "mfa.step_up": "A signed-in person gave a further factor because an application asked "
+    "for more (acr_values, require_mfa), without a new password (details: method).",
+    "mfa.recovery_code_used": "A recovery code was spent (details: codes_left).",
+    "mfa.recovery_codes_renewed": "A person replaced their recovery codes with new ones.",
     # Consent
     "consent.granted": "A person consented to a client's scopes (details: the scopes granted, "
     "and those left out on the consent page).",

@@ -12,6 +12,7 @@ import uuid
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, TypeVar
 
+from gatehouse.accounts.assurance import achieved_acr, acr_level
 from gatehouse.crypto import random_token, sha256_digest
 from gatehouse.errors import ClientRedirect, OAuthError
 from gatehouse.protocol.provider import Provider
@@ -19,6 +20,7 @@ from gatehouse.protocol.redirect_uris import with_query
 from gatehouse.storage.records import AuthorizationCode, Client, Interaction, SsoSession, User
 
 E = TypeVar("E", bound=OAuthError)
+InteractionKind = Literal["login", "verify", "enroll", "consent"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,8 @@ class AuthorizationRequest:
     login_hint: str | None = None
     resources: tuple[str, ...] = ()
     id_token_hint_sub: str | None = None
+    # OIDC Core §3.1.2.1: the known classes asked for, in order of preference.
+    acr_values: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -45,6 +49,7 @@ class AuthorizationRequest:
         data["scopes"] = tuple(data["scopes"])
         data["prompt"] = tuple(data["prompt"])
         data["resources"] = tuple(data.get("resources", ()))
+        data["acr_values"] = tuple(data.get("acr_values", ()))
         return cls(**data)
 
     def refuse(self, error: E) -> E:
@@ -76,10 +81,11 @@ class RedirectToClient:
 
 @dataclass(frozen=True)
 class InteractionNeeded:
-    """Pause: the person must log in or consent. ``interaction_id`` is the secret handle the
-    pages carry; only its hash is stored."""
+    """Pause: the person must log in, give a second factor (``verify``), set one up
+    (``enroll``) or consent. ``interaction_id`` is the secret handle the pages carry; only
+    its hash is stored."""
 
-    kind: Literal["login", "consent"]
+    kind: InteractionKind
     interaction_id: str
     client: Client
     request: AuthorizationRequest
@@ -109,6 +115,17 @@ def error_location(issuer: str, error: OAuthError) -> str:
     return response_location(issuer, error.redirect, params)
 
 
+def reported_acr(acr_values: tuple[str, ...], amr: tuple[str, ...]) -> str | None:
+    """OIDC Core §2 acr: the first class of ``acr_values`` (in the client's order of
+    preference) the methods reach; when none was asked for, the strongest they reach."""
+    methods = frozenset(amr)
+    for value in acr_values:
+        level = acr_level(value)
+        if level is not None and level.reached_by(methods):
+            return value
+    return achieved_acr(methods)
+
+
 def issue_code(
     provider: Provider,
     client: Client,
@@ -135,7 +152,7 @@ def issue_code(
             resources=request.resources,
             auth_time=session.auth_time,
             amr=session.amr,
-            acr=session.acr,
+            acr=reported_acr(request.acr_values, session.amr),
             created_at=now,
             expires_at=now + provider.config.authorization_code_lifetime,
         )

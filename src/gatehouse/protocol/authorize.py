@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from gatehouse.accounts.assurance import acr_level
 from gatehouse.errors import (
     InvalidRequest,
     OAuthError,
@@ -213,6 +214,14 @@ def max_age_is_valid(provider: Provider, draft: Draft) -> None:
     draft.request = replace(draft.request, max_age=int(raw))
 
 
+def acr_values_are_read(provider: Provider, draft: Draft) -> None:
+    """OIDC Core §3.1.2.1: acr_values, in order of preference. Values gatehouse does not
+    define are voluntary requests it cannot honour: left out (docs/step-up.md)."""
+    values = (draft.params.get("acr_values") or "").split(" ")
+    known = tuple(dict.fromkeys(v for v in values if acr_level(v) is not None))
+    draft.request = replace(draft.request, acr_values=known)
+
+
 REQUEST_STEPS: tuple[Callable[[Provider, Draft], None], ...] = (
     client_may_use_code_flow,
     no_request_objects,
@@ -223,6 +232,7 @@ REQUEST_STEPS: tuple[Callable[[Provider, Draft], None], ...] = (
     state_nonce_and_hint,
     prompt_is_valid,
     max_age_is_valid,
+    acr_values_are_read,
     id_token_hint_is_ours,
 )
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Literal
 
 from gatehouse.crypto import random_token, sha256_digest
 from gatehouse.errors import ConsentRequired, InvalidRequest, LoginRequired
@@ -19,12 +18,15 @@ from gatehouse.protocol.authorization import (
     AuthorizationOutcome,
     AuthorizationRequest,
     BrowserState,
+    InteractionKind,
     InteractionNeeded,
     issue_code,
 )
+from gatehouse.protocol.mfa_policy import factor_needed
 from gatehouse.protocol.provider import Provider
 from gatehouse.storage.records import Client, Interaction, SsoSession, User
 
+STEP_UP = ("verify", "enroll")
 ALREADY_COMPLETED = "this sign-in was already completed; go back to the application and start again"
 
 # -- Login policy (OIDC Core §3.1.2.3) --------------------------------------------------------
@@ -209,6 +211,15 @@ def decide(
         raise request.refuse(
             LoginRequired("the user who signed in is not the one id_token_hint names")
         )
+    # Step-up: the session's methods may not be enough for this client or acr_values; the
+    # person then gives only the missing factor (protocol/verification.py).
+    factor = factor_needed(
+        provider, client, request, browser.user, browser.session.amr, signing_in=False
+    )
+    if factor is not None:
+        if "none" in request.prompt:
+            raise request.refuse(LoginRequired(f"{factor.reason} (prompt=none)"))
+        return _pause(provider, factor.kind, client, request, browser)
     need = consent_need(provider, client, request, browser)
     if need.ask:
         if "none" in request.prompt:
@@ -231,13 +242,14 @@ def decide(
 
 def _pause(
     provider: Provider,
-    kind: Literal["login", "consent"],
+    kind: InteractionKind,
     client: Client,
     request: AuthorizationRequest,
     browser: BrowserState,
     scopes_to_consent: tuple[str, ...] = (),
 ) -> InteractionNeeded:
     interaction_id = browser.interaction_id
+    step_up = kind in STEP_UP and browser.user is not None
     if interaction_id is None or browser.interaction is None:
         interaction_id = random_token()
         now = provider.clock()
@@ -251,7 +263,26 @@ def _pause(
                 login_completed_at=None,
                 consent_given=False,
                 browser_hash=browser.binding,
+                user_id=browser.user.id if step_up and browser.user else None,
+                # A step-up upgrades the session: it stays remembered (or not), on its device.
+                remember_me=step_up and browser.session is not None and browser.session.remember_me,
+                device=browser.session.device if step_up and browser.session else None,
             )
+        )
+    elif (
+        kind in STEP_UP
+        and browser.user is not None
+        and browser.interaction.user_id != browser.user.id
+    ):
+        # The factor is asked of the signed-in person; none of it done yet. The upgraded
+        # session stays remembered (or not) and on its device.
+        assert browser.session is not None
+        provider.interactions.record_factors(
+            browser.interaction.id_hash,
+            browser.user.id,
+            (),
+            browser.session.remember_me,
+            browser.session.device,
         )
     return InteractionNeeded(
         kind=kind,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gatehouse.accounts.assurance import SUPPORTED_ACR_VALUES
 from gatehouse.protocol.authorize import PROMPT_VALUES
 from gatehouse.protocol.claims import SUPPORTED_CLAIMS
 from gatehouse.protocol.client_assertion import ASSERTION_ALGS, HMAC_ALGS
@@ -48,6 +49,7 @@ def openid_configuration(
         "revocation_endpoint_auth_methods_supported": list(SUPPORTED_METHODS),
         "revocation_endpoint_auth_signing_alg_values_supported": [*ASSERTION_ALGS, *HMAC_ALGS],
         "claims_supported": SUPPORTED_CLAIMS,
+        "acr_values_supported": list(SUPPORTED_ACR_VALUES),
         "claims_parameter_supported": False,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,

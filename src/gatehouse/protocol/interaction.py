@@ -4,7 +4,8 @@ The pages parse the request, call one function here, and render what it returns:
 
 - GET /login: ``login_form``; POST /login: ``record_login``;
 - GET /consent: ``resume``; POST /consent: ``record_consent``;
-- "Cancel" on either page: ``cancel``; "Not you?" on either page: ``not_you``.
+- "Cancel" on either page: ``cancel``; "Not you?" on either page: ``not_you``;
+- the second factor's pages: protocol/verification.py and protocol/enrolment.py.
 
 Each finds the paused request for the browser that started it, records the person's answer
 (a sign-in, a consent) and resumes ``decision.decide``, where the policy lives.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 
+from gatehouse.accounts.assurance import combined_amr
 from gatehouse.accounts.authentication import authenticate
 from gatehouse.accounts.passwords import Passwords
 from gatehouse.accounts.sessions import active_session, device_of, start_session
@@ -29,6 +31,7 @@ from gatehouse.protocol.authorization import (
 )
 from gatehouse.protocol.decision import ALREADY_COMPLETED, consent_need, decide
 from gatehouse.protocol.logout import LogoutRequest, end_session
+from gatehouse.protocol.mfa_policy import factor_needed
 from gatehouse.protocol.provider import Provider
 from gatehouse.protocol.redirect_uris import is_registered
 from gatehouse.protocol.scopes import STANDARD_SCOPES
@@ -101,7 +104,7 @@ def load_interaction(
     return PausedRequest(interaction_id, interaction, client, request, completed=finished)
 
 
-def _resume(
+def resume_paused(
     provider: Provider, paused: PausedRequest, browser: BrowserState
 ) -> AuthorizationOutcome:
     """The decision again, for the browser that is finishing the paused request — or, when
@@ -136,18 +139,38 @@ def login_form(
     paused = load_interaction(provider, interaction_id, binding, completed=True)
     browser = browser_state(provider, session_cookie, binding)
     if paused.completed:
-        return _resume(provider, paused, browser)
+        return resume_paused(provider, paused, browser)
     return LoginForm(paused.client, paused.request.login_hint or "", signed_in=browser.user)
 
 
 @dataclass(frozen=True)
 class SignedIn:
-    """The person signed in: the new SSO session's cookie value, how long the cookie should
-    outlive the browser (None: it ends with the browser), and where to go next."""
+    """Where a sign-in step leads: the SSO session's new cookie value once the person is
+    signed in (None while a further factor is needed), where to go next, and how long the
+    cookie should outlive the browser (None: it ends with the browser)."""
 
-    session_cookie: str
-    cookie_max_age: int | None
+    session_cookie: str | None
     outcome: AuthorizationOutcome
+    cookie_max_age: int | None = None
+
+
+@dataclass(frozen=True)
+class StartedSession:
+    """A signed-in person's SSO session: its cookie value, and how long the cookie should
+    outlive the browser (None: it ends with the browser)."""
+
+    cookie: str
+    max_age: int | None
+
+
+@dataclass(frozen=True)
+class SignInChoices:
+    """What the person chose on the login page, kept with the interaction until the sign-in
+    finishes (a second factor may come between): "Remember me", and the device signing in
+    (its User-Agent, accounts/sessions.py device_of)."""
+
+    remember_me: bool = False
+    device: str | None = None
 
 
 def record_login(
@@ -161,22 +184,76 @@ def record_login(
     remember_me: bool = False,
     user_agent: str | None = None,
 ) -> SignedIn | LoginForm:
-    """POST /login: check the password, start (or renew) the SSO session — with the longer
-    lifetimes and a persistent cookie when the person ticked "Remember me" — and resume."""
+    """POST /login: check the password, then ask for a second factor or sign the person in
+    — with the longer lifetimes and a persistent cookie when they ticked "Remember me"."""
     paused = load_interaction(provider, interaction_id, binding)
     user = authenticate(provider.users, passwords, login, password)
     if user is None:
         log.info("failed login for client %s", paused.client.client_id)
         return LoginForm(paused.client, login, failed=True, remember_me=remember_me)
+    choices = SignInChoices(remember_me, device_of(user_agent))
+    return first_factor_done(provider, paused, user, ("pwd",), session_cookie, binding, choices)
+
+
+def first_factor_done(
+    provider: Provider,
+    paused: PausedRequest,
+    user: User,
+    amr: tuple[str, ...],
+    session_cookie: str | None,
+    binding: str,
+    choices: SignInChoices,
+) -> SignedIn:
+    """After a first factor (a password; a passkey, whose amr may already be multi-factor):
+    when a second factor is needed (protocol/mfa_policy.py), remember who this is and what
+    they used, and send them to give or set one up; otherwise sign them in."""
+    need = factor_needed(provider, paused.client, paused.request, user, amr, signing_in=True)
+    if need is None:
+        return signed_in(provider, paused, user, amr, session_cookie, binding, choices)
+    provider.interactions.record_factors(
+        paused.interaction.id_hash, user.id, amr, choices.remember_me, choices.device
+    )
+    pause = InteractionNeeded(need.kind, paused.interaction_id, paused.client, paused.request, user)
+    return SignedIn(None, pause)
+
+
+def start_signed_in_session(
+    provider: Provider,
+    paused: PausedRequest,
+    user: User,
+    amr: tuple[str, ...],
+    session_cookie: str | None,
+    choices: SignInChoices | None = None,
+) -> tuple[StartedSession, PausedRequest]:
+    """Start (or renew) the SSO session of ``user``, who authenticated with ``amr`` (``mfa``
+    added when the factors are of two kinds), with the login page's ``choices`` (by
+    default those the interaction kept), and mark the interaction signed in; the session
+    and the paused request as it now stands."""
     now = provider.clock()
-    lifetimes = provider.config.lifetimes_for(remember_me)
+    if choices is None:
+        choices = SignInChoices(paused.interaction.remember_me, paused.interaction.device)
+    lifetimes = provider.config.lifetimes_for(choices.remember_me)
     cookie = start_session(
-        provider.sessions, lifetimes, now, user, ("pwd",), session_cookie, device_of(user_agent)
+        provider.sessions, lifetimes, now, user, combined_amr(amr), session_cookie, choices.device
     )
     provider.interactions.mark_login(paused.interaction.id_hash, now)
     paused = replace(paused, interaction=replace(paused.interaction, login_completed_at=now))
-    outcome = _resume(provider, paused, browser_state(provider, cookie, binding))
-    return SignedIn(cookie, lifetimes.absolute if remember_me else None, outcome)
+    return StartedSession(cookie, lifetimes.absolute if choices.remember_me else None), paused
+
+
+def signed_in(
+    provider: Provider,
+    paused: PausedRequest,
+    user: User,
+    amr: tuple[str, ...],
+    session_cookie: str | None,
+    binding: str,
+    choices: SignInChoices | None = None,
+) -> SignedIn:
+    """The person is signed in: their session, and the authorization resumed."""
+    session, paused = start_signed_in_session(provider, paused, user, amr, session_cookie, choices)
+    browser = browser_state(provider, session.cookie, binding)
+    return SignedIn(session.cookie, resume_paused(provider, paused, browser), session.max_age)
 
 
 def cancel(provider: Provider, interaction_id: str | None, binding: str) -> AccessDenied:
@@ -230,7 +307,7 @@ def resume(
     """GET /consent: continue a paused request; the consent page shows the outcome when it
     is a consent pause."""
     paused = load_interaction(provider, interaction_id, binding, completed=True)
-    return _resume(provider, paused, browser_state(provider, session_cookie, binding))
+    return resume_paused(provider, paused, browser_state(provider, session_cookie, binding))
 
 
 DECLINED = "the user declined to grant access"
@@ -295,7 +372,7 @@ def record_consent(
     # Otherwise the session ended while the page was open, or another person has signed in
     # in this browser since (another tab): the answer was given for someone else, so the
     # decision asks again, as whoever is signed in now.
-    return _resume(provider, paused, browser)
+    return resume_paused(provider, paused, browser)
 
 
 def describe_scopes(provider: Provider, names: tuple[str, ...]) -> list[tuple[str, str]]:

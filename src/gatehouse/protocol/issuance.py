@@ -84,6 +84,8 @@ def mint_for_audience(
     extra_claims: dict[str, Any] | None = None,
     auth_time: int | None = None,
     sid: str | None = None,
+    amr: tuple[str, ...] = (),
+    acr: str | None = None,
 ) -> MintedAccessToken:
     """An RFC 9068 access token for one audience, with that API's lifetime and algorithm."""
     config = provider.config
@@ -102,6 +104,8 @@ def mint_for_audience(
         sid=sid,
         jti=jti,
         extra_claims=extra_claims,
+        amr=amr,
+        acr=acr,
     )
 
 
@@ -159,6 +163,8 @@ def issue_user_tokens(
         jti=jti,
         auth_time=grant.auth_time,
         sid=grant.sid,
+        amr=grant.amr,
+        acr=grant.acr,
     )
     id_token = None
     if "openid" in effective:

@@ -8,7 +8,10 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
+from gatehouse.accounts.recovery_codes import RecoveryCodes
+from gatehouse.accounts.second_factor import SecondFactorMethod
 from gatehouse.accounts.sessions import SessionLifetimes
+from gatehouse.accounts.totp import Totp
 from gatehouse.keys.jose import PublicKeySet
 from gatehouse.keys.remote import RemoteJwksCache
 from gatehouse.keys.service import KeyService
@@ -25,6 +28,7 @@ from gatehouse.storage.repositories import (
     RefreshTokenRepository,
     RevocationRepository,
     ScopeRepository,
+    SecondFactorRepository,
     SessionRepository,
     TenantPolicyRepository,
     UserRepository,
@@ -94,6 +98,9 @@ class Provider:
     keys: KeyService
     audit: AuditRepository
     policy: TenantPolicyRepository
+    second_factors: SecondFactorRepository
+    totp: Totp
+    recovery_codes: RecoveryCodes
     # One transaction for a change and the audit event that records it (Store.atomic).
     transaction: Callable[[], AbstractContextManager[Any]]
     clock: Callable[[], int] = field(default=lambda: int(time.time()))
@@ -101,3 +108,6 @@ class Provider:
     remote_jwks: Callable[[str, str | None], PublicKeySet] = field(
         default_factory=lambda: RemoteJwksCache().keys_for
     )
+    # The second factors a person may be asked for, in the order the verification page
+    # offers them (accounts/second_factor.py); runtime.py builds it.
+    second_factor_methods: tuple[SecondFactorMethod, ...] = ()

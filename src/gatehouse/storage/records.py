@@ -37,6 +37,8 @@ class Client:
     backchannel_logout_session_required: bool = True
     frontchannel_logout_uri: str | None = None
     frontchannel_logout_session_required: bool = True
+    # Every sign-in to this client needs a second factor, whatever the tenant's policy.
+    require_mfa: bool = False
 
     @property
     def is_public(self) -> bool:
@@ -198,7 +200,11 @@ class Consent:
 
 @dataclass(frozen=True)
 class Interaction:
-    """A paused authorization request waiting for the person to log in or consent."""
+    """A paused authorization request waiting for the person to log in or consent.
+
+    While the person authenticates, ``user_id`` names who the factors verified so far
+    identified (or, for a step-up, the signed-in person) and ``amr`` holds those factors
+    (RFC 8176 values); ``factor_failures`` counts wrong second-factor answers in it."""
 
     id_hash: str
     client_id: str
@@ -210,6 +216,24 @@ class Interaction:
     browser_hash: str | None = None
     # Once the person answered the consent page: the requested scopes this request gets.
     granted_scopes: tuple[str, ...] | None = None
+    user_id: str | None = None
+    amr: tuple[str, ...] = ()
+    factor_failures: int = 0
+    # What the person chose on the login page, kept until the sign-in finishes.
+    remember_me: bool = False
+    device: str | None = None
+
+
+@dataclass(frozen=True)
+class TotpAuthenticator:
+    """A person's TOTP authenticator (RFC 6238); the secret is stored encrypted. It counts
+    as a second factor only once ``confirmed_at`` is set (a first valid code)."""
+
+    user_id: str
+    secret_encrypted: bytes = field(repr=False)
+    created_at: int
+    confirmed_at: int | None
+    last_used_step: int | None
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,6 @@ import builtins
 from collections.abc import Sequence
 from typing import Protocol
 
-from gatehouse.observability.audit import Actor
-
 # The queue of back-channel logouts, the audit log and the tenant's policy have modules of
 # their own; they are repositories all the same.
 from gatehouse.storage.logout_deliveries import LogoutDeliveryRepository as LogoutDeliveryRepository
@@ -26,18 +24,25 @@ from gatehouse.storage.records import (
     Client,
     ClientSecret,
     Consent,
-    EndedSession,
-    Interaction,
     OfflineGrant,
     RefreshToken,
     RefreshTokenState,
     RoleGrant,
     Scope,
-    SessionSelector,
-    SsoSession,
     StoredKey,
     User,
     UserProfile,
+)
+
+# Re-exported: every repository contract is importable from here.
+from gatehouse.storage.sign_in_repositories import (
+    InteractionRepository as InteractionRepository,
+)
+from gatehouse.storage.sign_in_repositories import (
+    SecondFactorRepository as SecondFactorRepository,
+)
+from gatehouse.storage.sign_in_repositories import (
+    SessionRepository as SessionRepository,
 )
 from gatehouse.storage.tenant_records import AuditRepository as AuditRepository
 from gatehouse.storage.tenant_records import TenantPolicyRepository as TenantPolicyRepository
@@ -159,83 +164,6 @@ class ScopeRepository(Protocol):
 
     def delete(self, name: str) -> bool:
         """Delete the scope; True when it existed. Clients allowed it keep the name."""
-
-
-class SessionRepository(Protocol):
-    """SSO sessions, stored under the SHA-256 of their cookie value. A session is alive
-    until it ends, reaches ``expires_at`` or goes unseen for its ``idle_lifetime``;
-    ``idle_seconds`` is the idle lifetime of a session that recorded none (one started
-    before sessions recorded theirs)."""
-
-    def create(self, session_id_hash: str, session: SsoSession) -> None:
-        """Store a new SSO session under the hash of its cookie value."""
-
-    def get_active(self, session_id_hash: str, now: int, idle_seconds: int) -> SsoSession | None:
-        """The session if it is alive; touching ``last_seen_at`` is ``touch``'s job. One
-        lean statement."""
-
-    def touch(self, session_id_hash: str, now: int) -> None:
-        """Record activity (extends the idle window, never the absolute one)."""
-
-    def end_sessions(
-        self, which: SessionSelector, now: int, reason: str, actor: Actor
-    ) -> builtins.list[EndedSession]:
-        """Every sign-out, in one transaction: end the live sessions ``which`` selects
-        (later lookups return None, and the refresh tokens bound to them stop working);
-        revoke under ``reason`` the grants of codes issued within them and not yet redeemed
-        (with ``which.every_grant``: every grant of the user, refresh tokens and codes);
-        queue a ``LogoutDelivery`` for each client that took part in an ended session
-        and registered a back-channel logout URI; and record a ``session.ended`` audit
-        event per session, caused by ``actor``. What ended, by sid; a session ended by a
-        concurrent sign-out is in only one of the two answers."""
-
-    def record_client(self, sid: str, client_id: str, now: int) -> None:
-        """Remember that the client took part in the session ``sid`` (it was issued a code
-        within it), so that ending the session tells it. Idempotent; one lean statement."""
-
-    def renew(
-        self, session_id_hash: str, new_id_hash: str, renewed: SsoSession, idle_seconds: int
-    ) -> bool:
-        """The same person (``renewed.user_id``) authenticated again in the browser of this
-        live session, at ``renewed.last_seen_at``: store it under ``new_id_hash`` (a new
-        cookie value) with ``renewed``'s auth_time, amr, acr, last_seen_at, expires_at,
-        remember_me, idle_lifetime and device, keeping its ``sid`` and ``created_at``. False
-        (and nothing changed) when the session has ended, expired or belongs to another
-        user. One conditional UPDATE."""
-
-    def active_by_sid(self, sid: str, now: int, idle_seconds: int) -> bool:
-        """Whether the session with this public ``sid`` is alive. One lean statement."""
-
-    def touch_sid(self, sid: str, now: int) -> None:
-        """Record activity on the session with this ``sid``. One lean statement."""
-
-    def list_for_user(self, user_id: str, now: int, idle_seconds: int) -> list[SsoSession]:
-        """The user's live sessions, most recently seen first."""
-
-
-class InteractionRepository(Protocol):
-    """Authorization requests paused for the person to log in or consent."""
-
-    def create(self, interaction: Interaction) -> None:
-        """Store a paused authorization request."""
-
-    def get(self, id_hash: str, now: int) -> Interaction | None:
-        """The interaction if it exists, is not completed and has not expired."""
-
-    def get_completed(self, id_hash: str, now: int) -> Interaction | None:
-        """The interaction if it exists, is completed and has not expired: the browser came
-        back to a sign-in it has finished."""
-
-    def mark_login(self, id_hash: str, now: int) -> None:
-        """Record that the person has just logged in for this interaction (not once it
-        is completed)."""
-
-    def mark_consent(self, id_hash: str, granted_scopes: tuple[str, ...]) -> None:
-        """Record that the person consented in this interaction, and the requested scopes
-        the request gets (not once it is completed)."""
-
-    def complete(self, id_hash: str, now: int) -> bool:
-        """Mark it completed; True only the first time: one conditional UPDATE."""
 
 
 class ConsentRepository(Protocol):

@@ -19,6 +19,7 @@ from gatehouse.storage.repositories import (
     RefreshTokenRepository,
     RevocationRepository,
     ScopeRepository,
+    SecondFactorRepository,
     SessionRepository,
     TenantPolicyRepository,
     UserRepository,
@@ -62,3 +63,5 @@ class Store(Protocol):
     def audit(self) -> AuditRepository: ...
     @property
     def policy(self) -> TenantPolicyRepository: ...
+    @property
+    def second_factors(self) -> SecondFactorRepository: ...

@@ -40,8 +40,12 @@ def mint_access_token(
     sid: str | None = None,
     jti: str | None = None,
     extra_claims: dict[str, Any] | None = None,
+    amr: tuple[str, ...] = (),
+    acr: str | None = None,
 ) -> MintedAccessToken:
-    """RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat, jti; scope as a space-separated list."""
+    """RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat, jti; scope as a space-separated list;
+    §2.2.1: auth_time, acr and amr of the sign-in, so an API can ask for a stronger or
+    fresher one (RFC 9470)."""
     jti = jti or uuid.uuid4().hex
     claims: dict[str, Any] = dict(extra_claims or {})
     claims.update(
@@ -62,6 +66,10 @@ def mint_access_token(
         claims["auth_time"] = auth_time
     if sid is not None:
         claims["sid"] = sid
+    if acr is not None:
+        claims["acr"] = acr
+    if amr:
+        claims["amr"] = list(amr)
     value = sign_jwt(claims, keyring.signing_key(alg), typ=TYP)
     return MintedAccessToken(value=value, jti=jti, expires_at=now + lifetime, expires_in=lifetime)
 

@@ -16,7 +16,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from gatehouse.errors import safe_description
 from gatehouse.observability.access_log import AccessLog
 from gatehouse.runtime import Runtime
-from gatehouse.web import account, account_forms, demo, endpoints, logout, pages, threads
+from gatehouse.web import account, account_forms, demo, endpoints, logout, mfa_pages, pages, threads
 from gatehouse.web.context import WebContext, make_templates
 from gatehouse.web.cors import AllowedOrigins
 from gatehouse.web.errors import TOKEN_STYLE, error_response
@@ -59,6 +59,13 @@ def create_app(runtime: Runtime, access_log: AccessLog | None = None) -> Starlet
         Route("/userinfo", endpoints.cors_preflight, methods=["OPTIONS"]),
         Route("/login", pages.login_page, methods=["GET"]),
         Route("/login", pages.login_submit, methods=["POST"]),
+        Route("/login/verify", mfa_pages.verify_page, methods=["GET"]),
+        Route("/login/verify", mfa_pages.verify_submit, methods=["POST"]),
+        Route("/mfa", mfa_pages.manage_page, methods=["GET"]),
+        Route("/mfa/totp/enroll", mfa_pages.enrol_page, methods=["GET"]),
+        Route("/mfa/totp/enroll", mfa_pages.enrol_submit, methods=["POST"]),
+        Route("/mfa/totp/remove", mfa_pages.remove_submit, methods=["POST"]),
+        Route("/mfa/recovery-codes", mfa_pages.recovery_codes_submit, methods=["POST"]),
         Route("/consent", pages.consent_page, methods=["GET"]),
         Route("/consent", pages.consent_submit, methods=["POST"]),
         Route("/interaction/cancel", pages.cancel, methods=["POST"]),

@@ -22,6 +22,13 @@ from gatehouse.web.errors import SIGN_IN_PAGES, renders_errors
 from gatehouse.web.http import read_form, redirect
 from gatehouse.web.threads import run_in_threadpool
 
+# Where each kind of pause is answered (protocol/authorization.py InteractionNeeded.kind).
+PAGE_OF_KIND = {
+    "login": "/login",
+    "verify": "/login/verify",
+    "enroll": "/mfa/totp/enroll",
+    "consent": "/consent",
+}
 # The consent form's two buttons: name="decision", value="allow" or "deny".
 DECISIONS = {"allow": True, "deny": False}
 
@@ -32,14 +39,14 @@ def follow_outcome(
     if isinstance(outcome, RedirectToClient):
         response = redirect(outcome.location)
     elif isinstance(outcome, InteractionNeeded):
-        response = redirect(f"/{outcome.kind}?interaction={outcome.interaction_id}")
+        response = redirect(f"{PAGE_OF_KIND[outcome.kind]}?interaction={outcome.interaction_id}")
     else:  # pragma: no cover - exhaustive
         raise TypeError(outcome)
     ctx = context_of(request)
     # The per-browser cookie that binds the interaction (and protects the forms) is set on
     # the first response, even when that response is a redirect.
     set_csrf_cookie(request, response, secure=ctx.secure_cookies)
-    if signed_in is not None:
+    if signed_in is not None and signed_in.session_cookie is not None:
         ctx.set_session_cookie(response, signed_in.session_cookie, signed_in.cookie_max_age)
     return response
 

@@ -25,6 +25,7 @@ from gatehouse.protocol.authorize import (
     REQUEST_STEPS,
     TRUST_STEPS,
     Draft,
+    acr_values_are_read,
     address_malformed,
     client_is_registered,
     client_may_use_code_flow,
@@ -205,6 +206,15 @@ STEP_CASES: list[Any] = [
     (max_age_is_valid, "web", {"max_age": "-1"}, (InvalidRequest, "non-negative")),
     (max_age_is_valid, "web", {"max_age": "\u00b2"}, (InvalidRequest, "non-negative")),
     (max_age_is_valid, "web", {"max_age": "1" * 11}, (InvalidRequest, "non-negative")),
+    # OIDC Core §3.1.2.1: acr_values, known classes only, in order of preference.
+    (acr_values_are_read, "web", {}, {"acr_values": ()}),
+    (
+        acr_values_are_read,
+        "web",
+        {"acr_values": "phr urn:example:gold urn:gatehouse:acr:mfa phr"},
+        {"acr_values": ("phr", "urn:gatehouse:acr:mfa")},
+    ),
+    (acr_values_are_read, "web", {"acr_values": " "}, {"acr_values": ()}),
     # OIDC Core §3.1.2.1: id_token_hint (the valid one is below: it needs a signed token).
     (id_token_hint_is_ours, "web", {}, {"id_token_hint_sub": None}),
     (

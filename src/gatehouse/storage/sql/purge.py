@@ -11,6 +11,7 @@ Each rule keeps a row for as long as it can still change an answer:
   then a used one presented again is reuse, and revokes the family (RFC 9700 §4.14.2);
 - a grant's revocation marker until no code or refresh token of that grant is left;
 - a deny-listed access token until it would have expired anyway;
+- a TOTP enrolment never confirmed by a first code, for a day;
 - an audit event for the retention the operator chose (``audit_retention``; 0: for ever);
 - the record of which clients took part in an SSO session as long as the session's row;
 - a back-channel logout until it was delivered or abandoned (the queue keeps pending ones
@@ -32,6 +33,7 @@ from gatehouse.storage.sql.sessions import idle_since
 
 BATCH = 1000
 CODE_REPLAY_WINDOW = 24 * 3600  # seconds a used or expired code is kept after its expiry
+UNCONFIRMED_TOTP_LIFETIME = 24 * 3600  # an enrolment never confirmed by a first code
 
 
 def _rules(
@@ -55,6 +57,14 @@ def _rules(
             ),
         ),
         ("interactions", t.interactions, t.interactions.c.expires_at <= now),
+        (
+            "totp_authenticators",
+            t.totp_authenticators,
+            sa.and_(
+                t.totp_authenticators.c.confirmed_at.is_(None),
+                t.totp_authenticators.c.created_at <= now - UNCONFIRMED_TOTP_LIFETIME,
+            ),
+        ),
         ("refresh_tokens", refresh, refresh.c.expires_at <= now),
         (
             "refreshed_access_tokens",

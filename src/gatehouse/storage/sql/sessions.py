@@ -238,3 +238,28 @@ class SqlInteractionRepository(SqlRepository):
     @retried
     def complete(self, id_hash: str, now: int) -> bool:
         return self._set(id_hash, completed_at=now) == 1
+
+    @retried
+    def record_factors(
+        self,
+        id_hash: str,
+        user_id: str,
+        amr: tuple[str, ...],
+        remember_me: bool = False,
+        device: str | None = None,
+    ) -> None:
+        self._set(id_hash, user_id=user_id, amr=list(amr), remember_me=remember_me, device=device)
+
+    def count_factor_failure(self, id_hash: str) -> int:
+        # Not @retried: a lost answer may have counted, and counting twice is the safe side
+        # only if nothing repeats it; the caller reads the count back instead.
+        i = t.interactions
+        if not self._set(id_hash, factor_failures=i.c.factor_failures + 1):
+            return 0
+        with self.db.read() as conn:
+            count = conn.execute(
+                sa.select(i.c.factor_failures).where(
+                    i.c.tenant_id == self.tenant_id, i.c.id_hash == id_hash
+                )
+            ).scalar_one_or_none()
+        return int(count or 0)

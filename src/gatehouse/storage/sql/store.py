@@ -20,6 +20,7 @@ from gatehouse.storage.sql.logout_deliveries import QueueSignal, SqlLogoutDelive
 from gatehouse.storage.sql.policy import SqlTenantPolicyRepository
 from gatehouse.storage.sql.refresh_tokens import SqlRefreshTokenRepository
 from gatehouse.storage.sql.revocations import SqlRevocationRepository
+from gatehouse.storage.sql.second_factors import SqlSecondFactorRepository
 from gatehouse.storage.sql.sessions import SqlInteractionRepository, SqlSessionRepository
 from gatehouse.storage.sql.users import SqlUserRepository
 
@@ -55,6 +56,7 @@ class SqlStore:
         self.keys = SqlKeyRepository(database, tenant_id)
         self.audit = SqlAuditRepository(database, tenant_id)
         self.policy = SqlTenantPolicyRepository(database, tenant_id, registry)
+        self.second_factors = SqlSecondFactorRepository(database, tenant_id)
 
     def atomic(self) -> AbstractContextManager[Any]:
         return self.database.atomic()

@@ -83,6 +83,8 @@ clients = sa.Table(
     sa.Column(
         "frontchannel_logout_session_required", sa.Boolean, nullable=False, server_default=sa.true()
     ),
+    # 0008: every sign-in to this client needs a second factor (docs/mfa.md).
+    sa.Column("require_mfa", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.PrimaryKeyConstraint("tenant_id", "client_id"),
 )
 
@@ -156,7 +158,7 @@ sso_sessions = sa.Table(
     sa.Column("last_seen_at", Time, nullable=False),
     sa.Column("expires_at", Time, nullable=False),
     sa.Column("ended_at", Time, nullable=True),
-    # 0006: "Remember me", the session's own idle lifetime (NULL: the setting's), the device.
+    # 0007: "Remember me", the session's own idle lifetime (NULL: the setting's), the device.
     sa.Column("remember_me", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("idle_lifetime", sa.Integer, nullable=True),
     sa.Column("device", sa.String(256), nullable=True),
@@ -210,7 +212,7 @@ consents = sa.Table(
     sa.Column("scopes", sa.JSON, nullable=False),
     sa.Column("granted_at", Time, nullable=False),
     sa.Column("updated_at", Time, nullable=False),
-    # 0006: the scopes left out on the consent page (NULL: none).
+    # 0007: the scopes left out on the consent page (NULL: none).
     sa.Column("declined_scopes", sa.JSON, nullable=True),
     sa.PrimaryKeyConstraint("tenant_id", "user_id", "client_id"),
 )
@@ -229,8 +231,16 @@ interactions = sa.Table(
     sa.Column("completed_at", Time, nullable=True),
     # 0003: SHA-256 of the browser's binding cookie; only that browser may finish it.
     sa.Column("browser_hash", sa.String(64), nullable=True),
-    # 0006: the scopes the person granted on the consent page of this request.
+    # 0007: the scopes the person granted on the consent page of this request.
     sa.Column("granted_scopes", sa.JSON, nullable=True),
+    # 0008: the person the factors so far identified, the factors verified in this
+    # interaction (RFC 8176 amr values), and wrong second-factor answers given in it.
+    sa.Column("user_id", sa.String(36), nullable=True),
+    sa.Column("amr", sa.JSON, nullable=True),
+    sa.Column("factor_failures", sa.Integer, nullable=False, server_default="0"),
+    # 0008: "Remember me" and the device, kept from the login page to the second factor.
+    sa.Column("remember_me", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("device", sa.String(256), nullable=True),
 )
 
 authorization_codes = sa.Table(
@@ -395,4 +405,38 @@ audit_events = sa.Table(
     sa.Index("ix_audit_events_user", "tenant_id", "user_id", "occurred_at"),
     sa.Index("ix_audit_events_client", "tenant_id", "client_id", "occurred_at"),
     sa.Index("ix_audit_events_type", "tenant_id", "type", "occurred_at"),
+)
+
+
+# -- 0008: second factors ---------------------------------------------------------------------
+
+totp_authenticators = sa.Table(
+    "totp_authenticators",
+    metadata,
+    _tenant(),
+    sa.Column(
+        "user_id", sa.String(36), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    ),
+    # AES-GCM under the key-encryption key (keys/encryption.py), bound to the user.
+    sa.Column("secret_encrypted", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    # NULL until the person typed a first valid code: until then it does not count.
+    sa.Column("confirmed_at", Time, nullable=True),
+    # The RFC 6238 time step of the last code accepted: a code is accepted once.
+    sa.Column("last_used_step", Time, nullable=True),
+    sa.PrimaryKeyConstraint("tenant_id", "user_id"),
+)
+
+recovery_codes = sa.Table(
+    "recovery_codes",
+    metadata,
+    _tenant(),
+    sa.Column(
+        "user_id", sa.String(36), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    ),
+    # SHA-256 of the user id and the code (80 random bits: a slow hash would add nothing).
+    sa.Column("code_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("used_at", Time, nullable=True),
+    sa.PrimaryKeyConstraint("tenant_id", "user_id", "code_hash"),
 )

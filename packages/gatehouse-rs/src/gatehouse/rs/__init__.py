@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from gatehouse.rs.acr import ACR_MFA, ACR_PASSWORD, ACR_PHR, ACR_PHRH, MFA_OR_STRONGER
 from gatehouse.rs.asgi import BearerAuthMiddleware, PathRule
 from gatehouse.rs.bearer import bearer_token
 from gatehouse.rs.cache import CachePolicy
@@ -22,6 +23,7 @@ from gatehouse.rs.challenge import error_response, www_authenticate
 from gatehouse.rs.errors import (
     BearerError,
     InsufficientScope,
+    InsufficientUserAuthentication,
     InvalidRequest,
     InvalidToken,
     IssuerUnavailable,
@@ -31,14 +33,24 @@ from gatehouse.rs.errors import (
 from gatehouse.rs.http import HttpOptions
 from gatehouse.rs.introspection import Introspection
 from gatehouse.rs.jws import DEFAULT_ALGORITHMS, SUPPORTED_ALGORITHMS
-from gatehouse.rs.token import AccessToken, require_roles, require_scopes
+from gatehouse.rs.token import (
+    AccessToken,
+    require_authentication,
+    require_roles,
+    require_scopes,
+)
 from gatehouse.rs.validator import TokenValidator
 
 if TYPE_CHECKING:
     from gatehouse.rs.starlette import RequireToken
 
 __all__ = [
+    "ACR_MFA",
+    "ACR_PASSWORD",
+    "ACR_PHR",
+    "ACR_PHRH",
     "DEFAULT_ALGORITHMS",
+    "MFA_OR_STRONGER",
     "SUPPORTED_ALGORITHMS",
     "AccessToken",
     "BearerAuthMiddleware",
@@ -46,6 +58,7 @@ __all__ = [
     "CachePolicy",
     "HttpOptions",
     "InsufficientScope",
+    "InsufficientUserAuthentication",
     "Introspection",
     "InvalidRequest",
     "InvalidToken",
@@ -57,6 +70,7 @@ __all__ = [
     "TokenValidator",
     "bearer_token",
     "error_response",
+    "require_authentication",
     "require_roles",
     "require_scopes",
     "www_authenticate",

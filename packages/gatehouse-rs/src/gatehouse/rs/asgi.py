@@ -28,7 +28,12 @@ from typing import Any
 from gatehouse.rs.bearer import bearer_token
 from gatehouse.rs.challenge import error_response
 from gatehouse.rs.errors import BearerError, RSError
-from gatehouse.rs.token import AccessToken, require_roles, require_scopes
+from gatehouse.rs.token import (
+    AccessToken,
+    require_authentication,
+    require_roles,
+    require_scopes,
+)
 from gatehouse.rs.validator import TokenValidator
 
 Scope = MutableMapping[str, Any]
@@ -48,7 +53,9 @@ _POLICY_VIOLATION = 1008  # RFC 6455 §7.4.1: a WebSocket refused for lack of a 
 class PathRule:
     """Requests whose path is ``prefix`` or below it (``/orders`` covers ``/orders`` and
     ``/orders/7``, not ``/ordersx``) and whose method is in ``methods`` (any when None; GET
-    covers HEAD) need a token with all of ``scopes`` and ``roles``, unless ``public``.
+    covers HEAD) need a token with all of ``scopes`` and ``roles``, unless ``public``; with
+    ``acr_values`` and ``max_age``, one whose sign-in reached one of those classes and is at
+    most that many seconds old (RFC 9470; gatehouse.rs.acr names gatehouse's classes).
 
     ``prefix`` is relative to where the app is mounted (see :func:`route_path`)."""
 
@@ -57,6 +64,8 @@ class PathRule:
     scopes: Sequence[str] = ()
     roles: Sequence[str] = ()
     public: bool = False
+    acr_values: Sequence[str] = ()
+    max_age: int | None = None
     _methods: frozenset[str] | None = field(init=False, repr=False, compare=False, default=None)
     _base: str = field(init=False, repr=False, compare=False, default="")
 
@@ -131,7 +140,8 @@ class BearerAuthMiddleware:
         await self._call_app(scope, receive, send)
 
     async def authenticate(self, scope: Scope, rule: PathRule) -> AccessToken:
-        """RFC 6750 §2.1 token from the header, validated, then the rule's scopes and roles."""
+        """RFC 6750 §2.1 token from the header, validated, then the rule's scopes, roles and
+        sign-in strength."""
         values = [
             value.decode("latin-1")
             for name, value in scope.get("headers", ())
@@ -140,6 +150,9 @@ class BearerAuthMiddleware:
         token = await self.validator.validate_async(bearer_token(values))
         require_scopes(token, rule.scopes)
         require_roles(token, rule.roles)
+        require_authentication(
+            token, acr_values=rule.acr_values, max_age=rule.max_age, now=self.validator.now()
+        )
         return token
 
     async def _call_app(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from gatehouse.rs.errors import BearerError, RSError
+from gatehouse.rs.errors import BearerError, InsufficientUserAuthentication, RSError
 
 log = logging.getLogger("gatehouse.rs")
 
@@ -40,7 +40,23 @@ def www_authenticate(error: BearerError, realm: str | None) -> str:
         scopes = [_NOT_SCOPE_TOKEN.sub("?", scope) for scope in error.scope if scope]
         if scopes:
             params.append(f'scope="{" ".join(scopes)}"')
+        for name, value in _step_up(error).items():
+            params.append(f'{name}="{value}"')
     return "Bearer " + ", ".join(params) if params else "Bearer"
+
+
+def _step_up(error: BearerError) -> dict[str, str]:
+    """RFC 9470 §3: what an insufficient_user_authentication challenge asks the client to
+    request: ``acr_values`` (space-separated, in order of preference) and ``max_age``."""
+    if not isinstance(error, InsufficientUserAuthentication):
+        return {}
+    found: dict[str, str] = {}
+    values = [_NOT_SCOPE_TOKEN.sub("?", value) for value in error.acr_values if value]
+    if values:
+        found["acr_values"] = " ".join(values)
+    if error.max_age is not None:
+        found["max_age"] = str(error.max_age)
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +75,7 @@ def error_response(exc: RSError, realm: str | None) -> ErrorResponse:
             body = {"error": exc.error, **body}
         if exc.scope:
             body["scope"] = " ".join(exc.scope)
+        body.update(_step_up(exc))
         headers = (("www-authenticate", www_authenticate(exc, realm)),)
         return ErrorResponse(exc.status_code, headers + _JSON, _encode(body))
     log.warning("cannot validate access tokens: %s", exc.description)

@@ -62,6 +62,24 @@ class InsufficientScope(BearerError):
     status_code = 403
 
 
+class InsufficientUserAuthentication(BearerError):
+    """RFC 9470 §3 insufficient_user_authentication (401): the token is valid, but the
+    sign-in behind it is not strong enough (``acr_values``) or too old (``max_age``). The
+    client sends the person back to gatehouse with these in its authorization request."""
+
+    error = "insufficient_user_authentication"
+    status_code = 401
+
+    def __init__(
+        self, description: str, *, acr_values: Iterable[str] = (), max_age: int | None = None
+    ) -> None:
+        super().__init__(description)
+        #: The classes the resource accepts, in order of preference (RFC 9470 §3).
+        self.acr_values: tuple[str, ...] = tuple(acr_values)
+        #: The oldest sign-in the resource accepts, in seconds (RFC 9470 §3).
+        self.max_age = max_age
+
+
 class IssuerUnavailable(RSError):
     """The issuer's discovery document, JWK Set or introspection endpoint could not be used
     (unreachable, too slow, too large, malformed, or naming another issuer). Answer 503."""

@@ -20,7 +20,12 @@ from gatehouse.rs.asgi import STATE_KEY, VALIDATOR_KEY
 from gatehouse.rs.bearer import bearer_token
 from gatehouse.rs.challenge import error_response
 from gatehouse.rs.errors import BearerError, RSError
-from gatehouse.rs.token import AccessToken, require_roles, require_scopes
+from gatehouse.rs.token import (
+    AccessToken,
+    require_authentication,
+    require_roles,
+    require_scopes,
+)
 from gatehouse.rs.validator import TokenValidator
 
 __all__ = ["BearerHTTPException", "RequireToken", "bearer_error_handler"]
@@ -46,7 +51,9 @@ def _detail(error: RSError) -> str:
 
 class RequireToken:
     """A dependency that returns the request's validated :class:`AccessToken`, which must
-    carry all of ``scopes`` (delegated) and all of ``roles`` (application roles).
+    carry all of ``scopes`` (delegated) and all of ``roles`` (application roles), and come
+    from a sign-in that reached one of ``acr_values`` at most ``max_age`` seconds ago
+    (RFC 9470 insufficient_user_authentication otherwise).
 
     A token already validated for this request with the same ``validator`` (by
     :class:`~gatehouse.rs.asgi.BearerAuthMiddleware`, or another ``RequireToken``) is reused;
@@ -60,9 +67,12 @@ class RequireToken:
         scopes: Sequence[str] = (),
         roles: Sequence[str] = (),
         realm: str | None = None,
+        acr_values: Sequence[str] = (),
+        max_age: int | None = None,
     ) -> None:
         self.validator = validator
         self.scopes, self.roles = tuple(scopes), tuple(roles)
+        self.acr_values, self.max_age = tuple(acr_values), max_age
         self.realm = realm if realm is not None else validator.audience
 
     async def __call__(self, request: Request) -> AccessToken:
@@ -70,6 +80,9 @@ class RequireToken:
             token = await self._validated(request)
             require_scopes(token, self.scopes)
             require_roles(token, self.roles)
+            require_authentication(
+                token, acr_values=self.acr_values, max_age=self.max_age, now=self.validator.now()
+            )
         except RSError as exc:
             raise BearerHTTPException(exc, self.realm) from None
         return token

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from gatehouse.rs.errors import InsufficientScope
+from gatehouse.rs.errors import InsufficientScope, InsufficientUserAuthentication
 
 
 class AccessToken:
@@ -70,6 +70,18 @@ class AccessToken:
         return None if value is None else str(value)
 
     @property
+    def acr(self) -> str | None:
+        """RFC 9068 §2.2.1: the authentication context class of the sign-in."""
+        value = self.claims.get("acr")
+        return None if value is None else str(value)
+
+    @property
+    def amr(self) -> tuple[str, ...]:
+        """RFC 9068 §2.2.1, RFC 8176: the methods used to sign in."""
+        value = self.claims.get("amr")
+        return tuple(str(v) for v in value) if isinstance(value, list) else ()
+
+    @property
     def scopes(self) -> frozenset[str]:
         """RFC 9068 §2.2.3: the space-separated ``scope`` claim, as a set."""
         if self._scopes is None:
@@ -116,4 +128,29 @@ def require_roles(token: AccessToken, roles: Iterable[str]) -> AccessToken:
     if missing:
         noun = "app role" if len(missing) == 1 else "app roles"
         raise InsufficientScope(f"missing {noun} {' '.join(missing)}")
+    return token
+
+
+def require_authentication(
+    token: AccessToken,
+    *,
+    acr_values: Iterable[str] = (),
+    max_age: int | None = None,
+    now: float,
+) -> AccessToken:
+    """RFC 9470 §3 insufficient_user_authentication unless the sign-in behind ``token``
+    reached one of ``acr_values`` (its ``acr`` claim is one of them) and happened at most
+    ``max_age`` seconds before ``now`` (its ``auth_time``). The error carries both, for the
+    challenge that tells the client what to ask gatehouse for."""
+    accepted = tuple(dict.fromkeys(acr_values))
+    if accepted and token.acr not in accepted:
+        raise InsufficientUserAuthentication(
+            "a stronger sign-in is required", acr_values=accepted, max_age=max_age
+        )
+    if max_age is not None:
+        auth_time = token.auth_time
+        if auth_time is None or now - auth_time > max_age:
+            raise InsufficientUserAuthentication(
+                "a more recent sign-in is required", acr_values=accepted, max_age=max_age
+            )
     return token

@@ -103,6 +103,10 @@ class TokenValidator:
             return self._checked(parsed, key)
         return await run_async(self._plan(token, parsed), self._fetch_async)
 
+    def now(self) -> float:
+        """The validator's clock (seconds since the epoch): what ``max_age`` is checked with."""
+        return self._clock()
+
     def close(self) -> None:
         self._fetch.close()
 
