@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from gatehouse.accounts.passkeys import PasskeyService
 from gatehouse.accounts.passwords import Passwords
+from gatehouse.accounts.webauthn import RelyingParty
 from gatehouse.keys.encryption import KeyEncryptor
 from gatehouse.keys.service import KeyService
 from gatehouse.protocol.provider import Provider, ProviderConfig
@@ -114,8 +116,11 @@ def build_runtime(
     database = Database(settings.resolved_database_url)
     store = SqlStore(database, tenant_id)
     keys = KeyService(store.keys, KeyEncryptor(resolve_secret_key(settings, database)))
+    config = provider_config(settings, issuer or resolve_issuer(settings))
+    relying_party = RelyingParty.for_issuer(config.issuer)
+    passkeys = PasskeyService(store.passkeys, store.users, store.audit, store.atomic, relying_party)
     provider = Provider(
-        config=provider_config(settings, issuer or resolve_issuer(settings)),
+        config=config,
         clients=store.clients,
         users=store.users,
         scopes=store.scopes,
@@ -130,6 +135,7 @@ def build_runtime(
         keys=keys,
         audit=store.audit,
         policy=store.policy,
+        passkeys=passkeys,
         transaction=store.atomic,
     )
     passwords = Passwords(settings.password_hash_time_cost, settings.password_hash_memory_kib)

@@ -24,6 +24,15 @@ EVENT_TYPES: Final[dict[str, str]] = {
     "signin.locked": "An account was locked after repeated failed sign-ins (details: scope "
     "of the lock: this source address, the account, or the address across accounts).",
     "signin.unlocked": "An operator cleared an account's lockout (`gatehouse user unlock`).",
+    # Passkeys
+    "passkey.registered": "A person added a passkey (details: its id and name).",
+    "passkey.removed": "A person removed one of their passkeys (details: its id and name).",
+    "passkey.used": "A passkey was verified, for a passwordless sign-in or as a second "
+    "factor (details: its id and name).",
+    "passkey.failed": "A passkey's answer was refused (details: reason: malformed, challenge "
+    "(expired, spent or not this browser's), unknown_credential, wrong_user, verification "
+    "(signature, origin, RP ID, user verification, a counter that did not grow), counter "
+    "(two answers of one authenticator raced), cross_origin).",
     # Consent
     "consent.granted": "A person consented to a client's scopes (details: scopes).",
     "consent.revoked": "A consent was withdrawn, by the person or an operator; the client's "

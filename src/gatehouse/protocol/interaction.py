@@ -2,7 +2,8 @@
 
 The pages parse the request, call one function here, and render what it returns:
 
-- GET /login: ``login_form``; POST /login: ``record_login``;
+- GET /login: ``login_form``; POST /login: ``record_login``; POST /login/passkey:
+  ``record_passkey_login``;
 - GET /consent: ``resume``; POST /consent: ``record_consent``.
 
 Each finds the paused request for the browser that started it, records the person's answer
@@ -12,9 +13,12 @@ Each finds the paused request for the browser that started it, records the perso
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 from gatehouse.accounts.authentication import authenticate
+from gatehouse.accounts.passkeys import AuditContext
 from gatehouse.accounts.passwords import Passwords
 from gatehouse.accounts.sessions import active_session, start_session
 from gatehouse.crypto import constant_time_equals, sha256_digest
@@ -29,7 +33,7 @@ from gatehouse.protocol.decision import decide
 from gatehouse.protocol.provider import Provider
 from gatehouse.protocol.redirect_uris import is_registered
 from gatehouse.protocol.scopes import STANDARD_SCOPES
-from gatehouse.storage.records import Client, Interaction
+from gatehouse.storage.records import AuditEvent, Client, Interaction
 
 log = logging.getLogger("gatehouse.interaction")
 
@@ -160,6 +164,46 @@ def record_login(
     lifetimes = provider.config.session_lifetimes
     cookie = start_session(provider.sessions, lifetimes, now, user, ("pwd",), session_cookie)
     provider.interactions.mark_login(paused.interaction.id_hash, now)
+    paused = replace(paused, interaction=replace(paused.interaction, login_completed_at=now))
+    return SignedIn(cookie, _resume(provider, paused, browser_state(provider, cookie, binding)))
+
+
+def record_passkey_login(
+    provider: Provider,
+    interaction_id: str | None,
+    session_cookie: str | None,
+    binding: str,
+    response: Mapping[str, Any],
+    client_ip: str | None,
+) -> SignedIn:
+    """POST /login/passkey: verify a passkey's answer to the challenge issued for this
+    paused request (passwordless, WebAuthn §7.2; refused: ``PasskeyRejected``), then, as
+    after a password, start (or renew) the SSO session, with the passkey's amr, and resume."""
+    paused = load_interaction(provider, interaction_id, binding)
+    context = AuditContext(client_ip, paused.client.client_id)
+    verified = provider.passkeys.verify_assertion(
+        response, binding, provider.clock(), interaction_hash=paused.interaction.id_hash,
+        context=context,
+    )  # fmt: skip
+    now = provider.clock()
+    amr = verified.passwordless_amr
+    lifetimes = provider.config.session_lifetimes
+    with provider.transaction():
+        cookie = start_session(
+            provider.sessions, lifetimes, now, verified.user, amr, session_cookie
+        )
+        provider.interactions.mark_login(paused.interaction.id_hash, now)
+        provider.audit.record(
+            AuditEvent(
+                type="signin.succeeded",
+                occurred_at=now,
+                actor="user",
+                user_id=verified.user.id,
+                client_id=context.client_id,
+                ip=context.ip,
+                details={"methods": list(amr)},
+            )
+        )
     paused = replace(paused, interaction=replace(paused.interaction, login_completed_at=now))
     return SignedIn(cookie, _resume(provider, paused, browser_state(provider, cookie, binding)))
 

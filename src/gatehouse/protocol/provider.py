@@ -8,6 +8,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
+from gatehouse.accounts.passkeys import PasskeyService
 from gatehouse.accounts.sessions import SessionLifetimes
 from gatehouse.keys.jose import PublicKeySet
 from gatehouse.keys.remote import RemoteJwksCache
@@ -80,6 +81,7 @@ class Provider:
     keys: KeyService
     audit: AuditRepository
     policy: TenantPolicyRepository
+    passkeys: PasskeyService
     # One transaction for a change and the audit event that records it (Store.atomic).
     transaction: Callable[[], AbstractContextManager[Any]]
     clock: Callable[[], int] = field(default=lambda: int(time.time()))

@@ -26,6 +26,8 @@ from gatehouse.storage.records import (
     ClientSecret,
     Consent,
     Interaction,
+    Passkey,
+    PasskeyChallenge,
     RefreshToken,
     RefreshTokenState,
     RoleGrant,
@@ -135,8 +137,8 @@ class UserRepository(Protocol):
         transaction: a disabled user or a changed password leaves nothing usable."""
 
     def delete(self, user_id: str) -> bool:
-        """Delete the user with its sessions, consents, codes and refresh tokens, in one
-        transaction. True when it existed."""
+        """Delete the user with its sessions, consents, codes, refresh tokens and passkeys,
+        in one transaction. True when it existed."""
 
 
 class ScopeRepository(Protocol):
@@ -366,6 +368,38 @@ class TenantPolicyRepository(Protocol):
         """Store ``policy`` as this tenant's."""
 
 
+class PasskeyRepository(Protocol):
+    """Passkeys (WebAuthn credentials), kept until their owner removes them, and the
+    one-time challenges of their ceremonies."""
+
+    def add(self, passkey: Passkey) -> bool:
+        """Store a new passkey; False (nothing stored) when its credential id is taken."""
+
+    def get_by_credential_id(self, credential_id: str) -> Passkey | None:
+        """The passkey with this credential id (base64url), or None."""
+
+    def list_for_user(self, user_id: str) -> builtins.list[Passkey]:
+        """The user's passkeys, oldest first."""
+
+    def record_use(self, passkey_id: str, sign_count: int, backed_up: bool, now: int) -> bool:
+        """A verified use: store the authenticator's new counter, backup state and
+        ``last_used_at``. One conditional UPDATE, False when the stored counter is already
+        as high (a counter of 0 is an authenticator that keeps none, WebAuthn §6.1.1)."""
+
+    def remove(self, user_id: str, passkey_id: str) -> Passkey | None:
+        """Delete the user's passkey; the passkey, or None when the user has none by that id."""
+
+    def add_challenge(self, challenge: PasskeyChallenge) -> None:
+        """Store a challenge just issued."""
+
+    def spend_challenge(
+        self, challenge_hash: str, ceremony: str, browser_hash: str, now: int
+    ) -> PasskeyChallenge | None:
+        """The challenge, if it was issued for ``ceremony`` to this browser, is unexpired
+        and unspent; it is spent by the same conditional UPDATE, so only one caller ever
+        gets it, however many race."""
+
+
 class Store(Protocol):
     """Every repository of one tenant: what the runtime wires and services use."""
 
@@ -401,3 +435,5 @@ class Store(Protocol):
     def audit(self) -> AuditRepository: ...
     @property
     def policy(self) -> TenantPolicyRepository: ...
+    @property
+    def passkeys(self) -> PasskeyRepository: ...

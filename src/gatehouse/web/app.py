@@ -15,7 +15,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from gatehouse.observability.access_log import AccessLog
 from gatehouse.runtime import Runtime
-from gatehouse.web import demo, endpoints, logout, pages, threads
+from gatehouse.web import demo, endpoints, logout, pages, passkeys, threads
 from gatehouse.web.context import WebContext, make_templates
 from gatehouse.web.cors import AllowedOrigins
 from gatehouse.web.errors import TOKEN_STYLE, error_response
@@ -60,6 +60,12 @@ def create_app(runtime: Runtime, access_log: AccessLog | None = None) -> Starlet
         Route("/login", pages.login_submit, methods=["POST"]),
         Route("/consent", pages.consent_page, methods=["GET"]),
         Route("/consent", pages.consent_submit, methods=["POST"]),
+        Route("/login/passkey/options", passkeys.login_options, methods=["POST"]),
+        Route("/login/passkey", passkeys.login, methods=["POST"]),
+        Route("/passkeys", passkeys.passkeys_page, methods=["GET"]),
+        Route("/passkeys", passkeys.register, methods=["POST"]),
+        Route("/passkeys/options", passkeys.registration_options, methods=["POST"]),
+        Route("/passkeys/remove", passkeys.remove, methods=["POST"]),
         Route("/logout", logout.logout, methods=["GET", "POST"]),
         Route("/favicon.ico", favicon, methods=["GET"]),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),

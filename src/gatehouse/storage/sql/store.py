@@ -16,6 +16,7 @@ from gatehouse.storage.sql.codes import SqlAuthorizationCodeRepository
 from gatehouse.storage.sql.consents import SqlConsentRepository
 from gatehouse.storage.sql.database import Database
 from gatehouse.storage.sql.keys import SqlKeyRepository
+from gatehouse.storage.sql.passkeys import SqlPasskeyRepository
 from gatehouse.storage.sql.policy import SqlTenantPolicyRepository
 from gatehouse.storage.sql.refresh_tokens import SqlRefreshTokenRepository
 from gatehouse.storage.sql.revocations import SqlRevocationRepository
@@ -51,6 +52,7 @@ class SqlStore:
         self.keys = SqlKeyRepository(database, tenant_id)
         self.audit = SqlAuditRepository(database, tenant_id)
         self.policy = SqlTenantPolicyRepository(database, tenant_id, registry)
+        self.passkeys = SqlPasskeyRepository(database, tenant_id)
 
     def atomic(self) -> AbstractContextManager[Any]:
         return self.database.atomic()

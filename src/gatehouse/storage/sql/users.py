@@ -148,7 +148,13 @@ class SqlUserRepository(SqlRepository):
     @retried
     def delete(self, user_id: str) -> bool:
         with self.db.write() as conn:
-            for table in (t.sso_sessions, t.consents, t.refresh_tokens, t.authorization_codes):
+            for table in (
+                t.sso_sessions,
+                t.consents,
+                t.refresh_tokens,
+                t.authorization_codes,
+                t.passkeys,
+            ):
                 conn.execute(
                     table.delete().where(
                         table.c.tenant_id == self.tenant_id, table.c.user_id == user_id
