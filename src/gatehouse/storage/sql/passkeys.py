@@ -26,7 +26,9 @@ class SqlPasskeyRepository(SqlRepository):
             # refusal, not an error that would abort a surrounding transaction.
             insert = postgresql.insert(p) if conn.dialect.name == "postgresql" else sqlite.insert(p)
             values = PASSKEY.values(passkey, tenant_id=self.tenant_id)
-            return conn.execute(insert.values(values).on_conflict_do_nothing()).rowcount == 1
+            # RETURNING, not rowcount: psycopg reports -1 for this statement with a bytea value.
+            statement = insert.values(values).on_conflict_do_nothing().returning(p.c.id)
+            return conn.execute(statement).first() is not None
 
     @retried
     def get_by_credential_id(self, credential_id: str) -> Passkey | None:
