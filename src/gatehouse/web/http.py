@@ -72,7 +72,7 @@ async def read_json_object(request: Request, max_bytes: int) -> dict[str, Any]:
         raise InvalidRequest("the request body must be application/json")
     body = await read_body(request)
     if len(body) > max_bytes:
-        raise InvalidRequest(f"the request body is larger than {max_bytes} bytes")
+        raise InvalidRequest(f"the request body is too large (at most {max_bytes} bytes here)")
     try:
         value = json.loads(body)
     except (ValueError, RecursionError):
