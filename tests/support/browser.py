@@ -45,7 +45,7 @@ def sign_in(page: Page, login: str, password: str) -> None:
     """Fill gatehouse's login form and submit it."""
     page.get_by_label("Username or email").fill(login)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def answer_consent(page: Page, decision: str = "Allow") -> None:
