@@ -145,7 +145,7 @@
     async function offerInAutofill() {
       const available =
         typeof PublicKeyCredential.isConditionalMediationAvailable === "function" &&
-        (await PublicKeyCredential.isConditionalMediationAvailable());
+        (await PublicKeyCredential.isConditionalMediationAvailable().catch(() => false));
       if (!available) return;
       signIn(true).catch((error) => {
         if (error.name === "AbortError") return; // the button took over
