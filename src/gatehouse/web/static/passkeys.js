@@ -127,10 +127,7 @@
       if (waiting) waiting.abort();
       const controller = new AbortController();
       waiting = controller;
-      const options = await post("/login/passkey/options", fields).catch((error) => {
-        error.fatal = true; // the sign-in itself is gone (expired, finished): no retry helps
-        throw error;
-      });
+      const options = await post("/login/passkey/options", fields);
       const request = { publicKey: requestOptions(options), signal: controller.signal };
       if (conditional) request.mediation = "conditional";
       const credential = await navigator.credentials.get(request);
@@ -138,19 +135,28 @@
       const signedIn = await post(
         "/login/passkey",
         Object.assign({ credential: credentialJSON(credential) }, fields),
-      );
+      ).catch((error) => {
+        error.refused = true; // gatehouse refused the passkey the person chose
+        throw error;
+      });
       window.location.assign(signedIn.location);
     }
 
+    // The passkeys among the username field's suggestions, where the browser has them. It
+    // fails quietly (the button says why when pressed) and is offered again only after
+    // gatehouse refused a passkey picked from it, a few times at most.
+    let offers = 0;
     async function offerInAutofill() {
+      offers += 1;
+      if (offers > 5) return;
       const available =
         typeof PublicKeyCredential.isConditionalMediationAvailable === "function" &&
         (await PublicKeyCredential.isConditionalMediationAvailable().catch(() => false));
       if (!available) return;
       signIn(true).catch((error) => {
-        if (error.name === "AbortError") return; // the button took over
+        if (!error.refused) return;
         say(message, explain(error));
-        if (!error.fatal && error.name !== "NotAllowedError") offerInAutofill();
+        offerInAutofill();
       });
     }
 
@@ -160,7 +166,9 @@
       signIn(false)
         .catch((error) => {
           say(message, explain(error));
-          if (!error.fatal) offerInAutofill();
+          // The button's request replaced the autofill one: offer it again, unless the
+          // browser cannot do passkeys here at all.
+          if (error.refused || error.name === "NotAllowedError") offerInAutofill();
         })
         .finally(() => {
           button.disabled = false;
