@@ -379,7 +379,7 @@ class PasskeyRepository(Protocol):
         """The passkey with this credential id (base64url), or None."""
 
     def list_for_user(self, user_id: str) -> builtins.list[Passkey]:
-        """The user's passkeys, oldest first."""
+        """The user's passkeys, oldest first (by name within a second)."""
 
     def record_use(self, passkey_id: str, sign_count: int, backed_up: bool, now: int) -> bool:
         """A verified use: store the authenticator's new counter, backup state and

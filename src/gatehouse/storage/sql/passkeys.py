@@ -52,7 +52,7 @@ class SqlPasskeyRepository(SqlRepository):
             rows = conn.execute(
                 sa.select(*PASSKEY.columns())
                 .where(p.c.tenant_id == self.tenant_id, p.c.user_id == user_id)
-                .order_by(p.c.created_at, p.c.id)
+                .order_by(p.c.created_at, p.c.name, p.c.id)
             ).mappings()
             return [PASSKEY.record(row) for row in rows]
 
