@@ -6,7 +6,10 @@ real server, Debian's headless Chromium, and Authlib building the authorization 
 Writes login.png, consent.png and demo-result.png from a sign-in to the demo app, as
 docs/demo.md walks through it, error.png from a request with an unregistered redirect URI,
 account.png, the account page (docs/account.md) of a person who uses one application,
-and totp-enroll.png and verify.png from a two-step sign-in (docs/mfa.md).
+totp-enroll.png and verify.png from a two-step sign-in (docs/mfa.md),
+
+and passkeys.png and login-passkey.png (docs/passkeys.md) from a server at
+http://localhost, with Chromium's virtual authenticators as the person's devices.
 """
 
 from __future__ import annotations
@@ -150,6 +153,56 @@ def demo_pages(browser: Browser, demo: LiveServer, out: Path) -> None:
     context.close()
 
 
+PASSKEY_DEVICE = {
+    "protocol": "ctap2",
+    "transport": "internal",
+    "hasResidentKey": True,
+    "hasUserVerification": True,
+    "isUserVerified": True,
+    "automaticPresenceSimulation": True,
+}
+
+
+def passkey_pages(browser: Browser, server: LiveServer, out: Path) -> None:
+    """The passkeys page with two passkeys, and the sign-in page's passkey button."""
+    callback = LoopbackSite().start()
+    try:
+        client = server.create_client(
+            "notes", [callback.url("/callback")], name="Acme Notes", scope="openid profile email"
+        )
+        server.create_user("alice", "correct horse battery staple", name="Alice Liddell")
+        rp = RelyingParty(server, client, callback.url("/callback"))
+        context = browser.new_context(viewport=VIEWPORT)
+        page = context.new_page()
+        cdp = context.new_cdp_session(page)
+        cdp.send("WebAuthn.enable", {"enableUI": False})
+        page.goto(rp.start().url)
+        sign_in(page, "alice", "correct horse battery staple")
+        answer_consent(page, "Allow")
+        page.wait_for_url(lambda url: url.startswith(callback.url("/callback")))
+        for name, synced in (("Work laptop", False), ("Phone", True)):
+            device = cdp.send(
+                "WebAuthn.addVirtualAuthenticator",
+                {"options": {**PASSKEY_DEVICE, "defaultBackupEligibility": synced}},
+            )["authenticatorId"]
+            page.goto(server.url("/passkeys"))
+            page.get_by_label("Name it after the device").fill(name)
+            page.get_by_role("button", name="Add a passkey").click()
+            expect(page.get_by_role("status")).to_be_visible()
+            cdp.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": device})
+        page.goto(server.url("/passkeys"))
+        _shoot(page, out / "passkeys.png")
+
+        context.clear_cookies()
+        page.goto(rp.start().url)
+        expect(page.get_by_role("button", name="Sign in with a passkey")).to_be_visible()
+        _shoot(page, out / "login-passkey.png")
+        context.close()
+        rp.close()
+    finally:
+        callback.stop()
+
+
 def main() -> None:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "screenshots"
     out = out.resolve()
@@ -159,6 +212,10 @@ def main() -> None:
         servers = [
             start_server(f"sqlite:///{work / 'serve.db'}", work / "serve"),
             start_server(f"sqlite:///{work / 'demo.db'}", work / "demo", demo=True),
+            # Passkeys need a domain name for their RP ID: the issuer is http://localhost.
+            start_server(
+                f"sqlite:///{work / 'passkeys.db'}", work / "passkeys", public_host="localhost"
+            ),
         ]
         try:
             with sync_playwright() as playwright:
@@ -168,6 +225,7 @@ def main() -> None:
                     account_page(browser, servers[0], out)
                     mfa_pages(browser, servers[0], out)
                     demo_pages(browser, servers[1], out)
+                    passkey_pages(browser, servers[2], out)
                 finally:
                     browser.close()
         finally:

@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from gatehouse.accounts.passkeys import PasskeyService
 from gatehouse.accounts.passwords import Passwords
 from gatehouse.accounts.recovery_codes import RecoveryCodes
 from gatehouse.accounts.totp import Totp
+from gatehouse.accounts.webauthn import RelyingParty
 from gatehouse.keys.encryption import KeyEncryptor
 from gatehouse.keys.service import KeyService
 from gatehouse.protocol.backchannel_logout import DeliveryPolicy
@@ -132,8 +134,11 @@ def build_runtime(
     keys = KeyService(store.keys, KeyEncryptor(resolve_secret_key(settings, database)))
     totp = Totp(store.second_factors, keys.encryptor)
     recovery_codes = RecoveryCodes(store.second_factors)
+    config = provider_config(settings, issuer or resolve_issuer(settings))
+    relying_party = RelyingParty.for_issuer(config.issuer)
+    passkeys = PasskeyService(store.passkeys, store.users, store.audit, store.atomic, relying_party)
     provider = Provider(
-        config=provider_config(settings, issuer or resolve_issuer(settings)),
+        config=config,
         clients=store.clients,
         users=store.users,
         scopes=store.scopes,
@@ -152,6 +157,7 @@ def build_runtime(
         second_factors=store.second_factors,
         totp=totp,
         recovery_codes=recovery_codes,
+        passkeys=passkeys,
         transaction=store.atomic,
         second_factor_methods=(totp, recovery_codes),
     )

@@ -60,7 +60,7 @@ def sign_in(page: Page, login: str, password: str, *, remember_me: bool = False)
     page.get_by_label("Password").fill(password)
     if remember_me:
         page.get_by_label("Remember me").check()
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def answer_consent(page: Page, decision: str = "Allow") -> None:

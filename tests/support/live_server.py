@@ -172,19 +172,22 @@ def start_server(
     settings: dict[str, str] | None = None,
     workers: int = 1,
     attempts: int = 3,
+    public_host: str = HOST,
 ) -> LiveServer:
     """Start ``gatehouse serve`` (or ``demo``) with ``workers`` worker processes and wait
     for /healthz.
 
     ``secret_key`` must be the key the database's signing keys were encrypted with, if any.
-    ``settings`` are more GATEHOUSE_* variables for the server.
+    ``settings`` are more GATEHOUSE_* variables for the server. ``public_host`` is the host
+    of its issuer (it listens on 127.0.0.1 whatever it is): "localhost" for passkeys, whose
+    RP ID must be a domain name, never an IP address (WebAuthn §5.1.3).
 
     A port another process grabbed between picking and binding is retried on a new port.
     """
     workdir.mkdir(parents=True, exist_ok=True)
     for attempt in range(1, attempts + 1):
         port = free_port()
-        base_url = f"http://{HOST}:{port}"
+        base_url = f"http://{public_host}:{port}"
         env = {**server_env(database_url, workdir, base_url, secret_key), **(settings or {})}
         log_path = workdir / f"{'demo' if demo else 'serve'}-{port}.log"
         command = "demo" if demo else "serve"

@@ -7,6 +7,7 @@ import re
 import pytest
 
 import gatehouse.web.app  # noqa: F401 - loads every module, so every OAuthError subclass
+from gatehouse.accounts.webauthn import PasskeyRejected
 from gatehouse.errors import MAX_DESCRIPTION_LENGTH, OAuthError, safe_description
 from gatehouse.protocol.messages import MalformedParameters, Parameters
 
@@ -33,12 +34,15 @@ def _all_subclasses(cls: type[OAuthError]) -> list[type[OAuthError]]:
     return found
 
 
-# Subclasses whose constructor takes more than the description.
+# Subclasses whose constructor takes more than the description: what comes before it, and
+# what after.
+ARGUMENTS_BEFORE: dict[type[OAuthError], tuple[object, ...]] = {PasskeyRejected: ("malformed",)}
 EXTRA_ARGUMENTS = {MalformedParameters: (Parameters({}), frozenset())}
 
 
 def _make(cls: type[OAuthError], description: str) -> OAuthError:
-    return cls(description, *EXTRA_ARGUMENTS.get(cls, ()))  # type: ignore[call-arg]
+    before, after = ARGUMENTS_BEFORE.get(cls, ()), EXTRA_ARGUMENTS.get(cls, ())
+    return cls(*before, description, *after)  # type: ignore[call-arg]
 
 
 EVERY_CLASS = [OAuthError, *_all_subclasses(OAuthError)]

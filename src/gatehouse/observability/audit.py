@@ -36,6 +36,15 @@ EVENT_TYPES: Final[dict[str, str]] = {
     "for more (acr_values, require_mfa), without a new password (details: method).",
     "mfa.recovery_code_used": "A recovery code was spent (details: codes_left).",
     "mfa.recovery_codes_renewed": "A person replaced their recovery codes with new ones.",
+    # Passkeys
+    "passkey.registered": "A person added a passkey (details: its id and name).",
+    "passkey.removed": "A person removed one of their passkeys (details: its id and name).",
+    "passkey.used": "A passkey was verified, for a passwordless sign-in or as a second "
+    "factor (details: its id and name).",
+    "passkey.failed": "A passkey's answer was refused (details: reason: malformed, challenge "
+    "(expired, spent or not this browser's), unknown_credential, wrong_user, verification "
+    "(signature, origin, RP ID, user verification, a counter that did not grow), counter "
+    "(two answers of one authenticator raced), cross_origin).",
     # Consent
     "consent.granted": "A person consented to a client's scopes (details: the scopes granted, "
     "and those left out on the consent page).",

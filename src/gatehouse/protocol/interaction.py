@@ -2,7 +2,8 @@
 
 The pages parse the request, call one function here, and render what it returns:
 
-- GET /login: ``login_form``; POST /login: ``record_login``;
+- GET /login: ``login_form``; POST /login: ``record_login``; POST /login/passkey:
+  ``record_passkey_login``;
 - GET /consent: ``resume``; POST /consent: ``record_consent``;
 - "Cancel" on either page: ``cancel``; "Not you?" on either page: ``not_you``;
 - the second factor's pages: protocol/verification.py and protocol/enrolment.py.
@@ -14,10 +15,13 @@ Each finds the paused request for the browser that started it, records the perso
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 from gatehouse.accounts.assurance import combined_amr
 from gatehouse.accounts.authentication import authenticate
+from gatehouse.accounts.passkeys import AuditContext
 from gatehouse.accounts.passwords import Passwords
 from gatehouse.accounts.sessions import active_session, device_of, start_session
 from gatehouse.crypto import constant_time_equals, sha256_digest
@@ -167,10 +171,11 @@ class StartedSession:
 class SignInChoices:
     """What the person chose on the login page, kept with the interaction until the sign-in
     finishes (a second factor may come between): "Remember me", and the device signing in
-    (its User-Agent, accounts/sessions.py device_of)."""
+    (its User-Agent, accounts/sessions.py device_of), and its address."""
 
     remember_me: bool = False
     device: str | None = None
+    ip: str | None = None  # the device's address, for the audit log
 
 
 def record_login(
@@ -233,10 +238,23 @@ def start_signed_in_session(
     if choices is None:
         choices = SignInChoices(paused.interaction.remember_me, paused.interaction.device)
     lifetimes = provider.config.lifetimes_for(choices.remember_me)
-    cookie = start_session(
-        provider.sessions, lifetimes, now, user, combined_amr(amr), session_cookie, choices.device
-    )
-    provider.interactions.mark_login(paused.interaction.id_hash, now)
+    methods = combined_amr(amr)
+    with provider.transaction():
+        cookie = start_session(
+            provider.sessions, lifetimes, now, user, methods, session_cookie, choices.device
+        )
+        provider.interactions.mark_login(paused.interaction.id_hash, now)
+        provider.audit.record(
+            AuditEvent(
+                type="signin.succeeded",
+                occurred_at=now,
+                actor="user",
+                user_id=user.id,
+                client_id=paused.client.client_id,
+                ip=choices.ip,
+                details={"methods": list(methods), "remember_me": choices.remember_me},
+            )
+        )
     paused = replace(paused, interaction=replace(paused.interaction, login_completed_at=now))
     return StartedSession(cookie, lifetimes.absolute if choices.remember_me else None), paused
 
@@ -299,6 +317,30 @@ def not_you(
     here = LogoutRequest(paused.client, post_logout_redirect_uri=None, state=None, hint_sid=None)
     end_session(provider, session_cookie, here)
     return InteractionNeeded("login", paused.interaction_id, paused.client, paused.request)
+
+
+def record_passkey_login(
+    provider: Provider,
+    interaction_id: str | None,
+    session_cookie: str | None,
+    binding: str,
+    response: Mapping[str, Any],
+    client_ip: str | None,
+    user_agent: str | None = None,
+) -> SignedIn:
+    """POST /login/passkey: verify a passkey's answer to the challenge issued for this
+    paused request (passwordless, WebAuthn §7.2; refused: ``PasskeyRejected``), then go on
+    as after a password, with the passkey's amr (multi-factor when the device verified the
+    person, so no further factor is asked)."""
+    paused = load_interaction(provider, interaction_id, binding)
+    context = AuditContext(client_ip, paused.client.client_id)
+    verified = provider.passkeys.verify_assertion(
+        response, binding, provider.clock(), interaction_hash=paused.interaction.id_hash,
+        context=context,
+    )  # fmt: skip
+    choices = SignInChoices(device=device_of(user_agent), ip=client_ip)
+    amr = verified.passwordless_amr
+    return first_factor_done(provider, paused, verified.user, amr, session_cookie, binding, choices)
 
 
 def resume(

@@ -8,6 +8,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
+from gatehouse.accounts.passkeys import PasskeyService
 from gatehouse.accounts.recovery_codes import RecoveryCodes
 from gatehouse.accounts.second_factor import SecondFactorMethod
 from gatehouse.accounts.sessions import SessionLifetimes
@@ -101,6 +102,7 @@ class Provider:
     second_factors: SecondFactorRepository
     totp: Totp
     recovery_codes: RecoveryCodes
+    passkeys: PasskeyService
     # One transaction for a change and the audit event that records it (Store.atomic).
     transaction: Callable[[], AbstractContextManager[Any]]
     clock: Callable[[], int] = field(default=lambda: int(time.time()))

@@ -19,6 +19,7 @@ from gatehouse.protocol.authorization import AuthorizationOutcome, BrowserState
 from gatehouse.protocol.interaction import (
     PausedRequest,
     SignedIn,
+    SignInChoices,
     browser_state,
     load_interaction,
     resume_paused,
@@ -162,7 +163,10 @@ def record_verification(
         return again(str(exc))
     if not right:
         return again(WRONG_ANSWER)
-    return signed_in(provider, paused, user, (*person.amr, *method.amr), session_cookie, binding)
+    interaction = paused.interaction
+    choices = SignInChoices(interaction.remember_me, interaction.device, ip)
+    amr = (*person.amr, *method.amr)
+    return signed_in(provider, paused, user, amr, session_cookie, binding, choices)
 
 
 def _record_answer(

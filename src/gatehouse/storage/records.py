@@ -392,3 +392,38 @@ class AuditQuery:
     until: int | None = None
     before_id: int | None = None
     limit: int = 100
+
+
+@dataclass(frozen=True)
+class Passkey:
+    """A WebAuthn credential (passkey) a person registered. ``credential_id`` and
+    ``user_handle`` are base64url; ``public_key`` is the COSE key the authenticator gave."""
+
+    id: str  # gatehouse's own id, for the person's page
+    user_id: str
+    credential_id: str
+    public_key: bytes = field(repr=False)
+    sign_count: int
+    transports: tuple[str, ...]
+    aaguid: str
+    backup_eligible: bool  # a synced (multi-device) passkey
+    backed_up: bool
+    user_handle: str  # random per person, never their id, name or email (WebAuthn §14.6.1)
+    name: str
+    created_at: int
+    last_used_at: int | None = None
+
+
+@dataclass(frozen=True)
+class PasskeyChallenge:
+    """A WebAuthn challenge, stored only as its SHA-256, bound to the browser (and to the
+    person registering, or the paused sign-in) it was issued to; spent once."""
+
+    challenge_hash: str
+    ceremony: Literal["register", "authenticate"]
+    browser_hash: str
+    user_id: str | None  # registration and a second factor: whose
+    interaction_hash: str | None  # a sign-in: which paused authorization request
+    user_handle: str | None  # registration: the handle the authenticator was given
+    created_at: int
+    expires_at: int

@@ -38,6 +38,7 @@ from gatehouse.storage.records import (
 from gatehouse.storage.sign_in_repositories import (
     InteractionRepository as InteractionRepository,
 )
+from gatehouse.storage.sign_in_repositories import PasskeyRepository as PasskeyRepository
 from gatehouse.storage.sign_in_repositories import (
     SecondFactorRepository as SecondFactorRepository,
 )
@@ -146,8 +147,8 @@ class UserRepository(Protocol):
         ``SessionRepository.end_sessions``' job."""
 
     def delete(self, user_id: str) -> bool:
-        """Delete the user with its sessions, consents, codes and refresh tokens, in one
-        transaction. True when it existed."""
+        """Delete the user with its sessions, consents, codes, refresh tokens and passkeys,
+        in one transaction. True when it existed."""
 
 
 class ScopeRepository(Protocol):

@@ -1,5 +1,5 @@
 """Storage contracts of signing in: SSO sessions, the interactions that pause an
-authorization request, and people's second factors. Part of ``storage.repositories``
+authorization request, people's second factors and passkeys. Part of ``storage.repositories``
 (which re-exports them), in a module of their own to keep each module short; the same
 rules hold (see that module's docstring)."""
 
@@ -13,6 +13,8 @@ from gatehouse.observability.audit import Actor
 from gatehouse.storage.records import (
     EndedSession,
     Interaction,
+    Passkey,
+    PasskeyChallenge,
     SessionSelector,
     SsoSession,
     TotpAuthenticator,
@@ -143,3 +145,35 @@ class SecondFactorRepository(Protocol):
 
     def unused_recovery_codes(self, user_id: str) -> int:
         """How many of the person's recovery codes are left."""
+
+
+class PasskeyRepository(Protocol):
+    """Passkeys (WebAuthn credentials), kept until their owner removes them, and the
+    one-time challenges of their ceremonies."""
+
+    def add(self, passkey: Passkey) -> bool:
+        """Store a new passkey; False (nothing stored) when its credential id is taken."""
+
+    def get_by_credential_id(self, credential_id: str) -> Passkey | None:
+        """The passkey with this credential id (base64url), or None."""
+
+    def list_for_user(self, user_id: str) -> builtins.list[Passkey]:
+        """The user's passkeys, oldest first (by name within a second)."""
+
+    def record_use(self, passkey_id: str, sign_count: int, backed_up: bool, now: int) -> bool:
+        """A verified use: store the authenticator's new counter, backup state and
+        ``last_used_at``. One conditional UPDATE, False when the stored counter is already
+        as high (a counter of 0 is an authenticator that keeps none, WebAuthn §6.1.1)."""
+
+    def remove(self, user_id: str, passkey_id: str) -> Passkey | None:
+        """Delete the user's passkey; the passkey, or None when the user has none by that id."""
+
+    def add_challenge(self, challenge: PasskeyChallenge) -> None:
+        """Store a challenge just issued."""
+
+    def spend_challenge(
+        self, challenge_hash: str, ceremony: str, browser_hash: str, now: int
+    ) -> PasskeyChallenge | None:
+        """The challenge, if it was issued for ``ceremony`` to this browser, is unexpired
+        and unspent; it is spent by the same conditional UPDATE, so only one caller ever
+        gets it, however many race."""

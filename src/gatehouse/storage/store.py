@@ -16,6 +16,7 @@ from gatehouse.storage.repositories import (
     InteractionRepository,
     KeyRepository,
     LogoutDeliveryRepository,
+    PasskeyRepository,
     RefreshTokenRepository,
     RevocationRepository,
     ScopeRepository,
@@ -65,3 +66,5 @@ class Store(Protocol):
     def policy(self) -> TenantPolicyRepository: ...
     @property
     def second_factors(self) -> SecondFactorRepository: ...
+    @property
+    def passkeys(self) -> PasskeyRepository: ...

@@ -16,7 +16,17 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from gatehouse.errors import safe_description
 from gatehouse.observability.access_log import AccessLog
 from gatehouse.runtime import Runtime
-from gatehouse.web import account, account_forms, demo, endpoints, logout, mfa_pages, pages, threads
+from gatehouse.web import (
+    account,
+    account_forms,
+    demo,
+    endpoints,
+    logout,
+    mfa_pages,
+    pages,
+    passkeys,
+    threads,
+)
 from gatehouse.web.context import WebContext, make_templates
 from gatehouse.web.cors import AllowedOrigins
 from gatehouse.web.errors import TOKEN_STYLE, error_response
@@ -70,6 +80,12 @@ def create_app(runtime: Runtime, access_log: AccessLog | None = None) -> Starlet
         Route("/consent", pages.consent_submit, methods=["POST"]),
         Route("/interaction/cancel", pages.cancel, methods=["POST"]),
         Route("/interaction/not-you", pages.not_you, methods=["POST"]),
+        Route("/login/passkey/options", passkeys.login_options, methods=["POST"]),
+        Route("/login/passkey", passkeys.login, methods=["POST"]),
+        Route("/passkeys", passkeys.passkeys_page, methods=["GET"]),
+        Route("/passkeys", passkeys.register, methods=["POST"]),
+        Route("/passkeys/options", passkeys.registration_options, methods=["POST"]),
+        Route("/passkeys/remove", passkeys.remove, methods=["POST"]),
         Route("/logout", logout.logout, methods=["GET", "POST"]),
         Route("/account", account.account_page, methods=["GET"]),
         Route("/account/callback", account.account_callback, methods=["GET"]),

@@ -65,6 +65,23 @@ async def read_form(request: Request) -> Parameters:
     return parse_query_or_form(await read_body(request))
 
 
+async def read_json_object(request: Request, max_bytes: int) -> dict[str, Any]:
+    """A JSON object body (RFC 8259) of at most ``max_bytes``, from gatehouse's own scripts."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise InvalidRequest("the request body must be application/json")
+    body = await read_body(request)
+    if len(body) > max_bytes:
+        raise InvalidRequest(f"the request body is too large (at most {max_bytes} bytes here)")
+    try:
+        value = json.loads(body)
+    except (ValueError, RecursionError):
+        raise InvalidRequest("the request body is not valid JSON") from None
+    if not isinstance(value, dict):
+        raise InvalidRequest("the request body must be a JSON object")
+    return value
+
+
 def query_parameters(request: Request) -> Parameters:
     query: bytes = request.scope.get("query_string", b"")
     if len(query) > MAX_TARGET_BYTES:

@@ -1,7 +1,7 @@
 """Deleting rows that can no longer matter: expired codes, sessions, interactions, refresh
-tokens and deny-list entries. Nothing here decides whether a token works; the lookups check
-every expiry themselves. Without it, a busy server's tables grow by every code and token it
-ever issued.
+tokens, deny-list entries and passkey challenges. Nothing here decides whether a token
+works; the lookups check every expiry themselves. Without it, a busy server's tables grow
+by every code and token it ever issued.
 
 Each rule keeps a row for as long as it can still change an answer:
 
@@ -11,6 +11,7 @@ Each rule keeps a row for as long as it can still change an answer:
   then a used one presented again is reuse, and revokes the family (RFC 9700 §4.14.2);
 - a grant's revocation marker until no code or refresh token of that grant is left;
 - a deny-listed access token until it would have expired anyway;
+- a passkey challenge until it expires (spent or not: a spent one is refused either way);
 - a TOTP enrolment never confirmed by a first code, for a day;
 - an audit event for the retention the operator chose (``audit_retention``; 0: for ever);
 - the record of which clients took part in an SSO session as long as the session's row;
@@ -75,6 +76,11 @@ def _rules(
             "revoked_access_tokens",
             t.revoked_access_tokens,
             t.revoked_access_tokens.c.expires_at <= now,
+        ),
+        (
+            "passkey_challenges",
+            t.passkey_challenges,
+            t.passkey_challenges.c.expires_at <= now,
         ),
         (
             "used_client_assertions",

@@ -17,6 +17,7 @@ from gatehouse.storage.sql.consents import SqlConsentRepository
 from gatehouse.storage.sql.database import Database
 from gatehouse.storage.sql.keys import SqlKeyRepository
 from gatehouse.storage.sql.logout_deliveries import QueueSignal, SqlLogoutDeliveryRepository
+from gatehouse.storage.sql.passkeys import SqlPasskeyRepository
 from gatehouse.storage.sql.policy import SqlTenantPolicyRepository
 from gatehouse.storage.sql.refresh_tokens import SqlRefreshTokenRepository
 from gatehouse.storage.sql.revocations import SqlRevocationRepository
@@ -57,6 +58,7 @@ class SqlStore:
         self.audit = SqlAuditRepository(database, tenant_id)
         self.policy = SqlTenantPolicyRepository(database, tenant_id, registry)
         self.second_factors = SqlSecondFactorRepository(database, tenant_id)
+        self.passkeys = SqlPasskeyRepository(database, tenant_id)
 
     def atomic(self) -> AbstractContextManager[Any]:
         return self.database.atomic()

@@ -440,3 +440,46 @@ recovery_codes = sa.Table(
     sa.Column("used_at", Time, nullable=True),
     sa.PrimaryKeyConstraint("tenant_id", "user_id", "code_hash"),
 )
+
+# -- 0009: passkeys (WebAuthn credentials) and the challenges of their ceremonies ----------
+
+passkeys = sa.Table(
+    "passkeys",
+    metadata,
+    _tenant(),
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column(
+        "user_id", sa.String(36), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    ),
+    # base64url of up to 1023 bytes (WebAuthn §5.8.3): 1364 characters.
+    sa.Column("credential_id", sa.String(1400), nullable=False),
+    sa.Column("public_key", sa.LargeBinary, nullable=False),  # COSE_Key
+    sa.Column("sign_count", sa.BigInteger, nullable=False),
+    sa.Column("transports", sa.JSON, nullable=False),
+    sa.Column("aaguid", sa.String(36), nullable=False),
+    sa.Column("backup_eligible", sa.Boolean, nullable=False),
+    sa.Column("backed_up", sa.Boolean, nullable=False),
+    sa.Column("user_handle", sa.String(128), nullable=False),
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("last_used_at", Time, nullable=True),
+    # A credential belongs to one account: registering it twice fails here.
+    sa.UniqueConstraint("tenant_id", "credential_id"),
+    sa.Index("ix_passkeys_user", "tenant_id", "user_id"),
+)
+
+passkey_challenges = sa.Table(
+    "passkey_challenges",
+    metadata,
+    _tenant(),
+    sa.Column("challenge_hash", sa.String(64), primary_key=True),
+    sa.Column("ceremony", sa.String(16), nullable=False),  # "register" or "authenticate"
+    sa.Column("browser_hash", sa.String(64), nullable=False),
+    sa.Column("user_id", sa.String(36), nullable=True),
+    sa.Column("interaction_hash", sa.String(64), nullable=True),
+    sa.Column("user_handle", sa.String(128), nullable=True),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("expires_at", Time, nullable=False),
+    # Set by the one conditional UPDATE that spends the challenge.
+    sa.Column("used_at", Time, nullable=True),
+)

@@ -130,6 +130,7 @@ class SqlUserRepository(SqlRepository):
                 t.authorization_codes,
                 t.totp_authenticators,
                 t.recovery_codes,
+                t.passkeys,
             ):
                 conn.execute(
                     table.delete().where(

@@ -1,0 +1,259 @@
+"""Passkeys in a real Chromium, with the DevTools WebAuthn virtual authenticator standing in
+for a person's device: adding passkeys on /passkeys, signing in with one through the
+authorization code flow to a relying party (Authlib), removing one, and what the page says
+when a passkey's answer is refused. Runs on SQLite and PostgreSQL.
+
+gatehouse's issuer is http://localhost:PORT here: a passkey's RP ID must be a domain name,
+and browsers treat http://localhost as a secure context."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import BrowserContext, CDPSession, Page, Request, expect
+
+from gatehouse.storage.sql import tables as t
+from gatehouse.storage.sql.database import Database
+from tests.conftest import TEST_SECRET_KEY
+from tests.support.browser import LoopbackSite, answer_consent, query_of, sign_in
+from tests.support.live_server import LiveServer, start_server
+from tests.support.relying_party import AuthorizationStart, RelyingParty
+
+pytestmark = pytest.mark.e2e
+
+PASSWORD = "correct horse battery staple"
+# A platform authenticator that keeps discoverable credentials and verifies its user (a
+# fingerprint or PIN), as a laptop or phone does.
+DEVICE = {
+    "protocol": "ctap2",
+    "transport": "internal",
+    "hasResidentKey": True,
+    "hasUserVerification": True,
+    "isUserVerified": True,
+    "automaticPresenceSimulation": True,
+}
+
+
+class Authenticators:
+    """The browser's virtual authenticators (DevTools WebAuthn domain)."""
+
+    def __init__(self, cdp: CDPSession) -> None:
+        self.cdp = cdp
+        cdp.send("WebAuthn.enable", {"enableUI": False})
+
+    def add(self, **options: Any) -> str:
+        added = self.cdp.send("WebAuthn.addVirtualAuthenticator", {"options": DEVICE | options})
+        return str(added["authenticatorId"])
+
+    def remove(self, authenticator_id: str) -> None:
+        self.cdp.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": authenticator_id})
+
+    def credentials(self, authenticator_id: str) -> list[dict[str, Any]]:
+        found = self.cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator_id})
+        return list(found["credentials"])
+
+
+@dataclass
+class App:
+    server: LiveServer
+    redirect_uri: str
+    rp: RelyingParty
+    page: Page
+    authenticators: Authenticators
+    database: Database
+
+    def landed(self) -> dict[str, str]:
+        self.page.wait_for_url(lambda url: url.startswith(f"{self.redirect_uri}?"))
+        return query_of(self.page.url)
+
+    def open_login(self) -> AuthorizationStart:
+        start = self.rp.start()
+        self.page.goto(start.url)
+        expect(self.page.get_by_role("heading", name="Sign in")).to_be_visible()
+        return start
+
+    def sign_in_with_password(self) -> None:
+        self.open_login()
+        sign_in(self.page, "alice", PASSWORD)
+        expect(self.page.get_by_role("heading", name="Allow access?")).to_be_visible()
+        answer_consent(self.page, "Allow")
+        self.landed()
+
+    def add_passkey(self, name: str) -> None:
+        self.page.goto(self.server.url("/passkeys"))
+        self.page.get_by_label("Name it after the device").fill(name)
+        self.page.get_by_role("button", name="Add a passkey").click()
+        expect(self.page.get_by_role("status")).to_have_text("Your passkey was added.")
+
+    def sign_out(self) -> None:
+        self.page.context.clear_cookies()
+
+    def stored(self) -> list[dict[str, Any]]:
+        with self.database.read() as conn:
+            rows = conn.execute(
+                sa.select(t.passkeys.c.name, t.passkeys.c.sign_count).order_by(
+                    t.passkeys.c.created_at
+                )
+            ).mappings()
+            return [dict(row) for row in rows]
+
+
+@pytest.fixture
+def app(
+    database_url: str,
+    tmp_path: Path,
+    context: BrowserContext,
+    page: Page,
+    loopback_site: Callable[..., LoopbackSite],
+) -> Iterator[App]:
+    server = start_server(
+        database_url, tmp_path / "server", secret_key=TEST_SECRET_KEY, public_host="localhost"
+    )
+    database = Database(database_url)
+    rp: RelyingParty | None = None
+    try:
+        callback = loopback_site()
+        redirect_uri = callback.url("/callback")
+        client = server.create_client("web", [redirect_uri])
+        server.create_user("alice", PASSWORD, email="alice@example.com")
+        rp = RelyingParty(server, client, redirect_uri)
+        authenticators = Authenticators(context.new_cdp_session(page))
+        yield App(server, redirect_uri, rp, page, authenticators, database)
+    finally:
+        if rp is not None:
+            rp.close()
+        database.dispose()
+        server.stop()
+        print(f"--- gatehouse log ---\n{server.log()[-6000:]}")
+
+
+def without_conditional_ui(page: Page) -> None:
+    """A browser that does not offer passkeys in autofill: only the button signs in with one
+    (Chromium's virtual authenticator would otherwise answer the page's conditional request
+    at once, as a person picking their passkey from the autofill list)."""
+    page.add_init_script("PublicKeyCredential.isConditionalMediationAvailable = async () => false;")
+
+
+def test_the_passkey_button_signs_in_through_the_code_flow(app: App) -> None:
+    without_conditional_ui(app.page)
+    device = app.authenticators.add()
+    app.sign_in_with_password()
+    app.add_passkey("Laptop")
+    expect(app.page.get_by_text("Laptop")).to_be_visible()
+    app.sign_out()
+
+    start = app.open_login()
+    app.page.get_by_role("button", name="Sign in with a passkey").click()
+    params = app.landed()  # consent was given at the password sign-in
+
+    assert params["state"] == start.state
+    claims = app.rp.validate_id_token(app.rp.redeem(app.page.url, start), start.nonce)
+    assert claims["amr"] == ["hwk", "user", "pin", "mfa"]
+    [credential] = app.authenticators.credentials(device)
+    assert credential["signCount"] >= 1
+    assert app.stored() == [{"name": "Laptop", "sign_count": credential["signCount"]}]
+
+
+def test_conditional_ui_offers_the_passkey_in_the_username_autofill(app: App) -> None:
+    app.authenticators.add()
+    app.sign_in_with_password()
+    app.add_passkey("Laptop")
+    app.sign_out()
+
+    start = app.open_login()  # nothing clicked: the autofill request is answered
+    app.landed()
+
+    claims = app.rp.validate_id_token(app.rp.redeem(app.page.url, start), start.nonce)
+    assert claims["amr"] == ["hwk", "user", "pin", "mfa"]
+
+
+def test_two_named_passkeys_one_removed_which_then_signs_in_no_more(app: App) -> None:
+    without_conditional_ui(app.page)
+    laptop = app.authenticators.add()
+    app.sign_in_with_password()
+    app.add_passkey("Laptop")
+    [laptop_key] = app.authenticators.credentials(laptop)
+    app.authenticators.remove(laptop)
+    phone = app.authenticators.add()
+    app.add_passkey("Phone")
+
+    rows = app.page.get_by_role("listitem")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_contain_text("Laptop")
+    expect(rows.nth(1)).to_contain_text("Phone")
+    app.page.get_by_role("button", name="Remove Laptop").click()
+    expect(app.page.get_by_role("status")).to_have_text("The passkey was removed.")
+    expect(app.page.get_by_role("listitem")).to_have_count(1)
+    assert [row["name"] for row in app.stored()] == ["Phone"]
+
+    # The removed passkey is still on the laptop: it no longer signs in.
+    app.sign_out()
+    app.authenticators.remove(phone)
+    again = app.authenticators.add()
+    app.authenticators.cdp.send(
+        "WebAuthn.addCredential", {"authenticatorId": again, "credential": laptop_key}
+    )
+    app.open_login()
+    app.page.get_by_role("button", name="Sign in with a passkey").click()
+    expect(app.page.get_by_role("alert")).to_contain_text("not registered here")
+    expect(app.page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+
+def test_a_bad_signature_from_the_browser_is_refused_on_the_page(app: App) -> None:
+    without_conditional_ui(app.page)
+    device = app.authenticators.add()
+    app.sign_in_with_password()
+    app.add_passkey("Laptop")
+    app.sign_out()
+    before = app.stored()
+    app.authenticators.cdp.send(
+        "WebAuthn.setResponseOverrideBits", {"authenticatorId": device, "isBogusSignature": True}
+    )
+
+    app.open_login()
+    app.page.get_by_role("button", name="Sign in with a passkey").click()
+
+    expect(app.page.get_by_role("alert")).to_contain_text("could not be verified")
+    expect(app.page.get_by_role("heading", name="Sign in")).to_be_visible()
+    assert app.stored() == before  # the refused answer changed nothing
+
+
+def test_a_replayed_assertion_is_refused(app: App) -> None:
+    without_conditional_ui(app.page)
+    app.authenticators.add()
+    app.sign_in_with_password()
+    app.add_passkey("Laptop")
+    app.sign_out()
+    sent: list[dict[str, Any]] = []
+
+    def capture(request: Request) -> None:
+        if request.url.endswith("/login/passkey") and request.post_data:
+            sent.append(json.loads(request.post_data))
+
+    app.page.on("request", capture)
+    app.open_login()
+    app.page.get_by_role("button", name="Sign in with a passkey").click()
+    app.landed()
+    app.sign_out()
+
+    # The same answer, for a new sign-in in the same browser (its cookies, its CSRF token).
+    app.open_login()
+    section = app.page.locator("#passkey-sign-in")
+    replay = {
+        "csrf_token": section.get_attribute("data-csrf"),
+        "interaction": section.get_attribute("data-interaction"),
+        "credential": sent[0]["credential"],
+    }
+    answer = app.page.context.request.post(
+        app.server.url("/login/passkey"),
+        data=json.dumps(replay),
+        headers={"Content-Type": "application/json"},
+    )
+    assert answer.status == 400
+    assert "expired or was already used" in answer.json()["error_description"]
