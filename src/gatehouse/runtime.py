@@ -130,6 +130,8 @@ def build_runtime(
         keys=keys,
         audit=store.audit,
         policy=store.policy,
+        attempts=store.attempts,
+        known_browsers=store.known_browsers,
         transaction=store.atomic,
     )
     passwords = Passwords(settings.password_hash_time_cost, settings.password_hash_memory_kib)

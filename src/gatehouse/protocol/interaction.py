@@ -14,9 +14,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 
-from gatehouse.accounts.authentication import authenticate
+from gatehouse.accounts.authentication import verify_password
 from gatehouse.accounts.passwords import Passwords
 from gatehouse.accounts.sessions import active_session, start_session
+from gatehouse.accounts.throttle import Refusal
 from gatehouse.crypto import constant_time_equals, sha256_digest
 from gatehouse.errors import AccessDenied, InvalidRequest
 from gatehouse.protocol.audiences import split_canonical
@@ -29,6 +30,7 @@ from gatehouse.protocol.decision import decide
 from gatehouse.protocol.provider import Provider
 from gatehouse.protocol.redirect_uris import is_registered
 from gatehouse.protocol.scopes import STANDARD_SCOPES
+from gatehouse.protocol.signin import Source, check_password, record_password
 from gatehouse.storage.records import Client, Interaction
 
 log = logging.getLogger("gatehouse.interaction")
@@ -115,12 +117,14 @@ def _resume(
 
 @dataclass(frozen=True)
 class LoginForm:
-    """What the login page shows: the application, the login to prefill, and whether the
-    last attempt failed."""
+    """What the login page shows: the application, the login to prefill, whether the last
+    attempt failed, and the wait brute-force protection imposes (``refusal``; alone: the
+    attempt was refused before its password was checked)."""
 
     client: Client
     login: str
     failed: bool = False
+    refusal: Refusal | None = None
 
 
 def login_form(
@@ -135,10 +139,12 @@ def login_form(
 
 @dataclass(frozen=True)
 class SignedIn:
-    """The person signed in: the new SSO session's cookie value, and where to go next."""
+    """The person signed in: the new SSO session's cookie value, where to go next, and a
+    new device cookie for the browser (accounts/known_browsers.py) when it had none."""
 
     session_cookie: str
     outcome: AuthorizationOutcome
+    device_cookie: str | None = None
 
 
 def record_login(
@@ -149,19 +155,27 @@ def record_login(
     binding: str,
     login: str,
     password: str,
+    source: Source,
 ) -> SignedIn | LoginForm:
-    """POST /login: check the password, start (or renew) the SSO session, and resume."""
+    """POST /login: check the password (unless brute-force protection refuses the attempt
+    first), start (or renew) the SSO session, and resume."""
     paused = load_interaction(provider, interaction_id, binding)
-    user = authenticate(provider.users, passwords, login, password)
-    if user is None:
-        log.info("failed login for client %s", paused.client.client_id)
-        return LoginForm(paused.client, login, failed=True)
     now = provider.clock()
-    lifetimes = provider.config.session_lifetimes
-    cookie = start_session(provider.sessions, lifetimes, now, user, ("pwd",), session_cookie)
-    provider.interactions.mark_login(paused.interaction.id_hash, now)
+    checked = check_password(provider, login, source, now)
+    if checked.guard.refusal is not None:
+        return LoginForm(paused.client, login, refusal=checked.guard.refusal)
+    user = verify_password(provider.users, passwords, checked.user, password)
+    with provider.transaction():
+        recorded = record_password(provider, checked, user, paused.client.client_id, now)
+        if user is None:
+            log.info("failed login for client %s", paused.client.client_id)
+            return LoginForm(paused.client, login, failed=True, refusal=recorded.refusal)
+        lifetimes = provider.config.session_lifetimes
+        cookie = start_session(provider.sessions, lifetimes, now, user, ("pwd",), session_cookie)
+        provider.interactions.mark_login(paused.interaction.id_hash, now)
     paused = replace(paused, interaction=replace(paused.interaction, login_completed_at=now))
-    return SignedIn(cookie, _resume(provider, paused, browser_state(provider, cookie, binding)))
+    outcome = _resume(provider, paused, browser_state(provider, cookie, binding))
+    return SignedIn(cookie, outcome, recorded.device_cookie)
 
 
 def resume(

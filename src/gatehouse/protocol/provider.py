@@ -9,10 +9,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gatehouse.accounts.sessions import SessionLifetimes
+from gatehouse.accounts.throttle import Throttle
 from gatehouse.keys.jose import PublicKeySet
 from gatehouse.keys.remote import RemoteJwksCache
 from gatehouse.keys.service import KeyService
 from gatehouse.settings import SigningAlg
+from gatehouse.storage.attempts import AttemptRepository, KnownBrowserRepository
 from gatehouse.storage.repositories import (
     ApiRepository,
     AuditRepository,
@@ -80,6 +82,8 @@ class Provider:
     keys: KeyService
     audit: AuditRepository
     policy: TenantPolicyRepository
+    attempts: AttemptRepository
+    known_browsers: KnownBrowserRepository
     # One transaction for a change and the audit event that records it (Store.atomic).
     transaction: Callable[[], AbstractContextManager[Any]]
     clock: Callable[[], int] = field(default=lambda: int(time.time()))
@@ -87,3 +91,8 @@ class Provider:
     remote_jwks: Callable[[str, str | None], PublicKeySet] = field(
         default_factory=lambda: RemoteJwksCache().keys_for
     )
+
+    @property
+    def throttle(self) -> Throttle:
+        """Brute-force protection with this tenant's policy (accounts/throttle.py)."""
+        return Throttle(self.attempts, self.policy)

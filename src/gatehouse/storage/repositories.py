@@ -16,6 +16,7 @@ from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from gatehouse.policy import TenantPolicy
+from gatehouse.storage.attempts import AttemptRepository, KnownBrowserRepository
 from gatehouse.storage.records import (
     Api,
     AuditEvent,
@@ -401,3 +402,7 @@ class Store(Protocol):
     def audit(self) -> AuditRepository: ...
     @property
     def policy(self) -> TenantPolicyRepository: ...
+    @property
+    def attempts(self) -> AttemptRepository: ...
+    @property
+    def known_browsers(self) -> KnownBrowserRepository: ...

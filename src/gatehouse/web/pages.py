@@ -7,6 +7,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from gatehouse.accounts.known_browsers import KNOWN_BROWSER_LIFETIME
 from gatehouse.errors import InvalidRequest
 from gatehouse.protocol import interaction
 from gatehouse.protocol.authorization import (
@@ -15,10 +16,11 @@ from gatehouse.protocol.authorization import (
     RedirectToClient,
 )
 from gatehouse.protocol.decision import proves_client_identity
-from gatehouse.web.context import SESSION_COOKIE, context_of
+from gatehouse.protocol.signin import Source
+from gatehouse.web.context import DEVICE_COOKIE, SESSION_COOKIE, context_of
 from gatehouse.web.csrf import browser_binding, require_csrf, set_csrf_cookie
 from gatehouse.web.errors import SIGN_IN_PAGES, renders_errors
-from gatehouse.web.http import read_form, redirect
+from gatehouse.web.http import client_address, read_form, redirect
 from gatehouse.web.threads import run_in_threadpool
 
 WRONG_CREDENTIALS = "The username or password is not correct."
@@ -27,7 +29,10 @@ DECISIONS = {"allow": True, "deny": False}
 
 
 def follow_outcome(
-    request: Request, outcome: AuthorizationOutcome, set_session: str | None = None
+    request: Request,
+    outcome: AuthorizationOutcome,
+    set_session: str | None = None,
+    set_device: str | None = None,
 ) -> Response:
     if isinstance(outcome, RedirectToClient):
         response = redirect(outcome.location)
@@ -49,18 +54,37 @@ def follow_outcome(
             secure=ctx.secure_cookies,
             path="/",
         )
+    if set_device is not None:
+        response.set_cookie(
+            DEVICE_COOKIE,
+            set_device,
+            max_age=KNOWN_BROWSER_LIFETIME,
+            httponly=True,
+            samesite="lax",
+            secure=ctx.secure_cookies,
+            path="/",
+        )
     return response
 
 
 def _render_login(request: Request, form: interaction.LoginForm, interaction_id: str) -> Response:
-    return context_of(request).render(
+    errors = [WRONG_CREDENTIALS] if form.failed else []
+    if form.refusal is not None:
+        errors.append(form.refusal.message)
+    # Refused before the password was checked (docs/lockout.md): 429, RFC 6585 §4.
+    refused = form.refusal is not None and not form.failed
+    response = context_of(request).render(
         request,
         "login.html",
+        status=429 if refused else 200,
         client=form.client,
         interaction=interaction_id,
         login=form.login,
-        error=WRONG_CREDENTIALS if form.failed else None,
+        error=" ".join(errors) or None,
     )
+    if refused and form.refusal is not None:
+        response.headers["Retry-After"] = str(form.refusal.retry_after)
+    return response
 
 
 @renders_errors(SIGN_IN_PAGES)
@@ -94,10 +118,13 @@ async def login_submit(request: Request) -> Response:
         browser_binding(request),
         (form.get("login") or "").strip(),
         form.get("password") or "",
+        Source(client_address(request), request.cookies.get(DEVICE_COOKIE)),
     )
     if isinstance(result, interaction.LoginForm):
         return _render_login(request, result, interaction_id or "")
-    return follow_outcome(request, result.outcome, set_session=result.session_cookie)
+    return follow_outcome(
+        request, result.outcome, set_session=result.session_cookie, set_device=result.device_cookie
+    )
 
 
 @renders_errors(SIGN_IN_PAGES)

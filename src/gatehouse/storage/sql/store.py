@@ -9,6 +9,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from gatehouse.storage.sql.apis import SqlApiRepository, SqlScopeRepository
+from gatehouse.storage.sql.attempts import SqlAttemptRepository, SqlKnownBrowserRepository
 from gatehouse.storage.sql.audit import SqlAuditRepository
 from gatehouse.storage.sql.cache import ProcessCache, RegistryCache
 from gatehouse.storage.sql.clients import SqlClientAssertionRepository, SqlClientRepository
@@ -51,6 +52,8 @@ class SqlStore:
         self.keys = SqlKeyRepository(database, tenant_id)
         self.audit = SqlAuditRepository(database, tenant_id)
         self.policy = SqlTenantPolicyRepository(database, tenant_id, registry)
+        self.attempts = SqlAttemptRepository(database, tenant_id)
+        self.known_browsers = SqlKnownBrowserRepository(database, tenant_id)
 
     def atomic(self) -> AbstractContextManager[Any]:
         return self.database.atomic()

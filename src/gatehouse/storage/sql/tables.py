@@ -343,3 +343,40 @@ audit_events = sa.Table(
     sa.Index("ix_audit_events_client", "tenant_id", "client_id", "occurred_at"),
     sa.Index("ix_audit_events_type", "tenant_id", "type", "occurred_at"),
 )
+
+# 0006: brute-force protection (accounts/throttle.py, docs/lockout.md). One row per counter:
+# (factor, subject, source), "" standing for every subject or every source. Failures are
+# counted by one upsert per counter (storage/sql/attempts.py); ``expires_at`` is when the
+# counter stops mattering (the purge deletes it then).
+failed_attempts = sa.Table(
+    "failed_attempts",
+    metadata,
+    _tenant(),
+    sa.Column("factor", sa.String(32), nullable=False),
+    sa.Column("subject", sa.String(400), nullable=False),  # login:…, user:…, client:… or ""
+    sa.Column("source", sa.String(128), nullable=False),  # ip:…, device:… or ""
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("last_failed_at", Time, nullable=False),
+    sa.Column("locked_until", Time, nullable=True),
+    sa.Column("expires_at", Time, nullable=False),
+    # Subject first: an account's counters (unlock, the token endpoint's check) by one prefix.
+    sa.PrimaryKeyConstraint("tenant_id", "subject", "factor", "source"),
+    sa.Index("ix_failed_attempts_expires_at", "expires_at"),
+)
+
+# Browsers a person has signed in from before: the SHA-256 of their device cookie, per user.
+# A known browser still gets in while its account is locked for everyone else.
+known_browsers = sa.Table(
+    "known_browsers",
+    metadata,
+    _tenant(),
+    sa.Column(
+        "user_id", sa.String(36), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("device_hash", sa.String(64), nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("last_seen_at", Time, nullable=False),
+    sa.Column("expires_at", Time, nullable=False),
+    sa.PrimaryKeyConstraint("tenant_id", "user_id", "device_hash"),
+    sa.Index("ix_known_browsers_expires_at", "expires_at"),
+)

@@ -6,7 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from gatehouse.storage.records import User, UserProfile
+from gatehouse.storage.records import User, UserProfile, normalized_login
 from gatehouse.storage.sql import tables as t
 from gatehouse.storage.sql.base import SqlRepository, retried
 from gatehouse.storage.sql.columns import RecordColumns
@@ -23,11 +23,6 @@ _LEAN_USER_BY_ID = LeanStatement(
         t.users.c.tenant_id == sa.bindparam("p_tenant"), t.users.c.id == sa.bindparam("p_id")
     )
 )
-
-
-def normalized_login(value: str) -> str:
-    """What usernames and emails are matched and kept unique by: case-insensitively."""
-    return value.strip().casefold()
 
 
 def with_user(table: sa.Table) -> sa.Join:
@@ -148,7 +143,13 @@ class SqlUserRepository(SqlRepository):
     @retried
     def delete(self, user_id: str) -> bool:
         with self.db.write() as conn:
-            for table in (t.sso_sessions, t.consents, t.refresh_tokens, t.authorization_codes):
+            for table in (
+                t.sso_sessions,
+                t.consents,
+                t.refresh_tokens,
+                t.authorization_codes,
+                t.known_browsers,
+            ):
                 conn.execute(
                     table.delete().where(
                         table.c.tenant_id == self.tenant_id, table.c.user_id == user_id
