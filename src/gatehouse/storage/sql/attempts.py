@@ -9,7 +9,7 @@ an attempt fails; a success deletes its own counter only when one exists.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -55,7 +55,9 @@ _LEAN_COUNTERS = LeanStatement(
     )
 )
 _LEAN_SUBJECT_COUNTERS = LeanStatement(
-    _live(_fa.c.subject == sa.bindparam("p_subject")).limit(SUBJECT_COUNTERS + 1)
+    _live(_fa.c.subject == sa.bindparam("p_subject"))
+    .limit(sa.bindparam("p_limit"))
+    .offset(sa.bindparam("p_offset"))  # SQLite's LIMIT always comes with one
 )
 _LEAN_KNOWN_BROWSER = LeanStatement(
     sa.select(t.known_browsers.c.user_id).where(
@@ -72,11 +74,13 @@ def _upsert(conn: sa.Connection) -> Any:
 
 
 class SqlAttemptRepository(SqlRepository):
-    def __init__(self, database: Database, tenant_id: str) -> None:
+    def __init__(
+        self, database: Database, tenant_id: str, cache_clock: Callable[[], float] | None = None
+    ) -> None:
         super().__init__(database, tenant_id)
-        # (factor, subject) -> (the subject's live counters or None: too many,)
+        # (factor, subject) -> (the subject's live counters, or None: too many,)
         self._subjects: ProcessCache[tuple[str, str], tuple[tuple[FailureCounter, ...] | None]]
-        self._subjects = ProcessCache()
+        self._subjects = ProcessCache(clock=cache_clock) if cache_clock else ProcessCache()
 
     def counters(self, factor: str, keys: Sequence[CounterKey], now: int) -> list[FailureCounter]:
         if not 1 <= len(keys) <= _KEYS_PER_CHECK:
@@ -96,7 +100,14 @@ class SqlAttemptRepository(SqlRepository):
         generation = self._subjects.generation()
         rows = self.db.fetch_all(
             _LEAN_SUBJECT_COUNTERS,
-            {"p_tenant": self.tenant_id, "p_factor": factor, "p_subject": subject, "p_now": now},
+            {
+                "p_tenant": self.tenant_id,
+                "p_factor": factor,
+                "p_subject": subject,
+                "p_now": now,
+                "p_limit": SUBJECT_COUNTERS + 1,
+                "p_offset": 0,
+            },
         )
         found = (
             tuple(COUNTER.record(row) for row in rows) if len(rows) <= SUBJECT_COUNTERS else None

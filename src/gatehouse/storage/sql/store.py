@@ -52,7 +52,7 @@ class SqlStore:
         self.keys = SqlKeyRepository(database, tenant_id)
         self.audit = SqlAuditRepository(database, tenant_id)
         self.policy = SqlTenantPolicyRepository(database, tenant_id, registry)
-        self.attempts = SqlAttemptRepository(database, tenant_id)
+        self.attempts = SqlAttemptRepository(database, tenant_id, cache_clock)
         self.known_browsers = SqlKnownBrowserRepository(database, tenant_id)
 
     def atomic(self) -> AbstractContextManager[Any]:
