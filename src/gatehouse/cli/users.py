@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
+from gatehouse.admin import lockout
 from gatehouse.admin import users as user_admin
 from gatehouse.cli.options import database_option
 from gatehouse.cli.output import emit, fail
@@ -118,3 +119,19 @@ def user_show(runtime: Runtime, user: str) -> None:
 @database_option
 def user_delete(runtime: Runtime, user: str) -> None:
     emit(user_admin.delete_user(runtime, user))
+
+
+@user.command("lockouts")
+@click.argument("user")
+@database_option
+def user_lockouts(runtime: Runtime, user: str) -> None:
+    """Show the failed sign-ins and locks of USER (id, username or email)."""
+    emit(lockout.lockouts(runtime, user))
+
+
+@user.command("unlock")
+@click.argument("user")
+@database_option
+def user_unlock(runtime: Runtime, user: str) -> None:
+    """Clear every lock and failed sign-in count of USER (docs/lockout.md)."""
+    emit(lockout.unlock(runtime, user))
