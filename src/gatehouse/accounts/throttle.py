@@ -26,10 +26,11 @@ so it tells nothing about the secret, and costs no password hash. Nothing here s
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from gatehouse.crypto import sha256_digest
 from gatehouse.policy import TenantPolicy
@@ -48,6 +49,7 @@ EVERY = ""  # the subject or source part of a counter that stands for all of the
 IPV6_PREFIX = 64  # one subscriber's usual IPv6 allocation: its addresses are one source
 
 
+@functools.lru_cache(maxsize=4096)  # parsing costs more than the rest of a token request's check
 def address_key(address: str | None) -> str:
     """The source key of a client address: an IPv4 address as it is, an IPv6 address by its
     /64 (an attacker has all of it), anything else (no address at all) as given."""
@@ -84,11 +86,11 @@ def device_source(device_cookie: str) -> str:
     return f"device:{sha256_digest(device_cookie)}"
 
 
-@dataclass(frozen=True)
-class Attempt:
+class Attempt(NamedTuple):
     """One try at a secret. ``device`` is the source key of the browser when the subject
     signed in from it before (``device_source``): that browser is then its own source,
-    and spared the account-wide and address-wide locks."""
+    and spared the account-wide and address-wide locks. (A named tuple: the token endpoint
+    builds one per request, and a frozen dataclass costs several times as much.)"""
 
     factor: Factor
     subject: str
@@ -204,11 +206,16 @@ class Guard:
     ``succeeded`` records how it went."""
 
     attempts: AttemptRepository
-    limits: Limits
+    policy: TenantPolicyRepository
     attempt: Attempt
     refusal: Refusal | None
     # Whether a counter of this (subject, source) exists: a success then clears it.
     counted_before: bool = False
+
+    @functools.cached_property
+    def limits(self) -> Limits:
+        # Worked out only when needed: a client nobody failed as never needs them.
+        return Limits.of(self.policy.get(), self.attempt.factor)
 
     def failed(self, now: int) -> Failure:
         counters = self.limits.counters(self.attempt)
@@ -242,33 +249,29 @@ class Throttle:
 
     def guard(self, attempt: Attempt, now: int) -> Guard:
         """Read the attempt's counters (one statement) and decide whether it may go ahead."""
-        limits = Limits.of(self.policy.get(), attempt.factor)
-        keys = [key for key, _, _ in limits.counters(attempt)]
-        counters = self.attempts.counters(attempt.factor, keys, now)
-        return self._guard(limits, attempt, counters, now)
+        guard = Guard(self.attempts, self.policy, attempt, None)
+        keys = [key for key, _, _ in guard.limits.counters(attempt)]
+        return self._decide(guard, self.attempts.counters(attempt.factor, keys, now), now)
 
     def guard_client(self, attempt: Attempt, now: int) -> Guard:
         """``guard`` for the token endpoint's hot path: the client's counters come from the
         per-process cache (``AttemptRepository.counters_of_subject``), so a client nobody
-        has failed as costs no round trip. Failures counted by another process are seen
-        within the cache's few seconds."""
-        limits = Limits.of(self.policy.get(), attempt.factor)
+        has failed as lately costs no round trip and nothing else. Failures counted by
+        another process are seen within the cache's few seconds."""
+        guard = Guard(self.attempts, self.policy, attempt, None)
         counters = self.attempts.counters_of_subject(attempt.factor, attempt.subject, now)
+        if counters == ():
+            return guard
         if counters is None:  # many sources failed lately: look this one up
-            keys = [key for key, _, _ in limits.counters(attempt)]
+            keys = [key for key, _, _ in guard.limits.counters(attempt)]
             counters = tuple(self.attempts.counters(attempt.factor, keys, now))
-        return self._guard(limits, attempt, counters, now)
+        return self._decide(guard, counters, now)
 
-    def _guard(
-        self,
-        limits: Limits,
-        attempt: Attempt,
-        counters: Counters,
-        now: int,
-    ) -> Guard:
-        counted_before = any(
+    @staticmethod
+    def _decide(guard: Guard, counters: Counters, now: int) -> Guard:
+        attempt = guard.attempt
+        guard.refusal = refusal(guard.limits, attempt, counters, now)
+        guard.counted_before = any(
             c.subject == attempt.subject and c.source == attempt.source for c in counters
         )
-        return Guard(
-            self.attempts, limits, attempt, refusal(limits, attempt, counters, now), counted_before
-        )
+        return guard

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -92,7 +93,7 @@ class Provider:
         default_factory=lambda: RemoteJwksCache().keys_for
     )
 
-    @property
+    @functools.cached_property
     def throttle(self) -> Throttle:
         """Brute-force protection with this tenant's policy (accounts/throttle.py)."""
         return Throttle(self.attempts, self.policy)
