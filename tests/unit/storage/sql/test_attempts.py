@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from gatehouse.runtime import Runtime
+from gatehouse.storage.sql.cache import CACHE_SECONDS
 from gatehouse.storage.sql.database import Database
 from gatehouse.storage.sql.purge import purge_expired
 from gatehouse.storage.sql.store import SqlStore
@@ -150,3 +151,17 @@ def test_the_purge_deletes_counters_and_browsers_that_no_longer_matter(
     deleted = purge_expired(runtime.database, NOW + DURATION, 1800)
     assert deleted["failed_attempts"] == 1
     assert runtime.store.attempts.of_subjects(["login:alice"], 0) == []
+
+
+def test_another_process_sees_a_clients_failures_within_the_cache_lifetime(
+    runtime: Runtime,
+) -> None:
+    now = [0.0]
+    other = SqlStore(runtime.database, cache_clock=lambda: now[0])
+    assert other.attempts.counters_of_subject("client_secret", "client:daemon", NOW) == ()
+    key = ("client:daemon", "ip:203.0.113.6")
+    runtime.store.attempts.count_failure("client_secret", [(key, 3)], NOW, DURATION)
+    assert other.attempts.counters_of_subject("client_secret", "client:daemon", NOW) == ()
+    now[0] += CACHE_SECONDS
+    [seen] = other.attempts.counters_of_subject("client_secret", "client:daemon", NOW)
+    assert seen.failures == 1
