@@ -72,6 +72,15 @@ class InvalidClient(OAuthError):
     status_code = 401
 
 
+class InvalidClientThrottled(InvalidClient):
+    """invalid_client refused before the credentials were checked: too many recent failures
+    of this client from this address (docs/lockout.md). ``retry_after``: seconds to wait."""
+
+    def __init__(self, description: str, retry_after: int) -> None:
+        super().__init__(description)
+        self.retry_after = retry_after
+
+
 class InvalidGrant(OAuthError):
     error = "invalid_grant"
 

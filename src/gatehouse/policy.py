@@ -28,8 +28,9 @@ class TenantPolicy(BaseModel):
     login_delay_after_failures: int = Field(
         3,
         ge=1,
-        description="Failed sign-ins of one account from one source address before each "
-        "further attempt from there must wait; the wait doubles with every failure.",
+        description="Failed attempts at one account from one source (an address, or a "
+        "browser the person signed in from before) before each further attempt from there "
+        "must wait: 1 second, doubling with every further failure.",
     )
     login_max_delay: Duration = Field(
         timedelta(seconds=30),
@@ -38,14 +39,16 @@ class TenantPolicy(BaseModel):
     source_lockout_threshold: int = Field(
         10,
         ge=1,
-        description="Failed sign-ins of one account from one source address that lock that "
-        "account for that source (other sources and known browsers still get in).",
+        description="Failed attempts at one account (a login, a second factor, a client's "
+        "secret) from one source that lock it for that source (other sources and known "
+        "browsers still get in).",
     )
     account_lockout_threshold: int = Field(
         50,
         ge=1,
         description="Failed sign-ins of one account from all sources together that lock the "
-        "account for every browser it has not signed in from before.",
+        "account for every browser it has not signed in from before (never for a client: "
+        "its secret is only locked per source).",
     )
     address_failure_limit: int = Field(
         100,
@@ -55,7 +58,8 @@ class TenantPolicy(BaseModel):
     )
     lockout_duration: Duration = Field(
         timedelta(minutes=15),
-        description="How long a lock lasts; failures older than this no longer count.",
+        description="How long a lock lasts; a count of failures starts again from zero when "
+        "its lock ends or when it has seen no failure for this long.",
     )
 
     # -- The account page (docs/account.md) ---------------------------------------------------

@@ -158,6 +158,8 @@ def build_runtime(
         totp=totp,
         recovery_codes=recovery_codes,
         passkeys=passkeys,
+        attempts=store.attempts,
+        known_browsers=store.known_browsers,
         transaction=store.atomic,
         second_factor_methods=(totp, recovery_codes),
     )

@@ -8,7 +8,12 @@ import pytest
 
 import gatehouse.web.app  # noqa: F401 - loads every module, so every OAuthError subclass
 from gatehouse.accounts.webauthn import PasskeyRejected
-from gatehouse.errors import MAX_DESCRIPTION_LENGTH, OAuthError, safe_description
+from gatehouse.errors import (
+    MAX_DESCRIPTION_LENGTH,
+    InvalidClientThrottled,
+    OAuthError,
+    safe_description,
+)
 from gatehouse.protocol.messages import MalformedParameters, Parameters
 
 # RFC 6749 §5.2 and §4.1.2.1, RFC 6750 §3: error_description = *( %x20-21 / %x23-5B / %x5D-7E )
@@ -37,7 +42,10 @@ def _all_subclasses(cls: type[OAuthError]) -> list[type[OAuthError]]:
 # Subclasses whose constructor takes more than the description: what comes before it, and
 # what after.
 ARGUMENTS_BEFORE: dict[type[OAuthError], tuple[object, ...]] = {PasskeyRejected: ("malformed",)}
-EXTRA_ARGUMENTS = {MalformedParameters: (Parameters({}), frozenset())}
+EXTRA_ARGUMENTS: dict[type[OAuthError], tuple[object, ...]] = {
+    MalformedParameters: (Parameters({}), frozenset()),
+    InvalidClientThrottled: (30,),
+}
 
 
 def _make(cls: type[OAuthError], description: str) -> OAuthError:

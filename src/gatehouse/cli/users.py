@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
+from gatehouse.admin import lockout
 from gatehouse.admin import sessions as session_admin
 from gatehouse.admin import users as user_admin
 from gatehouse.cli.options import database_option
@@ -136,3 +137,19 @@ def user_delete(runtime: Runtime, user: str) -> None:
 def user_sessions(runtime: Runtime, user: str) -> None:
     """List USER's live sign-in sessions: device, first and last seen, expiry, remember-me."""
     emit(session_admin.list_sessions(runtime, user))
+
+
+@user.command("lockouts")
+@click.argument("user")
+@database_option
+def user_lockouts(runtime: Runtime, user: str) -> None:
+    """Show the failed sign-ins and locks of USER (id, username or email)."""
+    emit(lockout.lockouts(runtime, user))
+
+
+@user.command("unlock")
+@click.argument("user")
+@database_option
+def user_unlock(runtime: Runtime, user: str) -> None:
+    """Clear every lock and failed sign-in count of USER (docs/lockout.md)."""
+    emit(lockout.unlock(runtime, user))

@@ -20,9 +20,12 @@ Actor = Literal["user", "operator", "client", "system"]
 EVENT_TYPES: Final[dict[str, str]] = {
     # Sign-in
     "signin.succeeded": "A person signed in (details: methods used, remember-me).",
-    "signin.failed": "A sign-in was refused (details: reason; username holds the login tried).",
-    "signin.locked": "An account was locked after repeated failed sign-ins (details: scope "
-    "of the lock: this source address, the account, or the address across accounts).",
+    "signin.failed": "A sign-in was refused (details: reason: wrong_password, unknown_user, "
+    "account_disabled, no_password, or the second factor's; factor; username holds the login "
+    "tried).",
+    "signin.locked": "A lock began after repeated failed sign-ins (details: scope: source, "
+    "this login from this address; account, this login from every unknown browser; address, "
+    "this address for every login; until; factor).",
     "signin.unlocked": "An operator cleared an account's lockout (`gatehouse user unlock`).",
     "signin.cancelled": "A person chose Cancel on the login or consent page; the client was "
     "answered access_denied.",
@@ -45,6 +48,11 @@ EVENT_TYPES: Final[dict[str, str]] = {
     "(expired, spent or not this browser's), unknown_credential, wrong_user, verification "
     "(signature, origin, RP ID, user verification, a counter that did not grow), counter "
     "(two answers of one authenticator raced), cross_origin).",
+    # Client authentication (token, introspection and revocation endpoints)
+    "client.authentication_failed": "A client presented a wrong secret or an assertion not "
+    "signed with its keys (details: method); ip is the caller's address.",
+    "client.authentication_locked": "A client's authentication from one address was locked "
+    "after repeated failures (details: until); other addresses are not affected.",
     # Consent
     "consent.granted": "A person consented to a client's scopes (details: the scopes granted, "
     "and those left out on the consent page).",

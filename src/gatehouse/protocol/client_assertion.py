@@ -34,6 +34,11 @@ LEEWAY = 60
 RemoteKeys = Callable[[str, str | None], PublicKeySet]
 
 
+class WrongClientCredentials(InvalidClient):
+    """The presented secret or signature is not the client's: a failure brute-force
+    protection counts (a malformed, expired or replayed assertion is not a guess)."""
+
+
 def assertion_client_id(assertion: str) -> str:
     """RFC 7523 §3: iss and sub are the client_id. Read before verification only to know
     whose keys to verify with."""
@@ -84,7 +89,7 @@ def _verify_with_client_keys(
     except JwksFetchError as exc:
         raise InvalidClient(str(exc)) from None
     except TokenVerificationError:
-        raise InvalidClient(
+        raise WrongClientCredentials(
             "client_assertion signature is not valid for any of the client's registered keys"
         ) from None
     return claims
@@ -107,7 +112,9 @@ def _verify_with_client_secret(
         except (TokenVerificationError, KeyDecryptionError):
             continue
         return claims
-    raise InvalidClient("client_assertion is not signed with a current client secret (HS256)")
+    raise WrongClientCredentials(
+        "client_assertion is not signed with a current client secret (HS256)"
+    )
 
 
 def _check_claims(

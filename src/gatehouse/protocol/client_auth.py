@@ -11,18 +11,21 @@ import base64
 import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote_plus
 
+from gatehouse.accounts.throttle import Attempt, Guard, address_key, client_subject, wait_text
 from gatehouse.crypto import constant_time_equals, sha256_digest
-from gatehouse.errors import InvalidClient, InvalidRequest
+from gatehouse.errors import InvalidClient, InvalidClientThrottled, InvalidRequest
 from gatehouse.protocol.client_assertion import (
+    WrongClientCredentials,
     assertion_client_id,
     check_assertion_type,
     verify_assertion,
 )
 from gatehouse.protocol.messages import Parameters
 from gatehouse.protocol.provider import Provider
-from gatehouse.storage.records import Client, ClientSecret
+from gatehouse.storage.records import AuditEvent, Client, ClientSecret
 
 SUPPORTED_METHODS = (
     "client_secret_basic",
@@ -97,25 +100,18 @@ def presented_credentials(params: Parameters, authorization: str | None) -> Pres
 
 
 def authenticate_client(
-    provider: Provider, params: Parameters, authorization: str | None
+    provider: Provider, params: Parameters, authorization: str | None, address: str | None = None
 ) -> Client:
+    """The client the request authenticates as. ``address``: the caller's address, which
+    brute-force protection counts failures by (docs/lockout.md)."""
     presented = presented_credentials(params, authorization)
     error_class = InvalidClientBasic if presented.method == "client_secret_basic" else InvalidClient
     found = provider.clients.get_for_authentication(presented.client_id)
     if found is None:
         raise error_class("unknown client", detail=f"client_id={presented.client_id[:100]!r}")
     client, secrets = found
-    if presented.method == "client_assertion" and client.auth_method in ASSERTION_METHODS:
-        assert presented.assertion is not None
-        verify_assertion(
-            provider,
-            client,
-            presented.assertion,
-            f"{provider.config.issuer}/token",
-            provider.remote_jwks,
-        )
-        return client
-    if presented.method != client.auth_method:
+    assertion = presented.method == "client_assertion" and client.auth_method in ASSERTION_METHODS
+    if not assertion and presented.method != client.auth_method:
         if client.auth_method == "none":
             raise error_class("this is a public client: send only client_id, with no secret")
         raise error_class(
@@ -123,7 +119,28 @@ def authenticate_client(
         )
     if client.auth_method == "none":
         return client
-    _check_secret(provider, secrets, presented.secret or "", error_class)
+    now = provider.clock()
+    attempt = Attempt("client_secret", client_subject(client.client_id), address_key(address))
+    guard = provider.throttle.guard_client(attempt, now)
+    if guard.refusal is not None:
+        raise InvalidClientThrottled(
+            "too many failed authentications of this client from this address; try again "
+            f"in {wait_text(guard.refusal.retry_after)}",
+            guard.refusal.retry_after,
+        )
+    try:
+        if assertion:
+            assert presented.assertion is not None
+            issuer = provider.config.issuer
+            verify_assertion(
+                provider, client, presented.assertion, f"{issuer}/token", provider.remote_jwks
+            )
+        else:
+            _check_secret(provider, secrets, presented.secret or "", error_class)
+    except WrongClientCredentials as wrong:
+        _record_failure(provider, guard, client, presented.method, address, now)
+        raise error_class(wrong.description) from None
+    guard.succeeded()
     return client
 
 
@@ -143,5 +160,37 @@ def _check_secret(
                 return
             matched_expired = True
     if matched_expired:
+        # Not a guess: a client that has not picked up its new secret yet. Not counted,
+        # so it cannot lock out its rotated twin at the same address.
         raise error_class("the client secret has expired or was revoked; use a current secret")
-    raise error_class("client authentication failed: wrong client secret")
+    raise WrongClientCredentials("client authentication failed: wrong client secret")
+
+
+def _record_failure(
+    provider: Provider,
+    guard: Guard,
+    client: Client,
+    method: str,
+    address: str | None,
+    now: int,
+) -> None:
+    """Count a wrong secret or signature, with its audit events, in one transaction."""
+    with provider.transaction():
+        failure = guard.failed(now)
+        events: list[tuple[str, dict[str, Any]]] = [
+            ("client.authentication_failed", {"method": method})
+        ]
+        events += [
+            ("client.authentication_locked", {"until": lock.until}) for lock in failure.locks
+        ]
+        for event_type, details in events:
+            provider.audit.record(
+                AuditEvent(
+                    type=event_type,
+                    occurred_at=now,
+                    actor="client",
+                    client_id=client.client_id,
+                    ip=address,
+                    details=details,
+                )
+            )

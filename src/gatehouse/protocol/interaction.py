@@ -20,10 +20,12 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from gatehouse.accounts.assurance import combined_amr
-from gatehouse.accounts.authentication import authenticate
+from gatehouse.accounts.authentication import verify_password
+from gatehouse.accounts.known_browsers import remember_browser
 from gatehouse.accounts.passkeys import AuditContext
 from gatehouse.accounts.passwords import Passwords
 from gatehouse.accounts.sessions import active_session, device_of, start_session
+from gatehouse.accounts.throttle import Refusal
 from gatehouse.crypto import constant_time_equals, sha256_digest
 from gatehouse.errors import AccessDenied, InvalidRequest
 from gatehouse.protocol.audiences import split_canonical
@@ -39,6 +41,7 @@ from gatehouse.protocol.mfa_policy import factor_needed
 from gatehouse.protocol.provider import Provider
 from gatehouse.protocol.redirect_uris import is_registered
 from gatehouse.protocol.scopes import STANDARD_SCOPES
+from gatehouse.protocol.signin import Source, check_password, record_password
 from gatehouse.storage.records import AuditEvent, Client, Interaction, User
 
 log = logging.getLogger("gatehouse.interaction")
@@ -126,14 +129,16 @@ def resume_paused(
 @dataclass(frozen=True)
 class LoginForm:
     """What the login page shows: the application, the login to prefill, whether the last
-    attempt failed, whether "Remember me" is ticked, and who is signed in in this browser
-    now (prompt=login, max_age), for "Not you?"."""
+    attempt failed, the wait brute-force protection imposes (``refusal``; alone: the
+    attempt was refused before its password was checked), whether "Remember me" is ticked,
+    and who is signed in in this browser now (prompt=login, max_age), for "Not you?"."""
 
     client: Client
     login: str
     failed: bool = False
     remember_me: bool = False
     signed_in: User | None = None
+    refusal: Refusal | None = None
 
 
 def login_form(
@@ -150,12 +155,14 @@ def login_form(
 @dataclass(frozen=True)
 class SignedIn:
     """Where a sign-in step leads: the SSO session's new cookie value once the person is
-    signed in (None while a further factor is needed), where to go next, and how long the
-    cookie should outlive the browser (None: it ends with the browser)."""
+    signed in (None while a further factor is needed), where to go next, how long the
+    cookie should outlive the browser (None: it ends with the browser), and a new device
+    cookie for the browser (accounts/known_browsers.py) when it had none."""
 
     session_cookie: str | None
     outcome: AuthorizationOutcome
     cookie_max_age: int | None = None
+    device_cookie: str | None = None
 
 
 @dataclass(frozen=True)
@@ -186,18 +193,35 @@ def record_login(
     binding: str,
     login: str,
     password: str,
+    source: Source,
     remember_me: bool = False,
     user_agent: str | None = None,
 ) -> SignedIn | LoginForm:
-    """POST /login: check the password, then ask for a second factor or sign the person in
-    — with the longer lifetimes and a persistent cookie when they ticked "Remember me"."""
+    """POST /login: check the password (unless brute-force protection refuses the attempt
+    first), then ask for a second factor or sign the person in — with the longer lifetimes
+    and a persistent cookie when they ticked "Remember me"."""
     paused = load_interaction(provider, interaction_id, binding)
-    user = authenticate(provider.users, passwords, login, password)
+    now = provider.clock()
+    checked = check_password(provider, login, source, now)
+    if checked.guard.refusal is not None:
+        return LoginForm(
+            paused.client, login, remember_me=remember_me, refusal=checked.guard.refusal
+        )
+    user = verify_password(provider.users, passwords, checked.user, password)
+    with provider.transaction():
+        recorded = record_password(provider, checked, user, paused.client.client_id, now)
     if user is None:
         log.info("failed login for client %s", paused.client.client_id)
-        return LoginForm(paused.client, login, failed=True, remember_me=remember_me)
-    choices = SignInChoices(remember_me, device_of(user_agent))
-    return first_factor_done(provider, paused, user, ("pwd",), session_cookie, binding, choices)
+        return LoginForm(
+            paused.client, login, failed=True, remember_me=remember_me, refusal=recorded.refusal
+        )
+    choices = SignInChoices(remember_me, device_of(user_agent), source.address)
+    result = first_factor_done(provider, paused, user, ("pwd",), session_cookie, binding, choices)
+    if result.session_cookie is None:
+        return result  # a second factor comes first: not yet a browser this person uses
+    # A browser the person has signed in from, spared account-wide locks from now on.
+    device = remember_browser(provider.known_browsers, user, source.device_cookie, now)
+    return replace(result, device_cookie=device)
 
 
 def first_factor_done(

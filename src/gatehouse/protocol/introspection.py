@@ -22,8 +22,10 @@ from gatehouse.tokens.access_token import audiences_of
 INACTIVE: dict[str, Any] = {"active": False}
 
 
-def introspect(provider: Provider, params: Parameters, authorization: str | None) -> dict[str, Any]:
-    caller = authenticate_client(provider, params, authorization)
+def introspect(
+    provider: Provider, params: Parameters, authorization: str | None, address: str | None = None
+) -> dict[str, Any]:
+    caller = authenticate_client(provider, params, authorization, address)
     if caller.is_public:
         raise InvalidClient(
             "introspection is for confidential clients and APIs, not public clients"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -12,11 +13,13 @@ from gatehouse.accounts.passkeys import PasskeyService
 from gatehouse.accounts.recovery_codes import RecoveryCodes
 from gatehouse.accounts.second_factor import SecondFactorMethod
 from gatehouse.accounts.sessions import SessionLifetimes
+from gatehouse.accounts.throttle import Throttle
 from gatehouse.accounts.totp import Totp
 from gatehouse.keys.jose import PublicKeySet
 from gatehouse.keys.remote import RemoteJwksCache
 from gatehouse.keys.service import KeyService
 from gatehouse.settings import SigningAlg
+from gatehouse.storage.attempts import AttemptRepository, KnownBrowserRepository
 from gatehouse.storage.repositories import (
     ApiRepository,
     AuditRepository,
@@ -103,6 +106,8 @@ class Provider:
     totp: Totp
     recovery_codes: RecoveryCodes
     passkeys: PasskeyService
+    attempts: AttemptRepository
+    known_browsers: KnownBrowserRepository
     # One transaction for a change and the audit event that records it (Store.atomic).
     transaction: Callable[[], AbstractContextManager[Any]]
     clock: Callable[[], int] = field(default=lambda: int(time.time()))
@@ -113,3 +118,8 @@ class Provider:
     # The second factors a person may be asked for, in the order the verification page
     # offers them (accounts/second_factor.py); runtime.py builds it.
     second_factor_methods: tuple[SecondFactorMethod, ...] = ()
+
+    @functools.cached_property
+    def throttle(self) -> Throttle:
+        """Brute-force protection with this tenant's policy (accounts/throttle.py)."""
+        return Throttle(self.attempts, self.policy)

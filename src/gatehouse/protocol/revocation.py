@@ -17,8 +17,10 @@ from gatehouse.protocol.provider import Provider
 from gatehouse.storage.records import Client
 
 
-def revoke(provider: Provider, params: Parameters, authorization: str | None) -> None:
-    client = authenticate_client(provider, params, authorization)
+def revoke(
+    provider: Provider, params: Parameters, authorization: str | None, address: str | None = None
+) -> None:
+    client = authenticate_client(provider, params, authorization, address)
     token = params.require("token")
     if params.get("token_type_hint") == "access_token":
         _revoke_access_token(provider, client, token) or _revoke_refresh_token(

@@ -26,11 +26,14 @@ def token_endpoint(
     params: Parameters,
     authorization: str | None,
     grants: Mapping[str, Grant] = DEFAULT_GRANTS,
+    *,
+    address: str | None = None,
 ) -> TokenResponse:
+    """``address``: the caller's, by which failed client authentications are counted."""
     grant_type = params.get("grant_type")
     if grant_type is None:
         raise InvalidRequest("the grant_type parameter is required")
-    client = authenticate_client(provider, params, authorization)
+    client = authenticate_client(provider, params, authorization, address)
     grant = grants.get(grant_type)
     if grant is None:
         raise UnsupportedGrantType(

@@ -101,6 +101,11 @@ class UserProfile:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
+def normalized_login(value: str) -> str:
+    """What usernames and emails are matched and kept unique by: case-insensitively."""
+    return value.strip().casefold()
+
+
 @dataclass(frozen=True)
 class Scope:
     name: str
@@ -427,3 +432,22 @@ class PasskeyChallenge:
     user_handle: str | None  # registration: the handle the authenticator was given
     created_at: int
     expires_at: int
+
+
+@dataclass(frozen=True)
+class FailureCounter:
+    """Failed attempts at one factor (a password, a second factor, a client secret) against
+    one ``subject`` (an account, a typed login, a client) from one ``source`` (an address
+    or a known browser); ``""`` in either stands for all of them (accounts/throttle.py)."""
+
+    factor: str
+    subject: str
+    source: str
+    failures: int
+    last_failed_at: int
+    locked_until: int | None
+    expires_at: int
+
+    def locked_for(self, now: int) -> int:
+        """Seconds its lock still lasts at ``now``; 0 when it is not locked."""
+        return max(0, (self.locked_until or 0) - now)

@@ -14,6 +14,9 @@ import builtins
 from collections.abc import Sequence
 from typing import Protocol
 
+from gatehouse.storage.attempts import AttemptRepository as AttemptRepository
+from gatehouse.storage.attempts import KnownBrowserRepository as KnownBrowserRepository
+
 # The queue of back-channel logouts, the audit log and the tenant's policy have modules of
 # their own; they are repositories all the same.
 from gatehouse.storage.logout_deliveries import LogoutDeliveryRepository as LogoutDeliveryRepository

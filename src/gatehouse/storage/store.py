@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from gatehouse.storage.repositories import (
     ApiRepository,
+    AttemptRepository,
     AuditRepository,
     AuthorizationCodeRepository,
     ClientAssertionRepository,
@@ -15,6 +16,7 @@ from gatehouse.storage.repositories import (
     ConsentRepository,
     InteractionRepository,
     KeyRepository,
+    KnownBrowserRepository,
     LogoutDeliveryRepository,
     PasskeyRepository,
     RefreshTokenRepository,
@@ -68,3 +70,7 @@ class Store(Protocol):
     def second_factors(self) -> SecondFactorRepository: ...
     @property
     def passkeys(self) -> PasskeyRepository: ...
+    @property
+    def attempts(self) -> AttemptRepository: ...
+    @property
+    def known_browsers(self) -> KnownBrowserRepository: ...

@@ -19,6 +19,8 @@ from gatehouse.web.http import NO_STORE
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SESSION_COOKIE = "gh_session"
+# Marks a browser a person has signed in from (accounts/known_browsers.py).
+DEVICE_COOKIE = "gh_device"
 
 
 @dataclass

@@ -28,7 +28,14 @@ from gatehouse.web.errors import (
     Endpoint,
     renders_errors,
 )
-from gatehouse.web.http import NO_STORE, has_form_body, json_response, query_parameters, read_form
+from gatehouse.web.http import (
+    NO_STORE,
+    client_address,
+    has_form_body,
+    json_response,
+    query_parameters,
+    read_form,
+)
 from gatehouse.web.pages import follow_outcome
 from gatehouse.web.threads import run_in_threadpool, run_inline_or_in_threadpool
 
@@ -133,7 +140,9 @@ async def token(request: Request) -> Response:
     def run(params: Parameters, authorization: str | None) -> TokenResponse:
         # One pooled connection for the request's hot statements (one checkout, one ping).
         with ctx.runtime.database.pinned():
-            return token_endpoint(ctx.provider, params, authorization)
+            return token_endpoint(
+                ctx.provider, params, authorization, address=client_address(request)
+            )
 
     params = await read_form(request)
     authorization = request.headers.get("authorization")
@@ -153,7 +162,11 @@ async def introspection(request: Request) -> Response:
     ctx = context_of(request)
     params = await read_form(request)
     body = await run_in_threadpool(
-        introspect, ctx.provider, params, request.headers.get("authorization")
+        introspect,
+        ctx.provider,
+        params,
+        request.headers.get("authorization"),
+        client_address(request),
     )
     return json_response(body)
 
@@ -164,7 +177,9 @@ async def revocation(request: Request) -> Response:
     """RFC 7009 §2: POST; browser-based public clients call it, so it answers CORS."""
     ctx = context_of(request)
     params = await read_form(request)
-    await run_in_threadpool(revoke, ctx.provider, params, request.headers.get("authorization"))
+    await run_in_threadpool(
+        revoke, ctx.provider, params, request.headers.get("authorization"), client_address(request)
+    )
     return Response(status_code=200, headers=NO_STORE)
 
 

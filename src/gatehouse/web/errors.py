@@ -33,7 +33,13 @@ from typing import Literal, TypeVar
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gatehouse.errors import InsufficientScope, InvalidClient, InvalidRequest, OAuthError
+from gatehouse.errors import (
+    InsufficientScope,
+    InvalidClient,
+    InvalidClientThrottled,
+    InvalidRequest,
+    OAuthError,
+)
 from gatehouse.protocol.authorization import error_location
 from gatehouse.protocol.bearer import MissingToken
 from gatehouse.storage.errors import DatabaseUnavailable
@@ -178,6 +184,8 @@ def oauth_error_json(error: OAuthError) -> Response:
     headers = {}
     if isinstance(error, InvalidClient):
         headers["WWW-Authenticate"] = 'Basic realm="gatehouse"'
+    if isinstance(error, InvalidClientThrottled):
+        headers["Retry-After"] = str(error.retry_after)
     return json_response(
         {"error": error.error, "error_description": error.description}, error.status_code, headers
     )

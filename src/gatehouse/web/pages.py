@@ -7,6 +7,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from gatehouse.accounts.known_browsers import KNOWN_BROWSER_LIFETIME
 from gatehouse.errors import InvalidRequest
 from gatehouse.protocol import interaction
 from gatehouse.protocol.authorization import (
@@ -16,10 +17,11 @@ from gatehouse.protocol.authorization import (
 )
 from gatehouse.protocol.decision import proves_client_identity
 from gatehouse.protocol.messages import Parameters
-from gatehouse.web.context import SESSION_COOKIE, context_of
+from gatehouse.protocol.signin import Source
+from gatehouse.web.context import DEVICE_COOKIE, SESSION_COOKIE, context_of
 from gatehouse.web.csrf import browser_binding, require_csrf, set_csrf_cookie
 from gatehouse.web.errors import SIGN_IN_PAGES, renders_errors
-from gatehouse.web.http import read_form, redirect
+from gatehouse.web.http import client_address, read_form, redirect
 from gatehouse.web.threads import run_in_threadpool
 
 # Where each kind of pause is answered (protocol/authorization.py InteractionNeeded.kind).
@@ -48,20 +50,37 @@ def follow_outcome(
     set_csrf_cookie(request, response, secure=ctx.secure_cookies)
     if signed_in is not None and signed_in.session_cookie is not None:
         ctx.set_session_cookie(response, signed_in.session_cookie, signed_in.cookie_max_age)
+    if signed_in is not None and signed_in.device_cookie is not None:
+        response.set_cookie(
+            DEVICE_COOKIE,
+            signed_in.device_cookie,
+            max_age=KNOWN_BROWSER_LIFETIME,
+            httponly=True,
+            samesite="lax",
+            secure=ctx.secure_cookies,
+            path="/",
+        )
     return response
 
 
 def _render_login(request: Request, form: interaction.LoginForm, interaction_id: str) -> Response:
-    return context_of(request).render(
+    # Refused before the password was checked (docs/lockout.md): 429, RFC 6585 §4.
+    refused = form.refusal is not None and not form.failed
+    response = context_of(request).render(
         request,
         "login.html",
+        status=429 if refused else 200,
         client=form.client,
         interaction=interaction_id,
         login=form.login,
         failed=form.failed,
+        refusal=form.refusal.message if form.refusal is not None else None,
         remember_me=form.remember_me,
         signed_in=form.signed_in,
     )
+    if refused and form.refusal is not None:
+        response.headers["Retry-After"] = str(form.refusal.retry_after)
+    return response
 
 
 @renders_errors(SIGN_IN_PAGES)
@@ -95,6 +114,7 @@ async def login_submit(request: Request) -> Response:
         browser_binding(request),
         (form.get("login") or "").strip(),
         form.get("password") or "",
+        Source(client_address(request), request.cookies.get(DEVICE_COOKIE)),
         form.get("remember_me") == "yes",
         request.headers.get("user-agent"),
     )

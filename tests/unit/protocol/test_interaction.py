@@ -28,6 +28,7 @@ from gatehouse.protocol.interaction import (
 from gatehouse.protocol.messages import Parameters
 from gatehouse.protocol.provider import Provider
 from gatehouse.protocol.scopes import STANDARD_SCOPES
+from gatehouse.protocol.signin import Source
 from gatehouse.runtime import Runtime
 from tests.support.factories import (
     ORDERS_API,
@@ -82,6 +83,7 @@ def login(provider: Provider, runtime: Runtime, interaction_id: str, **kwargs: A
         BINDING,
         values["login"],
         values["password"],
+        Source("192.0.2.1"),
     )
     assert isinstance(result, SignedIn)
     return result
@@ -177,7 +179,14 @@ def test_a_failed_login_shows_the_form_again_and_starts_no_session(
         set_disabled(runtime, "alice", True)
     interaction_id = start(provider)
     result = record_login(
-        provider, runtime.passwords, interaction_id, None, BINDING, login_name, password
+        provider,
+        runtime.passwords,
+        interaction_id,
+        None,
+        BINDING,
+        login_name,
+        password,
+        Source("192.0.2.1"),
     )
     assert isinstance(result, LoginForm)
     assert (result.login, result.failed) == (login_name, True)

@@ -65,6 +65,13 @@ class ProcessCache(Generic[K, V]):
             self._generation += 1
             self._entries.clear()
 
+    def discard(self, key: K) -> None:
+        """Drop one entry after a write that concerns it alone; as with ``invalidate``, a
+        ``put`` whose read began before is not kept."""
+        with self._lock:
+            self._generation += 1
+            self._entries.pop(key, None)
+
 
 # The registry cache: ("client", client_id), ("apis",), ("roles", client_id, api) and
 # ("policy",) -> what was read for them; one per store, shared by the client, API and

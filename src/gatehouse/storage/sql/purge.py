@@ -11,6 +11,8 @@ Each rule keeps a row for as long as it can still change an answer:
   then a used one presented again is reuse, and revokes the family (RFC 9700 §4.14.2);
 - a grant's revocation marker until no code or refresh token of that grant is left;
 - a deny-listed access token until it would have expired anyway;
+- a failed-attempt counter until its lock is over and a whole lockout duration has passed
+  since its last failure (its ``expires_at``); a known browser until its cookie expires;
 - a passkey challenge until it expires (spent or not: a spent one is refused either way);
 - a TOTP enrolment never confirmed by a first code, for a day;
 - an audit event for the retention the operator chose (``audit_retention``; 0: for ever);
@@ -95,6 +97,8 @@ def _rules(
                 t.backchannel_logouts.c.abandoned_at.is_not(None),
             ),
         ),
+        ("failed_attempts", t.failed_attempts, t.failed_attempts.c.expires_at <= now),
+        ("known_browsers", t.known_browsers, t.known_browsers.c.expires_at <= now),
     ]
 
 

@@ -9,6 +9,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from gatehouse.storage.sql.apis import SqlApiRepository, SqlScopeRepository
+from gatehouse.storage.sql.attempts import SqlAttemptRepository, SqlKnownBrowserRepository
 from gatehouse.storage.sql.audit import SqlAuditRepository
 from gatehouse.storage.sql.cache import ProcessCache, RegistryCache
 from gatehouse.storage.sql.clients import SqlClientAssertionRepository, SqlClientRepository
@@ -59,6 +60,8 @@ class SqlStore:
         self.policy = SqlTenantPolicyRepository(database, tenant_id, registry)
         self.second_factors = SqlSecondFactorRepository(database, tenant_id)
         self.passkeys = SqlPasskeyRepository(database, tenant_id)
+        self.attempts = SqlAttemptRepository(database, tenant_id, cache_clock)
+        self.known_browsers = SqlKnownBrowserRepository(database, tenant_id)
 
     def atomic(self) -> AbstractContextManager[Any]:
         return self.database.atomic()

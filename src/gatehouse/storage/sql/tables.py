@@ -9,21 +9,19 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-metadata = sa.MetaData(
-    naming_convention={
-        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
+from gatehouse.storage.sql.metadata import Time
+from gatehouse.storage.sql.metadata import metadata as metadata
+from gatehouse.storage.sql.metadata import tenant_column as _tenant
 
-Time = sa.BigInteger
-
-
-def _tenant() -> sa.Column[str]:
-    return sa.Column("tenant_id", sa.String(64), sa.ForeignKey("tenants.id"), nullable=False)
-
+# The tables of the audit log and of signing in (second factors, passkeys, brute-force
+# protection) are declared in sign_in_tables.py, to keep each module short.
+from gatehouse.storage.sql.sign_in_tables import audit_events as audit_events
+from gatehouse.storage.sql.sign_in_tables import failed_attempts as failed_attempts
+from gatehouse.storage.sql.sign_in_tables import known_browsers as known_browsers
+from gatehouse.storage.sql.sign_in_tables import passkey_challenges as passkey_challenges
+from gatehouse.storage.sql.sign_in_tables import passkeys as passkeys
+from gatehouse.storage.sql.sign_in_tables import recovery_codes as recovery_codes
+from gatehouse.storage.sql.sign_in_tables import totp_authenticators as totp_authenticators
 
 tenants = sa.Table(
     "tenants",
@@ -377,109 +375,4 @@ used_client_assertions = sa.Table(
     sa.Column("expires_at", Time, nullable=False),
     # The primary key makes a replayed assertion fail at INSERT (RFC 7523 §3 item 7).
     sa.PrimaryKeyConstraint("tenant_id", "client_id", "jti"),
-)
-
-
-# -- 0005: the audit log -------------------------------------------------------------------
-
-audit_events = sa.Table(
-    "audit_events",
-    metadata,
-    _tenant(),
-    # Increasing: the order events were recorded in, and a cursor for paging.
-    sa.Column(
-        "id",
-        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
-        primary_key=True,
-        autoincrement=True,
-    ),
-    sa.Column("occurred_at", Time, nullable=False),
-    sa.Column("type", sa.String(64), nullable=False),
-    sa.Column("actor", sa.String(16), nullable=False),  # user, operator, client, system
-    sa.Column("user_id", sa.String(36), nullable=True),
-    sa.Column("username", sa.String(320), nullable=True),  # the login tried, as typed
-    sa.Column("client_id", sa.String(255), nullable=True),
-    sa.Column("ip", sa.String(64), nullable=True),
-    sa.Column("details", sa.JSON, nullable=False),
-    sa.Index("ix_audit_events_time", "tenant_id", "occurred_at"),
-    sa.Index("ix_audit_events_user", "tenant_id", "user_id", "occurred_at"),
-    sa.Index("ix_audit_events_client", "tenant_id", "client_id", "occurred_at"),
-    sa.Index("ix_audit_events_type", "tenant_id", "type", "occurred_at"),
-)
-
-
-# -- 0008: second factors ---------------------------------------------------------------------
-
-totp_authenticators = sa.Table(
-    "totp_authenticators",
-    metadata,
-    _tenant(),
-    sa.Column(
-        "user_id", sa.String(36), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
-    ),
-    # AES-GCM under the key-encryption key (keys/encryption.py), bound to the user.
-    sa.Column("secret_encrypted", sa.LargeBinary, nullable=False),
-    sa.Column("created_at", Time, nullable=False),
-    # NULL until the person typed a first valid code: until then it does not count.
-    sa.Column("confirmed_at", Time, nullable=True),
-    # The RFC 6238 time step of the last code accepted: a code is accepted once.
-    sa.Column("last_used_step", Time, nullable=True),
-    sa.PrimaryKeyConstraint("tenant_id", "user_id"),
-)
-
-recovery_codes = sa.Table(
-    "recovery_codes",
-    metadata,
-    _tenant(),
-    sa.Column(
-        "user_id", sa.String(36), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
-    ),
-    # SHA-256 of the user id and the code (80 random bits: a slow hash would add nothing).
-    sa.Column("code_hash", sa.String(64), nullable=False),
-    sa.Column("created_at", Time, nullable=False),
-    sa.Column("used_at", Time, nullable=True),
-    sa.PrimaryKeyConstraint("tenant_id", "user_id", "code_hash"),
-)
-
-# -- 0009: passkeys (WebAuthn credentials) and the challenges of their ceremonies ----------
-
-passkeys = sa.Table(
-    "passkeys",
-    metadata,
-    _tenant(),
-    sa.Column("id", sa.String(36), primary_key=True),
-    sa.Column(
-        "user_id", sa.String(36), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
-    ),
-    # base64url of up to 1023 bytes (WebAuthn §5.8.3): 1364 characters.
-    sa.Column("credential_id", sa.String(1400), nullable=False),
-    sa.Column("public_key", sa.LargeBinary, nullable=False),  # COSE_Key
-    sa.Column("sign_count", sa.BigInteger, nullable=False),
-    sa.Column("transports", sa.JSON, nullable=False),
-    sa.Column("aaguid", sa.String(36), nullable=False),
-    sa.Column("backup_eligible", sa.Boolean, nullable=False),
-    sa.Column("backed_up", sa.Boolean, nullable=False),
-    sa.Column("user_handle", sa.String(128), nullable=False),
-    sa.Column("name", sa.String(64), nullable=False),
-    sa.Column("created_at", Time, nullable=False),
-    sa.Column("last_used_at", Time, nullable=True),
-    # A credential belongs to one account: registering it twice fails here.
-    sa.UniqueConstraint("tenant_id", "credential_id"),
-    sa.Index("ix_passkeys_user", "tenant_id", "user_id"),
-)
-
-passkey_challenges = sa.Table(
-    "passkey_challenges",
-    metadata,
-    _tenant(),
-    sa.Column("challenge_hash", sa.String(64), primary_key=True),
-    sa.Column("ceremony", sa.String(16), nullable=False),  # "register" or "authenticate"
-    sa.Column("browser_hash", sa.String(64), nullable=False),
-    sa.Column("user_id", sa.String(36), nullable=True),
-    sa.Column("interaction_hash", sa.String(64), nullable=True),
-    sa.Column("user_handle", sa.String(128), nullable=True),
-    sa.Column("created_at", Time, nullable=False),
-    sa.Column("expires_at", Time, nullable=False),
-    # Set by the one conditional UPDATE that spends the challenge.
-    sa.Column("used_at", Time, nullable=True),
 )

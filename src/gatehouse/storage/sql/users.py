@@ -6,7 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from gatehouse.storage.records import User, UserProfile
+from gatehouse.storage.records import User, UserProfile, normalized_login
 from gatehouse.storage.sql import tables as t
 from gatehouse.storage.sql.base import SqlRepository, retried
 from gatehouse.storage.sql.columns import RecordColumns
@@ -22,11 +22,6 @@ _LEAN_USER_BY_ID = LeanStatement(
         t.users.c.tenant_id == sa.bindparam("p_tenant"), t.users.c.id == sa.bindparam("p_id")
     )
 )
-
-
-def normalized_login(value: str) -> str:
-    """What usernames and emails are matched and kept unique by: case-insensitively."""
-    return value.strip().casefold()
 
 
 def with_user(table: sa.Table) -> sa.Join:
@@ -131,6 +126,7 @@ class SqlUserRepository(SqlRepository):
                 t.totp_authenticators,
                 t.recovery_codes,
                 t.passkeys,
+                t.known_browsers,
             ):
                 conn.execute(
                     table.delete().where(

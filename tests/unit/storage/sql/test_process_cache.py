@@ -66,6 +66,16 @@ def test_invalidate_drops_every_entry() -> None:
     assert cache.get("a") is None and cache.get("b") is None
 
 
+def test_discard_drops_one_entry_and_a_value_read_before_it() -> None:
+    cache: ProcessCache[str, int] = ProcessCache()
+    cache.put("a", 1, cache.generation())
+    cache.put("b", 2, cache.generation())
+    before = cache.generation()
+    cache.discard("a")
+    cache.put("a", 1, before)  # read before the write that discarded it: not kept
+    assert (cache.get("a"), cache.get("b")) == (None, 2)
+
+
 def test_a_full_cache_starts_over_instead_of_growing() -> None:
     cache: ProcessCache[int, int] = ProcessCache(max_entries=3)
     for key in range(10):
