@@ -13,8 +13,12 @@ from datetime import timedelta
 from pathlib import Path
 
 from gatehouse.accounts.passwords import Passwords
+from gatehouse.accounts.selfservice.delivery import MailDelivery, SmtpTransport
+from gatehouse.accounts.selfservice.mail import MAIL_ENCRYPTION, MailQueue
+from gatehouse.accounts.selfservice.service import SelfService
 from gatehouse.keys.encryption import KeyEncryptor
 from gatehouse.keys.service import KeyService
+from gatehouse.policy import email_not_configured
 from gatehouse.protocol.provider import Provider, ProviderConfig
 from gatehouse.settings import Settings
 from gatehouse.storage.repositories import Store
@@ -87,6 +91,7 @@ class Runtime:
     keys: KeyService
     provider: Provider
     passwords: Passwords
+    selfservice: SelfService
 
     @property
     def request_threads(self) -> int:
@@ -95,6 +100,20 @@ class Runtime:
 
     def close(self) -> None:
         self.database.dispose()
+
+    def check_email_policy(self) -> None:
+        """ConfigurationError if the tenant's policy turns on what needs email and this
+        server has no SMTP settings (checked at start-up and by `policy set`)."""
+        problem = email_not_configured(self.store.policy.get(), self.settings.smtp_configured)
+        if problem:
+            raise ConfigurationError(problem)
+
+    def mail_delivery(self) -> MailDelivery | None:
+        """What sends the outgoing mail queue, or None without SMTP settings."""
+        if not self.settings.smtp_configured:
+            return None
+        selfservice = self.selfservice
+        return MailDelivery(selfservice.mail, SmtpTransport(self.settings), selfservice.clock)
 
     def purge(self, now: int, should_stop: Callable[[], bool] = lambda: False) -> dict[str, int]:
         """Delete what has expired (storage/sql/purge.py), by this server's settings; how
@@ -113,7 +132,8 @@ def build_runtime(
 ) -> Runtime:
     database = Database(settings.resolved_database_url)
     store = SqlStore(database, tenant_id)
-    keys = KeyService(store.keys, KeyEncryptor(resolve_secret_key(settings, database)))
+    secret_key = resolve_secret_key(settings, database)
+    keys = KeyService(store.keys, KeyEncryptor(secret_key))
     provider = Provider(
         config=provider_config(settings, issuer or resolve_issuer(settings)),
         clients=store.clients,
@@ -133,4 +153,16 @@ def build_runtime(
         transaction=store.atomic,
     )
     passwords = Passwords(settings.password_hash_time_cost, settings.password_hash_memory_kib)
-    return Runtime(settings, database, store, keys, provider, passwords)
+    selfservice = SelfService(
+        issuer=provider.config.issuer,
+        users=store.users,
+        tokens=store.email_tokens,
+        requests=store.email_requests,
+        mail=MailQueue(store.outbox, KeyEncryptor(secret_key, MAIL_ENCRYPTION)),
+        audit=store.audit,
+        policy=store.policy,
+        passwords=passwords,
+        transaction=store.atomic,
+        clock=lambda: provider.clock(),
+    )
+    return Runtime(settings, database, store, keys, provider, passwords, selfservice)

@@ -8,7 +8,7 @@ from typing import Any
 
 from gatehouse.admin.audit import record_admin_change
 from gatehouse.admin.errors import AdminError
-from gatehouse.policy import PolicyError, TenantPolicy
+from gatehouse.policy import PolicyError, TenantPolicy, email_not_configured
 from gatehouse.runtime import Runtime
 
 
@@ -59,6 +59,9 @@ def set_policy(
             updated = TenantPolicy.from_stored(kept)
     except (PolicyError, ValueError) as exc:
         raise AdminError(str(exc)) from None
+    problem = email_not_configured(updated, runtime.settings.smtp_configured)
+    if problem:
+        raise AdminError(problem)
     keys = sorted(set(changes) | set(reset))
     with runtime.database.atomic():
         runtime.store.policy.update(updated)

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import re
 import time
 import uuid
 from dataclasses import replace
 from typing import Any
 
+from gatehouse.accounts.identifiers import is_email, is_username
 from gatehouse.accounts.passwords import check_password_policy
 from gatehouse.admin.errors import AdminError
 from gatehouse.runtime import Runtime
 from gatehouse.storage.records import User, UserProfile
 
-_USERNAME = re.compile(r"[^\s\x00-\x1f\x7f]{1,255}")
-_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}")
 PROFILE_FIELDS = ("email", "email_verified", "name", "given_name", "family_name", "phone_number")
 NO_PROFILE = UserProfile(
     email=None,
@@ -46,7 +44,7 @@ def user_to_json(user: User) -> dict[str, Any]:
 def _profile(fields: dict[str, Any], base: UserProfile) -> UserProfile:
     """``base`` with the PROFILE_FIELDS given in ``fields`` (None: keep), checked."""
     given = {name: fields[name] for name in PROFILE_FIELDS if fields.get(name) is not None}
-    if "email" in given and not _EMAIL.fullmatch(given["email"]):
+    if "email" in given and not is_email(given["email"]):
         raise AdminError(f"{given['email']!r} is not an email address")
     for name in ("name", "given_name", "family_name", "phone_number"):
         if name in given and len(given[name]) > 255:
@@ -59,8 +57,9 @@ def _email_taken(runtime: Runtime, email: str | None, user_id: str | None) -> bo
     return other is not None and other.id != user_id
 
 
-def _hash_password(runtime: Runtime, password: str) -> str:
-    problem = check_password_policy(password)
+def _hash_password(runtime: Runtime, password: str, personal: tuple[str | None, ...]) -> str:
+    """The hash of a new password that passes the tenant's password policy."""
+    problem = check_password_policy(password, runtime.store.policy.get(), personal)
     if problem:
         raise AdminError(problem)
     return runtime.passwords.hash(password)
@@ -77,7 +76,7 @@ def find_user(runtime: Runtime, ref: str) -> User:
 def create_user(
     runtime: Runtime, username: str, password: str | None, **fields: Any
 ) -> dict[str, Any]:
-    if not _USERNAME.fullmatch(username):
+    if not is_username(username):
         raise AdminError("a username is 1-255 characters without spaces or control characters")
     users = runtime.store.users
     if users.find_by_login(username) is not None:
@@ -91,7 +90,11 @@ def create_user(
         username=username,
         **profile.as_fields(),
         disabled=False,
-        password_hash=_hash_password(runtime, password) if password is not None else None,
+        password_hash=(
+            _hash_password(runtime, password, (username, profile.email))
+            if password is not None
+            else None
+        ),
         password_changed_at=now if password is not None else None,
         created_at=now,
         updated_at=now,
@@ -115,7 +118,8 @@ def set_password(runtime: Runtime, ref: str, password: str) -> dict[str, Any]:
     """A new password ends the user's sessions and refresh tokens."""
     user = find_user(runtime, ref)
     now = int(time.time())
-    runtime.store.users.set_password(user.id, _hash_password(runtime, password), now)
+    password_hash = _hash_password(runtime, password, (user.username, user.email))
+    runtime.store.users.set_password(user.id, password_hash, now)
     runtime.store.users.end_sessions_and_tokens(user.id, "password_changed", now)
     return user_to_json(find_user(runtime, user.id))
 

@@ -19,8 +19,9 @@ from gatehouse.web import demo, endpoints, logout, pages, threads
 from gatehouse.web.context import WebContext, make_templates
 from gatehouse.web.cors import AllowedOrigins
 from gatehouse.web.errors import TOKEN_STYLE, error_response
-from gatehouse.web.http import NO_STORE
+from gatehouse.web.http import NO_STORE, not_found
 from gatehouse.web.security import SecurityHeaders
+from gatehouse.web.selfservice import password_reset, registration
 
 STATIC = Path(__file__).resolve().parent / "static"
 FAVICON = STATIC / "favicon.ico"
@@ -61,6 +62,15 @@ def create_app(runtime: Runtime, access_log: AccessLog | None = None) -> Starlet
         Route("/consent", pages.consent_page, methods=["GET"]),
         Route("/consent", pages.consent_submit, methods=["POST"]),
         Route("/logout", logout.logout, methods=["GET", "POST"]),
+        # Self-service accounts: 404 unless the tenant's policy turns them on.
+        Route("/register", registration.register_page, methods=["GET"]),
+        Route("/register", registration.register_submit, methods=["POST"]),
+        Route("/verify-email", registration.verify_page, methods=["GET"]),
+        Route("/verify-email", registration.verify_submit, methods=["POST"]),
+        Route("/password/forgot", password_reset.forgot_page, methods=["GET"]),
+        Route("/password/forgot", password_reset.forgot_submit, methods=["POST"]),
+        Route("/password/reset", password_reset.reset_page, methods=["GET"]),
+        Route("/password/reset", password_reset.reset_submit, methods=["POST"]),
         Route("/favicon.ico", favicon, methods=["GET"]),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
@@ -105,11 +115,7 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
-    return JSONResponse(
-        {"error": "not_found", "error_description": f"no endpoint at {request.url.path}"},
-        status_code=404,
-        headers=NO_STORE,
-    )
+    return not_found(request)
 
 
 async def _not_allowed(request: Request, exc: Exception) -> Response:

@@ -45,6 +45,7 @@ class WebContext:
 def make_templates() -> Environment:
     return Environment(
         loader=FileSystemLoader(TEMPLATES),
+        # HTML escaped; the plain-text parts of email (email/*.txt) not.
         autoescape=select_autoescape(("html",)),
         auto_reload=False,
     )

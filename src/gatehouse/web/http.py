@@ -95,6 +95,13 @@ def redirect(location: str) -> Response:
     return Response(status_code=303, headers={"Location": ascii_location, **NO_STORE})
 
 
+def not_found(request: Request) -> Response:
+    """404 for a path gatehouse does not serve (or serves only when turned on)."""
+    return json_response(
+        {"error": "not_found", "error_description": f"no endpoint at {request.url.path}"}, 404
+    )
+
+
 def client_address(request: Request) -> str | None:
     """The address of the person's device: the peer's, or, behind a proxy named in
     ``trusted_proxies``, the one the proxy forwarded (web/app.py). Never a header a client

@@ -52,14 +52,21 @@ def follow_outcome(
     return response
 
 
-def _render_login(request: Request, form: interaction.LoginForm, interaction_id: str) -> Response:
-    return context_of(request).render(
+async def _render_login(
+    request: Request, form: interaction.LoginForm, interaction_id: str
+) -> Response:
+    ctx = context_of(request)
+    policy = await run_in_threadpool(ctx.provider.policy.get)
+    return ctx.render(
         request,
         "login.html",
         client=form.client,
         interaction=interaction_id,
         login=form.login,
         error=WRONG_CREDENTIALS if form.failed else None,
+        # The self-service links (docs/self-service.md), when the tenant turned them on.
+        registration=policy.self_service_registration,
+        password_reset=policy.password_reset,
     )
 
 
@@ -76,7 +83,7 @@ async def login_page(request: Request) -> Response:
     )
     if not isinstance(shown, interaction.LoginForm):
         return follow_outcome(request, shown)
-    return _render_login(request, shown, interaction_id or "")
+    return await _render_login(request, shown, interaction_id or "")
 
 
 @renders_errors(SIGN_IN_PAGES)
@@ -96,7 +103,7 @@ async def login_submit(request: Request) -> Response:
         form.get("password") or "",
     )
     if isinstance(result, interaction.LoginForm):
-        return _render_login(request, result, interaction_id or "")
+        return await _render_login(request, result, interaction_id or "")
     return follow_outcome(request, result.outcome, set_session=result.session_cookie)
 
 

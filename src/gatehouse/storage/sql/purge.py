@@ -11,7 +11,11 @@ Each rule keeps a row for as long as it can still change an answer:
   then a used one presented again is reuse, and revokes the family (RFC 9700 §4.14.2);
 - a grant's revocation marker until no code or refresh token of that grant is left;
 - a deny-listed access token until it would have expired anyway;
-- an audit event for the retention the operator chose (``audit_retention``; 0: for ever).
+- an audit event for the retention the operator chose (``audit_retention``; 0: for ever);
+- an emailed link's token for a week after it expired, so that a late click is told the link
+  expired or was used rather than that it never existed;
+- a queued email a day after it was sent or given up (its content goes at once), and any
+  after a week; an email request once it no longer counts towards a limit (a day).
 
 Rows go in batches of ``BATCH`` per transaction, so the purge never holds SQLite's write lock
 (or PostgreSQL row locks) for long while requests are served.
@@ -28,6 +32,7 @@ from gatehouse.storage.sql.database import Database
 
 BATCH = 1000
 CODE_REPLAY_WINDOW = 24 * 3600  # seconds a used or expired code is kept after its expiry
+DAY, WEEK = 24 * 3600, 7 * 24 * 3600
 
 
 def _rules(
@@ -67,6 +72,24 @@ def _rules(
             t.used_client_assertions,
             t.used_client_assertions.c.expires_at < now,
         ),
+        *_self_service_rules(now),
+    ]
+
+
+def _self_service_rules(now: int) -> list[tuple[str, sa.Table, sa.ColumnElement[bool]]]:
+    tokens, mail, requests = t.email_tokens, t.outgoing_mail, t.email_requests
+    return [
+        ("email_tokens", tokens, tokens.c.expires_at < now - WEEK),
+        (
+            "outgoing_mail",
+            mail,
+            sa.or_(
+                mail.c.sent_at < now - DAY,
+                mail.c.failed_at < now - DAY,
+                mail.c.created_at < now - WEEK,
+            ),
+        ),
+        ("email_requests", requests, requests.c.requested_at < now - DAY),
     ]
 
 

@@ -19,6 +19,11 @@ from gatehouse.storage.sql.keys import SqlKeyRepository
 from gatehouse.storage.sql.policy import SqlTenantPolicyRepository
 from gatehouse.storage.sql.refresh_tokens import SqlRefreshTokenRepository
 from gatehouse.storage.sql.revocations import SqlRevocationRepository
+from gatehouse.storage.sql.selfservice import (
+    SqlEmailRequestRepository,
+    SqlEmailTokenRepository,
+    SqlOutboxRepository,
+)
 from gatehouse.storage.sql.sessions import SqlInteractionRepository, SqlSessionRepository
 from gatehouse.storage.sql.users import SqlUserRepository
 
@@ -51,6 +56,10 @@ class SqlStore:
         self.keys = SqlKeyRepository(database, tenant_id)
         self.audit = SqlAuditRepository(database, tenant_id)
         self.policy = SqlTenantPolicyRepository(database, tenant_id, registry)
+        # Self-service accounts (storage/selfservice.py).
+        self.email_tokens = SqlEmailTokenRepository(database, tenant_id)
+        self.outbox = SqlOutboxRepository(database, tenant_id)
+        self.email_requests = SqlEmailRequestRepository(database, tenant_id)
 
     def atomic(self) -> AbstractContextManager[Any]:
         return self.database.atomic()
