@@ -107,12 +107,14 @@ def _register(
             return TooManyRequests()
         existing = service.users.find_by_login(form.email)
         if existing is not None:
-            if limit is Limit.OK and (existing.email or "").casefold() == form.email.casefold():
+            address = existing.email
+            if limit is Limit.OK and address and address.casefold() == form.email.casefold():
+                # Told at the address the account has, not as the form spelled it.
                 values = {"username": existing.username, "issuer": service.issuer}
                 if policy.password_reset:
                     values["forgot_link"] = f"{service.issuer}/password/forgot"
                 content = compose("registration_attempt", values)
-                service.mail.enqueue(form.email, content, now)
+                service.mail.enqueue(address, content, now)
             return Accepted()
         user = User(
             id=str(uuid.uuid4()),
