@@ -126,5 +126,6 @@ class MailDelivery:
                     outbox.retry_later(mail.id, now + retry_delay(mail.attempts), reason)
                 continue
             outbox.mark_sent(mail.id, self.clock())
+            log.debug("sent mail %s", mail.id)
             sent += 1
         return sent

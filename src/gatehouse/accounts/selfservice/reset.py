@@ -20,6 +20,7 @@ from gatehouse.accounts.selfservice.service import (
     LinkState,
     SelfService,
     describe_lifetime,
+    state_of,
 )
 from gatehouse.storage.records import AuditEvent, User, UserProfile
 
@@ -79,6 +80,15 @@ def _owner_of(service: SelfService, email: str) -> User | None:
     if user is None or user.disabled or (user.email or "").casefold() != email.casefold():
         return None
     return user
+
+
+def reset_link_state(service: SelfService, token: str | None) -> LinkState:
+    """Whether a reset link may still be used (it is not used up here)."""
+    found = service.find_token("reset_password", token)
+    user = service.users.get(found.user_id) if found is not None else None
+    if found is None or user is None or user.disabled:
+        return LinkState.INVALID
+    return state_of(found, service.clock())
 
 
 def reset_password(

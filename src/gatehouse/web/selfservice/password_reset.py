@@ -81,7 +81,7 @@ async def reset_page(request: Request) -> Response:
     if policy is None:
         return not_found(request)
     token = query_parameters(request).get("token")
-    state = await run_in_threadpool(service_of(request).link_state, "reset_password", token)
+    state = await run_in_threadpool(core.reset_link_state, service_of(request), token)
     if token is None or state is not LinkState.VALID:
         return link_problem(request, state, "reset_password", True)
     return _render_form(request, policy, token, {})
