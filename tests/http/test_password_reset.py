@@ -23,7 +23,7 @@ from tests.http.selfservice import (
 )
 from tests.support.factories import PASSWORD, make_client, make_user
 from tests.support.flow import csrf_from, get_tokens, install_clock, run_flow
-from tests.support.smtp import Mailbox, link_in, smtp, text_of  # noqa: F401
+from tests.support.smtp import Mailbox, link_in, text_of
 
 pytestmark = pytest.mark.usefixtures("switched_on")
 

@@ -20,12 +20,11 @@ from tests.http.selfservice import (
     only_message,
     register,
     settings,  # noqa: F401 - the fixture that sends email to the loopback server
-    submit,
     switched_on,  # noqa: F401 - a fixture
 )
 from tests.support.factories import make_client, make_user
 from tests.support.flow import csrf_from, get_tokens, install_clock, start_authorize
-from tests.support.smtp import Mailbox, html_of, link_in, smtp, text_of  # noqa: F401
+from tests.support.smtp import Mailbox, html_of, link_in, text_of
 
 pytestmark = pytest.mark.usefixtures("switched_on")
 
@@ -130,9 +129,7 @@ def test_registering_an_address_that_has_an_account_reveals_nothing(
     assert "/password/forgot" in text_of(notice) and "token=" not in text_of(notice)
 
 
-def test_a_taken_username_is_said_so_next_to_the_field(
-    http: TestClient, runtime: Runtime
-) -> None:
+def test_a_taken_username_is_said_so_next_to_the_field(http: TestClient, runtime: Runtime) -> None:
     make_user(runtime, "alice")
     page = register(http, username="ALICE")
     assert page.status_code == 400
@@ -249,9 +246,7 @@ def test_an_unverified_person_signs_in_and_the_claims_say_unverified(
     assert userinfo.json()["email_verified"] is False
 
 
-def test_the_login_page_links_to_the_pages_that_are_on(
-    http: TestClient, runtime: Runtime
-) -> None:
+def test_the_login_page_links_to_the_pages_that_are_on(http: TestClient, runtime: Runtime) -> None:
     make_client(runtime)
     response, _ = start_authorize(http)
     login = http.get(response.headers["location"])
@@ -267,9 +262,7 @@ def test_the_login_page_links_to_the_pages_that_are_on(
     assert 'href="/password/forgot"' in login.text and "/register" not in login.text
 
 
-def test_with_the_switches_off_the_pages_are_not_there(
-    http: TestClient, runtime: Runtime
-) -> None:
+def test_with_the_switches_off_the_pages_are_not_there(http: TestClient, runtime: Runtime) -> None:
     runtime.store.policy.update(TenantPolicy())
     make_client(runtime)
     for path in PAGES:
