@@ -8,6 +8,7 @@ import email.policy
 import re
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
@@ -70,13 +71,22 @@ class _Keeper:
         return "250 Message accepted"
 
 
-@pytest.fixture
-def smtp() -> Iterator[Mailbox]:
+@contextmanager
+def serve_mailbox() -> Iterator[Mailbox]:
+    """An SMTP server on a free loopback port while the block runs."""
     mailbox = Mailbox(free_port())
     controller = Controller(_Keeper(mailbox), hostname=HOST, port=mailbox.port)
     controller.start()
-    yield mailbox
-    controller.stop()
+    try:
+        yield mailbox
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def smtp() -> Iterator[Mailbox]:
+    with serve_mailbox() as mailbox:
+        yield mailbox
 
 
 def text_of(message: EmailMessage) -> str:
