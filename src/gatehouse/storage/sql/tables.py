@@ -345,9 +345,8 @@ audit_events = sa.Table(
 )
 
 
-# -- 0006: self-service accounts ----------------------------------------------------------
+# -- 0006: self-service accounts: emailed single-use links (EmailToken) -------------------
 
-# The single-use links of email verification and password reset (EmailToken).
 email_tokens = sa.Table(
     "email_tokens",
     metadata,
@@ -369,8 +368,7 @@ outgoing_mail = sa.Table(
     metadata,
     _tenant(),
     sa.Column("id", sa.String(36), nullable=False),
-    # AES-GCM of the JSON recipient, subject and bodies; NULL once sent or given up.
-    sa.Column("content_encrypted", sa.LargeBinary, nullable=True),
+    sa.Column("content_encrypted", sa.LargeBinary, nullable=True),  # NULL once sent, given up
     sa.Column("created_at", Time, nullable=False),
     sa.Column("next_attempt_at", Time, nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False),

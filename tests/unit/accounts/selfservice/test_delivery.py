@@ -146,3 +146,17 @@ def test_the_link_states_a_person_is_told(runtime: Runtime) -> None:
     clock.advance(3600)
     assert service.link_state("verify_email", token) is LinkState.EXPIRED
     assert service.consume("verify_email", token, clock()) is LinkState.EXPIRED
+
+
+def test_the_purge_keeps_what_can_still_answer_and_drops_the_rest(runtime: Runtime) -> None:
+    day = 24 * 3600
+    tokens, requests = runtime.store.email_tokens, runtime.store.email_requests
+    tokens.create(EmailToken("old", "verify_email", "u1", "a@example.com", 0, 1000))
+    tokens.create(EmailToken("recent", "verify_email", "u1", "a@example.com", 0, 1000 + 7 * day))
+    requests.record("127.0.0.1", "a@example.com", 1000)
+    runtime.selfservice.mail.enqueue("a@example.com", CONTENT, 1000)
+    deleted = runtime.purge(1001 + 7 * day)
+    assert deleted["email_tokens"] == 1 and deleted["email_requests"] == 1
+    assert deleted["outgoing_mail"] == 1  # never sent, and a week old
+    assert tokens.get("recent", "verify_email") is not None
+    assert tokens.get("old", "verify_email") is None
