@@ -6,10 +6,11 @@ real server, Debian's headless Chromium, and Authlib building the authorization 
 Writes login.png, consent.png and demo-result.png from a sign-in to the demo app, as
 docs/demo.md walks through it, error.png from a request with an unregistered redirect URI,
 account.png, the account page (docs/account.md) of a person who uses one application,
-totp-enroll.png and verify.png from a two-step sign-in (docs/mfa.md),
-
-and passkeys.png and login-passkey.png (docs/passkeys.md) from a server at
-http://localhost, with Chromium's virtual authenticators as the person's devices.
+totp-enroll.png and verify.png from a two-step sign-in (docs/mfa.md), passkeys.png and
+login-passkey.png (docs/passkeys.md) from a server at http://localhost, with Chromium's
+virtual authenticators as the person's devices, and register.png, forgot-password.png and
+reset-password.png from a server with self-service accounts on (docs/self-service.md), its
+email going to an SMTP server on loopback.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from tests.support.browser import (  # noqa: E402
 )
 from tests.support.live_server import LiveServer, start_server  # noqa: E402
 from tests.support.relying_party import RelyingParty  # noqa: E402
+from tests.support.smtp import Mailbox, link_in, serve_mailbox  # noqa: E402
 
 
 def _shoot(page: Page, path: Path, *, full_page: bool = False) -> None:
@@ -203,6 +205,43 @@ def passkey_pages(browser: Browser, server: LiveServer, out: Path) -> None:
         callback.stop()
 
 
+def self_service_pages(browser: Browser, work: Path, out: Path) -> None:
+    """Registration (with the errors a person sees next to their fields) and reset."""
+    with serve_mailbox() as mailbox:
+        server = _self_service_server(work, mailbox)
+        try:
+            server.create_user("alice", "alice's long passphrase", email="alice@example.com")
+            context = browser.new_context(viewport=VIEWPORT)
+            page = context.new_page()
+            page.goto(server.url("/register"))
+            page.get_by_label("Username").fill("alice")
+            page.get_by_label("Email address").fill("carol@example")
+            page.get_by_label("Your name").fill("Carol Danvers")
+            page.get_by_label("Password").fill("password1")
+            page.get_by_role("button", name="Create account").click()
+            expect(page.get_by_role("alert")).to_be_visible()
+            _shoot(page, out / "register.png", full_page=True)
+            page.goto(server.url("/password/forgot"))
+            page.get_by_label("Email address").fill("alice@example.com")
+            _shoot(page, out / "forgot-password.png")
+            page.get_by_role("button", name="Send me a link").click()
+            expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+            page.goto(link_in(mailbox.wait_for("alice@example.com"), "/password/reset"))
+            expect(page.get_by_role("heading", name="Choose a new password")).to_be_visible()
+            _shoot(page, out / "reset-password.png")
+            context.close()
+        finally:
+            server.stop()
+
+
+def _self_service_server(work: Path, mailbox: Mailbox) -> LiveServer:
+    mail = {f"GATEHOUSE_{k.upper()}": str(v) for k, v in mailbox.settings().items()}
+    server = start_server(f"sqlite:///{work / 'self.db'}", work / "self", settings=mail)
+    server.cli("policy", "set", "self_service_registration=true", "password_reset=true")
+    server.stop()  # started again, so that it reads the policy now rather than in 5 seconds
+    return start_server(f"sqlite:///{work / 'self.db'}", work / "self", settings=mail)
+
+
 def main() -> None:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "screenshots"
     out = out.resolve()
@@ -226,6 +265,7 @@ def main() -> None:
                     mfa_pages(browser, servers[0], out)
                     demo_pages(browser, servers[1], out)
                     passkey_pages(browser, servers[2], out)
+                    self_service_pages(browser, work, out)
                 finally:
                     browser.close()
         finally:

@@ -23,6 +23,9 @@ from gatehouse.storage.sql.migrate import migrate
 from gatehouse.web.app import create_app
 from tests.support.postgres import PostgresServer, start_postgres
 
+# The loopback SMTP server fixture (`smtp`) of the self-service tests.
+pytest_plugins = ["tests.support.smtp"]
+
 ISSUER = "http://testserver"
 TEST_SECRET_KEY = "test-key-encryption-key-0123456789abcdefghijklmnop"
 BACKENDS = [b for b in os.environ.get("GATEHOUSE_TEST_BACKENDS", "sqlite,postgres").split(",") if b]

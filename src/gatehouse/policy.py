@@ -16,6 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from gatehouse.settings import Duration
 
+#: The longest password gatehouse takes anywhere: it bounds the argon2 input, and so the work
+#: an attacker can make one sign-in cost.
+MAX_PASSWORD_LENGTH = 1024
+
 
 class PolicyError(ValueError):
     """A policy value that cannot be used; the message names the key and the rule."""
@@ -79,6 +83,47 @@ class TenantPolicy(BaseModel):
         "an authenticator app during their next sign-in.",
     )
 
+    # -- Self-service accounts (docs/self-service.md) -------------------------------------------
+    self_service_registration: bool = Field(
+        False,
+        description="People may create their own account at /register (linked from the login "
+        "page); the account's email address is confirmed by an emailed link. Needs SMTP "
+        "(`smtp_host`, `smtp_from`).",
+    )
+    password_reset: bool = Field(
+        False,
+        description="People who forgot their password may set a new one through a link sent "
+        "to their verified or unverified email address (/password/forgot). Off by default: it "
+        "makes the mailbox a way into the account. Needs SMTP (`smtp_host`, `smtp_from`).",
+    )
+    email_verification_lifetime: Duration = Field(
+        timedelta(hours=24),
+        description="How long an emailed link that confirms an email address works.",
+    )
+    password_reset_lifetime: Duration = Field(
+        timedelta(minutes=30),
+        description="How long an emailed password-reset link works.",
+    )
+    # -- Passwords (accounts/passwords.py; NIST SP 800-63B §3.1.1.2) ---------------------------
+    password_min_length: int = Field(
+        8,
+        ge=8,
+        le=MAX_PASSWORD_LENGTH,
+        description="The fewest characters a new password may have (NIST SP 800-63B: at least "
+        "8; 12 or more is recommended, 15 where a password is the only factor). No "
+        "composition rules: length and the common-password list only.",
+    )
+    password_reject_common: bool = Field(
+        True,
+        description="Refuse a new password found in gatehouse's list of about 11,600 commonly "
+        "used passwords (compared case-insensitively), or equal to the username or email.",
+    )
+
+    @property
+    def sends_email(self) -> bool:
+        """Whether this policy makes gatehouse send email (SMTP must then be configured)."""
+        return self.self_service_registration or self.password_reset
+
     @model_validator(mode="after")
     def _thresholds_rise(self) -> TenantPolicy:
         if self.source_lockout_threshold < self.login_delay_after_failures:
@@ -87,6 +132,9 @@ class TenantPolicy(BaseModel):
             raise ValueError("lockout_duration must be positive and login_max_delay not negative")
         if self.reauthentication_window <= timedelta(0):
             raise ValueError("reauthentication_window must be positive")
+        for name in ("email_verification_lifetime", "password_reset_lifetime"):
+            if not timedelta(minutes=1) <= getattr(self, name) <= timedelta(days=7):
+                raise ValueError(f"{name} must be between 1 minute and 7 days")
         return self
 
     def as_stored(self) -> dict[str, Any]:
@@ -114,3 +162,17 @@ class TenantPolicy(BaseModel):
             error = exc.errors()[0]
             where = f"{error['loc'][0]}: " if error["loc"] else ""
             raise PolicyError(f"{where}{error['msg'].removeprefix('Value error, ')}") from None
+
+
+def email_not_configured(policy: TenantPolicy, smtp_configured: bool) -> str | None:
+    """Why ``policy`` cannot be used on a server whose SMTP settings are as given, or None:
+    self-service registration and password reset work only by email."""
+    if not policy.sends_email or smtp_configured:
+        return None
+    enabled = [n for n in ("self_service_registration", "password_reset") if getattr(policy, n)]
+    return (
+        f"{' and '.join(enabled)} work by email, and no SMTP server is configured: set "
+        "GATEHOUSE_SMTP_HOST and GATEHOUSE_SMTP_FROM (docs/self-service.md), or turn them off "
+        "with `gatehouse policy set "
+        f"{' '.join(f'{n}=false' for n in enabled)}`"
+    )

@@ -15,10 +15,14 @@ from pathlib import Path
 from gatehouse.accounts.passkeys import PasskeyService
 from gatehouse.accounts.passwords import Passwords
 from gatehouse.accounts.recovery_codes import RecoveryCodes
+from gatehouse.accounts.selfservice.delivery import MailDelivery, SmtpTransport
+from gatehouse.accounts.selfservice.mail import MAIL_ENCRYPTION, MailQueue
+from gatehouse.accounts.selfservice.service import SelfService
 from gatehouse.accounts.totp import Totp
 from gatehouse.accounts.webauthn import RelyingParty
 from gatehouse.keys.encryption import KeyEncryptor
 from gatehouse.keys.service import KeyService
+from gatehouse.policy import email_not_configured
 from gatehouse.protocol.backchannel_logout import DeliveryPolicy
 from gatehouse.protocol.backchannel_worker import BackchannelLogoutWorker
 from gatehouse.protocol.provider import Provider, ProviderConfig
@@ -95,6 +99,7 @@ class Runtime:
     keys: KeyService
     provider: Provider
     passwords: Passwords
+    selfservice: SelfService
 
     @property
     def request_threads(self) -> int:
@@ -114,6 +119,20 @@ class Runtime:
     def close(self) -> None:
         self.database.dispose()
 
+    def check_email_policy(self) -> None:
+        """ConfigurationError if the tenant's policy turns on what needs email and this
+        server has no SMTP settings (checked at start-up and by `policy set`)."""
+        problem = email_not_configured(self.store.policy.get(), self.settings.smtp_configured)
+        if problem:
+            raise ConfigurationError(problem)
+
+    def mail_delivery(self) -> MailDelivery | None:
+        """What sends the outgoing mail queue, or None without SMTP settings."""
+        if not self.settings.smtp_configured:
+            return None
+        selfservice = self.selfservice
+        return MailDelivery(selfservice.mail, SmtpTransport(self.settings), selfservice.clock)
+
     def purge(self, now: int, should_stop: Callable[[], bool] = lambda: False) -> dict[str, int]:
         """Delete what has expired (storage/sql/purge.py), by this server's settings; how
         many rows went from each table."""
@@ -131,7 +150,8 @@ def build_runtime(
 ) -> Runtime:
     database = Database(settings.resolved_database_url)
     store = SqlStore(database, tenant_id)
-    keys = KeyService(store.keys, KeyEncryptor(resolve_secret_key(settings, database)))
+    secret_key = resolve_secret_key(settings, database)
+    keys = KeyService(store.keys, KeyEncryptor(secret_key))
     totp = Totp(store.second_factors, keys.encryptor)
     recovery_codes = RecoveryCodes(store.second_factors)
     config = provider_config(settings, issuer or resolve_issuer(settings))
@@ -164,4 +184,17 @@ def build_runtime(
         second_factor_methods=(totp, recovery_codes),
     )
     passwords = Passwords(settings.password_hash_time_cost, settings.password_hash_memory_kib)
-    return Runtime(settings, database, store, keys, provider, passwords)
+    selfservice = SelfService(
+        issuer=provider.config.issuer,
+        users=store.users,
+        sessions=store.sessions,
+        tokens=store.email_tokens,
+        requests=store.email_requests,
+        mail=MailQueue(store.outbox, KeyEncryptor(secret_key, MAIL_ENCRYPTION)),
+        audit=store.audit,
+        policy=store.policy,
+        passwords=passwords,
+        transaction=store.atomic,
+        clock=lambda: provider.clock(),
+    )
+    return Runtime(settings, database, store, keys, provider, passwords, selfservice)

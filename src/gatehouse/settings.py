@@ -13,6 +13,7 @@ starting ``GATEHOUSE_TEST_`` (the test suite's own switches, such as
 from __future__ import annotations
 
 import difflib
+import email.utils
 import ipaddress
 import os
 import tomllib
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Annotated, Any, Final, Literal, get_args
 from urllib.parse import urlsplit
 
+import pydantic
 from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 from pydantic_settings import (
@@ -203,6 +205,49 @@ class Settings(BaseSettings):
         19456, ge=8192, description="argon2id memory in KiB (OWASP minimum: 19456)."
     )
 
+    # -- Outgoing email (self-service accounts, docs/self-service.md) --------------------------
+    smtp_host: str | None = Field(
+        None,
+        description="SMTP server for gatehouse's email (docs/self-service.md). Unset: no email, "
+        "and self-service registration and password reset cannot be turned on.",
+    )
+    smtp_port: int | None = Field(
+        None, ge=1, le=65535, description="Default: 587 for starttls, 465 for tls, 25 for none."
+    )
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        "starttls",
+        description="`starttls` (RFC 3207; refused if not offered), `tls` (implicit, RFC 8314), "
+        "or `none`, only for a server on loopback. Certificates are checked against the "
+        "system's CAs.",
+    )
+    smtp_username: str | None = Field(None, description="SMTP user name; unset: no login.")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password.")
+    smtp_from: str | None = Field(
+        None, description="Sender: `address` or `Name <address>`; required with `smtp_host`."
+    )
+    smtp_timeout: Duration = Field(
+        timedelta(seconds=10),
+        description="Longest wait on the SMTP server per step. Mail goes from a queue in the "
+        "database, never while a page waits; failures are retried with growing delays.",
+    )
+
+    @property
+    def smtp_configured(self) -> bool:
+        return self.smtp_host is not None and self.smtp_from is not None
+
+    @pydantic.model_validator(mode="after")
+    def _smtp_is_coherent(self) -> Settings:
+        address = email.utils.parseaddr(self.smtp_from or "")[1].partition("@")
+        if self.smtp_host is None:
+            return self
+        if not (address[0] and address[1] and "." in address[2]):
+            raise ValueError("GATEHOUSE_SMTP_HOST needs GATEHOUSE_SMTP_FROM, an email address")
+        if self.smtp_security == "none" and not _is_loopback(self.smtp_host):
+            raise ValueError("GATEHOUSE_SMTP_SECURITY=none is allowed only for a loopback host")
+        if (self.smtp_username is None) != (self.smtp_password is None):
+            raise ValueError("set GATEHOUSE_SMTP_USERNAME and GATEHOUSE_SMTP_PASSWORD together")
+        return self
+
     @field_validator("authorization_code_lifetime")
     @classmethod
     def _code_lifetime_is_short(cls, value: timedelta) -> timedelta:
@@ -309,6 +354,13 @@ class Settings(BaseSettings):
         if not update:
             return self
         return type(self).model_validate({**dict(self), **update})
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _config_file() -> str | None:

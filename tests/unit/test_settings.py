@@ -361,3 +361,57 @@ def test_audit_retention_is_not_negative() -> None:
     assert Settings(audit_retention="0").audit_retention.total_seconds() == 0
     with pytest.raises(ValidationError, match="keep for ever"):
         Settings(audit_retention="-PT1S")
+
+
+# -- SMTP ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"smtp_host": "mail.example.com"}, "needs GATEHOUSE_SMTP_FROM"),
+        (
+            {"smtp_host": "mail.example.com", "smtp_from": "not an address"},
+            "needs GATEHOUSE_SMTP_FROM",
+        ),
+        (
+            {
+                "smtp_host": "mail.example.com",
+                "smtp_from": "a@example.com",
+                "smtp_security": "none",
+            },
+            "only for a loopback host",
+        ),
+        (
+            {"smtp_host": "10.0.0.5", "smtp_from": "a@example.com", "smtp_security": "none"},
+            "only for a loopback host",
+        ),
+        (
+            {"smtp_host": "mail.example.com", "smtp_from": "a@example.com", "smtp_username": "u"},
+            "together",
+        ),
+        ({"smtp_security": "ssl"}, "starttls"),
+    ],
+)
+def test_smtp_settings_that_cannot_work_are_refused(values: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        Settings(**values)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1", "[::1]", "localhost", "127.0.0.53"])
+def test_plain_smtp_is_allowed_on_loopback(host: str) -> None:
+    settings = Settings(
+        smtp_host=host, smtp_from="Sign-in <no-reply@example.com>", smtp_security="none"
+    )
+    assert settings.smtp_configured
+
+
+def test_smtp_is_off_by_default_and_its_password_is_secret() -> None:
+    assert not Settings().smtp_configured
+    settings = Settings(
+        smtp_host="mail.example.com",
+        smtp_from="no-reply@example.com",
+        smtp_username="gatehouse",
+        smtp_password="hunter22",  # type: ignore[arg-type]
+    )
+    assert isinstance(settings.smtp_password, SecretStr) and "hunter22" not in repr(settings)

@@ -3,14 +3,13 @@ whoever makes it: an operator (admin/users.py) or the person on the account page
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from gatehouse.accounts.identifiers import has_hostile_characters, is_email
 from gatehouse.storage.records import UserProfile
 
-EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}")
 MAX_CLAIM_LENGTH = 255
 #: The claims an operator sets.
 PROFILE_FIELDS = ("email", "email_verified", "name", "given_name", "family_name", "phone_number")
@@ -31,10 +30,12 @@ def changed_profile(base: UserProfile, changes: Mapping[str, Any]) -> UserProfil
     if unknown:
         raise ProfileError(f"{unknown[0]} is not a profile claim")
     email = changes.get("email")
-    if email is not None and not EMAIL.fullmatch(email):
+    if email is not None and not is_email(email):
         raise ProfileError(f"{email!r} is not an email address")
     for name in _TEXT_CLAIMS:
         value = changes.get(name)
         if value is not None and len(value) > MAX_CLAIM_LENGTH:
             raise ProfileError(f"{name} is too long")
+        if value is not None and has_hostile_characters(value):
+            raise ProfileError(f"{name} cannot contain invisible or control characters")
     return replace(base, **changes)

@@ -8,7 +8,7 @@ from typing import Any
 
 from gatehouse.admin.audit import record_admin_change
 from gatehouse.admin.errors import AdminError
-from gatehouse.policy import PolicyError, TenantPolicy
+from gatehouse.policy import PolicyError, TenantPolicy, email_not_configured
 from gatehouse.runtime import Runtime
 
 
@@ -59,6 +59,16 @@ def set_policy(
             updated = TenantPolicy.from_stored(kept)
     except (PolicyError, ValueError) as exc:
         raise AdminError(str(exc)) from None
+    # Only a switch being turned on is refused: other keys stay changeable from a shell that
+    # lacks the servers' SMTP settings (the servers themselves check at start-up).
+    turned_on = TenantPolicy(
+        self_service_registration=updated.self_service_registration
+        and not current.self_service_registration,
+        password_reset=updated.password_reset and not current.password_reset,
+    )
+    problem = email_not_configured(turned_on, runtime.settings.smtp_configured)
+    if problem:
+        raise AdminError(problem)
     keys = sorted(set(changes) | set(reset))
     with runtime.database.atomic():
         runtime.store.policy.update(updated)

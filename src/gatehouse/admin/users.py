@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 import time
 import uuid
 from typing import Any
 
+from gatehouse.accounts.identifiers import is_username
 from gatehouse.accounts.passwords import check_password_policy
 from gatehouse.accounts.profile import PROFILE_FIELDS as PROFILE_FIELDS
 from gatehouse.accounts.profile import ProfileError, changed_profile
@@ -15,7 +15,6 @@ from gatehouse.admin.errors import AdminError
 from gatehouse.runtime import Runtime
 from gatehouse.storage.records import SessionSelector, User, UserProfile
 
-_USERNAME = re.compile(r"[^\s\x00-\x1f\x7f]{1,255}")
 NO_PROFILE = UserProfile(
     email=None,
     email_verified=False,
@@ -57,8 +56,9 @@ def _email_taken(runtime: Runtime, email: str | None, user_id: str | None) -> bo
     return other is not None and other.id != user_id
 
 
-def _hash_password(runtime: Runtime, password: str) -> str:
-    problem = check_password_policy(password)
+def _hash_password(runtime: Runtime, password: str, personal: tuple[str | None, ...]) -> str:
+    """The hash of a new password that passes the tenant's password policy."""
+    problem = check_password_policy(password, runtime.store.policy.get(), personal)
     if problem:
         raise AdminError(problem)
     return runtime.passwords.hash(password)
@@ -75,7 +75,7 @@ def find_user(runtime: Runtime, ref: str) -> User:
 def create_user(
     runtime: Runtime, username: str, password: str | None, **fields: Any
 ) -> dict[str, Any]:
-    if not _USERNAME.fullmatch(username):
+    if not is_username(username):
         raise AdminError("a username is 1-255 characters without spaces or control characters")
     users = runtime.store.users
     if users.find_by_login(username) is not None:
@@ -89,7 +89,11 @@ def create_user(
         username=username,
         **profile.as_fields(),
         disabled=False,
-        password_hash=_hash_password(runtime, password) if password is not None else None,
+        password_hash=(
+            _hash_password(runtime, password, (username, profile.email))
+            if password is not None
+            else None
+        ),
         password_changed_at=now if password is not None else None,
         created_at=now,
         updated_at=now,
@@ -114,7 +118,8 @@ def set_password(runtime: Runtime, ref: str, password: str) -> dict[str, Any]:
     too): whoever knew the old one keeps nothing."""
     user = find_user(runtime, ref)
     now = int(time.time())
-    runtime.store.users.set_password(user.id, _hash_password(runtime, password), now)
+    password_hash = _hash_password(runtime, password, (user.username, user.email))
+    runtime.store.users.set_password(user.id, password_hash, now)
     sign_out(runtime.store.sessions, everything_of(user), now, "password_changed")
     return user_to_json(find_user(runtime, user.id))
 

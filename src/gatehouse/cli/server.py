@@ -27,6 +27,8 @@ def prepare(settings: Settings, host: str, port: int) -> str:
         # Decrypt the signing keys now: a wrong GATEHOUSE_SECRET_KEY fails at start-up, not
         # as a server_error on the first request.
         runtime.keys.keyring()
+        # A policy that sends email on a server that cannot: refuse now, not on a form.
+        runtime.check_email_policy()
     finally:
         runtime.close()
     return issuer
@@ -52,6 +54,30 @@ def _purge_periodically(settings: Settings, issuer: str, stopped: threading.Even
             continue
         if any(deleted.values()):
             log.info("purged %s", ", ".join(f"{n} {name}" for name, n in deleted.items() if n))
+
+
+# Seconds between two looks at the outgoing mail queue: how late an email may leave.
+MAIL_POLL_SECONDS = 2.0
+
+
+def _deliver_mail(settings: Settings, issuer: str, stopped: threading.Event) -> None:
+    """Send the outgoing mail queue (accounts/selfservice/delivery.py) from the supervising
+    process, which serves no requests: a slow SMTP server never holds a page. Several
+    servers on one database may all do it: each message is claimed by one."""
+    from gatehouse.runtime import build_runtime
+
+    log = logging.getLogger("gatehouse.mail")
+    runtime = build_runtime(settings, issuer=issuer)
+    delivery = runtime.mail_delivery()
+    try:
+        while delivery is not None and not stopped.wait(MAIL_POLL_SECONDS):
+            try:
+                while delivery.deliver_due() and not stopped.is_set():
+                    pass
+            except Exception as exc:  # the next round tries again; serving goes on regardless
+                log.warning("sending queued mail failed: %s", type(exc).__name__)
+    finally:
+        runtime.close()
 
 
 def run_server(settings: Settings, host: str, port: int, workers: int) -> None:
@@ -89,6 +115,13 @@ def run_server(settings: Settings, host: str, port: int, workers: int) -> None:
             target=_purge_periodically,
             args=(settings, issuer, stopped),
             name="gatehouse-purge",
+            daemon=True,
+        ).start()
+    if settings.smtp_configured:
+        threading.Thread(
+            target=_deliver_mail,
+            args=(settings, issuer, stopped),
+            name="gatehouse-mail",
             daemon=True,
         ).start()
     try:

@@ -18,10 +18,13 @@ class KeyDecryptionError(Exception):
 
 
 class KeyEncryptor:
-    def __init__(self, secret_key: str) -> None:
+    """AES-256-GCM under a key derived from ``secret_key`` for one ``purpose`` (the HKDF
+    info): data of one purpose cannot be decrypted as another's."""
+
+    def __init__(self, secret_key: str, purpose: bytes = _INFO) -> None:
         if len(secret_key) < 32:
             raise ValueError("secret_key must be at least 32 characters of random data")
-        derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(
+        derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(
             secret_key.encode("utf-8")
         )
         self._aead = AESGCM(derived)

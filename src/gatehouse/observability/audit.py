@@ -72,6 +72,14 @@ EVENT_TYPES: Final[dict[str, str]] = {
     "page (details: the claims changed, not their values).",
     "account.password_changed": "A person changed their password on the account page; their "
     "other sessions and every refresh token ended with it.",
+    # Self-service accounts (docs/self-service.md)
+    "account.registered": "A person created their own account at /register; its email "
+    "address is not verified yet.",
+    "email.verified": "A person confirmed their email address through an emailed link.",
+    "password.reset_requested": "Someone asked for a password-reset link (username holds the "
+    "address typed; user_id is set only when it is an account's, and only then is a link sent).",
+    "password.reset": "A person set a new password through an emailed link; every session "
+    "and refresh token of theirs ended.",
     # Administration (`gatehouse` commands and `apply`): details name the fields changed,
     # never their secret values.
     "admin.client.created": "An operator registered a client.",

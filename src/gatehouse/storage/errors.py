@@ -9,3 +9,8 @@ class DatabaseUnavailable(Exception):
     be run again on a fresh connection: something of it may have been committed. A transient
     failure: the request may be retried in a moment (the web layer answers 503 with
     Retry-After). The message is safe to log; it holds no values of the request."""
+
+
+class AlreadyExists(Exception):
+    """A row the caller inserted collides with one that exists (a unique username or
+    email taken by a concurrent request between the caller's check and its insert)."""

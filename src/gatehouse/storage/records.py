@@ -451,3 +451,38 @@ class FailureCounter:
     def locked_for(self, now: int) -> int:
         """Seconds its lock still lasts at ``now``; 0 when it is not locked."""
         return max(0, (self.locked_until or 0) - now)
+
+
+# -- Self-service accounts (storage/selfservice.py) --------------------------------------------
+
+EmailTokenPurpose = Literal["verify_email", "reset_password"]
+
+
+@dataclass(frozen=True)
+class EmailToken:
+    """An emailed single-use link's token, by the SHA-256 of its random value. ``email`` is
+    the address the link went to: confirming it confirms that address only."""
+
+    token_hash: str
+    purpose: EmailTokenPurpose
+    user_id: str
+    email: str
+    created_at: int
+    expires_at: int
+    used_at: int | None = None
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    """A message waiting in the outgoing mail queue. Its recipient and content (which holds
+    a live link) are encrypted at rest, and dropped once it is sent."""
+
+    id: str
+    content_encrypted: bytes | None = field(repr=False)
+    created_at: int
+    next_attempt_at: int
+    attempts: int = 0
+    claimed_until: int | None = None
+    sent_at: int | None = None
+    failed_at: int | None = None
+    last_error: str | None = None

@@ -130,8 +130,8 @@ class UserRepository(Protocol):
 
     def insert(self, user: User) -> None:
         """Store a new user. Its username and email are also stored casefolded, which is
-        what ``find_by_login`` matches and what the database keeps unique: fails when
-        another user has the same username or email case-insensitively."""
+        what ``find_by_login`` matches and what the database keeps unique: raises
+        ``AlreadyExists`` when another user has the same username or email."""
 
     def update_profile(self, user_id: str, profile: UserProfile, now: int) -> None:
         """Replace the user's profile claims with ``profile`` (None clears a claim), with

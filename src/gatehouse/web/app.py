@@ -30,8 +30,9 @@ from gatehouse.web import (
 from gatehouse.web.context import WebContext, make_templates
 from gatehouse.web.cors import AllowedOrigins
 from gatehouse.web.errors import TOKEN_STYLE, error_response
-from gatehouse.web.http import NO_STORE
+from gatehouse.web.http import NO_STORE, not_found
 from gatehouse.web.security import SecurityHeaders
+from gatehouse.web.selfservice import password_reset, registration
 
 STATIC = Path(__file__).resolve().parent / "static"
 FAVICON = STATIC / "favicon.ico"
@@ -95,6 +96,15 @@ def create_app(runtime: Runtime, access_log: AccessLog | None = None) -> Starlet
         Route("/account/sessions/end-others", account_forms.end_other_sessions, methods=["POST"]),
         Route("/account/applications/revoke", account_forms.revoke_application, methods=["POST"]),
         Route("/account/offline/revoke", account_forms.revoke_offline, methods=["POST"]),
+        # Self-service accounts: 404 unless the tenant's policy turns them on.
+        Route("/register", registration.register_page, methods=["GET"]),
+        Route("/register", registration.register_submit, methods=["POST"]),
+        Route("/verify-email", registration.verify_page, methods=["GET"]),
+        Route("/verify-email", registration.verify_submit, methods=["POST"]),
+        Route("/password/forgot", password_reset.forgot_page, methods=["GET"]),
+        Route("/password/forgot", password_reset.forgot_submit, methods=["POST"]),
+        Route("/password/reset", password_reset.reset_page, methods=["GET"]),
+        Route("/password/reset", password_reset.reset_submit, methods=["POST"]),
         Route("/favicon.ico", favicon, methods=["GET"]),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
@@ -139,13 +149,7 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
-    # The path is the requester's: reduced like every OAuthError description.
-    description = safe_description(f"no endpoint at {request.url.path}")
-    return JSONResponse(
-        {"error": "not_found", "error_description": description},
-        status_code=404,
-        headers=NO_STORE,
-    )
+    return not_found(request)
 
 
 async def _not_allowed(request: Request, exc: Exception) -> Response:

@@ -72,6 +72,7 @@ def _utc_time(seconds: int) -> str:
 def make_templates() -> Environment:
     environment = Environment(
         loader=FileSystemLoader(TEMPLATES),
+        # HTML escaped; the plain-text parts of email (email/*.txt) not.
         autoescape=select_autoescape(("html",)),
         auto_reload=False,
     )

@@ -10,7 +10,7 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from gatehouse.errors import InvalidRequest
+from gatehouse.errors import InvalidRequest, safe_description
 from gatehouse.protocol.messages import MAX_BODY_BYTES, Parameters, parse_query_or_form
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -110,6 +110,13 @@ def redirect(location: str) -> Response:
         else "".join(ch if ord(ch) < 128 else quote(ch) for ch in location)
     )
     return Response(status_code=303, headers={"Location": ascii_location, **NO_STORE})
+
+
+def not_found(request: Request) -> Response:
+    """404 for a path gatehouse does not serve (or serves only when turned on). The path is
+    the requester's: reduced like every OAuthError description."""
+    description = safe_description(f"no endpoint at {request.url.path}")
+    return json_response({"error": "not_found", "error_description": description}, 404)
 
 
 def client_address(request: Request) -> str | None:

@@ -63,10 +63,14 @@ def follow_outcome(
     return response
 
 
-def _render_login(request: Request, form: interaction.LoginForm, interaction_id: str) -> Response:
+async def _render_login(
+    request: Request, form: interaction.LoginForm, interaction_id: str
+) -> Response:
+    ctx = context_of(request)
+    policy = await run_in_threadpool(ctx.provider.policy.get)
     # Refused before the password was checked (docs/lockout.md): 429, RFC 6585 §4.
     refused = form.refusal is not None and not form.failed
-    response = context_of(request).render(
+    response = ctx.render(
         request,
         "login.html",
         status=429 if refused else 200,
@@ -77,6 +81,9 @@ def _render_login(request: Request, form: interaction.LoginForm, interaction_id:
         refusal=form.refusal.message if form.refusal is not None else None,
         remember_me=form.remember_me,
         signed_in=form.signed_in,
+        # The self-service links (docs/self-service.md), when the tenant turned them on.
+        registration=policy.self_service_registration,
+        password_reset=policy.password_reset,
     )
     if refused and form.refusal is not None:
         response.headers["Retry-After"] = str(form.refusal.retry_after)
@@ -96,7 +103,7 @@ async def login_page(request: Request) -> Response:
     )
     if not isinstance(shown, interaction.LoginForm):
         return follow_outcome(request, shown)
-    return _render_login(request, shown, interaction_id or "")
+    return await _render_login(request, shown, interaction_id or "")
 
 
 @renders_errors(SIGN_IN_PAGES)
@@ -119,7 +126,7 @@ async def login_submit(request: Request) -> Response:
         request.headers.get("user-agent"),
     )
     if isinstance(result, interaction.LoginForm):
-        return _render_login(request, result, interaction_id or "")
+        return await _render_login(request, result, interaction_id or "")
     return follow_outcome(request, result.outcome, signed_in=result)
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 from argon2 import PasswordHasher
 
-from gatehouse.accounts.passwords import MAX_PASSWORD_LENGTH, Passwords, check_password_policy
+from gatehouse.accounts.passwords import (
+    COMMON_PASSWORDS_FILE,
+    MAX_PASSWORD_LENGTH,
+    Passwords,
+    check_password_policy,
+    is_common_password,
+)
+from gatehouse.policy import PolicyError, TenantPolicy
 
 # The cheapest argon2id parameters: the tests exercise the code, not the cost.
 CHEAP = {"time_cost": 1, "memory_kib": 8192}
@@ -105,7 +112,8 @@ def test_needs_rehash_after_a_parameter_change(passwords: Passwords) -> None:
     [
         ("", "at least 8"),
         ("1234567", "at least 8"),
-        ("12345678", None),
+        ("12345678", "commonly used"),
+        ("k7#pq2!x", None),
         ("no rules, just length", None),
         ("z" * MAX_PASSWORD_LENGTH, None),
         ("z" * (MAX_PASSWORD_LENGTH + 1), "at most 1024"),
@@ -117,3 +125,47 @@ def test_password_policy(password: str, problem: str | None) -> None:
         assert result is None
     else:
         assert result is not None and problem in result
+
+
+@pytest.mark.parametrize(
+    ("password", "problem"),
+    [
+        ("password1", "commonly used"),
+        ("PassWord1", "commonly used"),  # compared case-insensitively
+        ("TRUSTNO1", "commonly used"),
+        ("iloveyou", "commonly used"),
+        ("staple horse correct battery", None),
+    ],
+)
+def test_common_passwords_are_refused(password: str, problem: str | None) -> None:
+    result = check_password_policy(password, TenantPolicy())
+    assert (result is None) if problem is None else (result is not None and problem in result)
+
+
+def test_the_common_password_list_is_read_once_and_is_compact() -> None:
+    assert is_common_password("password") and is_common_password("Qwertyuiop")
+    assert not is_common_password("a sentence nobody has used as a password")
+    entries = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    # Only what the minimum length lets through can matter: 8 characters or more.
+    assert 10_000 <= len(entries) <= 100_000 and min(map(len, entries)) >= 8
+    assert all(entry == entry.casefold() for entry in entries)
+
+
+def test_the_tenant_policy_sets_the_minimum_and_the_list_check() -> None:
+    longer = TenantPolicy(password_min_length=12)
+    assert "at least 12" in (check_password_policy("k7#pq2!xyz", longer) or "")
+    assert check_password_policy("k7#pq2!xyz12", longer) is None
+    lax = TenantPolicy(password_reject_common=False)
+    assert check_password_policy("password1", lax) is None
+
+
+@pytest.mark.parametrize("password", ["alice-the-great", "ALICE-THE-GREAT", "alice@example.com"])
+def test_the_username_or_email_is_no_password(password: str) -> None:
+    problem = check_password_policy(password, None, ("alice-the-great", "alice@example.com", None))
+    assert problem == "a password must not be the username or email address"
+
+
+@pytest.mark.parametrize("minimum", [7, 1025])
+def test_a_policy_minimum_outside_the_nist_range_is_refused(minimum: int) -> None:
+    with pytest.raises(PolicyError, match="password_min_length"):
+        TenantPolicy().with_changes({"password_min_length": str(minimum)})

@@ -18,7 +18,11 @@ Each rule keeps a row for as long as it can still change an answer:
 - an audit event for the retention the operator chose (``audit_retention``; 0: for ever);
 - the record of which clients took part in an SSO session as long as the session's row;
 - a back-channel logout until it was delivered or abandoned (the queue keeps pending ones
-  whatever their age: the delivery worker gives up on them in bounded time).
+  whatever their age: the delivery worker gives up on them in bounded time);
+- an emailed link's token for a week after it expired, so that a late click is told the link
+  expired or was used rather than that it never existed;
+- a queued email a day after it was sent or given up (its content goes at once), and any
+  after a week; an email request once it no longer counts towards a limit (a day).
 
 Rows go in batches of ``BATCH`` per transaction, so the purge never holds SQLite's write lock
 (or PostgreSQL row locks) for long while requests are served.
@@ -37,6 +41,7 @@ from gatehouse.storage.sql.sessions import idle_since
 BATCH = 1000
 CODE_REPLAY_WINDOW = 24 * 3600  # seconds a used or expired code is kept after its expiry
 UNCONFIRMED_TOTP_LIFETIME = 24 * 3600  # an enrolment never confirmed by a first code
+DAY, WEEK = 24 * 3600, 7 * 24 * 3600
 
 
 def _rules(
@@ -99,6 +104,24 @@ def _rules(
         ),
         ("failed_attempts", t.failed_attempts, t.failed_attempts.c.expires_at <= now),
         ("known_browsers", t.known_browsers, t.known_browsers.c.expires_at <= now),
+        *_self_service_rules(now),
+    ]
+
+
+def _self_service_rules(now: int) -> list[tuple[str, sa.Table, sa.ColumnElement[bool]]]:
+    tokens, mail, requests = t.email_tokens, t.outgoing_mail, t.email_requests
+    return [
+        ("email_tokens", tokens, tokens.c.expires_at < now - WEEK),
+        (
+            "outgoing_mail",
+            mail,
+            sa.or_(
+                mail.c.sent_at < now - DAY,
+                mail.c.failed_at < now - DAY,
+                mail.c.created_at < now - WEEK,
+            ),
+        ),
+        ("email_requests", requests, requests.c.requested_at < now - DAY),
     ]
 
 

@@ -1,6 +1,6 @@
-"""The tables of the audit log and of signing in: second factors, passkeys and brute-force
-protection. Part of the schema in tables.py (which re-exports them; the conventions there
-hold here)."""
+"""The tables of the audit log and of signing in: second factors, passkeys, brute-force
+protection and self-service accounts (emailed links, the mail queue). Part of the schema in
+tables.py, which re-exports them; the conventions there hold here."""
 
 from __future__ import annotations
 
@@ -148,4 +148,59 @@ known_browsers = sa.Table(
     sa.Column("expires_at", Time, nullable=False),
     sa.PrimaryKeyConstraint("tenant_id", "user_id", "device_hash"),
     sa.Index("ix_known_browsers_expires_at", "expires_at"),
+)
+
+
+# -- 0011: self-service accounts: emailed single-use links (EmailToken) -------------------
+
+email_tokens = sa.Table(
+    "email_tokens",
+    metadata,
+    _tenant(),
+    sa.Column("token_hash", sa.String(64), nullable=False),
+    sa.Column("purpose", sa.String(16), nullable=False),  # verify_email, reset_password
+    sa.Column("user_id", sa.String(36), nullable=False),
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("expires_at", Time, nullable=False),
+    sa.Column("used_at", Time, nullable=True),
+    sa.PrimaryKeyConstraint("tenant_id", "token_hash"),
+    sa.Index("ix_email_tokens_user", "tenant_id", "user_id", "purpose"),
+)
+
+# The outgoing mail queue (OutgoingMail): delivered by a background worker with retries.
+outgoing_mail = sa.Table(
+    "outgoing_mail",
+    metadata,
+    _tenant(),
+    sa.Column("id", sa.String(36), nullable=False),
+    sa.Column("content_encrypted", sa.LargeBinary, nullable=True),  # NULL once sent, given up
+    sa.Column("created_at", Time, nullable=False),
+    sa.Column("next_attempt_at", Time, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    # A worker that claimed the message owns it until then (several servers, one queue).
+    sa.Column("claimed_until", Time, nullable=True),
+    sa.Column("sent_at", Time, nullable=True),
+    sa.Column("failed_at", Time, nullable=True),
+    sa.Column("last_error", sa.String(255), nullable=True),
+    sa.PrimaryKeyConstraint("tenant_id", "id"),
+    sa.Index("ix_outgoing_mail_due", "tenant_id", "next_attempt_at"),
+)
+
+# Each submission of a form that may send email, for its per-address limits.
+email_requests = sa.Table(
+    "email_requests",
+    metadata,
+    _tenant(),
+    sa.Column(
+        "id",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    sa.Column("ip", sa.String(64), nullable=True),
+    sa.Column("email_normalized", sa.String(320), nullable=False),
+    sa.Column("requested_at", Time, nullable=False),
+    sa.Index("ix_email_requests_ip", "tenant_id", "ip", "requested_at"),
+    sa.Index("ix_email_requests_email", "tenant_id", "email_normalized", "requested_at"),
 )

@@ -23,6 +23,11 @@ from gatehouse.storage.sql.policy import SqlTenantPolicyRepository
 from gatehouse.storage.sql.refresh_tokens import SqlRefreshTokenRepository
 from gatehouse.storage.sql.revocations import SqlRevocationRepository
 from gatehouse.storage.sql.second_factors import SqlSecondFactorRepository
+from gatehouse.storage.sql.selfservice import (
+    SqlEmailRequestRepository,
+    SqlEmailTokenRepository,
+    SqlOutboxRepository,
+)
 from gatehouse.storage.sql.sessions import SqlInteractionRepository, SqlSessionRepository
 from gatehouse.storage.sql.users import SqlUserRepository
 
@@ -62,6 +67,10 @@ class SqlStore:
         self.passkeys = SqlPasskeyRepository(database, tenant_id)
         self.attempts = SqlAttemptRepository(database, tenant_id, cache_clock)
         self.known_browsers = SqlKnownBrowserRepository(database, tenant_id)
+        # Self-service accounts (storage/selfservice.py).
+        self.email_tokens = SqlEmailTokenRepository(database, tenant_id)
+        self.outbox = SqlOutboxRepository(database, tenant_id)
+        self.email_requests = SqlEmailRequestRepository(database, tenant_id)
 
     def atomic(self) -> AbstractContextManager[Any]:
         return self.database.atomic()

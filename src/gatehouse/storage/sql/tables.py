@@ -14,10 +14,13 @@ from gatehouse.storage.sql.metadata import metadata as metadata
 from gatehouse.storage.sql.metadata import tenant_column as _tenant
 
 # The tables of the audit log and of signing in (second factors, passkeys, brute-force
-# protection) are declared in sign_in_tables.py, to keep each module short.
+# protection, self-service accounts) are declared in sign_in_tables.py, to keep each module short.
 from gatehouse.storage.sql.sign_in_tables import audit_events as audit_events
+from gatehouse.storage.sql.sign_in_tables import email_requests as email_requests
+from gatehouse.storage.sql.sign_in_tables import email_tokens as email_tokens
 from gatehouse.storage.sql.sign_in_tables import failed_attempts as failed_attempts
 from gatehouse.storage.sql.sign_in_tables import known_browsers as known_browsers
+from gatehouse.storage.sql.sign_in_tables import outgoing_mail as outgoing_mail
 from gatehouse.storage.sql.sign_in_tables import passkey_challenges as passkey_challenges
 from gatehouse.storage.sql.sign_in_tables import passkeys as passkeys
 from gatehouse.storage.sql.sign_in_tables import recovery_codes as recovery_codes

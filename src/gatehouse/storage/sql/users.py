@@ -6,6 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from gatehouse.storage.errors import AlreadyExists
 from gatehouse.storage.records import User, UserProfile, normalized_login
 from gatehouse.storage.sql import tables as t
 from gatehouse.storage.sql.base import SqlRepository, retried
@@ -80,8 +81,11 @@ class SqlUserRepository(SqlRepository):
             username_normalized=normalized_login(user.username),
             email_normalized=_normalized_email(user.email),
         )
-        with self.db.write() as conn:
-            conn.execute(t.users.insert().values(values))
+        try:
+            with self.db.write() as conn:
+                conn.execute(t.users.insert().values(values))
+        except sa.exc.IntegrityError as exc:
+            raise AlreadyExists("the username or email is taken") from exc
 
     def _set(self, user_id: str, values: dict[str, Any]) -> None:
         with self.db.write() as conn:

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from gatehouse.admin.users import find_user
 from gatehouse.crypto import random_token, sha256_digest
 from gatehouse.runtime import Runtime
+from gatehouse.storage.errors import AlreadyExists
 from gatehouse.storage.records import (
     AuthorizationCode,
     Interaction,
@@ -564,7 +565,7 @@ def test_find_by_login_matches_exactly_otherwise(runtime: Runtime, login: str) -
 def test_users_can_share_no_username_or_email_case_insensitively(runtime: Runtime) -> None:
     alice = find_user(runtime, make_user(runtime, "alice")["id"])
     for username, email in (("ALICE", None), ("bob", " Alice@Example.COM")):
-        with pytest.raises(sa.exc.IntegrityError):
+        with pytest.raises(AlreadyExists):
             runtime.store.users.insert(
                 replace(alice, id=str(uuid.uuid4()), username=username, email=email)
             )

@@ -1,0 +1,121 @@
+"""/register and /verify-email (accounts/selfservice/registration.py)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from gatehouse.accounts.selfservice import registration as core
+from gatehouse.accounts.selfservice.service import LinkState, describe_lifetime
+from gatehouse.policy import TenantPolicy
+from gatehouse.web.context import context_of
+from gatehouse.web.csrf import require_csrf
+from gatehouse.web.errors import renders_errors
+from gatehouse.web.http import client_address, not_found, query_parameters, read_form
+from gatehouse.web.selfservice.common import (
+    SELF_SERVICE_PAGES,
+    composer_of,
+    enabled_policy,
+    interaction_of,
+    link_problem,
+    registration_on,
+    service_of,
+    too_many_requests,
+)
+from gatehouse.web.threads import run_in_threadpool
+
+EMPTY_FORM = core.RegistrationForm(username="", email="", password="", name="")
+
+
+def _sign_in_link(interaction: str | None) -> str | None:
+    """Back to the sign-in page the person came from, if they came from one."""
+    return f"/login?{urlencode({'interaction': interaction})}" if interaction else None
+
+
+def _render_form(
+    request: Request,
+    policy: TenantPolicy,
+    form: core.RegistrationForm,
+    interaction: str | None,
+    errors: dict[str, str],
+) -> Response:
+    return context_of(request).render(
+        request,
+        "register.html",
+        status=400 if errors else 200,
+        form=form,
+        errors=errors,
+        interaction=interaction,
+        min_length=policy.password_min_length,
+        sign_in_link=_sign_in_link(interaction) or "/",
+    )
+
+
+@renders_errors(SELF_SERVICE_PAGES)
+async def register_page(request: Request) -> Response:
+    policy = await enabled_policy(request, registration_on)
+    if policy is None:
+        return not_found(request)
+    interaction = interaction_of(query_parameters(request).get("interaction"))
+    return _render_form(request, policy, EMPTY_FORM, interaction, {})
+
+
+@renders_errors(SELF_SERVICE_PAGES)
+async def register_submit(request: Request) -> Response:
+    policy = await enabled_policy(request, registration_on)
+    if policy is None:
+        return not_found(request)
+    params = await read_form(request)
+    require_csrf(request, params.get("csrf_token"))
+    interaction = interaction_of(params.get("interaction"))
+    form = core.RegistrationForm(
+        username=(params.get("username") or "").strip(),
+        email=(params.get("email") or "").strip(),
+        password=params.get("password") or "",
+        name=(params.get("name") or "").strip(),
+    )
+    result = await run_in_threadpool(
+        core.register, service_of(request), form, composer_of(request), client_address(request)
+    )
+    if isinstance(result, core.FieldErrors):
+        return _render_form(request, policy, form, interaction, result.errors)
+    if isinstance(result, core.TooManyRequests):
+        return too_many_requests(request)
+    return context_of(request).render(
+        request,
+        "register_sent.html",
+        email=form.email,
+        expires_in=describe_lifetime(policy.email_verification_lifetime),
+        sign_in_link=_sign_in_link(interaction),
+    )
+
+
+@renders_errors(SELF_SERVICE_PAGES)
+async def verify_page(request: Request) -> Response:
+    """The link from the email shows a button: the link is used by the person's POST, not
+    by a mail scanner that fetches every link it sees."""
+    policy = await enabled_policy(request, registration_on)
+    if policy is None:
+        return not_found(request)
+    token = query_parameters(request).get("token")
+    state = await run_in_threadpool(service_of(request).link_state, "verify_email", token)
+    if state is not LinkState.VALID:
+        return link_problem(request, state, "verify_email", policy.password_reset)
+    return context_of(request).render(request, "verify_email.html", token=token)
+
+
+@renders_errors(SELF_SERVICE_PAGES)
+async def verify_submit(request: Request) -> Response:
+    policy = await enabled_policy(request, registration_on)
+    if policy is None:
+        return not_found(request)
+    params = await read_form(request)
+    require_csrf(request, params.get("csrf_token"))
+    state = await run_in_threadpool(
+        core.verify_email, service_of(request), params.get("token") or "", client_address(request)
+    )
+    if state is not LinkState.VALID:
+        return link_problem(request, state, "verify_email", policy.password_reset)
+    return context_of(request).render(request, "email_verified.html")
