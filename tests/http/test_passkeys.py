@@ -4,7 +4,6 @@ every request, and bad input: a clear error, never a 500, nothing half-written."
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -16,7 +15,7 @@ from gatehouse.runtime import Runtime
 from gatehouse.storage.records import AuditQuery
 from gatehouse.web.context import SESSION_COOKIE
 from gatehouse.web.security import CONTENT_SECURITY_POLICY
-from tests.support.authenticator import SoftAuthenticator, b64url
+from tests.support.authenticator import SoftAuthenticator, add_passkey, b64url, post_json
 from tests.support.factories import make_client, make_user
 from tests.support.flow import (
     csrf_from,
@@ -37,23 +36,6 @@ def web(runtime: Runtime) -> dict[str, Any]:
     make_user(runtime, "alice")
     make_user(runtime, "bob")
     return make_client(runtime)
-
-
-def post_json(http: TestClient, path: str, body: dict[str, Any]) -> Response:
-    return http.post(path, content=json.dumps(body), headers={"Content-Type": "application/json"})
-
-
-def add_passkey(
-    http: TestClient, authenticator: SoftAuthenticator, name: str = "Laptop"
-) -> Response:
-    """In a browser already signed in: add a passkey on /passkeys, as passkeys.js does."""
-    csrf = csrf_from(http.get("/passkeys").text)
-    options = post_json(http, "/passkeys/options", {"csrf_token": csrf, "name": name})
-    assert options.status_code == 200, options.text
-    credential = authenticator.create(options.json())
-    return post_json(
-        http, "/passkeys", {"csrf_token": csrf, "name": name, "credential": credential}
-    )
 
 
 def enrolled(http: TestClient, login: str = "alice", **authenticator: Any) -> SoftAuthenticator:
