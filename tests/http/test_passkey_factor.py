@@ -16,6 +16,7 @@ from starlette.testclient import TestClient
 from gatehouse.admin.policy import set_policy
 from gatehouse.runtime import Runtime
 from gatehouse.storage.records import AuditQuery
+from tests.support.account import follow_account_sign_in, open_account
 from tests.support.authenticator import SoftAuthenticator, add_passkey
 from tests.support.factories import make_client, make_user
 from tests.support.flow import (
@@ -30,7 +31,7 @@ from tests.support.flow import (
     submit_consent,
     submit_login,
 )
-from tests.support.mfa import enrol_totp
+from tests.support.mfa import code_at, enrol_totp
 from tests.support.tokens import token_claims
 
 ORIGIN = "http://testserver"
@@ -253,3 +254,66 @@ def test_phrh_offers_only_the_device_bound_passkey(
     claims = claims_of(runtime, http, web, response, verifier)
     assert claims["acr"] == "phrh"
     assert claims["amr"][:1] == ["pwd"] and "hwk" in claims["amr"]
+
+
+# -- the account page, and removing a passkey or the app on an old sign-in ----------------
+
+
+def test_the_account_page_links_to_passkeys_and_two_step_verification(
+    runtime: Runtime, http: TestClient, web: dict[str, Any], clock: FakeClock
+) -> None:
+    page = open_account(http)
+    assert "You have no passkeys yet." in page.text
+    assert '<a href="/passkeys">Add a passkey</a>' in page.text
+    assert '<a href="/mfa">Set up an authenticator app</a>' in page.text
+    add_passkey(http, SoftAuthenticator(ORIGIN))
+    enrol_totp(runtime)
+    page = http.get("/account")
+    assert "You have 1 passkey." in page.text
+    assert '<a href="/passkeys">Manage your passkeys</a>' in page.text
+    assert "An authenticator app is set up (10 recovery codes left)." in page.text
+    assert '<a href="/mfa">Manage two-step verification</a>' in page.text
+
+
+def test_removing_a_passkey_needs_a_recent_sign_in(
+    runtime: Runtime, http: TestClient, web: dict[str, Any], clock: FakeClock
+) -> None:
+    with_passkey(http)
+    (passkey,) = runtime.provider.passkeys.list(runtime_user(runtime))
+    page = http.get("/passkeys")
+    clock.advance(6 * 60)  # past the default 5-minute window, within the idle lifetime
+
+    response = http.post(
+        "/passkeys/remove", data={"csrf_token": csrf_from(page.text), "passkey": passkey.id}
+    )
+
+    assert response.status_code == 303
+    location = response.headers["location"]
+    assert query_of(location)["max_age"] == "0"  # sign in again first
+    assert runtime.provider.passkeys.list(runtime_user(runtime)) == [passkey]
+    follow_account_sign_in(http, response)
+    page = http.get("/passkeys")
+    response = http.post(
+        "/passkeys/remove", data={"csrf_token": csrf_from(page.text), "passkey": passkey.id}
+    )
+    assert response.headers["location"] == "/passkeys?done=removed"
+    assert runtime.provider.passkeys.list(runtime_user(runtime)) == []
+
+
+def test_removing_the_authenticator_app_needs_a_recent_sign_in(
+    runtime: Runtime, http: TestClient, web: dict[str, Any], clock: FakeClock
+) -> None:
+    sign_in(http)
+    secret, _ = enrol_totp(runtime)
+    page = http.get("/mfa")
+    clock.advance(6 * 60)
+
+    response = http.post(
+        "/mfa/totp/remove",
+        data={"csrf_token": csrf_from(page.text), "code": code_at(secret, clock.now)},
+    )
+
+    assert response.status_code == 303
+    assert query_of(response.headers["location"])["max_age"] == "0"
+    assert runtime.provider.totp.is_confirmed(runtime_user(runtime))
+    assert events(runtime, "mfa.failed") == []  # the code was not even checked

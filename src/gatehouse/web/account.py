@@ -14,7 +14,13 @@ from starlette.responses import Response
 from gatehouse.errors import AccessDenied
 from gatehouse.protocol.account.holder import AccountError, AccountHolder
 from gatehouse.protocol.account.overview import account_overview
-from gatehouse.protocol.account.signin import Purpose, SignInRequest, finish_sign_in, start_sign_in
+from gatehouse.protocol.account.signin import (
+    Purpose,
+    SignInRequest,
+    finish_sign_in,
+    signed_in_recently,
+    start_sign_in,
+)
 from gatehouse.protocol.interaction import browser_state
 from gatehouse.web.account_sections import load_security_sections
 from gatehouse.web.context import SESSION_COOKIE, context_of
@@ -67,6 +73,20 @@ async def send_to_sign_in(
         path="/account",
     )
     return response
+
+
+async def recently_signed_in_holder(request: Request) -> AccountHolder | Response:
+    """The person signed in in this browser for a sensitive action outside the account page
+    (removing a passkey or the authenticator app): or where to send the browser first, to
+    sign in (no session) or to sign in again (a sign-in older than the tenant's
+    ``reauthentication_window``, as the account page's own sensitive actions)."""
+    holder = await account_holder(request)
+    if holder is None:
+        return await send_to_sign_in(request, "view")
+    provider = context_of(request).provider
+    if not await run_in_threadpool(signed_in_recently, provider, holder.session):
+        return await send_to_sign_in(request, "reauthenticate", holder.user.username)
+    return holder
 
 
 async def render_account(
