@@ -75,18 +75,18 @@ async def send_to_sign_in(
     return response
 
 
-async def recently_signed_in_holder(request: Request) -> AccountHolder | Response:
-    """The person signed in in this browser for a sensitive action outside the account page
-    (removing a passkey or the authenticator app): or where to send the browser first, to
-    sign in (no session) or to sign in again (a sign-in older than the tenant's
-    ``reauthentication_window``, as the account page's own sensitive actions)."""
+async def reauthentication_needed(request: Request) -> Response | None:
+    """For a sensitive action outside the account page (removing a passkey or the
+    authenticator app): where to send a browser whose sign-in is older than the tenant's
+    ``reauthentication_window`` (to sign in again, as the account page's own sensitive
+    actions do); None when the sign-in is recent, or there is none (the page says so)."""
     holder = await account_holder(request)
     if holder is None:
-        return await send_to_sign_in(request, "view")
+        return None
     provider = context_of(request).provider
-    if not await run_in_threadpool(signed_in_recently, provider, holder.session):
-        return await send_to_sign_in(request, "reauthenticate", holder.user.username)
-    return holder
+    if await run_in_threadpool(signed_in_recently, provider, holder.session):
+        return None
+    return await send_to_sign_in(request, "reauthenticate", holder.user.username)
 
 
 async def render_account(

@@ -21,7 +21,7 @@ from gatehouse.errors import InvalidRequest, LoginRequired
 from gatehouse.protocol import interaction
 from gatehouse.protocol.provider import Provider
 from gatehouse.storage.records import Passkey, User
-from gatehouse.web.account import recently_signed_in_holder, send_to_sign_in
+from gatehouse.web.account import reauthentication_needed, send_to_sign_in
 from gatehouse.web.context import SESSION_COOKIE, context_of
 from gatehouse.web.csrf import browser_binding, require_csrf
 from gatehouse.web.errors import Channel, renders_errors
@@ -203,12 +203,12 @@ async def remove(request: Request) -> Response:
     ctx = context_of(request)
     form = await read_form(request)
     require_csrf(request, form.get("csrf_token"))
-    holder = await recently_signed_in_holder(request)
-    if isinstance(holder, Response):
-        return holder
+    user = await _require_user(request)
+    if (sign_in_again := await reauthentication_needed(request)) is not None:
+        return sign_in_again
     removed = await run_in_threadpool(
         ctx.provider.passkeys.remove,
-        holder.user,
+        user,
         form.get("passkey") or "",
         ctx.provider.clock(),
         AuditContext(client_address(request)),
