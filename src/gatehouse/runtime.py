@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from gatehouse.accounts.passkey_factor import PasskeyFactor
 from gatehouse.accounts.passkeys import PasskeyService
 from gatehouse.accounts.passwords import Passwords
 from gatehouse.accounts.recovery_codes import RecoveryCodes
@@ -181,7 +182,9 @@ def build_runtime(
         attempts=store.attempts,
         known_browsers=store.known_browsers,
         transaction=store.atomic,
-        second_factor_methods=(totp, recovery_codes),
+        # In the order the verification page offers them: a passkey first, where the
+        # person has one (phishing-resistant, and one touch).
+        second_factor_methods=(PasskeyFactor(passkeys), totp, recovery_codes),
     )
     passwords = Passwords(settings.password_hash_time_cost, settings.password_hash_memory_kib)
     selfservice = SelfService(

@@ -4,7 +4,6 @@ every request, and bad input: a clear error, never a 500, nothing half-written."
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -16,7 +15,7 @@ from gatehouse.runtime import Runtime
 from gatehouse.storage.records import AuditQuery
 from gatehouse.web.context import SESSION_COOKIE
 from gatehouse.web.security import CONTENT_SECURITY_POLICY
-from tests.support.authenticator import SoftAuthenticator, b64url
+from tests.support.authenticator import SoftAuthenticator, add_passkey, b64url, post_json
 from tests.support.factories import make_client, make_user
 from tests.support.flow import (
     csrf_from,
@@ -37,23 +36,6 @@ def web(runtime: Runtime) -> dict[str, Any]:
     make_user(runtime, "alice")
     make_user(runtime, "bob")
     return make_client(runtime)
-
-
-def post_json(http: TestClient, path: str, body: dict[str, Any]) -> Response:
-    return http.post(path, content=json.dumps(body), headers={"Content-Type": "application/json"})
-
-
-def add_passkey(
-    http: TestClient, authenticator: SoftAuthenticator, name: str = "Laptop"
-) -> Response:
-    """In a browser already signed in: add a passkey on /passkeys, as passkeys.js does."""
-    csrf = csrf_from(http.get("/passkeys").text)
-    options = post_json(http, "/passkeys/options", {"csrf_token": csrf, "name": name})
-    assert options.status_code == 200, options.text
-    credential = authenticator.create(options.json())
-    return post_json(
-        http, "/passkeys", {"csrf_token": csrf, "name": name, "credential": credential}
-    )
 
 
 def enrolled(http: TestClient, login: str = "alice", **authenticator: Any) -> SoftAuthenticator:
@@ -335,10 +317,12 @@ def test_the_passkeys_page_asks_a_stranger_to_sign_in_first(
     http: TestClient, web: dict[str, Any]
 ) -> None:
     page = http.get("/passkeys")
-    assert page.status_code == 200
-    assert "You are not signed in" in page.text
-    assert 'id="add-passkey"' not in page.text
-    csrf = http.cookies["gh_csrf"]
+    # Through the account page's own sign-in (the built-in client), then back to /account.
+    assert page.status_code == 303
+    location = page.headers["location"]
+    assert location.startswith("/authorize?")
+    assert query_of(location)["client_id"] == "gatehouse-account"
+    _, csrf, _ = login_page(http)
     response = post_json(http, "/passkeys/options", {"csrf_token": csrf, "name": "Key"})
     assert response.status_code == 400
     assert response.json()["error"] == "login_required"

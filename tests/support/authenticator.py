@@ -19,6 +19,10 @@ from typing import Any
 import cbor2
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from httpx2 import Response
+from starlette.testclient import TestClient
+
+from tests.support.flow import csrf_from
 
 UP, UV, BE, BS, AT = 0x01, 0x04, 0x08, 0x10, 0x40
 AAGUID = bytes.fromhex("0123456789abcdef0123456789abcdef")
@@ -169,3 +173,20 @@ class SoftAuthenticator:
                 "userHandle": b64url(stored.user_handle),
             },
         }
+
+
+def post_json(http: TestClient, path: str, body: dict[str, Any]) -> Response:
+    return http.post(path, content=json.dumps(body), headers={"Content-Type": "application/json"})
+
+
+def add_passkey(
+    http: TestClient, authenticator: SoftAuthenticator, name: str = "Laptop"
+) -> Response:
+    """In a browser already signed in: add a passkey on /passkeys, as passkeys.js does."""
+    csrf = csrf_from(http.get("/passkeys").text)
+    options = post_json(http, "/passkeys/options", {"csrf_token": csrf, "name": name})
+    assert options.status_code == 200, options.text
+    credential = authenticator.create(options.json())
+    return post_json(
+        http, "/passkeys", {"csrf_token": csrf, "name": name, "credential": credential}
+    )

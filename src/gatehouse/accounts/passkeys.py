@@ -16,7 +16,7 @@ from __future__ import annotations
 import secrets
 import unicodedata
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from typing import Any
@@ -71,20 +71,24 @@ class VerifiedPasskey:
 
     @property
     def methods(self) -> tuple[str, ...]:
-        """RFC 8176 §2 values this passkey proved. "swk" for a synced passkey (backup
-        eligible: its private key is copied between devices by software, whatever guards it
-        on each), "hwk" for one bound to a single device (a security key, a TPM, a secure
-        element); "user" for the presence test every assertion passes; "pin" when the
-        authenticator verified the person (PIN, pattern or biometric: WebAuthn does not
-        say which, and "pin" is RFC 8176's value for unlocking a key on the device)."""
-        kind = "swk" if self.passkey.backup_eligible else "hwk"
-        return (kind, "user", "pin") if self.user_verified else (kind, "user")
+        return passkey_methods(self.passkey, self.user_verified)
 
     @property
     def passwordless_amr(self) -> tuple[str, ...]:
         """The amr of a sign-in with this passkey alone: with user verification it is two
         factors (possession of the key, and knowledge or inherence to unlock it): "mfa"."""
         return (*self.methods, "mfa") if self.user_verified else self.methods
+
+
+def passkey_methods(passkey: Passkey, user_verified: bool) -> tuple[str, ...]:
+    """RFC 8176 §2 values a use of ``passkey`` proves. "swk" for a synced passkey (backup
+    eligible: its private key is copied between devices by software, whatever guards it on
+    each), "hwk" for one bound to a single device (a security key, a TPM, a secure element);
+    "user" for the presence test every assertion passes; "pin" when the authenticator
+    verified the person (PIN, pattern or biometric: WebAuthn does not say which, and "pin"
+    is RFC 8176's value for unlocking a key on the device)."""
+    kind = "swk" if passkey.backup_eligible else "hwk"
+    return (kind, "user", "pin") if user_verified else (kind, "user")
 
 
 def passkey_name(raw: str | None) -> str:
@@ -225,12 +229,16 @@ class PasskeyService:
         interaction_hash: str,
         user: User | None = None,
         user_verification: UserVerification = "required",
+        allow: Sequence[Passkey] | None = None,
     ) -> dict[str, Any]:
         """Options for navigator.credentials.get() in the paused sign-in
         ``interaction_hash``. Without ``user``: any passkey of this RP (passwordless, and
-        conditional UI); with one: that person's passkeys (a second factor after their
-        password, where "preferred" user verification is enough)."""
-        allow = [] if user is None else self.passkeys.list_for_user(user.id)
+        conditional UI); with one: that person's passkeys, or those of them in ``allow`` (a
+        second factor after their password, where "preferred" user verification is
+        enough)."""
+        if user is not None and allow is None:
+            allow = self.passkeys.list_for_user(user.id)
+        allow = [] if user is None or allow is None else allow
         challenge = self._issue(
             now,
             ceremony="authenticate",

@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from gatehouse.accounts.second_factor import InvalidAnswer
+from gatehouse.accounts.second_factor import WRONG_CODE, InvalidAnswer, Sufficient
 from gatehouse.crypto import sha256_digest
 from gatehouse.storage.records import User
 from gatehouse.storage.repositories import SecondFactorRepository
@@ -58,6 +58,7 @@ class RecoveryCodes:
     # RFC 8176 has no value of its own for them: a recovery code is a one-time password
     # the person holds (on paper, in a password manager), so "otp".
     amr: tuple[str, ...] = ("otp",)
+    wrong_answer: str = WRONG_CODE
 
     def __init__(self, repository: SecondFactorRepository) -> None:
         self._repository = repository
@@ -75,9 +76,15 @@ class RecoveryCodes:
     def enrolled(self, user_id: str) -> bool:
         return self.left(user_id) > 0
 
-    def offer(self, user: User, binding: str) -> dict[str, Any]:
+    def usable(self, user_id: str, sufficient: Sufficient) -> bool:
+        return sufficient(self.amr) and self.enrolled(user_id)
+
+    def offer(self, user: User, binding: str, now: int, sufficient: Sufficient) -> dict[str, Any]:
         return {}
 
-    def verify(self, user: User, answer: Mapping[str, str], binding: str, now: int) -> bool:
+    def verify(
+        self, user: User, answer: Mapping[str, str], binding: str, now: int, sufficient: Sufficient
+    ) -> tuple[str, ...] | None:
         code = normalized(answer.get(CODE_FIELD))
-        return self._repository.use_recovery_code(user.id, code_hash(user.id, code), now)
+        right = self._repository.use_recovery_code(user.id, code_hash(user.id, code), now)
+        return self.amr if right else None

@@ -1,7 +1,7 @@
-"""Second factors as plug-ins: each method (TOTP, recovery codes, and at merge WebAuthn)
-says whether a person has it, what the verification page needs to offer it, and checks an
-answer. The sign-in (protocol/signin.py) and the pages never name a method: they go
-through the registry (``Provider.second_factor_methods``, built in runtime.py).
+"""Second factors as plug-ins: each method (a passkey, TOTP, recovery codes) says whether a
+person has it, what the verification page needs to offer it, and checks an answer. The
+sign-in (protocol/signin.py) and the pages never name a method: they go through the registry
+(``Provider.second_factor_methods``, built in runtime.py).
 
 To add a method: implement ``SecondFactorMethod``, add a template
 ``web/templates/mfa/offer_<name>.html`` that renders its part of the verification form
@@ -10,10 +10,18 @@ To add a method: implement ``SecondFactorMethod``, add a template
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping
+from typing import Any, Final, Protocol
 
 from gatehouse.storage.records import User
+
+#: Whether the RFC 8176 values a factor would add are enough for the sign-in at hand (built by
+#: protocol/mfa_policy.py): a method offers, and accepts, only what is enough. A method whose
+#: values depend on the credential (a synced or a device-bound passkey) asks per credential.
+Sufficient = Callable[[tuple[str, ...]], bool]
+ANY: Final[Sufficient] = lambda amr: True  # noqa: E731 - a constant predicate
+
+WRONG_CODE = "That code is not right, or it was already used. Try the newest code."
 
 
 class InvalidAnswer(ValueError):
@@ -26,16 +34,23 @@ class SecondFactorMethod(Protocol):
     name: str
     #: What the person sees ("Authenticator app").
     label: str
-    #: RFC 8176 values this method adds to the session's amr when verified.
-    amr: tuple[str, ...]
+    #: What the verification page says after a wrong answer.
+    wrong_answer: str
 
     def enrolled(self, user_id: str) -> bool:
-        """Whether the person can use this method now."""
+        """Whether the person set this method up as a second step of every sign-in (then a
+        password alone is never enough for them)."""
 
-    def offer(self, user: User, binding: str) -> dict[str, Any]:
+    def usable(self, user_id: str, sufficient: Sufficient) -> bool:
+        """Whether the person has this method in a form that is ``sufficient``."""
+
+    def offer(self, user: User, binding: str, now: int, sufficient: Sufficient) -> dict[str, Any]:
         """What the verification page needs to offer the method (a WebAuthn challenge,
         stored against ``binding``: the interaction or session it is for). {} for none."""
 
-    def verify(self, user: User, answer: Mapping[str, str], binding: str, now: int) -> bool:
-        """Whether ``answer`` (the form's fields) proves this factor. True spends it
-        where it is one-time. Raises ``InvalidAnswer`` when it cannot be checked."""
+    def verify(
+        self, user: User, answer: Mapping[str, str], binding: str, now: int, sufficient: Sufficient
+    ) -> tuple[str, ...] | None:
+        """The RFC 8176 values ``answer`` (the form's fields) proves, when it proves this
+        factor in a ``sufficient`` form (spending it where it is one-time); None when it
+        does not. Raises ``InvalidAnswer`` when it cannot be checked."""

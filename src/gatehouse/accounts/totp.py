@@ -14,7 +14,7 @@ from typing import Any
 
 import pyotp
 
-from gatehouse.accounts.second_factor import InvalidAnswer
+from gatehouse.accounts.second_factor import WRONG_CODE, InvalidAnswer, Sufficient
 from gatehouse.crypto import constant_time_equals
 from gatehouse.keys.encryption import KeyEncryptor
 from gatehouse.storage.records import TotpAuthenticator, User
@@ -70,6 +70,7 @@ class Totp:
     name: str = "totp"
     label: str = "Authenticator app"
     amr: tuple[str, ...] = ("otp",)
+    wrong_answer: str = WRONG_CODE
 
     def __init__(self, repository: SecondFactorRepository, encryptor: KeyEncryptor) -> None:
         self._repository = repository
@@ -121,15 +122,21 @@ class Totp:
     def enrolled(self, user_id: str) -> bool:
         return self.is_confirmed(user_id)
 
-    def offer(self, user: User, binding: str) -> dict[str, Any]:
+    def usable(self, user_id: str, sufficient: Sufficient) -> bool:
+        return sufficient(self.amr) and self.enrolled(user_id)
+
+    def offer(self, user: User, binding: str, now: int, sufficient: Sufficient) -> dict[str, Any]:
         return {}
 
-    def verify(self, user: User, answer: Mapping[str, str], binding: str, now: int) -> bool:
+    def verify(
+        self, user: User, answer: Mapping[str, str], binding: str, now: int, sufficient: Sufficient
+    ) -> tuple[str, ...] | None:
         code = parse_code(answer.get(CODE_FIELD))
         found = self._repository.totp(user.id)
         if found is None or found.confirmed_at is None:
-            return False
+            return None
         step = matching_step(self._secret(found), code, now)
         # RFC 6238 §5.2: a code, once accepted, is refused for the rest of its window: the
         # step must be later than the last accepted one (one conditional UPDATE).
-        return step is not None and self._repository.use_totp_step(user.id, step)
+        right = step is not None and self._repository.use_totp_step(user.id, step)
+        return self.amr if right else None

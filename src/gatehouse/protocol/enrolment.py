@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from gatehouse.accounts.second_factor import InvalidAnswer
+from gatehouse.accounts.second_factor import ANY, InvalidAnswer
 from gatehouse.accounts.totp import TotpEnrolment
 from gatehouse.errors import InvalidRequest
 from gatehouse.protocol.authorization import AuthorizationOutcome
@@ -207,7 +207,7 @@ def _proved(provider: Provider, user: User, answer: str | None, ip: str | None) 
     digits = "".join(text.split())
     method = provider.totp if digits.isascii() and digits.isdigit() else provider.recovery_codes
     field = "code" if method is provider.totp else "recovery_code"
-    right = method.verify(user, {field: text}, "", now)
+    right = method.verify(user, {field: text}, "", now, ANY) is not None
     kind = "mfa.succeeded" if right else "mfa.failed"
     record_event(provider, kind, user, None, ip, now, {"method": method.name})
     return None if right else WRONG_ANSWER

@@ -4,9 +4,9 @@ and step-up (docs/mfa.md, docs/step-up.md).
 ``REQUIREMENT_RULES`` is an ordered tuple, like the authorization endpoint's steps: each rule
 returns what the request requires of the methods used (the amr, RFC 8176), or None. A
 requirement the methods already meet asks nothing. Otherwise ``factor_needed`` looks for a
-second factor the person has that would meet every requirement (``verify``), else one they
-can set up now (``enroll``: an authenticator app), else refuses the request with
-``unmet_authentication_requirements``.
+second factor the person has that would meet every requirement (``verify``: a passkey for
+``phr``, a device-bound one for ``phrh``), else one they can set up now (``enroll``: an
+authenticator app), else refuses the request with ``unmet_authentication_requirements``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from gatehouse.accounts.assurance import acr_level, combined_amr
-from gatehouse.accounts.second_factor import SecondFactorMethod
+from gatehouse.accounts.second_factor import ANY, SecondFactorMethod, Sufficient
 from gatehouse.errors import UnmetAuthenticationRequirements
 from gatehouse.protocol.authorization import AuthorizationRequest
 from gatehouse.protocol.provider import Provider
@@ -81,8 +81,10 @@ REQUIREMENT_RULES: tuple[RequirementRule, ...] = (
 class FactorNeeded:
     kind: Literal["verify", "enroll"]
     reason: str
-    # verify: the methods the person may answer with, in the registry's order.
+    # verify: the methods the person may answer with, in the registry's order, and whether
+    # what a method proves is enough (a passkey's methods depend on the passkey).
     methods: tuple[SecondFactorMethod, ...] = ()
+    sufficient: Sufficient = ANY
 
 
 def factor_needed(
@@ -118,9 +120,9 @@ def factor_needed(
         return all(requirement.met_by(combined) for requirement in unmet)
 
     reason = unmet[0].reason
-    usable = tuple(m for m in enrolled if enough(m.amr))
+    usable = tuple(m for m in provider.second_factor_methods if m.usable(user.id, enough))
     if usable:
-        return FactorNeeded("verify", reason, usable)
+        return FactorNeeded("verify", reason, usable, enough)
     if not provider.totp.is_confirmed(user.id) and enough(provider.totp.amr):
         return FactorNeeded("enroll", reason)
     raise request.refuse(

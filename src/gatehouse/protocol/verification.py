@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from gatehouse.accounts.second_factor import InvalidAnswer, SecondFactorMethod
+from gatehouse.accounts.assurance import combined_amr
+from gatehouse.accounts.second_factor import WRONG_CODE, InvalidAnswer, SecondFactorMethod
 from gatehouse.errors import InvalidRequest
 from gatehouse.protocol.authorization import AuthorizationOutcome, BrowserState
 from gatehouse.protocol.interaction import (
@@ -33,7 +34,7 @@ from gatehouse.storage.records import Client, User
 
 # Wrong answers one sign-in may give before it must start again (with the password).
 MAX_FAILURES_PER_SIGN_IN = 5
-WRONG_ANSWER = "That code is not right, or it was already used. Try the newest code."
+WRONG_ANSWER = WRONG_CODE
 TOO_MANY = "Too many wrong codes for this account. Wait 15 minutes, or use a recovery code later."
 
 
@@ -94,14 +95,19 @@ def _needed(provider: Provider, paused: PausedRequest, person: Person) -> Factor
 
 
 def _form(
+    provider: Provider,
     paused: PausedRequest,
     person: Person,
-    methods: tuple[SecondFactorMethod, ...],
+    need: FactorNeeded,
     binding: str,
     error: str | None = None,
     chosen: str | None = None,
 ) -> VerificationForm:
-    offered = tuple(OfferedMethod(m.name, m.label, m.offer(person.user, binding)) for m in methods)
+    now = provider.clock()
+    offered = tuple(
+        OfferedMethod(m.name, m.label, m.offer(person.user, binding, now, need.sufficient))
+        for m in need.methods
+    )
     return VerificationForm(
         paused.client, person.user, offered, not person.signing_in, error, chosen
     )
@@ -117,7 +123,7 @@ def verification_form(
     need = None if person is None else _needed(provider, paused, person)
     if person is None or need is None or need.kind != "verify":
         return resume_paused(provider, paused, browser)
-    return _form(paused, person, need.methods, paused.interaction.id_hash)
+    return _form(provider, paused, person, need, paused.interaction.id_hash)
 
 
 def record_verification(
@@ -144,28 +150,29 @@ def record_verification(
     binding_key = paused.interaction.id_hash
     method = next((m for m in need.methods if m.name == method_name), None)
     if method is None:
-        return _form(paused, person, need.methods, binding_key, "Choose one of the ways below.")
+        return _form(provider, paused, person, need, binding_key, "Choose one of the ways below.")
     now = provider.clock()
     user = person.user
 
     def again(error: str) -> VerificationForm:
-        return _form(paused, person, need.methods, binding_key, error, method.name)
+        return _form(provider, paused, person, need, binding_key, error, method.name)
 
     if not second_factor_allowed(provider, user.id, now):
         return again(TOO_MANY)
     try:
         with provider.transaction():
-            right = method.verify(user, answer, binding_key, now)
+            proved = method.verify(user, answer, binding_key, now, need.sufficient)
+            right = proved is not None
             if not right:
                 provider.interactions.count_factor_failure(binding_key)
             _record_answer(provider, paused, person, method, right, ip, now)
     except InvalidAnswer as exc:
         return again(str(exc))
-    if not right:
-        return again(WRONG_ANSWER)
+    if proved is None:
+        return again(method.wrong_answer)
     interaction = paused.interaction
     choices = SignInChoices(interaction.remember_me, interaction.device, ip)
-    amr = (*person.amr, *method.amr)
+    amr = combined_amr(person.amr, proved)
     return signed_in(provider, paused, user, amr, session_cookie, binding, choices)
 
 

@@ -14,7 +14,13 @@ from starlette.responses import Response
 from gatehouse.errors import AccessDenied
 from gatehouse.protocol.account.holder import AccountError, AccountHolder
 from gatehouse.protocol.account.overview import account_overview
-from gatehouse.protocol.account.signin import Purpose, SignInRequest, finish_sign_in, start_sign_in
+from gatehouse.protocol.account.signin import (
+    Purpose,
+    SignInRequest,
+    finish_sign_in,
+    signed_in_recently,
+    start_sign_in,
+)
 from gatehouse.protocol.interaction import browser_state
 from gatehouse.web.account_sections import load_security_sections
 from gatehouse.web.context import SESSION_COOKIE, context_of
@@ -67,6 +73,20 @@ async def send_to_sign_in(
         path="/account",
     )
     return response
+
+
+async def reauthentication_needed(request: Request) -> Response | None:
+    """For a sensitive action outside the account page (removing a passkey or the
+    authenticator app): where to send a browser whose sign-in is older than the tenant's
+    ``reauthentication_window`` (to sign in again, as the account page's own sensitive
+    actions do); None when the sign-in is recent, or there is none (the page says so)."""
+    holder = await account_holder(request)
+    if holder is None:
+        return None
+    provider = context_of(request).provider
+    if await run_in_threadpool(signed_in_recently, provider, holder.session):
+        return None
+    return await send_to_sign_in(request, "reauthenticate", holder.user.username)
 
 
 async def render_account(

@@ -23,6 +23,18 @@ def _nothing(provider: Provider, holder: AccountHolder) -> Mapping[str, Any]:
     return {}
 
 
+def _second_factor(provider: Provider, holder: AccountHolder) -> Mapping[str, Any]:
+    user_id = holder.user.id
+    return {
+        "totp": provider.totp.is_confirmed(user_id),
+        "recovery_codes_left": provider.recovery_codes.left(user_id),
+    }
+
+
+def _passkeys(provider: Provider, holder: AccountHolder) -> Mapping[str, Any]:
+    return {"count": len(provider.passkeys.list(holder.user.id))}
+
+
 @dataclass(frozen=True)
 class SecuritySection:
     template: str
@@ -31,6 +43,8 @@ class SecuritySection:
 
 SECURITY_SECTIONS: tuple[SecuritySection, ...] = (
     SecuritySection("account/password.html"),
+    SecuritySection("account/passkeys.html", _passkeys),
+    SecuritySection("account/two_step.html", _second_factor),
     SecuritySection("account/sessions.html"),
 )
 

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gatehouse.protocol import enrolment, verification
+from gatehouse.web.account import reauthentication_needed
 from gatehouse.web.context import SESSION_COOKIE, context_of
 from gatehouse.web.csrf import browser_binding, require_csrf
 from gatehouse.web.errors import SIGN_IN_PAGES, renders_errors
@@ -188,6 +189,8 @@ async def remove_submit(request: Request) -> Response:
     ctx = context_of(request)
     form = await read_form(request)
     require_csrf(request, form.get("csrf_token"))
+    if (sign_in_again := await reauthentication_needed(request)) is not None:
+        return sign_in_again
     result = await run_in_threadpool(
         enrolment.remove_totp,
         ctx.provider,

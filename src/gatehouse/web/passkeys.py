@@ -21,6 +21,7 @@ from gatehouse.errors import InvalidRequest, LoginRequired
 from gatehouse.protocol import interaction
 from gatehouse.protocol.provider import Provider
 from gatehouse.storage.records import Passkey, User
+from gatehouse.web.account import reauthentication_needed, send_to_sign_in
 from gatehouse.web.context import SESSION_COOKIE, context_of
 from gatehouse.web.csrf import browser_binding, require_csrf
 from gatehouse.web.errors import Channel, renders_errors
@@ -153,6 +154,8 @@ async def passkeys_page(request: Request) -> Response:
     user, passkeys = await run_in_threadpool(
         _page_data, ctx.provider, request.cookies.get(SESSION_COOKIE)
     )
+    if user is None:  # signed out: the account page's sign-in, then its link back here
+        return await send_to_sign_in(request, "view")
     return ctx.render(
         request,
         "passkeys.html",
@@ -201,6 +204,8 @@ async def remove(request: Request) -> Response:
     form = await read_form(request)
     require_csrf(request, form.get("csrf_token"))
     user = await _require_user(request)
+    if (sign_in_again := await reauthentication_needed(request)) is not None:
+        return sign_in_again
     removed = await run_in_threadpool(
         ctx.provider.passkeys.remove,
         user,

@@ -1,7 +1,7 @@
 // Passkeys (WebAuthn) on gatehouse's pages: signing in on the login page (a button, and the
-// browser's autofill of the username field where it offers passkeys: "conditional UI"), and
-// adding a passkey on /passkeys. No framework and no inline script (the pages' CSP allows
-// scripts from gatehouse itself only). Without JavaScript, or without WebAuthn, the login
+// browser's autofill of the username field where it offers passkeys: "conditional UI"),
+// adding a passkey on /passkeys, and a passkey as the second factor on /login/verify. No
+// framework and no inline script (the pages' CSP allows scripts from gatehouse itself only). Without JavaScript, or without WebAuthn, the login
 // page still signs in with a password.
 "use strict";
 
@@ -210,8 +210,35 @@
     });
   }
 
+  // -- /login/verify: a passkey as the second factor ---------------------------------------
+
+  function secondFactor(form) {
+    const button = form.querySelector("button");
+    const message = form.querySelector("[data-message]");
+    if (!supported()) {
+      button.disabled = true;
+      say(message, "This browser cannot use passkeys. Use another way to confirm it is you.");
+      return;
+    }
+    button.addEventListener("click", async () => {
+      say(message, "");
+      button.disabled = true;
+      try {
+        const options = requestOptions(JSON.parse(form.dataset.options));
+        const credential = await navigator.credentials.get({ publicKey: options });
+        form.elements.credential.value = JSON.stringify(credentialJSON(credential));
+        form.submit();
+      } catch (error) {
+        say(message, explain(error));
+        button.disabled = false;
+      }
+    });
+  }
+
   const signInSection = document.getElementById("passkey-sign-in");
   if (signInSection) loginPage(signInSection);
   const addForm = document.getElementById("add-passkey");
   if (addForm) passkeysPage(addForm);
+  const factorForm = document.getElementById("passkey-factor");
+  if (factorForm) secondFactor(factorForm);
 })();
