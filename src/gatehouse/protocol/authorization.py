@@ -35,6 +35,8 @@ class AuthorizationRequest:
     login_hint: str | None = None
     resources: tuple[str, ...] = ()
     id_token_hint_sub: str | None = None
+    # OIDC Core §3.1.2.1: the languages for the pages, in order of preference.
+    ui_locales: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -45,6 +47,7 @@ class AuthorizationRequest:
         data["scopes"] = tuple(data["scopes"])
         data["prompt"] = tuple(data["prompt"])
         data["resources"] = tuple(data.get("resources", ()))
+        data["ui_locales"] = tuple(data.get("ui_locales", ()))
         return cls(**data)
 
     def refuse(self, error: E) -> E:

@@ -116,11 +116,12 @@ def _resume(
 @dataclass(frozen=True)
 class LoginForm:
     """What the login page shows: the application, the login to prefill, and whether the
-    last attempt failed."""
+    last attempt failed; in the languages the application asked for."""
 
     client: Client
     login: str
     failed: bool = False
+    ui_locales: tuple[str, ...] = ()
 
 
 def login_form(
@@ -130,7 +131,8 @@ def login_form(
     paused = load_interaction(provider, interaction_id, binding, completed=True)
     if paused.completed:
         return _resume(provider, paused, browser_state(provider, session_cookie, binding))
-    return LoginForm(paused.client, paused.request.login_hint or "")
+    request = paused.request
+    return LoginForm(paused.client, request.login_hint or "", ui_locales=request.ui_locales)
 
 
 @dataclass(frozen=True)
@@ -155,7 +157,7 @@ def record_login(
     user = authenticate(provider.users, passwords, login, password)
     if user is None:
         log.info("failed login for client %s", paused.client.client_id)
-        return LoginForm(paused.client, login, failed=True)
+        return LoginForm(paused.client, login, failed=True, ui_locales=paused.request.ui_locales)
     now = provider.clock()
     lifetimes = provider.config.session_lifetimes
     cookie = start_session(provider.sessions, lifetimes, now, user, ("pwd",), session_cookie)

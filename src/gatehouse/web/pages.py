@@ -19,9 +19,10 @@ from gatehouse.web.context import SESSION_COOKIE, context_of
 from gatehouse.web.csrf import browser_binding, require_csrf, set_csrf_cookie
 from gatehouse.web.errors import SIGN_IN_PAGES, renders_errors
 from gatehouse.web.http import read_form, redirect
+from gatehouse.web.i18n import N_
 from gatehouse.web.threads import run_in_threadpool
 
-WRONG_CREDENTIALS = "The username or password is not correct."
+WRONG_CREDENTIALS = N_("The username or password is not correct.")
 # The consent form's two buttons: name="decision", value="allow" or "deny".
 DECISIONS = {"allow": True, "deny": False}
 
@@ -56,6 +57,7 @@ def _render_login(request: Request, form: interaction.LoginForm, interaction_id:
     return context_of(request).render(
         request,
         "login.html",
+        ui_locales=form.ui_locales,
         client=form.client,
         interaction=interaction_id,
         login=form.login,
@@ -119,6 +121,7 @@ async def consent_page(request: Request) -> Response:
     return ctx.render(
         request,
         "consent.html",
+        ui_locales=outcome.request.ui_locales,
         client=outcome.client,
         user=outcome.user,
         scopes=scopes,
