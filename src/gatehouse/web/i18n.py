@@ -108,9 +108,15 @@ class Languages:
 
 
 def load_languages(directory: Path = TRANSLATIONS) -> Languages:
-    """Compile every ``<tag>/LC_MESSAGES/messages.po`` under ``directory`` in memory. Fuzzy
-    entries (unreviewed) are left out, so their English text shows."""
-    return Languages({path.parent.parent.name: _compiled(path) for path in _catalogs(directory)})
+    """Compile every ``<locale>/LC_MESSAGES/messages.po`` under ``directory`` in memory.
+    Fuzzy entries (unreviewed) are left out, so their English text shows. Folders are named
+    as Babel names locales (``pt_BR``); pages use the BCP 47 tag (``pt-BR``)."""
+    return Languages(
+        {
+            path.parent.parent.name.replace("_", "-"): _compiled(path)
+            for path in _catalogs(directory)
+        }
+    )
 
 
 def _catalogs(directory: Path) -> Iterable[Path]:
@@ -119,7 +125,7 @@ def _catalogs(directory: Path) -> Iterable[Path]:
 
 def _compiled(path: Path) -> Translations:
     with path.open("rb") as po:
-        catalog = read_po(po, locale=path.parent.parent.name.replace("-", "_"))
+        catalog = read_po(po, locale=path.parent.parent.name)
     mo = io.BytesIO()
     write_mo(mo, catalog)
     mo.seek(0)

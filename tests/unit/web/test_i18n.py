@@ -157,3 +157,14 @@ def test_one_environment_renders_each_page_in_its_own_language(tmp_path: Path) -
     assert render("de", 1) == '<p lang="de">Geprüft</p>1 SchlüsselHello &lt;b&gt;'
     assert render("en", 2) == '<p lang="en">Reviewed</p>2 keysHello &lt;b&gt;'
     assert render("de", 2) == '<p lang="de">Geprüft</p>2 Schlüssel (viele)Hello &lt;b&gt;'
+
+
+def test_a_regional_catalog_is_offered_under_its_language_tag(tmp_path: Path) -> None:
+    catalog = tmp_path / "pt_BR" / "LC_MESSAGES" / "messages.po"
+    catalog.parent.mkdir(parents=True)
+    catalog.write_text(PO.replace("Geprüft", "Verificado"), encoding="utf-8")
+    languages = load_languages(tmp_path)
+    assert languages.tags == ("en", "pt-BR")
+    assert languages.choose(("pt-br",), None) == "pt-BR"
+    assert languages.choose((), "pt-BR, en;q=0.5") == "pt-BR"
+    assert languages.translations("pt-BR").gettext("Reviewed") == "Verificado"
