@@ -37,6 +37,7 @@ _QVALUE = re.compile(r"0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?")
 # A browser sends a handful of languages; past these bounds a header is not worth reading.
 MAX_HEADER_CHARS = 1024
 MAX_LANGUAGE_RANGES = 16
+_UNTRANSLATED = NullTranslations()
 
 # A person-facing string written in Python: marked for extraction with ``N_`` (the name
 # gettext tools look for, one of Babel's default keywords) and translated where a page shows
@@ -104,7 +105,8 @@ class Languages:
         return by_lower.get((chosen or SOURCE_LANGUAGE).lower(), SOURCE_LANGUAGE)
 
     def translations(self, tag: str) -> NullTranslations:
-        return self.catalogs.get(tag) or NullTranslations()
+        """The catalog of ``tag``; for the source language, the messages as they are."""
+        return self.catalogs.get(tag, _UNTRANSLATED)
 
 
 def load_languages(directory: Path = TRANSLATIONS) -> Languages:
