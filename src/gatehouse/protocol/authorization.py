@@ -39,6 +39,8 @@ class AuthorizationRequest:
     id_token_hint_sub: str | None = None
     # OIDC Core §3.1.2.1: the known classes asked for, in order of preference.
     acr_values: tuple[str, ...] = ()
+    # OIDC Core §3.1.2.1: the languages for the pages, in order of preference.
+    ui_locales: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -50,6 +52,7 @@ class AuthorizationRequest:
         data["prompt"] = tuple(data["prompt"])
         data["resources"] = tuple(data.get("resources", ()))
         data["acr_values"] = tuple(data.get("acr_values", ()))
+        data["ui_locales"] = tuple(data.get("ui_locales", ()))
         return cls(**data)
 
     def refuse(self, error: E) -> E:

@@ -33,7 +33,12 @@ from gatehouse.protocol.authorization import (
     BrowserState,
 )
 from gatehouse.protocol.decision import decide
-from gatehouse.protocol.messages import MalformedParameters, Parameters, split_scope
+from gatehouse.protocol.messages import (
+    MalformedParameters,
+    Parameters,
+    split_scope,
+    split_ui_locales,
+)
 from gatehouse.protocol.provider import Provider
 from gatehouse.protocol.redirect_uris import match_registered
 from gatehouse.storage.records import Client
@@ -180,6 +185,13 @@ def state_nonce_and_hint(provider: Provider, draft: Draft) -> None:
     )
 
 
+def ui_locales_are_kept(provider: Provider, draft: Draft) -> None:
+    """OIDC Core §3.1.2.1: ui_locales names the person's languages for the pages; one the
+    pages do not have is no error."""
+    ui_locales = split_ui_locales(draft.params.get("ui_locales"))
+    draft.request = replace(draft.request, ui_locales=ui_locales)
+
+
 def id_token_hint_is_ours(provider: Provider, draft: Draft) -> None:
     """OIDC Core §3.1.2.1: id_token_hint is an ID token this server issued (expired is fine);
     it names the user the client expects to be signed in."""
@@ -230,6 +242,7 @@ REQUEST_STEPS: tuple[Callable[[Provider, Draft], None], ...] = (
     scope_is_allowed,
     pkce_is_valid,
     state_nonce_and_hint,
+    ui_locales_are_kept,
     prompt_is_valid,
     max_age_is_valid,
     acr_values_are_read,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from gatehouse.accounts.assurance import SUPPORTED_ACR_VALUES
@@ -16,8 +17,13 @@ from gatehouse.settings import SIGNING_ALGS
 
 
 def openid_configuration(
-    config: ProviderConfig, grant_types: list[str], custom_scopes: list[str]
+    config: ProviderConfig,
+    grant_types: list[str],
+    custom_scopes: list[str],
+    *,
+    ui_locales: Sequence[str],
 ) -> dict[str, Any]:
+    """``ui_locales``: the languages the pages can be shown in (web/i18n.py)."""
     issuer = config.issuer
     return {
         "issuer": issuer,
@@ -58,5 +64,5 @@ def openid_configuration(
         "prompt_values_supported": list(PROMPT_VALUES),
         "authorization_response_iss_parameter_supported": True,
         "claim_types_supported": ["normal"],
-        "ui_locales_supported": ["en"],
+        "ui_locales_supported": list(ui_locales),
     }

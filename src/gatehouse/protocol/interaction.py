@@ -131,7 +131,8 @@ class LoginForm:
     """What the login page shows: the application, the login to prefill, whether the last
     attempt failed, the wait brute-force protection imposes (``refusal``; alone: the
     attempt was refused before its password was checked), whether "Remember me" is ticked,
-    and who is signed in in this browser now (prompt=login, max_age), for "Not you?"."""
+    who is signed in in this browser now (prompt=login, max_age), for "Not you?"; in the
+    languages the application asked for."""
 
     client: Client
     login: str
@@ -139,6 +140,7 @@ class LoginForm:
     remember_me: bool = False
     signed_in: User | None = None
     refusal: Refusal | None = None
+    ui_locales: tuple[str, ...] = ()
 
 
 def login_form(
@@ -149,7 +151,13 @@ def login_form(
     browser = browser_state(provider, session_cookie, binding)
     if paused.completed:
         return resume_paused(provider, paused, browser)
-    return LoginForm(paused.client, paused.request.login_hint or "", signed_in=browser.user)
+    request = paused.request
+    return LoginForm(
+        paused.client,
+        request.login_hint or "",
+        signed_in=browser.user,
+        ui_locales=request.ui_locales,
+    )
 
 
 @dataclass(frozen=True)
@@ -205,7 +213,11 @@ def record_login(
     checked = check_password(provider, login, source, now)
     if checked.guard.refusal is not None:
         return LoginForm(
-            paused.client, login, remember_me=remember_me, refusal=checked.guard.refusal
+            paused.client,
+            login,
+            remember_me=remember_me,
+            refusal=checked.guard.refusal,
+            ui_locales=paused.request.ui_locales,
         )
     user = verify_password(provider.users, passwords, checked.user, password)
     with provider.transaction():
@@ -213,7 +225,12 @@ def record_login(
     if user is None:
         log.info("failed login for client %s", paused.client.client_id)
         return LoginForm(
-            paused.client, login, failed=True, remember_me=remember_me, refusal=recorded.refusal
+            paused.client,
+            login,
+            failed=True,
+            remember_me=remember_me,
+            refusal=recorded.refusal,
+            ui_locales=paused.request.ui_locales,
         )
     choices = SignInChoices(remember_me, device_of(user_agent), source.address)
     result = first_factor_done(provider, paused, user, ("pwd",), session_cookie, binding, choices)

@@ -165,3 +165,17 @@ def split_scope(raw: str | None) -> tuple[str, ...]:
                 raise InvalidScope(f"the scope value {item[:64]!r} contains invalid characters")
             seen.setdefault(item, None)
     return tuple(seen)
+
+
+# OIDC Core §3.1.2.1 (and RP-Initiated Logout 1.0 §2): a few preferences are plenty, and
+# RFC 5646 §4.4.1 bounds the tags worth keeping at 35 characters.
+MAX_UI_LOCALES = 8
+MAX_LANGUAGE_TAG_LENGTH = 35
+
+
+def split_ui_locales(raw: str | None) -> tuple[str, ...]:
+    """ui_locales: space-separated BCP 47 language tags, most preferred first. A tag the
+    pages cannot use is no error (they fall back to another language), so nothing here is
+    refused: the first few tags of a plausible length are kept."""
+    tags = (raw or "").split(" ", MAX_UI_LOCALES)[:MAX_UI_LOCALES]
+    return tuple(t for t in tags if 0 < len(t) <= MAX_LANGUAGE_TAG_LENGTH)

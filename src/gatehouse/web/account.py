@@ -26,10 +26,11 @@ from gatehouse.web.account_sections import load_security_sections
 from gatehouse.web.context import SESSION_COOKIE, context_of
 from gatehouse.web.errors import Channel, renders_errors
 from gatehouse.web.http import client_address, query_parameters, redirect
+from gatehouse.web.i18n import N_
 from gatehouse.web.threads import run_in_threadpool
 
 SIGN_IN_COOKIE = "gh_account_signin"
-ACCOUNT_PAGES = Channel("page", title="Your account page cannot do this")
+ACCOUNT_PAGES = Channel("page", title=N_("Your account page cannot do this"))
 # What a finished action says (``/account?done=<key>``): fixed texts, nothing reflected.
 NOTICES = {
     "profile": "Your profile was saved.",

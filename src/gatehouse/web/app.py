@@ -31,6 +31,7 @@ from gatehouse.web.context import WebContext, make_templates
 from gatehouse.web.cors import AllowedOrigins
 from gatehouse.web.errors import TOKEN_STYLE, error_response
 from gatehouse.web.http import NO_STORE, not_found
+from gatehouse.web.i18n import load_languages
 from gatehouse.web.security import SecurityHeaders
 from gatehouse.web.selfservice import password_reset, registration
 
@@ -137,6 +138,7 @@ def create_app(runtime: Runtime, access_log: AccessLog | None = None) -> Starlet
     app.state.gatehouse = WebContext(
         runtime=runtime,
         templates=make_templates(),
+        languages=load_languages(),
         allowed_origins=AllowedOrigins(runtime.store.clients.list),
         secure_cookies=issuer.startswith("https://"),
     )

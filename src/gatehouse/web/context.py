@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2.ext import InternationalizationExtension
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
@@ -16,6 +18,7 @@ from gatehouse.runtime import Runtime
 from gatehouse.web.cors import AllowedOrigins
 from gatehouse.web.csrf import csrf_token, set_csrf_cookie
 from gatehouse.web.http import NO_STORE
+from gatehouse.web.i18n import Languages, page_gettext, page_ngettext
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SESSION_COOKIE = "gh_session"
@@ -27,6 +30,7 @@ DEVICE_COOKIE = "gh_device"
 class WebContext:
     runtime: Runtime
     templates: Environment
+    languages: Languages
     allowed_origins: AllowedOrigins
     secure_cookies: bool
 
@@ -54,12 +58,25 @@ class WebContext:
         )
 
     def render(
-        self, request: Request, template: str, status: int = 200, **values: Any
+        self,
+        request: Request,
+        template: str,
+        status: int = 200,
+        *,
+        ui_locales: Sequence[str] = (),
+        **values: Any,
     ) -> HTMLResponse:
+        """``template`` in the language chosen from ``ui_locales`` (the paused request's,
+        when the page has one) and the browser's Accept-Language (web/i18n.py)."""
         values.setdefault("csrf_token", csrf_token(request))
         values.setdefault("issuer", self.runtime.provider.config.issuer)
-        html = self.templates.get_template(template).render(**values)
-        response = HTMLResponse(html, status_code=status, headers=NO_STORE)
+        lang = self.languages.choose(ui_locales, request.headers.get("accept-language"))
+        translations = self.languages.translations(lang)
+        html = self.templates.get_template(template).render(
+            **values, lang=lang, translations=translations
+        )
+        headers = {**NO_STORE, "Content-Language": lang}
+        response = HTMLResponse(html, status_code=status, headers=headers)
         set_csrf_cookie(request, response, secure=self.secure_cookies)
         return response
 
@@ -70,14 +87,24 @@ def _utc_time(seconds: int) -> str:
 
 
 def make_templates() -> Environment:
-    environment = Environment(
+    """The one template environment, with jinja2.ext.i18n: ``{% trans %}`` blocks and
+    ``_()`` look the text up in the catalog each render passes as ``translations``."""
+    templates = Environment(
         loader=FileSystemLoader(TEMPLATES),
         # HTML escaped; the plain-text parts of email (email/*.txt) not.
         autoescape=select_autoescape(("html",)),
         auto_reload=False,
+        extensions=[InternationalizationExtension],
     )
-    environment.filters["utc_time"] = _utc_time
-    return environment
+    # Whitespace inside {% trans %} blocks is collapsed, as in the extracted catalog
+    # (babel.cfg sets the same).
+    templates.policies["ext.i18n.trimmed"] = True
+    # The extension adds this method at run time, so its type is unknown to mypy.
+    templates.install_gettext_callables(  # type: ignore[attr-defined]
+        page_gettext, page_ngettext, newstyle=True
+    )
+    templates.filters["utc_time"] = _utc_time
+    return templates
 
 
 def context_of(request: Request) -> WebContext:

@@ -23,6 +23,7 @@ from gatehouse.keys.remote import JwksFetchError, fetch_jwks
 from gatehouse.settings import SIGNING_ALGS
 from gatehouse.web.context import context_of
 from gatehouse.web.http import redirect
+from gatehouse.web.i18n import N_, Translatable
 
 DEMO_CLIENT_ID = "demo-app"
 DEMO_SCOPES = "openid profile email offline_access"
@@ -101,15 +102,24 @@ async def demo_callback(request: Request) -> Response:
         return _failure(
             request,
             "state mismatch",
-            "The response does not belong to a sign-in this browser started.",
+            N_("The response does not belong to a sign-in this browser started."),
         )
     if query.get("iss") != issuer:
-        return _failure(request, "iss mismatch", "The response names another issuer (RFC 9207).")
+        return _failure(
+            request, "iss mismatch", N_("The response names another issuer (RFC 9207).")
+        )
     if "error" in query:
-        return _failure(request, query.get("error", ""), query.get("error_description", ""))
+        return _failure(
+            request,
+            query.get("error", ""),
+            N_("gatehouse did not sign you in."),
+            query.get("error_description", ""),
+        )
     secret = ctx.runtime.settings.demo_client_secret
     if secret is None:
-        return _failure(request, "not configured", "Start the demo with `gatehouse demo`.")
+        return _failure(
+            request, "not configured", N_("Start the demo with the command gatehouse demo.")
+        )
     async with httpx.AsyncClient(timeout=10) as http:
         token_response = await http.post(
             f"{issuer}/token",
@@ -124,7 +134,10 @@ async def demo_callback(request: Request) -> Response:
         body = token_response.json()
         if token_response.status_code != 200:
             return _failure(
-                request, body.get("error", "token error"), body.get("error_description", "")
+                request,
+                body.get("error", "token error"),
+                N_("The token endpoint did not accept the code."),
+                body.get("error_description", ""),
             )
         userinfo = (
             await http.get(
@@ -137,14 +150,21 @@ async def demo_callback(request: Request) -> Response:
             body["id_token"], public_keyset(jwks), algorithms=SIGNING_ALGS
         )
     except JwksFetchError as exc:
-        return _failure(request, "JWKS unavailable", str(exc))
+        return _failure(
+            request,
+            "JWKS unavailable",
+            N_("gatehouse's signing keys could not be fetched."),
+            str(exc),
+        )
     except TokenVerificationError as exc:
-        return _failure(request, "invalid ID token", str(exc))
-    checks = {
-        "iss matches the issuer": id_claims.get("iss") == issuer,
-        "aud is this client": id_claims.get("aud") == DEMO_CLIENT_ID,
-        "nonce matches": constant_time_equals(str(id_claims.get("nonce", "")), nonce),
-        "exp is in the future": int(id_claims.get("exp", 0)) > time.time(),
+        return _failure(
+            request, "invalid ID token", N_("The ID token did not pass verification."), str(exc)
+        )
+    checks: dict[Translatable, bool] = {
+        N_("iss matches the issuer"): id_claims.get("iss") == issuer,
+        N_("aud is this client"): id_claims.get("aud") == DEMO_CLIENT_ID,
+        N_("nonce matches"): constant_time_equals(str(id_claims.get("nonce", "")), nonce),
+        N_("exp is in the future"): int(id_claims.get("exp", 0)) > time.time(),
     }
     response = ctx.render(
         request,
@@ -161,6 +181,10 @@ async def demo_callback(request: Request) -> Response:
     return response
 
 
-def _failure(request: Request, code: str, description: str) -> Response:
+def _failure(request: Request, code: str, message: Translatable, details: str = "") -> Response:
+    """The demo's error page: ``message`` in the person's language; ``code`` and
+    ``details`` (what gatehouse or a library said) in English, for developers."""
     ctx = context_of(request)
-    return ctx.render(request, "demo_error.html", status=400, code=code, description=description)
+    return ctx.render(
+        request, "demo_error.html", status=400, code=code, message=message, details=details
+    )

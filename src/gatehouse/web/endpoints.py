@@ -73,7 +73,9 @@ async def discovery(request: Request) -> Response:
     """OIDC Discovery 1.0 §4."""
     ctx = context_of(request)
     custom = [s.name for s in await run_in_threadpool(ctx.runtime.store.scopes.list)]
-    body = openid_configuration(ctx.provider.config, list(DEFAULT_GRANTS), custom)
+    body = openid_configuration(
+        ctx.provider.config, list(DEFAULT_GRANTS), custom, ui_locales=ctx.languages.tags
+    )
     response = JSONResponse(body, headers={"Cache-Control": "public, max-age=300"})
     return await _cors(request, response)
 

@@ -46,11 +46,15 @@ from gatehouse.storage.errors import DatabaseUnavailable
 from gatehouse.web.context import context_of
 from gatehouse.web.csrf import FormExpired
 from gatehouse.web.http import json_response, redirect
+from gatehouse.web.i18n import N_, Translatable
 
 log = logging.getLogger("gatehouse")
 
 E = TypeVar("E", bound=BaseException)
 Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+ANY_REQUEST = N_("This request cannot be completed")
 
 
 @dataclass(frozen=True)
@@ -59,15 +63,28 @@ class Channel:
 
     kind: Literal["json", "bearer", "page"]
     # Pages: the heading of the error page.
-    title: str = "This request cannot be completed"
+    title: Translatable = ANY_REQUEST
     # A protected resource: the scope its insufficient_scope challenge names (RFC 6750 §3).
     scope: str | None = None
 
 
 TOKEN_STYLE = Channel("json")  # token, introspection, revocation
 USERINFO = Channel("bearer", scope="openid")
-SIGN_IN_PAGES = Channel("page", title="This sign-in request cannot be completed")
-SIGN_OUT_PAGES = Channel("page", title="This sign-out request cannot be completed")
+SIGN_IN_PAGES = Channel("page", title=N_("This sign-in request cannot be completed"))
+SIGN_OUT_PAGES = Channel("page", title=N_("This sign-out request cannot be completed"))
+
+# What a person can do about an error page, in plain words (translated; the description
+# and the error code below it are for developers and stay in English).
+GO_BACK = N_(
+    "If you followed a link from an application, go back to it and try again. If this keeps "
+    "happening, tell the application's developers about the details below."
+)
+RELOAD_FORM = N_("Go back, reload the page and try again.")
+TRY_AGAIN_SOON = N_("gatehouse cannot reach its database just now. Wait a moment, then try again.")
+OUR_FAULT = N_(
+    "Please try again. If this keeps happening, tell the people who run this service the "
+    "reference in the details below."
+)
 
 
 def renders_errors(channel: Channel) -> Callable[[Endpoint], Endpoint]:
@@ -109,17 +126,35 @@ def when(kind: type[E], render: Callable[[Request, E, Channel], Response]) -> An
 
 
 def error_page(
-    request: Request, status: int, title: str, message: str, error_code: str
+    request: Request,
+    status: int,
+    title: Translatable,
+    advice: Translatable,
+    *,
+    description: str,
+    error_code: str,
 ) -> Response:
-    """An error page at gatehouse: what went wrong in plain words, the code for developers."""
+    """An error page at gatehouse: what went wrong and what to do in plain words (in the
+    person's language), the description and the error code for developers (in English)."""
     return context_of(request).render(
-        request, "error.html", status=status, title=title, message=message, error_code=error_code
+        request,
+        "error.html",
+        status=status,
+        title=title,
+        advice=advice,
+        description=description,
+        error_code=error_code,
     )
 
 
 def _form_expired(request: Request, error: FormExpired, channel: Channel) -> Response:
     return error_page(
-        request, error.status_code, "This form has expired", error.description, error.error
+        request,
+        error.status_code,
+        N_("This form has expired"),
+        RELOAD_FORM,
+        description=error.description,
+        error_code=error.error,
     )
 
 
@@ -129,7 +164,14 @@ def _oauth_error(request: Request, error: OAuthError, channel: Channel) -> Respo
     if error.redirect is not None:
         return redirect(error_location(context_of(request).provider.config.issuer, error))
     if channel.kind == "page":
-        return error_page(request, error.status_code, channel.title, error.description, error.error)
+        return error_page(
+            request,
+            error.status_code,
+            channel.title,
+            GO_BACK,
+            description=error.description,
+            error_code=error.error,
+        )
     if channel.kind == "bearer":
         return bearer_error(error, channel.scope)
     return oauth_error_json(error)
@@ -147,7 +189,12 @@ def _unavailable(request: Request, exc: DatabaseUnavailable, channel: Channel) -
     retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     if channel.kind == "page":
         response = error_page(
-            request, 503, "Please try again in a moment", description, "temporarily_unavailable"
+            request,
+            503,
+            N_("Please try again in a moment"),
+            TRY_AGAIN_SOON,
+            description=description,
+            error_code="temporarily_unavailable",
         )
         response.headers.update(retry)
         return response
@@ -162,7 +209,12 @@ def _unexpected(request: Request, exc: Exception, channel: Channel) -> Response:
     description = f"an unexpected error occurred (reference {correlation_id})"
     if channel.kind == "page":
         return error_page(
-            request, 500, "Something went wrong on our side", description, "server_error"
+            request,
+            500,
+            N_("Something went wrong on our side"),
+            OUR_FAULT,
+            description=description,
+            error_code="server_error",
         )
     return json_response({"error": "server_error", "error_description": description}, 500)
 

@@ -13,7 +13,7 @@ from gatehouse.protocol.logout import (
     frontchannel_frames,
     validate_logout,
 )
-from gatehouse.protocol.messages import Parameters
+from gatehouse.protocol.messages import Parameters, split_ui_locales
 from gatehouse.protocol.provider import Provider
 from gatehouse.protocol.redirect_uris import origin_of
 from gatehouse.web.context import SESSION_COOKIE, context_of
@@ -38,10 +38,13 @@ async def logout(request: Request) -> Response:
     if confirmed:
         require_csrf(request, params.get("csrf_token"))
     hint_matches = browser.session is not None and logout_request.hint_sid == browser.session.sid
+    # RP-Initiated Logout 1.0 §2: ui_locales, the person's languages for these pages.
+    ui_locales = split_ui_locales(params.get("ui_locales"))
     if browser.session is not None and not (confirmed or hint_matches):
         return ctx.render(
             request,
             "logout.html",
+            ui_locales=ui_locales,
             client=logout_request.client,
             user=browser.user,
             params={
@@ -53,6 +56,7 @@ async def logout(request: Request) -> Response:
                     ),
                     ("post_logout_redirect_uri", logout_request.post_logout_redirect_uri),
                     ("state", logout_request.state),
+                    ("ui_locales", " ".join(ui_locales) or None),
                 )
                 if v is not None
             },

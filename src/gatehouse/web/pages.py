@@ -74,6 +74,7 @@ async def _render_login(
         request,
         "login.html",
         status=429 if refused else 200,
+        ui_locales=form.ui_locales,
         client=form.client,
         interaction=interaction_id,
         login=form.login,
@@ -148,6 +149,7 @@ async def consent_page(request: Request) -> Response:
     return ctx.render(
         request,
         "consent.html",
+        ui_locales=outcome.request.ui_locales,
         client=outcome.client,
         user=outcome.user,
         scopes=[

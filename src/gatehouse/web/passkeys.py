@@ -26,13 +26,14 @@ from gatehouse.web.context import SESSION_COOKIE, context_of
 from gatehouse.web.csrf import browser_binding, require_csrf
 from gatehouse.web.errors import Channel, renders_errors
 from gatehouse.web.http import client_address, json_response, read_form, read_json_object, redirect
+from gatehouse.web.i18n import N_
 from gatehouse.web.pages import follow_outcome
 from gatehouse.web.threads import run_in_threadpool
 
 # A WebAuthn response is a few kilobytes at most (a credential id is at most 1023 bytes).
 MAX_JSON_BYTES = 16 * 1024
 SCRIPT = Channel("json")  # fetch() from passkeys.js
-PASSKEY_PAGES = Channel("page", title="Your passkeys could not be changed")
+PASSKEY_PAGES = Channel("page", title=N_("Your passkeys could not be changed"))
 NOTICES = {"added": "Your passkey was added.", "removed": "The passkey was removed."}
 
 

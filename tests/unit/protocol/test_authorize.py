@@ -39,6 +39,7 @@ from gatehouse.protocol.authorize import (
     response_type_is_code,
     scope_is_allowed,
     state_nonce_and_hint,
+    ui_locales_are_kept,
 )
 from gatehouse.protocol.messages import MalformedParameters, Parameters, parse_query_or_form
 from gatehouse.protocol.provider import Provider
@@ -192,6 +193,21 @@ STEP_CASES: list[Any] = [
         "web",
         {"nonce": "n" * (MAX_NONCE_LENGTH + 1)},
         (InvalidRequest, f"longer than {MAX_NONCE_LENGTH}"),
+    ),
+    # OIDC Core §3.1.2.1: ui_locales, kept in order; tags no page has are no error.
+    (ui_locales_are_kept, "web", {}, {"ui_locales": ()}),
+    (ui_locales_are_kept, "web", {"ui_locales": "de-CH  fr"}, {"ui_locales": ("de-CH", "fr")}),
+    (
+        ui_locales_are_kept,
+        "web",
+        {"ui_locales": "tlh x-klingon"},
+        {"ui_locales": ("tlh", "x-klingon")},
+    ),
+    (
+        ui_locales_are_kept,
+        "web",
+        {"ui_locales": " ".join(["de", "x" * 36, *[f"l{i}" for i in range(20)]])},
+        {"ui_locales": ("de", "l0", "l1", "l2", "l3", "l4", "l5")},
     ),
     # OIDC Core §3.1.2.1: prompt.
     (prompt_is_valid, "web", {}, {"prompt": ()}),

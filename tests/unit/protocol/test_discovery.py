@@ -12,7 +12,9 @@ from gatehouse.protocol.scopes import STANDARD_SCOPES
 from gatehouse.settings import SIGNING_ALGS
 
 ISSUER = "https://id.example.com"
-METADATA = openid_configuration(ProviderConfig(issuer=ISSUER), ["authorization_code"], ["reports"])
+METADATA = openid_configuration(
+    ProviderConfig(issuer=ISSUER), ["authorization_code"], ["reports"], ui_locales=("en", "de")
+)
 
 
 @pytest.mark.parametrize(
@@ -34,6 +36,7 @@ METADATA = openid_configuration(ProviderConfig(issuer=ISSUER), ["authorization_c
         ("token_endpoint_auth_methods_supported", list(SUPPORTED_METHODS)),
         ("authorization_response_iss_parameter_supported", True),
         ("request_parameter_supported", False),
+        ("ui_locales_supported", ["en", "de"]),
     ],
 )
 def test_metadata(field: str, value: object) -> None:

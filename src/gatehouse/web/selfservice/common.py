@@ -13,10 +13,11 @@ from gatehouse.policy import TenantPolicy
 from gatehouse.storage.records import EmailTokenPurpose
 from gatehouse.web.context import context_of
 from gatehouse.web.errors import Channel
+from gatehouse.web.i18n import N_
 from gatehouse.web.mail import TemplateMailComposer
 from gatehouse.web.threads import run_in_threadpool
 
-SELF_SERVICE_PAGES = Channel("page", title="This page cannot be shown")
+SELF_SERVICE_PAGES = Channel("page", title=N_("This page cannot be shown"))
 # An interaction id carried from the login page to /register and back: random_token()'s
 # alphabet only, else it is dropped rather than put into a link.
 _INTERACTION = re.compile(r"[A-Za-z0-9_-]{20,128}")

@@ -1,0 +1,89 @@
+"""The pages people see, checked against WCAG 2.2 AA with axe-core in Chromium, in English
+and in German (the browser's language), through a sign-in to the demo application.
+
+Every page a person can reach belongs here once it is translated and checked
+(docs/accessibility.md); the login and consent pages join when they are."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.conftest import WAIT_MS
+from tests.support.accessibility import assert_accessible
+from tests.support.browser import VIEWPORT
+from tests.support.live_server import LiveServer
+
+pytestmark = pytest.mark.e2e
+
+# The browser's locale (its Accept-Language), the page language expected, and a heading of
+# each page in that language.
+LANGUAGES = {
+    "en": ("en-US", "gatehouse is running", "You are signed in", "Sign out?"),
+    "de": ("de-DE", "gatehouse läuft", "Sie sind angemeldet", "Abmelden?"),
+}
+
+
+@pytest.fixture(params=sorted(LANGUAGES))
+def language(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def localized_page(browser: Browser, language: str) -> Iterator[Page]:
+    context = browser.new_context(viewport=VIEWPORT, locale=LANGUAGES[language][0])
+    context.set_default_timeout(WAIT_MS)
+    yield context.new_page()
+    context.close()
+
+
+def _checked(page: Page, language: str, heading: str | None = None) -> None:
+    expect(page.locator("html")).to_have_attribute("lang", language)
+    if heading is not None:
+        expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+    assert_accessible(page)
+
+
+def test_every_translated_page_is_accessible(
+    demo_server: LiveServer, localized_page: Page, language: str
+) -> None:
+    page = localized_page
+    _, home_heading, signed_in_heading, sign_out_heading = LANGUAGES[language]
+    assert demo_server.demo_credentials is not None
+    username, password = demo_server.demo_credentials
+
+    page.goto(demo_server.url("/"))
+    _checked(page, language, home_heading)
+
+    page.goto(demo_server.url("/authorize?client_id=nobody"))  # error.html
+    _checked(page, language)
+
+    page.goto(demo_server.url("/demo/callback"))  # demo_error.html: no sign-in was started
+    _checked(page, language)
+
+    page.goto(demo_server.url("/demo/"))
+    _checked(page, language)
+    # By field and button, not by label: the login and consent pages are not translated yet.
+    page.locator("form[action='/demo/start'] button").click()
+    page.locator("#login").fill(username)
+    page.locator("#password").fill(password)
+    page.locator("form[action='/login'] button[type=submit]").click()
+    page.locator("button[name=decision][value=allow]").click()
+    _checked(page, language, signed_in_heading)  # demo_result.html
+
+    page.goto(demo_server.url("/logout"))  # logout.html: signed in, no id_token_hint
+    _checked(page, language, sign_out_heading)
+
+
+def test_a_violation_fails_with_its_rule_impact_and_place(page: Page) -> None:
+    page.set_content(
+        "<!doctype html><html lang='en'><title>t</title><main><h1>Form</h1>"
+        "<input id='nameless'><p style='color:#bbb'>faint text</p></main></html>"
+    )
+    with pytest.raises(AssertionError) as failure:
+        assert_accessible(page)
+    report = str(failure.value)
+    assert "- label (critical):" in report and "#nameless" in report
+    assert "- color-contrast (serious):" in report
