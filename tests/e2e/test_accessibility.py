@@ -69,7 +69,7 @@ def test_every_translated_page_is_accessible(
     page.locator("form[action='/demo/start'] button").click()
     page.locator("#login").fill(username)
     page.locator("#password").fill(password)
-    page.locator("form[action='/login'] button[type=submit]").click()
+    page.locator("form[action='/login'] button.primary[type=submit]").click()
     page.locator("button[name=decision][value=allow]").click()
     _checked(page, language, signed_in_heading)  # demo_result.html
 
