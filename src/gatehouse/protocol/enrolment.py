@@ -23,11 +23,11 @@ from gatehouse.protocol.interaction import (
     browser_state,
     load_interaction,
     resume_paused,
-    start_signed_in_session,
 )
 from gatehouse.protocol.mfa_audit import record_event
 from gatehouse.protocol.mfa_policy import factor_needed
 from gatehouse.protocol.provider import Provider
+from gatehouse.protocol.sign_in_flow import start_signed_in_session
 from gatehouse.protocol.signin import Source, record_failure, second_factor_attempt
 from gatehouse.protocol.verification import WRONG_ANSWER, Person, person_of
 from gatehouse.storage.records import Client, User

@@ -91,7 +91,7 @@ def record_password(
         )
         return PasswordOutcome(refusal=failure.refusal)
     # The sign-in is recorded (signin.succeeded) when it finishes, perhaps after a second
-    # factor (protocol/interaction.py start_signed_in_session).
+    # factor (protocol/sign_in_flow.py start_signed_in_session).
     checked.guard.succeeded()
     return PasswordOutcome()
 

@@ -20,16 +20,14 @@ from gatehouse.errors import InvalidRequest
 from gatehouse.protocol.authorization import AuthorizationOutcome, BrowserState
 from gatehouse.protocol.interaction import (
     PausedRequest,
-    SignedIn,
-    SignInChoices,
     browser_state,
     load_interaction,
     resume_paused,
-    signed_in,
 )
 from gatehouse.protocol.mfa_audit import record_event
 from gatehouse.protocol.mfa_policy import FactorNeeded, factor_needed
 from gatehouse.protocol.provider import Provider
+from gatehouse.protocol.sign_in_flow import SignedIn, SignInChoices, signed_in
 from gatehouse.protocol.signin import Source, record_failure, second_factor_attempt
 from gatehouse.storage.records import Client, User
 
