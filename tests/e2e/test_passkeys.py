@@ -257,3 +257,31 @@ def test_a_replayed_assertion_is_refused(app: App) -> None:
     )
     assert answer.status == 400
     assert "expired or was already used" in answer.json()["error_description"]
+
+
+def test_a_passkey_is_the_second_factor_after_the_password(app: App) -> None:
+    """A client registered with --require-mfa: the password, then the verification page
+    offers the passkey, and its button completes the sign-in (docs/mfa.md)."""
+    without_conditional_ui(app.page)
+    app.authenticators.add()
+    app.sign_in_with_password()
+    app.add_passkey("Laptop")
+    app.sign_out()
+    strict = app.server.create_client(
+        "bank", [app.redirect_uri], name="Bank", extra=("--require-mfa",)
+    )
+    bank = RelyingParty(app.server, strict, app.redirect_uri)
+    try:
+        start = bank.start()
+        app.page.goto(start.url)
+        sign_in(app.page, "alice", PASSWORD)
+        expect(app.page.get_by_role("heading", name="Two-step verification")).to_be_visible()
+        app.page.get_by_role("button", name="Use a passkey").click()
+        answer_consent(app.page, "Allow")
+        params = app.landed()
+        assert params["state"] == start.state
+        claims = bank.validate_id_token(bank.redeem(app.page.url, start), start.nonce)
+    finally:
+        bank.close()
+    amr = claims["amr"]
+    assert "pwd" in amr and "mfa" in amr and {"hwk", "swk"} & set(amr), amr

@@ -239,3 +239,31 @@ def test_a_second_app_cannot_be_set_up_over_the_first(
     response = http.get("/mfa/totp/enroll")
     assert_error_page(response, "invalid_request")
     assert "already set up" in response.text
+
+
+def test_codes_at_the_management_page_are_under_brute_force_protection(
+    runtime: Runtime, http: TestClient, clock: FakeClock
+) -> None:
+    """Wrong codes given at /mfa count as at sign-in (docs/lockout.md): after three, the
+    next code waits, refused before it is checked, even a right one."""
+    make_client(runtime, first_party=True)
+    sign_in(http)
+    secret, _ = enrol_totp(runtime)
+    status = http.get("/mfa")
+    wrong = "000000" if code_at(secret, clock.now) != "000000" else "111111"
+
+    def renew(code: str) -> Any:
+        return http.post(
+            "/mfa/recovery-codes", data={"csrf_token": csrf_from(status.text), "code": code}
+        )
+
+    for _ in range(3):
+        assert "not right" in renew(wrong).text
+    refused = renew(code_at(secret, clock.now))
+    assert "Too many failed attempts. Try again in 1 second." in refused.text
+    assert recovery_codes_on_page(refused.text) == []
+    failed = runtime.provider.audit.list(AuditQuery(types=("signin.failed",)))
+    assert [e.details["factor"] for e in failed] == ["totp"] * 3
+    clock.advance(30)  # past the wait, and a code the app has not shown before
+    renewed = renew(code_at(secret, clock.now))
+    assert len(recovery_codes_on_page(renewed.text)) == 10, renewed.text

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from starlette.testclient import TestClient
 
 from gatehouse.accounts.assurance import ACR_MFA, ACR_PASSWORD
+from gatehouse.policy import TenantPolicy
 from gatehouse.protocol.verification import MAX_FAILURES_PER_SIGN_IN
 from gatehouse.runtime import Runtime
 from gatehouse.storage.records import AuditQuery
@@ -29,6 +30,11 @@ from tests.support.flow import (
 )
 from tests.support.mfa import code_at, enrol_totp, submit_verify
 from tests.support.tokens import token_claims
+
+# The default policy's brute-force protection (docs/lockout.md), which guards each answer.
+MAX_DELAY = int(TenantPolicy().login_max_delay.total_seconds())
+LOCK_AFTER = TenantPolicy().source_lockout_threshold
+LOCK_SECONDS = int(TenantPolicy().lockout_duration.total_seconds())
 
 
 @pytest.fixture
@@ -143,6 +149,7 @@ def test_wrong_replayed_and_expired_codes_are_refused(
         response = submit_verify(http, location, code=code)
         assert response.status_code == 400
         assert "not right, or it was already used" in response.text
+    clock.advance(1)  # the third failure from this source makes the next answer wait 1 s
     # One step of drift either way is accepted (RFC 6238 §5.2) ...
     assert submit_verify(http, location, code=code_at(secret, clock.now, -1)).status_code == 303
     # ... and a code once accepted is refused in a later sign-in within its window.
@@ -221,6 +228,7 @@ def test_a_sign_in_allows_a_few_wrong_codes_then_starts_again(
     wrong = "000000" if code_at(secret, clock.now) != "000000" else "111111"
     for _ in range(MAX_FAILURES_PER_SIGN_IN):
         assert submit_verify(http, location, code=wrong).status_code == 400
+        clock.advance(MAX_DELAY)
     page = http.get(location)
     response = http.post(
         "/login/verify",
@@ -235,21 +243,41 @@ def test_a_sign_in_allows_a_few_wrong_codes_then_starts_again(
     assert "too many wrong codes" in response.text
 
 
-def test_the_account_is_throttled_across_sign_ins(
+def test_second_factor_answers_wait_then_lock_across_sign_ins_until_the_lock_expires(
     runtime: Runtime, http: TestClient, web: Any, clock: FakeClock
 ) -> None:
+    """Brute-force protection (docs/lockout.md) guards each answer, counted per account
+    across sign-ins: growing waits, then a lock for this source that ends on its own."""
     secret, _ = enrol_totp(runtime)
     wrong = "000000" if code_at(secret, clock.now) != "000000" else "111111"
-    for _ in range(2):
-        location, _ = _to_verify(http)
-        for _ in range(MAX_FAILURES_PER_SIGN_IN):
-            submit_verify(http, location, code=wrong)
-        http.cookies.clear()
     location, _ = _to_verify(http)
+    for _ in range(3):
+        assert submit_verify(http, location, code=wrong).status_code == 400
+    # The third failure makes the next answer wait: refused before it is checked.
+    early = submit_verify(http, location, code=code_at(secret, clock.now))
+    assert early.status_code == 429
+    assert early.headers["retry-after"] == "1"
+    assert "Too many failed attempts. Try again in 1 second." in early.text
+    failures = 3
+    while failures < LOCK_AFTER:
+        if failures % MAX_FAILURES_PER_SIGN_IN == 0:  # this sign-in is spent: a new one
+            http.cookies.clear()
+            location, _ = _to_verify(http)
+        clock.advance(MAX_DELAY)
+        assert submit_verify(http, location, code=wrong).status_code == 400
+        failures += 1
+    [locked] = runtime.provider.audit.list(AuditQuery(types=("signin.locked",)))
+    assert locked.details["factor"] == "totp" and locked.details["scope"] == "source"
+    assert locked.details["until"] == clock.now + LOCK_SECONDS
+    http.cookies.clear()
+    location, _ = _to_verify(http)
+    clock.advance(MAX_DELAY)
     refused = submit_verify(http, location, code=code_at(secret, clock.now))
-    assert refused.status_code == 400
-    assert "Too many wrong codes for this account" in refused.text
-    clock.advance(16 * 60)
+    assert refused.status_code == 429
+    assert "Too many failed attempts. Try again in 15 minutes." in refused.text
+    failed = runtime.provider.audit.list(AuditQuery(types=("signin.failed",)))
+    assert len(failed) == LOCK_AFTER and {e.details["factor"] for e in failed} == {"totp"}
+    clock.advance(LOCK_SECONDS)  # the lock ends (and the paused sign-in with it)
     http.cookies.clear()
     location, _ = _to_verify(http)
     assert submit_verify(http, location, code=code_at(secret, clock.now)).status_code == 303

@@ -175,6 +175,9 @@ def test_wrong_and_replayed_assertions_count_as_failed_factors(
     assert "That passkey could not be used" in replayed.text
     assert events(runtime, "mfa.failed") == ["mfa.failed", "mfa.failed"]
     assert len(events(runtime, "passkey.failed")) == 2
+    # Brute-force protection (docs/lockout.md) counts them as the passkey factor's failures.
+    failed = runtime.store.audit.list(AuditQuery(types=("signin.failed",)))
+    assert [e.details["factor"] for e in failed] == ["webauthn", "webauthn"]
     # A fresh challenge with the passkey still signs in.
     response = use_passkey(http, location, soft)
     assert "pwd" in claims_of(runtime, http, web, response, verifier)["amr"]

@@ -1,10 +1,10 @@
 """Brute-force protection: failed attempts at a secret are counted, and further attempts wait
 or are refused for a while (docs/lockout.md).
 
-An attempt is at one *factor* (a password, a TOTP code, a recovery code, a client secret)
-of one *subject* (the login typed, a user, a client) from one *source* (the client address,
-or the browser when it is one the person signed in from before). Each failure is counted on
-up to three counters:
+An attempt is at one *factor* (a password, a TOTP code, a recovery code, a passkey, a
+client secret) of one *subject* (the login typed, a user, a client) from one *source* (the
+client address, or the browser when it is one the person signed in from before). Each
+failure is counted on up to three counters:
 
 - (subject, source): after ``login_delay_after_failures`` failures every further attempt
   from that source waits, twice as long after each failure, up to ``login_max_delay``; at
@@ -38,7 +38,7 @@ from gatehouse.storage.attempts import AttemptRepository, CounterKey
 from gatehouse.storage.records import FailureCounter, normalized_login
 from gatehouse.storage.repositories import TenantPolicyRepository
 
-Factor = Literal["password", "totp", "recovery_code", "client_secret"]
+Factor = Literal["password", "totp", "recovery_code", "webauthn", "client_secret"]
 #: Which counter refused an attempt, or which was locked: the (subject, source) pair's delay
 #: or lock, the subject's for every source, or the address's for every subject.
 Scope = Literal["delay", "source", "account", "address"]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from gatehouse.accounts.second_factor import ANY, InvalidAnswer
+from gatehouse.accounts.throttle import Factor
 from gatehouse.accounts.totp import TotpEnrolment
 from gatehouse.errors import InvalidRequest
 from gatehouse.protocol.authorization import AuthorizationOutcome
@@ -22,13 +23,13 @@ from gatehouse.protocol.interaction import (
     browser_state,
     load_interaction,
     resume_paused,
-    start_signed_in_session,
 )
 from gatehouse.protocol.mfa_audit import record_event
 from gatehouse.protocol.mfa_policy import factor_needed
-from gatehouse.protocol.mfa_throttle import second_factor_allowed
 from gatehouse.protocol.provider import Provider
-from gatehouse.protocol.verification import TOO_MANY, WRONG_ANSWER, Person, person_of
+from gatehouse.protocol.sign_in_flow import start_signed_in_session
+from gatehouse.protocol.signin import Source, record_failure, second_factor_attempt
+from gatehouse.protocol.verification import WRONG_ANSWER, Person, person_of
 from gatehouse.storage.records import Client, User
 
 NOT_SIGNED_IN = "you are not signed in; sign in to an application with gatehouse first"
@@ -197,24 +198,40 @@ def status(
     )
 
 
-def _proved(provider: Provider, user: User, answer: str | None, ip: str | None) -> str | None:
-    """Check a current authenticator code or an unused recovery code (spending it); None
-    when right, else what to tell the person. Inside the caller's transaction."""
+def _proved(provider: Provider, user: User, answer: str | None, source: Source) -> str | None:
+    """Check a current authenticator code or an unused recovery code (spending it), under
+    brute-force protection as at sign-in (protocol/signin.py); None when right, else what
+    to tell the person. Inside the caller's transaction."""
     now = provider.clock()
-    if not second_factor_allowed(provider, user.id, now):
-        return TOO_MANY
     text = answer or ""
     digits = "".join(text.split())
     method = provider.totp if digits.isascii() and digits.isdigit() else provider.recovery_codes
     field = "code" if method is provider.totp else "recovery_code"
+    factor: Factor = "totp" if method is provider.totp else "recovery_code"
+    guard = provider.throttle.guard(second_factor_attempt(provider, factor, user, source, now), now)
+    if guard.refusal is not None:
+        return guard.refusal.message
     right = method.verify(user, {field: text}, "", now, ANY) is not None
     kind = "mfa.succeeded" if right else "mfa.failed"
-    record_event(provider, kind, user, None, ip, now, {"method": method.name})
-    return None if right else WRONG_ANSWER
+    record_event(provider, kind, user, None, source.address, now, {"method": method.name})
+    if right:
+        guard.succeeded()
+        return None
+    failure = record_failure(
+        provider,
+        guard,
+        now,
+        reason="wrong_answer",
+        user_id=user.id,
+        username=user.username,
+        client_id=None,
+        address=source.address,
+    )
+    return WRONG_ANSWER if failure.refusal is None else f"{WRONG_ANSWER} {failure.refusal.message}"
 
 
 def renew_recovery_codes(
-    provider: Provider, session_cookie: str | None, binding: str, answer: str | None, ip: str | None
+    provider: Provider, session_cookie: str | None, binding: str, answer: str | None, source: Source
 ) -> list[str] | SecondFactorStatus:
     """POST /mfa/recovery-codes: new codes replace the old ones, given a current code."""
     user = _signed_in_user(provider, session_cookie, binding)
@@ -222,11 +239,13 @@ def renew_recovery_codes(
         return status(provider, session_cookie, binding, "Set up an authenticator app first.")
     try:
         with provider.transaction():
-            problem = _proved(provider, user, answer, ip)
+            problem = _proved(provider, user, answer, source)
             if problem is None:
                 now = provider.clock()
                 codes = provider.recovery_codes.issue(user.id, now)
-                record_event(provider, "mfa.recovery_codes_renewed", user, None, ip, now, {})
+                record_event(
+                    provider, "mfa.recovery_codes_renewed", user, None, source.address, now, {}
+                )
     except InvalidAnswer as exc:
         problem = str(exc)
     if problem is not None:
@@ -235,7 +254,7 @@ def renew_recovery_codes(
 
 
 def remove_totp(
-    provider: Provider, session_cookie: str | None, binding: str, answer: str | None, ip: str | None
+    provider: Provider, session_cookie: str | None, binding: str, answer: str | None, source: Source
 ) -> SecondFactorStatus:
     """POST /mfa/totp/remove: given a current code, the authenticator app and the recovery
     codes go. Under a policy that requires a second factor, the next sign-in sets one up."""
@@ -244,11 +263,13 @@ def remove_totp(
         return status(provider, session_cookie, binding, "No authenticator app is set up.")
     try:
         with provider.transaction():
-            problem = _proved(provider, user, answer, ip)
+            problem = _proved(provider, user, answer, source)
             if problem is None:
                 provider.second_factors.remove_totp(user.id)
                 details = {"method": provider.totp.name}
-                record_event(provider, "mfa.removed", user, None, ip, provider.clock(), details)
+                record_event(
+                    provider, "mfa.removed", user, None, source.address, provider.clock(), details
+                )
     except InvalidAnswer as exc:
         problem = str(exc)
     if problem is not None:

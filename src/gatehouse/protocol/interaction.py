@@ -2,8 +2,8 @@
 
 The pages parse the request, call one function here, and render what it returns:
 
-- GET /login: ``login_form``; POST /login: ``record_login``; POST /login/passkey:
-  ``record_passkey_login``;
+- GET /login: ``login_form`` (POST /login and POST /login/passkey, and the end of every
+  sign-in: protocol/sign_in_flow.py);
 - GET /consent: ``resume``; POST /consent: ``record_consent``;
 - "Cancel" on either page: ``cancel``; "Not you?" on either page: ``not_you``;
 - the second factor's pages: protocol/verification.py and protocol/enrolment.py.
@@ -14,17 +14,9 @@ Each finds the paused request for the browser that started it, records the perso
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
 
-from gatehouse.accounts.assurance import combined_amr
-from gatehouse.accounts.authentication import verify_password
-from gatehouse.accounts.known_browsers import remember_browser
-from gatehouse.accounts.passkeys import AuditContext
-from gatehouse.accounts.passwords import Passwords
-from gatehouse.accounts.sessions import active_session, device_of, start_session
+from gatehouse.accounts.sessions import active_session
 from gatehouse.accounts.throttle import Refusal
 from gatehouse.crypto import constant_time_equals, sha256_digest
 from gatehouse.errors import AccessDenied, InvalidRequest
@@ -37,14 +29,10 @@ from gatehouse.protocol.authorization import (
 )
 from gatehouse.protocol.decision import ALREADY_COMPLETED, consent_need, decide
 from gatehouse.protocol.logout import LogoutRequest, end_session
-from gatehouse.protocol.mfa_policy import factor_needed
 from gatehouse.protocol.provider import Provider
 from gatehouse.protocol.redirect_uris import is_registered
 from gatehouse.protocol.scopes import STANDARD_SCOPES
-from gatehouse.protocol.signin import Source, check_password, record_password
 from gatehouse.storage.records import AuditEvent, Client, Interaction, User
-
-log = logging.getLogger("gatehouse.interaction")
 
 MAX_INTERACTION_ID_LENGTH = 128
 
@@ -160,161 +148,6 @@ def login_form(
     )
 
 
-@dataclass(frozen=True)
-class SignedIn:
-    """Where a sign-in step leads: the SSO session's new cookie value once the person is
-    signed in (None while a further factor is needed), where to go next, how long the
-    cookie should outlive the browser (None: it ends with the browser), and a new device
-    cookie for the browser (accounts/known_browsers.py) when it had none."""
-
-    session_cookie: str | None
-    outcome: AuthorizationOutcome
-    cookie_max_age: int | None = None
-    device_cookie: str | None = None
-
-
-@dataclass(frozen=True)
-class StartedSession:
-    """A signed-in person's SSO session: its cookie value, and how long the cookie should
-    outlive the browser (None: it ends with the browser)."""
-
-    cookie: str
-    max_age: int | None
-
-
-@dataclass(frozen=True)
-class SignInChoices:
-    """What the person chose on the login page, kept with the interaction until the sign-in
-    finishes (a second factor may come between): "Remember me", and the device signing in
-    (its User-Agent, accounts/sessions.py device_of), and its address."""
-
-    remember_me: bool = False
-    device: str | None = None
-    ip: str | None = None  # the device's address, for the audit log
-
-
-def record_login(
-    provider: Provider,
-    passwords: Passwords,
-    interaction_id: str | None,
-    session_cookie: str | None,
-    binding: str,
-    login: str,
-    password: str,
-    source: Source,
-    remember_me: bool = False,
-    user_agent: str | None = None,
-) -> SignedIn | LoginForm:
-    """POST /login: check the password (unless brute-force protection refuses the attempt
-    first), then ask for a second factor or sign the person in — with the longer lifetimes
-    and a persistent cookie when they ticked "Remember me"."""
-    paused = load_interaction(provider, interaction_id, binding)
-    now = provider.clock()
-    checked = check_password(provider, login, source, now)
-    if checked.guard.refusal is not None:
-        return LoginForm(
-            paused.client,
-            login,
-            remember_me=remember_me,
-            refusal=checked.guard.refusal,
-            ui_locales=paused.request.ui_locales,
-        )
-    user = verify_password(provider.users, passwords, checked.user, password)
-    with provider.transaction():
-        recorded = record_password(provider, checked, user, paused.client.client_id, now)
-    if user is None:
-        log.info("failed login for client %s", paused.client.client_id)
-        return LoginForm(
-            paused.client,
-            login,
-            failed=True,
-            remember_me=remember_me,
-            refusal=recorded.refusal,
-            ui_locales=paused.request.ui_locales,
-        )
-    choices = SignInChoices(remember_me, device_of(user_agent), source.address)
-    result = first_factor_done(provider, paused, user, ("pwd",), session_cookie, binding, choices)
-    if result.session_cookie is None:
-        return result  # a second factor comes first: not yet a browser this person uses
-    # A browser the person has signed in from, spared account-wide locks from now on.
-    device = remember_browser(provider.known_browsers, user, source.device_cookie, now)
-    return replace(result, device_cookie=device)
-
-
-def first_factor_done(
-    provider: Provider,
-    paused: PausedRequest,
-    user: User,
-    amr: tuple[str, ...],
-    session_cookie: str | None,
-    binding: str,
-    choices: SignInChoices,
-) -> SignedIn:
-    """After a first factor (a password; a passkey, whose amr may already be multi-factor):
-    when a second factor is needed (protocol/mfa_policy.py), remember who this is and what
-    they used, and send them to give or set one up; otherwise sign them in."""
-    need = factor_needed(provider, paused.client, paused.request, user, amr, signing_in=True)
-    if need is None:
-        return signed_in(provider, paused, user, amr, session_cookie, binding, choices)
-    provider.interactions.record_factors(
-        paused.interaction.id_hash, user.id, amr, choices.remember_me, choices.device
-    )
-    pause = InteractionNeeded(need.kind, paused.interaction_id, paused.client, paused.request, user)
-    return SignedIn(None, pause)
-
-
-def start_signed_in_session(
-    provider: Provider,
-    paused: PausedRequest,
-    user: User,
-    amr: tuple[str, ...],
-    session_cookie: str | None,
-    choices: SignInChoices | None = None,
-) -> tuple[StartedSession, PausedRequest]:
-    """Start (or renew) the SSO session of ``user``, who authenticated with ``amr`` (``mfa``
-    added when the factors are of two kinds), with the login page's ``choices`` (by
-    default those the interaction kept), and mark the interaction signed in; the session
-    and the paused request as it now stands."""
-    now = provider.clock()
-    if choices is None:
-        choices = SignInChoices(paused.interaction.remember_me, paused.interaction.device)
-    lifetimes = provider.config.lifetimes_for(choices.remember_me)
-    methods = combined_amr(amr)
-    with provider.transaction():
-        cookie = start_session(
-            provider.sessions, lifetimes, now, user, methods, session_cookie, choices.device
-        )
-        provider.interactions.mark_login(paused.interaction.id_hash, now)
-        provider.audit.record(
-            AuditEvent(
-                type="signin.succeeded",
-                occurred_at=now,
-                actor="user",
-                user_id=user.id,
-                client_id=paused.client.client_id,
-                ip=choices.ip,
-                details={"methods": list(methods), "remember_me": choices.remember_me},
-            )
-        )
-    paused = replace(paused, interaction=replace(paused.interaction, login_completed_at=now))
-    return StartedSession(cookie, lifetimes.absolute if choices.remember_me else None), paused
-
-
-def signed_in(
-    provider: Provider,
-    paused: PausedRequest,
-    user: User,
-    amr: tuple[str, ...],
-    session_cookie: str | None,
-    binding: str,
-    choices: SignInChoices | None = None,
-) -> SignedIn:
-    """The person is signed in: their session, and the authorization resumed."""
-    session, paused = start_signed_in_session(provider, paused, user, amr, session_cookie, choices)
-    browser = browser_state(provider, session.cookie, binding)
-    return SignedIn(session.cookie, resume_paused(provider, paused, browser), session.max_age)
-
-
 def cancel(provider: Provider, interaction_id: str | None, binding: str) -> AccessDenied:
     """The login and consent pages' "Cancel": the paused request ends, and the error that
     takes the person back to the application: access_denied with the request's state (RFC
@@ -358,30 +191,6 @@ def not_you(
     here = LogoutRequest(paused.client, post_logout_redirect_uri=None, state=None, hint_sid=None)
     end_session(provider, session_cookie, here)
     return InteractionNeeded("login", paused.interaction_id, paused.client, paused.request)
-
-
-def record_passkey_login(
-    provider: Provider,
-    interaction_id: str | None,
-    session_cookie: str | None,
-    binding: str,
-    response: Mapping[str, Any],
-    client_ip: str | None,
-    user_agent: str | None = None,
-) -> SignedIn:
-    """POST /login/passkey: verify a passkey's answer to the challenge issued for this
-    paused request (passwordless, WebAuthn §7.2; refused: ``PasskeyRejected``), then go on
-    as after a password, with the passkey's amr (multi-factor when the device verified the
-    person, so no further factor is asked)."""
-    paused = load_interaction(provider, interaction_id, binding)
-    context = AuditContext(client_ip, paused.client.client_id)
-    verified = provider.passkeys.verify_assertion(
-        response, binding, provider.clock(), interaction_hash=paused.interaction.id_hash,
-        context=context,
-    )  # fmt: skip
-    choices = SignInChoices(device=device_of(user_agent), ip=client_ip)
-    amr = verified.passwordless_amr
-    return first_factor_done(provider, paused, verified.user, amr, session_cookie, binding, choices)
 
 
 def resume(

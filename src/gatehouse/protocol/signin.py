@@ -6,7 +6,7 @@ outcome inside the step's ``provider.transaction()``:
 
 - password: ``check_password`` → ``PasswordAttempt.guard.refusal`` → verify →
   ``record_password``;
-- a second factor (TOTP, recovery code), once the user is known:
+- a second factor (TOTP, recovery code, passkey), once the user is known:
   ``provider.throttle.guard(second_factor_attempt(...), now)`` → ``guard.refusal`` →
   verify → ``record_failure(...)`` or ``guard.succeeded()``.
 
@@ -91,7 +91,7 @@ def record_password(
         )
         return PasswordOutcome(refusal=failure.refusal)
     # The sign-in is recorded (signin.succeeded) when it finishes, perhaps after a second
-    # factor (protocol/interaction.py start_signed_in_session).
+    # factor (protocol/sign_in_flow.py start_signed_in_session).
     checked.guard.succeeded()
     return PasswordOutcome()
 
@@ -99,7 +99,8 @@ def record_password(
 def second_factor_attempt(
     provider: Provider, factor: Factor, user: User, source: Source, now: int
 ) -> Attempt:
-    """The attempt of a second factor (``"totp"``, ``"recovery_code"``) by ``user``."""
+    """The attempt of a second factor (``"totp"``, ``"recovery_code"``, ``"webauthn"``) by
+    ``user``."""
     device = known_device(provider.known_browsers, user, source.device_cookie, now)
     return Attempt(factor, user_subject(user.id), address_key(source.address), device)
 

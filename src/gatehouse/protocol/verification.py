@@ -15,27 +15,32 @@ from typing import Any
 
 from gatehouse.accounts.assurance import combined_amr
 from gatehouse.accounts.second_factor import WRONG_CODE, InvalidAnswer, SecondFactorMethod
+from gatehouse.accounts.throttle import Factor, Refusal
 from gatehouse.errors import InvalidRequest
 from gatehouse.protocol.authorization import AuthorizationOutcome, BrowserState
 from gatehouse.protocol.interaction import (
     PausedRequest,
-    SignedIn,
-    SignInChoices,
     browser_state,
     load_interaction,
     resume_paused,
-    signed_in,
 )
 from gatehouse.protocol.mfa_audit import record_event
 from gatehouse.protocol.mfa_policy import FactorNeeded, factor_needed
-from gatehouse.protocol.mfa_throttle import second_factor_allowed
 from gatehouse.protocol.provider import Provider
+from gatehouse.protocol.sign_in_flow import SignedIn, SignInChoices, signed_in
+from gatehouse.protocol.signin import Source, record_failure, second_factor_attempt
 from gatehouse.storage.records import Client, User
 
 # Wrong answers one sign-in may give before it must start again (with the password).
 MAX_FAILURES_PER_SIGN_IN = 5
 WRONG_ANSWER = WRONG_CODE
-TOO_MANY = "Too many wrong codes for this account. Wait 15 minutes, or use a recovery code later."
+# The brute-force protection's factor of each second-factor method (accounts/throttle.py):
+# each has its own counters, so guessing codes does not lock out a passkey, nor the reverse.
+THROTTLED_AS: dict[str, Factor] = {
+    "totp": "totp",
+    "recovery_code": "recovery_code",
+    "webauthn": "webauthn",
+}
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,10 @@ class VerificationForm:
     step_up: bool
     error: str | None = None
     chosen: str | None = None
+    # Brute-force protection's wait (docs/lockout.md); with ``refused``, the answer was
+    # refused before it was checked.
+    refusal: Refusal | None = None
+    refused: bool = False
 
 
 def _needed(provider: Provider, paused: PausedRequest, person: Person) -> FactorNeeded | None:
@@ -102,6 +111,8 @@ def _form(
     binding: str,
     error: str | None = None,
     chosen: str | None = None,
+    refusal: Refusal | None = None,
+    refused: bool = False,
 ) -> VerificationForm:
     now = provider.clock()
     offered = tuple(
@@ -109,7 +120,7 @@ def _form(
         for m in need.methods
     )
     return VerificationForm(
-        paused.client, person.user, offered, not person.signing_in, error, chosen
+        paused.client, person.user, offered, not person.signing_in, error, chosen, refusal, refused
     )
 
 
@@ -133,10 +144,12 @@ def record_verification(
     binding: str,
     method_name: str,
     answer: Mapping[str, str],
-    ip: str | None,
+    source: Source,
 ) -> SignedIn | VerificationForm:
     """POST /login/verify: check the answer with the method chosen; a right one signs the
-    person in (or upgrades their session) and resumes the authorization."""
+    person in (or upgrades their session) and resumes the authorization. Each answer is
+    guarded by brute-force protection (protocol/signin.py): refused before it is checked
+    while its counters wait or are locked, its failure counted with the answer."""
     paused = load_interaction(provider, interaction_id, binding)
     if paused.interaction.factor_failures >= MAX_FAILURES_PER_SIGN_IN:
         raise InvalidRequest(
@@ -153,23 +166,50 @@ def record_verification(
         return _form(provider, paused, person, need, binding_key, "Choose one of the ways below.")
     now = provider.clock()
     user = person.user
+    ip = source.address
 
-    def again(error: str) -> VerificationForm:
-        return _form(provider, paused, person, need, binding_key, error, method.name)
+    def again(error: str, refusal: Refusal | None = None) -> VerificationForm:
+        # After a failure, the wait the next answer will meet, as the login page says it.
+        shown = error if refusal is None else f"{error} {refusal.message}"
+        return _form(provider, paused, person, need, binding_key, shown, method.name, refusal)
 
-    if not second_factor_allowed(provider, user.id, now):
-        return again(TOO_MANY)
+    attempt = second_factor_attempt(provider, THROTTLED_AS[method.name], user, source, now)
+    guard = provider.throttle.guard(attempt, now)
+    if guard.refusal is not None:
+        return _form(
+            provider,
+            paused,
+            person,
+            need,
+            binding_key,
+            guard.refusal.message,
+            method.name,
+            guard.refusal,
+            refused=True,
+        )
     try:
         with provider.transaction():
             proved = method.verify(user, answer, binding_key, now, need.sufficient)
             right = proved is not None
-            if not right:
+            if right:
+                guard.succeeded()
+            else:
                 provider.interactions.count_factor_failure(binding_key)
+                refusal = record_failure(
+                    provider,
+                    guard,
+                    now,
+                    reason="wrong_answer",
+                    user_id=user.id,
+                    username=user.username,
+                    client_id=paused.client.client_id,
+                    address=ip,
+                ).refusal
             _record_answer(provider, paused, person, method, right, ip, now)
     except InvalidAnswer as exc:
         return again(str(exc))
     if proved is None:
-        return again(method.wrong_answer)
+        return again(method.wrong_answer, refusal)
     interaction = paused.interaction
     choices = SignInChoices(interaction.remember_me, interaction.device, ip)
     amr = combined_amr(person.amr, proved)

@@ -11,8 +11,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gatehouse.protocol import enrolment, verification
+from gatehouse.protocol.signin import Source
 from gatehouse.web.account import reauthentication_needed
-from gatehouse.web.context import SESSION_COOKIE, context_of
+from gatehouse.web.context import DEVICE_COOKIE, SESSION_COOKIE, context_of
 from gatehouse.web.csrf import browser_binding, require_csrf
 from gatehouse.web.errors import SIGN_IN_PAGES, renders_errors
 from gatehouse.web.http import client_address, read_form
@@ -35,14 +36,19 @@ def qr_code(uri: str) -> Markup:
 def _render_verify(
     request: Request, form: verification.VerificationForm, interaction: str
 ) -> Response:
-    return context_of(request).render(
+    # Refused before the answer was checked (docs/lockout.md): 429, RFC 6585 §4.
+    refused = form.refused and form.refusal is not None
+    response = context_of(request).render(
         request,
         "verify.html",
-        status=200 if form.error is None else 400,
+        status=429 if refused else 200 if form.error is None else 400,
         form=form,
         client=form.client,
         interaction=interaction,
     )
+    if refused and form.refusal is not None:
+        response.headers["Retry-After"] = str(form.refusal.retry_after)
+    return response
 
 
 @renders_errors(SIGN_IN_PAGES)
@@ -75,7 +81,7 @@ async def verify_submit(request: Request) -> Response:
         browser_binding(request),
         form.get("method") or "",
         form,
-        client_address(request),
+        Source(client_address(request), request.cookies.get(DEVICE_COOKIE)),
     )
     if isinstance(result, verification.VerificationForm):
         return _render_verify(request, result, interaction_id or "")
@@ -177,7 +183,7 @@ async def recovery_codes_submit(request: Request) -> Response:
         request.cookies.get(SESSION_COOKIE),
         browser_binding(request),
         form.get("code"),
-        client_address(request),
+        Source(client_address(request), request.cookies.get(DEVICE_COOKIE)),
     )
     if isinstance(result, enrolment.SecondFactorStatus):
         return _render_status(request, result)
@@ -197,6 +203,6 @@ async def remove_submit(request: Request) -> Response:
         request.cookies.get(SESSION_COOKIE),
         browser_binding(request),
         form.get("code"),
-        client_address(request),
+        Source(client_address(request), request.cookies.get(DEVICE_COOKIE)),
     )
     return _render_status(request, result)

@@ -1,6 +1,7 @@
 """The pages a person sees while signing in: login and consent. Each parses the request,
-calls protocol/interaction.py, which records the answer and resumes the authorization, and
-renders what comes back; web/errors.py renders the errors."""
+calls protocol/interaction.py (protocol/sign_in_flow.py for POST /login), which records the
+answer and resumes the authorization, and renders what comes back; web/errors.py renders
+the errors."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from starlette.responses import Response
 
 from gatehouse.accounts.known_browsers import KNOWN_BROWSER_LIFETIME
 from gatehouse.errors import InvalidRequest
-from gatehouse.protocol import interaction
+from gatehouse.protocol import interaction, sign_in_flow
 from gatehouse.protocol.authorization import (
     AuthorizationOutcome,
     InteractionNeeded,
@@ -36,7 +37,7 @@ DECISIONS = {"allow": True, "deny": False}
 
 
 def follow_outcome(
-    request: Request, outcome: AuthorizationOutcome, signed_in: interaction.SignedIn | None = None
+    request: Request, outcome: AuthorizationOutcome, signed_in: sign_in_flow.SignedIn | None = None
 ) -> Response:
     if isinstance(outcome, RedirectToClient):
         response = redirect(outcome.location)
@@ -114,7 +115,7 @@ async def login_submit(request: Request) -> Response:
     require_csrf(request, form.get("csrf_token"))
     interaction_id = form.get("interaction")
     result = await run_in_threadpool(
-        interaction.record_login,
+        sign_in_flow.record_login,
         ctx.provider,
         ctx.runtime.passwords,
         interaction_id,

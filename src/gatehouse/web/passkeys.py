@@ -1,6 +1,6 @@
 """Passkeys in the browser: the scripted steps of the login page's passkey sign-in, and the
 page where a signed-in person adds, lists and removes their passkeys (/passkeys). Each
-handler parses, calls the core (protocol/interaction.py for the sign-in, the accounts
+handler parses, calls the core (protocol/sign_in_flow.py for the sign-in, the accounts
 layer's PasskeyService for the rest) and answers; web/static/passkeys.js is the other half.
 
 The script's requests carry JSON both ways (a WebAuthn response does not fit a form field)
@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from gatehouse.accounts.passkeys import AuditContext, passkey_name
 from gatehouse.errors import InvalidRequest, LoginRequired
-from gatehouse.protocol import interaction
+from gatehouse.protocol import interaction, sign_in_flow
 from gatehouse.protocol.provider import Provider
 from gatehouse.storage.records import Passkey, User
 from gatehouse.web.account import reauthentication_needed, send_to_sign_in
@@ -93,7 +93,7 @@ async def login(request: Request) -> Response:
     ctx = context_of(request)
     body = await _script_request(request)
     signed_in = await run_in_threadpool(
-        interaction.record_passkey_login,
+        sign_in_flow.record_passkey_login,
         ctx.provider,
         _text(body, "interaction"),
         request.cookies.get(SESSION_COOKIE),

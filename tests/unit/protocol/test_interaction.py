@@ -16,18 +16,17 @@ from gatehouse.protocol import authorize
 from gatehouse.protocol.authorization import BrowserState, InteractionNeeded, RedirectToClient
 from gatehouse.protocol.interaction import (
     LoginForm,
-    SignedIn,
     browser_state,
     describe_scopes,
     load_interaction,
     login_form,
     record_consent,
-    record_login,
     resume,
 )
 from gatehouse.protocol.messages import Parameters
 from gatehouse.protocol.provider import Provider
 from gatehouse.protocol.scopes import STANDARD_SCOPES
+from gatehouse.protocol.sign_in_flow import SignedIn, record_login
 from gatehouse.protocol.signin import Source
 from gatehouse.runtime import Runtime
 from tests.support.factories import (
