@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from gatehouse.admin.changes import changed_fields, record_admin_change
 from gatehouse.admin.errors import AdminError
 from gatehouse.errors import OAuthError
 from gatehouse.protocol.audiences import DEFAULT_SUFFIX, bare_name, check_resource_uri
@@ -109,9 +110,19 @@ def save_api(runtime: Runtime, spec: ApiSpec, *, create: bool) -> dict[str, Any]
         roles=_kept(roles, existing.roles if existing else ()),
     )
     # Roles the API no longer defines are no longer granted to anyone (storage does it).
-    runtime.store.apis.save(api, int(time.time()))
-    saved = runtime.store.apis.get(spec.identifier)
-    assert saved is not None
+    with runtime.database.atomic():
+        runtime.store.apis.save(api, int(time.time()))
+        saved = runtime.store.apis.get(spec.identifier)
+        assert saved is not None
+        if existing is None:
+            record_admin_change(runtime, "admin.api.created", details={"api": spec.identifier})
+        else:
+            fields = changed_fields(api_to_json(existing), api_to_json(saved))
+            record_admin_change(
+                runtime,
+                "admin.api.updated",
+                details={"api": spec.identifier, "fields": fields},
+            )
     return api_to_json(saved)
 
 
@@ -138,7 +149,9 @@ def delete_api(runtime: Runtime, identifier: str) -> dict[str, Any]:
     ]
     if in_use:
         raise AdminError(f"clients still use this API's scopes: {', '.join(in_use)}")
-    runtime.store.apis.delete(identifier)
+    with runtime.database.atomic():
+        runtime.store.apis.delete(identifier)
+        record_admin_change(runtime, "admin.api.deleted", details={"api": identifier})
     return {"deleted": identifier}
 
 
@@ -156,13 +169,27 @@ def grant_app_role(runtime: Runtime, client_id: str, identifier: str, role: str)
             f"{identifier} has no app role {role!r}; its roles: "
             f"{', '.join(sorted(api.role_names())) or '(none)'}"
         )
-    runtime.store.apis.grant_role(client_id, identifier, role, int(time.time()))
+    with runtime.database.atomic():
+        runtime.store.apis.grant_role(client_id, identifier, role, int(time.time()))
+        record_admin_change(
+            runtime,
+            "admin.role.granted",
+            client_id=client_id,
+            details={"api": identifier, "role": role},
+        )
     return {"client_id": client_id, "api": identifier, "role": role, "granted": True}
 
 
 def revoke_app_role(runtime: Runtime, client_id: str, identifier: str, role: str) -> dict[str, Any]:
-    if not runtime.store.apis.revoke_role(client_id, identifier, role):
-        raise AdminError(f"client {client_id!r} has no app role {role!r} on {identifier}")
+    with runtime.database.atomic():
+        if not runtime.store.apis.revoke_role(client_id, identifier, role):
+            raise AdminError(f"client {client_id!r} has no app role {role!r} on {identifier}")
+        record_admin_change(
+            runtime,
+            "admin.role.revoked",
+            client_id=client_id,
+            details={"api": identifier, "role": role},
+        )
     return {"client_id": client_id, "api": identifier, "role": role, "granted": False}
 
 

@@ -1,5 +1,4 @@
-"""Reading the audit log (`gatehouse audit list`), and the one way the admin commands record
-what they change."""
+"""Reading the audit log (`gatehouse audit list`); admin/changes.py records the admin changes."""
 
 from __future__ import annotations
 
@@ -17,14 +16,6 @@ from gatehouse.storage.records import AuditEvent, AuditQuery
 MAX_LIMIT = 10_000
 _RELATIVE = re.compile(r"(\d{1,9})([smhd])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def record_admin_change(runtime: Runtime, event_type: str, **fields: Any) -> None:
-    """Record an operator's change; call it inside the ``runtime.database.atomic()`` block
-    that makes the change, so that the change and its record commit together."""
-    runtime.store.audit.record(
-        AuditEvent(type=event_type, occurred_at=int(time.time()), actor="operator", **fields)
-    )
 
 
 def parse_time(value: str, option: str, now: int) -> int:

@@ -8,6 +8,7 @@ import uuid
 from dataclasses import replace
 from typing import Any
 
+from gatehouse.admin.changes import changed_fields, record_admin_change
 from gatehouse.admin.client_spec import ClientSpec as ClientSpec
 from gatehouse.admin.client_spec import validated_client
 from gatehouse.admin.errors import AdminError
@@ -88,7 +89,14 @@ def create_client(runtime: Runtime, spec: ClientSpec) -> dict[str, Any]:
         encrypted = _encrypt_secret(runtime, spec.client_id, client.auth_method, secret_value)
     elif spec.secret is not None:
         raise AdminError(f"a client using {client.auth_method} has no secret")
-    repo.insert(client, secret, encrypted)
+    with runtime.database.atomic():
+        repo.insert(client, secret, encrypted)
+        record_admin_change(
+            runtime,
+            "admin.client.created",
+            client_id=spec.client_id,
+            details={"secret_id": secret.id} if secret is not None else {},
+        )
     created = repo.get(spec.client_id)
     assert created is not None
     result = client_to_json(created)
@@ -112,6 +120,7 @@ def update_client(
         # Refused before anything is written: an update is all or nothing.
         raise AdminError(f"a client using {method} has no secret")
     result: dict[str, Any] = {}
+    details: dict[str, Any] = {}
     becomes_jwt = method == "client_secret_jwt" and existing.auth_method != method
     with runtime.database.atomic():
         repo.update(client)
@@ -125,14 +134,23 @@ def update_client(
         ):
             # client_secret_jwt needs the secret itself, which a stored digest cannot give back.
             secret_value = spec.secret or random_token(32)
+            secret = _new_secret(spec.client_id, secret_value, now)
             repo.replace_secrets(
                 spec.client_id,
-                _new_secret(spec.client_id, secret_value, now),
+                secret,
                 _encrypt_secret(runtime, spec.client_id, method, secret_value),
             )
             result["client_secret"] = secret_value
-    updated = repo.get(spec.client_id)
-    assert updated is not None
+            details["secret_id"] = secret.id
+        updated = repo.get(spec.client_id)
+        assert updated is not None
+        fields = changed_fields(client_to_json(existing), client_to_json(updated))
+        record_admin_change(
+            runtime,
+            "admin.client.updated",
+            client_id=spec.client_id,
+            details={"fields": fields, **details},
+        )
     return {**client_to_json(updated), **result}
 
 
@@ -159,8 +177,10 @@ def delete_client(runtime: Runtime, client_id: str) -> dict[str, Any]:
     # Storage deletes what the client was given and unlinks the APIs that authenticated as
     # it: a client created later under the same id inherits nothing.
     _not_builtin(client_id)
-    if not runtime.store.clients.delete(client_id):
-        raise AdminError(f"no client with client_id {client_id!r}")
+    with runtime.database.atomic():
+        if not runtime.store.clients.delete(client_id):
+            raise AdminError(f"no client with client_id {client_id!r}")
+        record_admin_change(runtime, "admin.client.deleted", client_id=client_id)
     return {"deleted": client_id}
 
 
@@ -179,9 +199,16 @@ def add_secret(
         raise AdminError("the expiry must be in the future")
     value = secret or random_token(32)
     record = replace(_new_secret(client_id, value, now), expires_at=expires_at)
-    runtime.store.clients.add_secret(
-        record, _encrypt_secret(runtime, client_id, client.auth_method, value)
-    )
+    with runtime.database.atomic():
+        runtime.store.clients.add_secret(
+            record, _encrypt_secret(runtime, client_id, client.auth_method, value)
+        )
+        record_admin_change(
+            runtime,
+            "admin.client.secret_added",
+            client_id=client_id,
+            details={"secret_id": record.id, "expires_at": expires_at},
+        )
     return {
         "client_id": client_id,
         "secret_id": record.id,
@@ -207,8 +234,15 @@ def list_secrets(runtime: Runtime, client_id: str) -> list[dict[str, Any]]:
 
 
 def revoke_secret(runtime: Runtime, client_id: str, secret_id: str) -> dict[str, Any]:
-    if not runtime.store.clients.revoke_secret(client_id, secret_id, int(time.time())):
-        raise AdminError(f"client {client_id!r} has no active secret {secret_id!r}")
+    with runtime.database.atomic():
+        if not runtime.store.clients.revoke_secret(client_id, secret_id, int(time.time())):
+            raise AdminError(f"client {client_id!r} has no active secret {secret_id!r}")
+        record_admin_change(
+            runtime,
+            "admin.client.secret_revoked",
+            client_id=client_id,
+            details={"secret_id": secret_id},
+        )
     return {"client_id": client_id, "secret_id": secret_id, "revoked": True}
 
 

@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from gatehouse.accounts.consents import withdraw_consent
+from gatehouse.admin.changes import record_admin_change
 from gatehouse.admin.errors import AdminError
 from gatehouse.admin.users import find_user
 from gatehouse.runtime import Runtime
@@ -29,11 +30,20 @@ def revoke_consent(runtime: Runtime, user_ref: str, client_id: str) -> dict[str,
     the client stops working now (accounts/consents.py)."""
     user = find_user(runtime, user_ref)
     store = runtime.store
-    revoked = withdraw_consent(
-        store.consents, store.refresh_tokens, user.id, client_id, int(time.time())
-    )
-    if revoked is None:
-        raise AdminError(f"{user.username} has not consented to {client_id!r}")
+    with runtime.database.atomic():
+        revoked = withdraw_consent(
+            store.consents, store.refresh_tokens, user.id, client_id, int(time.time())
+        )
+        if revoked is None:
+            raise AdminError(f"{user.username} has not consented to {client_id!r}")
+        # The same event as the person's own withdrawal on the account page, by an operator.
+        record_admin_change(
+            runtime,
+            "consent.revoked",
+            user_id=user.id,
+            client_id=client_id,
+            details={"refresh_tokens_revoked": revoked},
+        )
     return {
         "user": user.username,
         "client_id": client_id,

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gatehouse.accounts.throttle import EVERY, login_subject, user_subject
-from gatehouse.admin.audit import record_admin_change
+from gatehouse.admin.changes import record_admin_change
 from gatehouse.admin.users import find_user
 from gatehouse.runtime import Runtime
 from gatehouse.storage.records import FailureCounter, User

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from gatehouse.admin.audit import record_admin_change
+from gatehouse.admin.changes import record_admin_change
 from gatehouse.admin.errors import AdminError
 from gatehouse.policy import PolicyError, TenantPolicy, email_not_configured
 from gatehouse.runtime import Runtime

@@ -6,6 +6,7 @@ import re
 import time
 from typing import Any
 
+from gatehouse.admin.changes import record_admin_change
 from gatehouse.admin.errors import AdminError
 from gatehouse.protocol.scopes import STANDARD_SCOPES
 from gatehouse.runtime import Runtime
@@ -26,7 +27,12 @@ def upsert_scope(runtime: Runtime, name: str, description: str) -> tuple[dict[st
         raise AdminError(
             "a description is required (at most 1024 characters): the consent page shows it"
         )
-    changed = runtime.store.scopes.upsert(name, description, int(time.time()))
+    with runtime.database.atomic():
+        created = not runtime.store.scopes.get_many([name])
+        changed = runtime.store.scopes.upsert(name, description, int(time.time()))
+        if changed:
+            kind = "admin.scope.created" if created else "admin.scope.updated"
+            record_admin_change(runtime, kind, details={"scope": name})
     return {"name": name, "description": description}, changed
 
 
@@ -43,6 +49,8 @@ def delete_scope(runtime: Runtime, name: str) -> dict[str, Any]:
     in_use = [c.client_id for c in runtime.store.clients.list() if name in c.allowed_scopes]
     if in_use:
         raise AdminError(f"scope {name!r} is still allowed for client(s): {', '.join(in_use)}")
-    if not runtime.store.scopes.delete(name):
-        raise AdminError(f"no custom scope {name!r}")
+    with runtime.database.atomic():
+        if not runtime.store.scopes.delete(name):
+            raise AdminError(f"no custom scope {name!r}")
+        record_admin_change(runtime, "admin.scope.deleted", details={"scope": name})
     return {"deleted": name}

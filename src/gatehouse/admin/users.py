@@ -11,6 +11,7 @@ from gatehouse.accounts.passwords import check_password_policy
 from gatehouse.accounts.profile import PROFILE_FIELDS as PROFILE_FIELDS
 from gatehouse.accounts.profile import ProfileError, changed_profile
 from gatehouse.accounts.sessions import sign_out
+from gatehouse.admin.changes import changed_fields, record_admin_change
 from gatehouse.admin.errors import AdminError
 from gatehouse.runtime import Runtime
 from gatehouse.storage.records import SessionSelector, User, UserProfile
@@ -98,7 +99,9 @@ def create_user(
         created_at=now,
         updated_at=now,
     )
-    users.insert(user)
+    with runtime.database.atomic():
+        users.insert(user)
+        record_admin_change(runtime, "admin.user.created", user_id=user.id)
     return user_to_json(find_user(runtime, user.id))
 
 
@@ -109,8 +112,16 @@ def update_user(runtime: Runtime, ref: str, **fields: Any) -> dict[str, Any]:
     if profile.email != current.email and _email_taken(runtime, profile.email, user.id):
         raise AdminError(f"a user with email {profile.email!r} already exists")
     if any(fields.get(name) is not None for name in PROFILE_FIELDS):
-        runtime.store.users.update_profile(user.id, profile, int(time.time()))
+        with runtime.database.atomic():
+            runtime.store.users.update_profile(user.id, profile, int(time.time()))
+            _record_update(
+                runtime, user.id, changed_fields(current.as_fields(), profile.as_fields())
+            )
     return user_to_json(find_user(runtime, user.id))
+
+
+def _record_update(runtime: Runtime, user_id: str, fields: list[str]) -> None:
+    record_admin_change(runtime, "admin.user.updated", user_id=user_id, details={"fields": fields})
 
 
 def set_password(runtime: Runtime, ref: str, password: str) -> dict[str, Any]:
@@ -119,8 +130,10 @@ def set_password(runtime: Runtime, ref: str, password: str) -> dict[str, Any]:
     user = find_user(runtime, ref)
     now = int(time.time())
     password_hash = _hash_password(runtime, password, (user.username, user.email))
-    runtime.store.users.set_password(user.id, password_hash, now)
-    sign_out(runtime.store.sessions, everything_of(user), now, "password_changed")
+    with runtime.database.atomic():
+        runtime.store.users.set_password(user.id, password_hash, now)
+        sign_out(runtime.store.sessions, everything_of(user), now, "password_changed")
+        _record_update(runtime, user.id, ["password"])
     return user_to_json(find_user(runtime, user.id))
 
 
@@ -128,9 +141,11 @@ def set_disabled(runtime: Runtime, ref: str, disabled: bool) -> dict[str, Any]:
     """Disabling signs the user out everywhere and ends every grant."""
     user = find_user(runtime, ref)
     now = int(time.time())
-    runtime.store.users.set_disabled(user.id, disabled, now)
-    if disabled:
-        sign_out(runtime.store.sessions, everything_of(user), now, "user_disabled")
+    with runtime.database.atomic():
+        runtime.store.users.set_disabled(user.id, disabled, now)
+        if disabled:
+            sign_out(runtime.store.sessions, everything_of(user), now, "user_disabled")
+        _record_update(runtime, user.id, ["disabled"] if disabled != user.disabled else [])
     return user_to_json(find_user(runtime, user.id))
 
 
@@ -143,7 +158,15 @@ def sign_out_user(runtime: Runtime, ref: str) -> dict[str, Any]:
     within them (offline tokens stay), telling every application that took part."""
     user = find_user(runtime, ref)
     which = SessionSelector(user_id=user.id)
-    ended = sign_out(runtime.store.sessions, which, int(time.time()), "operator_sign_out")
+    with runtime.database.atomic():
+        ended = sign_out(runtime.store.sessions, which, int(time.time()), "operator_sign_out")
+        # Each ended session is its own session.ended event; this one is the operator's act.
+        record_admin_change(
+            runtime,
+            "admin.user.signed_out",
+            user_id=user.id,
+            details={"sessions_ended": len(ended)},
+        )
     return {
         "user": user.id,
         "username": user.username,
@@ -160,7 +183,9 @@ def sign_out_user(runtime: Runtime, ref: str) -> dict[str, Any]:
 
 def delete_user(runtime: Runtime, ref: str) -> dict[str, Any]:
     user = find_user(runtime, ref)
-    runtime.store.users.delete(user.id)
+    with runtime.database.atomic():
+        runtime.store.users.delete(user.id)
+        record_admin_change(runtime, "admin.user.deleted", user_id=user.id)
     return {"deleted": user.id, "username": user.username}
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
 from typing import Any
 
 import click
 
+from gatehouse.admin.keys import rotate_keys
 from gatehouse.cli.options import database_option
 from gatehouse.cli.output import emit
 from gatehouse.runtime import Runtime
@@ -70,28 +70,7 @@ def keys_list(runtime: Runtime) -> None:
 def keys_rotate(runtime: Runtime, algs: tuple[str, ...], delay: int | None) -> None:
     """Publish a new key now, sign with it after the delay, keep old keys published until
     their tokens have expired."""
-    settings = runtime.settings
-    # The longest any token signed by a retiring key can live: an API may set its own
-    # access token lifetime, longer than the default.
-    api_lifetimes = [
-        timedelta(seconds=api.access_token_lifetime)
-        for api in runtime.store.apis.list()
-        if api.access_token_lifetime
-    ]
-    # An ID token also serves as id_token_hint (sign-out, prompt=none) for as long as its
-    # SSO session can live, expired or not (RP-Initiated Logout 1.0 §2): the key that signed
-    # it must still verify it then.
-    max_lifetime = max(
-        settings.access_token_lifetime,
-        settings.id_token_lifetime,
-        settings.session_absolute_lifetime,
-        *api_lifetimes,
-    )
-    created = runtime.keys.rotate(
-        algs or ("RS256", "ES256"),
-        timedelta(seconds=delay) if delay is not None else settings.key_rotation_delay,
-        max_lifetime,
-    )
+    created = rotate_keys(runtime, algs, delay)
     now = int(time.time())
     # A key rotated in with no delay signs at once: report it as such.
     emit({"created": [_key_json(k, now, _signing_kids(runtime)) for k in created]})

@@ -82,22 +82,33 @@ EVENT_TYPES: Final[dict[str, str]] = {
     "and refresh token of theirs ended.",
     # Administration (`gatehouse` commands and `apply`): details name the fields changed,
     # never their secret values.
-    "admin.client.created": "An operator registered a client.",
-    "admin.client.updated": "An operator changed a client's registration.",
+    "admin.client.created": "An operator registered a client (details: secret_id when it was "
+    "given a secret).",
+    "admin.client.updated": "An operator changed a client's registration (details: fields changed; "
+    "secret_id when a new secret replaced the old ones).",
     "admin.client.deleted": "An operator deleted a client.",
-    "admin.client.secret_added": "An operator issued a new client secret.",
-    "admin.client.secret_revoked": "An operator revoked a client secret.",
+    "admin.client.secret_added": "An operator issued a further client secret (details: secret_id, "
+    "expires_at).",
+    "admin.client.secret_revoked": "An operator revoked a client secret (details: secret_id).",
     "admin.user.created": "An operator created a user.",
-    "admin.user.updated": "An operator changed a user (details: fields).",
+    "admin.user.updated": "An operator changed a user (details: fields changed; password and "
+    "disabled are fields too, never their values).",
+    "admin.user.signed_out": "An operator signed a user out of every SSO session (`gatehouse user "
+    "sign-out`; details: sessions_ended); each session ended is also a session.ended event.",
     "admin.user.deleted": "An operator deleted a user.",
-    "admin.api.created": "An operator registered an API.",
-    "admin.api.updated": "An operator changed an API or its permissions.",
-    "admin.api.deleted": "An operator deleted an API.",
-    "admin.role.granted": "An operator granted an application permission (app role).",
-    "admin.role.revoked": "An operator revoked an application permission (app role).",
-    "admin.scope.created": "An operator defined a scope.",
-    "admin.scope.deleted": "An operator deleted a scope.",
-    "admin.key.rotated": "An operator rotated the signing keys.",
+    "admin.api.created": "An operator registered an API (details: api).",
+    "admin.api.updated": "An operator changed an API or its permissions (details: api, fields "
+    "changed).",
+    "admin.api.deleted": "An operator deleted an API (details: api).",
+    "admin.role.granted": "An operator granted an application permission, an app role, to a client "
+    "(details: api, role).",
+    "admin.role.revoked": "An operator revoked an application permission, an app role, from a "
+    "client (details: api, role).",
+    "admin.scope.created": "An operator defined a scope (details: scope).",
+    "admin.scope.updated": "An operator changed a scope's description (details: scope).",
+    "admin.scope.deleted": "An operator deleted a scope (details: scope).",
+    "admin.key.rotated": "An operator rotated the signing keys (details: the new keys' kids and "
+    "algs, and when they sign).",
     "admin.policy.updated": "An operator changed the tenant's policy (details: keys).",
 }
 
