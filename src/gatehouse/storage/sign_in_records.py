@@ -22,6 +22,9 @@ class TotpAuthenticator:
     last_used_step: int | None
 
 
+MAX_AUDITED_LOGIN = 320  # an email address at most (RFC 5321 §4.5.3.1), the column's size
+
+
 @dataclass(frozen=True)
 class AuditEvent:
     """One entry of the audit log (observability/audit.py lists the types). ``id`` is given
@@ -40,6 +43,10 @@ class AuditEvent:
     def __post_init__(self) -> None:
         if not is_event_type(self.type):
             raise ValueError(f"unknown audit event type {self.type!r}")
+        if self.username is not None and len(self.username) > MAX_AUDITED_LOGIN:
+            # A login typed at the sign-in page may be of any length; the log keeps what any
+            # login gatehouse looks up can be (and its column holds): the first 320.
+            object.__setattr__(self, "username", self.username[:MAX_AUDITED_LOGIN])
 
 
 @dataclass(frozen=True)

@@ -106,3 +106,11 @@ def test_the_policy_keeps_only_what_differs_and_is_seen_by_another_process(
 
     other_process = SqlStore(runtime.database)
     assert other_process.policy.get() == changed
+
+
+def test_a_login_of_any_length_is_recorded_cut_to_the_longest_login(runtime: Runtime) -> None:
+    """The login field takes anything; the audit log keeps its first 320 characters rather
+    than failing the sign-in it records (on PostgreSQL a longer value overflows the column)."""
+    runtime.store.audit.record(event(username="x" * 5000))
+    (stored,) = runtime.store.audit.list(AuditQuery())
+    assert stored.username == "x" * 320
