@@ -73,12 +73,15 @@ def serve_worker(settings: Settings, host: str, port: int, issuer: str) -> None:
     from gatehouse.web.app import create_app
 
     handler = configure_logging(settings.log_level)
-    sock = bind_socket(host, port)
     runtime = build_runtime(settings, issuer=issuer)
     # Back-channel logouts queued by this process's sign-outs go out at once; those of
     # other processes by polling (protocol/backchannel_worker.py).
     worker = runtime.backchannel_worker().start()
     try:
-        serve_app(create_app(runtime, AccessLog(handler)), sock, connection_limits(settings))
+        app = create_app(runtime, AccessLog(handler))
+        # Listen only once the app is ready: a socket in the SO_REUSEPORT group gets its share
+        # of new connections at once, which would otherwise wait on an app still loading
+        # (or be reset, were this worker to die while starting).
+        serve_app(app, bind_socket(host, port), connection_limits(settings))
     finally:
         worker.stop()
