@@ -12,12 +12,10 @@ starting ``GATEHOUSE_TEST_`` (the test suite's own switches, such as
 
 from __future__ import annotations
 
-import difflib
 import email.utils
 import ipaddress
 import os
 import tomllib
-from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal, get_args
@@ -25,7 +23,6 @@ from urllib.parse import urlsplit
 
 import pydantic
 from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
-from pydantic_core import ErrorDetails
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -34,16 +31,18 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from gatehouse.settings_sources import (
+    CONFIG_FILE_VARIABLE,
+    ENV_PREFIX,
+    describe_error,
+    named_config_file,
+    unknown_variables,
+)
+
 #: The JWS algorithms gatehouse signs with and accepts its own tokens in (RFC 7518 §3.1):
 #: the one list every signing key, setting, admin check and discovery field is drawn from.
 SigningAlg = Literal["RS256", "ES256"]
 SIGNING_ALGS: Final[tuple[SigningAlg, ...]] = get_args(SigningAlg)
-
-ENV_PREFIX = "GATEHOUSE_"
-CONFIG_FILE_VARIABLE = "GATEHOUSE_CONFIG_FILE"
-# Variables of gatehouse's test suite (GATEHOUSE_TEST_BACKENDS, GATEHOUSE_TEST_CHROMIUM): they
-# share the server's environment when the tests start it, and are not settings.
-TEST_VARIABLE_PREFIX = "GATEHOUSE_TEST_"
 
 
 def _seconds_from_text(value: Any) -> Any:
@@ -329,10 +328,10 @@ class Settings(BaseSettings):
         # Explicit arguments win, then the environment, then the TOML file. The file is named
         # when settings are loaded, not when this module is imported; a named file that is
         # missing or unreadable is an error rather than silently no configuration.
-        unknown = _unknown_variables(os.environ, settings_cls.model_fields)
+        unknown = unknown_variables(os.environ, settings_cls.model_fields)
         if unknown:
             raise SettingsError(unknown)
-        config_file = _config_file()
+        config_file = named_config_file()
         if config_file is not None and not Path(config_file).is_file():
             raise SettingsError(f"{CONFIG_FILE_VARIABLE} names {config_file}, which is not a file")
         try:
@@ -363,71 +362,6 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _config_file() -> str | None:
-    return os.environ.get(CONFIG_FILE_VARIABLE) or None
-
-
-def _variable(name: str) -> str:
-    return f"{ENV_PREFIX}{name.upper()}"
-
-
-def _closest(name: str, candidates: list[str], prefix: str = "") -> str:
-    """' (did you mean X?)' for the candidate most like ``name``, or nothing. A common prefix
-    is left out of the comparison, where it would make every pair look alike."""
-    match = difflib.get_close_matches(
-        name.removeprefix(prefix), [c.removeprefix(prefix) for c in candidates], n=1
-    )
-    return f" (did you mean {prefix}{match[0]}?)" if match else ""
-
-
-def _unknown_variables(environ: Mapping[str, str], fields: Mapping[str, object]) -> str | None:
-    """Why the environment is refused, or None: a ``GATEHOUSE_*`` variable that names no
-    setting is a typo, and a typo must not start the server with the default instead.
-    Names are compared in upper case, as pydantic-settings reads them case-insensitively."""
-    known = [_variable(name) for name in fields] + [CONFIG_FILE_VARIABLE]
-    unknown = sorted(
-        name
-        for name in (variable.upper() for variable in environ)
-        if name.startswith(ENV_PREFIX)
-        and not name.startswith(TEST_VARIABLE_PREFIX)
-        and name not in known
-    )
-    if not unknown:
-        return None
-    listed = ", ".join(f"{name}{_closest(name, known, ENV_PREFIX)}" for name in unknown)
-    return (
-        f"unknown setting in the environment: {listed}; every {ENV_PREFIX}* variable must name "
-        "a setting (`gatehouse config docs` lists them)"
-    )
-
-
-def _describe(error: ErrorDetails) -> str:
-    """One line for a validation error, naming where the value came from: the environment
-    variable when it is set (it wins over the file), else the key of the TOML file."""
-    message = error["msg"].removeprefix("Value error, ")
-    if not error["loc"]:
-        return f"invalid settings: {message}"
-    field = str(error["loc"][0])
-    variable = _variable(field)
-    config_file = _config_file()
-    in_environment = any(name.upper() == variable for name in os.environ)
-    if error["type"] == "extra_forbidden" and config_file is not None:
-        # Only the file can hold an unknown key: the environment's typos are refused above.
-        known = list(Settings.model_fields)
-        return f"{config_file}: unknown setting {field}{_closest(field, known)}"
-    if config_file is not None and not in_environment and _in_file(config_file, field):
-        return f"{config_file}: invalid setting {field}: {message}"
-    return f"invalid setting {variable}: {message}"
-
-
-def _in_file(config_file: str, key: str) -> bool:
-    try:
-        with open(config_file, "rb") as file:
-            return key in tomllib.load(file)
-    except (OSError, tomllib.TOMLDecodeError):
-        return False
-
-
 def load_settings(**overrides: Any) -> Settings:
     """The settings from the environment and the TOML file, with ``overrides`` (command-line
     options; None ones ignored) on top. Anything invalid raises ``SettingsError`` with one
@@ -435,4 +369,4 @@ def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings().with_overrides(**overrides)
     except ValidationError as exc:
-        raise SettingsError(_describe(exc.errors()[0])) from None
+        raise SettingsError(describe_error(exc.errors()[0], list(Settings.model_fields))) from None
