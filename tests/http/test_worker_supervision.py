@@ -47,12 +47,21 @@ def listening_sockets(port: int) -> int:
 
 
 def running(pid: int) -> bool:
-    """Whether ``pid`` exists and is not a zombie (whose sockets the kernel has closed)."""
+    """Whether any thread of ``pid`` is still alive. A killed process's main thread can show
+    as a zombie while its other threads (the back-channel sender) are still exiting and the
+    sockets they share are still open, so every thread is looked at, not just the first."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
     except OSError:
         return False
-    return stat[stat.rindex(")") + 2] != "Z"
+    for task in tasks:
+        try:
+            stat = (task / "stat").read_text()
+        except OSError:
+            continue  # that thread is gone
+        if stat[stat.rindex(")") + 2] != "Z":
+            return True
+    return False
 
 
 def wait_for(condition: object, timeout: float = 60.0) -> None:

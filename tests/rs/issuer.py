@@ -221,12 +221,6 @@ class IssuerServer(LoopbackServer):
         return self.serve(_app(self.state))
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def claims_for(issuer: str, **overrides: Any) -> dict[str, Any]:
     """RFC 9068 §2.2 claims of a delegated (user) token; None removes a claim."""
     claims: dict[str, Any] = {

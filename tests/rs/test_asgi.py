@@ -25,8 +25,8 @@ from tests.rs.issuer import (
     LoopbackServer,
     SigningKey,
     claims_for,
-    free_port,
 )
+from tests.support.ports import free_port
 
 RULES = [
     PathRule("/health", public=True),

@@ -14,7 +14,8 @@ import pytest
 from gatehouse.rs import HttpOptions, IssuerUnavailable, TokenValidator
 from gatehouse.rs.http import basic_authorization
 from tests.rs.conftest import MakeValidator
-from tests.rs.issuer import AUDIENCE, FakeClock, IssuerState, SigningKey, claims_for, free_port
+from tests.rs.issuer import AUDIENCE, FakeClock, IssuerState, SigningKey, claims_for
+from tests.support.ports import free_port
 
 
 def _validate_both_ways(

@@ -15,7 +15,8 @@ import pytest
 from examples.orders_api import create_app
 
 from gatehouse.rs import TokenValidator
-from tests.rs.issuer import AUDIENCE, IssuerState, SigningKey, claims_for, free_port
+from tests.rs.issuer import AUDIENCE, IssuerState, SigningKey, claims_for
+from tests.support.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -18,7 +18,8 @@ from starlette.routing import Route
 from gatehouse.rs import BearerAuthMiddleware, PathRule, RequireToken, RSError, TokenValidator
 from gatehouse.rs.starlette import BearerHTTPException, bearer_error_handler
 from tests.rs.conftest import MakeValidator
-from tests.rs.issuer import IssuerState, SigningKey, claims_for, free_port
+from tests.rs.issuer import IssuerState, SigningKey, claims_for
+from tests.support.ports import free_port
 
 
 def _app(validator: TokenValidator, *, with_middleware: bool = False) -> Starlette:
