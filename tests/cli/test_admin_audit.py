@@ -215,7 +215,11 @@ def test_an_apply_file_records_each_change_and_a_failed_one_none(
     good = tmp_path / "good.yaml"
     good.write_text("scopes:\n  - name: orders.read\n    description: Read your orders\n")
     gh.ok("apply", str(good))
-    assert [e["type"] for e in gh.ok("audit", "list")] == ["admin.scope.created"]
+    [created] = gh.ok("audit", "list")
+    assert (created["type"], created["details"]["via"]) == ("admin.scope.created", "apply")
+    gh.ok("scope", "create", "profile.read", "--description", "Read your profile")
+    by_hand = gh.ok("audit", "list")[0]
+    assert "via" not in by_hand["details"]  # typed by hand: no "via"
     # The second scope is written, then the client is refused: both roll back, event too.
     bad = tmp_path / "bad.yaml"
     bad.write_text(
@@ -223,4 +227,4 @@ def test_an_apply_file_records_each_change_and_a_failed_one_none(
         "clients:\n  - client_id: web\n    redirect_uris: [http://evil.example.com/cb]\n"
     )
     gh.fails("apply", str(bad))
-    assert [e["type"] for e in gh.ok("audit", "list")] == ["admin.scope.created"]
+    assert [e["type"] for e in gh.ok("audit", "list")] == ["admin.scope.created"] * 2

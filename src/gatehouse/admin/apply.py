@@ -36,6 +36,7 @@ from gatehouse.admin.apply_file import (
     read_apply_file,
     reported_at,
 )
+from gatehouse.admin.changes import made_through
 from gatehouse.admin.client_spec import validated_client
 from gatehouse.admin.errors import AdminError
 from gatehouse.runtime import Runtime
@@ -190,5 +191,5 @@ def apply_file(runtime: Runtime, path: str) -> dict[str, Any]:
     # (redirect URIs, scopes, password policy, ...) are checked as the entries are applied, in
     # order, inside one transaction: an error in any entry rolls back every earlier one.
     file = read_apply_file(path)
-    with runtime.database.atomic():
+    with runtime.database.atomic(), made_through("apply"):
         return _apply_entries(runtime, file)

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import click
 
 from gatehouse.admin import lockout
+from gatehouse.admin import second_factors as second_factor_admin
 from gatehouse.admin import sessions as session_admin
 from gatehouse.admin import users as user_admin
 from gatehouse.cli.options import database_option
@@ -153,3 +154,24 @@ def user_lockouts(runtime: Runtime, user: str) -> None:
 def user_unlock(runtime: Runtime, user: str) -> None:
     """Clear every lock and failed sign-in count of USER (docs/lockout.md)."""
     emit(lockout.unlock(runtime, user))
+
+
+@user.command("second-factors")
+@click.argument("user")
+@database_option
+def user_second_factors(runtime: Runtime, user: str) -> None:
+    """Show USER's authenticator app, recovery codes left and passkeys (docs/mfa.md)."""
+    emit(second_factor_admin.second_factors(runtime, user))
+
+
+@user.command("reset-second-factors")
+@click.argument("user")
+@click.option(
+    "--passkeys", is_flag=True, help="Remove the user's passkeys too (they sign in with them)."
+)
+@database_option
+def user_reset_second_factors(runtime: Runtime, user: str, passkeys: bool) -> None:
+    """Remove USER's authenticator app and recovery codes, for someone who lost both; their
+    sessions go on (`user sign-out` ends them). A policy that requires a second factor has
+    them set one up at their next sign-in."""
+    emit(second_factor_admin.reset_second_factors(runtime, user, passkeys))

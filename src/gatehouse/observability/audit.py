@@ -96,6 +96,10 @@ EVENT_TYPES: Final[dict[str, str]] = {
     "admin.user.signed_out": "An operator signed a user out of every SSO session (`gatehouse user "
     "sign-out`; details: sessions_ended); each session ended is also a session.ended event.",
     "admin.user.deleted": "An operator deleted a user.",
+    "admin.user.second_factors_reset": (
+        "An operator removed a user's authenticator app and recovery codes, and passkeys if "
+        "asked (`gatehouse user reset-second-factors`; details: what was removed)."
+    ),
     "admin.api.created": "An operator registered an API (details: api).",
     "admin.api.updated": "An operator changed an API or its permissions (details: api, fields "
     "changed).",
