@@ -35,20 +35,24 @@ class OutboxRepository(Protocol):
 
     def claim_due(self, now: int, lease_seconds: int, limit: int) -> builtins.list[OutgoingMail]:
         """Up to ``limit`` messages due (``next_attempt_at <= now``), neither sent nor given
-        up nor claimed by another worker, each now claimed for ``lease_seconds`` with its
-        attempt counted. A message is claimed by one worker only (conditional UPDATE)."""
+        up nor under another worker's live lease, each now under a new lease for
+        ``lease_seconds`` with its attempt counted. A message is claimed by one worker only
+        (a conditional UPDATE), and its outcome is written only under that lease."""
         ...
 
-    def mark_sent(self, mail_id: str, now: int) -> None:
-        """The message was accepted by the SMTP server: its content is dropped."""
+    def mark_sent(self, mail: OutgoingMail, now: int) -> bool:
+        """The message was accepted by the SMTP server: its content is dropped. False (and
+        nothing changed) when ``mail``'s lease is no longer the row's."""
         ...
 
-    def retry_later(self, mail_id: str, next_attempt_at: int, error: str) -> None:
-        """The attempt failed (``error``: a short reason, no content); try again then."""
+    def retry_later(self, mail: OutgoingMail, next_attempt_at: int, error: str) -> bool:
+        """The attempt failed (``error``: a short reason, no content); try again then.
+        False (and nothing changed) when the lease is no longer the row's."""
         ...
 
-    def give_up(self, mail_id: str, now: int, error: str) -> None:
-        """No more attempts: the content is dropped and the reason kept."""
+    def give_up(self, mail: OutgoingMail, now: int, error: str) -> bool:
+        """No more attempts: the content is dropped and the reason kept. False (and nothing
+        changed) when the lease is no longer the row's."""
         ...
 
     def get(self, mail_id: str) -> OutgoingMail | None: ...

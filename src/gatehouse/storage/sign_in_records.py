@@ -147,7 +147,8 @@ class OutgoingMail:
     created_at: int
     next_attempt_at: int
     attempts: int = 0
-    claimed_until: int | None = None
+    lease_id: str | None = None
+    lease_until: int | None = None
     sent_at: int | None = None
     failed_at: int | None = None
     last_error: str | None = None

@@ -120,12 +120,15 @@ class MailDelivery:
                         mail.attempts,
                         reason,
                     )
-                    outbox.give_up(mail.id, now, reason)
+                    outbox.give_up(mail, now, reason)
                 else:
                     log.info("sending mail %s failed (%s); trying again later", mail.id, reason)
-                    outbox.retry_later(mail.id, now + retry_delay(mail.attempts), reason)
+                    outbox.retry_later(mail, now + retry_delay(mail.attempts), reason)
                 continue
-            outbox.mark_sent(mail.id, self.clock())
+            if not outbox.mark_sent(mail, self.clock()):
+                # Its lease ran out mid-send and another worker took it over: that worker's
+                # outcome stands (the message may go twice; never is it lost).
+                log.warning("mail %s was sent after its claim had expired", mail.id)
             log.debug("sent mail %s", mail.id)
             sent += 1
         return sent

@@ -1,18 +1,12 @@
-"""The queue of back-channel logouts (``LogoutDeliveryRepository``).
-
-Several delivery workers (one per server process, on one or more machines) share the queue.
-A worker takes a row by a conditional UPDATE that sets a new lease: of several racing for
-the same row, exactly one changes it, so a logout goes out from one worker at a time. The
-outcome is written only under that lease: a worker whose lease ran out (it hung past it, and
-another took the row over) changes nothing.
+"""The queue of back-channel logouts (``LogoutDeliveryRepository``), shared by the delivery
+workers of every server process on every machine: a row is claimed and settled under a lease
+(leased_queue.py, the same mechanism as the outgoing mail's).
 """
 
 from __future__ import annotations
 
 import builtins
 import threading
-import uuid
-from typing import Any
 
 import sqlalchemy as sa
 
@@ -21,8 +15,10 @@ from gatehouse.storage.sql import tables as t
 from gatehouse.storage.sql.base import SqlRepository, retried
 from gatehouse.storage.sql.columns import RecordColumns
 from gatehouse.storage.sql.database import Database
+from gatehouse.storage.sql.leased_queue import LeasedQueue
 
 DELIVERY = RecordColumns(LogoutDelivery, t.backchannel_logouts)
+QUEUE = LeasedQueue(t.backchannel_logouts, done_at="delivered_at", given_up_at="abandoned_at")
 # Rows a worker looks at per claim: a row another worker takes meanwhile is skipped.
 _CANDIDATES = 5
 
@@ -54,85 +50,30 @@ class SqlLogoutDeliveryRepository(SqlRepository):
     def wake(self) -> None:
         self._signal.ring()
 
-    def _due(self, now: int) -> list[sa.ColumnElement[bool]]:
-        q = t.backchannel_logouts
-        return [
-            q.c.tenant_id == self.tenant_id,
-            q.c.delivered_at.is_(None),
-            q.c.abandoned_at.is_(None),
-            q.c.next_attempt_at <= now,
-            sa.or_(q.c.lease_until.is_(None), q.c.lease_until <= now),
-        ]
-
     @retried
     def claim_due(self, now: int, lease_until: int) -> LogoutDelivery | None:
-        q = t.backchannel_logouts
-        with self.db.read() as conn:
-            candidates = (
-                conn.execute(
-                    sa.select(q.c.id)
-                    .where(*self._due(now))
-                    .order_by(q.c.next_attempt_at, q.c.created_at)
-                    .limit(_CANDIDATES)
-                )
-                .scalars()
-                .all()
-            )
-        for delivery_id in candidates:
-            lease_id = str(uuid.uuid4())
-            with self.db.write() as conn:
-                taken = conn.execute(
-                    q.update()
-                    .where(q.c.id == delivery_id, *self._due(now))
-                    .values(lease_id=lease_id, lease_until=lease_until, attempts=q.c.attempts + 1)
-                ).rowcount
-            if taken == 1:
-                return self.get(delivery_id)
-        return None
+        # One at a time: a slow client then holds up no other delivery.
+        claimed = QUEUE.claim(self.db, self.tenant_id, now, lease_until, 1, _CANDIDATES)
+        return self.get(claimed[0]) if claimed else None
 
-    def _under_lease(self, delivery: LogoutDelivery, **values: Any) -> bool:
-        q = t.backchannel_logouts
-        with self.db.write() as conn:
-            return (
-                conn.execute(
-                    q.update()
-                    .where(
-                        q.c.tenant_id == self.tenant_id,
-                        q.c.id == delivery.id,
-                        q.c.lease_id == delivery.lease_id,
-                        q.c.delivered_at.is_(None),
-                        q.c.abandoned_at.is_(None),
-                    )
-                    .values(lease_id=None, lease_until=None, **values)
-                ).rowcount
-                == 1
-            )
+    def _settle(self, delivery: LogoutDelivery, **values: object) -> bool:
+        return QUEUE.settle(self.db, self.tenant_id, delivery.id, delivery.lease_id, **values)
 
     @retried
     def mark_delivered(self, delivery: LogoutDelivery, now: int) -> bool:
-        return self._under_lease(delivery, delivered_at=now, last_error=None)
+        return self._settle(delivery, delivered_at=now, last_error=None)
 
     @retried
     def retry_at(self, delivery: LogoutDelivery, next_attempt_at: int, error: str) -> bool:
-        return self._under_lease(delivery, next_attempt_at=next_attempt_at, last_error=error[:255])
+        return self._settle(delivery, next_attempt_at=next_attempt_at, last_error=error[:255])
 
     @retried
     def abandon(self, delivery: LogoutDelivery, now: int, error: str) -> bool:
-        return self._under_lease(delivery, abandoned_at=now, last_error=error[:255])
+        return self._settle(delivery, abandoned_at=now, last_error=error[:255])
 
     @retried
     def next_attempt_at(self) -> int | None:
-        q = t.backchannel_logouts
-        with self.db.read() as conn:
-            return conn.execute(
-                sa.select(
-                    sa.func.min(sa.func.coalesce(q.c.lease_until, q.c.next_attempt_at))
-                ).where(
-                    q.c.tenant_id == self.tenant_id,
-                    q.c.delivered_at.is_(None),
-                    q.c.abandoned_at.is_(None),
-                )
-            ).scalar()
+        return QUEUE.next_due(self.db, self.tenant_id)
 
     @retried
     def get(self, delivery_id: str) -> LogoutDelivery | None:

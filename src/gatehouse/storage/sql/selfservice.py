@@ -11,9 +11,11 @@ from gatehouse.storage.records import EmailToken, EmailTokenPurpose, OutgoingMai
 from gatehouse.storage.sql import tables as t
 from gatehouse.storage.sql.base import SqlRepository, retried
 from gatehouse.storage.sql.columns import RecordColumns
+from gatehouse.storage.sql.leased_queue import LeasedQueue
 
 TOKEN = RecordColumns(EmailToken, t.email_tokens)
 MAIL = RecordColumns(OutgoingMail, t.outgoing_mail)
+MAIL_QUEUE = LeasedQueue(t.outgoing_mail, done_at="sent_at", given_up_at="failed_at")
 _ERROR_LENGTH = 255
 
 
@@ -86,10 +88,6 @@ class SqlOutboxRepository(SqlRepository):
         mail = t.outgoing_mail
         return (mail.c.tenant_id == self.tenant_id, mail.c.id == mail_id)
 
-    def _set(self, mail_id: str, **values: object) -> None:
-        with self.db.write() as conn:
-            conn.execute(t.outgoing_mail.update().where(*self._mine(mail_id)).values(**values))
-
     @retried
     def enqueue(self, mail: OutgoingMail) -> None:
         with self.db.write() as conn:
@@ -104,62 +102,26 @@ class SqlOutboxRepository(SqlRepository):
             found = row.first()
         return MAIL.record(found) if found else None
 
+    @retried
     def claim_due(self, now: int, lease_seconds: int, limit: int) -> builtins.list[OutgoingMail]:
-        mail = t.outgoing_mail
-        waiting = (
-            mail.c.tenant_id == self.tenant_id,
-            mail.c.sent_at.is_(None),
-            mail.c.failed_at.is_(None),
-            mail.c.next_attempt_at <= now,
-            sa.or_(mail.c.claimed_until.is_(None), mail.c.claimed_until <= now),
-        )
-        with self.db.read() as conn:
-            candidates = (
-                conn.execute(
-                    sa.select(mail.c.id)
-                    .where(*waiting)
-                    .order_by(mail.c.next_attempt_at)
-                    .limit(limit)
-                )
-                .scalars()
-                .all()
-            )
-        claimed: builtins.list[OutgoingMail] = []
-        for mail_id in candidates:
-            # Each claim is one conditional UPDATE: another worker that read the same
-            # candidates claims none of the ones this one won.
-            with self.db.write() as conn:
-                won = conn.execute(
-                    mail.update()
-                    .where(*self._mine(mail_id), *waiting)
-                    .values(claimed_until=now + lease_seconds, attempts=mail.c.attempts + 1)
-                ).rowcount
-                if won == 1:
-                    row = conn.execute(sa.select(*MAIL.columns()).where(*self._mine(mail_id)))
-                    claimed.append(MAIL.record(row.mappings().one()))
-        return claimed
+        claimed = MAIL_QUEUE.claim(self.db, self.tenant_id, now, now + lease_seconds, limit)
+        return [mail for mail_id in claimed if (mail := self.get(mail_id)) is not None]
+
+    def _settle(self, mail: OutgoingMail, **values: object) -> bool:
+        return MAIL_QUEUE.settle(self.db, self.tenant_id, mail.id, mail.lease_id, **values)
 
     @retried
-    def mark_sent(self, mail_id: str, now: int) -> None:
-        self._set(mail_id, sent_at=now, content_encrypted=None, claimed_until=None, last_error=None)
+    def mark_sent(self, mail: OutgoingMail, now: int) -> bool:
+        return self._settle(mail, sent_at=now, content_encrypted=None, last_error=None)
 
     @retried
-    def retry_later(self, mail_id: str, next_attempt_at: int, error: str) -> None:
-        self._set(
-            mail_id,
-            next_attempt_at=next_attempt_at,
-            claimed_until=None,
-            last_error=error[:_ERROR_LENGTH],
-        )
+    def retry_later(self, mail: OutgoingMail, next_attempt_at: int, error: str) -> bool:
+        return self._settle(mail, next_attempt_at=next_attempt_at, last_error=error[:_ERROR_LENGTH])
 
     @retried
-    def give_up(self, mail_id: str, now: int, error: str) -> None:
-        self._set(
-            mail_id,
-            failed_at=now,
-            content_encrypted=None,
-            claimed_until=None,
-            last_error=error[:_ERROR_LENGTH],
+    def give_up(self, mail: OutgoingMail, now: int, error: str) -> bool:
+        return self._settle(
+            mail, failed_at=now, content_encrypted=None, last_error=error[:_ERROR_LENGTH]
         )
 
 

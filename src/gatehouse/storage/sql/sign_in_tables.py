@@ -178,8 +178,10 @@ outgoing_mail = sa.Table(
     sa.Column("created_at", Time, nullable=False),
     sa.Column("next_attempt_at", Time, nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False),
-    # A worker that claimed the message owns it until then (several servers, one queue).
-    sa.Column("claimed_until", Time, nullable=True),
+    # The worker that claimed the message owns it until then (several servers, one queue;
+    # storage/sql/leased_queue.py).
+    sa.Column("lease_id", sa.String(36), nullable=True),
+    sa.Column("lease_until", Time, nullable=True),
     sa.Column("sent_at", Time, nullable=True),
     sa.Column("failed_at", Time, nullable=True),
     sa.Column("last_error", sa.String(255), nullable=True),

@@ -56,11 +56,18 @@ def test_a_queued_message_is_sent_once_as_text_and_html(runtime: Runtime, smtp: 
 def test_a_message_is_claimed_by_one_worker(runtime: Runtime, settings: Settings) -> None:
     runtime.selfservice.mail.enqueue("bob@example.com", CONTENT, 1000)
     other = SqlStore(runtime.database)  # another server on the same database
-    assert len(runtime.selfservice.mail.outbox.claim_due(1000, 60, 10)) == 1
+    [first] = runtime.selfservice.mail.outbox.claim_due(1000, 60, 10)
     assert other.outbox.claim_due(1000, 60, 10) == []
-    # A worker that died with its claim: the message is anyone's again after the lease.
+    # A worker that died with its claim (or hung past it): the message is anyone's again
+    # after the lease, and the first worker's outcome no longer counts.
     [again] = other.outbox.claim_due(1060, 60, 10)
-    assert again.attempts == 2
+    assert again.attempts == 2 and again.lease_id != first.lease_id
+    assert not runtime.selfservice.mail.outbox.give_up(first, 1061, "late")
+    assert not runtime.selfservice.mail.outbox.mark_sent(first, 1061)
+    assert other.outbox.mark_sent(again, 1061)
+    sent = other.outbox.get(again.id)
+    assert sent is not None and sent.sent_at == 1061 and sent.failed_at is None
+    assert sent.lease_id is None and sent.content_encrypted is None
 
 
 def test_an_unreachable_server_is_tried_again_later_then_given_up(
