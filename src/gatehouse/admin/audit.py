@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gatehouse.admin.errors import AdminError
+from gatehouse.admin.times import iso_time
 from gatehouse.admin.users import find_user
 from gatehouse.observability.audit import EVENT_TYPES
 from gatehouse.runtime import Runtime
@@ -50,7 +51,7 @@ def _event_type_filter(name: str) -> str:
 def event_to_json(event: AuditEvent) -> dict[str, Any]:
     return {
         "id": event.id,
-        "time": datetime.fromtimestamp(event.occurred_at, UTC).isoformat().replace("+00:00", "Z"),
+        "time": iso_time(event.occurred_at),
         "type": event.type,
         "actor": event.actor,
         "user_id": event.user_id,

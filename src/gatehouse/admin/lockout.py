@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 from gatehouse.accounts.throttle import EVERY, login_subject, user_subject
 from gatehouse.admin.changes import record_admin_change
+from gatehouse.admin.times import iso_time
 from gatehouse.admin.users import find_user
 from gatehouse.runtime import Runtime
 from gatehouse.storage.records import FailureCounter, User
@@ -21,12 +21,6 @@ def subjects_of(user: User) -> list[str]:
     return [*dict.fromkeys(login_subject(login) for login in logins), user_subject(user.id)]
 
 
-def _time(value: int | None) -> str | None:
-    if value is None:
-        return None
-    return datetime.fromtimestamp(value, UTC).isoformat().replace("+00:00", "Z")
-
-
 def counter_to_json(counter: FailureCounter, now: int) -> dict[str, Any]:
     scope = "account" if counter.source == EVERY else "source"
     return {
@@ -35,9 +29,9 @@ def counter_to_json(counter: FailureCounter, now: int) -> dict[str, Any]:
         "scope": scope,
         "source": counter.source or None,
         "failures": counter.failures,
-        "last_failed_at": _time(counter.last_failed_at),
-        "locked_until": _time(counter.locked_until) if counter.locked_for(now) else None,
-        "expires_at": _time(counter.expires_at),
+        "last_failed_at": iso_time(counter.last_failed_at),
+        "locked_until": iso_time(counter.locked_until) if counter.locked_for(now) else None,
+        "expires_at": iso_time(counter.expires_at),
     }
 
 

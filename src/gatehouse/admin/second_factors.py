@@ -4,19 +4,13 @@ someone who lost their phone and their recovery codes."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from gatehouse.admin.changes import record_admin_change
+from gatehouse.admin.times import iso_time
 from gatehouse.admin.users import find_user
 from gatehouse.runtime import Runtime
 from gatehouse.storage.records import Passkey
-
-
-def _time(value: int | None) -> str | None:
-    if value is None:
-        return None
-    return datetime.fromtimestamp(value, UTC).isoformat().replace("+00:00", "Z")
 
 
 def passkey_to_json(passkey: Passkey) -> dict[str, Any]:
@@ -24,8 +18,8 @@ def passkey_to_json(passkey: Passkey) -> dict[str, Any]:
         "id": passkey.id,
         "name": passkey.name,
         "synced": passkey.backup_eligible,
-        "created_at": _time(passkey.created_at),
-        "last_used_at": _time(passkey.last_used_at),
+        "created_at": iso_time(passkey.created_at),
+        "last_used_at": iso_time(passkey.last_used_at),
     }
 
 
@@ -39,7 +33,7 @@ def second_factors(runtime: Runtime, ref: str) -> dict[str, Any]:
         "user_id": user.id,
         "username": user.username,
         "authenticator_app": (
-            {"added_at": _time(app.confirmed_at)} if app is not None and confirmed else None
+            {"added_at": iso_time(app.confirmed_at)} if app is not None and confirmed else None
         ),
         "recovery_codes_left": runtime.store.second_factors.unused_recovery_codes(user.id),
         "passkeys": [passkey_to_json(p) for p in runtime.store.passkeys.list_for_user(user.id)],
