@@ -4,6 +4,7 @@ sites for the relying party's pages."""
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -19,7 +20,8 @@ from playwright.sync_api import (
 
 from tests.conftest import TEST_SECRET_KEY
 from tests.support.browser import VIEWPORT, LoopbackSite, launch_chromium
-from tests.support.live_server import LiveServer, start_server
+from tests.support.live_server import LiveServer, gatehouse_command, server_env, start_server
+from tests.support.smtp import Mailbox
 
 # Generous waits: two busy cores can make a page slow. They bound failures, never assert speed.
 WAIT_MS = 30_000
@@ -92,3 +94,27 @@ def loopback_site() -> Iterator[Callable[..., LoopbackSite]]:
     yield start
     for site in sites:
         site.stop()
+
+
+@pytest.fixture
+def selfservice_server(database_url: str, tmp_path: Path, smtp: Mailbox) -> Iterator[LiveServer]:
+    """`gatehouse serve` with its email going to the loopback SMTP server (``smtp``), and the
+    self-service switches turned on before it starts (start-up checks them)."""
+    mail = {f"GATEHOUSE_{k.upper()}": str(v) for k, v in smtp.settings().items()}
+    workdir = tmp_path / "server"
+    workdir.mkdir()
+    env = {**server_env(database_url, workdir, None, TEST_SECRET_KEY), **mail}
+    switches = ["self_service_registration=true", "password_reset=true"]
+    subprocess.run(
+        [*gatehouse_command(), "policy", "set", *switches],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    live = start_server(database_url, workdir, secret_key=TEST_SECRET_KEY, settings=mail)
+    try:
+        yield live
+    finally:
+        live.stop()
+        print(f"--- gatehouse log ---\n{live.log()[-6000:]}")

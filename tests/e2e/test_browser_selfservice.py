@@ -5,21 +5,13 @@ the authorization code flow, whose ID token says the address is verified."""
 
 from __future__ import annotations
 
-import subprocess
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.conftest import TEST_SECRET_KEY
 from tests.support.browser import LoopbackSite, answer_consent, query_of, sign_in
-from tests.support.live_server import (
-    LiveServer,
-    gatehouse_command,
-    server_env,
-    start_server,
-)
+from tests.support.live_server import LiveServer
 from tests.support.relying_party import RelyingParty
 from tests.support.smtp import Mailbox, link_in
 
@@ -28,35 +20,13 @@ pytestmark = pytest.mark.e2e
 PASSWORD = "erin's own long passphrase"
 
 
-@pytest.fixture
-def server(database_url: str, tmp_path: Path, smtp: Mailbox) -> Iterator[LiveServer]:
-    """`gatehouse serve` with its email going to the loopback SMTP server, and the
-    self-service switches turned on before it starts (start-up checks them)."""
-    mail = {f"GATEHOUSE_{k.upper()}": str(v) for k, v in smtp.settings().items()}
-    workdir = tmp_path / "server"
-    workdir.mkdir()
-    env = {**server_env(database_url, workdir, None, TEST_SECRET_KEY), **mail}
-    subprocess.run(
-        [*gatehouse_command(), "policy", "set", "self_service_registration=true"],
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    live = start_server(database_url, workdir, secret_key=TEST_SECRET_KEY, settings=mail)
-    try:
-        yield live
-    finally:
-        live.stop()
-        print(f"--- gatehouse log ---\n{live.log()[-6000:]}")
-
-
 def test_register_confirm_the_address_and_sign_in(
-    server: LiveServer,
+    selfservice_server: LiveServer,
     smtp: Mailbox,
     page: Page,
     loopback_site: Callable[..., LoopbackSite],
 ) -> None:
+    server = selfservice_server
     callback = loopback_site()
     redirect_uri = callback.url("/callback")
     rp = RelyingParty(server, server.create_client("web", [redirect_uri]), redirect_uri)

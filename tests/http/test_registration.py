@@ -250,7 +250,7 @@ def test_the_login_page_links_to_the_pages_that_are_on(http: TestClient, runtime
     make_client(runtime)
     response, _ = start_authorize(http)
     login = http.get(response.headers["location"])
-    assert 'href="/password/forgot"' in login.text
+    assert 'href="/password/forgot?interaction=' in login.text
     assert 'href="/register?interaction=' in login.text
     interaction = response.headers["location"].split("=", 1)[1]
     form = http.get(f"/register?interaction={interaction}")
@@ -259,7 +259,7 @@ def test_the_login_page_links_to_the_pages_that_are_on(http: TestClient, runtime
     assert f'href="/login?interaction={interaction}"' in sent.text
     runtime.store.policy.update(TenantPolicy(password_reset=True))
     login = http.get(response.headers["location"])
-    assert 'href="/password/forgot"' in login.text and "/register" not in login.text
+    assert 'href="/password/forgot?interaction=' in login.text and "/register" not in login.text
 
 
 def test_with_the_switches_off_the_pages_are_not_there(http: TestClient, runtime: Runtime) -> None:

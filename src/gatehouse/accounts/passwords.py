@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 
 from argon2 import PasswordHasher, Type
@@ -12,7 +14,15 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from gatehouse.policy import MAX_PASSWORD_LENGTH, TenantPolicy
 
-__all__ = ["MAX_PASSWORD_LENGTH", "Passwords", "check_password_policy", "is_common_password"]
+__all__ = [
+    "MAX_PASSWORD_LENGTH",
+    "PasswordProblem",
+    "Passwords",
+    "WeakPassword",
+    "check_password_policy",
+    "is_common_password",
+    "password_problem",
+]
 
 # Commonly used passwords, lower-cased, one a line: every entry of 8 or more printable ASCII
 # characters among the 30,000 most frequent passwords of Mark Burnett's 10 million password
@@ -59,21 +69,60 @@ def is_common_password(password: str) -> bool:
     return password.casefold() in _common_passwords()
 
 
-def check_password_policy(
+class PasswordProblem(Enum):
+    """Why a new password is refused. The pages say it in the person's language
+    (web/password_messages.py); the operator's commands in English (``check_password_policy``)."""
+
+    TOO_SHORT = "too_short"
+    TOO_LONG = "too_long"
+    COMMON = "common"
+    PERSONAL = "personal"  # the username or the email address
+
+
+@dataclass(frozen=True)
+class WeakPassword:
+    problem: PasswordProblem
+    min_length: int  # the policy's minimum, which TOO_SHORT's message names
+    max_length: int = MAX_PASSWORD_LENGTH
+
+
+def password_problem(
     password: str, policy: TenantPolicy | None = None, personal: Iterable[str | None] = ()
-) -> str | None:
+) -> WeakPassword | None:
     """Why a new password is not acceptable, or None. NIST SP 800-63B §3.1.1.2: a minimum
     length, a generous maximum, no composition rules, and no password from a list of
     commonly used ones or from the context (``personal``: the username, the email)."""
     rules = policy or TenantPolicy()
+    problem = None
     if len(password) < rules.password_min_length:
-        return f"a password must be at least {rules.password_min_length} characters long"
-    if len(password) > MAX_PASSWORD_LENGTH:
-        return f"a password must be at most {MAX_PASSWORD_LENGTH} characters long"
-    if rules.password_reject_common:
-        if is_common_password(password):
-            return "this password is one of the most commonly used ones; choose another"
-        folded = password.casefold()
-        if any(word and folded == word.strip().casefold() for word in personal):
-            return "a password must not be the username or email address"
-    return None
+        problem = PasswordProblem.TOO_SHORT
+    elif len(password) > MAX_PASSWORD_LENGTH:
+        problem = PasswordProblem.TOO_LONG
+    elif rules.password_reject_common and is_common_password(password):
+        problem = PasswordProblem.COMMON
+    elif rules.password_reject_common and _is_personal(password, personal):
+        problem = PasswordProblem.PERSONAL
+    return None if problem is None else WeakPassword(problem, rules.password_min_length)
+
+
+def _is_personal(password: str, personal: Iterable[str | None]) -> bool:
+    folded = password.casefold()
+    return any(word and folded == word.strip().casefold() for word in personal)
+
+
+_IN_ENGLISH = {
+    PasswordProblem.TOO_SHORT: "a password must be at least {min_length} characters long",
+    PasswordProblem.TOO_LONG: "a password must be at most {max_length} characters long",
+    PasswordProblem.COMMON: "this password is one of the most commonly used ones; choose another",
+    PasswordProblem.PERSONAL: "a password must not be the username or email address",
+}
+
+
+def check_password_policy(
+    password: str, policy: TenantPolicy | None = None, personal: Iterable[str | None] = ()
+) -> str | None:
+    """``password_problem``, said in English (the operator's commands)."""
+    weak = password_problem(password, policy, personal)
+    if weak is None:
+        return None
+    return _IN_ENGLISH[weak.problem].format(min_length=weak.min_length, max_length=weak.max_length)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NewType
 
@@ -49,6 +49,16 @@ Translatable = NewType("Translatable", str)
 def N_(message: str) -> Translatable:
     """Mark ``message`` for translation; it is translated where the page shows it."""
     return Translatable(message)
+
+
+@dataclass(frozen=True)
+class Message:
+    """A person-facing message from Python with numbers or names in it: its text, marked with
+    ``N_`` and written with ``%(name)s`` placeholders, and their values. A page shows it with
+    ``{{ _(message.text, **message.values) }}``, which escapes the values."""
+
+    text: Translatable
+    values: Mapping[str, int | str] = field(default_factory=dict)
 
 
 def is_language_tag(value: str) -> bool:

@@ -13,6 +13,7 @@ import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Literal, Protocol
 
 from gatehouse.keys.encryption import KeyEncryptor
@@ -23,6 +24,32 @@ MailKind = Literal["verify_email", "registration_attempt", "reset_password", "pa
 MAIL_ENCRYPTION = b"gatehouse outgoing-mail encryption v1"
 
 
+TimeUnit = Literal["day", "hour", "minute"]
+
+
+@dataclass(frozen=True)
+class Duration:
+    """How long a link works, in its largest whole unit (24 hours are 1 day; 90 minutes stay
+    90 minutes): emails and pages say it in the person's language, with the plural that
+    language uses (web/templates/_duration.html)."""
+
+    count: int
+    unit: TimeUnit
+
+
+def in_whole_units(lifetime: timedelta) -> Duration:
+    seconds = int(lifetime.total_seconds())
+    units: tuple[tuple[TimeUnit, int], ...] = (("day", 86400), ("hour", 3600), ("minute", 60))
+    for unit, size in units:
+        if seconds >= size and seconds % size == 0:
+            return Duration(seconds // size, unit)
+    return Duration(seconds // 60, "minute")
+
+
+# What a message is made of: the link, the username, the issuer, how long the link works.
+MailValues = Mapping[str, str | Duration]
+
+
 @dataclass(frozen=True)
 class MailContent:
     subject: str
@@ -31,8 +58,9 @@ class MailContent:
 
 
 class MailComposer(Protocol):
-    def __call__(self, kind: MailKind, values: Mapping[str, str]) -> MailContent:
-        """The message of ``kind`` with ``values`` (link, username, issuer, ...) filled in."""
+    def __call__(self, kind: MailKind, values: MailValues) -> MailContent:
+        """The message of ``kind`` with ``values`` (link, username, issuer, ...) filled in, in
+        the language of the person whose request makes it."""
         ...
 
 

@@ -13,19 +13,21 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, replace
 
-from gatehouse.accounts.identifiers import email_problem, name_problem, username_problem
-from gatehouse.accounts.passwords import check_password_policy
-from gatehouse.accounts.selfservice.mail import MailComposer
+from gatehouse.accounts.identifiers import (
+    IdentifierProblem,
+    email_problem,
+    name_problem,
+    username_problem,
+)
+from gatehouse.accounts.passwords import WeakPassword, password_problem
+from gatehouse.accounts.selfservice.mail import MailComposer, MailValues, in_whole_units
 from gatehouse.accounts.selfservice.service import (
     Limit,
     LinkState,
     SelfService,
-    describe_lifetime,
 )
 from gatehouse.storage.errors import AlreadyExists
 from gatehouse.storage.records import AuditEvent, User, UserProfile
-
-USERNAME_TAKEN = "This username is taken; choose another."
 
 
 @dataclass(frozen=True)
@@ -36,11 +38,15 @@ class RegistrationForm:
     name: str = ""
 
 
+# What is wrong with one field of a form; the pages say it in the person's language.
+FieldProblem = IdentifierProblem | WeakPassword
+
+
 @dataclass(frozen=True)
 class FieldErrors:
     """What to correct, by form field, in the order of the form."""
 
-    errors: dict[str, str]
+    errors: dict[str, FieldProblem]
 
 
 @dataclass(frozen=True)
@@ -57,18 +63,18 @@ RegistrationResult = FieldErrors | Accepted | TooManyRequests
 
 
 def check_registration(service: SelfService, form: RegistrationForm) -> FieldErrors | None:
-    errors: dict[str, str] = {}
+    errors: dict[str, FieldProblem] = {}
     for name, problem in (
         ("username", username_problem(form.username)),
         ("email", email_problem(form.email)),
         ("name", name_problem(form.name)),
     ):
-        if problem:
+        if problem is not None:
             errors[name] = problem
     policy = service.policy.get()
-    weak = check_password_policy(form.password, policy, (form.username, form.email))
-    if weak:
-        errors["password"] = weak[0].upper() + weak[1:] + "."
+    weak = password_problem(form.password, policy, (form.username, form.email))
+    if weak is not None:
+        errors["password"] = weak
     return FieldErrors(errors) if errors else None
 
 
@@ -86,7 +92,7 @@ def register(
     except AlreadyExists:
         # A concurrent registration took the username or the address since the checks.
         if service.users.find_by_login(form.username) is not None:
-            return FieldErrors({"username": USERNAME_TAKEN})
+            return FieldErrors({"username": IdentifierProblem.USERNAME_TAKEN})
         return Accepted()
 
 
@@ -101,7 +107,7 @@ def _register(
     policy = service.policy.get()
     with service.transaction():
         if service.users.find_by_login(form.username) is not None:
-            return FieldErrors({"username": USERNAME_TAKEN})
+            return FieldErrors({"username": IdentifierProblem.USERNAME_TAKEN})
         limit = service.within_limits(ip, form.email.casefold(), now)
         if limit is Limit.SOURCE:
             return TooManyRequests()
@@ -110,10 +116,10 @@ def _register(
             address = existing.email
             if limit is Limit.OK and address and address.casefold() == form.email.casefold():
                 # Told at the address the account has, not as the form spelled it.
-                values = {"username": existing.username, "issuer": service.issuer}
+                attempt = {"username": existing.username, "issuer": service.issuer}
                 if policy.password_reset:
-                    values["forgot_link"] = f"{service.issuer}/password/forgot"
-                content = compose("registration_attempt", values)
+                    attempt["forgot_link"] = f"{service.issuer}/password/forgot"
+                content = compose("registration_attempt", attempt)
                 service.mail.enqueue(address, content, now)
             return Accepted()
         user = User(
@@ -138,10 +144,10 @@ def _register(
             "verify_email", user.id, form.email, policy.email_verification_lifetime, now
         )
         if limit is Limit.OK:
-            values = {
+            values: MailValues = {
                 "username": form.username,
                 "link": link,
-                "expires_in": describe_lifetime(policy.email_verification_lifetime),
+                "expires_in": in_whole_units(policy.email_verification_lifetime),
                 "issuer": service.issuer,
             }
             service.mail.enqueue(form.email, compose("verify_email", values), now)

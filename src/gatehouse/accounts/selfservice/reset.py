@@ -12,14 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from gatehouse.accounts.identifiers import email_problem
-from gatehouse.accounts.passwords import check_password_policy
-from gatehouse.accounts.selfservice.mail import MailComposer
+from gatehouse.accounts.passwords import password_problem
+from gatehouse.accounts.selfservice.mail import MailComposer, MailValues, in_whole_units
 from gatehouse.accounts.selfservice.registration import Accepted, FieldErrors, TooManyRequests
 from gatehouse.accounts.selfservice.service import (
     Limit,
     LinkState,
     SelfService,
-    describe_lifetime,
     state_of,
 )
 from gatehouse.accounts.sessions import sign_out
@@ -38,7 +37,7 @@ def request_reset(
     service: SelfService, email: str, compose: MailComposer, ip: str | None
 ) -> Accepted | FieldErrors | TooManyRequests:
     problem = email_problem(email)
-    if problem:
+    if problem is not None:
         return FieldErrors({"email": problem})
     now = service.clock()
     policy = service.policy.get()
@@ -64,10 +63,10 @@ def request_reset(
         link = service.issue_link(
             "reset_password", user.id, user.email, policy.password_reset_lifetime, now
         )
-        values = {
+        values: MailValues = {
             "username": user.username,
             "link": link,
-            "expires_in": describe_lifetime(policy.password_reset_lifetime),
+            "expires_in": in_whole_units(policy.password_reset_lifetime),
             "issuer": service.issuer,
         }
         service.mail.enqueue(user.email, compose("reset_password", values), now)
@@ -100,9 +99,9 @@ def reset_password(
     user = service.users.get(found.user_id) if found is not None else None
     if found is None or user is None or user.disabled:
         return LinkState.INVALID
-    weak = check_password_policy(password, service.policy.get(), (user.username, user.email))
-    if weak:
-        return FieldErrors({"password": weak[0].upper() + weak[1:] + "."})
+    weak = password_problem(password, service.policy.get(), (user.username, user.email))
+    if weak is not None:
+        return FieldErrors({"password": weak})
     password_hash = service.passwords.hash(password)  # slow: outside the transaction
     now = service.clock()
     with service.transaction():

@@ -115,13 +115,3 @@ def state_of(token: EmailToken, now: int) -> LinkState:
     if token.expires_at <= now:
         return LinkState.EXPIRED
     return LinkState.VALID
-
-
-def describe_lifetime(lifetime: timedelta) -> str:
-    """ "24 hours", "30 minutes": how long a link works, as an email says it."""
-    seconds = int(lifetime.total_seconds())
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size and seconds % size == 0:
-            count = seconds // size
-            return f"{count} {unit}{'s' if count != 1 else ''}"
-    return f"{seconds // 60} minutes"

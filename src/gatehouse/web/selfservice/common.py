@@ -1,4 +1,5 @@
-"""What every self-service page shares: the switch, the mail composer, the link pages."""
+"""What every self-service page shares: the switch, the language, the mail composer, the
+link pages."""
 
 from __future__ import annotations
 
@@ -9,12 +10,22 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gatehouse.accounts.selfservice.service import LinkState, SelfService
+from gatehouse.errors import InvalidRequest
 from gatehouse.policy import TenantPolicy
+from gatehouse.protocol.interaction import load_interaction
 from gatehouse.storage.records import EmailTokenPurpose
 from gatehouse.web.context import context_of
+from gatehouse.web.csrf import browser_binding
 from gatehouse.web.errors import Channel
 from gatehouse.web.i18n import N_
 from gatehouse.web.mail import TemplateMailComposer
+from gatehouse.web.selfservice.messages import (
+    ASK_FOR_A_NEW_RESET_LINK,
+    FORGOT_PASSWORD,
+    LINK_PROBLEMS,
+    RESET_CONFIRMS_TOO,
+    YOU_CAN_SIGN_IN,
+)
 from gatehouse.web.threads import run_in_threadpool
 
 SELF_SERVICE_PAGES = Channel("page", title=N_("This page cannot be shown"))
@@ -27,8 +38,27 @@ def service_of(request: Request) -> SelfService:
     return context_of(request).runtime.selfservice
 
 
-def composer_of(request: Request) -> TemplateMailComposer:
-    return TemplateMailComposer(context_of(request).templates)
+async def sign_in_languages(request: Request, interaction: str | None) -> tuple[str, ...]:
+    """The ui_locales of the sign-in the person came from (the paused authorization request
+    behind the login page's link, OIDC Core §3.1.2.1), if they came from one this browser
+    started; the pages and the email of the form are in its language before the browser's."""
+    if interaction is None:
+        return ()
+    ctx = context_of(request)
+    try:
+        paused = await run_in_threadpool(
+            load_interaction, ctx.provider, interaction, browser_binding(request), completed=True
+        )
+    except InvalidRequest:
+        return ()  # expired, finished long ago, or another browser's: the browser's languages
+    return paused.request.ui_locales
+
+
+def composer_of(request: Request, ui_locales: tuple[str, ...] = ()) -> TemplateMailComposer:
+    """The emails a form makes are in the language its page is shown in."""
+    ctx = context_of(request)
+    lang = ctx.languages.choose(ui_locales, request.headers.get("accept-language"))
+    return TemplateMailComposer(ctx.templates, lang, ctx.languages.translations(lang))
 
 
 async def enabled_policy(
@@ -51,51 +81,30 @@ def reset_on(policy: TenantPolicy) -> bool:
     return policy.password_reset
 
 
-# What a person is told about a link that cannot be used: (status, title, message).
-_LINK_PROBLEMS: dict[LinkState, tuple[int, str, str]] = {
-    LinkState.USED: (
-        410,
-        "This link was already used",
-        "Each link in our emails works once, and this one has been used.",
-    ),
-    LinkState.EXPIRED: (
-        410,
-        "This link has expired",
-        "The links in our emails work for a limited time, and this one's is over.",
-    ),
-    LinkState.INVALID: (
-        400,
-        "This link is not valid",
-        "The link is incomplete or is not one of ours. Copy the whole link from the email, "
-        "or ask for a new one.",
-    ),
-}
-
-
 def link_problem(
     request: Request, state: LinkState, purpose: EmailTokenPurpose, reset: bool
 ) -> Response:
-    status, title, message = _LINK_PROBLEMS[state]
+    problem = LINK_PROBLEMS[state]
     next_link = None
     if purpose == "reset_password":
-        next_step = "If you still need a new password, ask for a new link:"
-        next_link, next_link_text = "/password/forgot", "Forgot your password?"
+        next_step, next_link = ASK_FOR_A_NEW_RESET_LINK, "/password/forgot"
     elif reset:
-        next_step = "If your address is not confirmed yet, a password-reset link confirms it too:"
-        next_link, next_link_text = "/password/forgot", "Forgot your password?"
+        next_step, next_link = RESET_CONFIRMS_TOO, "/password/forgot"
     else:
-        next_step, next_link_text = "You can still sign in to your account.", ""
+        next_step = YOU_CAN_SIGN_IN
     return context_of(request).render(
         request,
         "email_link.html",
-        status=status,
-        title=title,
-        message=message,
+        status=problem.status,
+        title=problem.title,
+        message=problem.message,
         next_step=next_step,
         next_link=next_link,
-        next_link_text=next_link_text,
+        next_link_text=FORGOT_PASSWORD,
     )
 
 
-def too_many_requests(request: Request) -> Response:
-    return context_of(request).render(request, "too_many_requests.html", status=429)
+def too_many_requests(request: Request, ui_locales: tuple[str, ...] = ()) -> Response:
+    return context_of(request).render(
+        request, "too_many_requests.html", status=429, ui_locales=ui_locales
+    )

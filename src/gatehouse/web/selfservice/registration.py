@@ -8,7 +8,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gatehouse.accounts.selfservice import registration as core
-from gatehouse.accounts.selfservice.service import LinkState, describe_lifetime
+from gatehouse.accounts.selfservice.mail import in_whole_units
+from gatehouse.accounts.selfservice.service import LinkState
 from gatehouse.policy import TenantPolicy
 from gatehouse.web.context import context_of
 from gatehouse.web.csrf import require_csrf
@@ -22,8 +23,10 @@ from gatehouse.web.selfservice.common import (
     link_problem,
     registration_on,
     service_of,
+    sign_in_languages,
     too_many_requests,
 )
+from gatehouse.web.selfservice.messages import field_messages
 from gatehouse.web.threads import run_in_threadpool
 
 EMPTY_FORM = core.RegistrationForm(username="", email="", password="", name="")
@@ -39,14 +42,16 @@ def _render_form(
     policy: TenantPolicy,
     form: core.RegistrationForm,
     interaction: str | None,
-    errors: dict[str, str],
+    ui_locales: tuple[str, ...],
+    errors: dict[str, core.FieldProblem],
 ) -> Response:
     return context_of(request).render(
         request,
         "register.html",
         status=400 if errors else 200,
+        ui_locales=ui_locales,
         form=form,
-        errors=errors,
+        errors=field_messages(errors),
         interaction=interaction,
         min_length=policy.password_min_length,
         sign_in_link=_sign_in_link(interaction) or "/",
@@ -59,7 +64,8 @@ async def register_page(request: Request) -> Response:
     if policy is None:
         return not_found(request)
     interaction = interaction_of(query_parameters(request).get("interaction"))
-    return _render_form(request, policy, EMPTY_FORM, interaction, {})
+    ui_locales = await sign_in_languages(request, interaction)
+    return _render_form(request, policy, EMPTY_FORM, interaction, ui_locales, {})
 
 
 @renders_errors(SELF_SERVICE_PAGES)
@@ -70,6 +76,7 @@ async def register_submit(request: Request) -> Response:
     params = await read_form(request)
     require_csrf(request, params.get("csrf_token"))
     interaction = interaction_of(params.get("interaction"))
+    ui_locales = await sign_in_languages(request, interaction)
     form = core.RegistrationForm(
         username=(params.get("username") or "").strip(),
         email=(params.get("email") or "").strip(),
@@ -77,17 +84,22 @@ async def register_submit(request: Request) -> Response:
         name=(params.get("name") or "").strip(),
     )
     result = await run_in_threadpool(
-        core.register, service_of(request), form, composer_of(request), client_address(request)
+        core.register,
+        service_of(request),
+        form,
+        composer_of(request, ui_locales),
+        client_address(request),
     )
     if isinstance(result, core.FieldErrors):
-        return _render_form(request, policy, form, interaction, result.errors)
+        return _render_form(request, policy, form, interaction, ui_locales, result.errors)
     if isinstance(result, core.TooManyRequests):
-        return too_many_requests(request)
+        return too_many_requests(request, ui_locales)
     return context_of(request).render(
         request,
         "register_sent.html",
+        ui_locales=ui_locales,
         email=form.email,
-        expires_in=describe_lifetime(policy.email_verification_lifetime),
+        expires_in=in_whole_units(policy.email_verification_lifetime),
         sign_in_link=_sign_in_link(interaction),
     )
 

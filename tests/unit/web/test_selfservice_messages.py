@@ -1,0 +1,43 @@
+"""web.selfservice.messages and web.password_messages: every refusal the self-service core
+can return has a message a page can show, with the numbers its text names."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from gatehouse.accounts.identifiers import IdentifierProblem
+from gatehouse.accounts.passwords import PasswordProblem, WeakPassword
+from gatehouse.accounts.selfservice.service import LinkState
+from gatehouse.web.i18n import Message
+from gatehouse.web.selfservice.messages import LINK_PROBLEMS, field_message
+
+
+def _placeholders(message: Message) -> set[str]:
+    return set(re.findall(r"%\((\w+)\)s", message.text))
+
+
+@pytest.mark.parametrize(
+    "problem",
+    [*IdentifierProblem, *(WeakPassword(p, 8) for p in PasswordProblem)],
+    ids=str,
+)
+def test_every_field_problem_has_a_message_with_its_values(
+    problem: IdentifierProblem | WeakPassword,
+) -> None:
+    message = field_message(problem)
+    assert message.text.endswith(".")
+    assert _placeholders(message) <= set(message.values)
+    assert message.text % message.values
+
+
+def test_the_numbers_are_the_rules() -> None:
+    assert field_message(IdentifierProblem.NAME_TOO_LONG).values == {"max": 255}
+    too_short = field_message(WeakPassword(PasswordProblem.TOO_SHORT, 12))
+    assert too_short.text % too_short.values == "A password must be at least 12 characters long."
+
+
+def test_every_unusable_link_state_is_explained() -> None:
+    assert set(LINK_PROBLEMS) == set(LinkState) - {LinkState.VALID}
+    assert {problem.status for problem in LINK_PROBLEMS.values()} == {400, 410}
