@@ -1,12 +1,16 @@
 """Password hashing with argon2id (OWASP parameters by default), and the one policy every new
-password passes: admin create and update, registration, reset, the account page."""
+password passes: admin create and update, registration, reset, the account page.
+
+A refused password is a ``PasswordProblem`` (the rule and its bound): the pages word it in
+the person's language (web/templates/_password_problem.html); ``str()`` of it is the English
+line operators read (CLI, apply files)."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 from argon2 import PasswordHasher, Type
@@ -17,8 +21,8 @@ from gatehouse.policy import MAX_PASSWORD_LENGTH, TenantPolicy
 __all__ = [
     "MAX_PASSWORD_LENGTH",
     "PasswordProblem",
+    "PasswordRule",
     "Passwords",
-    "WeakPassword",
     "check_password_policy",
     "is_common_password",
     "password_problem",
@@ -69,9 +73,8 @@ def is_common_password(password: str) -> bool:
     return password.casefold() in _common_passwords()
 
 
-class PasswordProblem(Enum):
-    """Why a new password is refused. The pages say it in the person's language
-    (web/password_messages.py); the operator's commands in English (``check_password_policy``)."""
+class PasswordRule(StrEnum):
+    """The rule of the password policy a new password breaks."""
 
     TOO_SHORT = "too_short"
     TOO_LONG = "too_long"
@@ -80,49 +83,49 @@ class PasswordProblem(Enum):
 
 
 @dataclass(frozen=True)
-class WeakPassword:
-    problem: PasswordProblem
-    min_length: int  # the policy's minimum, which TOO_SHORT's message names
-    max_length: int = MAX_PASSWORD_LENGTH
+class PasswordProblem:
+    """Why a new password is refused; ``limit`` is the length bound of TOO_SHORT and
+    TOO_LONG (0 otherwise)."""
+
+    rule: PasswordRule
+    limit: int = 0
+
+    def __str__(self) -> str:
+        """In English, for operators."""
+        match self.rule:
+            case PasswordRule.TOO_SHORT:
+                return f"a password must be at least {self.limit} characters long"
+            case PasswordRule.TOO_LONG:
+                return f"a password must be at most {self.limit} characters long"
+            case PasswordRule.COMMON:
+                return "this password is one of the most commonly used ones; choose another"
+            case PasswordRule.PERSONAL:
+                return "a password must not be the username or email address"
 
 
 def password_problem(
     password: str, policy: TenantPolicy | None = None, personal: Iterable[str | None] = ()
-) -> WeakPassword | None:
+) -> PasswordProblem | None:
     """Why a new password is not acceptable, or None. NIST SP 800-63B §3.1.1.2: a minimum
     length, a generous maximum, no composition rules, and no password from a list of
     commonly used ones or from the context (``personal``: the username, the email)."""
     rules = policy or TenantPolicy()
-    problem = None
     if len(password) < rules.password_min_length:
-        problem = PasswordProblem.TOO_SHORT
-    elif len(password) > MAX_PASSWORD_LENGTH:
-        problem = PasswordProblem.TOO_LONG
-    elif rules.password_reject_common and is_common_password(password):
-        problem = PasswordProblem.COMMON
-    elif rules.password_reject_common and _is_personal(password, personal):
-        problem = PasswordProblem.PERSONAL
-    return None if problem is None else WeakPassword(problem, rules.password_min_length)
-
-
-def _is_personal(password: str, personal: Iterable[str | None]) -> bool:
-    folded = password.casefold()
-    return any(word and folded == word.strip().casefold() for word in personal)
-
-
-_IN_ENGLISH = {
-    PasswordProblem.TOO_SHORT: "a password must be at least {min_length} characters long",
-    PasswordProblem.TOO_LONG: "a password must be at most {max_length} characters long",
-    PasswordProblem.COMMON: "this password is one of the most commonly used ones; choose another",
-    PasswordProblem.PERSONAL: "a password must not be the username or email address",
-}
+        return PasswordProblem(PasswordRule.TOO_SHORT, rules.password_min_length)
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return PasswordProblem(PasswordRule.TOO_LONG, MAX_PASSWORD_LENGTH)
+    if rules.password_reject_common:
+        if is_common_password(password):
+            return PasswordProblem(PasswordRule.COMMON)
+        folded = password.casefold()
+        if any(word and folded == word.strip().casefold() for word in personal):
+            return PasswordProblem(PasswordRule.PERSONAL)
+    return None
 
 
 def check_password_policy(
     password: str, policy: TenantPolicy | None = None, personal: Iterable[str | None] = ()
 ) -> str | None:
-    """``password_problem``, said in English (the operator's commands)."""
-    weak = password_problem(password, policy, personal)
-    if weak is None:
-        return None
-    return _IN_ENGLISH[weak.problem].format(min_length=weak.min_length, max_length=weak.max_length)
+    """``password_problem`` in English, for operators (admin commands, apply files)."""
+    problem = password_problem(password, policy, personal)
+    return None if problem is None else str(problem)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from enum import StrEnum
 from typing import Any
 
 from gatehouse.accounts.identifiers import has_hostile_characters, is_email
@@ -20,22 +21,44 @@ SELF_EDITABLE_FIELDS = ("name", "given_name", "family_name", "phone_number")
 _TEXT_CLAIMS = ("name", "given_name", "family_name", "phone_number")
 
 
+class ProfileRule(StrEnum):
+    """The rule a profile change breaks."""
+
+    NOT_A_CLAIM = "not_a_claim"
+    NOT_AN_EMAIL = "not_an_email"
+    TOO_LONG = "too_long"  # longer than MAX_CLAIM_LENGTH
+    HOSTILE_CHARACTERS = "hostile_characters"  # invisible or control characters
+
+
 class ProfileError(ValueError):
-    """A profile change that breaks a rule; the message says which, in one line."""
+    """A profile change that breaks a rule: ``claim`` and ``rule`` say which (the account
+    page words them in the person's language); the message says it in one English line,
+    for operators."""
+
+    def __init__(self, claim: str, rule: ProfileRule, message: str) -> None:
+        super().__init__(message)
+        self.claim = claim
+        self.rule = rule
 
 
 def changed_profile(base: UserProfile, changes: Mapping[str, Any]) -> UserProfile:
     """``base`` with ``changes`` (claim name -> new value; None clears it), checked."""
     unknown = sorted(set(changes) - set(PROFILE_FIELDS))
     if unknown:
-        raise ProfileError(f"{unknown[0]} is not a profile claim")
+        raise ProfileError(
+            unknown[0], ProfileRule.NOT_A_CLAIM, f"{unknown[0]} is not a profile claim"
+        )
     email = changes.get("email")
     if email is not None and not is_email(email):
-        raise ProfileError(f"{email!r} is not an email address")
+        raise ProfileError("email", ProfileRule.NOT_AN_EMAIL, f"{email!r} is not an email address")
     for name in _TEXT_CLAIMS:
         value = changes.get(name)
         if value is not None and len(value) > MAX_CLAIM_LENGTH:
-            raise ProfileError(f"{name} is too long")
+            raise ProfileError(name, ProfileRule.TOO_LONG, f"{name} is too long")
         if value is not None and has_hostile_characters(value):
-            raise ProfileError(f"{name} cannot contain invisible or control characters")
+            raise ProfileError(
+                name,
+                ProfileRule.HOSTILE_CHARACTERS,
+                f"{name} cannot contain invisible or control characters",
+            )
     return replace(base, **changes)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from gatehouse.accounts.profile import MAX_CLAIM_LENGTH
 from gatehouse.errors import AccessDenied
 from gatehouse.protocol.account.holder import AccountError, AccountHolder
 from gatehouse.protocol.account.overview import account_overview
@@ -22,7 +23,14 @@ from gatehouse.protocol.account.signin import (
     start_sign_in,
 )
 from gatehouse.protocol.interaction import browser_state
+from gatehouse.protocol.messages import Parameters
 from gatehouse.web.account_sections import load_security_sections
+from gatehouse.web.account_text import (
+    NOTICES,
+    field_in_error,
+    refusal_message,
+    sign_in_methods,
+)
 from gatehouse.web.context import SESSION_COOKIE, context_of
 from gatehouse.web.errors import Channel, renders_errors
 from gatehouse.web.http import client_address, query_parameters, redirect
@@ -31,20 +39,6 @@ from gatehouse.web.threads import run_in_threadpool
 
 SIGN_IN_COOKIE = "gh_account_signin"
 ACCOUNT_PAGES = Channel("page", title=N_("Your account page cannot do this"))
-# What a finished action says (``/account?done=<key>``): fixed texts, nothing reflected.
-NOTICES = {
-    "profile": "Your profile was saved.",
-    "profile-unchanged": "Nothing in your profile changed.",
-    "password": "Your password was changed. Every other browser was signed out, and "
-    "applications will ask you to sign in again.",
-    "session": "That session was signed out.",
-    "others": "Every other session was signed out.",
-    "application": "The application's access was revoked. It will ask for your consent "
-    "again the next time you use it.",
-    "offline": "The application's offline access was revoked.",
-    "reauthenticated": "You signed in again: you can now change your password or sign out "
-    "your other sessions.",
-}
 
 
 async def account_holder(request: Request) -> AccountHolder | None:
@@ -91,8 +85,13 @@ async def reauthentication_needed(request: Request) -> Response | None:
 
 
 async def render_account(
-    request: Request, holder: AccountHolder, error: AccountError | None = None
+    request: Request,
+    holder: AccountHolder,
+    error: AccountError | None = None,
+    submitted: Parameters | None = None,
 ) -> Response:
+    """The page; after a refused form, with why (beside that form) and what was typed in it
+    (``submitted``, passwords aside: the templates show no password)."""
     ctx = context_of(request)
     overview = await run_in_threadpool(account_overview, ctx.provider, holder.user, holder.session)
     sections = await run_in_threadpool(load_security_sections, ctx.provider, holder)
@@ -104,7 +103,12 @@ async def render_account(
         user=holder.user,
         security_sections=sections,
         error=error,
+        submitted=submitted,
+        error_message=refusal_message(error) if error else None,
+        error_field=field_in_error(error),
         notice=None if error else NOTICES.get(request.query_params.get("done") or ""),
+        sign_in_methods=sign_in_methods,
+        max_claim_length=MAX_CLAIM_LENGTH,
     )
 
 

@@ -45,7 +45,7 @@ def account_form(action: Action) -> Callable[[Request], Awaitable[Response]]:
         try:
             return await action(request, holder, form)
         except AccountError as error:
-            return await render_account(request, holder, error)
+            return await render_account(request, holder, error, form)
         except ReauthenticationRequired:
             return await send_to_sign_in(request, "reauthenticate", holder.user.username)
 

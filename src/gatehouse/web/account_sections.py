@@ -23,6 +23,10 @@ def _nothing(provider: Provider, holder: AccountHolder) -> Mapping[str, Any]:
     return {}
 
 
+def _password(provider: Provider, holder: AccountHolder) -> Mapping[str, Any]:
+    return {"min_length": provider.policy.get().password_min_length}
+
+
 def _second_factor(provider: Provider, holder: AccountHolder) -> Mapping[str, Any]:
     user_id = holder.user.id
     return {
@@ -42,7 +46,7 @@ class SecuritySection:
 
 
 SECURITY_SECTIONS: tuple[SecuritySection, ...] = (
-    SecuritySection("account/password.html"),
+    SecuritySection("account/password.html", _password),
     SecuritySection("account/passkeys.html", _passkeys),
     SecuritySection("account/two_step.html", _second_factor),
     SecuritySection("account/sessions.html"),

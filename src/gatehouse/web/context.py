@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from gatehouse.web.cors import AllowedOrigins
 from gatehouse.web.csrf import csrf_token, set_csrf_cookie
 from gatehouse.web.http import NO_STORE
 from gatehouse.web.i18n import Languages, page_gettext, page_ngettext
+from gatehouse.web.page_format import utc_time, word_list
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SESSION_COOKIE = "gh_session"
@@ -81,11 +81,6 @@ class WebContext:
         return response
 
 
-def _utc_time(seconds: int) -> str:
-    """A Unix time as people read it on a page: ``2026-01-05 14:03 UTC``."""
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
 def make_templates() -> Environment:
     """The one template environment, with jinja2.ext.i18n: ``{% trans %}`` blocks and
     ``_()`` look the text up in the catalog each render passes as ``translations``."""
@@ -103,7 +98,8 @@ def make_templates() -> Environment:
     templates.install_gettext_callables(  # type: ignore[attr-defined]
         page_gettext, page_ngettext, newstyle=True
     )
-    templates.filters["utc_time"] = _utc_time
+    templates.filters["utc_time"] = utc_time
+    templates.filters["word_list"] = word_list
     return templates
 
 

@@ -8,12 +8,9 @@ from argon2 import PasswordHasher
 from gatehouse.accounts.passwords import (
     COMMON_PASSWORDS_FILE,
     MAX_PASSWORD_LENGTH,
-    PasswordProblem,
     Passwords,
-    WeakPassword,
     check_password_policy,
     is_common_password,
-    password_problem,
 )
 from gatehouse.policy import PolicyError, TenantPolicy
 
@@ -172,22 +169,3 @@ def test_the_username_or_email_is_no_password(password: str) -> None:
 def test_a_policy_minimum_outside_the_nist_range_is_refused(minimum: int) -> None:
     with pytest.raises(PolicyError, match="password_min_length"):
         TenantPolicy().with_changes({"password_min_length": str(minimum)})
-
-
-@pytest.mark.parametrize(
-    ("password", "problem"),
-    [
-        ("short", PasswordProblem.TOO_SHORT),
-        ("z" * (MAX_PASSWORD_LENGTH + 1), PasswordProblem.TOO_LONG),
-        ("password1", PasswordProblem.COMMON),
-        ("alice-the-great", PasswordProblem.PERSONAL),
-        ("staple horse correct battery", None),
-    ],
-)
-def test_a_refusal_is_a_code_with_the_numbers_a_page_says_it_with(
-    password: str, problem: PasswordProblem | None
-) -> None:
-    """The pages say it in the person's language (web/password_messages.py)."""
-    weak = password_problem(password, TenantPolicy(password_min_length=9), ("alice-the-great",))
-    expected = None if problem is None else WeakPassword(problem, 9, MAX_PASSWORD_LENGTH)
-    assert weak == expected

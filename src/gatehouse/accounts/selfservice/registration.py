@@ -19,7 +19,7 @@ from gatehouse.accounts.identifiers import (
     name_problem,
     username_problem,
 )
-from gatehouse.accounts.passwords import WeakPassword, password_problem
+from gatehouse.accounts.passwords import PasswordProblem, password_problem
 from gatehouse.accounts.selfservice.mail import MailComposer, MailValues, in_whole_units
 from gatehouse.accounts.selfservice.service import (
     Limit,
@@ -39,7 +39,7 @@ class RegistrationForm:
 
 
 # What is wrong with one field of a form; the pages say it in the person's language.
-FieldProblem = IdentifierProblem | WeakPassword
+FieldProblem = IdentifierProblem | PasswordProblem
 
 
 @dataclass(frozen=True)

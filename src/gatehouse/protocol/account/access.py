@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from gatehouse.accounts.consents import withdraw_consent
 from gatehouse.protocol.account.client import is_builtin
-from gatehouse.protocol.account.holder import AccountError, AccountHolder, record
+from gatehouse.protocol.account.holder import AccountError, AccountHolder, Refusal, record
 from gatehouse.protocol.provider import Provider
 
 
@@ -23,9 +23,7 @@ def revoke_application(provider: Provider, holder: AccountHolder, client_id: str
             else None
         )
         if revoked is None:
-            raise AccountError(
-                "applications", "That application has no access to revoke (any more).", 404
-            )
+            raise AccountError(Refusal.NO_APPLICATION_ACCESS, 404)
         record(
             provider,
             holder,
@@ -47,9 +45,7 @@ def revoke_offline(provider: Provider, holder: AccountHolder, client_id: str | N
             if held.token.client_id == client_id
         }
         if not grants:
-            raise AccountError(
-                "offline", "That application holds no offline access to revoke (any more).", 404
-            )
+            raise AccountError(Refusal.NO_OFFLINE_ACCESS, 404)
         for grant_id in sorted(grants):
             provider.revocations.revoke_grant(grant_id, "revoked_by_user", now)
         record(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from gatehouse.accounts.passwords import Passwords, check_password_policy
+from gatehouse.accounts.passwords import Passwords, password_problem
 from gatehouse.accounts.profile import SELF_EDITABLE_FIELDS, ProfileError, changed_profile
 from gatehouse.accounts.sessions import sign_out, start_session
-from gatehouse.protocol.account.holder import AccountError, AccountHolder, record
+from gatehouse.protocol.account.holder import AccountError, AccountHolder, Refusal, record
 from gatehouse.protocol.account.signin import require_recent_sign_in
 from gatehouse.protocol.provider import Provider
 from gatehouse.storage.records import SessionSelector, UserProfile
@@ -23,7 +23,7 @@ def update_profile(
     try:
         profile = changed_profile(current, changes)
     except ProfileError as exc:
-        raise AccountError("profile", f"Not saved: {exc}.") from None
+        raise AccountError(Refusal.PROFILE_RULE, profile=exc) from None
     changed = [
         name for name in SELF_EDITABLE_FIELDS if getattr(profile, name) != getattr(current, name)
     ]
@@ -49,15 +49,17 @@ def change_password(
     browser-session cookie, as the session was not remembered)."""
     require_recent_sign_in(provider, holder.session)
     if not passwords.verify(holder.user.password_hash, current):
-        raise AccountError("password", "Your current password is not correct.")
+        raise AccountError(Refusal.WRONG_PASSWORD)
     if new != confirmation:
-        raise AccountError("password", "The new password and its confirmation differ.")
-    problem = check_password_policy(new)
-    if problem:
-        raise AccountError("password", f"Choose another password: {problem}.")
+        raise AccountError(Refusal.CONFIRMATION_DIFFERS)
+    # The tenant's policy, as registration and reset apply it.
+    user = holder.user
+    problem = password_problem(new, provider.policy.get(), (user.username, user.email))
+    if problem is not None:
+        raise AccountError(Refusal.WEAK_PASSWORD, password=problem)
     new_hash = passwords.hash(new)  # slow: outside the transaction
     now = provider.clock()
-    user, session = holder.user, holder.session
+    session = holder.session
     with provider.transaction():
         provider.users.set_password(user.id, new_hash, now)
         # Every other session ends, and its applications are told (back-channel logout).

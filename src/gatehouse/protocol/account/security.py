@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gatehouse.accounts.sessions import end_other_sessions, end_session_of_user
-from gatehouse.protocol.account.holder import AccountError, AccountHolder
+from gatehouse.protocol.account.holder import AccountError, AccountHolder, Refusal
 from gatehouse.protocol.account.signin import require_recent_sign_in
 from gatehouse.protocol.provider import Provider
 
@@ -13,9 +13,7 @@ def end_session(provider: Provider, holder: AccountHolder, sid: str | None) -> b
     person signed out here). A sid that is not one of their live sessions changes nothing."""
     # sign_out records the session.ended event in its own transaction.
     if not sid or not end_session_of_user(provider.sessions, holder.user.id, sid, provider.clock()):
-        raise AccountError(
-            "sessions", "That session has already ended or is not one of yours.", 404
-        )
+        raise AccountError(Refusal.NO_SUCH_SESSION, 404)
     return sid == holder.session.sid
 
 

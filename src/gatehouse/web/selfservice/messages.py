@@ -1,5 +1,6 @@
 """What the self-service pages tell a person, in their language: what is wrong with a field
-of a form (accounts/identifiers.py, accounts/passwords.py), and why a link from an email
+of a form (accounts/identifiers.py; a refused password, accounts/passwords.py, is worded by
+templates/_password_problem.html), and why a link from an email
 cannot be used (accounts/selfservice/service.py ``LinkState``)."""
 
 from __future__ import annotations
@@ -12,11 +13,10 @@ from gatehouse.accounts.identifiers import (
     MAX_USERNAME_LENGTH,
     IdentifierProblem,
 )
-from gatehouse.accounts.passwords import WeakPassword
+from gatehouse.accounts.passwords import PasswordProblem
 from gatehouse.accounts.selfservice.registration import FieldProblem
 from gatehouse.accounts.selfservice.service import LinkState
 from gatehouse.web.i18n import N_, Message, Translatable
-from gatehouse.web.password_messages import password_message
 
 _IDENTIFIER_MESSAGES: dict[IdentifierProblem, Translatable] = {
     IdentifierProblem.USERNAME_MISSING: N_("Enter a username."),
@@ -41,14 +41,16 @@ _LONGEST = {
 }
 
 
-def field_message(problem: FieldProblem) -> Message:
-    if isinstance(problem, WeakPassword):
-        return password_message(problem)
+def field_message(problem: FieldProblem) -> Message | PasswordProblem:
+    """A refused password stays a PasswordProblem: _fields.html words it with the macro every
+    page uses for it (templates/_password_problem.html), plural and all."""
+    if isinstance(problem, PasswordProblem):
+        return problem
     longest = _LONGEST.get(problem)
     return Message(_IDENTIFIER_MESSAGES[problem], {} if longest is None else {"max": longest})
 
 
-def field_messages(errors: dict[str, FieldProblem]) -> dict[str, Message]:
+def field_messages(errors: dict[str, FieldProblem]) -> dict[str, Message | PasswordProblem]:
     """A form's errors, by field, as _fields.html shows them."""
     return {name: field_message(problem) for name, problem in errors.items()}
 
