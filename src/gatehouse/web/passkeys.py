@@ -49,7 +49,7 @@ PASSKEY_PAGES = Channel("page", title=N_("Your passkeys could not be changed"))
 NOTICES = {"added": N_("Your passkey was added."), "removed": N_("The passkey was removed.")}
 
 
-def _problem(error: Exception) -> str | None:
+def problem_of(error: Exception) -> str | None:
     """The key of what passkeys.js tells the person about ``error``; None for its general
     "could not be used" (the page has the words: templates/_passkeys_script.html)."""
     if isinstance(error, PasskeyRejected):
@@ -72,7 +72,7 @@ def renders_script_errors(endpoint: Endpoint) -> Endpoint:
             return await endpoint(request)
         except Exception as exc:
             response = error_response(request, exc, SCRIPT)
-            problem = _problem(exc)
+            problem = problem_of(exc)
             if problem is not None:
                 body = {**json.loads(bytes(response.body)), "problem": problem}
                 response.body = response.render(body)
