@@ -83,7 +83,7 @@ def test_setting_up_an_authenticator_app_in_german(
     done = submit_enrol(german, location, clock.now)
     codes = _in_german(done, "Speichern Sie Ihre Wiederherstellungscodes")
     assert len(recovery_codes_on_page(codes)) == 10
-    assert "Ich habe sie gespeichert – weiter zu Bank" in codes
+    assert "Ich habe sie gespeichert \u2013 weiter zu Bank" in codes  # an en dash
 
 
 def test_the_second_step_in_german_with_its_wrong_answers_and_wait(
