@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from gatehouse.accounts.passkeys import AuditContext, PasskeyService, passkey_methods
-from gatehouse.accounts.second_factor import InvalidAnswer, Sufficient
+from gatehouse.accounts.second_factor import AnswerProblem, InvalidAnswer, Sufficient
 from gatehouse.accounts.webauthn import PasskeyRejected
 from gatehouse.storage.records import Passkey, User
 
@@ -26,7 +26,6 @@ from gatehouse.storage.records import Passkey, User
 CREDENTIAL_FIELD = "credential"
 # A WebAuthn assertion is a few kilobytes at most (a credential id is at most 1023 bytes).
 MAX_ANSWER = 16 * 1024
-_NO_ANSWER = "Use the passkey button, then follow your browser's prompt."
 
 
 class PasskeyFactor:
@@ -34,10 +33,7 @@ class PasskeyFactor:
 
     name: str = "webauthn"
     label: str = "Passkey or security key"
-    wrong_answer: str = (
-        "That passkey could not be used: it is not one of yours here, or the request expired. "
-        "Try again."
-    )
+    wrong_answer: AnswerProblem = AnswerProblem.PASSKEY_NOT_ACCEPTED
 
     def __init__(self, passkeys: PasskeyService) -> None:
         self._passkeys = passkeys
@@ -90,13 +86,13 @@ class PasskeyFactor:
 
 def _credential(text: str | None) -> dict[str, Any]:
     if not text:
-        raise InvalidAnswer(_NO_ANSWER)
+        raise InvalidAnswer(AnswerProblem.NO_PASSKEY_ANSWER)
     if len(text) > MAX_ANSWER:
-        raise InvalidAnswer("The passkey's answer is too large. Try again.")
+        raise InvalidAnswer(AnswerProblem.PASSKEY_ANSWER_TOO_LARGE)
     try:
         value = json.loads(text)
     except ValueError:
         value = None
     if not isinstance(value, dict):
-        raise InvalidAnswer(_NO_ANSWER)
+        raise InvalidAnswer(AnswerProblem.NO_PASSKEY_ANSWER)
     return value

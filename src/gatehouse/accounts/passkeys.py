@@ -19,10 +19,11 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal
 
 from gatehouse.accounts.webauthn import (
     TIMEOUT_SECONDS,
+    PasskeyProblem,
     PasskeyRejected,
     RelyingParty,
     UserVerification,
@@ -44,12 +45,6 @@ MAX_NAME_LENGTH = 64
 MAX_PASSKEYS = 20  # per person: enough for every device, not a way to fill the database
 _CHALLENGE_BYTES = 32
 _USER_HANDLE_BYTES = 32
-
-_SPENT = "this passkey request has expired or was already used; try again"
-_NOT_HERE = (
-    "this passkey is not registered here (it may have been removed); sign in with your "
-    "password, or use another passkey"
-)
 
 
 @dataclass(frozen=True)
@@ -91,14 +86,28 @@ def passkey_methods(passkey: Passkey, user_verified: bool) -> tuple[str, ...]:
     return (kind, "user", "pin") if user_verified else (kind, "user")
 
 
+class InvalidPasskeyName(InvalidRequest):
+    """A name a passkey cannot have: ``reason`` says why, for the page to word it."""
+
+    def __init__(self, reason: Literal["length", "characters"], description: str) -> None:
+        super().__init__(description)
+        self.reason = reason
+
+
+class TooManyPasskeys(InvalidRequest):
+    """A person who has MAX_PASSKEYS passkeys asked to add one more."""
+
+
 def passkey_name(raw: str | None) -> str:
     """The name a person gave a passkey: trimmed, 1 to MAX_NAME_LENGTH printable
     characters."""
     name = " ".join((raw or "").split())
     if not name or len(name) > MAX_NAME_LENGTH:
-        raise InvalidRequest(f"give the passkey a name of 1 to {MAX_NAME_LENGTH} characters")
+        raise InvalidPasskeyName(
+            "length", f"give the passkey a name of 1 to {MAX_NAME_LENGTH} characters"
+        )
     if any(unicodedata.category(ch).startswith("C") for ch in name):
-        raise InvalidRequest("a passkey's name cannot contain control characters")
+        raise InvalidPasskeyName("characters", "a passkey's name cannot contain control characters")
     return name
 
 
@@ -131,7 +140,7 @@ class PasskeyService:
             sha256_digest(challenge.hex()), ceremony, browser_hash, now
         )
         if spent is None:
-            raise PasskeyRejected("challenge", _SPENT)
+            raise PasskeyRejected("challenge", PasskeyProblem.EXPIRED)
         return spent
 
     # -- registration (WebAuthn §7.1) -------------------------------------------------------
@@ -142,7 +151,7 @@ class PasskeyService:
         new random one (WebAuthn §14.6.1: never the username, email or id)."""
         existing = self.passkeys.list_for_user(user.id)
         if len(existing) >= MAX_PASSKEYS:
-            raise InvalidRequest(
+            raise TooManyPasskeys(
                 f"you have {MAX_PASSKEYS} passkeys, the most one account may have; remove "
                 "one you no longer use first"
             )
@@ -179,7 +188,7 @@ class PasskeyService:
         spent = self._spend(registration.challenge, "register", browser_hash, now)
         if spent.user_id != user.id or spent.user_handle is None:
             # Issued to whoever was signed in in this browser before.
-            raise PasskeyRejected("wrong_user", _SPENT)
+            raise PasskeyRejected("wrong_user", PasskeyProblem.EXPIRED)
         credential = verify_registration(self.relying_party, registration)
         passkey = Passkey(
             id=str(uuid.uuid4()),
@@ -197,9 +206,7 @@ class PasskeyService:
         )
         with self.transaction():
             if not self.passkeys.add(passkey):
-                raise PasskeyRejected(
-                    "already_registered", "this passkey is already registered to an account"
-                )
+                raise PasskeyRejected("already_registered", PasskeyProblem.ALREADY_REGISTERED)
             self._record("passkey.registered", now, user.id, context, passkey)
         return passkey
 
@@ -303,10 +310,10 @@ class PasskeyService:
         spent = self._spend(assertion.challenge, "authenticate", browser_hash, now)
         expected_user = None if user is None else user.id
         if spent.interaction_hash != interaction_hash or spent.user_id != expected_user:
-            raise PasskeyRejected("challenge", _SPENT)
+            raise PasskeyRejected("challenge", PasskeyProblem.EXPIRED)
         passkey = self.passkeys.get_by_credential_id(assertion.credential_id)
         if passkey is None:
-            raise PasskeyRejected("unknown_credential", _NOT_HERE)
+            raise PasskeyRejected("unknown_credential", PasskeyProblem.NOT_HERE)
         # WebAuthn §7.2 step 6: the credential must be the identified person's, and the user
         # handle it returns (always, for a discoverable credential) its owner's.
         owner = self.users.get(passkey.user_id)
@@ -315,7 +322,7 @@ class PasskeyService:
             or (assertion.user_handle is not None and assertion.user_handle != passkey.user_handle)
         )
         if mismatch or owner is None or owner.disabled:
-            raise PasskeyRejected("wrong_user", _NOT_HERE, user_id=passkey.user_id)
+            raise PasskeyRejected("wrong_user", PasskeyProblem.NOT_HERE, user_id=passkey.user_id)
         try:
             verified = verify_assertion(
                 self.relying_party,
@@ -333,7 +340,7 @@ class PasskeyService:
                 passkey.id, verified.sign_count, verified.backed_up, now
             )
             if not counted:
-                raise PasskeyRejected("counter", _SPENT, user_id=owner.id)
+                raise PasskeyRejected("counter", PasskeyProblem.EXPIRED, user_id=owner.id)
             self._record("passkey.used", now, owner.id, context, passkey)
         used = replace(
             passkey, sign_count=verified.sign_count, backed_up=verified.backed_up, last_used_at=now

@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from gatehouse.accounts.second_factor import WRONG_CODE, InvalidAnswer, Sufficient
+from gatehouse.accounts.second_factor import AnswerProblem, InvalidAnswer, Sufficient
 from gatehouse.crypto import sha256_digest
 from gatehouse.storage.records import User
 from gatehouse.storage.repositories import SecondFactorRepository
@@ -39,10 +39,10 @@ def normalized(text: str | None) -> str:
     cannot be one."""
     raw = "".join((text or "")[:MAX_ANSWER].split()).replace("-", "").lower()
     if not raw:
-        raise InvalidAnswer("Enter one of your recovery codes.")
+        raise InvalidAnswer(AnswerProblem.NO_RECOVERY_CODE)
     raw = raw.translate(_LOOKALIKES)
     if len(raw) != LENGTH or any(c not in ALPHABET for c in raw):
-        raise InvalidAnswer("A recovery code has 16 letters and digits, like 7f3k-q9mx-2c4b-h8vd.")
+        raise InvalidAnswer(AnswerProblem.RECOVERY_CODE_MALFORMED)
     return raw
 
 
@@ -58,7 +58,7 @@ class RecoveryCodes:
     # RFC 8176 has no value of its own for them: a recovery code is a one-time password
     # the person holds (on paper, in a password manager), so "otp".
     amr: tuple[str, ...] = ("otp",)
-    wrong_answer: str = WRONG_CODE
+    wrong_answer: AnswerProblem = AnswerProblem.WRONG_CODE
 
     def __init__(self, repository: SecondFactorRepository) -> None:
         self._repository = repository

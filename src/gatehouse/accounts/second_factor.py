@@ -5,11 +5,13 @@ sign-in (protocol/signin.py) and the pages never name a method: they go through 
 
 To add a method: implement ``SecondFactorMethod``, add a template
 ``web/templates/mfa/offer_<name>.html`` that renders its part of the verification form
-(posting ``method=<name>`` and its answer fields), and add it to the registry.
+(posting ``method=<name>`` and its answer fields), give any new ``AnswerProblem`` its
+words in web/mfa_messages.py, and add it to the registry.
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Mapping
 from typing import Any, Final, Protocol
 
@@ -21,12 +23,34 @@ from gatehouse.storage.records import User
 Sufficient = Callable[[tuple[str, ...]], bool]
 ANY: Final[Sufficient] = lambda amr: True  # noqa: E731 - a constant predicate
 
-WRONG_CODE = "That code is not right, or it was already used. Try the newest code."
+
+class AnswerProblem(enum.Enum):
+    """What was wrong with an answer to a second factor: a code, not words, so that the
+    pages say it in the person's language (web/mfa_messages.py has the words)."""
+
+    # Checked and wrong (or a code already used).
+    WRONG_CODE = "wrong_code"
+    PASSKEY_NOT_ACCEPTED = "passkey_not_accepted"
+    # The first code of an enrolment, wrong: is the app showing gatehouse's account?
+    FIRST_CODE_WRONG = "first_code_wrong"
+    # The answer chose none of the methods offered.
+    NO_SUCH_METHOD = "no_such_method"
+    # Answers that cannot be checked at all (``InvalidAnswer``): what to type instead.
+    NO_CODE = "no_code"
+    CODE_NOT_SIX_DIGITS = "code_not_six_digits"
+    NO_RECOVERY_CODE = "no_recovery_code"
+    RECOVERY_CODE_MALFORMED = "recovery_code_malformed"
+    NO_PASSKEY_ANSWER = "no_passkey_answer"
+    PASSKEY_ANSWER_TOO_LARGE = "passkey_answer_too_large"
 
 
 class InvalidAnswer(ValueError):
-    """An answer that cannot be checked at all (empty, too long, not digits): the message
-    tells the person what to type. It does not count as a wrong answer."""
+    """An answer that cannot be checked at all (empty, too long, not digits): ``problem``
+    says what the person should type. It does not count as a wrong answer."""
+
+    def __init__(self, problem: AnswerProblem) -> None:
+        super().__init__(problem.value)
+        self.problem = problem
 
 
 class SecondFactorMethod(Protocol):
@@ -35,7 +59,7 @@ class SecondFactorMethod(Protocol):
     #: What the person sees ("Authenticator app").
     label: str
     #: What the verification page says after a wrong answer.
-    wrong_answer: str
+    wrong_answer: AnswerProblem
 
     def enrolled(self, user_id: str) -> bool:
         """Whether the person set this method up as a second step of every sign-in (then a

@@ -154,14 +154,32 @@ class Refusal:
     retry_after: int
 
     @property
+    def wait(self) -> Wait:
+        return wait_of(self.retry_after)
+
+    @property
     def message(self) -> str:
         return f"Too many failed attempts. Try again in {wait_text(self.retry_after)}."
 
 
-def wait_text(seconds: int) -> str:
+@dataclass(frozen=True)
+class Wait:
+    """A wait as people say it, for the pages to put in words in the person's language."""
+
+    count: int
+    unit: Literal["seconds", "minutes"]
+
+
+def wait_of(seconds: int) -> Wait:
+    """Seconds under two minutes (at least 1), then whole minutes, rounded up."""
     if seconds < 120:
-        return "1 second" if seconds <= 1 else f"{seconds} seconds"
-    return f"{-(-seconds // 60)} minutes"
+        return Wait(max(seconds, 1), "seconds")
+    return Wait(-(-seconds // 60), "minutes")
+
+
+def wait_text(seconds: int) -> str:
+    wait = wait_of(seconds)
+    return f"{wait.count} {wait.unit.removesuffix('s') if wait.count == 1 else wait.unit}"
 
 
 def refusal(limits: Limits, attempt: Attempt, counters: Counters, now: int) -> Refusal | None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pyotp
 
-from gatehouse.accounts.second_factor import WRONG_CODE, InvalidAnswer, Sufficient
+from gatehouse.accounts.second_factor import AnswerProblem, InvalidAnswer, Sufficient
 from gatehouse.crypto import constant_time_equals
 from gatehouse.keys.encryption import KeyEncryptor
 from gatehouse.storage.records import TotpAuthenticator, User
@@ -34,9 +34,9 @@ def parse_code(text: str | None) -> str:
     """The six digits the person typed (spaces between them are fine), or InvalidAnswer."""
     code = "".join((text or "")[:MAX_ANSWER].split())
     if not code:
-        raise InvalidAnswer("Enter the 6-digit code from your authenticator app.")
+        raise InvalidAnswer(AnswerProblem.NO_CODE)
     if len(code) != DIGITS or not (code.isascii() and code.isdigit()):
-        raise InvalidAnswer("The code is 6 digits, like 123456. Type it without letters.")
+        raise InvalidAnswer(AnswerProblem.CODE_NOT_SIX_DIGITS)
     return code
 
 
@@ -70,7 +70,7 @@ class Totp:
     name: str = "totp"
     label: str = "Authenticator app"
     amr: tuple[str, ...] = ("otp",)
-    wrong_answer: str = WRONG_CODE
+    wrong_answer: AnswerProblem = AnswerProblem.WRONG_CODE
 
     def __init__(self, repository: SecondFactorRepository, encryptor: KeyEncryptor) -> None:
         self._repository = repository

@@ -17,6 +17,7 @@ Pinned here:
 
 from __future__ import annotations
 
+import enum
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -69,25 +70,38 @@ _MALFORMED = (WebAuthnException, ValueError, TypeError, KeyError, IndexError, Ov
 UserVerification = Literal["required", "preferred", "discouraged"]
 
 
+class PasskeyProblem(enum.Enum):
+    """What a person is told about a refused passkey: the pages word it in their language
+    (web/passkeys.py); the value is the error_description developers see, in English."""
+
+    EXPIRED = "this passkey request has expired or was already used; try again"
+    NOT_HERE = (
+        "this passkey is not registered here (it may have been removed); sign in with your "
+        "password, or use another passkey"
+    )
+    UNVERIFIED = "this passkey could not be verified; try again, or sign in with your password"
+    MALFORMED = "the browser's passkey response is malformed; reload the page and try again"
+    ALREADY_REGISTERED = "this passkey is already registered to an account"
+
+
 class PasskeyRejected(InvalidRequest):
     """A passkey response gatehouse refuses. ``reason`` is a short code for the audit log,
-    ``user_id`` the account it concerned once known; the description says what to do, and
-    ``detail`` (the library's words) goes to the log only."""
+    ``user_id`` the account it concerned once known; ``problem`` is what the person is told
+    (and, in English, the description), and ``detail`` (the library's words) goes to the
+    log only."""
 
     def __init__(
         self,
         reason: str,
-        description: str,
+        problem: PasskeyProblem,
         *,
         detail: str | None = None,
         user_id: str | None = None,
     ) -> None:
-        super().__init__(description, detail=detail)
+        super().__init__(problem.value, detail=detail)
         self.reason = reason
+        self.problem = problem
         self.user_id = user_id
-
-
-_UNVERIFIED = "this passkey could not be verified; try again, or sign in with your password"
 
 
 @dataclass(frozen=True)
@@ -205,7 +219,9 @@ class Assertion:
 def _challenge(client_data_json: bytes) -> bytes:
     client_data = parse_client_data_json(client_data_json)
     if client_data.cross_origin:
-        raise PasskeyRejected("cross_origin", _UNVERIFIED, detail="a cross-origin ceremony")
+        raise PasskeyRejected(
+            "cross_origin", PasskeyProblem.UNVERIFIED, detail="a cross-origin ceremony"
+        )
     return client_data.challenge
 
 
@@ -215,7 +231,7 @@ def parse_registration(response: Mapping[str, Any]) -> Registration:
         credential = parse_registration_credential_json(dict(response))
         return Registration(_challenge(credential.response.client_data_json), credential)
     except _MALFORMED as exc:
-        raise PasskeyRejected("malformed", _MALFORMED_RESPONSE, detail=str(exc)) from None
+        raise PasskeyRejected("malformed", PasskeyProblem.MALFORMED, detail=str(exc)) from None
 
 
 def parse_assertion(response: Mapping[str, Any]) -> Assertion:
@@ -230,10 +246,7 @@ def parse_assertion(response: Mapping[str, Any]) -> Assertion:
             credential=credential,
         )
     except _MALFORMED as exc:
-        raise PasskeyRejected("malformed", _MALFORMED_RESPONSE, detail=str(exc)) from None
-
-
-_MALFORMED_RESPONSE = "the browser's passkey response is malformed; reload the page and try again"
+        raise PasskeyRejected("malformed", PasskeyProblem.MALFORMED, detail=str(exc)) from None
 
 
 @dataclass(frozen=True)
@@ -261,7 +274,7 @@ def verify_registration(rp: RelyingParty, registration: Registration) -> Verifie
             supported_pub_key_algs=ALGORITHMS,
         )
     except _MALFORMED as exc:
-        raise PasskeyRejected("verification", _UNVERIFIED, detail=str(exc)) from None
+        raise PasskeyRejected("verification", PasskeyProblem.UNVERIFIED, detail=str(exc)) from None
     transports = registration.credential.response.transports or []
     return VerifiedCredential(
         credential_id=bytes_to_base64url(verified.credential_id),
@@ -302,7 +315,7 @@ def verify_assertion(
             require_user_verification=require_user_verification,
         )
     except _MALFORMED as exc:
-        raise PasskeyRejected("verification", _UNVERIFIED, detail=str(exc)) from None
+        raise PasskeyRejected("verification", PasskeyProblem.UNVERIFIED, detail=str(exc)) from None
     return VerifiedAssertion(
         sign_count=verified.new_sign_count,
         backed_up=verified.credential_backed_up,

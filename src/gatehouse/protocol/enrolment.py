@@ -10,11 +10,12 @@ upgrade: a factor made a moment ago under that session proves nothing more about
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from gatehouse.accounts.second_factor import ANY, InvalidAnswer
-from gatehouse.accounts.throttle import Factor
+from gatehouse.accounts.second_factor import ANY, AnswerProblem, InvalidAnswer
+from gatehouse.accounts.throttle import Factor, Refusal
 from gatehouse.accounts.totp import TotpEnrolment
 from gatehouse.errors import InvalidRequest
 from gatehouse.protocol.authorization import AuthorizationOutcome
@@ -29,7 +30,7 @@ from gatehouse.protocol.mfa_policy import factor_needed
 from gatehouse.protocol.provider import Provider
 from gatehouse.protocol.sign_in_flow import start_signed_in_session
 from gatehouse.protocol.signin import Source, record_failure, second_factor_attempt
-from gatehouse.protocol.verification import WRONG_ANSWER, Person, person_of
+from gatehouse.protocol.verification import Person, person_of
 from gatehouse.storage.records import Client, User
 
 NOT_SIGNED_IN = "you are not signed in; sign in to an application with gatehouse first"
@@ -56,7 +57,7 @@ class EnrolmentForm:
     client: Client | None
     enrolment: TotpEnrolment
     interaction_id: str | None
-    error: str | None = None
+    error: AnswerProblem | None = None
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ def enrolment_form(
     interaction_id: str | None,
     session_cookie: str | None,
     binding: str,
-    error: str | None = None,
+    error: AnswerProblem | None = None,
 ) -> EnrolmentForm | AuthorizationOutcome:
     """GET /mfa/totp/enroll: a new secret (the same until confirmed) as QR code and text."""
     enroller = _enroller(provider, interaction_id, session_cookie, binding)
@@ -145,12 +146,11 @@ def record_enrolment(
                 details = {"method": provider.totp.name}
                 record_event(provider, "mfa.enrolled", user, client_id, ip, now, details)
     except InvalidAnswer as exc:
-        return enrolment_form(provider, interaction_id, session_cookie, binding, str(exc))
+        return enrolment_form(provider, interaction_id, session_cookie, binding, exc.problem)
     if not confirmed:
         return enrolment_form(
-            provider, interaction_id, session_cookie, binding,
-            "That code is not right. Check the app shows gatehouse, then type the newest code.",
-        )  # fmt: skip
+            provider, interaction_id, session_cookie, binding, AnswerProblem.FIRST_CODE_WRONG
+        )
     if enroller.paused is None or enroller.person is None:
         return Enrolled(codes, MANAGE_PAGE, None)
     amr = (*enroller.person.amr, *provider.totp.amr)
@@ -164,13 +164,29 @@ def record_enrolment(
 # -- Looking after the second factor: the live session's person -------------------------------
 
 
+class NoAuthenticator(enum.Enum):
+    """A change of the authenticator app asked for when there is none (the page words it)."""
+
+    RENEW = "renew"  # new recovery codes: set up an authenticator app first
+    REMOVE = "remove"  # nothing to remove
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """An answer on /mfa that did not prove the person: what was wrong with it (None when
+    it was refused before it was checked), and brute-force protection's wait."""
+
+    problem: AnswerProblem | NoAuthenticator | None
+    refusal: Refusal | None = None
+
+
 @dataclass(frozen=True)
 class SecondFactorStatus:
     user: User
     totp: bool
     recovery_codes_left: int
-    error: str | None = None
-    done: str | None = None
+    rejected: Rejected | None = None
+    removed: bool = False  # the authenticator app was removed just now
 
 
 def _signed_in_user(provider: Provider, session_cookie: str | None, binding: str) -> User:
@@ -184,8 +200,8 @@ def status(
     provider: Provider,
     session_cookie: str | None,
     binding: str,
-    error: str | None = None,
-    done: str | None = None,
+    rejected: Rejected | None = None,
+    removed: bool = False,
 ) -> SecondFactorStatus:
     """GET /mfa: whether the signed-in person has an authenticator app, and codes left."""
     user = _signed_in_user(provider, session_cookie, binding)
@@ -193,15 +209,15 @@ def status(
         user,
         provider.totp.is_confirmed(user.id),
         provider.recovery_codes.left(user.id),
-        error,
-        done,
+        rejected,
+        removed,
     )
 
 
-def _proved(provider: Provider, user: User, answer: str | None, source: Source) -> str | None:
+def _proved(provider: Provider, user: User, answer: str | None, source: Source) -> Rejected | None:
     """Check a current authenticator code or an unused recovery code (spending it), under
-    brute-force protection as at sign-in (protocol/signin.py); None when right, else what
-    to tell the person. Inside the caller's transaction."""
+    brute-force protection as at sign-in (protocol/signin.py); None when right, else why
+    not. Inside the caller's transaction."""
     now = provider.clock()
     text = answer or ""
     digits = "".join(text.split())
@@ -210,7 +226,7 @@ def _proved(provider: Provider, user: User, answer: str | None, source: Source) 
     factor: Factor = "totp" if method is provider.totp else "recovery_code"
     guard = provider.throttle.guard(second_factor_attempt(provider, factor, user, source, now), now)
     if guard.refusal is not None:
-        return guard.refusal.message
+        return Rejected(None, guard.refusal)
     right = method.verify(user, {field: text}, "", now, ANY) is not None
     kind = "mfa.succeeded" if right else "mfa.failed"
     record_event(provider, kind, user, None, source.address, now, {"method": method.name})
@@ -227,7 +243,7 @@ def _proved(provider: Provider, user: User, answer: str | None, source: Source) 
         client_id=None,
         address=source.address,
     )
-    return WRONG_ANSWER if failure.refusal is None else f"{WRONG_ANSWER} {failure.refusal.message}"
+    return Rejected(AnswerProblem.WRONG_CODE, failure.refusal)
 
 
 def renew_recovery_codes(
@@ -236,20 +252,20 @@ def renew_recovery_codes(
     """POST /mfa/recovery-codes: new codes replace the old ones, given a current code."""
     user = _signed_in_user(provider, session_cookie, binding)
     if not provider.totp.is_confirmed(user.id):
-        return status(provider, session_cookie, binding, "Set up an authenticator app first.")
+        return status(provider, session_cookie, binding, Rejected(NoAuthenticator.RENEW))
     try:
         with provider.transaction():
-            problem = _proved(provider, user, answer, source)
-            if problem is None:
+            rejected = _proved(provider, user, answer, source)
+            if rejected is None:
                 now = provider.clock()
                 codes = provider.recovery_codes.issue(user.id, now)
                 record_event(
                     provider, "mfa.recovery_codes_renewed", user, None, source.address, now, {}
                 )
     except InvalidAnswer as exc:
-        problem = str(exc)
-    if problem is not None:
-        return status(provider, session_cookie, binding, problem)
+        rejected = Rejected(exc.problem)
+    if rejected is not None:
+        return status(provider, session_cookie, binding, rejected)
     return codes
 
 
@@ -260,18 +276,18 @@ def remove_totp(
     codes go. Under a policy that requires a second factor, the next sign-in sets one up."""
     user = _signed_in_user(provider, session_cookie, binding)
     if not provider.totp.is_confirmed(user.id):
-        return status(provider, session_cookie, binding, "No authenticator app is set up.")
+        return status(provider, session_cookie, binding, Rejected(NoAuthenticator.REMOVE))
     try:
         with provider.transaction():
-            problem = _proved(provider, user, answer, source)
-            if problem is None:
+            rejected = _proved(provider, user, answer, source)
+            if rejected is None:
                 provider.second_factors.remove_totp(user.id)
                 details = {"method": provider.totp.name}
                 record_event(
                     provider, "mfa.removed", user, None, source.address, provider.clock(), details
                 )
     except InvalidAnswer as exc:
-        problem = str(exc)
-    if problem is not None:
-        return status(provider, session_cookie, binding, problem)
-    return status(provider, session_cookie, binding, done="The authenticator app was removed.")
+        rejected = Rejected(exc.problem)
+    if rejected is not None:
+        return status(provider, session_cookie, binding, rejected)
+    return status(provider, session_cookie, binding, removed=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gatehouse.accounts.assurance import combined_amr
-from gatehouse.accounts.second_factor import WRONG_CODE, InvalidAnswer, SecondFactorMethod
+from gatehouse.accounts.second_factor import AnswerProblem, InvalidAnswer, SecondFactorMethod
 from gatehouse.accounts.throttle import Factor, Refusal
 from gatehouse.errors import InvalidRequest
 from gatehouse.protocol.authorization import AuthorizationOutcome, BrowserState
@@ -33,7 +33,6 @@ from gatehouse.storage.records import Client, User
 
 # Wrong answers one sign-in may give before it must start again (with the password).
 MAX_FAILURES_PER_SIGN_IN = 5
-WRONG_ANSWER = WRONG_CODE
 # The brute-force protection's factor of each second-factor method (accounts/throttle.py):
 # each has its own counters, so guessing codes does not lock out a passkey, nor the reverse.
 THROTTLED_AS: dict[str, Factor] = {
@@ -84,10 +83,11 @@ class VerificationForm:
     user: User
     methods: tuple[OfferedMethod, ...]
     step_up: bool
-    error: str | None = None
+    # What was wrong with the last answer (the page words it), and the method it was for.
+    error: AnswerProblem | None = None
     chosen: str | None = None
-    # Brute-force protection's wait (docs/lockout.md); with ``refused``, the answer was
-    # refused before it was checked.
+    # Brute-force protection's wait (docs/lockout.md): after a wrong answer, the wait the
+    # next one will meet; with ``refused``, the answer was refused before it was checked.
     refusal: Refusal | None = None
     refused: bool = False
 
@@ -109,7 +109,7 @@ def _form(
     person: Person,
     need: FactorNeeded,
     binding: str,
-    error: str | None = None,
+    error: AnswerProblem | None = None,
     chosen: str | None = None,
     refusal: Refusal | None = None,
     refused: bool = False,
@@ -163,15 +163,14 @@ def record_verification(
     binding_key = paused.interaction.id_hash
     method = next((m for m in need.methods if m.name == method_name), None)
     if method is None:
-        return _form(provider, paused, person, need, binding_key, "Choose one of the ways below.")
+        return _form(provider, paused, person, need, binding_key, AnswerProblem.NO_SUCH_METHOD)
     now = provider.clock()
     user = person.user
     ip = source.address
 
-    def again(error: str, refusal: Refusal | None = None) -> VerificationForm:
+    def again(error: AnswerProblem, refusal: Refusal | None = None) -> VerificationForm:
         # After a failure, the wait the next answer will meet, as the login page says it.
-        shown = error if refusal is None else f"{error} {refusal.message}"
-        return _form(provider, paused, person, need, binding_key, shown, method.name, refusal)
+        return _form(provider, paused, person, need, binding_key, error, method.name, refusal)
 
     attempt = second_factor_attempt(provider, THROTTLED_AS[method.name], user, source, now)
     guard = provider.throttle.guard(attempt, now)
@@ -182,7 +181,7 @@ def record_verification(
             person,
             need,
             binding_key,
-            guard.refusal.message,
+            None,
             method.name,
             guard.refusal,
             refused=True,
@@ -207,7 +206,7 @@ def record_verification(
                 ).refusal
             _record_answer(provider, paused, person, method, right, ip, now)
     except InvalidAnswer as exc:
-        return again(str(exc))
+        return again(exc.problem)
     if proved is None:
         return again(method.wrong_answer, refusal)
     interaction = paused.interaction

@@ -1,7 +1,7 @@
 """The pages of second factors: the verification step of a sign-in or step-up
 (/login/verify), setting up an authenticator app (/mfa/totp/enroll) and looking after it
 (/mfa). Each parses the form, calls protocol/verification.py or protocol/enrolment.py, and
-renders what comes back."""
+renders what comes back, its problems in the person's words (web/mfa_messages.py)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from gatehouse.web.context import DEVICE_COOKIE, SESSION_COOKIE, context_of
 from gatehouse.web.csrf import browser_binding, require_csrf
 from gatehouse.web.errors import SIGN_IN_PAGES, renders_errors
 from gatehouse.web.http import client_address, read_form
+from gatehouse.web.mfa_messages import problem_message
 from gatehouse.web.pages import follow_outcome
 from gatehouse.web.threads import run_in_threadpool
 
@@ -43,6 +44,7 @@ def _render_verify(
         "verify.html",
         status=429 if refused else 200 if form.error is None else 400,
         form=form,
+        problem=problem_message(form.error),
         client=form.client,
         interaction=interaction,
     )
@@ -97,6 +99,7 @@ def _render_enrol(request: Request, form: enrolment.EnrolmentForm) -> Response:
         "totp_enroll.html",
         status=200 if form.error is None else 400,
         form=form,
+        problem=problem_message(form.error),
         qr=qr_code(form.enrolment.uri),
         secret_groups=[form.enrolment.secret[i : i + 4] for i in range(0, 32, 4)],
     )
@@ -155,8 +158,13 @@ def _render_codes(
 
 
 def _render_status(request: Request, shown: enrolment.SecondFactorStatus) -> Response:
+    rejected = shown.rejected
     return context_of(request).render(
-        request, "mfa.html", status=200 if shown.error is None else 400, shown=shown
+        request,
+        "mfa.html",
+        status=200 if rejected is None else 400,
+        shown=shown,
+        problem=None if rejected is None else problem_message(rejected.problem),
     )
 
 

@@ -4,11 +4,15 @@ handler parses, calls the core (protocol/sign_in_flow.py for the sign-in, the ac
 layer's PasskeyService for the rest) and answers; web/static/passkeys.js is the other half.
 
 The script's requests carry JSON both ways (a WebAuthn response does not fit a form field)
-and the page's CSRF token; their errors come back as JSON for the script to show.
+and the page's CSRF token; their errors come back as JSON, with a ``problem`` key for the
+ones a person can act on: the script shows the page's words for it, in the page's language
+(templates/_passkeys_script.html), since error_description is English, for developers.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +20,15 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gatehouse.accounts.passkeys import AuditContext, passkey_name
+from gatehouse.accounts.passkeys import (
+    MAX_NAME_LENGTH,
+    MAX_PASSKEYS,
+    AuditContext,
+    InvalidPasskeyName,
+    TooManyPasskeys,
+    passkey_name,
+)
+from gatehouse.accounts.webauthn import PasskeyRejected
 from gatehouse.errors import InvalidRequest, LoginRequired
 from gatehouse.protocol import interaction, sign_in_flow
 from gatehouse.protocol.provider import Provider
@@ -24,9 +36,9 @@ from gatehouse.storage.records import Passkey, User
 from gatehouse.web.account import reauthentication_needed, send_to_sign_in
 from gatehouse.web.context import SESSION_COOKIE, context_of
 from gatehouse.web.csrf import browser_binding, require_csrf
-from gatehouse.web.errors import Channel, renders_errors
+from gatehouse.web.errors import Channel, Endpoint, error_response, renders_errors
 from gatehouse.web.http import client_address, json_response, read_form, read_json_object, redirect
-from gatehouse.web.i18n import N_
+from gatehouse.web.i18n import N_, Translatable
 from gatehouse.web.pages import follow_outcome
 from gatehouse.web.threads import run_in_threadpool
 
@@ -34,7 +46,40 @@ from gatehouse.web.threads import run_in_threadpool
 MAX_JSON_BYTES = 16 * 1024
 SCRIPT = Channel("json")  # fetch() from passkeys.js
 PASSKEY_PAGES = Channel("page", title=N_("Your passkeys could not be changed"))
-NOTICES = {"added": "Your passkey was added.", "removed": "The passkey was removed."}
+NOTICES = {"added": N_("Your passkey was added."), "removed": N_("The passkey was removed.")}
+
+
+def problem_of(error: Exception) -> str | None:
+    """The key of what passkeys.js tells the person about ``error``; None for its general
+    "could not be used" (the page has the words: templates/_passkeys_script.html)."""
+    if isinstance(error, PasskeyRejected):
+        return error.problem.name.lower()
+    if isinstance(error, InvalidPasskeyName):
+        return f"name_{error.reason}"
+    if isinstance(error, TooManyPasskeys):
+        return "too_many"
+    if isinstance(error, LoginRequired):
+        return "signed_out"
+    return None
+
+
+def renders_script_errors(endpoint: Endpoint) -> Endpoint:
+    """``renders_errors(SCRIPT)``, with the ``problem`` of the error in the JSON body."""
+
+    @functools.wraps(endpoint)
+    async def guarded(request: Request) -> Response:
+        try:
+            return await endpoint(request)
+        except Exception as exc:
+            response = error_response(request, exc, SCRIPT)
+            problem = problem_of(exc)
+            if problem is not None:
+                body = {**json.loads(bytes(response.body)), "problem": problem}
+                response.body = response.render(body)
+                response.headers["content-length"] = str(len(response.body))
+            return response
+
+    return guarded
 
 
 async def _script_request(request: Request) -> dict[str, Any]:
@@ -76,7 +121,7 @@ def _login_options(provider: Provider, interaction_id: str | None, binding: str)
     )
 
 
-@renders_errors(SCRIPT)
+@renders_script_errors
 async def login_options(request: Request) -> Response:
     body = await _script_request(request)
     options = await run_in_threadpool(
@@ -88,7 +133,7 @@ async def login_options(request: Request) -> Response:
     return json_response(options)
 
 
-@renders_errors(SCRIPT)
+@renders_script_errors
 async def login(request: Request) -> Response:
     ctx = context_of(request)
     body = await _script_request(request)
@@ -126,18 +171,18 @@ class PasskeyRow:
 
     id: str
     name: str
-    kind: str
+    kind: Translatable
     created: str
-    last_used: str
+    last_used: str | None
 
     @classmethod
     def of(cls, passkey: Passkey) -> PasskeyRow:
         return cls(
             id=passkey.id,
             name=passkey.name,
-            kind="Synced across devices" if passkey.backup_eligible else "On one device",
+            kind=N_("Synced across devices") if passkey.backup_eligible else N_("On one device"),
             created=_date(passkey.created_at),
-            last_used="never" if passkey.last_used_at is None else _date(passkey.last_used_at),
+            last_used=None if passkey.last_used_at is None else _date(passkey.last_used_at),
         )
 
 
@@ -163,10 +208,12 @@ async def passkeys_page(request: Request) -> Response:
         user=user,
         passkeys=[PasskeyRow.of(p) for p in passkeys],
         notice=NOTICES.get(request.query_params.get("done") or ""),
+        max_name_length=MAX_NAME_LENGTH,
+        max_passkeys=MAX_PASSKEYS,
     )
 
 
-@renders_errors(SCRIPT)
+@renders_script_errors
 async def registration_options(request: Request) -> Response:
     ctx = context_of(request)
     body = await _script_request(request)
@@ -181,7 +228,7 @@ async def registration_options(request: Request) -> Response:
     return json_response(options)
 
 
-@renders_errors(SCRIPT)
+@renders_script_errors
 async def register(request: Request) -> Response:
     ctx = context_of(request)
     body = await _script_request(request)

@@ -2,10 +2,14 @@
 // browser's autofill of the username field where it offers passkeys: "conditional UI"),
 // adding a passkey on /passkeys, and a passkey as the second factor on /login/verify. No
 // framework and no inline script (the pages' CSP allows scripts from gatehouse itself only). Without JavaScript, or without WebAuthn, the login
-// page still signs in with a password.
+// page still signs in with a password. The script has no words of its own: what it says
+// comes from the page, in the page's language (the data-messages of #passkey-messages,
+// templates/_passkeys_script.html).
 "use strict";
 
 (() => {
+  const words = JSON.parse(document.getElementById("passkey-messages").dataset.messages);
+
   // -- base64url (RFC 4648 §5, no padding) <-> ArrayBuffer ---------------------------------
 
   function toBuffer(base64url) {
@@ -72,7 +76,12 @@
   const supported = () =>
     typeof window.PublicKeyCredential === "function" && !!navigator.credentials;
 
-  const sentence = (text) => text.charAt(0).toUpperCase() + text.slice(1) + ".";
+  // An error gatehouse answered with, in the page's words.
+  function answered(text) {
+    const error = new Error(text);
+    error.fromGatehouse = true;
+    return error;
+  }
 
   async function post(url, body) {
     const response = await fetch(url, {
@@ -83,24 +92,28 @@
     });
     const data = await response.json().catch(() => null);
     if (response.ok && data) return data;
-    if (data && data.error_description) throw new Error(sentence(data.error_description));
-    if (response.status === 403) throw new Error("This page has expired. Reload it and try again.");
-    throw new Error(`Something went wrong (HTTP ${response.status}). Try again in a moment.`);
+    // gatehouse's refusals a person can act on carry a "problem" the page has words for;
+    // their error_description is for developers, in English.
+    if (data && words[data.problem]) throw answered(words[data.problem]);
+    if (response.status === 403) throw answered(words.form_expired);
+    if (data && data.error) throw answered(words.failed);
+    throw answered(words.server_error.replace("{status}", String(response.status)));
   }
 
   // What a failed navigator.credentials call means, in the person's words.
   function explain(error) {
     switch (error && error.name) {
       case "NotAllowedError":
-        return "The passkey request was cancelled or timed out. Try again, or use your password.";
+        return words.cancelled;
       case "InvalidStateError":
-        return "This device already holds one of your passkeys. Use another device, or keep the one you have.";
+        return words.exists;
       case "SecurityError":
-        return "Passkeys cannot be used at this address. gatehouse must be reached by its domain name over HTTPS (or localhost).";
+        return words.insecure;
       case "NotSupportedError":
-        return "This device cannot create or use a passkey that gatehouse accepts.";
+        return words.unsupported_device;
       default:
-        return (error && error.message) || "The passkey could not be used. Try again.";
+        // Our own errors (from post) carry the page's words; anything else gets the general ones.
+        return (error && error.fromGatehouse && error.message) || words.failed;
     }
   }
 
@@ -118,7 +131,7 @@
     section.hidden = false;
     if (!supported()) {
       button.disabled = true;
-      say(message, "This browser cannot use passkeys. Sign in with your password.");
+      say(message, words.no_passkeys_sign_in);
       return;
     }
     let waiting = null; // the AbortController of the request the browser is holding open
@@ -185,7 +198,7 @@
     form.hidden = false;
     if (!supported()) {
       button.disabled = true;
-      say(message, "This browser cannot create passkeys. Use a browser that has them.");
+      say(message, words.no_passkeys_add);
       return;
     }
     form.addEventListener("submit", async (event) => {
@@ -217,7 +230,7 @@
     const message = form.querySelector("[data-message]");
     if (!supported()) {
       button.disabled = true;
-      say(message, "This browser cannot use passkeys. Use another way to confirm it is you.");
+      say(message, words.no_passkeys_factor);
       return;
     }
     button.addEventListener("click", async () => {
