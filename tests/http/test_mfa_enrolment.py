@@ -14,6 +14,7 @@ from gatehouse.accounts.assurance import ACR_MFA
 from gatehouse.admin.policy import set_policy
 from gatehouse.runtime import Runtime
 from gatehouse.storage.records import AuditQuery
+from gatehouse.web.context import DEVICE_COOKIE
 from tests.support.factories import make_client, make_user
 from tests.support.flow import (
     FakeClock,
@@ -79,6 +80,10 @@ def test_required_for_everyone_walks_a_person_through_enrolment(
     assert claims["amr"] == ["pwd", "otp", "mfa"] and claims["acr"] == ACR_MFA
     events = [e.type for e in runtime.provider.audit.list(AuditQuery(types=("mfa",)))]
     assert events == ["mfa.enrolled"]
+    # Signed in with both factors: the address is recorded, the browser is now known.
+    [signed_in] = runtime.provider.audit.list(AuditQuery(types=("signin.succeeded",)))
+    assert signed_in.ip == "testclient"
+    assert DEVICE_COOKIE in http.cookies
     # The next sign-in asks for the code, not for enrolment.
     http.cookies.clear()
     response, _ = start_authorize(http)

@@ -11,11 +11,13 @@ import sqlalchemy as sa
 from starlette.testclient import TestClient
 
 from gatehouse.accounts.assurance import ACR_MFA, ACR_PASSWORD
+from gatehouse.crypto import sha256_digest
 from gatehouse.policy import TenantPolicy
 from gatehouse.protocol.verification import MAX_FAILURES_PER_SIGN_IN
 from gatehouse.runtime import Runtime
 from gatehouse.storage.records import AuditQuery
 from gatehouse.storage.sql import tables as t
+from gatehouse.web.context import DEVICE_COOKIE
 from tests.support.factories import make_client, make_user
 from tests.support.flow import (
     FakeClock,
@@ -109,6 +111,28 @@ def test_no_session_exists_before_the_second_factor(
     assert "gh_session" not in http.cookies
     with runtime.database.engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(t.sso_sessions)).scalar() == 0
+
+
+def test_the_browser_becomes_known_once_both_factors_are_given(
+    runtime: Runtime, http: TestClient, web: Any, clock: FakeClock
+) -> None:
+    """accounts/known_browsers.py: a browser is spared account-wide locks only after a
+    complete sign-in: not after the password alone, and always after the second factor."""
+    secret, _codes = enrol_totp(runtime)
+    clock.advance(60)
+    location, _verifier = _to_verify(http)
+    assert DEVICE_COOKIE not in http.cookies  # a password alone makes no browser known
+    clock.advance(5)
+    response = submit_verify(http, location, code=code_at(secret, clock.now))
+    assert response.status_code == 303, response.text
+    device = http.cookies.get(DEVICE_COOKIE)
+    assert device is not None and f"{DEVICE_COOKIE}=" in response.headers["set-cookie"]
+    user = runtime.store.users.find_by_login("alice")
+    assert user is not None
+    known = runtime.store.known_browsers.is_known(user.id, sha256_digest(device), clock.now)
+    assert known
+    [event] = runtime.provider.audit.list(AuditQuery(types=("signin.succeeded",)))
+    assert event.ip == "testclient" and event.details["methods"] == ["pwd", "otp", "mfa"]
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,7 @@ from gatehouse.protocol.interaction import (
 from gatehouse.protocol.mfa_audit import record_event
 from gatehouse.protocol.mfa_policy import factor_needed
 from gatehouse.protocol.provider import Provider
-from gatehouse.protocol.sign_in_flow import start_signed_in_session
+from gatehouse.protocol.sign_in_flow import SignInChoices, start_signed_in_session
 from gatehouse.protocol.signin import Source, record_failure, second_factor_attempt
 from gatehouse.protocol.verification import Person, person_of
 from gatehouse.storage.records import Client, User
@@ -71,6 +71,7 @@ class Enrolled:
     client: Client | None
     session_cookie: str | None = None
     cookie_max_age: int | None = None
+    device_cookie: str | None = None  # for a browser that had none (known_browsers.py)
 
 
 def _enroller(
@@ -129,7 +130,7 @@ def record_enrolment(
     session_cookie: str | None,
     binding: str,
     code: str | None,
-    ip: str | None,
+    source: Source,
 ) -> Enrolled | EnrolmentForm | AuthorizationOutcome:
     """POST /mfa/totp/enroll: a first valid code confirms the authenticator; new recovery
     codes go with it. During a sign-in, the person is then signed in with both factors."""
@@ -144,7 +145,9 @@ def record_enrolment(
             if confirmed:
                 codes = provider.recovery_codes.issue(user.id, now)
                 details = {"method": provider.totp.name}
-                record_event(provider, "mfa.enrolled", user, client_id, ip, now, details)
+                record_event(
+                    provider, "mfa.enrolled", user, client_id, source.address, now, details
+                )
     except InvalidAnswer as exc:
         return enrolment_form(provider, interaction_id, session_cookie, binding, exc.problem)
     if not confirmed:
@@ -154,11 +157,19 @@ def record_enrolment(
     if enroller.paused is None or enroller.person is None:
         return Enrolled(codes, MANAGE_PAGE, None)
     amr = (*enroller.person.amr, *provider.totp.amr)
-    session, _ = start_signed_in_session(provider, enroller.paused, user, amr, session_cookie)
+    interaction = enroller.paused.interaction
+    choices = SignInChoices(
+        interaction.remember_me, interaction.device, source.address, source.device_cookie
+    )
+    session, _ = start_signed_in_session(
+        provider, enroller.paused, user, amr, session_cookie, choices
+    )
     # The application is reached through the consent page, which resumes the request once
     # the person has saved their codes (a code issued now could expire meanwhile).
     continue_to = f"/consent?interaction={enroller.paused.interaction_id}"
-    return Enrolled(codes, continue_to, enroller.client, session.cookie, session.max_age)
+    return Enrolled(
+        codes, continue_to, enroller.client, session.cookie, session.max_age, session.device_cookie
+    )
 
 
 # -- Looking after the second factor: the live session's person -------------------------------

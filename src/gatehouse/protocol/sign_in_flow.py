@@ -51,11 +51,13 @@ class SignedIn:
 
 @dataclass(frozen=True)
 class StartedSession:
-    """A signed-in person's SSO session: its cookie value, and how long the cookie should
-    outlive the browser (None: it ends with the browser)."""
+    """A signed-in person's SSO session: its cookie value, how long the cookie should outlive
+    the browser (None: it ends with the browser), and a new device cookie for a browser
+    that had none (accounts/known_browsers.py)."""
 
     cookie: str
     max_age: int | None
+    device_cookie: str | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,9 @@ class SignInChoices:
     remember_me: bool = False
     device: str | None = None
     ip: str | None = None  # the device's address, for the audit log
+    # The browser's known-browser cookie as it came (None: it has none); never stored with
+    # the interaction, only its hash with the person once they are signed in.
+    device_cookie: str | None = None
 
 
 def record_login(
@@ -108,13 +113,10 @@ def record_login(
             refusal=recorded.refusal,
             ui_locales=paused.request.ui_locales,
         )
-    choices = SignInChoices(remember_me, device_of(user_agent), source.address)
-    result = first_factor_done(provider, paused, user, ("pwd",), session_cookie, binding, choices)
-    if result.session_cookie is None:
-        return result  # a second factor comes first: not yet a browser this person uses
-    # A browser the person has signed in from, spared account-wide locks from now on.
-    device = remember_browser(provider.known_browsers, user, source.device_cookie, now)
-    return replace(result, device_cookie=device)
+    choices = SignInChoices(
+        remember_me, device_of(user_agent), source.address, source.device_cookie
+    )
+    return first_factor_done(provider, paused, user, ("pwd",), session_cookie, binding, choices)
 
 
 def first_factor_done(
@@ -150,7 +152,9 @@ def start_signed_in_session(
     """Start (or renew) the SSO session of ``user``, who authenticated with ``amr`` (``mfa``
     added when the factors are of two kinds), with the login page's ``choices`` (by
     default those the interaction kept), and mark the interaction signed in; the session
-    and the paused request as it now stands."""
+    and the paused request as it now stands. The browser becomes one the person signs in
+    from, spared account-wide locks from now on (accounts/known_browsers.py): only here,
+    once every factor asked for was given."""
     now = provider.clock()
     if choices is None:
         choices = SignInChoices(paused.interaction.remember_me, paused.interaction.device)
@@ -161,6 +165,7 @@ def start_signed_in_session(
             provider.sessions, lifetimes, now, user, methods, session_cookie, choices.device
         )
         provider.interactions.mark_login(paused.interaction.id_hash, now)
+        device_cookie = remember_browser(provider.known_browsers, user, choices.device_cookie, now)
         provider.audit.record(
             AuditEvent(
                 type="signin.succeeded",
@@ -173,7 +178,8 @@ def start_signed_in_session(
             )
         )
     paused = replace(paused, interaction=replace(paused.interaction, login_completed_at=now))
-    return StartedSession(cookie, lifetimes.absolute if choices.remember_me else None), paused
+    max_age = lifetimes.absolute if choices.remember_me else None
+    return StartedSession(cookie, max_age, device_cookie), paused
 
 
 def signed_in(
@@ -188,7 +194,8 @@ def signed_in(
     """The person is signed in: their session, and the authorization resumed."""
     session, paused = start_signed_in_session(provider, paused, user, amr, session_cookie, choices)
     browser = browser_state(provider, session.cookie, binding)
-    return SignedIn(session.cookie, resume_paused(provider, paused, browser), session.max_age)
+    outcome = resume_paused(provider, paused, browser)
+    return SignedIn(session.cookie, outcome, session.max_age, session.device_cookie)
 
 
 def record_passkey_login(
@@ -197,7 +204,7 @@ def record_passkey_login(
     session_cookie: str | None,
     binding: str,
     response: Mapping[str, Any],
-    client_ip: str | None,
+    source: Source,
     user_agent: str | None = None,
 ) -> SignedIn:
     """POST /login/passkey: verify a passkey's answer to the challenge issued for this
@@ -205,11 +212,13 @@ def record_passkey_login(
     as after a password, with the passkey's amr (multi-factor when the device verified the
     person, so no further factor is asked)."""
     paused = load_interaction(provider, interaction_id, binding)
-    context = AuditContext(client_ip, paused.client.client_id)
+    context = AuditContext(source.address, paused.client.client_id)
     verified = provider.passkeys.verify_assertion(
         response, binding, provider.clock(), interaction_hash=paused.interaction.id_hash,
         context=context,
     )  # fmt: skip
-    choices = SignInChoices(device=device_of(user_agent), ip=client_ip)
+    choices = SignInChoices(
+        device=device_of(user_agent), ip=source.address, device_cookie=source.device_cookie
+    )
     amr = verified.passwordless_amr
     return first_factor_done(provider, paused, verified.user, amr, session_cookie, binding, choices)

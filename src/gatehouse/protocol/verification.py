@@ -210,7 +210,7 @@ def record_verification(
     if proved is None:
         return again(method.wrong_answer, refusal)
     interaction = paused.interaction
-    choices = SignInChoices(interaction.remember_me, interaction.device, ip)
+    choices = SignInChoices(interaction.remember_me, interaction.device, ip, source.device_cookie)
     amr = combined_amr(person.amr, proved)
     return signed_in(provider, paused, user, amr, session_cookie, binding, choices)
 

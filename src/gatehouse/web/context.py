@@ -12,6 +12,7 @@ from jinja2.ext import InternationalizationExtension
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from gatehouse.accounts.known_browsers import KNOWN_BROWSER_LIFETIME
 from gatehouse.protocol.provider import Provider
 from gatehouse.runtime import Runtime
 from gatehouse.web.cors import AllowedOrigins
@@ -46,6 +47,18 @@ class WebContext:
             SESSION_COOKIE,
             value,
             max_age=max_age,
+            httponly=True,
+            samesite="lax",
+            secure=self.secure_cookies,
+            path="/",
+        )
+
+    def set_device_cookie(self, response: Response, value: str) -> None:
+        """The known-browser cookie (accounts/known_browsers.py): long-lived, HttpOnly."""
+        response.set_cookie(
+            DEVICE_COOKIE,
+            value,
+            max_age=KNOWN_BROWSER_LIFETIME,
             httponly=True,
             samesite="lax",
             secure=self.secure_cookies,

@@ -132,7 +132,7 @@ async def enrol_submit(request: Request) -> Response:
         request.cookies.get(SESSION_COOKIE),
         browser_binding(request),
         form.get("code"),
-        client_address(request),
+        Source(client_address(request), request.cookies.get(DEVICE_COOKIE)),
     )
     if isinstance(result, enrolment.EnrolmentForm):
         return _render_enrol(request, result)
@@ -143,6 +143,8 @@ async def enrol_submit(request: Request) -> Response:
         context_of(request).set_session_cookie(
             response, result.session_cookie, result.cookie_max_age
         )
+    if result.device_cookie is not None:
+        context_of(request).set_device_cookie(response, result.device_cookie)
     return response
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gatehouse.accounts.known_browsers import KNOWN_BROWSER_LIFETIME
 from gatehouse.errors import InvalidRequest
 from gatehouse.protocol import interaction, sign_in_flow
 from gatehouse.protocol.authorization import (
@@ -52,15 +51,7 @@ def follow_outcome(
     if signed_in is not None and signed_in.session_cookie is not None:
         ctx.set_session_cookie(response, signed_in.session_cookie, signed_in.cookie_max_age)
     if signed_in is not None and signed_in.device_cookie is not None:
-        response.set_cookie(
-            DEVICE_COOKIE,
-            signed_in.device_cookie,
-            max_age=KNOWN_BROWSER_LIFETIME,
-            httponly=True,
-            samesite="lax",
-            secure=ctx.secure_cookies,
-            path="/",
-        )
+        ctx.set_device_cookie(response, signed_in.device_cookie)
     return response
 
 

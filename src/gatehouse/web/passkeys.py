@@ -32,9 +32,10 @@ from gatehouse.accounts.webauthn import PasskeyRejected
 from gatehouse.errors import InvalidRequest, LoginRequired
 from gatehouse.protocol import interaction, sign_in_flow
 from gatehouse.protocol.provider import Provider
+from gatehouse.protocol.signin import Source
 from gatehouse.storage.records import Passkey, User
 from gatehouse.web.account import reauthentication_needed, send_to_sign_in
-from gatehouse.web.context import SESSION_COOKIE, context_of
+from gatehouse.web.context import DEVICE_COOKIE, SESSION_COOKIE, context_of
 from gatehouse.web.csrf import browser_binding, require_csrf
 from gatehouse.web.errors import Channel, Endpoint, error_response, renders_errors
 from gatehouse.web.http import client_address, json_response, read_form, read_json_object, redirect
@@ -144,7 +145,7 @@ async def login(request: Request) -> Response:
         request.cookies.get(SESSION_COOKIE),
         browser_binding(request),
         _credential(body),
-        client_address(request),
+        Source(client_address(request), request.cookies.get(DEVICE_COOKIE)),
         request.headers.get("user-agent"),
     )
     return _as_script_redirect(follow_outcome(request, signed_in.outcome, signed_in=signed_in))
