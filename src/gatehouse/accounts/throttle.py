@@ -154,14 +154,34 @@ class Refusal:
     retry_after: int
 
     @property
+    def wait(self) -> Wait:
+        """How long to wait, in the units a page says it in (web/ words it)."""
+        return wait_of(self.retry_after)
+
+    @property
     def message(self) -> str:
+        """The English sentence, for text not shown through a page's catalogs."""
         return f"Too many failed attempts. Try again in {wait_text(self.retry_after)}."
 
 
-def wait_text(seconds: int) -> str:
+class Wait(NamedTuple):
+    """A wait as people read it: ``amount`` of ``unit``."""
+
+    amount: int
+    unit: Literal["second", "minute"]
+
+
+def wait_of(seconds: int) -> Wait:
+    """Seconds under two minutes (at least one), else minutes, rounded up."""
     if seconds < 120:
-        return "1 second" if seconds <= 1 else f"{seconds} seconds"
-    return f"{-(-seconds // 60)} minutes"
+        return Wait(max(seconds, 1), "second")
+    return Wait(-(-seconds // 60), "minute")
+
+
+def wait_text(seconds: int) -> str:
+    """The wait in English words: "1 second", "40 seconds", "15 minutes"."""
+    amount, unit = wait_of(seconds)
+    return f"{amount} {unit}" if amount == 1 else f"{amount} {unit}s"
 
 
 def refusal(limits: Limits, attempt: Attempt, counters: Counters, now: int) -> Refusal | None:
