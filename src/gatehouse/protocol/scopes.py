@@ -16,7 +16,8 @@ from gatehouse.errors import InvalidScope
 from gatehouse.protocol.audiences import canonical, split_canonical
 from gatehouse.storage.records import Api
 
-# OIDC Core §5.4 and §11. Descriptions are what the consent page shows.
+# OIDC Core §5.4 and §11. The descriptions, in English, are what the CLI lists and what the
+# consent page says, in the person's language (web/pages.py STANDARD_SCOPE_TEXTS).
 STANDARD_SCOPES: dict[str, str] = {
     "openid": "Sign you in and know who you are",
     "profile": "See your name and basic profile",

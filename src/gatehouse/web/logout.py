@@ -67,7 +67,7 @@ async def logout(request: Request) -> Response:
         cookie if browser.session is not None else None,
         logout_request,
     )
-    return _finish(request, logout_request, frames)
+    return _finish(request, logout_request, frames, ui_locales)
 
 
 def _end_and_frames(
@@ -76,7 +76,12 @@ def _end_and_frames(
     return frontchannel_frames(provider, end_session(provider, cookie, logout_request))
 
 
-def _finish(request: Request, logout_request: LogoutRequest, frames: list[LogoutFrame]) -> Response:
+def _finish(
+    request: Request,
+    logout_request: LogoutRequest,
+    frames: list[LogoutFrame],
+    ui_locales: tuple[str, ...],
+) -> Response:
     """Straight back to the client when no front-channel frame is to load; else the
     signed-out page loads them, then (script) goes on to the client, with a link to go on
     without script (Front-Channel Logout 1.0 §4)."""
@@ -88,6 +93,7 @@ def _finish(request: Request, logout_request: LogoutRequest, frames: list[Logout
         response = ctx.render(
             request,
             "logged_out.html",
+            ui_locales=ui_locales,
             client=logout_request.client,
             frames=frames,
             continue_to=location,

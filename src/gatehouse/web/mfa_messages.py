@@ -2,7 +2,7 @@
 was wrong with an answer (accounts/second_factor.py ``AnswerProblem``), a change asked of an
 authenticator app there is none of (protocol/enrolment.py ``NoAuthenticator``). The pages
 show them with ``{{ _(message) }}``, in the person's language. Brute-force protection's wait
-is worded by the templates themselves (templates/mfa/_wait.html), plurals and all, and what
+is worded by the templates themselves (templates/_too_many_attempts.html), plurals and all, and what
 passkeys.js says by the pages that load it (templates/_passkeys_script.html)."""
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ the errors."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -22,6 +24,7 @@ from gatehouse.web.context import DEVICE_COOKIE, SESSION_COOKIE, context_of
 from gatehouse.web.csrf import browser_binding, require_csrf, set_csrf_cookie
 from gatehouse.web.errors import SIGN_IN_PAGES, renders_errors
 from gatehouse.web.http import client_address, read_form, redirect
+from gatehouse.web.i18n import N_, Translatable
 from gatehouse.web.threads import run_in_threadpool
 
 # Where each kind of pause is answered (protocol/authorization.py InteractionNeeded.kind).
@@ -71,7 +74,7 @@ async def _render_login(
         interaction=interaction_id,
         login=form.login,
         failed=form.failed,
-        refusal=form.refusal.message if form.refusal is not None else None,
+        refusal=form.refusal,  # worded by _too_many_attempts.html
         remember_me=form.remember_me,
         signed_in=form.signed_in,
         # The self-service links (docs/self-service.md), when the tenant turned them on.
@@ -123,6 +126,32 @@ async def login_submit(request: Request) -> Response:
     return follow_outcome(request, result.outcome, signed_in=result)
 
 
+# gatehouse's own words for the standard scopes on the consent page, translated there. The
+# English is protocol/scopes.py STANDARD_SCOPES's (which the CLI lists); a test keeps them
+# the same. Scopes an operator defined are described as the operator typed.
+STANDARD_SCOPE_TEXTS: dict[str, Translatable] = {
+    "openid": N_("Sign you in and know who you are"),
+    "profile": N_("See your name and basic profile"),
+    "email": N_("See your email address"),
+    "address": N_("See your postal address"),
+    "phone": N_("See your phone number"),
+    "offline_access": N_("Keep access while you are not using the app"),
+}
+
+
+@dataclass(frozen=True)
+class ConsentScope:
+    """One scope on the consent page: its name (the checkbox's value), its label and
+    description (protocol/interaction.py describe_scopes), gatehouse's translatable words
+    for it when it is a standard scope (``text``), and whether it cannot be unticked."""
+
+    name: str
+    label: str
+    description: str
+    text: Translatable | None
+    required: bool
+
+
 @renders_errors(SIGN_IN_PAGES)
 async def consent_page(request: Request) -> Response:
     ctx = context_of(request)
@@ -145,7 +174,13 @@ async def consent_page(request: Request) -> Response:
         client=outcome.client,
         user=outcome.user,
         scopes=[
-            (name, label, description, name in interaction.REQUIRED_SCOPES)
+            ConsentScope(
+                name,
+                label,
+                description,
+                STANDARD_SCOPE_TEXTS.get(name),
+                name in interaction.REQUIRED_SCOPES,
+            )
             for name, (label, description) in zip(names, described, strict=True)
         ],
         interaction=outcome.interaction_id,

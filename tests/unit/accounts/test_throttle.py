@@ -11,9 +11,11 @@ from gatehouse.accounts.throttle import (
     EVERY,
     Attempt,
     Limits,
+    Wait,
     address_key,
     login_subject,
     refusal,
+    wait_of,
     wait_text,
 )
 from gatehouse.policy import TenantPolicy
@@ -64,6 +66,22 @@ def test_the_delay_doubles_after_the_threshold_up_to_the_maximum(failures: int, 
 )
 def test_waits_in_words(seconds: int, text: str) -> None:
     assert wait_text(seconds) == text
+
+
+@pytest.mark.parametrize(
+    ("seconds", "wait"),
+    [
+        (0, Wait(1, "seconds")),
+        (1, Wait(1, "seconds")),
+        (119, Wait(119, "seconds")),
+        (120, Wait(2, "minutes")),
+        (121, Wait(3, "minutes")),
+        (900, Wait(15, "minutes")),
+    ],
+)
+def test_waits_in_units_for_the_pages_to_word(seconds: int, wait: Wait) -> None:
+    """The pages say the wait in their language from these (_too_many_attempts.html)."""
+    assert wait_of(seconds) == wait
 
 
 def counter(

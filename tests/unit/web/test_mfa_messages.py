@@ -38,7 +38,7 @@ def test_every_problem_has_its_words() -> None:
 
 def _wait(language: str, seconds: int) -> str:
     page = TEMPLATES.from_string(
-        '{% from "mfa/_wait.html" import too_many with context %}{{ too_many(refusal) }}'
+        '{% from "_too_many_attempts.html" import too_many with context %}{{ too_many(refusal) }}'
     )
     return page.render(
         translations=LANGUAGES.translations(language), refusal=Refusal("source", seconds)
