@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from gatehouse.accounts.sessions import sign_out
-from gatehouse.keys.remote import post_form
+from gatehouse.keys.remote import PostFailed, post_form
 from gatehouse.protocol import backchannel_worker
 from gatehouse.protocol.backchannel_logout import FIRST_PAUSE, DeliveryPolicy
 from gatehouse.protocol.backchannel_worker import BackchannelLogoutWorker
@@ -149,22 +149,51 @@ def test_a_relying_party_that_hangs_costs_the_timeout_and_holds_the_lease_meanwh
 # -- The thread -------------------------------------------------------------------------------
 
 
-def test_the_thread_sends_a_sign_out_at_once_and_stops_at_once(
-    provider: Provider, clock: FakeClock, alice: User, rp: str, receiver: LogoutReceiver
+def waiting_signal(provider: Provider, monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """Set each time the worker goes to wait for the queue's signal (cleared by the test)."""
+    waiting = threading.Event()
+    real = provider.logout_deliveries.wait_for_queued
+
+    def wait_for_queued(timeout: float) -> bool:
+        waiting.set()
+        return real(timeout)
+
+    monkeypatch.setattr(provider.logout_deliveries, "wait_for_queued", wait_for_queued)
+    return waiting
+
+
+def test_the_thread_sends_a_sign_out_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+    provider: Provider,
+    clock: FakeClock,
+    alice: User,
+    rp: str,
+    receiver: LogoutReceiver,
 ) -> None:
     """It polls only every minute here: what arrives sooner was the sign-out waking it."""
     signed_out(provider, alice)
     provider.logout_deliveries.wait_for_queued(0)  # forget that sign-out's signal
+    waiting = waiting_signal(provider, monkeypatch)
     worker = BackchannelLogoutWorker(provider, POLICY, poll_seconds=60).start()
     try:
         assert receiver.wait(1, seconds=5.0)  # the pass it makes when it starts
+        assert waiting.wait(5.0)  # then it waits, for a minute
         second = signed_out(provider, alice)
         assert receiver.wait(2, seconds=5.0), "the sign-out did not wake the worker"
     finally:
-        stopping = time.monotonic()
         worker.stop()
-        assert time.monotonic() - stopping < 5.0
     assert stored(provider, second).delivered_at == clock.now
+
+
+def test_the_thread_stops_at_once_when_asked(
+    monkeypatch: pytest.MonkeyPatch, provider: Provider, rp: str
+) -> None:
+    waiting = waiting_signal(provider, monkeypatch)
+    worker = BackchannelLogoutWorker(provider, POLICY, poll_seconds=60).start()
+    assert waiting.wait(5.0)  # idle, for a minute
+    stopping = time.monotonic()
+    worker.stop(timeout=10.0)
+    assert time.monotonic() - stopping < 5.0  # woken, not timed out
 
 
 def test_the_thread_goes_on_after_an_error_of_its_own(
@@ -219,16 +248,17 @@ def test_the_thread_sleeps_until_the_next_retry_at_most_the_poll_interval(
     clock: FakeClock,
     alice: User,
     rp: str,
-    receiver: LogoutReceiver,
     failures: int,
     advance: int,
     poll: float,
     idle: float,
 ) -> None:
-    worker = BackchannelLogoutWorker(provider, POLICY, poll_seconds=poll)
+    def failing(uri: str, form: dict[str, str], timeout: float) -> None:
+        raise PostFailed("answered HTTP 503")
+
+    worker = BackchannelLogoutWorker(provider, POLICY, failing, poll_seconds=poll)
     if failures:
         signed_out(provider, alice)
-        receiver.status = 503
         assert [o.result for o in worker.run_once()] == ["retry"]
     clock.advance(advance)
     assert worker._idle_seconds() == idle
