@@ -1,10 +1,13 @@
 """A relying party's back-channel logout endpoint on loopback (OIDC Back-Channel Logout 1.0
 §2.5, §2.6): it records every logout token POSTed to it, answers with the status it is set
 to (503 plays a client that is up but failing), and validates a token the way the
-specification tells a client to, against the issuer's published JWK Set."""
+specification tells a client to, against the issuer's published JWK Set. Given a ``hold``
+event, it plays a relying party that hangs: each POST is recorded, then answered only once
+the event is set."""
 
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,6 +30,7 @@ class LogoutReceiver:
     tokens: list[str] = field(default_factory=list)
     content_types: list[str] = field(default_factory=list)
     received: threading.Event = field(default_factory=threading.Event)
+    hold: threading.Event | None = None
     _server: ThreadingHTTPServer | None = None
     _port: int = 0
 
@@ -43,6 +47,8 @@ class LogoutReceiver:
                 form = parse_qs(self.rfile.read(length).decode())
                 receiver.content_types.append(self.headers.get("Content-Type", ""))
                 receiver.tokens.extend(form.get("logout_token", []))
+                if receiver.hold is not None:
+                    receiver.hold.wait(30)  # bounded: a forgotten hold cannot hang the run
                 self.send_response(receiver.status)
                 self.send_header("Content-Length", "0")
                 self.send_header("Cache-Control", "no-store")
@@ -55,7 +61,9 @@ class LogoutReceiver:
         self._server = ThreadingHTTPServer((HOST, port), Handler)
         self._server.daemon_threads = True
         self._port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        # A short poll: stop() (shutdown) returns within it.
+        serve = functools.partial(self._server.serve_forever, poll_interval=0.05)
+        threading.Thread(target=serve, daemon=True).start()
         return self
 
     def stop(self) -> None:
