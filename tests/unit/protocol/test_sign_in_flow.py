@@ -467,7 +467,7 @@ def test_a_passkey_signs_in_with_two_factors_and_records_it(
     interaction_id = start(provider)
     answer = passkey_answer(provider, interaction_id, laptop)
     result = record_passkey_login(
-        provider, interaction_id, None, BINDING, answer, ADDRESS, user_agent=FIREFOX
+        provider, interaction_id, None, BINDING, answer, Source(ADDRESS), user_agent=FIREFOX
     )
     session = session_of(provider, result.session_cookie)
     assert (session.user_id, session.amr, session.device) == (
@@ -490,7 +490,7 @@ def test_a_forged_passkey_answer_signs_nobody_in(
     interaction_id = start(provider)
     answer = passkey_answer(provider, interaction_id, laptop, forge=True)
     with pytest.raises(PasskeyRejected):
-        record_passkey_login(provider, interaction_id, None, BINDING, answer, ADDRESS)
+        record_passkey_login(provider, interaction_id, None, BINDING, answer, Source(ADDRESS))
     assert provider.sessions.list_for_user(alice.id, clock.now, 3600) == []
     assert events(provider, "signin.succeeded") == []
     (failed,) = events(provider, "passkey.failed")
@@ -504,7 +504,7 @@ def test_a_passkey_answer_for_another_sign_in_is_refused(
     mine, other = start(provider), start(provider)
     answer = passkey_answer(provider, other, laptop)
     with pytest.raises(PasskeyRejected):
-        record_passkey_login(provider, mine, None, BINDING, answer, ADDRESS)
+        record_passkey_login(provider, mine, None, BINDING, answer, Source(ADDRESS))
     with pytest.raises(InvalidRequest, match="another browser"):
-        record_passkey_login(provider, mine, None, "another-browser", answer, ADDRESS)
+        record_passkey_login(provider, mine, None, "another-browser", answer, Source(ADDRESS))
     assert events(provider, "signin.succeeded") == []

@@ -8,7 +8,7 @@ import pytest
 
 from gatehouse.protocol.account.access import revoke_application, revoke_offline
 from gatehouse.protocol.account.client import ACCOUNT_CLIENT_ID
-from gatehouse.protocol.account.holder import AccountError, AccountHolder
+from gatehouse.protocol.account.holder import AccountError, AccountHolder, Refusal
 from gatehouse.protocol.provider import Provider
 from gatehouse.runtime import Runtime
 from gatehouse.storage.records import User
@@ -69,7 +69,7 @@ def test_an_application_without_access_is_refused(
     with pytest.raises(AccountError) as refused:
         revoke_application(provider, holder, client_id)
     assert (refused.value.section, refused.value.status) == ("applications", 404)
-    assert refused.value.message == "That application has no access to revoke (any more)."
+    assert refused.value.refusal == Refusal.NO_APPLICATION_ACCESS
     assert len(events(provider, "consent.revoked")) == before
     if client_id == ACCOUNT_CLIENT_ID:
         assert provider.consents.get(alice.id, ACCOUNT_CLIENT_ID) is not None
@@ -125,7 +125,7 @@ def test_an_application_without_offline_access_is_refused(
     with pytest.raises(AccountError) as refused:
         revoke_offline(provider, holder, None if case == "no application" else "web")
     assert (refused.value.section, refused.value.status) == ("offline", 404)
-    assert "no offline access to revoke" in refused.value.message
+    assert refused.value.refusal == Refusal.NO_OFFLINE_ACCESS
     assert events(provider, "token.revoked") == []
     if held is not None and held.refresh_token is not None:
         client = other if case == "another app's" else web

@@ -1,11 +1,11 @@
-"""protocol/account/holder.py: a refusal's section, words and status, and the audit event
+"""protocol/account/holder.py: a refusal's reason, section and status, and the audit event
 of the person's own change."""
 
 from __future__ import annotations
 
 import pytest
 
-from gatehouse.protocol.account.holder import AccountError, AccountHolder, record
+from gatehouse.protocol.account.holder import AccountError, AccountHolder, Refusal, record
 from gatehouse.protocol.provider import Provider
 from gatehouse.storage.records import AuditEvent
 from tests.support.flow import FakeClock
@@ -13,19 +13,30 @@ from tests.unit.protocol.account.conftest import ADDRESS, events
 
 
 @pytest.mark.parametrize(("status", "expected"), [(None, 400), (404, 404)])
-def test_a_refusal_names_its_section_its_words_and_its_status(
+def test_a_refusal_names_its_reason_its_section_and_its_status(
     status: int | None, expected: int
 ) -> None:
     error = (
-        AccountError("sessions", "Not yours.")
+        AccountError(Refusal.NO_SUCH_SESSION)
         if status is None
-        else AccountError("sessions", "Not yours.", status)
+        else AccountError(Refusal.NO_SUCH_SESSION, status)
     )
-    assert (error.section, error.message, error.status, str(error)) == (
+    assert (error.refusal, error.section, error.status, str(error)) == (
+        Refusal.NO_SUCH_SESSION,
         "sessions",
-        "Not yours.",
         expected,
-        "Not yours.",
+        "no_such_session",
+    )
+
+
+@pytest.mark.parametrize("refusal", list(Refusal))
+def test_every_refusal_belongs_to_a_section(refusal: Refusal) -> None:
+    assert AccountError(refusal).section in (
+        "profile",
+        "password",
+        "sessions",
+        "applications",
+        "offline",
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from gatehouse.protocol.account.holder import AccountError, AccountHolder
+from gatehouse.protocol.account.holder import AccountError, AccountHolder, Refusal
 from gatehouse.protocol.account.security import end_others, end_session
 from gatehouse.protocol.account.signin import ReauthenticationRequired
 from gatehouse.protocol.provider import Provider
@@ -55,6 +55,7 @@ def test_a_session_that_is_not_hers_or_not_live_is_refused(
     with pytest.raises(AccountError) as refused:
         end_session(provider, holder, sid)
     assert (refused.value.section, refused.value.status) == ("sessions", 404)
+    assert refused.value.refusal == Refusal.NO_SUCH_SESSION
     assert live_session(provider, bobs_cookie) is not None
     assert len(events(provider, "session.ended")) == before
 
