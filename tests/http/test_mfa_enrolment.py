@@ -263,8 +263,11 @@ def test_codes_at_the_management_page_are_under_brute_force_protection(
         )
 
     for _ in range(3):
-        assert "not right" in renew(wrong).text
+        answered = renew(wrong)
+        assert answered.status_code == 400 and "not right" in answered.text
     refused = renew(code_at(secret, clock.now))
+    # RFC 6585 §4, as at /login/verify: refused before it was checked.
+    assert refused.status_code == 429 and refused.headers["retry-after"] == "1"
     assert "Too many failed attempts. Try again in 1 second." in refused.text
     assert recovery_codes_on_page(refused.text) == []
     failed = runtime.provider.audit.list(AuditQuery(types=("signin.failed",)))

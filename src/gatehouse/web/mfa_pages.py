@@ -161,13 +161,19 @@ def _render_codes(
 
 def _render_status(request: Request, shown: enrolment.SecondFactorStatus) -> Response:
     rejected = shown.rejected
-    return context_of(request).render(
+    # An answer refused before it was checked (docs/lockout.md) is 429 with Retry-After, as
+    # at /login/verify (RFC 6585 §4); a wrong one is 400.
+    refusal = rejected.refusal if rejected is not None and rejected.problem is None else None
+    response = context_of(request).render(
         request,
         "mfa.html",
-        status=200 if rejected is None else 400,
+        status=200 if rejected is None else 429 if refusal is not None else 400,
         shown=shown,
         problem=None if rejected is None else problem_message(rejected.problem),
     )
+    if refusal is not None:
+        response.headers["Retry-After"] = str(refusal.retry_after)
+    return response
 
 
 @renders_errors(MFA_PAGES)
