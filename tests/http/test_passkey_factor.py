@@ -126,6 +126,9 @@ def test_a_device_bound_passkey_is_the_second_factor_the_policy_requires(
     claims = claims_of(runtime, http, web, response, verifier)
     assert claims["amr"] == ["pwd", "hwk", "user", "pin", "mfa"]
     assert events(runtime, "mfa.succeeded") == ["mfa.succeeded"]
+    # The passkey's own event says where the answer came from and for which application.
+    [used] = runtime.store.audit.list(AuditQuery(types=("passkey.used",)))
+    assert (used.ip, used.client_id) == ("testclient", web["client_id"])
 
 
 def runtime_user(runtime: Runtime) -> str:
@@ -174,7 +177,8 @@ def test_wrong_and_replayed_assertions_count_as_failed_factors(
     assert replayed.status_code == 400
     assert "That passkey could not be used" in replayed.text
     assert events(runtime, "mfa.failed") == ["mfa.failed", "mfa.failed"]
-    assert len(events(runtime, "passkey.failed")) == 2
+    failures = runtime.store.audit.list(AuditQuery(types=("passkey.failed",)))
+    assert [(e.ip, e.client_id) for e in failures] == [("testclient", web["client_id"])] * 2
     # Brute-force protection (docs/lockout.md) counts them as the passkey factor's failures.
     failed = runtime.store.audit.list(AuditQuery(types=("signin.failed",)))
     assert [e.details["factor"] for e in failed] == ["webauthn", "webauthn"]

@@ -65,7 +65,13 @@ class PasskeyFactor:
         return {"options": options}
 
     def verify(
-        self, user: User, answer: Mapping[str, str], binding: str, now: int, sufficient: Sufficient
+        self,
+        user: User,
+        answer: Mapping[str, str],
+        binding: str,
+        now: int,
+        sufficient: Sufficient,
+        context: AuditContext,
     ) -> tuple[str, ...] | None:
         response = _credential(answer.get(CREDENTIAL_FIELD))
         try:
@@ -74,7 +80,7 @@ class PasskeyFactor:
                 binding,
                 now,
                 interaction_hash=binding,
-                context=AuditContext(None),
+                context=context,
                 user=user,
                 require_user_verification=False,
             )

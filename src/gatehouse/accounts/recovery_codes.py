@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
+from gatehouse.accounts.passkeys import AuditContext
 from gatehouse.accounts.second_factor import AnswerProblem, InvalidAnswer, Sufficient
 from gatehouse.crypto import sha256_digest
 from gatehouse.storage.records import User
@@ -83,7 +84,13 @@ class RecoveryCodes:
         return {}
 
     def verify(
-        self, user: User, answer: Mapping[str, str], binding: str, now: int, sufficient: Sufficient
+        self,
+        user: User,
+        answer: Mapping[str, str],
+        binding: str,
+        now: int,
+        sufficient: Sufficient,
+        context: AuditContext,
     ) -> tuple[str, ...] | None:
         code = normalized(answer.get(CODE_FIELD))
         right = self._repository.use_recovery_code(user.id, code_hash(user.id, code), now)

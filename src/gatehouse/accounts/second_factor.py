@@ -15,6 +15,7 @@ import enum
 from collections.abc import Callable, Mapping
 from typing import Any, Final, Protocol
 
+from gatehouse.accounts.passkeys import AuditContext
 from gatehouse.storage.records import User
 
 #: Whether the RFC 8176 values a factor would add are enough for the sign-in at hand (built by
@@ -73,8 +74,15 @@ class SecondFactorMethod(Protocol):
         stored against ``binding``: the interaction or session it is for). {} for none."""
 
     def verify(
-        self, user: User, answer: Mapping[str, str], binding: str, now: int, sufficient: Sufficient
+        self,
+        user: User,
+        answer: Mapping[str, str],
+        binding: str,
+        now: int,
+        sufficient: Sufficient,
+        context: AuditContext,
     ) -> tuple[str, ...] | None:
         """The RFC 8176 values ``answer`` (the form's fields) proves, when it proves this
         factor in a ``sufficient`` form (spending it where it is one-time); None when it
-        does not. Raises ``InvalidAnswer`` when it cannot be checked."""
+        does not. Raises ``InvalidAnswer`` when it cannot be checked. ``context``: where the
+        answer comes from, for the events a method records itself (a passkey's)."""

@@ -14,6 +14,7 @@ from typing import Any
 
 import pyotp
 
+from gatehouse.accounts.passkeys import AuditContext
 from gatehouse.accounts.second_factor import AnswerProblem, InvalidAnswer, Sufficient
 from gatehouse.crypto import constant_time_equals
 from gatehouse.keys.encryption import KeyEncryptor
@@ -129,7 +130,13 @@ class Totp:
         return {}
 
     def verify(
-        self, user: User, answer: Mapping[str, str], binding: str, now: int, sufficient: Sufficient
+        self,
+        user: User,
+        answer: Mapping[str, str],
+        binding: str,
+        now: int,
+        sufficient: Sufficient,
+        context: AuditContext,
     ) -> tuple[str, ...] | None:
         code = parse_code(answer.get(CODE_FIELD))
         found = self._repository.totp(user.id)

@@ -14,6 +14,7 @@ import enum
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from gatehouse.accounts.passkeys import AuditContext
 from gatehouse.accounts.second_factor import ANY, AnswerProblem, InvalidAnswer
 from gatehouse.accounts.throttle import Factor, Refusal
 from gatehouse.accounts.totp import TotpEnrolment
@@ -238,7 +239,8 @@ def _proved(provider: Provider, user: User, answer: str | None, source: Source) 
     guard = provider.throttle.guard(second_factor_attempt(provider, factor, user, source, now), now)
     if guard.refusal is not None:
         return Rejected(None, guard.refusal)
-    right = method.verify(user, {field: text}, "", now, ANY) is not None
+    context = AuditContext(source.address)
+    right = method.verify(user, {field: text}, "", now, ANY, context) is not None
     kind = "mfa.succeeded" if right else "mfa.failed"
     record_event(provider, kind, user, None, source.address, now, {"method": method.name})
     if right:

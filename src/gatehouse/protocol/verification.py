@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gatehouse.accounts.assurance import combined_amr
+from gatehouse.accounts.passkeys import AuditContext
 from gatehouse.accounts.second_factor import AnswerProblem, InvalidAnswer, SecondFactorMethod
 from gatehouse.accounts.throttle import Factor, Refusal
 from gatehouse.errors import InvalidRequest
@@ -188,7 +189,8 @@ def record_verification(
         )
     try:
         with provider.transaction():
-            proved = method.verify(user, answer, binding_key, now, need.sufficient)
+            context = AuditContext(ip, paused.client.client_id)
+            proved = method.verify(user, answer, binding_key, now, need.sufficient, context)
             right = proved is not None
             if right:
                 guard.succeeded()
