@@ -10,7 +10,9 @@ totp-enroll.png and verify.png from a two-step sign-in (docs/mfa.md), passkeys.p
 login-passkey.png (docs/passkeys.md) from a server at http://localhost, with Chromium's
 virtual authenticators as the person's devices, and register.png, forgot-password.png and
 reset-password.png from a server with self-service accounts on (docs/self-service.md), its
-email going to an SMTP server on loopback.
+email going to an SMTP server on loopback; logout.png and signed-out.png from an
+RP-initiated logout of an application with a front-channel logout URI (docs/logout.md), and
+login-de.png, the demo's sign-in page in a German browser (docs/translations.md).
 """
 
 from __future__ import annotations
@@ -135,6 +137,37 @@ def mfa_pages(browser: Browser, server: LiveServer, out: Path) -> None:
         callback.stop()
 
 
+def logout_pages(browser: Browser, server: LiveServer, out: Path) -> None:
+    """Signing out of an application that registered a front-channel logout URI: the
+    confirmation, then the signed-out page, whose frame tells the application."""
+    site = LoopbackSite().start()
+    try:
+        callback = site.url("/callback")
+        server.create_client(
+            "wiki", [callback], name="Acme Wiki",
+            extra=("--frontchannel-logout-uri", site.url("/frontchannel-logout")),
+        )  # fmt: skip
+        server.create_user("bob", "correct horse battery staple")
+        context = browser.new_context(viewport=VIEWPORT)
+        page = context.new_page()
+        page.goto(
+            server.url("/authorize?response_type=code&client_id=wiki&scope=openid&state=s")
+            + f"&redirect_uri={callback}&code_challenge={'a' * 43}&code_challenge_method=S256"
+        )
+        sign_in(page, "bob", "correct horse battery staple")
+        answer_consent(page, "Allow")
+        page.wait_for_url(lambda url: url.startswith(callback))
+        page.goto(server.url("/logout?client_id=wiki"))
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        _shoot(page, out / "logout.png")
+        page.get_by_role("button", name="Sign out").click()
+        expect(page.get_by_role("heading", name="You are signed out")).to_be_visible()
+        _shoot(page, out / "signed-out.png")
+        context.close()
+    finally:
+        site.stop()
+
+
 def demo_pages(browser: Browser, demo: LiveServer, out: Path) -> None:
     """The demo's sign-in, step by step: the pages docs/demo.md shows."""
     assert demo.demo_credentials is not None
@@ -153,6 +186,14 @@ def demo_pages(browser: Browser, demo: LiveServer, out: Path) -> None:
     expect(page.get_by_role("heading", name="You are signed in")).to_be_visible()
     _shoot(page, out / "demo-result.png", full_page=True)
     context.close()
+
+    german = browser.new_context(viewport=VIEWPORT, locale="de-DE")
+    page = german.new_page()
+    page.goto(demo.url("/demo/"))
+    page.locator("form button").first.click()
+    expect(page.get_by_role("heading", name="Anmelden")).to_be_visible()
+    _shoot(page, out / "login-de.png")
+    german.close()
 
 
 PASSKEY_DEVICE = {
@@ -250,6 +291,8 @@ def main() -> None:
         work = Path(tmp)
         servers = [
             start_server(f"sqlite:///{work / 'serve.db'}", work / "serve"),
+            # The account page's alice and the two-step sign-in's alice are two people.
+            start_server(f"sqlite:///{work / 'mfa.db'}", work / "mfa"),
             start_server(f"sqlite:///{work / 'demo.db'}", work / "demo", demo=True),
             # Passkeys need a domain name for their RP ID: the issuer is http://localhost.
             start_server(
@@ -262,9 +305,10 @@ def main() -> None:
                 try:
                     error_page(browser, servers[0], out)
                     account_page(browser, servers[0], out)
-                    mfa_pages(browser, servers[0], out)
-                    demo_pages(browser, servers[1], out)
-                    passkey_pages(browser, servers[2], out)
+                    mfa_pages(browser, servers[1], out)
+                    logout_pages(browser, servers[0], out)
+                    demo_pages(browser, servers[2], out)
+                    passkey_pages(browser, servers[3], out)
                     self_service_pages(browser, work, out)
                 finally:
                     browser.close()

@@ -1,8 +1,7 @@
-"""The pages people see, checked against WCAG 2.2 AA with axe-core in Chromium, in English
-and in German (the browser's language), through a sign-in to the demo application.
-
-Every page a person can reach belongs here once it is translated and checked
-(docs/accessibility.md); the login and consent pages join when they are."""
+"""The demo, error and sign-out pages, checked against WCAG 2.2 AA with axe-core in Chromium,
+in English and in German (the browser's language), through a sign-in to the demo
+application. The other pages are checked by area, in the test_accessibility_*.py files
+beside this one (docs/accessibility.md)."""
 
 from __future__ import annotations
 
