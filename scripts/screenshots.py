@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 from tests.support.browser import (  # noqa: E402
+    PLATFORM_AUTHENTICATOR,
     VIEWPORT,
     LoopbackSite,
     answer_consent,
@@ -196,16 +197,6 @@ def demo_pages(browser: Browser, demo: LiveServer, out: Path) -> None:
     german.close()
 
 
-PASSKEY_DEVICE = {
-    "protocol": "ctap2",
-    "transport": "internal",
-    "hasResidentKey": True,
-    "hasUserVerification": True,
-    "isUserVerified": True,
-    "automaticPresenceSimulation": True,
-}
-
-
 def passkey_pages(browser: Browser, server: LiveServer, out: Path) -> None:
     """The passkeys page with two passkeys, and the sign-in page's passkey button."""
     callback = LoopbackSite().start()
@@ -226,7 +217,7 @@ def passkey_pages(browser: Browser, server: LiveServer, out: Path) -> None:
         for name, synced in (("Work laptop", False), ("Phone", True)):
             device = cdp.send(
                 "WebAuthn.addVirtualAuthenticator",
-                {"options": {**PASSKEY_DEVICE, "defaultBackupEligibility": synced}},
+                {"options": {**PLATFORM_AUTHENTICATOR, "defaultBackupEligibility": synced}},
             )["authenticatorId"]
             page.goto(server.url("/passkeys"))
             page.get_by_label("Name it after the device").fill(name)

@@ -19,12 +19,10 @@ from playwright.sync_api import (
 )
 
 from tests.conftest import TEST_SECRET_KEY
-from tests.support.browser import VIEWPORT, LoopbackSite, launch_chromium
+from tests.support.browser import VIEWPORT, WAIT_MS, LoopbackSite, launch_chromium
 from tests.support.live_server import LiveServer, gatehouse_command, server_env, start_server
 from tests.support.smtp import Mailbox
 
-# Generous waits: two busy cores can make a page slow. They bound failures, never assert speed.
-WAIT_MS = 30_000
 expect.set_options(timeout=WAIT_MS)
 
 

@@ -8,11 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page
 
-from tests.e2e.conftest import WAIT_MS
-from tests.support.accessibility import assert_accessible
-from tests.support.browser import VIEWPORT
+from tests.support.accessibility import assert_accessible, assert_page_accessible, localized_context
 from tests.support.live_server import LiveServer
 
 pytestmark = pytest.mark.e2e
@@ -32,17 +30,9 @@ def language(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def localized_page(browser: Browser, language: str) -> Iterator[Page]:
-    context = browser.new_context(viewport=VIEWPORT, locale=LANGUAGES[language][0])
-    context.set_default_timeout(WAIT_MS)
+    context = localized_context(browser, LANGUAGES[language][0])
     yield context.new_page()
     context.close()
-
-
-def _checked(page: Page, language: str, heading: str | None = None) -> None:
-    expect(page.locator("html")).to_have_attribute("lang", language)
-    if heading is not None:
-        expect(page.get_by_role("heading", level=1)).to_have_text(heading)
-    assert_accessible(page)
 
 
 def test_every_translated_page_is_accessible(
@@ -54,26 +44,26 @@ def test_every_translated_page_is_accessible(
     username, password = demo_server.demo_credentials
 
     page.goto(demo_server.url("/"))
-    _checked(page, language, home_heading)
+    assert_page_accessible(page, language, home_heading)
 
     page.goto(demo_server.url("/authorize?client_id=nobody"))  # error.html
-    _checked(page, language)
+    assert_page_accessible(page, language)
 
     page.goto(demo_server.url("/demo/callback"))  # demo_error.html: no sign-in was started
-    _checked(page, language)
+    assert_page_accessible(page, language)
 
     page.goto(demo_server.url("/demo/"))
-    _checked(page, language)
+    assert_page_accessible(page, language)
     # By field and button, not by label: the login and consent pages are not translated yet.
     page.locator("form[action='/demo/start'] button").click()
     page.locator("#login").fill(username)
     page.locator("#password").fill(password)
     page.locator("form[action='/login'] button.primary[type=submit]").click()
     page.locator("button[name=decision][value=allow]").click()
-    _checked(page, language, signed_in_heading)  # demo_result.html
+    assert_page_accessible(page, language, signed_in_heading)  # demo_result.html
 
     page.goto(demo_server.url("/logout"))  # logout.html: signed in, no id_token_hint
-    _checked(page, language, sign_out_heading)
+    assert_page_accessible(page, language, sign_out_heading)
 
 
 def test_a_violation_fails_with_its_rule_impact_and_place(page: Page) -> None:

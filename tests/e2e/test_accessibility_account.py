@@ -14,9 +14,8 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.e2e.conftest import WAIT_MS
-from tests.support.accessibility import assert_accessible
-from tests.support.browser import VIEWPORT, LoopbackSite
+from tests.support.accessibility import assert_page_accessible, localized_context
+from tests.support.browser import LoopbackSite
 from tests.support.live_server import LiveServer
 from tests.support.relying_party import RelyingParty
 
@@ -82,20 +81,13 @@ def new_context(browser: Browser, language: str) -> Iterator[Callable[[], Browse
     made: list[BrowserContext] = []
 
     def make() -> BrowserContext:
-        context = browser.new_context(viewport=VIEWPORT, locale=LANGUAGES[language].locale)
-        context.set_default_timeout(WAIT_MS)
+        context = localized_context(browser, LANGUAGES[language].locale)
         made.append(context)
         return context
 
     yield make
     for context in made:
         context.close()
-
-
-def _checked(page: Page, language: str, heading: str) -> None:
-    expect(page.locator("html")).to_have_attribute("lang", language)
-    expect(page.get_by_role("heading", level=1)).to_have_text(heading)
-    assert_accessible(page)
 
 
 def _sign_in_to_account(page: Page, server: LiveServer, heading: str) -> None:
@@ -154,7 +146,7 @@ def test_the_account_page_is_accessible(
     for summary in page.locator("details.confirm > summary").all():
         summary.click()
     expect(page.locator("details.confirm[open]")).to_have_count(3)
-    _checked(page, language, words.heading)
+    assert_page_accessible(page, language, words.heading)
 
     # A refused password: the reason, announced, tied to the field, which has the focus.
     page.locator("#current_password").fill(PASSWORD)
@@ -165,13 +157,13 @@ def test_the_account_page_is_accessible(
     new_password = page.locator("#new_password")
     expect(new_password).to_have_attribute("aria-invalid", "true")
     expect(new_password).to_be_focused()
-    _checked(page, language, words.heading)
+    assert_page_accessible(page, language, words.heading)
 
     # A notice after saving the profile.
     page.locator("#given_name").fill("Alice")
     page.locator("form[action='/account/profile'] button[type=submit]").click()
     expect(page.get_by_role("status")).to_have_text(words.profile_saved)
-    _checked(page, language, words.heading)
+    assert_page_accessible(page, language, words.heading)
 
 
 def test_the_page_of_a_cancelled_sign_in_is_accessible(
@@ -181,4 +173,4 @@ def test_the_page_of_a_cancelled_sign_in_is_accessible(
     page = new_context().new_page()
     page.goto(server.url("/account"))
     page.locator("button[form=cancel_form]").click()  # the login page's cancel
-    _checked(page, language, LANGUAGES[language].not_signed_in)
+    assert_page_accessible(page, language, LANGUAGES[language].not_signed_in)

@@ -19,23 +19,14 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.conftest import TEST_SECRET_KEY
-from tests.e2e.conftest import WAIT_MS
-from tests.support.accessibility import assert_accessible
-from tests.support.browser import VIEWPORT, LoopbackSite
+from tests.support.accessibility import assert_page_accessible, localized_context
+from tests.support.browser import PLATFORM_AUTHENTICATOR, LoopbackSite
 from tests.support.live_server import LiveServer, start_server
 from tests.support.relying_party import RelyingParty
 
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "correct horse battery staple"
-DEVICE = {
-    "protocol": "ctap2",
-    "transport": "internal",
-    "hasResidentKey": True,
-    "hasUserVerification": True,
-    "isUserVerified": True,
-    "automaticPresenceSimulation": True,
-}
 
 # The browser's locale, and what each page says in that language.
 LANGUAGES = {
@@ -86,23 +77,16 @@ def passkey_server(database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
 
 @pytest.fixture
 def localized_page(browser: Browser, language: str) -> Iterator[Page]:
-    context = browser.new_context(viewport=VIEWPORT, locale=LANGUAGES[language]["locale"])
-    context.set_default_timeout(WAIT_MS)
+    context = localized_context(browser, LANGUAGES[language]["locale"])
     page = context.new_page()
     # Only the button uses a passkey: Chromium's virtual authenticator would otherwise answer
     # the login page's autofill request (conditional UI) at once.
     page.add_init_script("PublicKeyCredential.isConditionalMediationAvailable = async () => false;")
     cdp = context.new_cdp_session(page)
     cdp.send("WebAuthn.enable", {"enableUI": False})
-    cdp.send("WebAuthn.addVirtualAuthenticator", {"options": DEVICE})
+    cdp.send("WebAuthn.addVirtualAuthenticator", {"options": PLATFORM_AUTHENTICATOR})
     yield page
     context.close()
-
-
-def _checked(page: Page, language: str, heading: str) -> None:
-    expect(page.locator("html")).to_have_attribute("lang", language)
-    expect(page.get_by_role("heading", level=1)).to_have_text(heading)
-    assert_accessible(page)
 
 
 def _sign_in_with_password(page: Page) -> None:
@@ -135,37 +119,37 @@ def test_the_second_factor_pages_are_accessible(
         # The bank requires a second factor: the person sets up an authenticator app.
         page.goto(rp.start().url)
         _sign_in_with_password(page)
-        _checked(page, language, words["enrol"])  # totp_enroll.html
+        assert_page_accessible(page, language, words["enrol"])  # totp_enroll.html
         secret = page.locator("#totp-secret").inner_text().replace(" ", "")
         page.locator("#code").fill("12ab")
         page.locator("form[action='/mfa/totp/enroll'] button[type=submit]").click()
         expect(page.get_by_role("alert")).to_have_text(words["not_digits"])
         expect(page.locator("#code")).to_have_attribute("aria-invalid", "true")
-        _checked(page, language, words["enrol"])
+        assert_page_accessible(page, language, words["enrol"])
         page.locator("#code").fill(pyotp.TOTP(secret).now())
         page.locator("form[action='/mfa/totp/enroll'] button[type=submit]").click()
-        _checked(page, language, words["codes"])  # recovery_codes.html
+        assert_page_accessible(page, language, words["codes"])  # recovery_codes.html
 
         # Signed in with both factors: the pages of a signed-in person.
         page.goto(passkey_server.url("/mfa"))
-        _checked(page, language, words["mfa"])  # mfa.html
+        assert_page_accessible(page, language, words["mfa"])  # mfa.html
         page.goto(passkey_server.url("/passkeys"))
-        _checked(page, language, words["passkeys"])  # passkeys.html, none yet
+        assert_page_accessible(page, language, words["passkeys"])  # passkeys.html, none yet
         page.locator("#passkey-name").fill("Laptop")
         page.locator("#add-passkey button[type=submit]").click()
         expect(page.get_by_role("status")).to_have_text(words["added"])
-        _checked(page, language, words["passkeys"])  # with the passkey listed
+        assert_page_accessible(page, language, words["passkeys"])  # with the passkey listed
 
         # A new sign-in: the second step offers the passkey, a code and a recovery code.
         page.context.clear_cookies()
         page.goto(rp.start().url)
         _sign_in_with_password(page)
-        _checked(page, language, words["verify"])  # verify.html, mfa/offer_*.html
+        assert_page_accessible(page, language, words["verify"])  # verify.html, mfa/offer_*.html
         expect(page.locator("#passkey-factor button")).to_be_visible()
         page.locator("#code").fill(_wrong_code(secret))
         page.locator("form:has(input[name=method][value=totp]) button[type=submit]").click()
         expect(page.get_by_role("alert").filter(has_text=words["wrong"])).to_be_visible()
         expect(page.locator("#code")).to_have_attribute("aria-invalid", "true")
-        _checked(page, language, words["verify"])
+        assert_page_accessible(page, language, words["verify"])
     finally:
         rp.close()

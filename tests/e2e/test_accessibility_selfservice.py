@@ -11,9 +11,7 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import WAIT_MS
-from tests.support.accessibility import assert_accessible
-from tests.support.browser import VIEWPORT
+from tests.support.accessibility import assert_page_accessible, localized_context
 from tests.support.live_server import LiveServer
 from tests.support.smtp import Mailbox, link_in
 
@@ -90,16 +88,9 @@ def language(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def localized_page(browser: Browser, language: str) -> Iterator[Page]:
-    context = browser.new_context(viewport=VIEWPORT, locale=LANGUAGES[language].locale)
-    context.set_default_timeout(WAIT_MS)
+    context = localized_context(browser, LANGUAGES[language].locale)
     yield context.new_page()
     context.close()
-
-
-def _checked(page: Page, language: str, heading: str) -> None:
-    expect(page.locator("html")).to_have_attribute("lang", language)
-    expect(page.get_by_role("heading", level=1)).to_have_text(heading)
-    assert_accessible(page)
 
 
 def _field_error(page: Page, field: str, message: str) -> None:
@@ -117,40 +108,40 @@ def test_the_self_service_pages_are_accessible(
     server, page, words = selfservice_server, localized_page, LANGUAGES[language]
 
     page.goto(server.url("/register"))
-    _checked(page, language, words.register)
+    assert_page_accessible(page, language, words.register)
     page.locator("#username").fill("carol")
     page.locator("#email").fill("carol@")
     page.locator("#password").fill("carol's long passphrase")
     page.get_by_role("button", name=words.create_button).click()
     _field_error(page, "email", words.bad_email)
-    _checked(page, language, words.register)  # register.html, with its error
+    assert_page_accessible(page, language, words.register)  # register.html, with its error
 
     page.locator("#email").fill(EMAIL)
     page.locator("#password").fill("carol's long passphrase")
     page.get_by_role("button", name=words.create_button).click()
-    _checked(page, language, words.sent)  # register_sent.html
+    assert_page_accessible(page, language, words.sent)  # register_sent.html
 
     page.goto(link_in(smtp.wait_for(EMAIL), "/verify-email"))
-    _checked(page, language, words.confirm)  # verify_email.html
+    assert_page_accessible(page, language, words.confirm)  # verify_email.html
     page.get_by_role("button", name=words.confirm_button).click()
-    _checked(page, language, words.verified)  # email_verified.html
+    assert_page_accessible(page, language, words.verified)  # email_verified.html
 
     page.goto(server.url("/password/forgot"))
-    _checked(page, language, words.forgot)
+    assert_page_accessible(page, language, words.forgot)
     page.locator("#email").fill(EMAIL)
     page.get_by_role("button", name=words.send_button).click()
-    _checked(page, language, words.sent)  # forgot_password_sent.html
+    assert_page_accessible(page, language, words.sent)  # forgot_password_sent.html
 
     reset_link = link_in(smtp.wait_for(EMAIL, count=2), "/password/reset")
     page.goto(reset_link)
-    _checked(page, language, words.reset)  # reset_password.html
+    assert_page_accessible(page, language, words.reset)  # reset_password.html
     page.locator("#password").fill("password1")
     page.get_by_role("button", name=words.set_button).click()
     _field_error(page, "password", words.common_password)
-    _checked(page, language, words.reset)  # with its error
+    assert_page_accessible(page, language, words.reset)  # with its error
     page.locator("#password").fill("a brand new passphrase")
     page.get_by_role("button", name=words.set_button).click()
-    _checked(page, language, words.changed)  # password_changed.html
+    assert_page_accessible(page, language, words.changed)  # password_changed.html
 
     page.goto(reset_link)
-    _checked(page, language, words.used)  # email_link.html
+    assert_page_accessible(page, language, words.used)  # email_link.html

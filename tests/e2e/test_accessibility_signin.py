@@ -11,9 +11,8 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import WAIT_MS
-from tests.support.accessibility import assert_accessible
-from tests.support.browser import VIEWPORT, LoopbackSite
+from tests.support.accessibility import assert_page_accessible, localized_context
+from tests.support.browser import LoopbackSite
 from tests.support.live_server import LiveServer
 
 pytestmark = pytest.mark.e2e
@@ -66,16 +65,9 @@ def language(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def localized_page(browser: Browser, language: str) -> Iterator[Page]:
-    context = browser.new_context(viewport=VIEWPORT, locale=LANGUAGES[language].locale)
-    context.set_default_timeout(WAIT_MS)
+    context = localized_context(browser, LANGUAGES[language].locale)
     yield context.new_page()
     context.close()
-
-
-def _checked(page: Page, language: str, heading: str) -> None:
-    expect(page.locator("html")).to_have_attribute("lang", language)
-    expect(page.get_by_role("heading", level=1)).to_have_text(heading)
-    assert_accessible(page)
 
 
 def _sign_in(page: Page, words: Words, login: str, password: str) -> None:
@@ -105,20 +97,20 @@ def test_the_sign_in_pages_are_accessible(
         + f"&state=s&redirect_uri={callback}&code_challenge={'a' * 43}"
         + "&code_challenge_method=S256"
     )
-    _checked(page, language, words.sign_in)  # login.html
+    assert_page_accessible(page, language, words.sign_in)  # login.html
 
     # Another login is refused, not alice: her sign-in below is not locked.
     _sign_in(page, words, "mallory", "not the password")
     expect(page.get_by_role("alert")).to_have_text(words.wrong)
-    _checked(page, language, words.sign_in)
+    assert_page_accessible(page, language, words.sign_in)
     _sign_in(page, words, "mallory", "still not the password")
     expect(page.get_by_role("alert")).to_have_text(f"{words.wrong} {words.locked}")
     _sign_in(page, words, "mallory", PASSWORD)
     expect(page.get_by_role("alert")).to_have_text(words.locked)  # refused unchecked: 429
-    _checked(page, language, words.sign_in)
+    assert_page_accessible(page, language, words.sign_in)
 
     _sign_in(page, words, "alice", PASSWORD)
-    _checked(page, language, words.allow_access)  # consent.html
+    assert_page_accessible(page, language, words.allow_access)  # consent.html
     page.get_by_role("button", name=words.allow, exact=True).click()
     page.wait_for_url(lambda url: url.startswith(callback))
 
@@ -126,4 +118,4 @@ def test_the_sign_in_pages_are_accessible(
     page.goto(server.url("/logout?client_id=web"))
     page.get_by_role("button", name=words.sign_out, exact=True).click()
     expect(page.get_by_role("status")).to_be_visible()
-    _checked(page, language, words.signed_out)  # logged_out.html
+    assert_page_accessible(page, language, words.signed_out)  # logged_out.html

@@ -10,8 +10,7 @@ import pytest
 import requests
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import WAIT_MS
-from tests.support.browser import VIEWPORT, LoopbackSite, answer_consent, query_of, sign_in
+from tests.support.browser import VIEWPORT, WAIT_MS, LoopbackSite, answer_consent, query_of, sign_in
 from tests.support.live_server import LiveServer
 from tests.support.relying_party import RelyingParty
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, Playwright, expect
 
-from tests.e2e.conftest import WAIT_MS
 from tests.support.browser import (
+    WAIT_MS,
     LoopbackSite,
     answer_consent,
     launch_persistent_chromium,

@@ -21,23 +21,19 @@ from playwright.sync_api import BrowserContext, CDPSession, Page, Request, expec
 from gatehouse.storage.sql import tables as t
 from gatehouse.storage.sql.database import Database
 from tests.conftest import TEST_SECRET_KEY
-from tests.support.browser import LoopbackSite, answer_consent, query_of, sign_in
+from tests.support.browser import (
+    PLATFORM_AUTHENTICATOR,
+    LoopbackSite,
+    answer_consent,
+    query_of,
+    sign_in,
+)
 from tests.support.live_server import LiveServer, start_server
 from tests.support.relying_party import AuthorizationStart, RelyingParty
 
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "correct horse battery staple"
-# A platform authenticator that keeps discoverable credentials and verifies its user (a
-# fingerprint or PIN), as a laptop or phone does.
-DEVICE = {
-    "protocol": "ctap2",
-    "transport": "internal",
-    "hasResidentKey": True,
-    "hasUserVerification": True,
-    "isUserVerified": True,
-    "automaticPresenceSimulation": True,
-}
 
 
 class Authenticators:
@@ -48,7 +44,9 @@ class Authenticators:
         cdp.send("WebAuthn.enable", {"enableUI": False})
 
     def add(self, **options: Any) -> str:
-        added = self.cdp.send("WebAuthn.addVirtualAuthenticator", {"options": DEVICE | options})
+        added = self.cdp.send(
+            "WebAuthn.addVirtualAuthenticator", {"options": PLATFORM_AUTHENTICATOR | options}
+        )
         return str(added["authenticatorId"])
 
     def remove(self, authenticator_id: str) -> None:

@@ -7,7 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from tests.support.browser import VIEWPORT, WAIT_MS
 
 # axe-core's tags for the success criteria of WCAG 2.0, 2.1 and 2.2, levels A and AA.
 WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -28,6 +30,22 @@ def assert_accessible(page: Page) -> None:
     assert not violations, f"axe: {page.url} is not accessible:\n" + "\n".join(
         _describe(violation) for violation in violations
     )
+
+
+def assert_page_accessible(page: Page, language: str, heading: str | None = None) -> None:
+    """The page says it is in ``language`` (``<html lang>``), its heading is ``heading`` in
+    that language, and axe finds nothing (docs/accessibility.md)."""
+    expect(page.locator("html")).to_have_attribute("lang", language)
+    if heading is not None:
+        expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+    assert_accessible(page)
+
+
+def localized_context(browser: Browser, locale: str) -> BrowserContext:
+    """A browser profile whose language (its Accept-Language) is ``locale``, e.g. de-DE."""
+    context = browser.new_context(viewport=VIEWPORT, locale=locale)
+    context.set_default_timeout(WAIT_MS)
+    return context
 
 
 def _describe(violation: dict[str, Any]) -> str:

@@ -27,7 +27,22 @@ CHROMIUM_ARGS = [
     "--disable-gpu",
     "--no-first-run",
 ]
+# Generous waits: two busy cores can make a page slow. They bound failures, never assert speed.
+WAIT_MS = 30_000
 VIEWPORT: ViewportSize = {"width": 900, "height": 800}
+
+
+# Chromium's virtual authenticator (DevTools WebAuthn domain) as a laptop's or phone's
+# platform authenticator: it keeps discoverable credentials and verifies its user (a
+# fingerprint or PIN), and answers without a click.
+PLATFORM_AUTHENTICATOR = {
+    "protocol": "ctap2",
+    "transport": "internal",
+    "hasResidentKey": True,
+    "hasUserVerification": True,
+    "isUserVerified": True,
+    "automaticPresenceSimulation": True,
+}
 
 
 def launch_chromium(playwright: Playwright) -> Browser:
