@@ -57,7 +57,7 @@ LANGUAGES = {
         send_button="Send me a link",
         set_button="Set new password",
         bad_email="Enter an email address such as name@example.com.",
-        common_password="This password is one of the most commonly used ones; choose another.",
+        common_password="This password is one of the most commonly used ones. Choose another.",
     ),
     "de": Words(
         locale="de-DE",
@@ -75,7 +75,7 @@ LANGUAGES = {
         set_button="Neues Passwort festlegen",
         bad_email="Geben Sie eine E-Mail-Adresse wie name@example.com ein.",
         common_password=(
-            "Dieses Passwort gehört zu den am häufigsten verwendeten; wählen Sie ein anderes."
+            "Dieses Passwort gehört zu den am häufigsten verwendeten. Wählen Sie ein anderes."
         ),
     ),
 }
