@@ -46,6 +46,23 @@ def test_required_and_recommended_fields(metadata: dict[str, Any]) -> None:
         assert metadata.get(name), name
 
 
+def test_the_oauth_authorization_server_metadata_is_the_same_document(
+    http: TestClient, metadata: dict[str, Any]
+) -> None:
+    """RFC 8414 §3: for an issuer without a path, /.well-known/oauth-authorization-server;
+    §3.3: its issuer is the issuer the client expected. OAuth-only libraries look there."""
+    response = http.get("/.well-known/oauth-authorization-server")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json() == metadata
+    assert response.json()["issuer"] == ISSUER
+    preflight = http.options(
+        "/.well-known/oauth-authorization-server",
+        headers={"Origin": "https://spa.example.com", "Access-Control-Request-Method": "GET"},
+    )
+    assert preflight.status_code in (200, 204)
+
+
 def test_issuer_is_exactly_the_issuer(metadata: dict[str, Any]) -> None:
     """OIDC Discovery §4.3: the issuer must be identical to the URL the document came from,
     minus /.well-known/openid-configuration."""

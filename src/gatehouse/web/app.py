@@ -61,6 +61,11 @@ def create_app(runtime: Runtime, access_log: AccessLog | None = None) -> Starlet
         Route("/healthz", health),
         Route("/.well-known/openid-configuration", endpoints.discovery, methods=["GET"]),
         Route("/.well-known/openid-configuration", endpoints.cors_preflight, methods=["OPTIONS"]),
+        # RFC 8414 §3: the same metadata where OAuth-only clients and libraries look for it.
+        Route("/.well-known/oauth-authorization-server", endpoints.discovery, methods=["GET"]),
+        Route(
+            "/.well-known/oauth-authorization-server", endpoints.cors_preflight, methods=["OPTIONS"]
+        ),
         Route("/jwks", endpoints.jwks, methods=["GET"]),
         Route("/jwks", endpoints.cors_preflight, methods=["OPTIONS"]),
         Route("/authorize", endpoints.authorize, methods=["GET", "POST"]),

@@ -70,7 +70,8 @@ async def cors_preflight(request: Request) -> Response:
 
 
 async def discovery(request: Request) -> Response:
-    """OIDC Discovery 1.0 §4."""
+    """OIDC Discovery 1.0 §4, and RFC 8414 §3 at /.well-known/oauth-authorization-server: one
+    document, whose every member is an RFC 8414 §2 member or an OpenID Provider's."""
     ctx = context_of(request)
     custom = [s.name for s in await run_in_threadpool(ctx.runtime.store.scopes.list)]
     body = openid_configuration(
