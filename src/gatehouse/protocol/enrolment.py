@@ -11,7 +11,7 @@ upgrade: a factor made a moment ago under that session proves nothing more about
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from gatehouse.accounts.passkeys import AuditContext
@@ -70,9 +70,10 @@ class Enrolled:
     recovery_codes: list[str]
     continue_to: str
     client: Client | None
-    session_cookie: str | None = None
+    session_cookie: str | None = field(default=None, repr=False)
     cookie_max_age: int | None = None
-    device_cookie: str | None = None  # for a browser that had none (known_browsers.py)
+    # For a browser that had none (known_browsers.py).
+    device_cookie: str | None = field(default=None, repr=False)
 
 
 def _enroller(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from gatehouse.accounts.assurance import combined_amr
@@ -46,7 +46,7 @@ class SignedIn:
     session_cookie: str | None
     outcome: AuthorizationOutcome
     cookie_max_age: int | None = None
-    device_cookie: str | None = None
+    device_cookie: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ class StartedSession:
 
     cookie: str
     max_age: int | None
-    device_cookie: str | None = None
+    device_cookie: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ class SignInChoices:
     ip: str | None = None  # the device's address, for the audit log
     # The browser's known-browser cookie as it came (None: it has none); never stored with
     # the interaction, only its hash with the person once they are signed in.
-    device_cookie: str | None = None
+    device_cookie: str | None = field(default=None, repr=False)
 
 
 def record_login(

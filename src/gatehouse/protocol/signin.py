@@ -16,7 +16,7 @@ audit log at no cost to himself); the lock it met was recorded when it started.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from gatehouse.accounts.authentication import find_account
@@ -42,7 +42,7 @@ class Source:
     trusted proxy, the one it forwarded) and the browser's device cookie, if any."""
 
     address: str | None
-    device_cookie: str | None = None
+    device_cookie: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
