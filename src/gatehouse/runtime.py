@@ -82,6 +82,7 @@ def provider_config(settings: Settings, issuer: str) -> ProviderConfig:
         authorization_code_lifetime=seconds(settings.authorization_code_lifetime),
         refresh_token_idle_lifetime=seconds(settings.refresh_token_idle_lifetime),
         refresh_token_absolute_lifetime=seconds(settings.refresh_token_absolute_lifetime),
+        refresh_token_retry_window=seconds(settings.refresh_token_retry_window),
         session_idle_lifetime=seconds(settings.session_idle_lifetime),
         session_absolute_lifetime=seconds(settings.session_absolute_lifetime),
         remember_me_idle_lifetime=seconds(settings.remember_me_idle_lifetime),

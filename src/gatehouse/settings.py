@@ -103,6 +103,13 @@ class Settings(BaseSettings):
         timedelta(days=90),
         description="No refresh token outlives this, however often it is used.",
     )
+    refresh_token_retry_window: Duration = Field(
+        timedelta(seconds=10),
+        description="A rotated refresh token presented again this soon after its rotation "
+        "is taken as a retry of a lost response: the successor the client never received is "
+        "replaced, and the family lives on. Later, or once that successor was used, reuse "
+        "revokes the whole family (RFC 9700 §4.14.2). 0 turns retries off.",
+    )
     session_idle_lifetime: Duration = Field(
         timedelta(minutes=30),
         description="An SSO session with no activity for this long ends (one started "

@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -31,7 +32,7 @@ from tests.support.factories import (
     make_public_client,
     make_user,
 )
-from tests.support.flow import get_tokens, install_clock, redeem, sign_in
+from tests.support.flow import get_tokens, install_clock, past_retry_window, redeem, sign_in
 from tests.support.tokens import assert_oauth_error, refresh, token_claims, userinfo
 
 OFFLINE = "openid profile email offline_access"
@@ -70,6 +71,7 @@ def test_rotation_returns_a_new_token_and_the_old_one_then_fails(
     assert body["token_type"] == "Bearer"
     assert body["scope"] == OFFLINE
     assert token_claims(runtime, body["access_token"])["client_id"] == "web"
+    past_retry_window(runtime)
     assert_oauth_error(refresh(http, web, first), "invalid_grant", "already used")
 
 
@@ -85,6 +87,7 @@ def test_the_rotated_token_works_once_and_its_successor_works(
 def test_reuse_of_a_rotated_token_revokes_the_whole_family(
     http: TestClient, web: dict[str, Any]
 ) -> None:
+    # Within the retry window too: the first token's successor was used, so no retry.
     first = offline_tokens(http, web)["refresh_token"]
     second = refreshed(http, web, first)["refresh_token"]
     newest = refreshed(http, web, second)["refresh_token"]
@@ -95,11 +98,12 @@ def test_reuse_of_a_rotated_token_revokes_the_whole_family(
 
 
 def test_reuse_does_not_touch_another_family_of_the_same_user(
-    http: TestClient, web: dict[str, Any]
+    runtime: Runtime, http: TestClient, web: dict[str, Any]
 ) -> None:
     other = offline_tokens(http, web)["refresh_token"]
     first = offline_tokens(http, web)["refresh_token"]
     refreshed(http, web, first)
+    past_retry_window(runtime)
     assert refresh(http, web, first).status_code == 400
     assert refresh(http, web, other).status_code == 200
 
@@ -107,6 +111,8 @@ def test_reuse_does_not_touch_another_family_of_the_same_user(
 def test_concurrent_use_of_one_token_succeeds_at_most_once(
     runtime: Runtime, http: TestClient, web: dict[str, Any]
 ) -> None:
+    # Without the retry window, which would answer the losers as retries (tested below).
+    runtime.provider.config = replace(runtime.provider.config, refresh_token_retry_window=0)
     token = offline_tokens(http, web)["refresh_token"]
     count = 6
     barrier = threading.Barrier(count)
@@ -183,6 +189,7 @@ def test_turning_rotation_back_on_rotates_again(
     client_admin.update_client(runtime, client_admin.ClientSpec("web", refresh_token_rotation=True))
     new = refreshed(http, web, token)["refresh_token"]
     assert new != token
+    past_retry_window(runtime)
     assert refresh(http, web, token).status_code == 400
 
 
@@ -589,11 +596,12 @@ def spa(runtime: Runtime) -> dict[str, Any]:
 
 
 def test_a_public_client_refreshes_with_client_id_only_and_rotates(
-    http: TestClient, spa: dict[str, Any]
+    runtime: Runtime, http: TestClient, spa: dict[str, Any]
 ) -> None:
     first = offline_tokens(http, spa, scope="openid offline_access")["refresh_token"]
     second = refreshed(http, spa, first)["refresh_token"]
     assert second != first
+    past_retry_window(runtime)
     assert_oauth_error(refresh(http, spa, first), "invalid_grant", "already used")
     assert_oauth_error(refresh(http, spa, second), "invalid_grant")
 
@@ -631,3 +639,99 @@ def test_narrowing_to_one_api_by_bare_or_canonical_name(
         "invalid_scope",
         "orders.write",
     )
+
+
+# -- A retry of a lost rotation response (GATEHOUSE_REFRESH_TOKEN_RETRY_WINDOW) ----------------
+
+
+def test_a_retry_within_the_window_is_answered_and_the_lost_successor_dies(
+    runtime: Runtime, http: TestClient, web: dict[str, Any]
+) -> None:
+    clock = install_clock(runtime)
+    first = offline_tokens(http, web)["refresh_token"]
+    lost = refreshed(http, web, first)["refresh_token"]  # the response never arrived
+    clock.advance(runtime.provider.config.refresh_token_retry_window - 1)
+    again = refreshed(http, web, first)["refresh_token"]
+    assert again not in (first, lost)
+    # A second retry of the same token is answered too; the one before it dies in its turn.
+    newest = refreshed(http, web, first)["refresh_token"]
+    assert_oauth_error(refresh(http, web, again), "invalid_grant", "already used")
+    # Showing a replaced successor is reuse: the whole family, newest included, is revoked.
+    assert_oauth_error(refresh(http, web, newest), "invalid_grant", "invalid, expired or revoked")
+    assert_oauth_error(refresh(http, web, lost), "invalid_grant")
+
+
+def test_a_replaced_successor_shown_later_revokes_the_family(
+    runtime: Runtime, http: TestClient, web: dict[str, Any]
+) -> None:
+    first = offline_tokens(http, web)["refresh_token"]
+    lost = refreshed(http, web, first)["refresh_token"]
+    kept = refreshed(http, web, first)["refresh_token"]
+    assert_oauth_error(refresh(http, web, lost), "invalid_grant", "already used")
+    assert_oauth_error(refresh(http, web, kept), "invalid_grant", "invalid, expired or revoked")
+
+
+def test_a_retry_after_the_window_is_reuse(
+    runtime: Runtime, http: TestClient, web: dict[str, Any]
+) -> None:
+    clock = install_clock(runtime)
+    first = offline_tokens(http, web)["refresh_token"]
+    second = refreshed(http, web, first)["refresh_token"]
+    clock.advance(runtime.provider.config.refresh_token_retry_window + 1)
+    assert_oauth_error(refresh(http, web, first), "invalid_grant", "already used")
+    assert_oauth_error(refresh(http, web, second), "invalid_grant", "invalid, expired or revoked")
+
+
+def test_a_retry_after_the_successor_was_used_is_reuse(
+    http: TestClient, web: dict[str, Any]
+) -> None:
+    first = offline_tokens(http, web)["refresh_token"]
+    second = refreshed(http, web, first)["refresh_token"]
+    third = refreshed(http, web, second)["refresh_token"]
+    assert_oauth_error(refresh(http, web, first), "invalid_grant", "already used")
+    assert_oauth_error(refresh(http, web, third), "invalid_grant", "invalid, expired or revoked")
+
+
+def test_a_window_of_zero_turns_retries_off(
+    runtime: Runtime, http: TestClient, web: dict[str, Any]
+) -> None:
+    runtime.provider.config = replace(runtime.provider.config, refresh_token_retry_window=0)
+    first = offline_tokens(http, web)["refresh_token"]
+    second = refreshed(http, web, first)["refresh_token"]
+    assert_oauth_error(refresh(http, web, first), "invalid_grant", "already used")
+    assert_oauth_error(refresh(http, web, second), "invalid_grant", "invalid, expired or revoked")
+
+
+def test_concurrent_retries_leave_one_live_successor(
+    runtime: Runtime, http: TestClient, web: dict[str, Any]
+) -> None:
+    token = offline_tokens(http, web)["refresh_token"]
+    count = 4
+    barrier = threading.Barrier(count)
+    issued: list[str] = []
+    lock = threading.Lock()
+
+    def use() -> None:
+        with TestClient(create_app(runtime), base_url=ISSUER) as client:
+            barrier.wait(timeout=30)
+            response = refresh(client, web, token)
+        if response.status_code == 200:
+            with lock:
+                issued.append(response.json()["refresh_token"])
+        else:
+            assert_oauth_error(response, "invalid_grant")
+
+    threads = [threading.Thread(target=use) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert issued
+    live = [
+        value
+        for value in issued
+        if (record := runtime.store.refresh_tokens.get(sha256_digest(value))) is not None
+        and record.used_at is None
+        and record.revoked_at is None
+    ]
+    assert len(live) <= 1

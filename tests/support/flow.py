@@ -171,6 +171,15 @@ def install_clock(runtime: Any) -> FakeClock:
     return clock
 
 
+def past_retry_window(runtime: Any) -> None:
+    """Move the provider's clock past the refresh retry window: a rotated refresh token shown
+    again from now on is reuse, not a retry of a lost response."""
+    clock = runtime.provider.clock
+    if not isinstance(clock, FakeClock):
+        clock = install_clock(runtime)
+    clock.advance(runtime.provider.config.refresh_token_retry_window + 1)
+
+
 def start_authorize(
     http: TestClient, client_id: str = "web", **overrides: Any
 ) -> tuple[Response, str]:

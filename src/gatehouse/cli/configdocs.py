@@ -34,6 +34,7 @@ SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             "authorization_code_lifetime",
             "refresh_token_idle_lifetime",
             "refresh_token_absolute_lifetime",
+            "refresh_token_retry_window",
             "session_idle_lifetime",
             "session_absolute_lifetime",
             "remember_me_idle_lifetime",

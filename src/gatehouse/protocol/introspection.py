@@ -74,6 +74,7 @@ def _access_token(provider: Provider, caller: Client, token: str) -> dict[str, A
         "iss",
         "exp",
         "iat",
+        "nbf",
         "jti",
         "roles",
         "sid",

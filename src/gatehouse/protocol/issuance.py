@@ -142,6 +142,7 @@ def issue_user_tokens(
     refresh_token: bool = True,
     refresh_expires_at: int | None = None,
     rotates: str | None = None,
+    replaces_lost: str | None = None,
     audience: Audience | None = None,
 ) -> TokenResponse:
     """Access token for one audience; ID token when openid is among ``scopes``; a refresh
@@ -149,7 +150,9 @@ def issue_user_tokens(
     the SSO session). ``scopes`` narrows the grant's scopes for this response (RFC 6749 §6).
     ``rotates``: the hash of the refresh token this response replaces; it is marked used
     and the new one stored in one atomic step, or ``RotationLost`` is raised and nothing
-    issued here leaves the server."""
+    issued here leaves the server. ``replaces_lost``: for a retried rotation, the hash of
+    the successor of ``rotates`` that never reached the client; the new token takes its
+    place (RotationLost when it was used meanwhile)."""
     config = provider.config
     effective = scopes if scopes is not None else grant.scopes
     now = provider.clock()
@@ -193,6 +196,7 @@ def issue_user_tokens(
             expires_at=refresh_expires_at,
             access_token=access,
             rotates=rotates,
+            replaces_lost=replaces_lost,
         )
     return TokenResponse(
         access_token=access.value,
@@ -228,11 +232,13 @@ def store_refresh_token(
     expires_at: int | None = None,
     access_token: MintedAccessToken | None = None,
     rotates: str | None = None,
+    replaces_lost: str | None = None,
 ) -> str | None:
     """Opaque, random, stored only as a hash. With offline_access the token is independent
     of the SSO session; otherwise it lives only as long as that session. Rotated tokens keep
     their family's absolute expiry (``expires_at``) and replace the token whose hash is
-    ``rotates`` atomically (RFC 9700 §4.14.2: exactly one successor per token)."""
+    ``rotates`` atomically (RFC 9700 §4.14.2: exactly one successor per token), or, for a
+    retried rotation, ``rotates``'s successor ``replaces_lost``."""
     offline = "offline_access" in grant.scopes
     if not offline and grant.sid is None:
         return None
@@ -258,6 +264,9 @@ def store_refresh_token(
     )
     if rotates is None:
         provider.refresh_tokens.create(record)
+    elif replaces_lost is not None:
+        if not provider.refresh_tokens.replace_lost_successor(rotates, replaces_lost, record, now):
+            raise RotationLost
     elif not provider.refresh_tokens.rotate(rotates, record, now):
         raise RotationLost
     return value

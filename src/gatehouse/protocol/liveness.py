@@ -72,17 +72,24 @@ class RefreshTokenReused(InvalidGrant):
 
 
 def live_refresh_token(
-    provider: Provider, client: Client, state: RefreshTokenState | None
+    provider: Provider, client: Client, state: RefreshTokenState | None, *, retry_window: int = 0
 ) -> tuple[RefreshToken, User]:
     """Exists, issued to ``client``, not used, not revoked, not expired, its family not
     revoked, its SSO session alive (unless offline), its user still able to receive tokens.
-    Raises InvalidGrant with the reason (RefreshTokenReused for a rotated token)."""
+    Raises InvalidGrant with the reason (RefreshTokenReused for a rotated token).
+
+    ``retry_window``: seconds after its rotation during which a used token that has a
+    successor still passes (the caller answers it as a retry of a lost response)."""
     if state is None:
         raise InvalidGrant(INVALID_REFRESH_TOKEN, detail="unknown refresh token")
     token, now = state.token, provider.clock()
     if token.client_id != client.client_id:
         raise InvalidGrant("the refresh token was issued to another client")
-    if token.used_at is not None and token.revoked_at is None:
+    if (
+        token.used_at is not None
+        and token.revoked_at is None
+        and not _retry(token, now, retry_window)
+    ):
         raise RefreshTokenReused(token)
     if token.revoked_at is not None or state.family_revoked:
         raise InvalidGrant(INVALID_REFRESH_TOKEN, detail="revoked")
@@ -98,6 +105,13 @@ def live_refresh_token(
     if refused is not None or state.user is None:
         raise InvalidGrant(INVALID_REFRESH_TOKEN, detail=refused)
     return token, state.user
+
+
+def _retry(token: RefreshToken, now: int, window: int) -> bool:
+    """A used token shown again within the window after its rotation, whose successor is
+    known: a client whose response was lost, not (yet) a thief."""
+    used_at = token.used_at
+    return used_at is not None and token.successor_hash is not None and now - used_at < window
 
 
 def user_cannot_receive_tokens(user: User | None, auth_time: int) -> str | None:

@@ -49,6 +49,7 @@ class ProviderConfig:
     authorization_code_lifetime: int = 60
     refresh_token_idle_lifetime: int = 30 * 86400
     refresh_token_absolute_lifetime: int = 90 * 86400
+    refresh_token_retry_window: int = 10
     session_idle_lifetime: int = 1800
     session_absolute_lifetime: int = 36000
     remember_me_idle_lifetime: int = 14 * 86400

@@ -279,6 +279,8 @@ class RefreshToken:
     resources: tuple[str, ...] = ()
     access_token_jti: str | None = None
     access_token_expires_at: int | None = None
+    # The token this one was rotated into (set when it is used), None before.
+    successor_hash: str | None = None
 
     @property
     def offline(self) -> bool:

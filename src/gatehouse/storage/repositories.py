@@ -227,7 +227,17 @@ class RefreshTokenRepository(Protocol):
         """Rotation, atomically: mark the presented token used and store its successor. True
         for exactly one caller however many race, and never for a used or revoked token;
         when False nothing was stored. PostgreSQL: one statement; SQLite: lean statements
-        whose loser deletes its successor."""
+        whose loser deletes its successor. The presented token records the successor's
+        hash."""
+
+    def replace_lost_successor(
+        self, retried_hash: str, lost_hash: str, successor: RefreshToken, now: int
+    ) -> bool:
+        """A retry of the used token ``retried_hash`` whose successor ``lost_hash`` never
+        reached the client: in one transaction, mark the lost successor used (so that
+        presenting it later is reuse), store ``successor`` and make it the retried token's
+        successor. False, with nothing changed, when the lost successor was used or revoked
+        meanwhile."""
 
     def extend_idle(
         self,

@@ -57,6 +57,7 @@ def mint_access_token(
             "scope": " ".join(scopes),
             "jti": jti,
             "iat": now,
+            "nbf": now,
             "exp": now + lifetime,
         }
     )

@@ -36,6 +36,7 @@ def mint_id_token(
             "azp": client_id,
             "exp": now + lifetime,
             "iat": now,
+            "nbf": now,
             "auth_time": auth_time,
         }
     )

@@ -34,7 +34,7 @@ def test_an_access_token_for_the_client_it_was_issued_to(
     assert answer["active"] is True and answer["token_type"] == "Bearer"
     assert answer["sub"] == alice.id and answer["client_id"] == "web"
     assert answer["scope"] == "openid profile offline_access"
-    assert {"aud", "iss", "exp", "iat", "jti", "auth_time"} <= answer.keys()
+    assert {"aud", "iss", "exp", "iat", "nbf", "jti", "auth_time"} <= answer.keys()
 
 
 def test_a_refresh_token_for_its_client_only(

@@ -63,6 +63,7 @@ def test_a_minted_token_has_the_rfc_9068_claims(ring: KeyRing, alg: str) -> None
         "scope": "orders.read",
         "jti": "j1",
         "iat": NOW,
+        "nbf": NOW,
         "exp": NOW + 300,
         "auth_time": NOW - 5,
         "sid": "s1",

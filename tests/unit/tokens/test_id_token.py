@@ -65,6 +65,7 @@ def test_the_required_claims_and_the_optional_ones_when_given(ring: KeyRing, alg
         "azp": "web",
         "exp": NOW + 300,
         "iat": NOW,
+        "nbf": NOW,
         "auth_time": NOW - 10,
         "nonce": "n",
         "sid": "s",

@@ -1,7 +1,9 @@
 """The refresh token grant (RFC 6749 §6, RFC 9700 §4.14).
 
 Rotation on every use (per-client switch, on by default); presenting a rotated token again
-is taken as theft and revokes the whole family (RFC 9700 §4.14.2). A token tied to an SSO
+is taken as theft and revokes the whole family (RFC 9700 §4.14.2) — unless it comes within
+the retry window after the rotation and the successor was never used: then the client lost
+the response, and the successor it never saw is replaced by a new one. A token tied to an SSO
 session dies with it; an offline token (offline_access) lives on its own idle and absolute
 lifetimes. Disabling the user, changing the password or revoking consent revoke the tokens
 when they happen; the checks here also refuse a token whose user is gone or disabled.
@@ -60,7 +62,8 @@ class RefreshTokenGrant:
                 provider, grant, jti=jti, audience=audience, scopes=scopes, refresh_token=False
             )
         try:
-            # The presented token is marked used and its successor stored in one step.
+            # The presented token is marked used and its successor stored in one step; for a
+            # retry (a used token let through by _live_token), its lost successor is replaced.
             return issue_user_tokens(
                 provider,
                 grant,
@@ -68,10 +71,14 @@ class RefreshTokenGrant:
                 scopes=scopes,
                 refresh_expires_at=token.expires_at,
                 rotates=token.token_hash,
+                replaces_lost=token.successor_hash if token.used_at is not None else None,
             )
         except RotationLost:
-            # Another request used the same token first: that is reuse too.
+            # Another request used the same token first, or (a retry) the successor the
+            # client was thought to have lost has been used: that is reuse too.
             _revoke_family(provider, token, now)
+            if token.used_at is not None:
+                raise RefreshTokenReused(token) from None
             raise InvalidGrant(
                 INVALID_REFRESH_TOKEN, detail="refresh token reuse (concurrent)"
             ) from None
@@ -80,8 +87,9 @@ class RefreshTokenGrant:
 def _live_token(provider: Provider, client: Client, value: str) -> tuple[RefreshToken, User]:
     """The refresh token's liveness rule; a rotated token shown again revokes its family."""
     state = provider.refresh_tokens.get_state(sha256_digest(value))
+    window = provider.config.refresh_token_retry_window if client.refresh_token_rotation else 0
     try:
-        return live_refresh_token(provider, client, state)
+        return live_refresh_token(provider, client, state, retry_window=window)
     except RefreshTokenReused as reused:
         _revoke_family(provider, reused.token, provider.clock())
         raise

@@ -50,7 +50,8 @@ _MARK_REFRESH_USED = (
         _rt.c.used_at.is_(None),
         _rt.c.revoked_at.is_(None),
     )
-    .values(used_at=sa.bindparam("p_now"))
+    # p_token_hash is the successor's hash (the parameters are the successor's record).
+    .values(used_at=sa.bindparam("p_now"), successor_hash=sa.bindparam("p_token_hash"))
 )
 _LEAN_MARK_REFRESH_USED = LeanStatement(_MARK_REFRESH_USED)
 _LEAN_DELETE_REFRESH = LeanStatement(
@@ -111,6 +112,35 @@ class SqlRefreshTokenRepository(SqlRepository):
             return True
         self.db.execute_count(_LEAN_DELETE_REFRESH, params)
         return False
+
+    @retried
+    def replace_lost_successor(
+        self, retried_hash: str, lost_hash: str, successor: RefreshToken, now: int
+    ) -> bool:
+        # Rare (a lost response), so one ordinary transaction rather than lean statements.
+        with self.db.write() as conn:
+            superseded = conn.execute(
+                _rt.update()
+                .where(
+                    _rt.c.tenant_id == self.tenant_id,
+                    _rt.c.token_hash == lost_hash,
+                    _rt.c.used_at.is_(None),
+                    _rt.c.revoked_at.is_(None),
+                )
+                # used, with no successor of its own: showing it later is reuse, never a retry
+                .values(used_at=now)
+            )
+            if superseded.rowcount != 1:
+                return False
+            conn.execute(
+                _rt.insert().values(REFRESH_TOKEN.values(successor, tenant_id=self.tenant_id))
+            )
+            conn.execute(
+                _rt.update()
+                .where(_rt.c.tenant_id == self.tenant_id, _rt.c.token_hash == retried_hash)
+                .values(successor_hash=successor.token_hash)
+            )
+        return True
 
     @retried
     def extend_idle(

@@ -293,6 +293,9 @@ refresh_tokens = sa.Table(
     # can put it on the deny-list too.
     sa.Column("access_token_jti", sa.String(64), nullable=True),
     sa.Column("access_token_expires_at", Time, nullable=True),
+    # 0013: the token that replaced this one when it was used (rotation), so that a retry
+    # of a lost response within the retry window can replace that successor.
+    sa.Column("successor_hash", sa.String(64), nullable=True),
     sa.Index("ix_refresh_tokens_grant", "tenant_id", "grant_id"),
     sa.Index("ix_refresh_tokens_user_client", "tenant_id", "user_id", "client_id"),
 )

@@ -31,16 +31,33 @@ def offline_token(provider: Provider, client: Registered, user: User) -> str:
 
 
 def test_each_use_rotates_and_a_rotated_token_shown_again_revokes_the_family(
-    provider: Provider, web: Registered, alice: User
+    provider: Provider, clock: FakeClock, web: Registered, alice: User
 ) -> None:
     first = offline_token(provider, web, alice)
     second = refresh(provider, web, first).refresh_token
     assert second and second != first
+    clock.advance(provider.config.refresh_token_retry_window)
     with pytest.raises(InvalidGrant, match="already used; as a precaution"):
         refresh(provider, web, first)
     # The successor belonged to the same family: it is revoked too.
     with pytest.raises(InvalidGrant, match="invalid, expired or revoked"):
         refresh(provider, web, second)
+
+
+def test_a_retry_within_the_window_replaces_the_successor_the_client_lost(
+    provider: Provider, clock: FakeClock, web: Registered, alice: User
+) -> None:
+    first = offline_token(provider, web, alice)
+    lost = refresh(provider, web, first).refresh_token
+    clock.advance(provider.config.refresh_token_retry_window - 1)
+    kept = refresh(provider, web, first).refresh_token
+    assert kept and lost and kept not in (first, lost)
+    lost_record = provider.refresh_tokens.get(sha256_digest(lost))
+    assert lost_record is not None and lost_record.used_at == clock.now
+    assert lost_record.successor_hash is None  # showing it again is reuse, never a retry
+    first_record = provider.refresh_tokens.get(sha256_digest(first))
+    assert first_record is not None and first_record.successor_hash == sha256_digest(kept)
+    assert refresh(provider, web, kept).refresh_token
 
 
 def test_without_rotation_the_same_token_keeps_working(
