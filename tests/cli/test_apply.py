@@ -181,6 +181,24 @@ def test_changed_secret_and_password_are_reported_without_their_values(
     assert secret.secret_hash == hashlib.sha256(new_secret.encode()).hexdigest()
 
 
+def test_a_users_address_is_declared_whole(gh: Gatehouse, runtime: Runtime, tmp_path: Path) -> None:
+    first = "users:\n  - username: carol\n    address:\n      locality: Springfield\n"
+    first += "      country: US\n"
+    assert gh.ok("apply", write(tmp_path, first))["changed"] == 1
+    assert gh.ok("apply", write(tmp_path, first, "again.yaml"))["changed"] == 0
+    moved = "users:\n  - username: carol\n    address:\n      locality: Shelbyville\n"
+    result = gh.ok("apply", write(tmp_path, moved, "moved.yaml"))
+    assert result["changes"][0]["fields"] == ["address"]
+    carol = runtime.store.users.find_by_login("carol")
+    assert carol is not None and carol.address == {"locality": "Shelbyville"}  # country cleared
+    unlisted = "users:\n  - username: carol\n"
+    assert gh.ok("apply", write(tmp_path, unlisted, "unlisted.yaml"))["changed"] == 0
+    wrong = "users:\n  - username: carol\n    address: Springfield\n"
+    assert "address must be a mapping" in gh.fails("apply", write(tmp_path, wrong, "wrong.yaml"))
+    unknown = "users:\n  - username: carol\n    address:\n      formatted: x\n"
+    assert "not a part of an address" in gh.fails("apply", write(tmp_path, unknown, "u.yaml"))
+
+
 def test_an_empty_file_changes_nothing(gh: Gatehouse, tmp_path: Path) -> None:
     assert gh.ok("apply", write(tmp_path, "")) == {"changed": 0, "changes": []}
     assert gh.ok("apply", write(tmp_path, "scopes: []\nusers:\n")) == {"changed": 0, "changes": []}

@@ -87,6 +87,21 @@ def test_update(gh: Gatehouse) -> None:
     assert gh.ok("user", "show", "a@example.com")["id"] == created["id"]
 
 
+def test_the_address_is_set_part_by_part(gh: Gatehouse) -> None:
+    create(gh, "alice", "--street-address", "1 Main St", "--locality", "Springfield")
+    updated = gh.ok("user", "update", "alice", "--country", "US", "--locality", "")
+    assert updated["address"] == {"street_address": "1 Main St", "country": "US"}
+    assert gh.ok("user", "show", "alice")["address"] == updated["address"]
+    cleared = gh.ok("user", "update", "alice", "--street-address", "", "--country", "")
+    assert cleared["address"] is None
+
+
+def test_an_address_part_breaking_a_rule_is_refused(gh: Gatehouse) -> None:
+    create(gh, "alice")
+    assert "region is too long" in gh.fails("user", "update", "alice", "--region", "x" * 300)
+    assert gh.ok("user", "show", "alice")["address"] is None
+
+
 def test_disable_and_enable(gh: Gatehouse, runtime: Runtime) -> None:
     created = create(gh, "alice")
     assert gh.ok("user", "disable", "alice")["disabled"] is True

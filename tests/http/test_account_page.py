@@ -170,6 +170,48 @@ def test_a_profile_value_breaking_a_rule_is_refused_with_the_reason(
     assert _events(runtime, "account.profile_updated") == []
 
 
+def test_the_person_keeps_their_postal_address(
+    runtime: Runtime, http: TestClient, alice: dict[str, Any]
+) -> None:
+    page = open_account(http)
+    address = {
+        "street_address": "Flat 2\r\n1 Main St",
+        "postal_code": "12345",
+        "locality": "Springfield",
+        "region": "",
+        "country": "US",
+    }
+    response = post_account(http, "/account/profile", page, name="Alice", **address)
+    assert response.status_code == 303
+    user = runtime.store.users.get(alice["id"])
+    assert user is not None
+    assert user.address == {
+        "street_address": "Flat 2\n1 Main St",
+        "postal_code": "12345",
+        "locality": "Springfield",
+        "country": "US",
+    }
+    [event] = _events(runtime, "account.profile_updated")
+    assert event.details == {"fields": ["address"]}
+    shown = http.get("/account").text
+    assert ">Flat 2\n1 Main St</textarea>" in shown and 'value="Springfield"' in shown
+
+
+def test_an_address_part_breaking_a_rule_is_refused_and_marked(
+    runtime: Runtime, http: TestClient, alice: dict[str, Any]
+) -> None:
+    page = open_account(http)
+    response = post_account(
+        http, "/account/profile", page, name="Alice", locality="Spring\u202efield"
+    )
+    assert response.status_code == 400
+    assert "the postal address cannot contain invisible or control characters" in response.text
+    assert 'id="locality" name="locality"' in response.text
+    assert 'aria-invalid="true"' in response.text
+    user = runtime.store.users.get(alice["id"])
+    assert user is not None and user.address is None
+
+
 # -- CSRF -----------------------------------------------------------------------------------
 
 

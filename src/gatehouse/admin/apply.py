@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gatehouse.accounts.profile import ADDRESS_PARTS, ProfileError, changed_address
 from gatehouse.admin import apis as api_admin
 from gatehouse.admin import clients as client_admin
 from gatehouse.admin import scopes as scope_admin
@@ -119,9 +120,27 @@ def _apply_client(runtime: Runtime, entry: dict[str, Any]) -> dict[str, Any]:
     return {"kind": "client", "id": spec.client_id, "action": "updated", "fields": fields}
 
 
+def _declared_address(value: Any) -> dict[str, Any] | None:
+    """The file states the whole address: a part it leaves out is cleared. None (no
+    ``address`` key): the address is left as it is."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise AdminError(f"address must be a mapping of {', '.join(ADDRESS_PARTS)}")
+    return {part: value.get(part) for part in {*ADDRESS_PARTS, *value}}
+
+
+def _address_differs(current: dict[str, Any] | None, declared: dict[str, Any] | None) -> bool:
+    try:
+        return changed_address(current, declared) != current
+    except ProfileError as exc:
+        raise AdminError(str(exc)) from None
+
+
 def _apply_user(runtime: Runtime, entry: dict[str, Any]) -> dict[str, Any]:
     username = entry["username"]
     profile = {k: entry.get(k) for k in user_admin.PROFILE_FIELDS}
+    profile["address"] = _declared_address(entry.get("address"))
     password = entry.get("password")
     try:
         existing = user_admin.find_user(runtime, username)
@@ -133,6 +152,8 @@ def _apply_user(runtime: Runtime, entry: dict[str, Any]) -> dict[str, Any]:
             user_admin.set_disabled(runtime, username, True)
         return {"kind": "user", "id": username, "action": "created"}
     fields = [k for k, v in profile.items() if v is not None and getattr(existing, k) != v]
+    if "address" in fields and not _address_differs(existing.address, profile["address"]):
+        fields.remove("address")
     if fields:
         user_admin.update_user(runtime, existing.id, **{k: profile[k] for k in fields})
     if password is not None and not runtime.passwords.verify(existing.password_hash, password):

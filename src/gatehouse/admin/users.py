@@ -38,6 +38,7 @@ def user_to_json(user: User) -> dict[str, Any]:
         "given_name": user.given_name,
         "family_name": user.family_name,
         "phone_number": user.phone_number,
+        "address": user.address,
         "disabled": user.disabled,
         "created_at": user.created_at,
     }

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
+from gatehouse.accounts.profile import ADDRESS_PARTS
 from gatehouse.admin import lockout
 from gatehouse.admin import second_factors as second_factor_admin
 from gatehouse.admin import sessions as session_admin
@@ -32,10 +33,26 @@ def _profile_options(func: F) -> F:
         click.option("--given-name"),
         click.option("--family-name"),
         click.option("--phone", "phone_number"),
+        *(
+            click.option(
+                "--" + part.replace("_", "-"),
+                part,
+                help="A part of the postal address (the address claim); '' clears it.",
+            )
+            for part in ADDRESS_PARTS
+        ),
     ]
     for option in reversed(options):
         func = option(func)
     return func
+
+
+def _with_address(profile: dict[str, Any]) -> dict[str, Any]:
+    """The address options as the one address claim: the parts given change, the others
+    stay."""
+    parts = {part: profile.pop(part) for part in ADDRESS_PARTS}
+    given = {part: value for part, value in parts.items() if value is not None}
+    return {**profile, "address": given or None}
 
 
 def _read_password(password: str | None, password_stdin: bool) -> str:
@@ -62,7 +79,7 @@ def user_create(
 ) -> None:
     emit(
         user_admin.create_user(
-            runtime, username, _read_password(password, password_stdin), **profile
+            runtime, username, _read_password(password, password_stdin), **_with_address(profile)
         )
     )
 
@@ -73,7 +90,7 @@ def user_create(
 @database_option
 def user_update(runtime: Runtime, user: str, **profile: Any) -> None:
     """Change profile fields of USER (id, username or email)."""
-    emit(user_admin.update_user(runtime, user, **profile))
+    emit(user_admin.update_user(runtime, user, **_with_address(profile)))
 
 
 @user.command("set-password")

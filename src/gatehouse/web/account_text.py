@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Final
 
-from gatehouse.accounts.profile import ProfileError, ProfileRule
+from gatehouse.accounts.profile import ADDRESS_PARTS, ProfileError, ProfileRule
 from gatehouse.protocol.account.holder import AccountError, Refusal
 from gatehouse.web.i18n import N_, Translatable
 
@@ -73,8 +73,15 @@ PROFILE_PROBLEMS: Final[Mapping[tuple[str, ProfileRule], Translatable]] = {
     ("phone_number", ProfileRule.HOSTILE_CHARACTERS): N_(
         "Not saved: the phone number cannot contain invisible or control characters."
     ),
+    # Every part of the postal address (accounts/profile.py ADDRESS_PARTS).
+    ("address", ProfileRule.TOO_LONG): N_(
+        "Not saved: a part of the postal address is too long. Use at most %(limit)s characters."
+    ),
+    ("address", ProfileRule.HOSTILE_CHARACTERS): N_(
+        "Not saved: the postal address cannot contain invisible or control characters."
+    ),
 }
-# A rule the account page's own form cannot break (its fields are the person's four claims).
+# A rule the account page's own form cannot break (its fields are the person's claims).
 PROFILE_NOT_SAVED: Final = N_("Not saved: the profile breaks a rule.")
 
 # The input of the password form each refusal concerns (its id).
@@ -106,7 +113,8 @@ def refusal_message(error: AccountError) -> Translatable | None:
 def _profile_problem(problem: ProfileError | None) -> Translatable:
     if problem is None:
         return PROFILE_NOT_SAVED
-    return PROFILE_PROBLEMS.get((problem.claim, problem.rule), PROFILE_NOT_SAVED)
+    claim = "address" if problem.claim in ADDRESS_PARTS else problem.claim
+    return PROFILE_PROBLEMS.get((claim, problem.rule), PROFILE_NOT_SAVED)
 
 
 def field_in_error(error: AccountError | None) -> str | None:

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from gatehouse.accounts.passwords import Passwords, password_problem
-from gatehouse.accounts.profile import SELF_EDITABLE_FIELDS, ProfileError, changed_profile
+from gatehouse.accounts.profile import (
+    ADDRESS_PARTS,
+    SELF_EDITABLE_FIELDS,
+    ProfileError,
+    changed_profile,
+)
 from gatehouse.accounts.sessions import sign_out, start_session
 from gatehouse.protocol.account.holder import AccountError, AccountHolder, Refusal, record
 from gatehouse.protocol.account.signin import require_recent_sign_in
@@ -18,7 +24,11 @@ def update_profile(
 ) -> list[str]:
     """Set the claims a person may edit (accounts/profile.py SELF_EDITABLE_FIELDS) to what
     the form holds: blank clears a claim. The names of the claims that changed."""
-    changes = {name: (submitted.get(name) or "").strip() or None for name in SELF_EDITABLE_FIELDS}
+    changes: dict[str, Any] = {
+        name: _typed(submitted, name) for name in SELF_EDITABLE_FIELDS if name != "address"
+    }
+    # The address's parts are fields of their own (accounts/profile.py ADDRESS_PARTS).
+    changes["address"] = {part: _typed(submitted, part) for part in ADDRESS_PARTS}
     current = UserProfile.of(holder.user)
     try:
         profile = changed_profile(current, changes)
@@ -32,6 +42,10 @@ def update_profile(
             provider.users.update_profile(holder.user.id, profile, provider.clock())
             record(provider, holder, "account.profile_updated", details={"fields": changed})
     return changed
+
+
+def _typed(submitted: Mapping[str, str | None], name: str) -> str | None:
+    return (submitted.get(name) or "").strip() or None
 
 
 def change_password(
