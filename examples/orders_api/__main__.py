@@ -8,6 +8,7 @@ import os
 import uvicorn
 
 from examples.orders_api.app import create_app
+from examples.orders_api.inventory import Inventory
 from gatehouse.rs import Introspection, TokenValidator
 
 SECRET_VARIABLE = "ORDERS_API_CLIENT_SECRET"
@@ -25,15 +26,26 @@ def main(argv: list[str] | None = None) -> None:
         help=f"check every token with gatehouse's introspection endpoint, authenticating as "
         f"this client; its secret is read from ${SECRET_VARIABLE}",
     )
+    parser.add_argument(
+        "--inventory",
+        nargs=3,
+        metavar=("URL", "AUDIENCE", "CLIENT_ID"),
+        help=f"serve GET /stock/ITEM by asking the inventory API at URL (identifier AUDIENCE) "
+        f"on the user's behalf, exchanging tokens as CLIENT_ID; its secret is read from "
+        f"${SECRET_VARIABLE}",
+    )
     args = parser.parse_args(argv)
-    introspection = None
-    if args.introspect_as:
-        secret = os.environ.get(SECRET_VARIABLE)
-        if not secret:
-            parser.error(f"--introspect-as needs the client secret in ${SECRET_VARIABLE}")
-        introspection = Introspection(args.introspect_as, secret)
+    secret = os.environ.get(SECRET_VARIABLE, "")
+    for option, given in (("--introspect-as", args.introspect_as), ("--inventory", args.inventory)):
+        if given and not secret:
+            parser.error(f"{option} needs the client secret in ${SECRET_VARIABLE}")
+    introspection = Introspection(args.introspect_as, secret) if args.introspect_as else None
     validator = TokenValidator(args.issuer, args.audience, introspection=introspection)
-    uvicorn.run(create_app(validator), host=args.host, port=args.port)
+    inventory = None
+    if args.inventory:
+        url, audience, client_id = args.inventory
+        inventory = Inventory(args.issuer, url, audience, client_id, secret)
+    uvicorn.run(create_app(validator, inventory), host=args.host, port=args.port)
 
 
 if __name__ == "__main__":

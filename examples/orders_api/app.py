@@ -6,6 +6,8 @@ Who may do what is one table (``RULES``), enforced by gatehouse.rs's ASGI middle
 GET  /orders           delegated scope ``orders.read`` (a user's own orders)
 POST /orders           delegated scope ``orders.write``
 GET  /admin/orders     app role ``Orders.ReadAll`` (client credentials)
+GET  /stock/{item}     delegated scope ``orders.read``; asks the inventory API, as the
+                       user (on-behalf-of, inventory.py), when one is configured
 GET  /me               any valid token: what the API sees in it
 GET  /health           public
 =====================  ========================================================
@@ -25,7 +27,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from gatehouse.rs import AccessToken, BearerAuthMiddleware, PathRule, TokenValidator
+from examples.orders_api.inventory import ExchangeRefused, Inventory
+from gatehouse.rs import AccessToken, BearerAuthMiddleware, PathRule, TokenValidator, bearer_token
 
 REALM = "orders"
 RULES = (
@@ -33,6 +36,7 @@ RULES = (
     PathRule("/orders", methods=["GET"], scopes=["orders.read"]),
     PathRule("/orders", methods=["POST"], scopes=["orders.write"]),
     PathRule("/admin", roles=["Orders.ReadAll"]),
+    PathRule("/stock", methods=["GET"], scopes=["orders.read"]),
     PathRule("/"),  # everything else: any valid token (deny by default)
 )
 
@@ -62,7 +66,8 @@ class OrderBook:
         return [order for order in self.orders if order["owner"] == owner]
 
 
-def create_app(validator: TokenValidator) -> Starlette:
+def create_app(validator: TokenValidator, inventory: Inventory | None = None) -> Starlette:
+    """``inventory``: the downstream API that GET /stock/{item} asks on the user's behalf."""
     book = OrderBook()
 
     async def health(request: Request) -> Response:
@@ -96,11 +101,24 @@ def create_app(validator: TokenValidator) -> Starlette:
             }
         )
 
+    async def stock(request: Request) -> Response:
+        assert inventory is not None
+        # The token this request came with, as received: it is what gets exchanged.
+        user_token = bearer_token(request.headers.getlist("authorization"))
+        try:
+            answer = await inventory.stock(user_token, request.path_params["item"])
+        except ExchangeRefused as refused:
+            return JSONResponse({"error": "exchange_refused", "gatehouse": refused.answer}, 502)
+        return JSONResponse(answer.json(), status_code=answer.status_code)
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
         await validator.aclose()
+        if inventory is not None:
+            await inventory.aclose()
 
+    downstream = [Route("/stock/{item}", stock)] if inventory is not None else []
     return Starlette(
         routes=[
             Route("/health", health),
@@ -108,6 +126,7 @@ def create_app(validator: TokenValidator) -> Starlette:
             Route("/orders", create_order, methods=["POST"]),
             Route("/admin/orders", all_orders),
             Route("/me", me),
+            *downstream,
         ],
         middleware=[
             Middleware(BearerAuthMiddleware, validator=validator, rules=RULES, realm=REALM)

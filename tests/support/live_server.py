@@ -259,24 +259,46 @@ def start_orders_api(
     workdir: Path,
     *,
     introspect_as: tuple[str, str] | None = None,
+    inventory: tuple[str, str, str, str] | None = None,
     attempts: int = 3,
 ) -> ExampleApi:
     """Start the example orders API for ``audience`` and wait until GET /health answers.
 
     ``introspect_as`` is (client_id, client_secret): the API then checks every token with
     gatehouse's introspection endpoint, the secret passed in $ORDERS_API_CLIENT_SECRET.
+    ``inventory`` is (url, audience, client_id, client_secret): GET /stock/ITEM then asks
+    that inventory API on the user's behalf, exchanging tokens as that client.
     """
+    args = ["--issuer", issuer, "--audience", audience]
+    env: dict[str, str] = {}
+    if introspect_as is not None:
+        args += ["--introspect-as", introspect_as[0]]
+        env["ORDERS_API_CLIENT_SECRET"] = introspect_as[1]
+    if inventory is not None:
+        args += ["--inventory", *inventory[:3]]
+        env["ORDERS_API_CLIENT_SECRET"] = inventory[3]
+    return _start_example("orders_api", args, env, workdir, attempts)
+
+
+def start_inventory_api(issuer: str, audience: str, workdir: Path) -> ExampleApi:
+    """Start the example inventory API (examples/inventory_api) for ``audience``."""
+    return _start_example(
+        "inventory_api", ["--issuer", issuer, "--audience", audience], {}, workdir
+    )
+
+
+def _start_example(
+    name: str, args: list[str], extra_env: dict[str, str], workdir: Path, attempts: int = 3
+) -> ExampleApi:
+    """``python -m examples.<name> ... --port PORT`` on a free port, once /health answers."""
     workdir.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GATEHOUSE_", "ORDERS_API_"))}
     env["PYTHONUNBUFFERED"] = "1"
-    command = [sys.executable, "-m", "examples.orders_api", "--issuer", issuer]
-    command += ["--audience", audience, "--host", HOST]
-    if introspect_as is not None:
-        command += ["--introspect-as", introspect_as[0]]
-        env["ORDERS_API_CLIENT_SECRET"] = introspect_as[1]
+    env.update(extra_env)
+    command = [sys.executable, "-m", f"examples.{name}", *args, "--host", HOST]
     for attempt in range(1, attempts + 1):
         port = free_port()
-        log_path = workdir / f"orders-api-{port}.log"
+        log_path = workdir / f"{name.replace('_', '-')}-{port}.log"
         with log_path.open("wb") as log:
             process = subprocess.Popen(
                 [*command, "--port", str(port)],
@@ -298,7 +320,7 @@ def start_orders_api(
         _stop(process)
         if "already in use" in output.lower() and attempt < attempts:
             continue
-        raise RuntimeError(f"the orders API did not start:\n{output[-4000:]}")
+        raise RuntimeError(f"examples.{name} did not start:\n{output[-4000:]}")
     raise AssertionError("unreachable")
 
 

@@ -58,13 +58,15 @@ class RelyingParty:
         )
         return AuthorizationStart(url, state, nonce, verifier)
 
-    def redeem(self, callback_url: str, start: AuthorizationStart) -> dict[str, Any]:
-        """Authlib checks the state in the callback and sends the code with the verifier."""
+    def redeem(self, callback_url: str, start: AuthorizationStart, **extra: str) -> dict[str, Any]:
+        """Authlib checks the state in the callback and sends the code with the verifier, and
+        ``extra`` parameters (resource=...)."""
         token = self.session.fetch_token(
             self.metadata["token_endpoint"],
             authorization_response=callback_url,
             state=start.state,
             code_verifier=start.verifier,
+            **extra,
         )
         return dict(token)
 

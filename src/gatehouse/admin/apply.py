@@ -13,6 +13,9 @@ clients:
     secret: ${SHOP_WEB_SECRET}    # optional; generated (and reported once) when absent
     redirect_uris: [https://shop.example.com/callback]
     scope: openid profile orders.read
+token_exchange_grants:            # on-behalf-of (RFC 8693): the client an API speaks as
+  - client_id: orders-api
+    api: https://inventory.example.com
 users:
   - username: alice
     password: ${ALICE_PASSWORD}   # optional
@@ -29,6 +32,7 @@ from gatehouse.accounts.profile import ADDRESS_PARTS, ProfileError, changed_addr
 from gatehouse.admin import apis as api_admin
 from gatehouse.admin import clients as client_admin
 from gatehouse.admin import scopes as scope_admin
+from gatehouse.admin import token_exchange as exchange_admin
 from gatehouse.admin import users as user_admin
 from gatehouse.admin.apply_file import (
     ApplyFile,
@@ -91,6 +95,23 @@ def _apply_grant(runtime: Runtime, entry: dict[str, Any]) -> dict[str, Any]:
         return {"kind": "app_role_grant", "id": ident, "action": "unchanged"}
     api_admin.grant_app_role(runtime, entry["client_id"], entry["api"], entry["role"])
     return {"kind": "app_role_grant", "id": ident, "action": "created"}
+
+
+def _apply_exchange(runtime: Runtime, entry: dict[str, Any]) -> dict[str, Any]:
+    api, impersonation = entry.get("api"), entry.get("impersonation", False)
+    if not isinstance(api, str):
+        raise AdminError("api is required")
+    if not isinstance(impersonation, bool):
+        raise AdminError("impersonation must be true or false")
+    ident = f"{entry['client_id']} {api}"
+    existing = runtime.store.apis.exchange_grant(entry["client_id"], api)
+    if existing is not None and existing.impersonation == impersonation:
+        return {"kind": "token_exchange_grant", "id": ident, "action": "unchanged"}
+    exchange_admin.grant_token_exchange(
+        runtime, entry["client_id"], api, impersonation=impersonation
+    )
+    action = "created" if existing is None else "updated"
+    return {"kind": "token_exchange_grant", "id": ident, "action": action}
 
 
 def _apply_client(runtime: Runtime, entry: dict[str, Any]) -> dict[str, Any]:
@@ -191,6 +212,9 @@ def _apply_entries(runtime: Runtime, file: ApplyFile) -> dict[str, Any]:
     for entry in file.app_role_grants:
         with reported_at(entry.where):
             changes.append(_apply_grant(runtime, entry.values))
+    for entry in file.token_exchange_grants:
+        with reported_at(entry.where):
+            changes.append(_apply_exchange(runtime, entry.values))
     for entry in file.users:
         with reported_at(entry.where):
             changes.append(_apply_user(runtime, entry.values))

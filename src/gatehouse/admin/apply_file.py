@@ -63,6 +63,7 @@ API_KEYS = frozenset(
     }
 )
 GRANT_KEYS = frozenset({"client_id", "api", "role"})
+EXCHANGE_KEYS = frozenset({"client_id", "api", "impersonation"})
 USER_KEYS = frozenset({"username", "password", "disabled", *user_admin.PROFILE_FIELDS})
 SCOPE_KEYS = frozenset({"name", "description"})
 # Each section, in the order it is applied: the key that names an entry, the keys an entry
@@ -72,6 +73,7 @@ SECTIONS: dict[str, tuple[str, frozenset[str], bool]] = {
     "apis": ("identifier", API_KEYS, True),
     "clients": ("client_id", CLIENT_KEYS, True),
     "app_role_grants": ("client_id", GRANT_KEYS, False),
+    "token_exchange_grants": ("client_id", EXCHANGE_KEYS, False),
     "users": ("username", USER_KEYS, True),
 }
 
@@ -90,6 +92,7 @@ class ApplyFile:
     apis: list[Entry]
     clients: list[Entry]
     app_role_grants: list[Entry]
+    token_exchange_grants: list[Entry]
     users: list[Entry]
 
 

@@ -15,6 +15,7 @@ from gatehouse.admin.errors import AdminError
 from gatehouse.errors import InvalidScope
 from gatehouse.keys.jose import TokenVerificationError, public_keyset
 from gatehouse.protocol.client_auth import SUPPORTED_METHODS
+from gatehouse.protocol.grants.token_exchange import GRANT_TYPE as TOKEN_EXCHANGE
 from gatehouse.protocol.redirect_uris import (
     check_registrable,
     logout_uri_problem,
@@ -195,6 +196,11 @@ def _grant_types(merge: _Merge, client_type: ClientType) -> tuple[str, ...]:
         raise AdminError(
             "a public client cannot use client_credentials: a daemon or service with no user is "
             "a confidential client that holds its own credential (type confidential)"
+        )
+    if client_type == "public" and TOKEN_EXCHANGE in grants:
+        raise AdminError(
+            "a public client cannot use token exchange: the API that exchanges a user's token "
+            "authenticates as its own confidential client"
         )
     if "refresh_token" in grants and not any(g in REDIRECTING_GRANTS for g in grants):
         raise AdminError(

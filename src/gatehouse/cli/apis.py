@@ -1,5 +1,5 @@
-"""`gatehouse api`, `grant` and `revoke`: APIs with their scopes and app roles, and which
-clients hold which app roles."""
+"""`gatehouse api`, `grant` and `revoke`: APIs with their scopes and app roles, which
+clients hold which app roles, and which clients may exchange tokens for which APIs."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import click
 
 from gatehouse.admin import apis as api_admin
+from gatehouse.admin import token_exchange as exchange_admin
 from gatehouse.cli.options import database_option
 from gatehouse.cli.output import emit
 from gatehouse.runtime import Runtime
@@ -43,7 +44,10 @@ def _api_options(func: F) -> F:
         ),
         click.option("--signing-alg", type=click.Choice(["RS256", "ES256"])),
         click.option(
-            "--client", "client_id", help="The client the API authenticates as for introspection."
+            "--client",
+            "client_id",
+            help="The client that speaks for the API: it authenticates as this client for "
+            "introspection and to exchange the tokens it receives (on-behalf-of).",
         ),
     ]
     for option in reversed(options):
@@ -102,12 +106,12 @@ def api_delete(runtime: Runtime, identifier: str) -> None:
 
 @click.group()
 def grant() -> None:
-    """Grant application permissions."""
+    """Grant application permissions and token exchanges."""
 
 
 @click.group()
 def revoke() -> None:
-    """Revoke application permissions."""
+    """Revoke application permissions and token exchanges."""
 
 
 def _role_options(func: F) -> F:
@@ -133,7 +137,49 @@ def revoke_app_role(runtime: Runtime, client_id: str, api_identifier: str, role:
 
 @grant.command("list")
 @click.option("--client", "client_id")
+@click.option(
+    "--kind",
+    type=click.Choice(["app-role", "token-exchange"]),
+    default="app-role",
+    show_default=True,
+)
 @database_option
-def grant_list(runtime: Runtime, client_id: str | None) -> None:
-    """Every app-role grant, or one client's."""
-    emit(api_admin.list_app_role_grants(runtime, client_id))
+def grant_list(runtime: Runtime, client_id: str | None, kind: str) -> None:
+    """Every app-role (or token-exchange) grant, or one client's."""
+    if kind == "token-exchange":
+        emit(exchange_admin.list_token_exchange_grants(runtime, client_id))
+    else:
+        emit(api_admin.list_app_role_grants(runtime, client_id))
+
+
+def _exchange_options(func: F) -> F:
+    func = click.option("--api", "api_identifier", required=True)(func)
+    return click.option("--client", "client_id", required=True)(func)
+
+
+@grant.command("token-exchange")
+@_exchange_options
+@click.option(
+    "--allow-impersonation",
+    is_flag=True,
+    help="Issue tokens without the act claim that names the client (RFC 8693 §1.1). Off "
+    "unless given; granting again without it turns it off.",
+)
+@database_option
+def grant_token_exchange(
+    runtime: Runtime, client_id: str, api_identifier: str, allow_impersonation: bool
+) -> None:
+    """Let a client exchange the user tokens it receives for tokens for an API, on the
+    user's behalf (RFC 8693)."""
+    emit(
+        exchange_admin.grant_token_exchange(
+            runtime, client_id, api_identifier, impersonation=allow_impersonation
+        )
+    )
+
+
+@revoke.command("token-exchange")
+@_exchange_options
+@database_option
+def revoke_token_exchange(runtime: Runtime, client_id: str, api_identifier: str) -> None:
+    emit(exchange_admin.revoke_token_exchange(runtime, client_id, api_identifier))

@@ -67,6 +67,11 @@ EVENT_TYPES: Final[dict[str, str]] = {
     "logout.delivery_abandoned": "gatehouse gave up delivering a back-channel logout to a "
     "client (details: attempts, last error).",
     "token.revoked": "A token was revoked (details: token type, how).",
+    "token.exchanged": "A client exchanged a user's access token for one for another API, on "
+    "the user's behalf (RFC 8693; details: api, scopes, impersonation, the new token's jti, "
+    "the client and API the subject token was for).",
+    "token.exchange_refused": "A token exchange was refused (details: error, reason, and the "
+    "subject token's client and API once it was recognised).",
     # The person's own account page (docs/account.md)
     "account.profile_updated": "A person changed their own profile claims on the account "
     "page (details: the claims changed, not their values).",
@@ -108,6 +113,11 @@ EVENT_TYPES: Final[dict[str, str]] = {
     "(details: api, role).",
     "admin.role.revoked": "An operator revoked an application permission, an app role, from a "
     "client (details: api, role).",
+    "admin.token_exchange.granted": "An operator allowed a client to exchange the user tokens "
+    "it receives for tokens for an API, or changed the impersonation switch (details: api, "
+    "impersonation).",
+    "admin.token_exchange.revoked": "An operator took back a client's token exchange for an "
+    "API (details: api).",
     "admin.scope.created": "An operator defined a scope (details: scope).",
     "admin.scope.updated": "An operator changed a scope's description (details: scope).",
     "admin.scope.deleted": "An operator deleted a scope (details: scope).",

@@ -24,6 +24,7 @@ class TokenResponse:
     id_token: str | None = None
     refresh_token: str | None = None
     token_type: str = "Bearer"
+    issued_token_type: str | None = None  # RFC 8693 §2.2.1, token exchange only
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -36,6 +37,8 @@ class TokenResponse:
             body["id_token"] = self.id_token
         if self.refresh_token is not None:
             body["refresh_token"] = self.refresh_token
+        if self.issued_token_type is not None:
+            body["issued_token_type"] = self.issued_token_type
         return body
 
 
@@ -86,8 +89,10 @@ def mint_for_audience(
     sid: str | None = None,
     amr: tuple[str, ...] = (),
     acr: str | None = None,
+    lifetime: int | None = None,
 ) -> MintedAccessToken:
-    """An RFC 9068 access token for one audience, with that API's lifetime and algorithm."""
+    """An RFC 9068 access token for one audience, with that API's lifetime (or a shorter
+    ``lifetime``) and algorithm."""
     config = provider.config
     api = audience.api
     return mint_access_token(
@@ -99,7 +104,7 @@ def mint_for_audience(
         client_id=client_id,
         scopes=audience.scopes,
         now=now,
-        lifetime=access_token_lifetime(provider, audience),
+        lifetime=lifetime if lifetime is not None else access_token_lifetime(provider, audience),
         auth_time=auth_time,
         sid=sid,
         jti=jti,

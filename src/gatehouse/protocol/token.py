@@ -11,13 +11,19 @@ from gatehouse.protocol.grants.authorization_code import AuthorizationCodeGrant
 from gatehouse.protocol.grants.base import Grant
 from gatehouse.protocol.grants.client_credentials import ClientCredentialsGrant
 from gatehouse.protocol.grants.refresh_token import RefreshTokenGrant
+from gatehouse.protocol.grants.token_exchange import TokenExchangeGrant
 from gatehouse.protocol.issuance import TokenResponse
 from gatehouse.protocol.messages import Parameters
 from gatehouse.protocol.provider import Provider
 
 DEFAULT_GRANTS: Mapping[str, Grant] = {
     grant.grant_type: grant
-    for grant in (AuthorizationCodeGrant(), RefreshTokenGrant(), ClientCredentialsGrant())
+    for grant in (
+        AuthorizationCodeGrant(),
+        RefreshTokenGrant(),
+        ClientCredentialsGrant(),
+        TokenExchangeGrant(),
+    )
 }
 
 

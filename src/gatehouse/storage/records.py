@@ -350,6 +350,17 @@ class RoleGrant:
 
 
 @dataclass(frozen=True)
+class ExchangeGrant:
+    """On-behalf-of (RFC 8693): the client may exchange the user tokens it receives for
+    tokens for the API ``api_identifier``. Those carry ``act`` naming the client (delegation,
+    §4.1) unless an operator allowed ``impersonation`` for this pair."""
+
+    client_id: str
+    api_identifier: str
+    impersonation: bool = False
+
+
+@dataclass(frozen=True)
 class StoredKey:
     """A signing key's public record; its private half is stored encrypted beside it."""
 

@@ -27,6 +27,7 @@ from gatehouse.storage.records import (
     Client,
     ClientSecret,
     Consent,
+    ExchangeGrant,
     OfflineGrant,
     RefreshToken,
     RefreshTokenState,
@@ -291,7 +292,8 @@ class ApiRepository(Protocol):
         of app roles it no longer defines are revoked with it."""
 
     def delete(self, identifier: str) -> bool:
-        """Delete the API with its scopes, roles and role grants; True when it existed."""
+        """Delete the API with its scopes, roles, role grants and token-exchange grants;
+        True when it existed."""
 
     def granted_roles(self, client_id: str, api_identifier: str) -> frozenset[str]:
         """The app roles an administrator granted to the client on the API. May be cached."""
@@ -304,6 +306,20 @@ class ApiRepository(Protocol):
 
     def revoke_role(self, client_id: str, api_identifier: str, role: str) -> bool:
         """Take the app role back; True when it was granted."""
+
+    def exchange_grant(self, client_id: str, api_identifier: str) -> ExchangeGrant | None:
+        """Whether the client may exchange user tokens for tokens for the API (RFC 8693
+        on-behalf-of), and how; None when it may not. May be cached."""
+
+    def exchange_grants(self, client_id: str | None = None) -> builtins.list[ExchangeGrant]:
+        """Every token-exchange grant, or one client's, by client and API."""
+
+    def grant_exchange(self, grant: ExchangeGrant, now: int) -> bool:
+        """Allow the exchange, or change its impersonation switch; True when something
+        changed (a grant made again as it is changes nothing)."""
+
+    def revoke_exchange(self, client_id: str, api_identifier: str) -> bool:
+        """Take the exchange back; True when it was granted."""
 
 
 class KeyRepository(Protocol):

@@ -1,9 +1,10 @@
-"""APIs with their delegated scopes and application roles, app-role grants
+"""APIs with their delegated scopes and application roles, app-role and token-exchange grants
 (``ApiRepository``), and custom scopes (``ScopeRepository``).
 
-The catalogue (``list``) is read by every token request that names an API and the grants by
-every client_credentials request, so each process keeps them for a few seconds in the
-registry cache it shares with the client repository (storage/sql/cache.py).
+The catalogue (``list``) is read by every token request that names an API, the app-role
+grants by every client_credentials request and the exchange grants by every token exchange,
+so each process keeps them for a few seconds in the registry cache it shares with the client
+repository (storage/sql/cache.py).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import cast
 
 import sqlalchemy as sa
 
-from gatehouse.storage.records import Api, ApiPermission, RoleGrant, Scope
+from gatehouse.storage.records import Api, ApiPermission, ExchangeGrant, RoleGrant, Scope
 from gatehouse.storage.sql import tables as t
 from gatehouse.storage.sql.base import SqlRepository, retried
 from gatehouse.storage.sql.cache import RegistryCache
@@ -25,6 +26,7 @@ from gatehouse.storage.sql.lean import LeanStatement
 API = RecordColumns(Api, t.apis, stored_elsewhere=("scopes", "roles"))
 PERMISSION = RecordColumns(ApiPermission, t.api_permissions)
 ROLE_GRANT = RecordColumns(RoleGrant, t.client_app_roles)
+EXCHANGE_GRANT = RecordColumns(ExchangeGrant, t.token_exchange_grants)
 SCOPE = RecordColumns(Scope, t.scopes)
 # api_permissions.kind -> the Api field that holds permissions of that kind.
 _KINDS = (("scope", "scopes"), ("role", "roles"))
@@ -140,6 +142,7 @@ class SqlApiRepository(SqlRepository):
             for table, column in (
                 (t.api_permissions, t.api_permissions.c.api_identifier),
                 (t.client_app_roles, t.client_app_roles.c.api_identifier),
+                (t.token_exchange_grants, t.token_exchange_grants.c.api_identifier),
             ):
                 conn.execute(
                     table.delete().where(table.c.tenant_id == self.tenant_id, column == identifier)
@@ -198,6 +201,73 @@ class SqlApiRepository(SqlRepository):
                     car.c.client_id == client_id,
                     car.c.api_identifier == api_identifier,
                     car.c.role == role,
+                )
+            )
+        self._registry.invalidate()
+        return result.rowcount == 1
+
+    def exchange_grant(self, client_id: str, api_identifier: str) -> ExchangeGrant | None:
+        key = ("exchange", client_id, api_identifier)
+        cached = self._registry.get(key)
+        if cached is None:
+            generation = self._registry.generation()
+            grants = self._read_exchange_grants(client_id, api_identifier)
+            cached = tuple(grants)  # () when not granted: an absence is cached too
+            self._registry.put(key, cached, generation)
+        found = cast(tuple[ExchangeGrant, ...], cached)
+        return found[0] if found else None
+
+    def exchange_grants(self, client_id: str | None = None) -> builtins.list[ExchangeGrant]:
+        return self._read_exchange_grants(client_id)
+
+    @retried
+    def _read_exchange_grants(
+        self, client_id: str | None, api_identifier: str | None = None
+    ) -> builtins.list[ExchangeGrant]:
+        teg = t.token_exchange_grants
+        where: list[sa.ColumnElement[bool]] = [teg.c.tenant_id == self.tenant_id]
+        if client_id is not None:
+            where.append(teg.c.client_id == client_id)
+        if api_identifier is not None:
+            where.append(teg.c.api_identifier == api_identifier)
+        query = sa.select(*EXCHANGE_GRANT.columns()).where(*where)
+        with self.db.read() as conn:
+            rows = conn.execute(query.order_by(teg.c.client_id, teg.c.api_identifier))
+            return [EXCHANGE_GRANT.record(r) for r in rows.mappings()]
+
+    @retried
+    def grant_exchange(self, grant: ExchangeGrant, now: int) -> bool:
+        teg = t.token_exchange_grants
+        where = (
+            teg.c.tenant_id == self.tenant_id,
+            teg.c.client_id == grant.client_id,
+            teg.c.api_identifier == grant.api_identifier,
+        )
+        with self.db.write() as conn:
+            stored = conn.execute(sa.select(teg.c.impersonation).where(*where)).first()
+            if stored is not None and stored.impersonation == grant.impersonation:
+                return False
+            if stored is None:
+                values = EXCHANGE_GRANT.values(grant, tenant_id=self.tenant_id, granted_at=now)
+                insert_ignoring_duplicates(conn, teg, **values)
+            else:
+                conn.execute(
+                    teg.update()
+                    .where(*where)
+                    .values(impersonation=grant.impersonation, granted_at=now)
+                )
+        self._registry.invalidate()
+        return True
+
+    @retried
+    def revoke_exchange(self, client_id: str, api_identifier: str) -> bool:
+        teg = t.token_exchange_grants
+        with self.db.write() as conn:
+            result = conn.execute(
+                teg.delete().where(
+                    teg.c.tenant_id == self.tenant_id,
+                    teg.c.client_id == client_id,
+                    teg.c.api_identifier == api_identifier,
                 )
             )
         self._registry.invalidate()

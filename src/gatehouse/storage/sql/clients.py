@@ -44,6 +44,7 @@ _OWNED_BY_CLIENT = (
     t.authorization_codes,
     t.interactions,
     t.client_app_roles,
+    t.token_exchange_grants,
     t.session_clients,
     t.backchannel_logouts,
 )

@@ -372,6 +372,18 @@ client_app_roles = sa.Table(
     sa.PrimaryKeyConstraint("tenant_id", "client_id", "api_identifier", "role"),
 )
 
+# 0013: which client may exchange user tokens for tokens for which API (RFC 8693).
+token_exchange_grants = sa.Table(
+    "token_exchange_grants",
+    metadata,
+    _tenant(),
+    sa.Column("client_id", sa.String(255), nullable=False),
+    sa.Column("api_identifier", sa.String(512), nullable=False),
+    sa.Column("impersonation", sa.Boolean, nullable=False),
+    sa.Column("granted_at", Time, nullable=False),
+    sa.PrimaryKeyConstraint("tenant_id", "client_id", "api_identifier"),
+)
+
 used_client_assertions = sa.Table(
     "used_client_assertions",
     metadata,
