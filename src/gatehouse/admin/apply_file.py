@@ -21,6 +21,7 @@ import yaml
 
 from gatehouse.admin import apis as api_admin
 from gatehouse.admin import clients as client_admin
+from gatehouse.admin import issuers as issuer_admin
 from gatehouse.admin import users as user_admin
 from gatehouse.admin.errors import AdminError
 
@@ -72,6 +73,7 @@ SECTIONS: dict[str, tuple[str, frozenset[str], bool]] = {
     "apis": ("identifier", API_KEYS, True),
     "clients": ("client_id", CLIENT_KEYS, True),
     "app_role_grants": ("client_id", GRANT_KEYS, False),
+    "trusted_issuers": ("issuer", issuer_admin.ENTRY_KEYS, True),
     "users": ("username", USER_KEYS, True),
 }
 
@@ -90,6 +92,7 @@ class ApplyFile:
     apis: list[Entry]
     clients: list[Entry]
     app_role_grants: list[Entry]
+    trusted_issuers: list[Entry]
     users: list[Entry]
 
 
