@@ -70,7 +70,7 @@ EVENT_TYPES: Final[dict[str, str]] = {
     "token.jwt_bearer.issued": "A workload's token from a trusted external issuer was "
     "exchanged for an access token with the JWT bearer grant (details: issuer, subject).",
     "token.jwt_bearer.refused": "A JWT bearer grant was refused (details: reason: malformed, "
-    "untrusted_issuer, algorithm, keys_unavailable, unknown_key, signature, issuer, audience, "
+    "untrusted_issuer, algorithm, keys_unavailable, unknown_key, signature, audience, "
     "expired, not_yet_valid, issued_in_future, subject_missing, client_not_allowed, "
     "subject_not_allowed; the issuer, and the subject once the token was verified).",
     # The person's own account page (docs/account.md)
