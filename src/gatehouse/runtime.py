@@ -182,6 +182,7 @@ def build_runtime(
         passkeys=passkeys,
         attempts=store.attempts,
         known_browsers=store.known_browsers,
+        trusted_issuers=store.trusted_issuers,
         transaction=store.atomic,
         # In the order the verification page offers them: a passkey first, where the
         # person has one (phishing-resistant, and one touch).

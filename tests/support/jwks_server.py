@@ -23,6 +23,9 @@ class JwksServer:
 
     def __init__(self) -> None:
         self.document: dict[str, Any] = {"keys": []}
+        # Other documents by path (an issuer's discovery document); any other path gets
+        # ``document``.
+        self.paths: dict[str, dict[str, Any]] = {}
         self.mode = "ok"
         self.hits = 0
         self.delay = 5.0
@@ -37,7 +40,8 @@ class JwksServer:
                 with server._lock:
                     server.hits += 1
                     server.accept_encoding = self.headers.get("Accept-Encoding")
-                    mode, document = server.mode, server.document
+                    mode = server.mode
+                    document = server.paths.get(self.path, server.document)
                 with contextlib.suppress(OSError):  # the client gave up, as it should
                     server._answer(self, mode, document)
 
@@ -46,7 +50,8 @@ class JwksServer:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/jwks.json"
+        self.origin = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.url = f"{self.origin}/jwks.json"
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def _answer(self, handler: BaseHTTPRequestHandler, mode: str, document: dict[str, Any]) -> None:

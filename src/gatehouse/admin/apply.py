@@ -1,4 +1,5 @@
-"""`gatehouse apply FILE.yaml`: configuration as code for scopes, clients and users.
+"""`gatehouse apply FILE.yaml`: configuration as code for scopes, APIs, clients, app-role
+grants, trusted issuers and users.
 
 Idempotent: the second run of the same file changes nothing and says so. What is not in the
 file is left alone (apply adds and updates; it never deletes).
@@ -16,6 +17,13 @@ clients:
 token_exchange_grants:            # on-behalf-of (RFC 8693): the client an API speaks as
   - client_id: orders-api
     api: https://inventory.example.com
+trusted_issuers:                  # docs/workload-identity.md
+  - issuer: https://token.actions.githubusercontent.com
+    discovery: https://token.actions.githubusercontent.com/.well-known/openid-configuration
+    subject_claim: sub
+    clients:
+      - client_id: deployer
+        subjects: ["repo:octo-org/shop:environment:production"]
 users:
   - username: alice
     password: ${ALICE_PASSWORD}   # optional
@@ -31,6 +39,7 @@ from typing import Any
 from gatehouse.accounts.profile import ADDRESS_PARTS, ProfileError, changed_address
 from gatehouse.admin import apis as api_admin
 from gatehouse.admin import clients as client_admin
+from gatehouse.admin import issuers as issuer_admin
 from gatehouse.admin import scopes as scope_admin
 from gatehouse.admin import token_exchange as exchange_admin
 from gatehouse.admin import users as user_admin
@@ -44,6 +53,7 @@ from gatehouse.admin.apply_file import (
 from gatehouse.admin.changes import made_through
 from gatehouse.admin.client_spec import validated_client
 from gatehouse.admin.errors import AdminError
+from gatehouse.admin.issuers import specs_of_entry
 from gatehouse.runtime import Runtime
 
 
@@ -158,6 +168,13 @@ def _address_differs(current: dict[str, Any] | None, declared: dict[str, Any] | 
         raise AdminError(str(exc)) from None
 
 
+def _apply_issuer(runtime: Runtime, entry: dict[str, Any]) -> dict[str, Any]:
+    created = runtime.store.trusted_issuers.get(entry["issuer"]) is None
+    changed = [issuer_admin.trust_issuer(runtime, spec)[1] for spec in specs_of_entry(entry)]
+    action = ("created" if created else "updated") if any(changed) else "unchanged"
+    return {"kind": "trusted_issuer", "id": entry["issuer"], "action": action}
+
+
 def _apply_user(runtime: Runtime, entry: dict[str, Any]) -> dict[str, Any]:
     username = entry["username"]
     profile = {k: entry.get(k) for k in user_admin.PROFILE_FIELDS}
@@ -215,6 +232,10 @@ def _apply_entries(runtime: Runtime, file: ApplyFile) -> dict[str, Any]:
     for entry in file.token_exchange_grants:
         with reported_at(entry.where):
             changes.append(_apply_exchange(runtime, entry.values))
+    # After clients: a client rule names a client that may be new.
+    for entry in file.trusted_issuers:
+        with reported_at(entry.where):
+            changes.append(_apply_issuer(runtime, entry.values))
     for entry in file.users:
         with reported_at(entry.where):
             changes.append(_apply_user(runtime, entry.values))

@@ -21,6 +21,7 @@ import yaml
 
 from gatehouse.admin import apis as api_admin
 from gatehouse.admin import clients as client_admin
+from gatehouse.admin import issuers as issuer_admin
 from gatehouse.admin import users as user_admin
 from gatehouse.admin.errors import AdminError
 
@@ -74,6 +75,7 @@ SECTIONS: dict[str, tuple[str, frozenset[str], bool]] = {
     "clients": ("client_id", CLIENT_KEYS, True),
     "app_role_grants": ("client_id", GRANT_KEYS, False),
     "token_exchange_grants": ("client_id", EXCHANGE_KEYS, False),
+    "trusted_issuers": ("issuer", issuer_admin.ENTRY_KEYS, True),
     "users": ("username", USER_KEYS, True),
 }
 
@@ -93,6 +95,7 @@ class ApplyFile:
     clients: list[Entry]
     app_role_grants: list[Entry]
     token_exchange_grants: list[Entry]
+    trusted_issuers: list[Entry]
     users: list[Entry]
 
 

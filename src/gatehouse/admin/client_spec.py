@@ -15,6 +15,7 @@ from gatehouse.admin.errors import AdminError
 from gatehouse.errors import InvalidScope
 from gatehouse.keys.jose import TokenVerificationError, public_keyset
 from gatehouse.protocol.client_auth import SUPPORTED_METHODS
+from gatehouse.protocol.grants.jwt_bearer import GRANT_TYPE as JWT_BEARER
 from gatehouse.protocol.grants.token_exchange import GRANT_TYPE as TOKEN_EXCHANGE
 from gatehouse.protocol.redirect_uris import (
     check_registrable,
@@ -92,8 +93,8 @@ def validated_client(
     _check_client_id(spec.client_id)
     merge = _Merge(spec, existing)
     client_type = _client_type(merge)
-    auth_method = _auth_method(merge, client_type)
     grant_types = _grant_types(merge, client_type)
+    auth_method = _auth_method(merge, client_type, grant_types)
     redirect_uris = _redirect_uris(merge, grant_types)
     logout_uris = _logout_uris(merge)
     scopes = _allowed_scopes(runtime, merge, redirect_uris)
@@ -155,10 +156,16 @@ def _client_type(merge: _Merge) -> ClientType:
     raise AdminError("type must be confidential or public")
 
 
-def _auth_method(merge: _Merge, client_type: ClientType) -> AuthMethod:
-    """A public client cannot keep a secret; a confidential one must authenticate."""
+def _auth_method(
+    merge: _Merge, client_type: ClientType, grant_types: tuple[str, ...]
+) -> AuthMethod:
+    """A public client cannot keep a secret; a confidential one must authenticate, unless
+    the JWT bearer grant is all it uses: then its workload's assertion, from an issuer
+    trusted for it, is its credential (protocol/grants/jwt_bearer.py), and no secret is
+    stored by default."""
     spec = merge.spec
-    default = "none" if client_type == "public" else "client_secret_basic"
+    workload = grant_types == (JWT_BEARER,)
+    default = "none" if client_type == "public" or workload else "client_secret_basic"
     if spec.client_type is not None and spec.auth_method is None and merge.existing is not None:
         method = default  # changing the type resets the method to its default
     else:
@@ -171,16 +178,28 @@ def _auth_method(merge: _Merge, client_type: ClientType) -> AuthMethod:
             "it uses auth_method none and PKCE. Make it a confidential client if it runs on a "
             "server"
         )
-    if client_type == "confidential" and method == "none":
+    if client_type == "confidential" and method == "none" and not workload:
         raise AdminError(
             "a confidential client must authenticate: use client_secret_basic, client_secret_post, "
-            "private_key_jwt or client_secret_jwt"
+            "private_key_jwt or client_secret_jwt (auth_method none is only for a workload "
+            f"whose one grant type is {JWT_BEARER})"
         )
     if client_type == "public" and spec.secret is not None:
         raise AdminError(
             "a public client has no secret: anything shipped to a browser or device can be read"
         )
     return cast(AuthMethod, method)
+
+
+# The grants only a confidential client may use, and why.
+_CONFIDENTIAL_ONLY = {
+    "client_credentials": "a public client cannot use client_credentials: a daemon or service "
+    "with no user is a confidential client that holds its own credential (type confidential)",
+    TOKEN_EXCHANGE: "a public client cannot use token exchange: the API that exchanges a "
+    "user's token authenticates as its own confidential client",
+    JWT_BEARER: "a public client cannot use the JWT bearer grant: its tokens carry app roles, "
+    "which are for confidential clients (a workload is type confidential)",
+}
 
 
 def _grant_types(merge: _Merge, client_type: ClientType) -> tuple[str, ...]:
@@ -192,16 +211,9 @@ def _grant_types(merge: _Merge, client_type: ClientType) -> tuple[str, ...]:
         raise AdminError(
             f"unsupported grant type {unknown[0]!r}; supported: {', '.join(DEFAULT_GRANTS)}"
         )
-    if client_type == "public" and "client_credentials" in grants:
-        raise AdminError(
-            "a public client cannot use client_credentials: a daemon or service with no user is "
-            "a confidential client that holds its own credential (type confidential)"
-        )
-    if client_type == "public" and TOKEN_EXCHANGE in grants:
-        raise AdminError(
-            "a public client cannot use token exchange: the API that exchanges a user's token "
-            "authenticates as its own confidential client"
-        )
+    refused = [g for g in grants if g in _CONFIDENTIAL_ONLY] if client_type == "public" else []
+    if refused:
+        raise AdminError(_CONFIDENTIAL_ONLY[refused[0]])
     if "refresh_token" in grants and not any(g in REDIRECTING_GRANTS for g in grants):
         raise AdminError(
             "refresh_token needs a grant that issues refresh tokens (authorization_code)"

@@ -12,6 +12,7 @@ from gatehouse.cli.clients import client
 from gatehouse.cli.config import config
 from gatehouse.cli.consents import consent
 from gatehouse.cli.database import migrate_command, purge_command
+from gatehouse.cli.issuers import issuer
 from gatehouse.cli.keys import keys
 from gatehouse.cli.policy import policy
 from gatehouse.cli.scopes import scope
@@ -32,6 +33,7 @@ COMMANDS: tuple[click.Command, ...] = (
     consent,
     user,
     scope,
+    issuer,
     apply_command,
     policy,
     audit,

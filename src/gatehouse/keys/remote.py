@@ -88,9 +88,19 @@ def issuer_jwks(issuer: str) -> dict[str, Any]:
     return _run(both)
 
 
+def download_json(uri: str, *, source: str) -> dict[str, Any]:
+    """From blocking code: the JSON object at ``uri``, within the limits of fetch_json."""
+    return _run(lambda: fetch_json(uri, source=source))
+
+
+def download_jwks(uri: str, *, source: str) -> dict[str, Any]:
+    """From blocking code: the JWK Set at ``uri``, within the limits of fetch_json."""
+    return _run(lambda: fetch_jwks(uri, source=source))
+
+
 def _download(uri: str) -> dict[str, Any]:
     """A client's JWK Set, from blocking code."""
-    return _run(lambda: fetch_jwks(uri, source=CLIENT_JWKS))
+    return download_jwks(uri, source=CLIENT_JWKS)
 
 
 def _run(make: Callable[[], Coroutine[Any, Any, _T]]) -> _T:

@@ -72,6 +72,12 @@ EVENT_TYPES: Final[dict[str, str]] = {
     "the client and API the subject token was for).",
     "token.exchange_refused": "A token exchange was refused (details: error, reason, and the "
     "subject token's client and API once it was recognised).",
+    "token.jwt_bearer.issued": "A workload's token from a trusted external issuer was "
+    "exchanged for an access token with the JWT bearer grant (details: issuer, subject).",
+    "token.jwt_bearer.refused": "A JWT bearer grant was refused (details: reason: malformed, "
+    "untrusted_issuer, algorithm, keys_unavailable, unknown_key, signature, audience, "
+    "expired, not_yet_valid, issued_in_future, subject_missing, client_not_allowed, "
+    "subject_not_allowed; the issuer, and the subject once the token was verified).",
     # The person's own account page (docs/account.md)
     "account.profile_updated": "A person changed their own profile claims on the account "
     "page (details: the claims changed, not their values).",
@@ -121,6 +127,11 @@ EVENT_TYPES: Final[dict[str, str]] = {
     "admin.scope.created": "An operator defined a scope (details: scope).",
     "admin.scope.updated": "An operator changed a scope's description (details: scope).",
     "admin.scope.deleted": "An operator deleted a scope (details: scope).",
+    "admin.issuer.trusted": "An operator trusted an external issuer, or changed how its tokens "
+    "are checked or which client a subject of it may act as (`gatehouse issuer trust`; "
+    "details: issuer, fields changed; client_id: the client whose rule was set).",
+    "admin.issuer.distrusted": "An operator removed a trusted issuer, or one client's rule of it "
+    "(`gatehouse issuer distrust`; details: issuer; client_id: the client whose rule went).",
     "admin.key.rotated": "An operator rotated the signing keys (details: the new keys' kids and "
     "algs, and when they sign).",
     "admin.policy.updated": "An operator changed the tenant's policy (details: keys).",

@@ -26,9 +26,12 @@ def introspect(
     provider: Provider, params: Parameters, authorization: str | None, address: str | None = None
 ) -> dict[str, Any]:
     caller = authenticate_client(provider, params, authorization, address)
-    if caller.is_public:
+    if caller.auth_method == "none":
+        # A public client, or a workload that authenticates only by its JWT bearer assertion
+        # (protocol/grants/jwt_bearer.py): naming a client_id proves nothing here.
         raise InvalidClient(
-            "introspection is for confidential clients and APIs, not public clients"
+            "introspection is for confidential clients and APIs that authenticate, not public "
+            "clients"
         )
     token = params.require("token")
     hint = params.get("token_type_hint")

@@ -15,6 +15,7 @@ from gatehouse.accounts.second_factor import SecondFactorMethod
 from gatehouse.accounts.sessions import SessionLifetimes
 from gatehouse.accounts.throttle import Throttle
 from gatehouse.accounts.totp import Totp
+from gatehouse.keys.issuer_keys import IssuerKeys
 from gatehouse.keys.jose import PublicKeySet
 from gatehouse.keys.remote import RemoteJwksCache
 from gatehouse.keys.service import KeyService
@@ -37,6 +38,7 @@ from gatehouse.storage.repositories import (
     TenantPolicyRepository,
     UserRepository,
 )
+from gatehouse.storage.trusted_issuers import TrustedIssuerRepository
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,7 @@ class Provider:
     passkeys: PasskeyService
     attempts: AttemptRepository
     known_browsers: KnownBrowserRepository
+    trusted_issuers: TrustedIssuerRepository
     # One transaction for a change and the audit event that records it (Store.atomic).
     transaction: Callable[[], AbstractContextManager[Any]]
     clock: Callable[[], int] = field(default=lambda: int(time.time()))
@@ -116,6 +119,8 @@ class Provider:
     remote_jwks: Callable[[str, str | None], PublicKeySet] = field(
         default_factory=lambda: RemoteJwksCache().keys_for
     )
+    # The keys of trusted external issuers (protocol/external_issuers.py), cached.
+    issuer_keys: IssuerKeys = field(default_factory=IssuerKeys)
     # The second factors a person may be asked for, in the order the verification page
     # offers them (accounts/second_factor.py); runtime.py builds it.
     second_factor_methods: tuple[SecondFactorMethod, ...] = ()

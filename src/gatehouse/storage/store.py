@@ -27,6 +27,7 @@ from gatehouse.storage.repositories import (
     TenantPolicyRepository,
     UserRepository,
 )
+from gatehouse.storage.trusted_issuers import TrustedIssuerRepository
 
 
 class Store(Protocol):
@@ -74,3 +75,5 @@ class Store(Protocol):
     def attempts(self) -> AttemptRepository: ...
     @property
     def known_browsers(self) -> KnownBrowserRepository: ...
+    @property
+    def trusted_issuers(self) -> TrustedIssuerRepository: ...

@@ -29,27 +29,34 @@ class ClientCredentialsGrant:
             raise UnauthorizedClient(
                 "a public client cannot use client_credentials: it has no credentials of its own"
             )
-        requested = split_scope(params.get("scope"))
-        api = _target_api(provider, requested, params.all("resource"))
-        granted = provider.apis.granted_roles(client.client_id, api.identifier)
-        roles = _requested_roles(api, requested, granted)
-        now = provider.clock()
-        access = mint_for_audience(
-            provider,
-            Audience(api.identifier, (), api),
-            subject=client.client_id,
-            client_id=client.client_id,
-            now=now,
-            extra_claims={"roles": sorted(roles)},
-        )
-        return TokenResponse(
-            access_token=access.value,
-            expires_in=access.expires_in,
-            # RFC 6749 §5.1: all of the request was granted, so the request is echoed.
-            scope=" ".join(requested)
-            if requested
-            else f"{api.identifier.rstrip('/')}/{DEFAULT_SUFFIX}",
-        )
+        return application_token(provider, client, params)
+
+
+def application_token(provider: Provider, client: Client, params: Parameters) -> TokenResponse:
+    """A token for the client itself on the API the request names (``scope``, ``resource``),
+    carrying the app roles granted to it there: what client_credentials issues, and the JWT
+    bearer grant for a workload (protocol/grants/jwt_bearer.py)."""
+    requested = split_scope(params.get("scope"))
+    api = _target_api(provider, requested, params.all("resource"))
+    granted = provider.apis.granted_roles(client.client_id, api.identifier)
+    roles = _requested_roles(api, requested, granted)
+    now = provider.clock()
+    access = mint_for_audience(
+        provider,
+        Audience(api.identifier, (), api),
+        subject=client.client_id,
+        client_id=client.client_id,
+        now=now,
+        extra_claims={"roles": sorted(roles)},
+    )
+    return TokenResponse(
+        access_token=access.value,
+        expires_in=access.expires_in,
+        # RFC 6749 §5.1: all of the request was granted, so the request is echoed.
+        scope=" ".join(requested)
+        if requested
+        else f"{api.identifier.rstrip('/')}/{DEFAULT_SUFFIX}",
+    )
 
 
 def _target_api(provider: Provider, requested: tuple[str, ...], resources: tuple[str, ...]) -> Api:

@@ -45,6 +45,9 @@ _OWNED_BY_CLIENT = (
     t.interactions,
     t.client_app_roles,
     t.token_exchange_grants,
+    # A deleted client's JWT bearer rules go with it: a client created later under the same
+    # id must not inherit the workloads allowed to act as the old one.
+    t.trusted_issuer_clients,
     t.session_clients,
     t.backchannel_logouts,
 )

@@ -29,6 +29,7 @@ from gatehouse.storage.sql.selfservice import (
     SqlOutboxRepository,
 )
 from gatehouse.storage.sql.sessions import SqlInteractionRepository, SqlSessionRepository
+from gatehouse.storage.sql.trusted_issuers import SqlTrustedIssuerRepository
 from gatehouse.storage.sql.users import SqlUserRepository
 
 
@@ -67,6 +68,7 @@ class SqlStore:
         self.passkeys = SqlPasskeyRepository(database, tenant_id)
         self.attempts = SqlAttemptRepository(database, tenant_id, cache_clock)
         self.known_browsers = SqlKnownBrowserRepository(database, tenant_id)
+        self.trusted_issuers = SqlTrustedIssuerRepository(database, tenant_id)
         # Self-service accounts (storage/selfservice.py).
         self.email_tokens = SqlEmailTokenRepository(database, tenant_id)
         self.outbox = SqlOutboxRepository(database, tenant_id)

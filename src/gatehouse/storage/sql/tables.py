@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+# Trusted external issuers (the JWT bearer grant, token exchange): issuer_tables.py.
+from gatehouse.storage.sql.issuer_tables import trusted_issuer_clients as trusted_issuer_clients
+from gatehouse.storage.sql.issuer_tables import trusted_issuers as trusted_issuers
 from gatehouse.storage.sql.metadata import Time
 from gatehouse.storage.sql.metadata import metadata as metadata
 from gatehouse.storage.sql.metadata import tenant_column as _tenant
