@@ -219,9 +219,9 @@ def test_impersonation_only_where_an_operator_allowed_it(
             "supported; this server issues only urn:ietf:params:oauth:token-type:access_token",
         ),
         (
-            {"subject_token_type": "urn:ietf:params:oauth:token-type:id_token"},
+            {"subject_token_type": "urn:ietf:params:oauth:token-type:saml2"},
             "invalid_request",
-            "subject_token_type 'urn:ietf:params:oauth:token-type:id_token' is not supported",
+            "subject_token_type 'urn:ietf:params:oauth:token-type:saml2' is not supported",
         ),
         ({"subject_token_type": ""}, "invalid_request", "subject_token_type parameter is required"),
         (
@@ -315,10 +315,10 @@ def foreign_token(issuer: str, **claims: Any) -> str:
 @pytest.mark.parametrize(
     ("token", "fragment"),
     [
-        ("garbage", "the subject_token is not an access token issued by this server"),
+        ("garbage", "the subject_token is neither an access token issued by this server"),
         (
             foreign_token("https://elsewhere.example.com"),
-            "the subject_token is not an access token issued by this server",
+            "the subject_token is neither an access token issued by this server",
         ),
         (foreign_token(ISSUER), "the subject_token is not usable: the access token is malformed"),
     ],

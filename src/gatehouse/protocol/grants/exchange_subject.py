@@ -2,9 +2,9 @@
 
 ``subject_from`` is the one place that decides which kind of subject token a request
 carries, by its ``subject_token_type`` and its issuer, and hands it to the rule for that
-kind. Today there is one: an access token gatehouse issued to a user, for an API the calling
-client speaks for (on-behalf-of). A token from another issuer is refused here; that is where
-a branch for trusted external issuers goes.
+kind. There are two: an access token gatehouse issued to a user, for an API the calling
+client speaks for (on-behalf-of); and a token of a trusted external issuer
+(`gatehouse issuer trust`), whose subject claim names a local user.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 
 from gatehouse.errors import InvalidRequest, InvalidToken
 from gatehouse.keys.jose import TokenVerificationError, unverified_claims
+from gatehouse.protocol.external_issuers import ExternalTokenRejected, verify_external_token
 from gatehouse.protocol.liveness import live_access_token, user_cannot_receive_tokens
 from gatehouse.protocol.messages import Parameters
 from gatehouse.protocol.provider import Provider
@@ -23,9 +24,12 @@ from gatehouse.tokens.access_token import audiences_of
 # RFC 8693 §3: token type identifiers.
 ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
 JWT_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:jwt"
+ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token"
 # An access token gatehouse issued is a JWT too, and may be sent as either.
 OWN_ACCESS_TOKEN_TYPES = (ACCESS_TOKEN_TYPE, JWT_TOKEN_TYPE)
-SUBJECT_TOKEN_TYPES = OWN_ACCESS_TOKEN_TYPES
+# A trusted issuer's token is a JWT: its ID token, its access token, or any JWT it signs.
+EXTERNAL_TOKEN_TYPES = (JWT_TOKEN_TYPE, ID_TOKEN_TYPE, ACCESS_TOKEN_TYPE)
+SUBJECT_TOKEN_TYPES = (ACCESS_TOKEN_TYPE, JWT_TOKEN_TYPE, ID_TOKEN_TYPE)
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,8 @@ class ExchangeSubject:
     ``client_id``: the client the subject token was issued to (None when it came from
     outside gatehouse); ``audience``: the API it was for; ``act``: its actor chain, if it
     was itself issued by an exchange (RFC 8693 §4.1); ``expires_at``: the new token ends no
-    later. ``auth_time``, ``acr`` and ``amr`` describe the user's sign-in (RFC 9068 §2.2.1)."""
+    later. For an external token, ``audience`` is what its ``aud`` held. ``auth_time``,
+    ``acr`` and ``amr`` describe the user's sign-in (RFC 9068 §2.2.1)."""
 
     user: User
     client_id: str | None
@@ -45,6 +50,7 @@ class ExchangeSubject:
     auth_time: int | None = None
     acr: str | None = None
     amr: tuple[str, ...] = ()
+    issuer: str | None = None  # a trusted external issuer's; None for gatehouse's own
 
 
 def subject_from(provider: Provider, client: Client, params: Parameters) -> ExchangeSubject:
@@ -61,9 +67,54 @@ def subject_from(provider: Provider, client: Client, params: Parameters) -> Exch
     issuer = _claimed_issuer(token)
     if issuer == provider.config.issuer and token_type in OWN_ACCESS_TOKEN_TYPES:
         return own_access_token(provider, client, token)
+    if (
+        issuer not in (None, provider.config.issuer)
+        and token_type in EXTERNAL_TOKEN_TYPES
+        and provider.trusted_issuers.get(issuer) is not None
+    ):
+        return external_token(provider, token)
     raise InvalidRequest(
-        "the subject_token is not an access token issued by this server; on-behalf-of "
-        "exchanges the user's access token the calling API received"
+        "the subject_token is neither an access token issued by this server (on-behalf-of) "
+        "nor a token of a trusted issuer (`gatehouse issuer trust`)"
+    )
+
+
+def external_token(provider: Provider, token: str) -> ExchangeSubject:
+    """A token of a trusted external issuer (protocol/external_issuers.py: signature, pinned
+    algorithms, audience, times), whose subject claim names a local user: by id, username
+    or email address. Its acr and amr are the other issuer's words, not gatehouse's, so they
+    are not carried into the new token."""
+    try:
+        verified = verify_external_token(provider, token)
+    except ExternalTokenRejected as rejected:
+        raise InvalidRequest(f"the subject_token is not usable: {rejected.description}") from None
+    claims, value = verified.claims, verified.subject
+    if verified.issuer.subject_claim == "email" and claims.get("email_verified") is False:
+        raise InvalidRequest(
+            "the subject_token's email address is not verified by its issuer, so it names no one"
+        )
+    user = provider.users.get(value) or provider.users.find_by_login(value)
+    if user is None:
+        raise InvalidRequest(
+            f"no user here matches the subject_token's {verified.issuer.subject_claim} "
+            f"(the claim {verified.issuer.issuer[:200]} is trusted for); an operator creates "
+            "the user first"
+        )
+    if user.disabled:
+        # Not user_cannot_receive_tokens: a password change here says nothing about a
+        # sign-in at another issuer.
+        raise InvalidRequest("the subject_token is not usable: the user is disabled")
+    auth_time = claims.get("auth_time")
+    auth_time = auth_time if isinstance(auth_time, int) else None
+    audiences = claims.get("aud")
+    shown = audiences if isinstance(audiences, str) else " ".join(map(str, audiences or []))
+    return ExchangeSubject(
+        user=user,
+        client_id=None,
+        audience=shown,
+        expires_at=int(claims["exp"]),
+        auth_time=auth_time,
+        issuer=verified.issuer.issuer,
     )
 
 

@@ -11,6 +11,10 @@ with ``act`` naming itself (delegation, §4.1; an existing chain is nested), whe
   signed in to (the client the subject token was issued to) or to the calling client; the
   request may narrow them, never widen them.
 
+The subject token may also come from a trusted external issuer (exchange_subject.py): then
+the user is the local one its subject claim names, and the consent that counts is the one
+given to the calling client.
+
 A token without ``act`` (impersonation) is issued only where an operator allowed it for the
 pair. No refresh token: the exchanged token lives no longer than the one it came from, and
 the API exchanges again when it needs one. Every exchange, refused or not, is an audit event.
@@ -206,6 +210,8 @@ def _record(
     details: dict[str, Any] = {}
     if subject is not None:
         details.update(subject_client_id=subject.client_id, subject_audience=subject.audience)
+        if subject.issuer is not None:
+            details.update(subject_issuer=subject.issuer)
     if refused is not None:
         details.update(error=refused.error, reason=refused.description)
     else:
