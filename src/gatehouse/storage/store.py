@@ -19,6 +19,7 @@ from gatehouse.storage.repositories import (
     KnownBrowserRepository,
     LogoutDeliveryRepository,
     PasskeyRepository,
+    PushedRequestRepository,
     RefreshTokenRepository,
     RevocationRepository,
     ScopeRepository,
@@ -74,3 +75,5 @@ class Store(Protocol):
     def attempts(self) -> AttemptRepository: ...
     @property
     def known_browsers(self) -> KnownBrowserRepository: ...
+    @property
+    def pushed_requests(self) -> PushedRequestRepository: ...

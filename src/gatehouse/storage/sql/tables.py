@@ -13,6 +13,11 @@ from gatehouse.storage.sql.metadata import Time
 from gatehouse.storage.sql.metadata import metadata as metadata
 from gatehouse.storage.sql.metadata import tenant_column as _tenant
 
+# Pushed authorization requests (RFC 9126) are declared in request_tables.py.
+from gatehouse.storage.sql.request_tables import (
+    pushed_authorization_requests as pushed_authorization_requests,
+)
+
 # The tables of the audit log and of signing in (second factors, passkeys, brute-force
 # protection, self-service accounts) are declared in sign_in_tables.py, to keep each module short.
 from gatehouse.storage.sql.sign_in_tables import audit_events as audit_events
@@ -86,6 +91,14 @@ clients = sa.Table(
     ),
     # 0008: every sign-in to this client needs a second factor (docs/mfa.md).
     sa.Column("require_mfa", sa.Boolean, nullable=False, server_default=sa.false()),
+    # 0013: RFC 9126 §6 and RFC 9101 §10.5 client metadata.
+    sa.Column(
+        "require_pushed_authorization_requests",
+        sa.Boolean,
+        nullable=False,
+        server_default=sa.false(),
+    ),
+    sa.Column("request_object_signing_alg", sa.String(16), nullable=True),
     sa.PrimaryKeyConstraint("tenant_id", "client_id"),
 )
 
@@ -268,6 +281,7 @@ authorization_codes = sa.Table(
     # Written in the same UPDATE that consumes the code, so a replay can revoke it.
     sa.Column("access_token_jti", sa.String(64), nullable=True),
     sa.Column("access_token_expires_at", Time, nullable=True),
+    sa.Column("claims_request", sa.JSON, nullable=True),  # 0013: OIDC Core §5.5
 )
 
 refresh_tokens = sa.Table(
@@ -293,6 +307,7 @@ refresh_tokens = sa.Table(
     # can put it on the deny-list too.
     sa.Column("access_token_jti", sa.String(64), nullable=True),
     sa.Column("access_token_expires_at", Time, nullable=True),
+    sa.Column("claims_request", sa.JSON, nullable=True),  # 0013: as on the code
     sa.Index("ix_refresh_tokens_grant", "tenant_id", "grant_id"),
     sa.Index("ix_refresh_tokens_user_client", "tenant_id", "user_id", "client_id"),
 )
