@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 from typing import Any
 
 import pytest
@@ -85,24 +84,23 @@ def _with_header(header: dict[str, Any], body: dict[str, Any]) -> str:
     return f"{part(header)}.{part(body)}.c2ln"
 
 
-NOW = int(time.time())
 REFUSED: list[tuple[str, Any, str]] = [
-    ("unsigned", lambda: unsigned(claims()), "alg none"),
-    ("none-uppercase", lambda: _with_header({"alg": "NONE"}, claims()), "alg none"),
-    ("no-alg", lambda: _with_header({"typ": "JWT"}, claims()), "not a signed JWT"),
-    ("hs256-public-key", lambda: hmac_with(claims(), RSA.as_pem(private=False)), "RS256"),
-    ("es256-not-registered", lambda: sign(claims(), EC, "ES256"), "must be signed with RS256"),
-    ("iss", lambda: sign({**claims(), "iss": "es"}, RSA, "RS256"), "iss must be"),
-    ("aud-list", lambda: sign({**claims(), "aud": ["x"]}, RSA, "RS256"), "aud must be"),
-    ("client_id", lambda: sign({**claims(), "client_id": "es"}, RSA, "RS256"), "another client"),
-    ("exp-past", lambda: sign({**claims(), "exp": NOW - 61}, RSA, "RS256"), "expired"),
-    ("exp-text", lambda: sign({**claims(), "exp": "soon"}, RSA, "RS256"), "NumericDate"),
-    ("exp-far", lambda: sign({**claims(), "exp": NOW + 3700}, RSA, "RS256"), "too long"),
-    ("iat-future", lambda: sign({**claims(), "iat": NOW + 120}, RSA, "RS256"), "iat is in the"),
-    ("nested", lambda: sign({**claims(), "request": "x"}, RSA, "RS256"), "must not contain"),
-    ("bool", lambda: sign({**claims(), "max_age": True}, RSA, "RS256"), "must be a string"),
-    ("resource", lambda: sign({**claims(), "resource": [1]}, RSA, "RS256"), "must be a string"),
-    ("nul", lambda: sign({**claims(), "state": "a\x00b"}, RSA, "RS256"), "NUL"),
+    ("unsigned", lambda now: unsigned(claims()), "alg none"),
+    ("none-uppercase", lambda now: _with_header({"alg": "NONE"}, claims()), "alg none"),
+    ("no-alg", lambda now: _with_header({"typ": "JWT"}, claims()), "not a signed JWT"),
+    ("hs256-public-key", lambda now: hmac_with(claims(), RSA.as_pem(private=False)), "RS256"),
+    ("es256-not-registered", lambda now: sign(claims(), EC, "ES256"), "must be signed with RS256"),
+    ("iss", lambda now: sign({**claims(), "iss": "es"}, RSA, "RS256"), "iss must be"),
+    ("aud-list", lambda now: sign({**claims(), "aud": ["x"]}, RSA, "RS256"), "aud must be"),
+    ("client_id", lambda now: sign({**claims(), "client_id": "es"}, RSA, "RS256"), "another"),
+    ("exp-past", lambda now: sign({**claims(), "exp": now - 61}, RSA, "RS256"), "expired"),
+    ("exp-text", lambda now: sign({**claims(), "exp": "soon"}, RSA, "RS256"), "NumericDate"),
+    ("exp-far", lambda now: sign({**claims(), "exp": now + 3700}, RSA, "RS256"), "too long"),
+    ("iat-future", lambda now: sign({**claims(), "iat": now + 120}, RSA, "RS256"), "iat is in the"),
+    ("nested", lambda now: sign({**claims(), "request": "x"}, RSA, "RS256"), "must not contain"),
+    ("bool", lambda now: sign({**claims(), "max_age": True}, RSA, "RS256"), "must be a string"),
+    ("resource", lambda now: sign({**claims(), "resource": [1]}, RSA, "RS256"), "must be a string"),
+    ("nul", lambda now: sign({**claims(), "state": "a\x00b"}, RSA, "RS256"), "NUL"),
 ]
 
 
@@ -111,7 +109,7 @@ def test_refused(
     provider: Provider, rs256: Registered, case: str, make: Any, fragment: str
 ) -> None:
     with pytest.raises(InvalidRequestObject, match=fragment) as caught:
-        request_object_parameters(provider, rs256.client, make())
+        request_object_parameters(provider, rs256.client, make(provider.clock()))
     assert caught.value.redirect is None
 
 
