@@ -133,6 +133,20 @@ class RequestUriNotSupported(OAuthError):
     error = "request_uri_not_supported"
 
 
+class InvalidRequestUri(OAuthError):
+    """RFC 9101 §6.2, RFC 9126 §4: the request_uri is not one this server issued to the
+    client, or it expired or was already used."""
+
+    error = "invalid_request_uri"
+
+
+class InvalidRequestObject(OAuthError):
+    """RFC 9101 §6.2: the request object is unsigned, wrongly signed, or its claims are
+    wrong (iss, aud, exp, client_id)."""
+
+    error = "invalid_request_object"
+
+
 class RegistrationNotSupported(OAuthError):
     """OIDC Core §3.1.2.6: the registration parameter (§7.2.1) is not supported."""
 

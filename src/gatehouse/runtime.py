@@ -88,6 +88,7 @@ def provider_config(settings: Settings, issuer: str) -> ProviderConfig:
         remember_me_idle_lifetime=seconds(settings.remember_me_idle_lifetime),
         remember_me_absolute_lifetime=seconds(settings.remember_me_absolute_lifetime),
         interaction_lifetime=seconds(settings.interaction_lifetime),
+        pushed_request_lifetime=seconds(settings.pushed_request_lifetime),
         access_token_signing_alg=settings.access_token_signing_alg,
         id_token_signing_alg=settings.id_token_signing_alg,
     )
@@ -183,6 +184,7 @@ def build_runtime(
         attempts=store.attempts,
         known_browsers=store.known_browsers,
         trusted_issuers=store.trusted_issuers,
+        pushed_requests=store.pushed_requests,
         transaction=store.atomic,
         # In the order the verification page offers them: a passkey first, where the
         # person has one (phishing-resistant, and one touch).

@@ -131,6 +131,11 @@ class Settings(BaseSettings):
         description='An SSO session started with "Remember me" ticked ends this long after '
         "sign-in, active or not.",
     )
+    pushed_request_lifetime: Duration = Field(
+        timedelta(seconds=60),
+        description="How long a request_uri from the pushed authorization request endpoint "
+        "(/par, RFC 9126) may be used; between 5 seconds and 10 minutes.",
+    )
     interaction_lifetime: Duration = Field(
         timedelta(minutes=15),
         description="How long a person has to finish a login or consent page.",
@@ -259,6 +264,14 @@ class Settings(BaseSettings):
     def _code_lifetime_is_short(cls, value: timedelta) -> timedelta:
         if not timedelta(seconds=1) <= value <= timedelta(seconds=60):
             raise ValueError("authorization codes must live between 1 and 60 seconds")
+        return value
+
+    @field_validator("pushed_request_lifetime")
+    @classmethod
+    def _pushed_request_lifetime_is_short(cls, value: timedelta) -> timedelta:
+        # RFC 9126 §2.2: expires_in is short, "between 5 and 600 seconds" in its examples.
+        if not timedelta(seconds=5) <= value <= timedelta(minutes=10):
+            raise ValueError("a pushed request must live between 5 seconds and 10 minutes")
         return value
 
     @field_validator("request_header_timeout", "request_body_timeout")

@@ -245,18 +245,8 @@ REDIRECTED = [
         "not supported",
         id="pkce-unknown-method",
     ),
-    pytest.param(
-        {"request": "eyJhbGciOiJub25lIn0.e30."},
-        "request_not_supported",
-        "request objects",
-        id="request-object",
-    ),
-    pytest.param(
-        {"request_uri": "https://app.example.com/r/1"},
-        "request_uri_not_supported",
-        "request_uri",
-        id="request_uri",
-    ),
+    # request and request_uri are resolved before the redirect URI is trusted: their errors
+    # are pages at gatehouse (tests/http/test_par.py, test_request_objects.py).
     pytest.param(
         {"prompt": "bogus"},
         "invalid_request",

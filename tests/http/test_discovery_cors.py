@@ -79,6 +79,7 @@ ENDPOINT_METHODS = {
     "introspection_endpoint": "POST",
     "revocation_endpoint": "POST",
     "registration_endpoint": "POST",
+    "pushed_authorization_request_endpoint": "POST",
 }
 
 
@@ -117,7 +118,7 @@ def test_advertised_authorization_features_work(
     assert metadata["code_challenge_methods_supported"] == ["S256"]
     assert metadata["subject_types_supported"] == ["public"]
     assert metadata["authorization_response_iss_parameter_supported"] is True
-    assert metadata["request_parameter_supported"] is False
+    assert metadata["request_parameter_supported"] is True  # tests/http/test_par.py
     assert metadata["request_uri_parameter_supported"] is False
     for mode in metadata["response_modes_supported"]:
         response, _ = start_authorize(http, response_mode=mode)

@@ -124,6 +124,20 @@ def run_flow(
     """Follow the redirects through login and consent pages until the client's redirect URI."""
     params, verifier = authorize_params(client_id, **overrides)
     response = http.get("/authorize", params=params)
+    location = follow_to_client(http, response, login=login, password=password, consent=consent)
+    return FlowResult(location, query_of(location), verifier)
+
+
+def follow_to_client(
+    http: TestClient,
+    response: Response,
+    *,
+    login: str = "alice",
+    password: str = PASSWORD,
+    consent: str = "allow",
+) -> str:
+    """From /authorize's response, through the login and consent pages as needed, to the
+    location at the client's redirect URI."""
     for _ in range(6):
         assert response.status_code in (302, 303), response.text
         location = response.headers["location"]
@@ -132,7 +146,7 @@ def run_flow(
         elif location.startswith("/consent"):
             response = submit_consent(http, location, consent)
         else:
-            return FlowResult(location, query_of(location), verifier)
+            return str(location)
     raise AssertionError("too many redirects")
 
 

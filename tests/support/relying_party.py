@@ -4,15 +4,17 @@ Authlib's own OpenID integrations do it, and a UserInfo call."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import requests
 from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session
 from authlib.oidc.core import CodeIDToken
 from joserfc import jwt
-from joserfc.jwk import KeySet
+from joserfc.jwk import ECKey, KeySet, RSAKey
 from joserfc.jws import JWSRegistry
 
 from tests.support.live_server import LiveServer
@@ -98,3 +100,24 @@ class RelyingParty:
         response = self.session.get(self.metadata["userinfo_endpoint"], timeout=10)
         response.raise_for_status()
         return dict(response.json())
+
+    def push_signed(self, start: AuthorizationStart, key: RSAKey | ECKey, alg: str) -> str:
+        """RFC 9126 with RFC 9101: the parameters of ``start.url`` as a request object signed
+        with ``key``, pushed to the pushed authorization request endpoint with the client's
+        secret (Authlib's client authentication); the URL the browser then goes to, with
+        only client_id and the request_uri."""
+        now = int(time.time())
+        claims: dict[str, Any] = dict(parse_qsl(urlsplit(start.url).query))
+        claims.update(iss=self.client_id, aud=self.metadata["issuer"], iat=now, exp=now + 300)
+        header = {"alg": alg, "kid": key.kid, "typ": "oauth-authz-req+jwt"}
+        request_object = jwt.encode(header, claims, key, algorithms=[alg])
+        response = self.session.post(
+            self.metadata["pushed_authorization_request_endpoint"],
+            data={"client_id": self.client_id, "request": request_object},
+            auth=self.session.client_auth("client_secret_basic"),
+            withhold_token=True,
+            timeout=10,
+        )
+        assert response.status_code == 201, response.text
+        query = {"client_id": self.client_id, "request_uri": response.json()["request_uri"]}
+        return f"{self.metadata['authorization_endpoint']}?{urlencode(query)}"

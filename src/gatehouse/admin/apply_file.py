@@ -50,6 +50,8 @@ CLIENT_KEYS = frozenset(
         "frontchannel_logout_uri",
         "frontchannel_logout_session_required",
         "require_mfa",
+        "require_pushed_authorization_requests",
+        "request_object_signing_alg",
     }
 )
 API_KEYS = frozenset(
@@ -301,6 +303,10 @@ def client_spec(entry: dict[str, Any]) -> client_admin.ClientSpec:
             entry, "frontchannel_logout_session_required"
         ),
         require_mfa=entry.get("require_mfa"),
+        require_pushed_authorization_requests=_optional_bool(
+            entry, "require_pushed_authorization_requests"
+        ),
+        request_object_signing_alg=_optional_string(entry, "request_object_signing_alg"),
     )
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
+from gatehouse.admin import client_requests
 from gatehouse.admin.errors import AdminError
 from gatehouse.errors import InvalidScope
 from gatehouse.keys.jose import TokenVerificationError, public_keyset
@@ -61,6 +62,9 @@ class ClientSpec:
     frontchannel_logout_uri: str | None = None
     frontchannel_logout_session_required: bool | None = None
     require_mfa: bool | None = None
+    # RFC 9126 §6, RFC 9101 §10.5 (admin/client_requests.py); "" clears the algorithm.
+    require_pushed_authorization_requests: bool | None = None
+    request_object_signing_alg: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -99,7 +103,14 @@ def validated_client(
     logout_uris = _logout_uris(merge)
     scopes = _allowed_scopes(runtime, merge, redirect_uris)
     web_origins = _web_origins(merge)
-    jwks, jwks_uri = _client_keys(spec, existing, auth_method)
+    request_alg = client_requests.request_object_alg(
+        merge.pick(spec.request_object_signing_alg, "request_object_signing_alg", None),
+        auth_method,
+    )
+    jwks, jwks_uri = _client_keys(
+        spec, existing, auth_method, client_requests.signs_with_public_keys(request_alg)
+    )
+    client_requests.check_request_keys(request_alg, jwks, jwks_uri)
     rotation = _refresh_rotation(merge, client_type, grant_types)
     alg = _id_token_alg(merge)
     backchannel = _notification_uri(merge, "backchannel_logout_uri")
@@ -139,6 +150,15 @@ def validated_client(
             )
         ),
         require_mfa=_require_mfa(merge),
+        require_pushed_authorization_requests=client_requests.require_par(
+            merge.pick(
+                spec.require_pushed_authorization_requests,
+                "require_pushed_authorization_requests",
+                False,
+            ),
+            grant_types,
+        ),
+        request_object_signing_alg=request_alg,
     )
 
 
@@ -284,18 +304,22 @@ def _web_origins(merge: _Merge) -> tuple[str, ...]:
 
 
 def _client_keys(
-    spec: ClientSpec, existing: Client | None, auth_method: str
+    spec: ClientSpec, existing: Client | None, auth_method: str, signs_requests: bool = False
 ) -> tuple[dict[str, Any] | None, str | None]:
-    """private_key_jwt needs the client's public keys: a JWK Set by value or a jwks_uri."""
+    """private_key_jwt needs the client's public keys: a JWK Set by value or a jwks_uri; so
+    do request objects signed with RS256 or ES256 (``signs_requests``)."""
     if spec.jwks is not None or spec.jwks_uri is not None:
         jwks, jwks_uri = spec.jwks, spec.jwks_uri
     elif existing is not None:
         jwks, jwks_uri = existing.jwks, existing.jwks_uri
     else:
         jwks, jwks_uri = None, None
-    if auth_method != "private_key_jwt":
+    if auth_method != "private_key_jwt" and not signs_requests:
         if spec.jwks is not None or spec.jwks_uri is not None:
-            raise AdminError("jwks and jwks_uri are only for auth_method private_key_jwt")
+            raise AdminError(
+                "jwks and jwks_uri are only for auth_method private_key_jwt or signed request "
+                "objects (request_object_signing_alg RS256 or ES256)"
+            )
         return None, None
     if jwks_uri is not None:
         if jwks is not None:
@@ -305,6 +329,8 @@ def _client_keys(
             )
         return None, _checked_jwks_uri(jwks_uri)
     if jwks is None:
+        if auth_method != "private_key_jwt":
+            return None, None  # client_requests.check_request_keys names what is missing
         raise AdminError(
             "private_key_jwt needs the client's public keys: jwks (a JWK Set) or jwks_uri, not both"
         )

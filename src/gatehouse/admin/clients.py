@@ -36,6 +36,8 @@ def client_to_json(client: Client) -> dict[str, Any]:
         "id_token_signing_alg": client.id_token_signing_alg,
         "refresh_token_rotation": client.refresh_token_rotation,
         "require_mfa": client.require_mfa,
+        "require_pushed_authorization_requests": client.require_pushed_authorization_requests,
+        "request_object_signing_alg": client.request_object_signing_alg,
         "jwks": client.jwks,
         "jwks_uri": client.jwks_uri,
         "backchannel_logout_uri": client.backchannel_logout_uri,

@@ -49,9 +49,14 @@ def _client_options(func: F) -> F:
             "--jwks",
             "jwks_file",
             type=click.Path(dir_okay=False),
-            help="private_key_jwt: a file holding the client's public JWK Set.",
+            help="private_key_jwt or signed request objects: a file holding the client's "
+            "public JWK Set.",
         ),
-        click.option("--jwks-uri", help="private_key_jwt: where the client publishes its JWK Set."),
+        click.option(
+            "--jwks-uri",
+            help="private_key_jwt or signed request objects: where the client publishes its "
+            "JWK Set.",
+        ),
         click.option(
             "--refresh-rotation/--no-refresh-rotation",
             "refresh_token_rotation",
@@ -64,6 +69,21 @@ def _client_options(func: F) -> F:
             default=None,
             help="Every sign-in to this client needs a second factor (default: off; the "
             "tenant's mfa policy may require one anyway).",
+        ),
+        click.option(
+            "--require-par/--no-require-par",
+            "require_pushed_authorization_requests",
+            default=None,
+            help="The client must push its authorization requests to /par first (RFC 9126; "
+            "default: off).",
+        ),
+        click.option(
+            "--request-object-alg",
+            "request_object_signing_alg",
+            metavar="ALG",
+            help="Accept signed request objects (RFC 9101) from the client, signed with ALG: "
+            "RS256 or ES256 (verified with --jwks or --jwks-uri) or HS256 (with the secret; "
+            'client_secret_jwt clients only); "" removes it.',
         ),
         click.option(
             "--first-party/--third-party",
@@ -132,6 +152,8 @@ def _spec(client_id: str, **opts: Any) -> client_admin.ClientSpec:
         frontchannel_logout_uri=opts["frontchannel_logout_uri"],
         frontchannel_logout_session_required=opts["frontchannel_logout_session_required"],
         require_mfa=opts["require_mfa"],
+        require_pushed_authorization_requests=opts["require_pushed_authorization_requests"],
+        request_object_signing_alg=opts["request_object_signing_alg"],
     )
 
 

@@ -41,6 +41,8 @@ class AuthorizationRequest:
     acr_values: tuple[str, ...] = ()
     # OIDC Core §3.1.2.1: the languages for the pages, in order of preference.
     ui_locales: tuple[str, ...] = ()
+    # OIDC Core §5.5: the claims parameter, normalised (protocol/claims_request.py).
+    claims: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -158,6 +160,7 @@ def issue_code(
             acr=reported_acr(request.acr_values, session.amr),
             created_at=now,
             expires_at=now + provider.config.authorization_code_lifetime,
+            claims_request=request.claims,
         )
     )
     # The client now takes part in the session: ending it will tell the client (OIDC

@@ -1,6 +1,8 @@
 """The authorization endpoint (RFC 6749 §4.1.1, OIDC Core §3.1.2, RFC 7636, RFC 9207).
 
-Two ordered phases of small steps, then the decision:
+First the request's effective parameters are resolved (request_parameters.py: a pushed
+request's, RFC 9126, or a signed request object's, RFC 9101). Then two ordered phases of
+small steps, then the decision:
 
 1. ``TRUST_STEPS`` establish the client and the redirect URI. Until they pass, nothing may be
    sent to the redirect URI: their errors stay at gatehouse (an error page).
@@ -32,6 +34,7 @@ from gatehouse.protocol.authorization import (
     AuthorizationRequest,
     BrowserState,
 )
+from gatehouse.protocol.claims_request import parse_claims_request
 from gatehouse.protocol.decision import decide
 from gatehouse.protocol.messages import (
     MalformedParameters,
@@ -41,6 +44,7 @@ from gatehouse.protocol.messages import (
 )
 from gatehouse.protocol.provider import Provider
 from gatehouse.protocol.redirect_uris import match_registered
+from gatehouse.protocol.request_parameters import effective_parameters
 from gatehouse.storage.records import Client
 from gatehouse.tokens.id_token import read_id_token_hint
 
@@ -107,8 +111,10 @@ def client_may_use_code_flow(provider: Provider, draft: Draft) -> None:
 
 
 def no_request_objects(provider: Provider, draft: Draft) -> None:
-    """OIDC Core §6: request objects are not supported (discovery says so); nor is §7.2.1's
-    registration parameter (§3.1.2.6 names the error)."""
+    """RFC 9101 §5, RFC 9126 §4: a request object or request_uri was resolved into plain
+    parameters before these steps (request_parameters.py), so none may remain (a request
+    object must not nest another). OIDC Core §7.2.1's registration parameter is not
+    supported (§3.1.2.6 names the error)."""
     if "request" in draft.params:
         raise RequestNotSupported("request objects are not supported; send plain parameters")
     if "request_uri" in draft.params:
@@ -234,6 +240,20 @@ def acr_values_are_read(provider: Provider, draft: Draft) -> None:
     draft.request = replace(draft.request, acr_values=known)
 
 
+def claims_are_read(provider: Provider, draft: Draft) -> None:
+    """OIDC Core §5.5: the claims parameter, kept with the request; §5.5.1.1: acr values
+    asked for through it join acr_values (claims_request.py says what else it does)."""
+    claims = parse_claims_request(draft.params.get("claims"))
+    if claims is None:
+        return
+    known = tuple(v for v in claims.acr_values() if acr_level(v) is not None)
+    draft.request = replace(
+        draft.request,
+        claims=claims.to_json(),
+        acr_values=tuple(dict.fromkeys((*draft.request.acr_values, *known))),
+    )
+
+
 REQUEST_STEPS: tuple[Callable[[Provider, Draft], None], ...] = (
     client_may_use_code_flow,
     no_request_objects,
@@ -246,6 +266,7 @@ REQUEST_STEPS: tuple[Callable[[Provider, Draft], None], ...] = (
     prompt_is_valid,
     max_age_is_valid,
     acr_values_are_read,
+    claims_are_read,
     id_token_hint_is_ours,
 )
 
@@ -257,6 +278,7 @@ def authorize(
     provider: Provider, params: Parameters, browser: BrowserState
 ) -> AuthorizationOutcome:
     """GET or POST /authorize: the steps in order, then the decision."""
+    params = effective_parameters(provider, params)
     draft = _trusted(provider, params)
     assert draft.client is not None
     try:
@@ -288,3 +310,13 @@ def _trusted(provider: Provider, params: Parameters) -> Draft:
         trust_step(provider, draft)
     draft.request = replace(draft.request, state=params.get("state"))
     return draft
+
+
+def validate_request(provider: Provider, params: Parameters) -> tuple[Client, AuthorizationRequest]:
+    """Both phases over plain ``params``, for the pushed authorization request endpoint
+    (RFC 9126 §2.1), which answers errors itself: none is addressed to the client."""
+    draft = _trusted(provider, params)
+    for step in REQUEST_STEPS:
+        step(provider, draft)
+    assert draft.client is not None
+    return draft.client, draft.request

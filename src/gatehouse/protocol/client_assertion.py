@@ -4,21 +4,19 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
 from gatehouse.errors import InvalidClient, InvalidRequest
 from gatehouse.keys.jose import (
-    PublicKeySet,
     TokenVerificationError,
     numeric_date,
-    public_keyset,
     unverified_claims,
     unverified_header,
     verify_hmac_jwt,
     verify_jwt,
 )
 from gatehouse.keys.remote import JwksFetchError
+from gatehouse.protocol.client_keys import RemoteKeys, hmac_secrets, registered_public_keys
 from gatehouse.protocol.provider import Provider
 from gatehouse.settings import SIGNING_ALGS
 from gatehouse.storage.records import Client
@@ -29,9 +27,6 @@ ASSERTION_ALGS = SIGNING_ALGS
 HMAC_ALGS = ("HS256",)
 MAX_ASSERTION_LIFETIME = 3600
 LEEWAY = 60
-
-# jwks_uri → keys; injected so tests and the server share one cache per process.
-RemoteKeys = Callable[[str, str | None], PublicKeySet]
 
 
 class WrongClientCredentials(InvalidClient):
@@ -79,11 +74,8 @@ def _verify_with_client_keys(
         )
     kid = header.get("kid") if isinstance(header.get("kid"), str) else None
     try:
-        if client.jwks is not None:
-            keys = public_keyset(client.jwks)
-        elif client.jwks_uri is not None:
-            keys = remote_keys(client.jwks_uri, kid)
-        else:
+        keys = registered_public_keys(client, kid, remote_keys)
+        if keys is None:
             raise InvalidClient("the client has no registered keys for private_key_jwt")
         _header, claims = verify_jwt(assertion, keys, algorithms=ASSERTION_ALGS)
     except JwksFetchError as exc:
@@ -98,18 +90,10 @@ def _verify_with_client_keys(
 def _verify_with_client_secret(
     provider: Provider, client: Client, assertion: str
 ) -> dict[str, Any]:
-    from gatehouse.keys.encryption import KeyDecryptionError
-
-    now = provider.clock()
-    for _secret_id, encrypted in provider.clients.encrypted_secrets(client.client_id, now):
+    for secret in hmac_secrets(provider, client):
         try:
-            secret = provider.keys.encryptor.decrypt(
-                encrypted, kid=f"client-secret:{client.client_id}"
-            )
-            _header, claims = verify_hmac_jwt(
-                assertion, secret.decode("utf-8"), algorithms=HMAC_ALGS
-            )
-        except (TokenVerificationError, KeyDecryptionError):
+            _header, claims = verify_hmac_jwt(assertion, secret, algorithms=HMAC_ALGS)
+        except TokenVerificationError:
             continue
         return claims
     raise WrongClientCredentials(

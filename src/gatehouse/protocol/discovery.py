@@ -12,6 +12,7 @@ from gatehouse.protocol.client_assertion import ASSERTION_ALGS, HMAC_ALGS
 from gatehouse.protocol.client_auth import SUPPORTED_METHODS
 from gatehouse.protocol.pkce import SUPPORTED_METHODS as PKCE_METHODS
 from gatehouse.protocol.provider import ProviderConfig
+from gatehouse.protocol.request_object import REQUEST_OBJECT_ALGS
 from gatehouse.protocol.scopes import STANDARD_SCOPES
 from gatehouse.settings import SIGNING_ALGS
 
@@ -56,10 +57,15 @@ def openid_configuration(
         "revocation_endpoint_auth_signing_alg_values_supported": [*ASSERTION_ALGS, *HMAC_ALGS],
         "claims_supported": SUPPORTED_CLAIMS,
         "acr_values_supported": list(SUPPORTED_ACR_VALUES),
-        "claims_parameter_supported": False,
-        "request_parameter_supported": False,
+        "claims_parameter_supported": True,
+        # RFC 9101 §10.1 and RFC 9126 §5: signed request objects by value and at /par;
+        # request_uri only as /par issues it: gatehouse fetches no request object from a URL.
+        "request_parameter_supported": True,
         "request_uri_parameter_supported": False,
         "require_request_uri_registration": False,
+        "request_object_signing_alg_values_supported": list(REQUEST_OBJECT_ALGS),
+        "pushed_authorization_request_endpoint": f"{issuer}/par",
+        "require_pushed_authorization_requests": False,
         "code_challenge_methods_supported": list(PKCE_METHODS),
         "prompt_values_supported": list(PROMPT_VALUES),
         "authorization_response_iss_parameter_supported": True,

@@ -10,10 +10,14 @@ from typing import Any
 from gatehouse.crypto import random_token, sha256_digest
 from gatehouse.protocol.audiences import Audience, select_audience, split_canonical
 from gatehouse.protocol.claims import user_claims
+from gatehouse.protocol.claims_request import ClaimsRequest, released_for
 from gatehouse.protocol.provider import Provider
 from gatehouse.storage.records import AuthorizationCode, Client, RefreshToken, User
 from gatehouse.tokens.access_token import MintedAccessToken, mint_access_token
 from gatehouse.tokens.id_token import mint_id_token
+
+# The access token claim that carries the claims parameter's userinfo member to UserInfo.
+USERINFO_CLAIMS = "userinfo_claims"
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,8 @@ class UserGrant:
     acr: str | None
     nonce: str | None = None
     resources: tuple[str, ...] = ()
+    # OIDC Core §5.5: the claims parameter of the authorization request (claims_request.py).
+    claims_request: dict[str, Any] | None = None
 
     @classmethod
     def of(cls, client: Client, user: User, record: AuthorizationCode | RefreshToken) -> UserGrant:
@@ -73,6 +79,7 @@ class UserGrant:
             acr=record.acr,
             nonce=record.nonce if isinstance(record, AuthorizationCode) else None,
             resources=record.resources,
+            claims_request=record.claims_request,
         )
 
 
@@ -162,6 +169,7 @@ def issue_user_tokens(
     effective = scopes if scopes is not None else grant.scopes
     now = provider.clock()
     audience = audience or user_audience(provider, grant, effective, resource)
+    requested = ClaimsRequest.from_json(grant.claims_request)
     access = mint_for_audience(
         provider,
         audience,
@@ -173,6 +181,7 @@ def issue_user_tokens(
         sid=grant.sid,
         amr=grant.amr,
         acr=grant.acr,
+        extra_claims=_userinfo_request(provider, requested, audience),
     )
     id_token = None
     if "openid" in effective:
@@ -190,7 +199,7 @@ def issue_user_tokens(
             amr=grant.amr,
             acr=grant.acr,
             access_token=access.value,
-            extra_claims=user_claims(grant.user, effective),
+            extra_claims=released_for(user_claims(grant.user, effective), requested.id_token),
         )
     refresh = None
     if refresh_token and "refresh_token" in grant.client.grant_types:
@@ -210,6 +219,18 @@ def issue_user_tokens(
         id_token=id_token,
         refresh_token=refresh,
     )
+
+
+def _userinfo_request(
+    provider: Provider, requested: ClaimsRequest, audience: Audience
+) -> dict[str, Any] | None:
+    """OIDC Core §5.5: the claims parameter's userinfo member travels in the access token for
+    UserInfo (and only there), so that UserInfo applies it to whichever token of the grant it
+    is shown, a refreshed one included."""
+    if audience.identifier != provider.config.userinfo_endpoint:
+        return None
+    member = requested.to_json().get("userinfo")
+    return {USERINFO_CLAIMS: member} if member else None
 
 
 def response_scope(
@@ -266,6 +287,7 @@ def store_refresh_token(
         # Recorded so that revoking the family also revokes this access token.
         access_token_jti=access_token.jti if access_token else None,
         access_token_expires_at=access_token.expires_at if access_token else None,
+        claims_request=grant.claims_request,
     )
     if rotates is None:
         provider.refresh_tokens.create(record)

@@ -30,6 +30,7 @@ from gatehouse.storage.repositories import (
     ConsentRepository,
     InteractionRepository,
     LogoutDeliveryRepository,
+    PushedRequestRepository,
     RefreshTokenRepository,
     RevocationRepository,
     ScopeRepository,
@@ -57,6 +58,7 @@ class ProviderConfig:
     remember_me_idle_lifetime: int = 14 * 86400
     remember_me_absolute_lifetime: int = 30 * 86400
     interaction_lifetime: int = 900
+    pushed_request_lifetime: int = 60
     access_token_signing_alg: SigningAlg = "ES256"
     id_token_signing_alg: SigningAlg = "RS256"
 
@@ -112,6 +114,7 @@ class Provider:
     attempts: AttemptRepository
     known_browsers: KnownBrowserRepository
     trusted_issuers: TrustedIssuerRepository
+    pushed_requests: PushedRequestRepository
     # One transaction for a change and the audit event that records it (Store.atomic).
     transaction: Callable[[], AbstractContextManager[Any]]
     clock: Callable[[], int] = field(default=lambda: int(time.time()))

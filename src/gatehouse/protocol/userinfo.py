@@ -12,6 +12,8 @@ from typing import Any
 
 from gatehouse.errors import InsufficientScope, InvalidToken
 from gatehouse.protocol.claims import user_claims
+from gatehouse.protocol.claims_request import ClaimsRequest, released_for
+from gatehouse.protocol.issuance import USERINFO_CLAIMS
 from gatehouse.protocol.liveness import live_access_token
 from gatehouse.protocol.provider import Provider
 from gatehouse.tokens.access_token import audiences_of
@@ -26,7 +28,9 @@ def userinfo(provider: Provider, token: str) -> dict[str, Any]:
         raise InsufficientScope("the access token lacks the openid scope that UserInfo requires")
     if live.user is None:
         raise InvalidToken("UserInfo answers for a user; this access token is a client's own")
-    return {"sub": live.user.id, **user_claims(live.user, scopes)}
+    # OIDC Core §5.5: the claims parameter's userinfo member, which the token carries.
+    requested = ClaimsRequest.from_json({"userinfo": claims.get(USERINFO_CLAIMS) or {}})
+    return {"sub": live.user.id, **released_for(user_claims(live.user, scopes), requested.userinfo)}
 
 
 def _is_for_userinfo(claims: dict[str, Any], endpoint: str) -> None:

@@ -47,6 +47,10 @@ class Client:
     frontchannel_logout_session_required: bool = True
     # Every sign-in to this client needs a second factor, whatever the tenant's policy.
     require_mfa: bool = False
+    # 0016: RFC 9126 §6 require_pushed_authorization_requests, and RFC 9101 §10.5
+    # request_object_signing_alg: the one algorithm its request objects are signed with.
+    require_pushed_authorization_requests: bool = False
+    request_object_signing_alg: str | None = None
 
     @property
     def is_public(self) -> bool:
@@ -258,6 +262,9 @@ class AuthorizationCode:
     access_token_jti: str | None = None
     access_token_expires_at: int | None = None
     resources: tuple[str, ...] = ()
+    # 0016: the claims request parameter (OIDC Core §5.5), as protocol/claims_request.py
+    # normalises it.
+    claims_request: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -281,6 +288,7 @@ class RefreshToken:
     access_token_expires_at: int | None = None
     # The token this one was rotated into (set when it is used), None before.
     successor_hash: str | None = None
+    claims_request: dict[str, Any] | None = None  # 0016, as on the authorization code
 
     @property
     def offline(self) -> bool:
@@ -294,6 +302,20 @@ class OfflineGrant:
 
     token: RefreshToken
     first_issued_at: int
+
+
+@dataclass(frozen=True)
+class PushedRequest:
+    """RFC 9126 §2.2: an authorization request a client pushed, to be used once, by that
+    client, before ``expires_at``, through its request_uri (stored only as a hash)."""
+
+    request_uri_hash: str
+    client_id: str
+    # The authorization request's parameters: name -> every value (only resource repeats).
+    parameters: dict[str, list[str]]
+    created_at: int
+    expires_at: int
+    used_at: int | None = None
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from gatehouse.storage.attempts import KnownBrowserRepository as KnownBrowserRep
 # The queue of back-channel logouts, the audit log and the tenant's policy have modules of
 # their own; they are repositories all the same.
 from gatehouse.storage.logout_deliveries import LogoutDeliveryRepository as LogoutDeliveryRepository
+from gatehouse.storage.pushed_requests import PushedRequestRepository as PushedRequestRepository
 from gatehouse.storage.records import (
     Api,
     AuthorizationCode,

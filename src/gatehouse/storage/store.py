@@ -19,6 +19,7 @@ from gatehouse.storage.repositories import (
     KnownBrowserRepository,
     LogoutDeliveryRepository,
     PasskeyRepository,
+    PushedRequestRepository,
     RefreshTokenRepository,
     RevocationRepository,
     ScopeRepository,
@@ -77,3 +78,5 @@ class Store(Protocol):
     def known_browsers(self) -> KnownBrowserRepository: ...
     @property
     def trusted_issuers(self) -> TrustedIssuerRepository: ...
+    @property
+    def pushed_requests(self) -> PushedRequestRepository: ...

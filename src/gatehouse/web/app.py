@@ -24,6 +24,7 @@ from gatehouse.web import (
     logout,
     mfa_pages,
     pages,
+    par,
     passkeys,
     threads,
 )
@@ -69,6 +70,7 @@ def create_app(runtime: Runtime, access_log: AccessLog | None = None) -> Starlet
         Route("/jwks", endpoints.jwks, methods=["GET"]),
         Route("/jwks", endpoints.cors_preflight, methods=["OPTIONS"]),
         Route("/authorize", endpoints.authorize, methods=["GET", "POST"]),
+        Route("/par", par.pushed_authorization_request, methods=["POST"]),
         Route("/introspect", endpoints.introspection, methods=["POST"]),
         Route("/revoke", endpoints.revocation, methods=["POST"]),
         Route("/revoke", endpoints.cors_preflight, methods=["OPTIONS"]),

@@ -27,6 +27,7 @@ from gatehouse.protocol.authorize import (
     Draft,
     acr_values_are_read,
     address_malformed,
+    claims_are_read,
     client_is_registered,
     client_may_use_code_flow,
     id_token_hint_is_ours,
@@ -231,6 +232,25 @@ STEP_CASES: list[Any] = [
         {"acr_values": ("phr", "urn:gatehouse:acr:mfa")},
     ),
     (acr_values_are_read, "web", {"acr_values": " "}, {"acr_values": ()}),
+    # OIDC Core §5.5: the claims parameter, normalised; §5.5.1.1: its acr values join.
+    (claims_are_read, "web", {}, {"claims": None, "acr_values": ()}),
+    (
+        claims_are_read,
+        "web",
+        {"claims": '{"userinfo": {"email": null}, "other": 1}'},
+        {"claims": {"userinfo": {"email": {}}}},
+    ),
+    (
+        claims_are_read,
+        "web",
+        {"claims": '{"id_token": {"acr": {"essential": true, "values": ["phr", "urn:x"]}}}'},
+        {
+            "claims": {"id_token": {"acr": {"essential": True, "values": ["phr", "urn:x"]}}},
+            "acr_values": ("phr",),
+        },
+    ),
+    (claims_are_read, "web", {"claims": "[1]"}, (InvalidRequest, "must be a JSON object")),
+    (claims_are_read, "web", {"claims": "{"}, (InvalidRequest, "not valid JSON")),
     # OIDC Core §3.1.2.1: id_token_hint (the valid one is below: it needs a signed token).
     (id_token_hint_is_ours, "web", {}, {"id_token_hint_sub": None}),
     (

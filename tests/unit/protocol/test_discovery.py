@@ -35,7 +35,14 @@ METADATA = openid_configuration(
         ("scopes_supported", [*STANDARD_SCOPES, "reports"]),
         ("token_endpoint_auth_methods_supported", list(SUPPORTED_METHODS)),
         ("authorization_response_iss_parameter_supported", True),
-        ("request_parameter_supported", False),
+        # RFC 9101 §10.1, RFC 9126 §5: request objects by value and at /par; request_uri
+        # only from /par (nothing is fetched from a URL); OIDC Core §5.5 claims.
+        ("request_parameter_supported", True),
+        ("request_uri_parameter_supported", False),
+        ("request_object_signing_alg_values_supported", [*SIGNING_ALGS, "HS256"]),
+        ("pushed_authorization_request_endpoint", f"{ISSUER}/par"),
+        ("require_pushed_authorization_requests", False),
+        ("claims_parameter_supported", True),
         ("ui_locales_supported", ["en", "de"]),
     ],
 )

@@ -104,6 +104,11 @@ def _rules(
         ),
         ("failed_attempts", t.failed_attempts, t.failed_attempts.c.expires_at <= now),
         ("known_browsers", t.known_browsers, t.known_browsers.c.expires_at <= now),
+        (
+            "pushed_authorization_requests",
+            t.pushed_authorization_requests,
+            t.pushed_authorization_requests.c.expires_at <= now,
+        ),
         *_self_service_rules(now),
     ]
 

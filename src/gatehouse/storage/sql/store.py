@@ -20,6 +20,7 @@ from gatehouse.storage.sql.keys import SqlKeyRepository
 from gatehouse.storage.sql.logout_deliveries import QueueSignal, SqlLogoutDeliveryRepository
 from gatehouse.storage.sql.passkeys import SqlPasskeyRepository
 from gatehouse.storage.sql.policy import SqlTenantPolicyRepository
+from gatehouse.storage.sql.pushed_requests import SqlPushedRequestRepository
 from gatehouse.storage.sql.refresh_tokens import SqlRefreshTokenRepository
 from gatehouse.storage.sql.revocations import SqlRevocationRepository
 from gatehouse.storage.sql.second_factors import SqlSecondFactorRepository
@@ -69,6 +70,7 @@ class SqlStore:
         self.attempts = SqlAttemptRepository(database, tenant_id, cache_clock)
         self.known_browsers = SqlKnownBrowserRepository(database, tenant_id)
         self.trusted_issuers = SqlTrustedIssuerRepository(database, tenant_id)
+        self.pushed_requests = SqlPushedRequestRepository(database, tenant_id)
         # Self-service accounts (storage/selfservice.py).
         self.email_tokens = SqlEmailTokenRepository(database, tenant_id)
         self.outbox = SqlOutboxRepository(database, tenant_id)

@@ -9,12 +9,23 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-# Trusted external issuers (the JWT bearer grant, token exchange): issuer_tables.py.
-from gatehouse.storage.sql.issuer_tables import trusted_issuer_clients as trusted_issuer_clients
-from gatehouse.storage.sql.issuer_tables import trusted_issuers as trusted_issuers
+# Token exchange grants and trusted external issuers (the JWT bearer grant, token exchange):
+# exchange_tables.py.
+from gatehouse.storage.sql.exchange_tables import token_exchange_grants as token_exchange_grants
+from gatehouse.storage.sql.exchange_tables import trusted_issuer_clients as trusted_issuer_clients
+from gatehouse.storage.sql.exchange_tables import trusted_issuers as trusted_issuers
+
+# What logout needs (the clients of a session, the back-channel queue): logout_tables.py.
+from gatehouse.storage.sql.logout_tables import backchannel_logouts as backchannel_logouts
+from gatehouse.storage.sql.logout_tables import session_clients as session_clients
 from gatehouse.storage.sql.metadata import Time
 from gatehouse.storage.sql.metadata import metadata as metadata
 from gatehouse.storage.sql.metadata import tenant_column as _tenant
+
+# Pushed authorization requests (RFC 9126) are declared in request_tables.py.
+from gatehouse.storage.sql.request_tables import (
+    pushed_authorization_requests as pushed_authorization_requests,
+)
 
 # The tables of the audit log and of signing in (second factors, passkeys, brute-force
 # protection, self-service accounts) are declared in sign_in_tables.py, to keep each module short.
@@ -89,6 +100,14 @@ clients = sa.Table(
     ),
     # 0008: every sign-in to this client needs a second factor (docs/mfa.md).
     sa.Column("require_mfa", sa.Boolean, nullable=False, server_default=sa.false()),
+    # 0016: RFC 9126 §6 and RFC 9101 §10.5 client metadata.
+    sa.Column(
+        "require_pushed_authorization_requests",
+        sa.Boolean,
+        nullable=False,
+        server_default=sa.false(),
+    ),
+    sa.Column("request_object_signing_alg", sa.String(16), nullable=True),
     sa.PrimaryKeyConstraint("tenant_id", "client_id"),
 )
 
@@ -169,42 +188,6 @@ sso_sessions = sa.Table(
     sa.Index("ix_sso_sessions_user", "tenant_id", "user_id"),
 )
 
-# 0006: the clients that took part in an SSO session (were issued a code within it), so that
-# ending the session can tell each of them. Purged once its session is gone.
-session_clients = sa.Table(
-    "session_clients",
-    metadata,
-    _tenant(),
-    sa.Column("sid", sa.String(64), nullable=False),
-    sa.Column("client_id", sa.String(255), nullable=False),
-    sa.Column("created_at", Time, nullable=False),
-    sa.PrimaryKeyConstraint("tenant_id", "sid", "client_id"),
-)
-
-# 0006: the durable queue of back-channel logouts (OIDC Back-Channel Logout 1.0 §2.5). A row
-# is queued in the transaction that ends its session; a delivery worker claims it under a
-# lease (lease_id, lease_until), so one worker at a time sends it, and marks it delivered,
-# reschedules it (next_attempt_at) or abandons it. The logout token itself is never stored:
-# it is signed afresh for each attempt.
-backchannel_logouts = sa.Table(
-    "backchannel_logouts",
-    metadata,
-    _tenant(),
-    sa.Column("id", sa.String(36), primary_key=True),
-    sa.Column("client_id", sa.String(255), nullable=False),
-    sa.Column("user_id", sa.String(36), nullable=False),
-    sa.Column("sid", sa.String(64), nullable=False),
-    sa.Column("created_at", Time, nullable=False),
-    sa.Column("attempts", sa.Integer, nullable=False),
-    sa.Column("next_attempt_at", Time, nullable=False),
-    sa.Column("lease_id", sa.String(36), nullable=True),
-    sa.Column("lease_until", Time, nullable=True),
-    sa.Column("delivered_at", Time, nullable=True),
-    sa.Column("abandoned_at", Time, nullable=True),
-    sa.Column("last_error", sa.String(255), nullable=True),
-    sa.Index("ix_backchannel_logouts_due", "tenant_id", "next_attempt_at"),
-)
-
 consents = sa.Table(
     "consents",
     metadata,
@@ -271,6 +254,7 @@ authorization_codes = sa.Table(
     # Written in the same UPDATE that consumes the code, so a replay can revoke it.
     sa.Column("access_token_jti", sa.String(64), nullable=True),
     sa.Column("access_token_expires_at", Time, nullable=True),
+    sa.Column("claims_request", sa.JSON, nullable=True),  # 0016: OIDC Core §5.5
 )
 
 refresh_tokens = sa.Table(
@@ -299,6 +283,7 @@ refresh_tokens = sa.Table(
     # 0013: the token that replaced this one when it was used (rotation), so that a retry
     # of a lost response within the retry window can replace that successor.
     sa.Column("successor_hash", sa.String(64), nullable=True),
+    sa.Column("claims_request", sa.JSON, nullable=True),  # 0016: as on the code
     sa.Index("ix_refresh_tokens_grant", "tenant_id", "grant_id"),
     sa.Index("ix_refresh_tokens_user_client", "tenant_id", "user_id", "client_id"),
 )
@@ -373,18 +358,6 @@ client_app_roles = sa.Table(
     sa.Column("role", sa.String(255), nullable=False),
     sa.Column("granted_at", Time, nullable=False),
     sa.PrimaryKeyConstraint("tenant_id", "client_id", "api_identifier", "role"),
-)
-
-# 0013: which client may exchange user tokens for tokens for which API (RFC 8693).
-token_exchange_grants = sa.Table(
-    "token_exchange_grants",
-    metadata,
-    _tenant(),
-    sa.Column("client_id", sa.String(255), nullable=False),
-    sa.Column("api_identifier", sa.String(512), nullable=False),
-    sa.Column("impersonation", sa.Boolean, nullable=False),
-    sa.Column("granted_at", Time, nullable=False),
-    sa.PrimaryKeyConstraint("tenant_id", "client_id", "api_identifier"),
 )
 
 used_client_assertions = sa.Table(

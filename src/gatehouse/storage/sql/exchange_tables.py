@@ -1,5 +1,6 @@
-"""The tables of trusted external issuers (storage/trusted_issuers.py). Part of the schema in
-tables.py, which re-exports them; the conventions there hold here."""
+"""The tables of token exchange grants and trusted external issuers
+(storage/trusted_issuers.py): who may turn which tokens into gatehouse tokens. Part of the
+schema in tables.py, which re-exports them; the conventions there hold here."""
 
 from __future__ import annotations
 
@@ -8,7 +9,20 @@ import sqlalchemy as sa
 from gatehouse.storage.sql.metadata import Time, metadata
 from gatehouse.storage.sql.metadata import tenant_column as _tenant
 
-# -- 0013: trusted external issuers ------------------------------------------------------------
+# -- 0014: which client may exchange user tokens for tokens for which API (RFC 8693) --------
+
+token_exchange_grants = sa.Table(
+    "token_exchange_grants",
+    metadata,
+    _tenant(),
+    sa.Column("client_id", sa.String(255), nullable=False),
+    sa.Column("api_identifier", sa.String(512), nullable=False),
+    sa.Column("impersonation", sa.Boolean, nullable=False),
+    sa.Column("granted_at", Time, nullable=False),
+    sa.PrimaryKeyConstraint("tenant_id", "client_id", "api_identifier"),
+)
+
+# -- 0015: trusted external issuers ------------------------------------------------------------
 
 trusted_issuers = sa.Table(
     "trusted_issuers",
