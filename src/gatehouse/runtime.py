@@ -87,6 +87,8 @@ def provider_config(settings: Settings, issuer: str) -> ProviderConfig:
         remember_me_idle_lifetime=seconds(settings.remember_me_idle_lifetime),
         remember_me_absolute_lifetime=seconds(settings.remember_me_absolute_lifetime),
         interaction_lifetime=seconds(settings.interaction_lifetime),
+        device_code_lifetime=seconds(settings.device_code_lifetime),
+        device_poll_interval=seconds(settings.device_poll_interval),
         access_token_signing_alg=settings.access_token_signing_alg,
         id_token_signing_alg=settings.id_token_signing_alg,
     )
@@ -181,6 +183,7 @@ def build_runtime(
         passkeys=passkeys,
         attempts=store.attempts,
         known_browsers=store.known_browsers,
+        device_authorizations=store.device_authorizations,
         transaction=store.atomic,
         # In the order the verification page offers them: a passkey first, where the
         # person has one (phishing-resistant, and one touch).

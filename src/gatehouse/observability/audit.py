@@ -60,6 +60,10 @@ EVENT_TYPES: Final[dict[str, str]] = {
     "scope ticked; the client was answered access_denied.",
     "consent.revoked": "A consent was withdrawn, by the person or an operator; the client's "
     "refresh tokens for that person ended with it.",
+    "device.approved": "A person approved a device's request on the device page (details: "
+    "the scopes); the device's next poll gets the tokens, and the consent is stored.",
+    "device.denied": "A person denied a device's request on the device page; the device's "
+    "next poll is answered access_denied.",
     # Sessions and tokens
     "session.ended": "An SSO session ended (details: sid; reason: logout, operator_sign_out, "
     "password_changed, user_disabled, another_sign_in; the clients that took part, and those "

@@ -10,6 +10,7 @@ from gatehouse.protocol.client_auth import authenticate_client
 from gatehouse.protocol.grants.authorization_code import AuthorizationCodeGrant
 from gatehouse.protocol.grants.base import Grant
 from gatehouse.protocol.grants.client_credentials import ClientCredentialsGrant
+from gatehouse.protocol.grants.device_code import DeviceCodeGrant
 from gatehouse.protocol.grants.refresh_token import RefreshTokenGrant
 from gatehouse.protocol.issuance import TokenResponse
 from gatehouse.protocol.messages import Parameters
@@ -17,7 +18,12 @@ from gatehouse.protocol.provider import Provider
 
 DEFAULT_GRANTS: Mapping[str, Grant] = {
     grant.grant_type: grant
-    for grant in (AuthorizationCodeGrant(), RefreshTokenGrant(), ClientCredentialsGrant())
+    for grant in (
+        AuthorizationCodeGrant(),
+        RefreshTokenGrant(),
+        ClientCredentialsGrant(),
+        DeviceCodeGrant(),
+    )
 }
 
 

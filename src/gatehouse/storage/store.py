@@ -14,6 +14,7 @@ from gatehouse.storage.repositories import (
     ClientAssertionRepository,
     ClientRepository,
     ConsentRepository,
+    DeviceAuthorizationRepository,
     InteractionRepository,
     KeyRepository,
     KnownBrowserRepository,
@@ -74,3 +75,5 @@ class Store(Protocol):
     def attempts(self) -> AttemptRepository: ...
     @property
     def known_browsers(self) -> KnownBrowserRepository: ...
+    @property
+    def device_authorizations(self) -> DeviceAuthorizationRepository: ...

@@ -16,6 +16,7 @@ from gatehouse.storage.sql.clients import SqlClientAssertionRepository, SqlClien
 from gatehouse.storage.sql.codes import SqlAuthorizationCodeRepository
 from gatehouse.storage.sql.consents import SqlConsentRepository
 from gatehouse.storage.sql.database import Database
+from gatehouse.storage.sql.device_authorizations import SqlDeviceAuthorizationRepository
 from gatehouse.storage.sql.keys import SqlKeyRepository
 from gatehouse.storage.sql.logout_deliveries import QueueSignal, SqlLogoutDeliveryRepository
 from gatehouse.storage.sql.passkeys import SqlPasskeyRepository
@@ -67,6 +68,7 @@ class SqlStore:
         self.passkeys = SqlPasskeyRepository(database, tenant_id)
         self.attempts = SqlAttemptRepository(database, tenant_id, cache_clock)
         self.known_browsers = SqlKnownBrowserRepository(database, tenant_id)
+        self.device_authorizations = SqlDeviceAuthorizationRepository(database, tenant_id)
         # Self-service accounts (storage/selfservice.py).
         self.email_tokens = SqlEmailTokenRepository(database, tenant_id)
         self.outbox = SqlOutboxRepository(database, tenant_id)

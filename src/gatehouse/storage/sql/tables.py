@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+# The device authorization grant's table is in device_tables.py.
+from gatehouse.storage.sql.device_tables import device_authorizations as device_authorizations
 from gatehouse.storage.sql.metadata import Time
 from gatehouse.storage.sql.metadata import metadata as metadata
 from gatehouse.storage.sql.metadata import tenant_column as _tenant
