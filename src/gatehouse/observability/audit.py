@@ -21,8 +21,9 @@ EVENT_TYPES: Final[dict[str, str]] = {
     # Sign-in
     "signin.succeeded": "A person signed in (details: methods used, remember-me).",
     "signin.failed": "A sign-in was refused (details: reason: wrong_password, unknown_user, "
-    "account_disabled, no_password, or the second factor's; factor; username holds the login "
-    "tried).",
+    "account_disabled, no_password, or the second factor's, or for a code typed on the device "
+    "page unknown_user_code, expired_user_code, answered_user_code; factor; username holds the "
+    "login tried).",
     "signin.locked": "A lock began after repeated failed sign-ins (details: scope: source, "
     "this login from this address; account, this login from every unknown browser; address, "
     "this address for every login; until; factor).",
