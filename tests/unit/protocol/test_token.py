@@ -21,8 +21,13 @@ from gatehouse.storage.records import Client, User
 from tests.unit.protocol.conftest import Registered, issue, params, register
 
 
-def test_the_registry_holds_the_three_grants() -> None:
-    assert set(DEFAULT_GRANTS) == {"authorization_code", "refresh_token", "client_credentials"}
+def test_the_registry_holds_the_four_grants() -> None:
+    assert set(DEFAULT_GRANTS) == {
+        "authorization_code",
+        "refresh_token",
+        "client_credentials",
+        "urn:ietf:params:oauth:grant-type:device_code",
+    }
     assert all(grant_type == grant.grant_type for grant_type, grant in DEFAULT_GRANTS.items())
 
 
