@@ -82,6 +82,8 @@ class Confirmation:
 
 @dataclass(frozen=True)
 class Answered:
+    """The answer was recorded: the device's next poll gets tokens, or access_denied."""
+
     approved: bool
     client: Client
 
