@@ -12,7 +12,9 @@ virtual authenticators as the person's devices, and register.png, forgot-passwor
 reset-password.png from a server with self-service accounts on (docs/self-service.md), its
 email going to an SMTP server on loopback; logout.png and signed-out.png from an
 RP-initiated logout of an application with a front-channel logout URI (docs/logout.md), and
-login-de.png, the demo's sign-in page in a German browser (docs/translations.md).
+login-de.png, the demo's sign-in page in a German browser (docs/translations.md); device.png
+and device-confirm.png, the device page with the code a TV shows and its question
+(docs/device-flow.md).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import httpx
 import pyotp
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -169,6 +172,31 @@ def logout_pages(browser: Browser, server: LiveServer, out: Path) -> None:
         site.stop()
 
 
+def device_pages(browser: Browser, server: LiveServer, out: Path) -> None:
+    """A TV app's code entered from its QR code, then the question, for alice (whom
+    account_page created)."""
+    server.cli(
+        "client", "create", "--client-id", "tv", "--type", "public", "--name", "Living-room TV",
+        "--grant-type", "urn:ietf:params:oauth:grant-type:device_code",
+        "--grant-type", "refresh_token", "--scope", "openid profile offline_access",
+    )  # fmt: skip
+    with httpx.Client(trust_env=False, timeout=10) as http:
+        codes = http.post(
+            server.url("/device_authorization"),
+            data={"client_id": "tv", "scope": "openid profile offline_access"},
+        ).json()
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    page.goto(codes["verification_uri_complete"])
+    expect(page.get_by_label("Code")).to_have_value(codes["user_code"])
+    _shoot(page, out / "device.png")
+    page.get_by_role("button", name="Continue").click()
+    sign_in(page, "alice", "correct horse battery staple")
+    expect(page.get_by_role("heading", name="Allow this device?")).to_be_visible()
+    _shoot(page, out / "device-confirm.png")
+    context.close()
+
+
 def demo_pages(browser: Browser, demo: LiveServer, out: Path) -> None:
     """The demo's sign-in, step by step: the pages docs/demo.md shows."""
     assert demo.demo_credentials is not None
@@ -298,6 +326,7 @@ def main() -> None:
                     account_page(browser, servers[0], out)
                     mfa_pages(browser, servers[1], out)
                     logout_pages(browser, servers[0], out)
+                    device_pages(browser, servers[0], out)
                     demo_pages(browser, servers[2], out)
                     passkey_pages(browser, servers[3], out)
                     self_service_pages(browser, work, out)

@@ -169,3 +169,28 @@ class InvalidTarget(OAuthError):
     """RFC 8707 §2: the resource is unknown, not allowed for the client, or ambiguous."""
 
     error = "invalid_target"
+
+
+class AuthorizationPending(OAuthError):
+    """RFC 8628 §3.5: the person has not yet answered the device's request; poll again."""
+
+    error = "authorization_pending"
+
+
+class SlowDown(OAuthError):
+    """RFC 8628 §3.5: pending, and the device polls too fast; its interval grew by 5 s."""
+
+    error = "slow_down"
+
+
+class ExpiredToken(OAuthError):
+    """RFC 8628 §3.5: the device code has expired; the device starts a new request."""
+
+    error = "expired_token"
+
+
+class AuthorizationDeclined(AccessDenied):
+    """RFC 8628 §3.5 access_denied: the person denied the device's request. At the token
+    endpoint, like every RFC 6749 §5.2 error but invalid_client, it is a 400."""
+
+    status_code = 400

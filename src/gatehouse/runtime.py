@@ -89,6 +89,8 @@ def provider_config(settings: Settings, issuer: str) -> ProviderConfig:
         remember_me_absolute_lifetime=seconds(settings.remember_me_absolute_lifetime),
         interaction_lifetime=seconds(settings.interaction_lifetime),
         pushed_request_lifetime=seconds(settings.pushed_request_lifetime),
+        device_code_lifetime=seconds(settings.device_code_lifetime),
+        device_poll_interval=seconds(settings.device_poll_interval),
         access_token_signing_alg=settings.access_token_signing_alg,
         id_token_signing_alg=settings.id_token_signing_alg,
     )
@@ -185,6 +187,7 @@ def build_runtime(
         known_browsers=store.known_browsers,
         trusted_issuers=store.trusted_issuers,
         pushed_requests=store.pushed_requests,
+        device_authorizations=store.device_authorizations,
         transaction=store.atomic,
         # In the order the verification page offers them: a passkey first, where the
         # person has one (phishing-resistant, and one touch).

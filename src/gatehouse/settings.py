@@ -12,17 +12,15 @@ starting ``GATEHOUSE_TEST_`` (the test suite's own switches, such as
 
 from __future__ import annotations
 
-import email.utils
 import ipaddress
 import os
 import tomllib
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Final, Literal, get_args
+from typing import Any, Final, Literal, get_args
 from urllib.parse import urlsplit
 
-import pydantic
-from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -31,6 +29,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from gatehouse.mail_settings import Duration as Duration
+from gatehouse.mail_settings import MailSettings
 from gatehouse.settings_sources import (
     CONFIG_FILE_VARIABLE,
     ENV_PREFIX,
@@ -45,19 +45,7 @@ SigningAlg = Literal["RS256", "ES256"]
 SIGNING_ALGS: Final[tuple[SigningAlg, ...]] = get_args(SigningAlg)
 
 
-def _seconds_from_text(value: Any) -> Any:
-    """Environment variables are text: "900" means 900 seconds, as the docs promise (pydantic
-    takes an int as seconds but reads a digit string only as ISO 8601)."""
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    return value
-
-
-# A lifetime or delay: seconds, or ISO 8601 such as PT1H.
-Duration = Annotated[timedelta, BeforeValidator(_seconds_from_text)]
-
-
-class Settings(BaseSettings):
+class Settings(MailSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
         extra="forbid",
@@ -140,6 +128,20 @@ class Settings(BaseSettings):
         timedelta(minutes=15),
         description="How long a person has to finish a login or consent page.",
     )
+    device_code_lifetime: Duration = Field(
+        timedelta(minutes=10),
+        ge=timedelta(minutes=1),
+        le=timedelta(minutes=30),
+        description="How long a device has for its user to enter the user code and approve "
+        "(RFC 8628 device flow); 1 to 30 minutes.",
+    )
+    device_poll_interval: Duration = Field(
+        timedelta(seconds=5),
+        ge=timedelta(seconds=1),
+        le=timedelta(seconds=60),
+        description="How often a device may poll the token endpoint (1 to 60 seconds); one "
+        "that polls sooner is told slow_down and must wait 5 seconds more from then on.",
+    )
     access_token_signing_alg: SigningAlg = Field(
         "ES256", description="Signing algorithm of access tokens (RFC 9068)."
     )
@@ -217,48 +219,6 @@ class Settings(BaseSettings):
     )
 
     # -- Outgoing email (self-service accounts, docs/self-service.md) --------------------------
-    smtp_host: str | None = Field(
-        None,
-        description="SMTP server for gatehouse's email (docs/self-service.md). Unset: no email, "
-        "and self-service registration and password reset cannot be turned on.",
-    )
-    smtp_port: int | None = Field(
-        None, ge=1, le=65535, description="Default: 587 for starttls, 465 for tls, 25 for none."
-    )
-    smtp_security: Literal["starttls", "tls", "none"] = Field(
-        "starttls",
-        description="`starttls` (RFC 3207; refused if not offered), `tls` (implicit, RFC 8314), "
-        "or `none`, only for a server on loopback. Certificates are checked against the "
-        "system's CAs.",
-    )
-    smtp_username: str | None = Field(None, description="SMTP user name; unset: no login.")
-    smtp_password: SecretStr | None = Field(None, description="SMTP password.")
-    smtp_from: str | None = Field(
-        None, description="Sender: `address` or `Name <address>`; required with `smtp_host`."
-    )
-    smtp_timeout: Duration = Field(
-        timedelta(seconds=10),
-        description="Longest wait on the SMTP server per step. Mail goes from a queue in the "
-        "database, never while a page waits; failures are retried with growing delays.",
-    )
-
-    @property
-    def smtp_configured(self) -> bool:
-        return self.smtp_host is not None and self.smtp_from is not None
-
-    @pydantic.model_validator(mode="after")
-    def _smtp_is_coherent(self) -> Settings:
-        address = email.utils.parseaddr(self.smtp_from or "")[1].partition("@")
-        if self.smtp_host is None:
-            return self
-        if not (address[0] and address[1] and "." in address[2]):
-            raise ValueError("GATEHOUSE_SMTP_HOST needs GATEHOUSE_SMTP_FROM, an email address")
-        if self.smtp_security == "none" and not _is_loopback(self.smtp_host):
-            raise ValueError("GATEHOUSE_SMTP_SECURITY=none is allowed only for a loopback host")
-        if (self.smtp_username is None) != (self.smtp_password is None):
-            raise ValueError("set GATEHOUSE_SMTP_USERNAME and GATEHOUSE_SMTP_PASSWORD together")
-        return self
-
     @field_validator("authorization_code_lifetime")
     @classmethod
     def _code_lifetime_is_short(cls, value: timedelta) -> timedelta:
@@ -373,13 +333,6 @@ class Settings(BaseSettings):
         if not update:
             return self
         return type(self).model_validate({**dict(self), **update})
-
-
-def _is_loopback(host: str) -> bool:
-    try:
-        return host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def load_settings(**overrides: Any) -> Settings:

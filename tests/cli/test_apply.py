@@ -534,3 +534,19 @@ def test_require_mfa_in_an_apply_file(gh: Gatehouse, runtime: Runtime, tmp_path:
         "apply", write(tmp_path, VALID_START + SECOND + "    require_mfa: yes please\n", "b.yaml")
     )
     assert "require_mfa must be true or false" in line
+
+
+def test_a_device_flow_client_in_an_apply_file(
+    gh: Gatehouse, runtime: Runtime, tmp_path: Path
+) -> None:
+    text = (
+        VALID_START
+        + "  - client_id: tv\n    type: public\n"
+        + "    grant_types: [urn:ietf:params:oauth:grant-type:device_code, refresh_token]\n"
+        + "    scope: openid offline_access\n"
+    )
+    gh.ok("apply", write(tmp_path, text))
+    tv = runtime.store.clients.get("tv")
+    assert tv is not None and tv.redirect_uris == ()
+    assert tv.grant_types == ("urn:ietf:params:oauth:grant-type:device_code", "refresh_token")
+    assert tv.allowed_scopes == ("openid", "offline_access")

@@ -271,3 +271,40 @@ def test_require_mfa_is_set_shown_and_cleared(gh: Gatehouse, runtime: Runtime) -
     # An update that does not mention it keeps it.
     assert gh.ok("client", "update", "web", "--name", "Web")["require_mfa"] is True
     assert gh.ok("client", "update", "web", "--no-require-mfa")["require_mfa"] is False
+
+
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+
+
+def test_a_device_flow_client_needs_no_redirect_uri(gh: Gatehouse, runtime: Runtime) -> None:
+    created = gh.ok(
+        "client", "create", "--client-id", "tv", "--type", "public",
+        "--grant-type", DEVICE_GRANT, "--grant-type", "refresh_token",
+        "--scope", "openid profile offline_access",
+    )  # fmt: skip
+    assert created["grant_types"] == [DEVICE_GRANT, "refresh_token"]
+    assert created["redirect_uris"] == []
+    stored = runtime.store.clients.get("tv")
+    assert stored is not None and stored.is_public
+    # Added to a web app's grants; without scopes it gets the sign-in defaults.
+    gh.ok("client", "create", "--client-id", "web", "--redirect-uri", CB)
+    updated = gh.ok(
+        "client", "update", "web", "--grant-type", "authorization_code",
+        "--grant-type", DEVICE_GRANT,
+    )  # fmt: skip
+    assert updated["grant_types"] == ["authorization_code", DEVICE_GRANT]
+    bare = gh.ok("client", "create", "--client-id", "cli", "--grant-type", DEVICE_GRANT)
+    assert bare["scope"] == "openid profile email"
+
+
+def test_refresh_tokens_need_a_grant_a_person_signs_in_with(gh: Gatehouse) -> None:
+    line = gh.fails(
+        "client", "create", "--client-id", "d", "--grant-type", "client_credentials",
+        "--grant-type", "refresh_token",
+    )  # fmt: skip
+    assert f"authorization_code or {DEVICE_GRANT}" in line
+
+
+def test_the_grant_type_option_lists_the_grants(gh: Gatehouse) -> None:
+    result = gh("client", "create", "--help")
+    assert DEVICE_GRANT in result.output.replace("\n", "").replace(" ", "")

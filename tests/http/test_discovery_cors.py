@@ -78,6 +78,7 @@ ENDPOINT_METHODS = {
     "end_session_endpoint": "GET",
     "introspection_endpoint": "POST",
     "revocation_endpoint": "POST",
+    "device_authorization_endpoint": "POST",
     "registration_endpoint": "POST",
     "pushed_authorization_request_endpoint": "POST",
 }

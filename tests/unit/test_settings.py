@@ -42,6 +42,8 @@ def write_toml(tmp_path: Path, text: str, monkeypatch: pytest.MonkeyPatch) -> Pa
         ("session_idle_lifetime", timedelta(minutes=30)),
         ("session_absolute_lifetime", timedelta(hours=10)),
         ("interaction_lifetime", timedelta(minutes=15)),
+        ("device_code_lifetime", timedelta(minutes=10)),
+        ("device_poll_interval", timedelta(seconds=5)),  # RFC 8628 §3.2's default
         ("access_token_signing_alg", "ES256"),
         ("id_token_signing_alg", "RS256"),  # OIDC Core §15.1: RS256 must be supported
         ("key_rotation_delay", timedelta(hours=24)),
@@ -111,6 +113,10 @@ def test_code_lifetime_over_60_seconds_is_rejected(seconds: int) -> None:
         ("issuer", "op.example"),
         ("issuer", "https://op.example/?tenant=1"),
         ("issuer", "https://op.example/#x"),
+        ("device_code_lifetime", timedelta(seconds=59)),
+        ("device_code_lifetime", timedelta(minutes=31)),
+        ("device_poll_interval", timedelta(0)),
+        ("device_poll_interval", timedelta(seconds=61)),
     ],
 )
 def test_invalid_values_are_rejected(field: str, value: Any) -> None:

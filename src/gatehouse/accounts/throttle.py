@@ -2,9 +2,9 @@
 or are refused for a while (docs/lockout.md).
 
 An attempt is at one *factor* (a password, a TOTP code, a recovery code, a passkey, a
-client secret) of one *subject* (the login typed, a user, a client) from one *source* (the
-client address, or the browser when it is one the person signed in from before). Each
-failure is counted on up to three counters:
+client secret, a device flow's user code) of one *subject* (the login typed, a user, a
+client) from one *source* (the client address, or the browser when it is one the person
+signed in from before). Each failure is counted on up to three counters:
 
 - (subject, source): after ``login_delay_after_failures`` failures every further attempt
   from that source waits, twice as long after each failure, up to ``login_max_delay``; at
@@ -38,7 +38,7 @@ from gatehouse.storage.attempts import AttemptRepository, CounterKey
 from gatehouse.storage.records import FailureCounter, normalized_login
 from gatehouse.storage.repositories import TenantPolicyRepository
 
-Factor = Literal["password", "totp", "recovery_code", "webauthn", "client_secret"]
+Factor = Literal["password", "totp", "recovery_code", "webauthn", "client_secret", "user_code"]
 #: Which counter refused an attempt, or which was locked: the (subject, source) pair's delay
 #: or lock, the subject's for every source, or the address's for every subject.
 Scope = Literal["delay", "source", "account", "address"]
@@ -81,6 +81,12 @@ def client_subject(client_id: str) -> str:
     return f"client:{client_id}"
 
 
+# The subject of a user code typed on the device page (RFC 8628 §5.1): every code is one
+# secret space, guessed at from an address; the code typed is not the subject, or each
+# guess would count on a counter of its own.
+USER_CODE_SUBJECT = "user_code:"
+
+
 def device_source(device_cookie: str) -> str:
     """The source key of a known browser: the hash of its device cookie."""
     return f"device:{sha256_digest(device_cookie)}"
@@ -116,11 +122,14 @@ class Limits:
     @classmethod
     def of(cls, policy: TenantPolicy, factor: Factor) -> Limits:
         people = factor != "client_secret"
+        # A user code (RFC 8628 §5.1) names no account: a lock of its subject for every
+        # source would shut everyone out of the device page.
+        accounts = people and factor != "user_code"
         return cls(
             delay_after=policy.login_delay_after_failures,
             max_delay=int(policy.login_max_delay.total_seconds()),
             source_lock=policy.source_lockout_threshold,
-            account_lock=policy.account_lockout_threshold if people else None,
+            account_lock=policy.account_lockout_threshold if accounts else None,
             address_lock=policy.address_failure_limit if people else None,
             duration=int(policy.lockout_duration.total_seconds()),
         )

@@ -16,6 +16,7 @@ from gatehouse.admin.errors import AdminError
 from gatehouse.errors import InvalidScope
 from gatehouse.keys.jose import TokenVerificationError, public_keyset
 from gatehouse.protocol.client_auth import SUPPORTED_METHODS
+from gatehouse.protocol.device import DEVICE_CODE_GRANT
 from gatehouse.protocol.grants.jwt_bearer import GRANT_TYPE as JWT_BEARER
 from gatehouse.protocol.grants.token_exchange import GRANT_TYPE as TOKEN_EXCHANGE
 from gatehouse.protocol.redirect_uris import (
@@ -34,6 +35,8 @@ T = TypeVar("T")
 
 _CLIENT_ID = re.compile(r"[A-Za-z0-9._:~@-]{1,255}")
 REDIRECTING_GRANTS = ("authorization_code",)
+# The grants a person signs in for: they issue refresh tokens, and ask for OpenID scopes.
+USER_GRANTS = ("authorization_code", DEVICE_CODE_GRANT)
 PRIVATE_PARTS = ("d", "p", "q", "dp", "dq", "qi", "k")
 
 
@@ -101,7 +104,7 @@ def validated_client(
     auth_method = _auth_method(merge, client_type, grant_types)
     redirect_uris = _redirect_uris(merge, grant_types)
     logout_uris = _logout_uris(merge)
-    scopes = _allowed_scopes(runtime, merge, redirect_uris)
+    scopes = _allowed_scopes(runtime, merge, redirect_uris, grant_types)
     web_origins = _web_origins(merge)
     request_alg = client_requests.request_object_alg(
         merge.pick(spec.request_object_signing_alg, "request_object_signing_alg", None),
@@ -234,9 +237,10 @@ def _grant_types(merge: _Merge, client_type: ClientType) -> tuple[str, ...]:
     refused = [g for g in grants if g in _CONFIDENTIAL_ONLY] if client_type == "public" else []
     if refused:
         raise AdminError(_CONFIDENTIAL_ONLY[refused[0]])
-    if "refresh_token" in grants and not any(g in REDIRECTING_GRANTS for g in grants):
+    if "refresh_token" in grants and not any(g in USER_GRANTS for g in grants):
         raise AdminError(
-            "refresh_token needs a grant that issues refresh tokens (authorization_code)"
+            "refresh_token needs a grant that issues refresh tokens (authorization_code or "
+            f"{DEVICE_CODE_GRANT})"
         )
     return grants
 
@@ -279,9 +283,10 @@ def _notification_uri(merge: _Merge, name: str) -> str | None:
 
 
 def _allowed_scopes(
-    runtime: Runtime, merge: _Merge, redirect_uris: tuple[str, ...]
+    runtime: Runtime, merge: _Merge, redirect_uris: tuple[str, ...], grant_types: tuple[str, ...]
 ) -> tuple[str, ...]:
-    default = ["openid", "profile", "email"] if redirect_uris else []
+    signs_in = redirect_uris or DEVICE_CODE_GRANT in grant_types
+    default = ["openid", "profile", "email"] if signs_in else []
     return _known_scopes(runtime, _unique(merge.pick(merge.spec.scopes, "allowed_scopes", default)))
 
 

@@ -14,6 +14,7 @@ from gatehouse.admin.errors import AdminError
 from gatehouse.cli.options import database_option
 from gatehouse.cli.output import emit
 from gatehouse.protocol.client_auth import SUPPORTED_METHODS
+from gatehouse.protocol.token import DEFAULT_GRANTS
 from gatehouse.runtime import Runtime
 
 F = TypeVar("F", bound=Callable[..., object])
@@ -36,7 +37,12 @@ def _client_options(func: F) -> F:
         ),
         click.option("--redirect-uri", "redirect_uris", multiple=True),
         click.option("--post-logout-redirect-uri", "post_logout_redirect_uris", multiple=True),
-        click.option("--grant-type", "grant_types", multiple=True),
+        click.option(
+            "--grant-type",
+            "grant_types",
+            multiple=True,
+            help=f"A grant the client may use (repeatable): {', '.join(DEFAULT_GRANTS)}.",
+        ),
         click.option(
             "--scope", "scope", help='Scopes the client may request, e.g. "openid profile".'
         ),

@@ -21,8 +21,9 @@ EVENT_TYPES: Final[dict[str, str]] = {
     # Sign-in
     "signin.succeeded": "A person signed in (details: methods used, remember-me).",
     "signin.failed": "A sign-in was refused (details: reason: wrong_password, unknown_user, "
-    "account_disabled, no_password, or the second factor's; factor; username holds the login "
-    "tried).",
+    "account_disabled, no_password, or the second factor's, or for a code typed on the device "
+    "page unknown_user_code, expired_user_code, answered_user_code; factor; username holds the "
+    "login tried).",
     "signin.locked": "A lock began after repeated failed sign-ins (details: scope: source, "
     "this login from this address; account, this login from every unknown browser; address, "
     "this address for every login; until; factor).",
@@ -60,6 +61,10 @@ EVENT_TYPES: Final[dict[str, str]] = {
     "scope ticked; the client was answered access_denied.",
     "consent.revoked": "A consent was withdrawn, by the person or an operator; the client's "
     "refresh tokens for that person ended with it.",
+    "device.approved": "A person approved a device's request on the device page (details: "
+    "the scopes); the device's next poll gets the tokens, and the consent is stored.",
+    "device.denied": "A person denied a device's request on the device page; the device's "
+    "next poll is answered access_denied.",
     # Sessions and tokens
     "session.ended": "An SSO session ended (details: sid; reason: logout, operator_sign_out, "
     "password_changed, user_disabled, another_sign_in; the clients that took part, and those "

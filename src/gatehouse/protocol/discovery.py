@@ -10,6 +10,7 @@ from gatehouse.protocol.authorize import PROMPT_VALUES
 from gatehouse.protocol.claims import SUPPORTED_CLAIMS
 from gatehouse.protocol.client_assertion import ASSERTION_ALGS, HMAC_ALGS
 from gatehouse.protocol.client_auth import SUPPORTED_METHODS
+from gatehouse.protocol.device import DEVICE_CODE_GRANT
 from gatehouse.protocol.pkce import SUPPORTED_METHODS as PKCE_METHODS
 from gatehouse.protocol.provider import ProviderConfig
 from gatehouse.protocol.request_object import REQUEST_OBJECT_ALGS
@@ -26,6 +27,12 @@ def openid_configuration(
 ) -> dict[str, Any]:
     """``ui_locales``: the languages the pages can be shown in (web/i18n.py)."""
     issuer = config.issuer
+    # RFC 8628 §4: where a device starts the device flow, when the grant is served.
+    device = (
+        {"device_authorization_endpoint": f"{issuer}/device_authorization"}
+        if DEVICE_CODE_GRANT in grant_types
+        else {}
+    )
     return {
         "issuer": issuer,
         "authorization_endpoint": f"{issuer}/authorize",
@@ -33,6 +40,7 @@ def openid_configuration(
         "userinfo_endpoint": config.userinfo_endpoint,
         "jwks_uri": f"{issuer}/jwks",
         "end_session_endpoint": f"{issuer}/logout",
+        **device,
         # Back-Channel Logout 1.0 §2.1 and Front-Channel Logout 1.0 §3: logout tokens and
         # front-channel URIs carry sid (and iss).
         "backchannel_logout_supported": True,

@@ -28,6 +28,7 @@ from gatehouse.storage.repositories import (
     ClientAssertionRepository,
     ClientRepository,
     ConsentRepository,
+    DeviceAuthorizationRepository,
     InteractionRepository,
     LogoutDeliveryRepository,
     PushedRequestRepository,
@@ -59,6 +60,9 @@ class ProviderConfig:
     remember_me_absolute_lifetime: int = 30 * 86400
     interaction_lifetime: int = 900
     pushed_request_lifetime: int = 60
+    # RFC 8628 §3.2: how long a device code and its user code live, and the polling interval.
+    device_code_lifetime: int = 600
+    device_poll_interval: int = 5
     access_token_signing_alg: SigningAlg = "ES256"
     id_token_signing_alg: SigningAlg = "RS256"
 
@@ -115,6 +119,7 @@ class Provider:
     known_browsers: KnownBrowserRepository
     trusted_issuers: TrustedIssuerRepository
     pushed_requests: PushedRequestRepository
+    device_authorizations: DeviceAuthorizationRepository
     # One transaction for a change and the audit event that records it (Store.atomic).
     transaction: Callable[[], AbstractContextManager[Any]]
     clock: Callable[[], int] = field(default=lambda: int(time.time()))

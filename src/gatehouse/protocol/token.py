@@ -10,6 +10,7 @@ from gatehouse.protocol.client_auth import authenticate_client
 from gatehouse.protocol.grants.authorization_code import AuthorizationCodeGrant
 from gatehouse.protocol.grants.base import Grant
 from gatehouse.protocol.grants.client_credentials import ClientCredentialsGrant
+from gatehouse.protocol.grants.device_code import DeviceCodeGrant
 from gatehouse.protocol.grants.jwt_bearer import JwtBearerGrant
 from gatehouse.protocol.grants.refresh_token import RefreshTokenGrant
 from gatehouse.protocol.grants.token_exchange import TokenExchangeGrant
@@ -25,6 +26,7 @@ DEFAULT_GRANTS: Mapping[str, Grant] = {
         ClientCredentialsGrant(),
         TokenExchangeGrant(),
         JwtBearerGrant(),
+        DeviceCodeGrant(),
     )
 }
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
+from gatehouse.storage.device_authorizations import DeviceApproval as DeviceApproval
+from gatehouse.storage.device_authorizations import DeviceAuthorization as DeviceAuthorization
 from gatehouse.storage.sign_in_records import AuditEvent as AuditEvent
 from gatehouse.storage.sign_in_records import AuditQuery as AuditQuery
 from gatehouse.storage.sign_in_records import EmailToken as EmailToken

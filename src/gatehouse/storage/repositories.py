@@ -16,6 +16,9 @@ from typing import Protocol
 
 from gatehouse.storage.attempts import AttemptRepository as AttemptRepository
 from gatehouse.storage.attempts import KnownBrowserRepository as KnownBrowserRepository
+from gatehouse.storage.device_authorizations import (
+    DeviceAuthorizationRepository as DeviceAuthorizationRepository,
+)
 
 # The queue of back-channel logouts, the audit log and the tenant's policy have modules of
 # their own; they are repositories all the same.

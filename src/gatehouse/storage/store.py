@@ -14,6 +14,7 @@ from gatehouse.storage.repositories import (
     ClientAssertionRepository,
     ClientRepository,
     ConsentRepository,
+    DeviceAuthorizationRepository,
     InteractionRepository,
     KeyRepository,
     KnownBrowserRepository,
@@ -80,3 +81,5 @@ class Store(Protocol):
     def trusted_issuers(self) -> TrustedIssuerRepository: ...
     @property
     def pushed_requests(self) -> PushedRequestRepository: ...
+    @property
+    def device_authorizations(self) -> DeviceAuthorizationRepository: ...

@@ -22,6 +22,7 @@ from gatehouse.protocol.account.signin import (
     signed_in_recently,
     start_sign_in,
 )
+from gatehouse.protocol.device import VERIFICATION_PATH
 from gatehouse.protocol.interaction import browser_state
 from gatehouse.protocol.messages import Parameters
 from gatehouse.web.account_sections import load_security_sections
@@ -38,6 +39,12 @@ from gatehouse.web.i18n import N_
 from gatehouse.web.threads import run_in_threadpool
 
 SIGN_IN_COOKIE = "gh_account_signin"
+# Where the callback sends the browser once signed in, by what the sign-in was for.
+AFTER_SIGN_IN: dict[Purpose, str] = {
+    "view": "/account",
+    "reauthenticate": "/account?done=reauthenticated",
+    "device": VERIFICATION_PATH,
+}
 ACCOUNT_PAGES = Channel("page", title=N_("Your account page cannot do this"))
 
 
@@ -52,11 +59,16 @@ async def account_holder(request: Request) -> AccountHolder | None:
 
 
 async def send_to_sign_in(
-    request: Request, purpose: Purpose, login_hint: str | None = None
+    request: Request,
+    purpose: Purpose,
+    login_hint: str | None = None,
+    acr_values: tuple[str, ...] = (),
 ) -> Response:
     """To /authorize as the account page's client; the browser keeps state and verifier."""
     ctx = context_of(request)
-    location, pending = await run_in_threadpool(start_sign_in, ctx.provider, purpose, login_hint)
+    location, pending = await run_in_threadpool(
+        start_sign_in, ctx.provider, purpose, login_hint, acr_values
+    )
     response = redirect(location)
     response.set_cookie(
         SIGN_IN_COOKIE,
@@ -130,10 +142,13 @@ async def account_callback(request: Request) -> Response:
             finish_sign_in, ctx.provider, pending, query_parameters(request)
         )
     except AccessDenied:
-        response: Response = ctx.render(request, "account_signin.html", status=403)
+        if pending is not None and pending.purpose == "device":
+            # The device page starts again from its form (web/device.py).
+            response: Response = redirect(VERIFICATION_PATH)
+            ctx.forget_user_code(response)
+        else:
+            response = ctx.render(request, "account_signin.html", status=403)
     else:
-        response = redirect(
-            "/account?done=reauthenticated" if purpose == "reauthenticate" else "/account"
-        )
+        response = redirect(AFTER_SIGN_IN[purpose])
     response.delete_cookie(SIGN_IN_COOKIE, path="/account", httponly=True, samesite="lax")
     return response

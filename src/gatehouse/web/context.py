@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from gatehouse.accounts.known_browsers import KNOWN_BROWSER_LIFETIME
+from gatehouse.protocol.device import VERIFICATION_PATH
 from gatehouse.protocol.provider import Provider
 from gatehouse.runtime import Runtime
 from gatehouse.web.cors import AllowedOrigins
@@ -25,6 +26,8 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 SESSION_COOKIE = "gh_session"
 # Marks a browser a person has signed in from (accounts/known_browsers.py).
 DEVICE_COOKIE = "gh_device"
+# The user code the device page (web/device.py) keeps while the person signs in.
+USER_CODE_COOKIE = "gh_user_code"
 
 
 @dataclass
@@ -63,6 +66,28 @@ class WebContext:
             samesite="lax",
             secure=self.secure_cookies,
             path="/",
+        )
+
+    def keep_user_code(self, response: Response, code: str) -> None:
+        """The device page's user code, across the sign-in it sends the browser to: for as
+        long as a sign-in may take, HttpOnly, sent to the device page only."""
+        response.set_cookie(
+            USER_CODE_COOKIE,
+            code,
+            max_age=self.runtime.provider.config.interaction_lifetime,
+            httponly=True,
+            samesite="lax",
+            secure=self.secure_cookies,
+            path=VERIFICATION_PATH,
+        )
+
+    def forget_user_code(self, response: Response) -> None:
+        response.delete_cookie(
+            USER_CODE_COOKIE,
+            path=VERIFICATION_PATH,
+            httponly=True,
+            samesite="lax",
+            secure=self.secure_cookies,
         )
 
     def clear_session_cookie(self, response: Response) -> None:

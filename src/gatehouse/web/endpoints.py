@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse, Response
 from gatehouse.protocol import authorize as authorize_core
 from gatehouse.protocol.authorization import AuthorizationOutcome
 from gatehouse.protocol.bearer import bearer_token
+from gatehouse.protocol.device import device_authorization as device_authorization_core
 from gatehouse.protocol.discovery import openid_configuration
 from gatehouse.protocol.interaction import browser_state
 from gatehouse.protocol.introspection import introspect
@@ -156,6 +157,24 @@ async def token(request: Request) -> Response:
         )
     else:
         result = await run_in_threadpool(run, params, authorization)
+    return json_response(result.to_json())
+
+
+@renders_errors(TOKEN_STYLE)
+async def device_authorization(request: Request) -> Response:
+    """RFC 8628 §3.1: POST, the client authenticated as at the token endpoint; a device is
+    no browser, so no CORS."""
+    ctx = context_of(request)
+    params = await read_form(request)
+    result = await run_in_threadpool(
+        functools.partial(
+            device_authorization_core,
+            ctx.provider,
+            params,
+            request.headers.get("authorization"),
+            address=client_address(request),
+        )
+    )
     return json_response(result.to_json())
 
 

@@ -28,6 +28,7 @@ def test_the_registry_holds_the_grants() -> None:
         "client_credentials",
         "urn:ietf:params:oauth:grant-type:token-exchange",
         "urn:ietf:params:oauth:grant-type:jwt-bearer",
+        "urn:ietf:params:oauth:grant-type:device_code",
     }
     assert all(grant_type == grant.grant_type for grant_type, grant in DEFAULT_GRANTS.items())
 

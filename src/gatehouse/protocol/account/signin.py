@@ -25,8 +25,10 @@ from gatehouse.protocol.provider import Provider
 from gatehouse.protocol.token import token_endpoint
 from gatehouse.storage.records import SsoSession
 
-Purpose = Literal["view", "reauthenticate"]
-_PURPOSES: tuple[Purpose, ...] = ("view", "reauthenticate")
+# "device": the device page (RFC 8628 §3.3) signs the person in the same way, and the
+# callback sends the browser back there (web/device.py).
+Purpose = Literal["view", "reauthenticate", "device"]
+_PURPOSES: tuple[Purpose, ...] = ("view", "reauthenticate", "device")
 _START_AGAIN = "open your account page again to sign in"
 
 
@@ -56,11 +58,15 @@ class SignInRequest:
 
 
 def start_sign_in(
-    provider: Provider, purpose: Purpose, login_hint: str | None = None
+    provider: Provider,
+    purpose: Purpose,
+    login_hint: str | None = None,
+    acr_values: tuple[str, ...] = (),
 ) -> tuple[str, SignInRequest]:
     """Where to send the browser (the authorization request) and what it must keep. To
     re-authenticate, max_age=0 asks for a new sign-in whatever the session's age (OIDC
-    Core §3.1.2.1), for the person already signed in (login_hint)."""
+    Core §3.1.2.1), for the person already signed in (login_hint). ``acr_values``: the
+    sign-in must reach one of these classes (a step-up, docs/step-up.md)."""
     ensure_account_client(provider)
     request = SignInRequest(state=random_token(), verifier=random_token(48), purpose=purpose)
     params = {
@@ -72,6 +78,8 @@ def start_sign_in(
         "code_challenge": base64url_sha256(request.verifier),
         "code_challenge_method": "S256",
     }
+    if acr_values:
+        params["acr_values"] = " ".join(acr_values)
     if purpose == "reauthenticate":
         params["max_age"] = "0"
         if login_hint:

@@ -13,6 +13,8 @@ Each rule keeps a row for as long as it can still change an answer:
 - a deny-listed access token until it would have expired anyway;
 - a failed-attempt counter until its lock is over and a whole lockout duration has passed
   since its last failure (its ``expires_at``); a known browser until its cookie expires;
+- a device authorization request (RFC 8628) a day after it expired, so that a late poll is
+  told expired_token rather than that the code never existed;
 - a passkey challenge until it expires (spent or not: a spent one is refused either way);
 - a TOTP enrolment never confirmed by a first code, for a day;
 - an audit event for the retention the operator chose (``audit_retention``; 0: for ever);
@@ -65,6 +67,11 @@ def _rules(
             ),
         ),
         ("interactions", t.interactions, t.interactions.c.expires_at <= now),
+        (
+            "device_authorizations",
+            t.device_authorizations,
+            t.device_authorizations.c.expires_at < now - DAY,
+        ),
         (
             "totp_authenticators",
             t.totp_authenticators,

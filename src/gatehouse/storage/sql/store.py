@@ -16,6 +16,7 @@ from gatehouse.storage.sql.clients import SqlClientAssertionRepository, SqlClien
 from gatehouse.storage.sql.codes import SqlAuthorizationCodeRepository
 from gatehouse.storage.sql.consents import SqlConsentRepository
 from gatehouse.storage.sql.database import Database
+from gatehouse.storage.sql.device_authorizations import SqlDeviceAuthorizationRepository
 from gatehouse.storage.sql.keys import SqlKeyRepository
 from gatehouse.storage.sql.logout_deliveries import QueueSignal, SqlLogoutDeliveryRepository
 from gatehouse.storage.sql.passkeys import SqlPasskeyRepository
@@ -71,6 +72,7 @@ class SqlStore:
         self.known_browsers = SqlKnownBrowserRepository(database, tenant_id)
         self.trusted_issuers = SqlTrustedIssuerRepository(database, tenant_id)
         self.pushed_requests = SqlPushedRequestRepository(database, tenant_id)
+        self.device_authorizations = SqlDeviceAuthorizationRepository(database, tenant_id)
         # Self-service accounts (storage/selfservice.py).
         self.email_tokens = SqlEmailTokenRepository(database, tenant_id)
         self.outbox = SqlOutboxRepository(database, tenant_id)

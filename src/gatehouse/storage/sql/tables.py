@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+# The device authorization grant's table is in device_tables.py.
+from gatehouse.storage.sql.device_tables import device_authorizations as device_authorizations
+
 # Token exchange grants and trusted external issuers (the JWT bearer grant, token exchange):
 # exchange_tables.py.
 from gatehouse.storage.sql.exchange_tables import token_exchange_grants as token_exchange_grants
