@@ -11,6 +11,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
+from gatehouse.admin.client_grants import (
+    REDIRECTING_GRANTS,
+    checked_grant_types,
+    checked_response_types,
+)
 from gatehouse.admin.errors import AdminError
 from gatehouse.errors import InvalidScope
 from gatehouse.keys.jose import TokenVerificationError, public_keyset
@@ -22,7 +27,6 @@ from gatehouse.protocol.redirect_uris import (
     split_uri,
 )
 from gatehouse.protocol.scopes import STANDARD_SCOPES, registrable
-from gatehouse.protocol.token import DEFAULT_GRANTS
 from gatehouse.runtime import Runtime
 from gatehouse.settings import SIGNING_ALGS
 from gatehouse.storage.records import AuthMethod, Client, ClientType
@@ -30,7 +34,6 @@ from gatehouse.storage.records import AuthMethod, Client, ClientType
 T = TypeVar("T")
 
 _CLIENT_ID = re.compile(r"[A-Za-z0-9._:~@-]{1,255}")
-REDIRECTING_GRANTS = ("authorization_code",)
 PRIVATE_PARTS = ("d", "p", "q", "dp", "dq", "qi", "k")
 
 
@@ -59,6 +62,7 @@ class ClientSpec:
     frontchannel_logout_uri: str | None = None
     frontchannel_logout_session_required: bool | None = None
     require_mfa: bool | None = None
+    response_types: list[str] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -93,6 +97,7 @@ def validated_client(
     client_type = _client_type(merge)
     auth_method = _auth_method(merge, client_type)
     grant_types = _grant_types(merge, client_type)
+    response_types = _response_types(merge, client_type, grant_types)
     redirect_uris = _redirect_uris(merge, grant_types)
     logout_uris = _logout_uris(merge)
     scopes = _allowed_scopes(runtime, merge, redirect_uris)
@@ -137,6 +142,7 @@ def validated_client(
             )
         ),
         require_mfa=_require_mfa(merge),
+        response_types=response_types,
     )
 
 
@@ -183,24 +189,16 @@ def _auth_method(merge: _Merge, client_type: ClientType) -> AuthMethod:
 
 
 def _grant_types(merge: _Merge, client_type: ClientType) -> tuple[str, ...]:
-    grants = _unique(
-        merge.pick(merge.spec.grant_types, "grant_types", ["authorization_code", "refresh_token"])
-    )
-    unknown = [g for g in grants if g not in DEFAULT_GRANTS]
-    if unknown:
-        raise AdminError(
-            f"unsupported grant type {unknown[0]!r}; supported: {', '.join(DEFAULT_GRANTS)}"
-        )
-    if client_type == "public" and "client_credentials" in grants:
-        raise AdminError(
-            "a public client cannot use client_credentials: a daemon or service with no user is "
-            "a confidential client that holds its own credential (type confidential)"
-        )
-    if "refresh_token" in grants and not any(g in REDIRECTING_GRANTS for g in grants):
-        raise AdminError(
-            "refresh_token needs a grant that issues refresh tokens (authorization_code)"
-        )
-    return grants
+    default = ["authorization_code", "refresh_token"]
+    requested = merge.pick(merge.spec.grant_types, "grant_types", default)
+    return checked_grant_types(requested, client_type)
+
+
+def _response_types(
+    merge: _Merge, client_type: ClientType, grant_types: tuple[str, ...]
+) -> tuple[str, ...]:
+    kept = merge.existing.response_types if merge.existing is not None else None
+    return checked_response_types(merge.spec.response_types, kept, client_type, grant_types)
 
 
 def _redirect_uris(merge: _Merge, grant_types: tuple[str, ...]) -> tuple[str, ...]:

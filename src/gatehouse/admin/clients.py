@@ -9,6 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from gatehouse.admin.changes import changed_fields, record_admin_change
+from gatehouse.admin.client_grants import legacy_warnings
 from gatehouse.admin.client_spec import ClientSpec as ClientSpec
 from gatehouse.admin.client_spec import validated_client
 from gatehouse.admin.errors import AdminError
@@ -28,6 +29,7 @@ def client_to_json(client: Client) -> dict[str, Any]:
         "type": client.client_type,
         "auth_method": client.auth_method,
         "grant_types": list(client.grant_types),
+        "response_types": list(client.response_types),
         "redirect_uris": list(client.redirect_uris),
         "post_logout_redirect_uris": list(client.post_logout_redirect_uris),
         "scope": " ".join(client.allowed_scopes),
@@ -43,6 +45,8 @@ def client_to_json(client: Client) -> dict[str, Any]:
         "frontchannel_logout_uri": client.frontchannel_logout_uri,
         "frontchannel_logout_session_required": client.frontchannel_logout_session_required,
         "built_in": is_builtin(client.client_id),
+        # The legacy grants the client was given, and why each is a risk (docs/flows.md).
+        "warnings": legacy_warnings(client),
     }
 
 

@@ -10,6 +10,7 @@ from gatehouse.protocol.client_auth import authenticate_client
 from gatehouse.protocol.grants.authorization_code import AuthorizationCodeGrant
 from gatehouse.protocol.grants.base import Grant
 from gatehouse.protocol.grants.client_credentials import ClientCredentialsGrant
+from gatehouse.protocol.grants.password import PasswordGrant
 from gatehouse.protocol.grants.refresh_token import RefreshTokenGrant
 from gatehouse.protocol.issuance import TokenResponse
 from gatehouse.protocol.messages import Parameters
@@ -17,7 +18,13 @@ from gatehouse.protocol.provider import Provider
 
 DEFAULT_GRANTS: Mapping[str, Grant] = {
     grant.grant_type: grant
-    for grant in (AuthorizationCodeGrant(), RefreshTokenGrant(), ClientCredentialsGrant())
+    for grant in (
+        AuthorizationCodeGrant(),
+        RefreshTokenGrant(),
+        ClientCredentialsGrant(),
+        # Legacy, for the clients an operator gave it only (docs/flows.md).
+        PasswordGrant(),
+    )
 }
 
 
@@ -41,4 +48,4 @@ def token_endpoint(
         )
     if grant_type not in client.grant_types:
         raise UnauthorizedClient(f"this client is not allowed to use the {grant_type} grant")
-    return grant.handle(provider, client, params)
+    return grant.handle(provider, client, params, address=address)

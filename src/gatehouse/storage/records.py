@@ -47,6 +47,9 @@ class Client:
     frontchannel_logout_session_required: bool = True
     # Every sign-in to this client needs a second factor, whatever the tenant's policy.
     require_mfa: bool = False
+    # 0013: the response types the client may ask the authorization endpoint for
+    # (protocol/response_types.py), in canonical order.
+    response_types: tuple[str, ...] = ("code",)
 
     @property
     def is_public(self) -> bool:

@@ -86,6 +86,8 @@ clients = sa.Table(
     ),
     # 0008: every sign-in to this client needs a second factor (docs/mfa.md).
     sa.Column("require_mfa", sa.Boolean, nullable=False, server_default=sa.false()),
+    # 0013: the response types the client may use at the authorization endpoint.
+    sa.Column("response_types", sa.JSON, nullable=False, server_default="[]"),
     sa.PrimaryKeyConstraint("tenant_id", "client_id"),
 )
 
