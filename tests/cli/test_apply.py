@@ -287,8 +287,8 @@ OK_SCOPE = "scopes:\n  - name: ok.scope\n    description: Fine\n"
             "line 8: clients[1] (client_id 'second'): scope must be a space-separated string",
         ),
         (
-            VALID_START + SECOND + "    grant_types: [password]\n",
-            "line 8: clients[1] (client_id 'second'): unsupported grant type 'password'",
+            VALID_START + SECOND + "    grant_types: [implicit]\n",
+            "line 8: clients[1] (client_id 'second'): the implicit grant needs a response type",
         ),
         (
             VALID_START + "users:\n  - username: alice\n    password: short\n",

@@ -21,8 +21,13 @@ from gatehouse.storage.records import Client, User
 from tests.unit.protocol.conftest import Registered, issue, params, register
 
 
-def test_the_registry_holds_the_three_grants() -> None:
-    assert set(DEFAULT_GRANTS) == {"authorization_code", "refresh_token", "client_credentials"}
+def test_the_registry_holds_the_four_grants() -> None:
+    assert set(DEFAULT_GRANTS) == {
+        "authorization_code",
+        "refresh_token",
+        "client_credentials",
+        "password",
+    }
     assert all(grant_type == grant.grant_type for grant_type, grant in DEFAULT_GRANTS.items())
 
 
@@ -30,7 +35,7 @@ def test_the_registry_holds_the_three_grants() -> None:
     ("values", "authenticated", "error", "message"),
     [
         ({}, True, InvalidRequest, "grant_type parameter is required"),
-        ({"grant_type": "password"}, True, UnsupportedGrantType, "'password' is not supported"),
+        ({"grant_type": "implicit"}, True, UnsupportedGrantType, "'implicit' is not supported"),
         ({"grant_type": "x" * 100}, True, UnsupportedGrantType, "supported: authorization_code"),
         ({"grant_type": "client_credentials"}, True, UnauthorizedClient, "not allowed to use"),
         ({"grant_type": "refresh_token"}, False, InvalidClient, "wrong client secret"),
