@@ -516,3 +516,28 @@ def test_require_mfa_in_an_apply_file(gh: Gatehouse, runtime: Runtime, tmp_path:
         "apply", write(tmp_path, VALID_START + SECOND + "    require_mfa: yes please\n", "b.yaml")
     )
     assert "require_mfa must be true or false" in line
+
+
+def test_response_types_and_legacy_grants_in_a_file(
+    gh: Gatehouse, runtime: Runtime, tmp_path: Path
+) -> None:
+    """The same fields as `client create`; a legacy grant's warning in the change."""
+    hybrid = (
+        "clients:\n  - client_id: web\n    secret: " + "s" * 40 + "\n"
+        "    redirect_uris: [https://app.example.com/cb]\n"
+        "    response_types: [code, code id_token]\n"
+    )
+    (change,) = gh.ok("apply", write(tmp_path, hybrid))["changes"]
+    assert (change["action"], "warnings" in change) == ("created", False)
+    stored = runtime.store.clients.get("web")
+    assert stored is not None and stored.response_types == ("code", "code id_token")
+    legacy = hybrid.replace(
+        "response_types: [code, code id_token]",
+        "grant_types: [authorization_code, implicit]\n    response_types: [code, id_token token]",
+    )
+    (change,) = gh.ok("apply", write(tmp_path, legacy))["changes"]
+    assert change["action"] == "updated"
+    assert change["fields"] == ["grant_types", "response_types"]
+    (warning,) = change["warnings"]
+    assert warning.startswith("legacy implicit grant enabled")
+    assert gh.ok("apply", write(tmp_path, legacy))["changed"] == 0

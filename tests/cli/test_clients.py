@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 
 import pytest
 import sqlalchemy as sa
@@ -275,3 +276,90 @@ def test_require_mfa_is_set_shown_and_cleared(gh: Gatehouse, runtime: Runtime) -
     # An update that does not mention it keeps it.
     assert gh.ok("client", "update", "web", "--name", "Web")["require_mfa"] is True
     assert gh.ok("client", "update", "web", "--no-require-mfa")["require_mfa"] is False
+
+
+# -- Response types and the legacy grants (docs/flows.md) --------------------------------------
+
+
+def test_a_client_uses_response_type_code_by_default(gh: Gatehouse) -> None:
+    created = gh.ok("client", "create", "--client-id", "web", "--redirect-uri", CB)
+    assert created["response_types"] == ["code"]
+    assert created["warnings"] == []
+
+
+def test_response_types_are_repeatable_and_stored_in_one_order(gh: Gatehouse) -> None:
+    created = gh.ok(
+        "client", "create", "--client-id", "web", "--redirect-uri", CB,
+        "--response-type", "code", "--response-type", "id_token code",
+        "--response-type", "token  code".replace("  ", " "),
+    )  # fmt: skip
+    assert created["response_types"] == ["code", "code id_token", "code token"]
+    assert created["warnings"] == []
+    # Changing the grants keeps the response types the new grants still allow.
+    updated = gh.ok("client", "update", "web", "--grant-type", "authorization_code")
+    assert updated["response_types"] == ["code", "code id_token", "code token"]
+
+
+@pytest.mark.parametrize(
+    ("args", "grant", "warns"),
+    [
+        (["--grant-type", "implicit", "--response-type", "id_token"], "implicit", "implicit"),
+        (
+            ["--grant-type", "authorization_code", "--grant-type", "implicit",
+             "--response-type", "code", "--response-type", "id_token token"],
+            "implicit",
+            "implicit",
+        ),
+        (["--grant-type", "password", "--first-party"], "password", "password"),
+    ],
+)  # fmt: skip
+def test_a_legacy_grant_is_warned_of_wherever_the_client_is_shown(
+    gh: Gatehouse, args: list[str], grant: str, warns: str
+) -> None:
+    created = gh("client", "create", "--client-id", "legacy", "--redirect-uri", CB, *args)
+    assert created.exit_code == 0, created.stderr
+    shown = gh("client", "show", "legacy")
+    for result in (created, shown):
+        body = json.loads(result.stdout)
+        assert grant in body["grant_types"]
+        (warning,) = body["warnings"]
+        assert warning.startswith(f"legacy {warns} grant enabled")
+        # The same warning on stderr, for the operator at the terminal.
+        assert result.stderr == f"warning: {warning}\n"
+    # Taking the grant away takes the warning with it.
+    updated = gh.ok("client", "update", "legacy", "--grant-type", "authorization_code")
+    assert updated["warnings"] == []
+    assert updated["response_types"] == ["code"]
+
+
+IMPLICIT, CODE, RT = "implicit", "authorization_code", "--response-type"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--grant-type", IMPLICIT, RT, "code"], "'code' needs the authorization_code"),
+        ([RT, "code", RT, "id_token"], "'id_token' needs the implicit"),
+        (
+            ["--grant-type", CODE, "--grant-type", IMPLICIT, RT, "id_token"],
+            "authorization_code grant needs a response type",
+        ),
+        (["--type", "public", RT, "code token"], "public client cannot use response type"),
+        (["--type", "public", RT, "code id_token token"], "public client cannot use"),
+        ([RT, "code code"], "unsupported response type 'code code'"),
+        (["--grant-type", "refresh_token"], "refresh_token needs a grant that issues"),
+    ],
+)
+def test_response_types_need_their_grants(gh: Gatehouse, args: list[str], message: str) -> None:
+    line = gh.fails("client", "create", "--client-id", "bad", "--redirect-uri", CB, *args)
+    assert message in line
+
+
+def test_a_public_client_may_use_code_id_token_and_the_implicit_types(gh: Gatehouse) -> None:
+    created = gh(
+        "client", "create", "--client-id", "spa", "--type", "public", "--redirect-uri", CB,
+        "--grant-type", "authorization_code", "--grant-type", "implicit",
+        "--response-type", "code id_token", "--response-type", "id_token token",
+    )  # fmt: skip
+    assert created.exit_code == 0, created.stderr
+    assert json.loads(created.stdout)["response_types"] == ["code id_token", "id_token token"]

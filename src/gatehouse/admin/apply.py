@@ -115,7 +115,7 @@ def _apply_client(runtime: Runtime, entry: dict[str, Any]) -> dict[str, Any]:
     if not secret_differs:
         spec.secret = None
     updated = client_admin.update_client(runtime, spec)
-    fields = sorted(k for k in after if after[k] != before[k]) + (
+    fields = client_admin.changed_client_fields(before, after) + (
         ["secret"] if secret_differs else []
     )
     change = {

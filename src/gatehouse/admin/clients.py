@@ -50,6 +50,15 @@ def client_to_json(client: Client) -> dict[str, Any]:
     }
 
 
+# Fields of client_to_json that follow from the others: never a change of their own.
+DERIVED_FIELDS = frozenset({"warnings"})
+
+
+def changed_client_fields(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """The fields an update changes (the client's JSON before and after)."""
+    return [name for name in changed_fields(before, after) if name not in DERIVED_FIELDS]
+
+
 def _not_builtin(client_id: str) -> None:
     """gatehouse's own clients (protocol/account/client.py) are kept by gatehouse: a changed
     registration would lock every person out of their account page."""
@@ -148,7 +157,7 @@ def update_client(
             details["secret_id"] = secret.id
         updated = repo.get(spec.client_id)
         assert updated is not None
-        fields = changed_fields(client_to_json(existing), client_to_json(updated))
+        fields = changed_client_fields(client_to_json(existing), client_to_json(updated))
         record_admin_change(
             runtime,
             "admin.client.updated",
