@@ -131,6 +131,7 @@ def test_without_a_scope_the_client_gets_its_registered_ones(
         ({"username": ""}, "invalid_request", "username parameter is required"),
         ({"password": ""}, "invalid_request", "password parameter is required"),
         ({"scope": "openid phone"}, "invalid_scope", "may not request phone"),
+        ({"resource": "https://unknown.example.com"}, "invalid_target", "not a registered API"),
     ],
 )
 def test_bad_requests(

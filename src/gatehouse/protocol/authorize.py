@@ -328,8 +328,9 @@ def address_malformed(provider: Provider, error: MalformedParameters) -> Malform
 
 
 def _trusted(provider: Provider, params: Parameters) -> Draft:
-    """Phase 1; the draft holds the client, its redirect URI and the request's state. Its
-    errors are not addressed to the client: they stay at gatehouse."""
+    """Phase 1; the draft holds the client, its redirect URI, the request's state and the
+    response mode the request's errors travel in. Its own errors are not addressed to the
+    client: they stay at gatehouse."""
     draft = Draft(params=params)
     for trust_step in TRUST_STEPS:
         trust_step(provider, draft)

@@ -42,7 +42,7 @@ class PasswordGrant:
         """RFC 6749 §4.3.2: username, password and an optional scope."""
         login = params.require("username")
         password = params.require("password")
-        requested = _requested_scopes(provider, client, params)
+        resources, requested = _requested(provider, client, params)
         now = provider.clock()
         checked = check_password(provider, login, Source(address), now)
         if checked.guard.refusal is not None:
@@ -65,7 +65,7 @@ class PasswordGrant:
             sid=None,
             amr=AMR,
             acr=reported_acr((), AMR),
-            resources=tuple(params.all("resource")),
+            resources=resources,
         )
         with provider.transaction():
             response = issue_user_tokens(provider, grant)
@@ -73,17 +73,20 @@ class PasswordGrant:
         return response
 
 
-def _requested_scopes(provider: Provider, client: Client, params: Parameters) -> tuple[str, ...]:
-    """RFC 6749 §3.3: the scopes asked for, each one the client may request; without a
-    scope parameter, every scope the client is registered for (its pre-defined default)."""
-    resources = params.all("resource")
+def _requested(
+    provider: Provider, client: Client, params: Parameters
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """RFC 8707 §2: the APIs named (each one the client may obtain tokens for); RFC 6749
+    §3.3: the scopes asked for, each one the client may request, and without a scope
+    parameter every scope the client is registered for (its pre-defined default)."""
     apis = provider.apis.list()
+    resources = params.all("resource")
     if resources:
-        audiences.check_resources(
+        resources = audiences.check_resources(
             resources, client, apis, provider.apis, provider.config.default_audience
         )
     requested = split_scope(params.get("scope")) or client.allowed_scopes
-    return scopes.resolve_requested(requested, client.allowed_scopes, apis, resources)
+    return resources, scopes.resolve_requested(requested, client.allowed_scopes, apis, resources)
 
 
 def _refuse_second_factor(
