@@ -14,7 +14,8 @@ email going to an SMTP server on loopback; logout.png and signed-out.png from an
 RP-initiated logout of an application with a front-channel logout URI (docs/logout.md), and
 login-de.png, the demo's sign-in page in a German browser (docs/translations.md); device.png
 and device-confirm.png, the device page with the code a TV shows and its question
-(docs/device-flow.md).
+(docs/device-flow.md); form-post.png, a form_post response as a browser without JavaScript
+shows it (docs/flows.md).
 """
 
 from __future__ import annotations
@@ -302,6 +303,33 @@ def _self_service_server(work: Path, mailbox: Mailbox) -> LiveServer:
     return start_server(f"sqlite:///{work / 'self.db'}", work / "self", settings=mail)
 
 
+def form_post_page(browser: Browser, server: LiveServer, out: Path) -> None:
+    """The page of a form_post response (docs/flows.md) in a browser without JavaScript,
+    where the person presses Continue."""
+    callback = LoopbackSite().start()
+    try:
+        client = server.create_client(
+            "intranet",
+            [callback.url("/signin-oidc")],
+            name="Acme Intranet",
+            scope="openid profile email",
+            extra=("--response-type", "code", "--response-type", "code id_token"),
+        )
+        server.create_user("grace", "correct horse battery staple", name="Grace Hopper")
+        intranet = RelyingParty(server, client, callback.url("/signin-oidc"))
+        context = browser.new_context(viewport=VIEWPORT, java_script_enabled=False)
+        page = context.new_page()
+        page.goto(intranet.start(response_type="code id_token", response_mode="form_post").url)
+        sign_in(page, "grace", "correct horse battery staple")
+        answer_consent(page, "Allow")
+        expect(page.get_by_role("button", name="Continue")).to_be_visible()
+        _shoot(page, out / "form-post.png")
+        context.close()
+        intranet.close()
+    finally:
+        callback.stop()
+
+
 def main() -> None:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "screenshots"
     out = out.resolve()
@@ -327,6 +355,7 @@ def main() -> None:
                     mfa_pages(browser, servers[1], out)
                     logout_pages(browser, servers[0], out)
                     device_pages(browser, servers[0], out)
+                    form_post_page(browser, servers[0], out)
                     demo_pages(browser, servers[2], out)
                     passkey_pages(browser, servers[3], out)
                     self_service_pages(browser, work, out)

@@ -14,15 +14,21 @@ redirect URI and addresses the error to them with ``to_client`` (RFC 6749 §4.1.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Self
+from typing import ClassVar, Literal, Self
+
+# How an authorization response travels to the redirect URI (OAuth 2.0 Multiple Response
+# Type Encoding Practices §2.1, OAuth 2.0 Form Post Response Mode §2).
+ResponseMode = Literal["query", "fragment", "form_post"]
 
 
 @dataclass(frozen=True)
 class ClientRedirect:
-    """A redirect URI validated for the client of the request, and the request's state."""
+    """A redirect URI validated for the client of the request, the request's state, and the
+    response mode the answer travels in."""
 
     redirect_uri: str
     state: str | None
+    response_mode: ResponseMode = "query"
 
 
 # RFC 6749 §5.2 (and §4.1.2.1, RFC 6750 §3): error_description is %x20-21 / %x23-5B / %x5D-7E,
@@ -55,9 +61,12 @@ class OAuthError(Exception):
         self.detail = detail
         self.redirect: ClientRedirect | None = None
 
-    def to_client(self, redirect_uri: str, state: str | None) -> Self:
-        """Address the error to a redirect URI the caller has validated for the client."""
-        self.redirect = ClientRedirect(redirect_uri, state)
+    def to_client(
+        self, redirect_uri: str, state: str | None, response_mode: ResponseMode = "query"
+    ) -> Self:
+        """Address the error to a redirect URI the caller has validated for the client, in
+        the request's response mode."""
+        self.redirect = ClientRedirect(redirect_uri, state, response_mode)
         return self
 
 

@@ -162,6 +162,7 @@ def build_runtime(
     config = provider_config(settings, issuer or resolve_issuer(settings))
     relying_party = RelyingParty.for_issuer(config.issuer)
     passkeys = PasskeyService(store.passkeys, store.users, store.audit, store.atomic, relying_party)
+    passwords = Passwords(settings.password_hash_time_cost, settings.password_hash_memory_kib)
     provider = Provider(
         config=config,
         clients=store.clients,
@@ -188,12 +189,12 @@ def build_runtime(
         trusted_issuers=store.trusted_issuers,
         pushed_requests=store.pushed_requests,
         device_authorizations=store.device_authorizations,
+        passwords=passwords,
         transaction=store.atomic,
         # In the order the verification page offers them: a passkey first, where the
         # person has one (phishing-resistant, and one touch).
         second_factor_methods=(PasskeyFactor(passkeys), totp, recovery_codes),
     )
-    passwords = Passwords(settings.password_hash_time_cost, settings.password_hash_memory_kib)
     selfservice = SelfService(
         issuer=provider.config.issuer,
         users=store.users,

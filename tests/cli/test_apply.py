@@ -305,8 +305,8 @@ OK_SCOPE = "scopes:\n  - name: ok.scope\n    description: Fine\n"
             "line 8: clients[1] (client_id 'second'): scope must be a space-separated string",
         ),
         (
-            VALID_START + SECOND + "    grant_types: [password]\n",
-            "line 8: clients[1] (client_id 'second'): unsupported grant type 'password'",
+            VALID_START + SECOND + "    grant_types: [implicit]\n",
+            "line 8: clients[1] (client_id 'second'): the implicit grant needs a response type",
         ),
         (
             VALID_START + "users:\n  - username: alice\n    password: short\n",
@@ -550,3 +550,28 @@ def test_a_device_flow_client_in_an_apply_file(
     assert tv is not None and tv.redirect_uris == ()
     assert tv.grant_types == ("urn:ietf:params:oauth:grant-type:device_code", "refresh_token")
     assert tv.allowed_scopes == ("openid", "offline_access")
+
+
+def test_response_types_and_legacy_grants_in_a_file(
+    gh: Gatehouse, runtime: Runtime, tmp_path: Path
+) -> None:
+    """The same fields as `client create`; a legacy grant's warning in the change."""
+    hybrid = (
+        "clients:\n  - client_id: web\n    secret: " + "s" * 40 + "\n"
+        "    redirect_uris: [https://app.example.com/cb]\n"
+        "    response_types: [code, code id_token]\n"
+    )
+    (change,) = gh.ok("apply", write(tmp_path, hybrid))["changes"]
+    assert (change["action"], "warnings" in change) == ("created", False)
+    stored = runtime.store.clients.get("web")
+    assert stored is not None and stored.response_types == ("code", "code id_token")
+    legacy = hybrid.replace(
+        "response_types: [code, code id_token]",
+        "grant_types: [authorization_code, implicit]\n    response_types: [code, id_token token]",
+    )
+    (change,) = gh.ok("apply", write(tmp_path, legacy))["changes"]
+    assert change["action"] == "updated"
+    assert change["fields"] == ["grant_types", "response_types"]
+    (warning,) = change["warnings"]
+    assert warning.startswith("legacy implicit grant enabled")
+    assert gh.ok("apply", write(tmp_path, legacy))["changed"] == 0

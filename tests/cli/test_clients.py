@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 
 import pytest
 import sqlalchemy as sa
@@ -170,8 +171,12 @@ def test_the_database_url_option_beats_the_environment(gh: Gatehouse, database_u
         ),
         (["--post-logout-redirect-uri", "https://app.example.com/*"], "wildcard (*)"),
         (["--scope", "openid orders.read"], "unknown scope 'orders.read'"),
-        (["--grant-type", "password"], "unsupported grant type 'password'"),
-        (["--grant-type", "implicit"], "unsupported grant type 'implicit'"),
+        (["--grant-type", "device"], "unsupported grant type 'device'"),
+        # The legacy grants: an operator gives them to one client, on conditions.
+        (["--grant-type", "implicit"], "the implicit grant needs a response type"),
+        (["--type", "public", "--grant-type", "password"], "public client cannot use the password"),
+        (["--response-type", "token"], "unsupported response type 'token'"),
+        (["--response-type", "id_token"], "'id_token' needs the implicit grant"),
         (["--web-origin", "https://app.example.com/path"], "web origin"),
         (["--web-origin", "app.example.com"], "web origin"),
         (["--post-logout-redirect-uri", "http://evil.example/"], "post-logout redirect URI"),
@@ -302,9 +307,96 @@ def test_refresh_tokens_need_a_grant_a_person_signs_in_with(gh: Gatehouse) -> No
         "client", "create", "--client-id", "d", "--grant-type", "client_credentials",
         "--grant-type", "refresh_token",
     )  # fmt: skip
-    assert f"authorization_code or {DEVICE_GRANT}" in line
+    assert f"authorization_code, {DEVICE_GRANT}, password" in line
 
 
 def test_the_grant_type_option_lists_the_grants(gh: Gatehouse) -> None:
     result = gh("client", "create", "--help")
     assert DEVICE_GRANT in result.output.replace("\n", "").replace(" ", "")
+
+
+# -- Response types and the legacy grants (docs/flows.md) --------------------------------------
+
+
+def test_a_client_uses_response_type_code_by_default(gh: Gatehouse) -> None:
+    created = gh.ok("client", "create", "--client-id", "web", "--redirect-uri", CB)
+    assert created["response_types"] == ["code"]
+    assert created["warnings"] == []
+
+
+def test_response_types_are_repeatable_and_stored_in_one_order(gh: Gatehouse) -> None:
+    created = gh.ok(
+        "client", "create", "--client-id", "web", "--redirect-uri", CB,
+        "--response-type", "code", "--response-type", "id_token code",
+        "--response-type", "token  code".replace("  ", " "),
+    )  # fmt: skip
+    assert created["response_types"] == ["code", "code id_token", "code token"]
+    assert created["warnings"] == []
+    # Changing the grants keeps the response types the new grants still allow.
+    updated = gh.ok("client", "update", "web", "--grant-type", "authorization_code")
+    assert updated["response_types"] == ["code", "code id_token", "code token"]
+
+
+@pytest.mark.parametrize(
+    ("args", "grant", "warns"),
+    [
+        (["--grant-type", "implicit", "--response-type", "id_token"], "implicit", "implicit"),
+        (
+            ["--grant-type", "authorization_code", "--grant-type", "implicit",
+             "--response-type", "code", "--response-type", "id_token token"],
+            "implicit",
+            "implicit",
+        ),
+        (["--grant-type", "password", "--first-party"], "password", "password"),
+    ],
+)  # fmt: skip
+def test_a_legacy_grant_is_warned_of_wherever_the_client_is_shown(
+    gh: Gatehouse, args: list[str], grant: str, warns: str
+) -> None:
+    created = gh("client", "create", "--client-id", "legacy", "--redirect-uri", CB, *args)
+    assert created.exit_code == 0, created.stderr
+    shown = gh("client", "show", "legacy")
+    for result in (created, shown):
+        body = json.loads(result.stdout)
+        assert grant in body["grant_types"]
+        (warning,) = body["warnings"]
+        assert warning.startswith(f"legacy {warns} grant enabled")
+        # The same warning on stderr, for the operator at the terminal.
+        assert result.stderr == f"warning: {warning}\n"
+    # Taking the grant away takes the warning with it.
+    updated = gh.ok("client", "update", "legacy", "--grant-type", "authorization_code")
+    assert updated["warnings"] == []
+    assert updated["response_types"] == ["code"]
+
+
+IMPLICIT, CODE, RT = "implicit", "authorization_code", "--response-type"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--grant-type", IMPLICIT, RT, "code"], "'code' needs the authorization_code"),
+        ([RT, "code", RT, "id_token"], "'id_token' needs the implicit"),
+        (
+            ["--grant-type", CODE, "--grant-type", IMPLICIT, RT, "id_token"],
+            "authorization_code grant needs a response type",
+        ),
+        (["--type", "public", RT, "code token"], "public client cannot use response type"),
+        (["--type", "public", RT, "code id_token token"], "public client cannot use"),
+        ([RT, "code code"], "unsupported response type 'code code'"),
+        (["--grant-type", "refresh_token"], "refresh_token needs a grant that issues"),
+    ],
+)
+def test_response_types_need_their_grants(gh: Gatehouse, args: list[str], message: str) -> None:
+    line = gh.fails("client", "create", "--client-id", "bad", "--redirect-uri", CB, *args)
+    assert message in line
+
+
+def test_a_public_client_may_use_code_id_token_and_the_implicit_types(gh: Gatehouse) -> None:
+    created = gh(
+        "client", "create", "--client-id", "spa", "--type", "public", "--redirect-uri", CB,
+        "--grant-type", "authorization_code", "--grant-type", "implicit",
+        "--response-type", "code id_token", "--response-type", "id_token token",
+    )  # fmt: skip
+    assert created.exit_code == 0, created.stderr
+    assert json.loads(created.stdout)["response_types"] == ["code id_token", "id_token token"]

@@ -170,18 +170,8 @@ REDIRECTED = [
         "use response_type=code",
         id="response_type-token",
     ),
-    pytest.param(
-        {"response_type": "code id_token"},
-        "unsupported_response_type",
-        "not supported",
-        id="response_type-hybrid",
-    ),
-    pytest.param(
-        {"response_type": "id_token"},
-        "unsupported_response_type",
-        "not supported",
-        id="response_type-id_token",
-    ),
+    # Supported types the client is not registered for, answered in their default mode (the
+    # fragment): tests/http/test_response_types.py.
     pytest.param(
         {"scope": None}, "invalid_scope", "scope parameter is required", id="missing-scope"
     ),
@@ -272,16 +262,10 @@ REDIRECTED = [
     pytest.param({"max_age": "١٢"}, "invalid_request", "max_age", id="max_age-non-ascii-digits"),
     pytest.param({"max_age": "²"}, "invalid_request", "max_age", id="max_age-superscript-digit"),
     pytest.param(
-        {"response_mode": "fragment"},
+        {"response_mode": "query.jwt"},
         "invalid_request",
-        "response_mode 'fragment'",
-        id="response_mode-fragment",
-    ),
-    pytest.param(
-        {"response_mode": "form_post"},
-        "invalid_request",
-        "response_mode 'form_post'",
-        id="response_mode-form_post",
+        "response_mode 'query.jwt' is not supported",
+        id="response_mode-jwt",
     ),
     pytest.param({"nonce": "n" * 600}, "invalid_request", "nonce is longer", id="nonce-too-long"),
 ]

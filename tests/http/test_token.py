@@ -312,9 +312,9 @@ def test_missing_grant_type(http: TestClient, web: dict[str, Any]) -> None:
     assert_token_error(response, 400, "invalid_request", "grant_type parameter is required")
 
 
-@pytest.mark.parametrize(
-    "grant_type", ["password", "implicit", "urn:x:custom", "AUTHORIZATION_CODE", "token"]
-)
+# The legacy password grant is known, and refused as unauthorized_client to every client an
+# operator did not give it (tests/http/test_legacy_grants.py).
+@pytest.mark.parametrize("grant_type", ["implicit", "urn:x:custom", "AUTHORIZATION_CODE", "token"])
 def test_unknown_grant_type(http: TestClient, web: dict[str, Any], grant_type: str) -> None:
     response = http.post(
         "/token", data={"grant_type": grant_type}, auth=("web", web["client_secret"])

@@ -93,10 +93,12 @@ def query_of(url: str) -> dict[str, str]:
 class LoopbackSite:
     """An HTTP server on 127.0.0.1 serving fixed pages; unknown paths get a small page that
     names the path, so a redirect URI without a page of its own still lands somewhere real.
-    Every GET is recorded."""
+    Every GET is recorded, and every form POSTed to it (a form_post response) with its
+    fields."""
 
     pages: dict[str, str] = field(default_factory=dict)
     requests: list[str] = field(default_factory=list)
+    posts: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
 
     @property
@@ -113,6 +115,15 @@ class LoopbackSite:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 site.requests.append(self.path)
+                self.answer()
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                form = parse_qs(self.rfile.read(length).decode(), keep_blank_values=True)
+                site.posts.append((self.path, {k: v[0] for k, v in form.items()}))
+                self.answer()
+
+            def answer(self) -> None:
                 path = urlsplit(self.path).path
                 body = site.pages.get(path, f"<!doctype html><title>{path}</title><p>{path}")
                 data = body.encode()

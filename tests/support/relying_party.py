@@ -1,6 +1,7 @@
 """The client application's side, played by Authlib: discovery, an authorization URL with
 state, nonce and an S256 PKCE challenge, code redemption, ID token validation the way
-Authlib's own OpenID integrations do it, and a UserInfo call."""
+Authlib's own OpenID integrations do it (for the code flow, and for an ID token from the
+authorization endpoint of the hybrid flow, with its c_hash), and a UserInfo call."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import requests
 from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session
-from authlib.oidc.core import CodeIDToken
+from authlib.oidc.core import CodeIDToken, HybridIDToken
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet, RSAKey
 from joserfc.jws import JWSRegistry
@@ -72,28 +73,51 @@ class RelyingParty:
         )
         return dict(token)
 
+    def redeem_code(self, code: str, verifier: str | None = None) -> dict[str, Any]:
+        """A code from a form_post response (no callback URL to parse); with the PKCE
+        verifier when the request sent a challenge (Authlib does for response_type=code)."""
+        extra = {"code_verifier": verifier} if verifier is not None else {}
+        token = self.session.fetch_token(self.metadata["token_endpoint"], code=code, **extra)
+        return dict(token)
+
     def validate_id_token(self, token: dict[str, Any], nonce: str) -> dict[str, Any]:
         """Signature against the published JWKS with the algorithm pinned, then iss, aud, exp,
         nonce and at_hash (OIDC Core §3.1.3.7) by Authlib's CodeIDToken."""
-        with requests.Session() as http:
-            http.trust_env = False
-            jwks = http.get(self.metadata["jwks_uri"], timeout=10).json()
-        decoded = jwt.decode(
-            token["id_token"],
-            KeySet.import_key_set(jwks),
-            registry=JWSRegistry(algorithms=["RS256"]),
-        )
+        decoded = self._decode(token["id_token"])
         claims = CodeIDToken(
             decoded.claims,
             decoded.header,
-            {
-                "iss": {"essential": True, "value": self.metadata["issuer"]},
-                "aud": {"essential": True, "value": self.client_id},
-            },
+            self._expected(),
             {"nonce": nonce, "client_id": self.client_id, "access_token": token["access_token"]},
         )
         claims.validate(leeway=60)
         return dict(claims)
+
+    def validate_hybrid_id_token(self, response: dict[str, str], nonce: str) -> dict[str, Any]:
+        """The ID token of a hybrid response (OIDC Core §3.3.2.12): signature, iss, aud, exp,
+        nonce, and c_hash (and at_hash) against the code (and access token) it came with,
+        by Authlib's HybridIDToken."""
+        decoded = self._decode(response["id_token"])
+        params = {"nonce": nonce, "client_id": self.client_id, "code": response["code"]}
+        if "access_token" in response:
+            params["access_token"] = response["access_token"]
+        claims = HybridIDToken(decoded.claims, decoded.header, self._expected(), params)
+        claims.validate(leeway=60)
+        return dict(claims)
+
+    def _decode(self, id_token: str) -> jwt.Token:
+        with requests.Session() as http:
+            http.trust_env = False
+            jwks = http.get(self.metadata["jwks_uri"], timeout=10).json()
+        return jwt.decode(
+            id_token, KeySet.import_key_set(jwks), registry=JWSRegistry(algorithms=["RS256"])
+        )
+
+    def _expected(self) -> dict[str, Any]:
+        return {
+            "iss": {"essential": True, "value": self.metadata["issuer"]},
+            "aud": {"essential": True, "value": self.client_id},
+        }
 
     def userinfo(self) -> dict[str, Any]:
         """With the access token the session holds since redeem()."""

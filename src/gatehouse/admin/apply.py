@@ -129,9 +129,11 @@ def _apply_client(runtime: Runtime, entry: dict[str, Any]) -> dict[str, Any]:
     existing = runtime.store.clients.get(spec.client_id)
     if existing is None:
         created = client_admin.create_client(runtime, spec)
-        change = {"kind": "client", "id": spec.client_id, "action": "created"}
+        change: dict[str, Any] = {"kind": "client", "id": spec.client_id, "action": "created"}
         if spec.secret is None and "client_secret" in created:
             change["client_secret"] = created["client_secret"]
+        if created["warnings"]:
+            change["warnings"] = created["warnings"]
         return change
     before = client_admin.client_to_json(existing)
     secret_differs = spec.secret is not None and not client_admin.secret_matches(
@@ -144,11 +146,19 @@ def _apply_client(runtime: Runtime, entry: dict[str, Any]) -> dict[str, Any]:
         return {"kind": "client", "id": spec.client_id, "action": "unchanged"}
     if not secret_differs:
         spec.secret = None
-    client_admin.update_client(runtime, spec)
-    fields = sorted(k for k in after if after[k] != before[k]) + (
+    updated = client_admin.update_client(runtime, spec)
+    fields = client_admin.changed_client_fields(before, after) + (
         ["secret"] if secret_differs else []
     )
-    return {"kind": "client", "id": spec.client_id, "action": "updated", "fields": fields}
+    change = {
+        "kind": "client",
+        "id": spec.client_id,
+        "action": "updated",
+        "fields": fields,
+    }
+    if updated["warnings"]:
+        change["warnings"] = updated["warnings"]
+    return change
 
 
 def _declared_address(value: Any) -> dict[str, Any] | None:

@@ -37,6 +37,7 @@ CLIENT_KEYS = frozenset(
         "redirect_uris",
         "post_logout_redirect_uris",
         "grant_types",
+        "response_types",
         "scope",
         "auth_method",
         "first_party",
@@ -276,7 +277,13 @@ def client_spec(entry: dict[str, Any]) -> client_admin.ClientSpec:
         raise AdminError("scope must be a space-separated string")
     lists = {
         key: _string_list(entry.get(key), key)
-        for key in ("redirect_uris", "post_logout_redirect_uris", "grant_types", "web_origins")
+        for key in (
+            "redirect_uris",
+            "post_logout_redirect_uris",
+            "grant_types",
+            "response_types",
+            "web_origins",
+        )
     }
     return client_admin.ClientSpec(
         client_id=entry["client_id"],
@@ -286,6 +293,7 @@ def client_spec(entry: dict[str, Any]) -> client_admin.ClientSpec:
         redirect_uris=lists["redirect_uris"],
         post_logout_redirect_uris=lists["post_logout_redirect_uris"],
         grant_types=lists["grant_types"],
+        response_types=lists["response_types"],
         scopes=scope.split() if scope is not None else None,
         auth_method=entry.get("auth_method"),
         first_party=entry.get("first_party"),

@@ -12,13 +12,17 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 from gatehouse.admin import client_requests
+from gatehouse.admin.client_grants import (
+    REDIRECTING_GRANTS,
+    checked_grant_types,
+    checked_response_types,
+)
 from gatehouse.admin.errors import AdminError
 from gatehouse.errors import InvalidScope
 from gatehouse.keys.jose import TokenVerificationError, public_keyset
 from gatehouse.protocol.client_auth import SUPPORTED_METHODS
 from gatehouse.protocol.device import DEVICE_CODE_GRANT
 from gatehouse.protocol.grants.jwt_bearer import GRANT_TYPE as JWT_BEARER
-from gatehouse.protocol.grants.token_exchange import GRANT_TYPE as TOKEN_EXCHANGE
 from gatehouse.protocol.redirect_uris import (
     check_registrable,
     logout_uri_problem,
@@ -26,7 +30,6 @@ from gatehouse.protocol.redirect_uris import (
     split_uri,
 )
 from gatehouse.protocol.scopes import STANDARD_SCOPES, registrable
-from gatehouse.protocol.token import DEFAULT_GRANTS
 from gatehouse.runtime import Runtime
 from gatehouse.settings import SIGNING_ALGS
 from gatehouse.storage.records import AuthMethod, Client, ClientType
@@ -34,9 +37,6 @@ from gatehouse.storage.records import AuthMethod, Client, ClientType
 T = TypeVar("T")
 
 _CLIENT_ID = re.compile(r"[A-Za-z0-9._:~@-]{1,255}")
-REDIRECTING_GRANTS = ("authorization_code",)
-# The grants a person signs in for: they issue refresh tokens, and ask for OpenID scopes.
-USER_GRANTS = ("authorization_code", DEVICE_CODE_GRANT)
 PRIVATE_PARTS = ("d", "p", "q", "dp", "dq", "qi", "k")
 
 
@@ -68,6 +68,7 @@ class ClientSpec:
     # RFC 9126 §6, RFC 9101 §10.5 (admin/client_requests.py); "" clears the algorithm.
     require_pushed_authorization_requests: bool | None = None
     request_object_signing_alg: str | None = None
+    response_types: list[str] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -102,6 +103,7 @@ def validated_client(
     client_type = _client_type(merge)
     grant_types = _grant_types(merge, client_type)
     auth_method = _auth_method(merge, client_type, grant_types)
+    response_types = _response_types(merge, client_type, grant_types)
     redirect_uris = _redirect_uris(merge, grant_types)
     logout_uris = _logout_uris(merge)
     scopes = _allowed_scopes(runtime, merge, redirect_uris, grant_types)
@@ -162,6 +164,7 @@ def validated_client(
             grant_types,
         ),
         request_object_signing_alg=request_alg,
+        response_types=response_types,
     )
 
 
@@ -214,35 +217,17 @@ def _auth_method(
     return cast(AuthMethod, method)
 
 
-# The grants only a confidential client may use, and why.
-_CONFIDENTIAL_ONLY = {
-    "client_credentials": "a public client cannot use client_credentials: a daemon or service "
-    "with no user is a confidential client that holds its own credential (type confidential)",
-    TOKEN_EXCHANGE: "a public client cannot use token exchange: the API that exchanges a "
-    "user's token authenticates as its own confidential client",
-    JWT_BEARER: "a public client cannot use the JWT bearer grant: its tokens carry app roles, "
-    "which are for confidential clients (a workload is type confidential)",
-}
-
-
 def _grant_types(merge: _Merge, client_type: ClientType) -> tuple[str, ...]:
-    grants = _unique(
-        merge.pick(merge.spec.grant_types, "grant_types", ["authorization_code", "refresh_token"])
-    )
-    unknown = [g for g in grants if g not in DEFAULT_GRANTS]
-    if unknown:
-        raise AdminError(
-            f"unsupported grant type {unknown[0]!r}; supported: {', '.join(DEFAULT_GRANTS)}"
-        )
-    refused = [g for g in grants if g in _CONFIDENTIAL_ONLY] if client_type == "public" else []
-    if refused:
-        raise AdminError(_CONFIDENTIAL_ONLY[refused[0]])
-    if "refresh_token" in grants and not any(g in USER_GRANTS for g in grants):
-        raise AdminError(
-            "refresh_token needs a grant that issues refresh tokens (authorization_code or "
-            f"{DEVICE_CODE_GRANT})"
-        )
-    return grants
+    default = ["authorization_code", "refresh_token"]
+    requested = merge.pick(merge.spec.grant_types, "grant_types", default)
+    return checked_grant_types(requested, client_type)
+
+
+def _response_types(
+    merge: _Merge, client_type: ClientType, grant_types: tuple[str, ...]
+) -> tuple[str, ...]:
+    kept = merge.existing.response_types if merge.existing is not None else None
+    return checked_response_types(merge.spec.response_types, kept, client_type, grant_types)
 
 
 def _redirect_uris(merge: _Merge, grant_types: tuple[str, ...]) -> tuple[str, ...]:

@@ -9,6 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from gatehouse.admin.changes import changed_fields, record_admin_change
+from gatehouse.admin.client_grants import legacy_warnings
 from gatehouse.admin.client_spec import ClientSpec as ClientSpec
 from gatehouse.admin.client_spec import validated_client
 from gatehouse.admin.errors import AdminError
@@ -28,6 +29,7 @@ def client_to_json(client: Client) -> dict[str, Any]:
         "type": client.client_type,
         "auth_method": client.auth_method,
         "grant_types": list(client.grant_types),
+        "response_types": list(client.response_types),
         "redirect_uris": list(client.redirect_uris),
         "post_logout_redirect_uris": list(client.post_logout_redirect_uris),
         "scope": " ".join(client.allowed_scopes),
@@ -45,7 +47,18 @@ def client_to_json(client: Client) -> dict[str, Any]:
         "frontchannel_logout_uri": client.frontchannel_logout_uri,
         "frontchannel_logout_session_required": client.frontchannel_logout_session_required,
         "built_in": is_builtin(client.client_id),
+        # The legacy grants the client was given, and why each is a risk (docs/flows.md).
+        "warnings": legacy_warnings(client),
     }
+
+
+# Fields of client_to_json that follow from the others: never a change of their own.
+DERIVED_FIELDS = frozenset({"warnings"})
+
+
+def changed_client_fields(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """The fields an update changes (the client's JSON before and after)."""
+    return [name for name in changed_fields(before, after) if name not in DERIVED_FIELDS]
 
 
 def _not_builtin(client_id: str) -> None:
@@ -146,7 +159,7 @@ def update_client(
             details["secret_id"] = secret.id
         updated = repo.get(spec.client_id)
         assert updated is not None
-        fields = changed_fields(client_to_json(existing), client_to_json(updated))
+        fields = changed_client_fields(client_to_json(existing), client_to_json(updated))
         record_admin_change(
             runtime,
             "admin.client.updated",

@@ -12,8 +12,9 @@ import click
 from gatehouse.admin import clients as client_admin
 from gatehouse.admin.errors import AdminError
 from gatehouse.cli.options import database_option
-from gatehouse.cli.output import emit
+from gatehouse.cli.output import emit, warn
 from gatehouse.protocol.client_auth import SUPPORTED_METHODS
+from gatehouse.protocol.grants.password import PASSWORD
 from gatehouse.protocol.token import DEFAULT_GRANTS
 from gatehouse.runtime import Runtime
 
@@ -41,7 +42,18 @@ def _client_options(func: F) -> F:
             "--grant-type",
             "grant_types",
             multiple=True,
-            help=f"A grant the client may use (repeatable): {', '.join(DEFAULT_GRANTS)}.",
+            help="A grant the client may use (repeatable): "
+            f"{', '.join(g for g in DEFAULT_GRANTS if g != PASSWORD)}, or a legacy grant given "
+            "to this client only: implicit, password.",
+        ),
+        click.option(
+            "--response-type",
+            "response_types",
+            multiple=True,
+            metavar="TYPE",
+            help="A response type the client may use at /authorize (repeatable): code (the "
+            'default), "code id_token", "code token", "code id_token token", and with the '
+            'implicit grant "id_token", "id_token token".',
         ),
         click.option(
             "--scope", "scope", help='Scopes the client may request, e.g. "openid profile".'
@@ -145,6 +157,7 @@ def _spec(client_id: str, **opts: Any) -> client_admin.ClientSpec:
         redirect_uris=listed(opts["redirect_uris"]),
         post_logout_redirect_uris=listed(opts["post_logout_redirect_uris"]),
         grant_types=listed(opts["grant_types"]),
+        response_types=listed(opts["response_types"]),
         scopes=opts["scope"].split() if opts["scope"] is not None else None,
         auth_method=opts["auth_method"],
         first_party=opts["first_party"],
@@ -182,13 +195,20 @@ def _read_jwks(path: str | None) -> dict[str, Any] | None:
     return document
 
 
+def _emit_with_warnings(result: dict[str, Any]) -> None:
+    """The client's JSON, and each of its warnings (its legacy grants) on stderr as well."""
+    emit(result)
+    for warning in result.get("warnings", ()):
+        warn(warning)
+
+
 @client.command("create")
 @click.option("--client-id", required=True)
 @_client_options
 @database_option
 def client_create(runtime: Runtime, client_id: str, **opts: Any) -> None:
     """Register a client. A generated secret is printed once; only its hash is kept."""
-    emit(client_admin.create_client(runtime, _spec(client_id, **opts)))
+    _emit_with_warnings(client_admin.create_client(runtime, _spec(client_id, **opts)))
 
 
 @client.command("update")
@@ -198,7 +218,9 @@ def client_create(runtime: Runtime, client_id: str, **opts: Any) -> None:
 @database_option
 def client_update(runtime: Runtime, client_id: str, new_secret: bool, **opts: Any) -> None:
     """Change a client; list options replace the stored list."""
-    emit(client_admin.update_client(runtime, _spec(client_id, **opts), new_secret=new_secret))
+    _emit_with_warnings(
+        client_admin.update_client(runtime, _spec(client_id, **opts), new_secret=new_secret)
+    )
 
 
 @client.command("list")
@@ -211,7 +233,7 @@ def client_list(runtime: Runtime) -> None:
 @click.argument("client_id")
 @database_option
 def client_show(runtime: Runtime, client_id: str) -> None:
-    emit(client_admin.get_client(runtime, client_id))
+    _emit_with_warnings(client_admin.get_client(runtime, client_id))
 
 
 @client.command("delete")

@@ -19,11 +19,13 @@ Actor = Literal["user", "operator", "client", "system"]
 
 EVENT_TYPES: Final[dict[str, str]] = {
     # Sign-in
-    "signin.succeeded": "A person signed in (details: methods used, remember-me).",
+    "signin.succeeded": "A person signed in (details: methods used, remember-me; grant: "
+    "password when a legacy app signed them in with the password grant).",
     "signin.failed": "A sign-in was refused (details: reason: wrong_password, unknown_user, "
-    "account_disabled, no_password, or the second factor's, or for a code typed on the device "
-    "page unknown_user_code, expired_user_code, answered_user_code; factor; username holds the "
-    "login tried).",
+    "account_disabled, no_password, or the second factor's, or second_factor_required when "
+    "the password grant met an account that needs one, or for a code typed on the device page "
+    "unknown_user_code, expired_user_code, answered_user_code; factor; grant: password for "
+    "the password grant; username holds the login tried).",
     "signin.locked": "A lock began after repeated failed sign-ins (details: scope: source, "
     "this login from this address; account, this login from every unknown browser; address, "
     "this address for every login; until; factor).",

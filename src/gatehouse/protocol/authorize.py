@@ -7,10 +7,11 @@ small steps, then the decision:
 1. ``TRUST_STEPS`` establish the client and the redirect URI. Until they pass, nothing may be
    sent to the redirect URI: their errors stay at gatehouse (an error page).
 2. ``REQUEST_STEPS`` validate the rest of the request; their errors are addressed to the
-   client's redirect URI, with ``state`` and ``iss`` (RFC 6749 §4.1.2.1, RFC 9207).
+   client's redirect URI, with ``state`` and ``iss`` (RFC 6749 §4.1.2.1, RFC 9207), in the
+   request's response mode (protocol/response_modes.py).
 3. ``decision.decide`` compares the request with the browser's SSO session and the stored
-   consent and either issues a code or pauses for the login or consent page, which resume
-   the same decision when the person is done.
+   consent and either issues the response (a code, tokens or both) or pauses for the login
+   or consent page, which resume the same decision when the person is done.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from gatehouse.accounts.assurance import acr_level
 from gatehouse.errors import (
     InvalidRequest,
+    InvalidScope,
     OAuthError,
     RegistrationNotSupported,
     RequestNotSupported,
@@ -28,7 +30,7 @@ from gatehouse.errors import (
     UnauthorizedClient,
     UnsupportedResponseType,
 )
-from gatehouse.protocol import audiences, pkce, scopes
+from gatehouse.protocol import audiences, pkce, response_types, scopes
 from gatehouse.protocol.authorization import (
     AuthorizationOutcome,
     AuthorizationRequest,
@@ -49,6 +51,12 @@ from gatehouse.storage.records import Client
 from gatehouse.tokens.id_token import read_id_token_hint
 
 PROMPT_VALUES = ("none", "login", "consent", "select_account")
+GRANT_MISSING = {
+    "authorization_code": "this client is not allowed to use the authorization code flow; "
+    "register it with --grant-type authorization_code",
+    "implicit": "this client is not allowed to use the implicit flow, a legacy flow that is "
+    "off unless an operator enables it for the client (docs/flows.md); use response_type=code",
+}
 MAX_NONCE_LENGTH = 512
 
 
@@ -100,14 +108,30 @@ TRUST_STEPS: tuple[Callable[[Provider, Draft], None], ...] = (
 # -- Phase 2: the request ---------------------------------------------------------------------
 
 
-def client_may_use_code_flow(provider: Provider, draft: Draft) -> None:
-    """RFC 6749 §4.1.2.1 unauthorized_client: the client is not registered for this grant."""
+def response_type_is_registered(provider: Provider, draft: Draft) -> None:
+    """RFC 6749 §3.1.1, OAuth 2.0 Multiple Response Types §2: response_type is required and
+    one gatehouse answers (unsupported_response_type, in any order of its values); RFC 6749
+    §4.1.2.1 unauthorized_client: the client is registered for its grant and for it."""
     assert draft.client is not None
-    if "authorization_code" not in draft.client.grant_types:
-        raise UnauthorizedClient(
-            "this client is not allowed to use the authorization code flow; "
-            "register it with --grant-type authorization_code"
+    raw = draft.params.get("response_type")
+    if raw is None:
+        raise InvalidRequest("the response_type parameter is required; use response_type=code")
+    response_type = response_types.canonical(raw)
+    if response_type is None:
+        raise UnsupportedResponseType(
+            f"response_type {raw[:40]!r} is not supported; use response_type=code (with PKCE), "
+            f"or one of: {', '.join(response_types.RESPONSE_TYPES[1:])}"
         )
+    grant = response_types.grant_of(response_type)
+    if grant not in draft.client.grant_types:
+        raise UnauthorizedClient(GRANT_MISSING[grant])
+    if response_type not in draft.client.response_types:
+        raise UnauthorizedClient(
+            f"this client is not registered for response_type {response_type!r}; it may use "
+            f"{', '.join(repr(t) for t in draft.client.response_types)} "
+            f"(an operator adds one with --response-type)"
+        )
+    draft.request = replace(draft.request, response_type=response_type)
 
 
 def no_request_objects(provider: Provider, draft: Draft) -> None:
@@ -125,19 +149,25 @@ def no_request_objects(provider: Provider, draft: Draft) -> None:
         )
 
 
-def response_type_is_code(provider: Provider, draft: Draft) -> None:
-    """RFC 6749 §3.1.1: response_type is required; gatehouse issues codes only."""
-    response_type = draft.params.get("response_type")
-    if response_type is None:
-        raise InvalidRequest("the response_type parameter is required; use response_type=code")
-    if response_type != "code":
-        raise UnsupportedResponseType(
-            f"response_type {response_type[:40]!r} is not supported; use response_type=code "
-            "(with PKCE)"
+def response_mode_is_allowed(provider: Provider, draft: Draft) -> None:
+    """OAuth 2.0 Multiple Response Types §2.1, Form Post Response Mode §2: query, fragment or
+    form_post, by default the response type's; never the query for a type that returns
+    tokens (Multiple Response Types §5, RFC 9700 §4.3.1)."""
+    response_type = draft.request.response_type
+    raw = draft.params.get("response_mode")
+    mode = response_types.known_mode(raw) if raw is not None else None
+    if raw is not None and mode is None:
+        raise InvalidRequest(
+            f"response_mode {raw[:40]!r} is not supported; use query, fragment or form_post"
         )
-    mode = draft.params.get("response_mode")
-    if mode is not None and mode != "query":
-        raise InvalidRequest(f"response_mode {mode[:40]!r} is not supported; use query")
+    if mode is not None and not response_types.mode_allowed(response_type, mode):
+        raise InvalidRequest(
+            f"response_mode=query cannot carry the tokens response_type {response_type!r} "
+            "returns (they would end up in logs and Referer headers); use fragment or form_post"
+        )
+    draft.request = replace(
+        draft.request, response_mode=mode or response_types.default_mode(response_type)
+    )
 
 
 def resources_are_allowed(provider: Provider, draft: Draft) -> None:
@@ -165,12 +195,21 @@ def scope_is_allowed(provider: Provider, draft: Draft) -> None:
     requested = scopes.resolve_requested(
         requested, draft.client.allowed_scopes, apis, draft.request.resources
     )
+    if response_types.returns_id_token(draft.request.response_type) and "openid" not in requested:
+        # OIDC Core §3.2.2.1, §3.3.2.1: an ID token answers an OpenID Connect request only.
+        raise InvalidScope(
+            f"response_type {draft.request.response_type!r} returns an ID token: the scope "
+            "must include openid"
+        )
     draft.request = replace(draft.request, scopes=requested)
 
 
 def pkce_is_valid(provider: Provider, draft: Draft) -> None:
-    """RFC 7636 §4.3, RFC 9700 §2.1.1: S256 only; required for public clients."""
+    """RFC 7636 §4.3, RFC 9700 §2.1.1: S256 only; required for public clients. It protects
+    a code: a response without one has nothing to bind it to."""
     assert draft.client is not None
+    if not response_types.returns_code(draft.request.response_type):
+        return
     challenge = pkce.check_challenge(
         draft.params.get("code_challenge"),
         draft.params.get("code_challenge_method"),
@@ -180,10 +219,17 @@ def pkce_is_valid(provider: Provider, draft: Draft) -> None:
 
 
 def state_nonce_and_hint(provider: Provider, draft: Draft) -> None:
-    """OIDC Core §3.1.2.1: state and nonce are opaque; keep them within stored limits."""
+    """OIDC Core §3.1.2.1: state and nonce are opaque; keep them within stored limits.
+    §3.2.2.1, §3.3.2.11: nonce is required when the ID token comes from this endpoint,
+    where only the nonce ties it to the browser that asked for it."""
     nonce = draft.params.get("nonce")
     if nonce is not None and len(nonce) > MAX_NONCE_LENGTH:
         raise InvalidRequest(f"nonce is longer than {MAX_NONCE_LENGTH} characters")
+    if nonce is None and response_types.returns_id_token(draft.request.response_type):
+        raise InvalidRequest(
+            f"nonce is required with response_type {draft.request.response_type!r}, which "
+            "returns an ID token from the authorization endpoint"
+        )
     draft.request = replace(
         draft.request,
         nonce=nonce,
@@ -255,9 +301,9 @@ def claims_are_read(provider: Provider, draft: Draft) -> None:
 
 
 REQUEST_STEPS: tuple[Callable[[Provider, Draft], None], ...] = (
-    client_may_use_code_flow,
+    response_type_is_registered,
     no_request_objects,
-    response_type_is_code,
+    response_mode_is_allowed,
     resources_are_allowed,
     scope_is_allowed,
     pkce_is_valid,
@@ -299,16 +345,24 @@ def address_malformed(provider: Provider, error: MalformedParameters) -> Malform
         draft = _trusted(provider, error.usable)
     except OAuthError:
         return error
-    return error.to_client(draft.request.redirect_uri, draft.request.state)
+    request = draft.request
+    return error.to_client(request.redirect_uri, request.state, request.response_mode)
 
 
 def _trusted(provider: Provider, params: Parameters) -> Draft:
-    """Phase 1; the draft holds the client, its redirect URI and the request's state. Its
-    errors are not addressed to the client: they stay at gatehouse."""
+    """Phase 1; the draft holds the client, its redirect URI, the request's state and the
+    response mode the request's errors travel in. Its own errors are not addressed to the
+    client: they stay at gatehouse."""
     draft = Draft(params=params)
     for trust_step in TRUST_STEPS:
         trust_step(provider, draft)
-    draft.request = replace(draft.request, state=params.get("state"))
+    draft.request = replace(
+        draft.request,
+        state=params.get("state"),
+        response_mode=response_types.error_mode(
+            params.get("response_type"), params.get("response_mode")
+        ),
+    )
     return draft
 
 

@@ -1,7 +1,8 @@
-"""The decision that ends the authorization endpoint: sign in, then consent, then the code.
+"""The decision that ends the authorization endpoint: sign in, then consent, then the response.
 
 ``decide`` compares a validated authorization request with the browser's SSO session and the
-stored consent (OIDC Core §3.1.2.3, §3.1.2.4). It issues the code, or pauses for the login or
+stored consent (OIDC Core §3.1.2.3, §3.1.2.4). It issues the response (a code, tokens or
+both: protocol/authorization_response.py), or pauses for the login or
 consent page: it stores the request as an interaction, whose secret id the pages carry and
 which only the browser that started it can finish (protocol/interaction.py resumes it). The
 policy is the ordered tuples ``LOGIN_RULES`` and ``CONSENT_RULES``.
@@ -20,8 +21,8 @@ from gatehouse.protocol.authorization import (
     BrowserState,
     InteractionKind,
     InteractionNeeded,
-    issue_code,
 )
+from gatehouse.protocol.authorization_response import issue_response
 from gatehouse.protocol.mfa_policy import factor_needed
 from gatehouse.protocol.provider import Provider
 from gatehouse.storage.records import Client, Interaction, SsoSession, User
@@ -235,7 +236,7 @@ def decide(
         raise InvalidRequest(ALREADY_COMPLETED)
     # The code, and every token from it, carries only the scopes the person granted.
     granted = tuple(s for s in request.scopes if s not in need.withheld)
-    return issue_code(
+    return issue_response(
         provider, client, replace(request, scopes=granted), browser.user, browser.session
     )
 

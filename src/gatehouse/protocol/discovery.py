@@ -14,6 +14,7 @@ from gatehouse.protocol.device import DEVICE_CODE_GRANT
 from gatehouse.protocol.pkce import SUPPORTED_METHODS as PKCE_METHODS
 from gatehouse.protocol.provider import ProviderConfig
 from gatehouse.protocol.request_object import REQUEST_OBJECT_ALGS
+from gatehouse.protocol.response_types import IMPLICIT, RESPONSE_MODES, RESPONSE_TYPES
 from gatehouse.protocol.scopes import STANDARD_SCOPES
 from gatehouse.settings import SIGNING_ALGS
 
@@ -25,7 +26,8 @@ def openid_configuration(
     *,
     ui_locales: Sequence[str],
 ) -> dict[str, Any]:
-    """``ui_locales``: the languages the pages can be shown in (web/i18n.py)."""
+    """``grant_types``: the token endpoint's; ``ui_locales``: the languages the pages can be
+    shown in (web/i18n.py)."""
     issuer = config.issuer
     # RFC 8628 §4: where a device starts the device flow, when the grant is served.
     device = (
@@ -48,9 +50,12 @@ def openid_configuration(
         "frontchannel_logout_supported": True,
         "frontchannel_logout_session_supported": True,
         "scopes_supported": [*STANDARD_SCOPES, *custom_scopes],
-        "response_types_supported": ["code"],
-        "response_modes_supported": ["query"],
-        "grant_types_supported": grant_types,
+        # Every type and mode gatehouse answers; which of them a client may use is part of
+        # its registration. The legacy implicit and password grants are listed too: they
+        # work for the clients an operator gave them, and for no other (docs/flows.md).
+        "response_types_supported": list(RESPONSE_TYPES),
+        "response_modes_supported": list(RESPONSE_MODES),
+        "grant_types_supported": [*grant_types, IMPLICIT],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": list(SIGNING_ALGS),
         "token_endpoint_auth_methods_supported": list(SUPPORTED_METHODS),

@@ -165,7 +165,6 @@ def issue_user_tokens(
     issued here leaves the server. ``replaces_lost``: for a retried rotation, the hash of
     the successor of ``rotates`` that never reached the client; the new token takes its
     place (RotationLost when it was used meanwhile)."""
-    config = provider.config
     effective = scopes if scopes is not None else grant.scopes
     now = provider.clock()
     audience = audience or user_audience(provider, grant, effective, resource)
@@ -185,22 +184,7 @@ def issue_user_tokens(
     )
     id_token = None
     if "openid" in effective:
-        id_token = mint_id_token(
-            provider.keys.keyring(),
-            alg=grant.client.id_token_signing_alg or config.id_token_signing_alg,
-            issuer=config.issuer,
-            subject=grant.user.id,
-            client_id=grant.client.client_id,
-            now=now,
-            lifetime=config.id_token_lifetime,
-            auth_time=grant.auth_time,
-            nonce=grant.nonce,
-            sid=grant.sid,
-            amr=grant.amr,
-            acr=grant.acr,
-            access_token=access.value,
-            extra_claims=released_for(user_claims(grant.user, effective), requested.id_token),
-        )
+        id_token = mint_user_id_token(provider, grant, effective, now, access_token=access.value)
     refresh = None
     if refresh_token and "refresh_token" in grant.client.grant_types:
         refresh = store_refresh_token(
@@ -231,6 +215,84 @@ def _userinfo_request(
         return None
     member = requested.to_json().get("userinfo")
     return {USERINFO_CLAIMS: member} if member else None
+
+
+def mint_user_id_token(
+    provider: Provider,
+    grant: UserGrant,
+    scopes: Sequence[str],
+    now: int,
+    *,
+    access_token: str | None = None,
+    code: str | None = None,
+) -> str:
+    """The ID token of a user grant (OIDC Core §2), with the claims ``scopes`` release (as
+    the claims parameter's id_token member filters them, §5.5), and the hashes of the access
+    token and code issued with it (at_hash, c_hash)."""
+    config = provider.config
+    return mint_id_token(
+        provider.keys.keyring(),
+        alg=grant.client.id_token_signing_alg or config.id_token_signing_alg,
+        issuer=config.issuer,
+        subject=grant.user.id,
+        client_id=grant.client.client_id,
+        now=now,
+        lifetime=config.id_token_lifetime,
+        auth_time=grant.auth_time,
+        nonce=grant.nonce,
+        sid=grant.sid,
+        amr=grant.amr,
+        acr=grant.acr,
+        access_token=access_token,
+        code=code,
+        extra_claims=released_for(
+            user_claims(grant.user, scopes), ClaimsRequest.from_json(grant.claims_request).id_token
+        ),
+    )
+
+
+def issue_front_channel_tokens(
+    provider: Provider, grant: UserGrant, *, access_token: bool, id_token: bool, code: str | None
+) -> dict[str, str]:
+    """The tokens the authorization endpoint returns itself (OIDC Core §3.2.2.5, §3.3.2.5):
+    an access token when ``access_token``, an ID token when ``id_token``, carrying the
+    hashes of that access token and of ``code``. Never a refresh token: the front channel
+    is no place for one (RFC 6749 §4.2.2)."""
+    now = provider.clock()
+    response: dict[str, str] = {}
+    access = None
+    if access_token:
+        audience = user_audience(provider, grant, grant.scopes, ())
+        access = mint_for_audience(
+            provider,
+            audience,
+            subject=grant.user.id,
+            client_id=grant.client.client_id,
+            now=now,
+            auth_time=grant.auth_time,
+            sid=grant.sid,
+            amr=grant.amr,
+            acr=grant.acr,
+            extra_claims=_userinfo_request(
+                provider, ClaimsRequest.from_json(grant.claims_request), audience
+            ),
+        )
+        response.update(
+            access_token=access.value,
+            token_type="Bearer",  # noqa: S106 - RFC 6750's token type, not a secret
+            expires_in=str(access.expires_in),
+            scope=" ".join(response_scope(provider, grant.scopes, audience)),
+        )
+    if id_token:
+        response["id_token"] = mint_user_id_token(
+            provider,
+            grant,
+            grant.scopes,
+            now,
+            access_token=access.value if access else None,
+            code=code,
+        )
+    return response
 
 
 def response_scope(

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gatehouse.accounts.passkeys import PasskeyService
+from gatehouse.accounts.passwords import Passwords
 from gatehouse.accounts.recovery_codes import RecoveryCodes
 from gatehouse.accounts.second_factor import SecondFactorMethod
 from gatehouse.accounts.sessions import SessionLifetimes
@@ -120,6 +121,8 @@ class Provider:
     trusted_issuers: TrustedIssuerRepository
     pushed_requests: PushedRequestRepository
     device_authorizations: DeviceAuthorizationRepository
+    # Password hashing: the login page and the password grant check passwords alike.
+    passwords: Passwords
     # One transaction for a change and the audit event that records it (Store.atomic).
     transaction: Callable[[], AbstractContextManager[Any]]
     clock: Callable[[], int] = field(default=lambda: int(time.time()))

@@ -12,6 +12,7 @@ from gatehouse.protocol.grants.base import Grant
 from gatehouse.protocol.grants.client_credentials import ClientCredentialsGrant
 from gatehouse.protocol.grants.device_code import DeviceCodeGrant
 from gatehouse.protocol.grants.jwt_bearer import JwtBearerGrant
+from gatehouse.protocol.grants.password import PasswordGrant
 from gatehouse.protocol.grants.refresh_token import RefreshTokenGrant
 from gatehouse.protocol.grants.token_exchange import TokenExchangeGrant
 from gatehouse.protocol.issuance import TokenResponse
@@ -27,6 +28,8 @@ DEFAULT_GRANTS: Mapping[str, Grant] = {
         TokenExchangeGrant(),
         JwtBearerGrant(),
         DeviceCodeGrant(),
+        # Legacy, for the clients an operator gave it only (docs/flows.md).
+        PasswordGrant(),
     )
 }
 
@@ -51,4 +54,4 @@ def token_endpoint(
         )
     if grant_type not in client.grant_types:
         raise UnauthorizedClient(f"this client is not allowed to use the {grant_type} grant")
-    return grant.handle(provider, client, params)
+    return grant.handle(provider, client, params, address=address)

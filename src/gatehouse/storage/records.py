@@ -53,6 +53,9 @@ class Client:
     # request_object_signing_alg: the one algorithm its request objects are signed with.
     require_pushed_authorization_requests: bool = False
     request_object_signing_alg: str | None = None
+    # 0018: the response types the client may ask the authorization endpoint for
+    # (protocol/response_types.py), in canonical order.
+    response_types: tuple[str, ...] = ("code",)
 
     @property
     def is_public(self) -> bool:

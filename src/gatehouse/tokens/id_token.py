@@ -26,7 +26,10 @@ def mint_id_token(
     acr: str | None,
     access_token: str | None,
     extra_claims: dict[str, Any],
+    code: str | None = None,
 ) -> str:
+    """``access_token`` and ``code``: the ones issued with this ID token, whose hashes it
+    carries (at_hash, c_hash: OIDC Core §3.3.2.11)."""
     claims: dict[str, Any] = dict(extra_claims)
     claims.update(
         {
@@ -50,6 +53,8 @@ def mint_id_token(
         claims["acr"] = acr
     if access_token is not None:
         claims["at_hash"] = left_half_hash(access_token, alg)
+    if code is not None:
+        claims["c_hash"] = left_half_hash(code, alg)
     return sign_jwt(claims, keyring.signing_key(alg), typ="JWT")
 
 

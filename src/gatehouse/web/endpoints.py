@@ -12,6 +12,7 @@ from gatehouse.protocol.authorization import AuthorizationOutcome
 from gatehouse.protocol.bearer import bearer_token
 from gatehouse.protocol.device import device_authorization as device_authorization_core
 from gatehouse.protocol.discovery import openid_configuration
+from gatehouse.protocol.grants.password import PASSWORD
 from gatehouse.protocol.interaction import browser_state
 from gatehouse.protocol.introspection import introspect
 from gatehouse.protocol.issuance import TokenResponse
@@ -128,8 +129,9 @@ def _may_run_on_the_event_loop(params: Parameters, embedded_database: bool) -> b
     the embedded SQLite database every grant does: its statements are cheaper than the hop
     to a request thread (docs/architecture.md). A client assertion goes to a thread at
     once: it may need the client's JWKS downloaded, and trying it inline first would only
-    repeat its parsing there."""
-    if "client_assertion" in params:
+    repeat its parsing there; so does the password grant, whose password hash would hold
+    up every other request of the process."""
+    if "client_assertion" in params or params.get("grant_type") == PASSWORD:
         return False
     return embedded_database or params.get("grant_type") == "client_credentials"
 

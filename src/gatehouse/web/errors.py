@@ -5,8 +5,9 @@ Each endpoint says how its errors travel (a ``Channel``) and is wrapped by
 table from exception type to response, the first match winning:
 
 - an ``OAuthError`` addressed to the client (``error.redirect``, set by the authorization
-  endpoint only once the client and its redirect URI are validated): a 303 to that redirect
-  URI with error, error_description, state and iss (RFC 6749 §4.1.2.1, RFC 9207);
+  endpoint only once the client and its redirect URI are validated): error,
+  error_description, state and iss at that redirect URI (RFC 6749 §4.1.2.1, RFC 9207), in
+  the request's response mode (web/client_response.py);
 - any other ``OAuthError``: on the pages a person sees, an error page at gatehouse (the
   client or redirect URI cannot be trusted, RFC 6749 §4.1.2.1); on token-style endpoints,
   RFC 6749 §5.2's JSON body; on a protected resource (UserInfo), RFC 6750 §3's
@@ -40,12 +41,13 @@ from gatehouse.errors import (
     InvalidRequest,
     OAuthError,
 )
-from gatehouse.protocol.authorization import error_location
+from gatehouse.protocol import response_modes
 from gatehouse.protocol.bearer import MissingToken
 from gatehouse.storage.errors import DatabaseUnavailable
+from gatehouse.web.client_response import deliver
 from gatehouse.web.context import context_of
 from gatehouse.web.csrf import FormExpired
-from gatehouse.web.http import json_response, redirect
+from gatehouse.web.http import json_response
 from gatehouse.web.i18n import N_, Translatable
 
 log = logging.getLogger("gatehouse")
@@ -162,7 +164,10 @@ def _oauth_error(request: Request, error: OAuthError, channel: Channel) -> Respo
     if error.detail:
         log.info("%s: %s (%s)", error.error, error.description, error.detail)
     if error.redirect is not None:
-        return redirect(error_location(context_of(request).provider.config.issuer, error))
+        return deliver(
+            request,
+            response_modes.error_response(context_of(request).provider.config.issuer, error),
+        )
     if channel.kind == "page":
         return error_page(
             request,

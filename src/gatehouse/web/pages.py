@@ -12,14 +12,12 @@ from starlette.responses import Response
 
 from gatehouse.errors import InvalidRequest
 from gatehouse.protocol import interaction, sign_in_flow
-from gatehouse.protocol.authorization import (
-    AuthorizationOutcome,
-    InteractionNeeded,
-    RedirectToClient,
-)
+from gatehouse.protocol.authorization import AuthorizationOutcome, InteractionNeeded
 from gatehouse.protocol.decision import proves_client_identity
 from gatehouse.protocol.messages import Parameters
+from gatehouse.protocol.response_modes import RedirectToClient
 from gatehouse.protocol.signin import Source
+from gatehouse.web.client_response import deliver
 from gatehouse.web.context import DEVICE_COOKIE, SESSION_COOKIE, context_of
 from gatehouse.web.csrf import browser_binding, require_csrf, set_csrf_cookie
 from gatehouse.web.errors import SIGN_IN_PAGES, renders_errors
@@ -42,7 +40,7 @@ def follow_outcome(
     request: Request, outcome: AuthorizationOutcome, signed_in: sign_in_flow.SignedIn | None = None
 ) -> Response:
     if isinstance(outcome, RedirectToClient):
-        response = redirect(outcome.location)
+        response = deliver(request, outcome)
     elif isinstance(outcome, InteractionNeeded):
         response = redirect(f"{PAGE_OF_KIND[outcome.kind]}?interaction={outcome.interaction_id}")
     else:  # pragma: no cover - exhaustive

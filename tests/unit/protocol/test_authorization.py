@@ -7,12 +7,9 @@ import pytest
 
 from gatehouse.crypto import sha256_digest
 from gatehouse.errors import AccessDenied, ClientRedirect, InvalidRequest
-from gatehouse.protocol.authorization import (
-    AuthorizationRequest,
-    error_location,
-    issue_code,
-    response_location,
-)
+from gatehouse.protocol.authorization import AuthorizationRequest
+from gatehouse.protocol.authorization_response import issue_response
+from gatehouse.protocol.response_modes import error_location, response_location
 from gatehouse.runtime import Runtime
 from tests.support.factories import REDIRECT_URI, make_client, make_user
 from tests.support.flow import query_of
@@ -82,13 +79,13 @@ def test_an_error_not_addressed_to_the_client_has_no_location() -> None:
         error_location(ISSUER, InvalidRequest("no client"))
 
 
-def test_issue_code_stores_only_its_hash_bound_to_the_request(runtime: Runtime) -> None:
+def test_issue_response_stores_only_the_codes_hash_bound_to_the_request(runtime: Runtime) -> None:
     make_client(runtime)
     make_user(runtime)
     browser = signed_in(runtime, "alice")
     client = runtime.provider.clients.get("web")
     assert client is not None and browser.user is not None and browser.session is not None
-    redirect = issue_code(runtime.provider, client, REQUEST, browser.user, browser.session)
+    redirect = issue_response(runtime.provider, client, REQUEST, browser.user, browser.session)
     params = query_of(redirect.location)
     assert (params["state"], params["iss"]) == ("st", runtime.provider.config.issuer)
     stored = runtime.provider.codes.get(sha256_digest(params["code"]))

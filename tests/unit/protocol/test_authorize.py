@@ -3,6 +3,7 @@ the entry points that run them in order and address errors to the client or keep
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -29,7 +30,6 @@ from gatehouse.protocol.authorize import (
     address_malformed,
     claims_are_read,
     client_is_registered,
-    client_may_use_code_flow,
     id_token_hint_is_ours,
     max_age_is_valid,
     no_request_objects,
@@ -37,7 +37,8 @@ from gatehouse.protocol.authorize import (
     prompt_is_valid,
     redirect_uri_is_registered,
     resources_are_allowed,
-    response_type_is_code,
+    response_mode_is_allowed,
+    response_type_is_registered,
     scope_is_allowed,
     state_nonce_and_hint,
     ui_locales_are_kept,
@@ -66,6 +67,13 @@ def provider(runtime: Runtime) -> Provider:
     make_client(runtime, "two-uris", redirect_uris=[REDIRECT_URI, "https://app.example.com/b"])
     make_public_client(runtime, "spa")
     make_daemon(runtime, "daemon")
+    make_client(runtime, "hybrid", response_types=["code", "code id_token", "code token"])
+    make_client(
+        runtime,
+        "legacy",
+        grant_types=["implicit"],
+        response_types=["id_token", "id_token token"],
+    )
     return runtime.provider
 
 
@@ -127,24 +135,88 @@ STEP_CASES: list[Any] = [
         {"redirect_uri": "http://127.0.0.1:40000/callback"},  # RFC 8252 §7.3: any port
         {"redirect_uri": "http://127.0.0.1:40000/callback"},
     ),
-    # RFC 6749 §4.1.2.1 unauthorized_client.
-    (client_may_use_code_flow, "web", {}, {}),
-    (client_may_use_code_flow, "daemon", {}, (UnauthorizedClient, "authorization code flow")),
+    # RFC 6749 §3.1.1, §4.1.2.1; OAuth 2.0 Multiple Response Types §2.
+    (response_type_is_registered, "web", {"response_type": "code"}, {"response_type": "code"}),
+    (
+        response_type_is_registered,
+        "daemon",
+        {"response_type": "code"},
+        (UnauthorizedClient, "authorization code flow"),
+    ),
+    (
+        response_type_is_registered,
+        "web",
+        {},
+        (InvalidRequest, "response_type parameter is required"),
+    ),
+    (
+        response_type_is_registered,
+        "web",
+        {"response_type": "token"},
+        (UnsupportedResponseType, "'token' is not supported"),
+    ),
+    (
+        response_type_is_registered,
+        "web",
+        {"response_type": "code code"},
+        (UnsupportedResponseType, "not supported"),
+    ),
+    (
+        response_type_is_registered,
+        "web",
+        {"response_type": "code id_token"},
+        (UnauthorizedClient, "not registered for response_type 'code id_token'"),
+    ),
+    (
+        response_type_is_registered,
+        "web",
+        {"response_type": "id_token"},
+        (UnauthorizedClient, "not allowed to use the implicit flow"),
+    ),
+    (
+        response_type_is_registered,
+        "hybrid",
+        {"response_type": "id_token code"},
+        {"response_type": "code id_token"},
+    ),
+    (
+        response_type_is_registered,
+        "legacy",
+        {"response_type": "token id_token"},
+        {"response_type": "id_token token"},
+    ),
+    (
+        response_type_is_registered,
+        "legacy",
+        {"response_type": "code"},
+        (UnauthorizedClient, "authorization code flow"),
+    ),
     # OIDC Core §6, §3.1.2.6.
     (no_request_objects, "web", {}, {}),
     (no_request_objects, "web", {"request": "e30.e30."}, (RequestNotSupported, "request obj")),
     (no_request_objects, "web", {"request_uri": "urn:x"}, (RequestUriNotSupported, "request_uri")),
     (no_request_objects, "web", {"registration": "{}"}, (RegistrationNotSupported, "registration")),
-    # RFC 6749 §3.1.1.
-    (response_type_is_code, "web", {"response_type": "code"}, {}),
-    (response_type_is_code, "web", {"response_type": "code", "response_mode": "query"}, {}),
-    (response_type_is_code, "web", {}, (InvalidRequest, "response_type parameter is required")),
-    (response_type_is_code, "web", {"response_type": "token"}, (UnsupportedResponseType, "token")),
+    # OAuth 2.0 Multiple Response Types §2.1, Form Post Response Mode §2 (for code; the
+    # types that return tokens: test_response_modes_of_token_types).
+    (response_mode_is_allowed, "web", {}, {"response_mode": "query"}),
+    (response_mode_is_allowed, "web", {"response_mode": "query"}, {"response_mode": "query"}),
     (
-        response_type_is_code,
+        response_mode_is_allowed,
         "web",
-        {"response_type": "code", "response_mode": "form_post"},
-        (InvalidRequest, "response_mode 'form_post' is not supported"),
+        {"response_mode": "fragment"},
+        {"response_mode": "fragment"},
+    ),
+    (
+        response_mode_is_allowed,
+        "web",
+        {"response_mode": "form_post"},
+        {"response_mode": "form_post"},
+    ),
+    (
+        response_mode_is_allowed,
+        "web",
+        {"response_mode": "query.jwt"},
+        (InvalidRequest, "response_mode 'query.jwt' is not supported"),
     ),
     # RFC 8707 §2.
     (resources_are_allowed, "web", {}, {"resources": ()}),
@@ -305,6 +377,63 @@ def test_id_token_hint_names_the_expected_user(
     else:
         with pytest.raises(InvalidRequest, match="not an ID token issued by this server"):
             id_token_hint_is_ours(provider, draft)
+
+
+@pytest.mark.parametrize(
+    ("response_type", "mode", "expected"),
+    [
+        ("code id_token", None, "fragment"),
+        ("code id_token", "form_post", "form_post"),
+        ("code token", "fragment", "fragment"),
+        ("id_token", None, "fragment"),
+        ("id_token token", "form_post", "form_post"),
+        ("code id_token", "query", None),
+        ("id_token token", "query", None),
+    ],
+)
+def test_response_modes_of_token_types(
+    provider: Provider, response_type: str, mode: str | None, expected: str | None
+) -> None:
+    """Multiple Response Types §5: tokens never travel in the query; the fragment is their
+    default."""
+    draft = _draft(provider, "hybrid", {"response_mode": mode} if mode else {})
+    draft.request = replace(draft.request, response_type=response_type)
+    if expected is None:
+        with pytest.raises(InvalidRequest, match="use fragment or form_post"):
+            response_mode_is_allowed(provider, draft)
+    else:
+        response_mode_is_allowed(provider, draft)
+        assert draft.request.response_mode == expected
+
+
+@pytest.mark.parametrize(
+    ("response_type", "scope", "nonce", "problem"),
+    [
+        ("code", "openid", None, None),
+        ("code token", "openid", None, None),
+        ("code id_token", "openid", "n", None),
+        ("code id_token", "openid", None, "nonce is required"),
+        ("id_token token", "openid", None, "nonce is required"),
+        ("id_token", "openid", None, "nonce is required"),
+        ("code id_token", "email", "n", "must include openid"),
+    ],
+)
+def test_an_id_token_from_the_endpoint_needs_openid_and_a_nonce(
+    provider: Provider, response_type: str, scope: str, nonce: str | None, problem: str | None
+) -> None:
+    """OIDC Core §3.2.2.1, §3.3.2.11."""
+    params = {"scope": scope, **({"nonce": nonce} if nonce else {})}
+    draft = _draft(provider, "hybrid", params)
+    draft.request = replace(draft.request, response_type=response_type)
+    steps = (scope_is_allowed, state_nonce_and_hint)
+    if problem is None:
+        for step in steps:
+            step(provider, draft)
+        assert draft.request.nonce == nonce
+        return
+    with pytest.raises(OAuthError, match=problem):
+        for step in steps:
+            step(provider, draft)
 
 
 def test_every_step_is_in_one_phase_once() -> None:

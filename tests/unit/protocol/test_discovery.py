@@ -28,8 +28,20 @@ METADATA = openid_configuration(
         ("end_session_endpoint", f"{ISSUER}/logout"),
         ("introspection_endpoint", f"{ISSUER}/introspect"),
         ("revocation_endpoint", f"{ISSUER}/revoke"),
-        ("grant_types_supported", ["authorization_code"]),
-        ("response_types_supported", ["code"]),
+        # The token endpoint's grants, and the implicit grant of the authorization endpoint.
+        ("grant_types_supported", ["authorization_code", "implicit"]),
+        (
+            "response_types_supported",
+            [
+                "code",
+                "id_token",
+                "id_token token",
+                "code id_token",
+                "code token",
+                "code id_token token",
+            ],
+        ),
+        ("response_modes_supported", ["query", "fragment", "form_post"]),
         ("code_challenge_methods_supported", ["S256"]),
         ("id_token_signing_alg_values_supported", list(SIGNING_ALGS)),
         ("scopes_supported", [*STANDARD_SCOPES, "reports"]),

@@ -29,6 +29,7 @@ def test_the_registry_holds_the_grants() -> None:
         "urn:ietf:params:oauth:grant-type:token-exchange",
         "urn:ietf:params:oauth:grant-type:jwt-bearer",
         "urn:ietf:params:oauth:grant-type:device_code",
+        "password",
     }
     assert all(grant_type == grant.grant_type for grant_type, grant in DEFAULT_GRANTS.items())
 
@@ -37,7 +38,7 @@ def test_the_registry_holds_the_grants() -> None:
     ("values", "authenticated", "error", "message"),
     [
         ({}, True, InvalidRequest, "grant_type parameter is required"),
-        ({"grant_type": "password"}, True, UnsupportedGrantType, "'password' is not supported"),
+        ({"grant_type": "implicit"}, True, UnsupportedGrantType, "'implicit' is not supported"),
         ({"grant_type": "x" * 100}, True, UnsupportedGrantType, "supported: authorization_code"),
         ({"grant_type": "client_credentials"}, True, UnauthorizedClient, "not allowed to use"),
         ({"grant_type": "refresh_token"}, False, InvalidClient, "wrong client secret"),

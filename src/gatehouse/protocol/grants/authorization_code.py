@@ -23,7 +23,9 @@ from gatehouse.storage.records import AuthorizationCode, AuthorizationCodeState,
 class AuthorizationCodeGrant:
     grant_type = "authorization_code"
 
-    def handle(self, provider: Provider, client: Client, params: Parameters) -> TokenResponse:
+    def handle(
+        self, provider: Provider, client: Client, params: Parameters, *, address: str | None = None
+    ) -> TokenResponse:
         state = _code_for_client(provider, client, params.require("code"))
         code, user = state.code, state.user
         now = provider.clock()

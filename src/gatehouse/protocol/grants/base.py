@@ -13,5 +13,9 @@ from gatehouse.storage.records import Client
 class Grant(Protocol):
     grant_type: str
 
-    def handle(self, provider: Provider, client: Client, params: Parameters) -> TokenResponse:
-        """Validate the grant-specific parameters and issue tokens, or raise OAuthError."""
+    def handle(
+        self, provider: Provider, client: Client, params: Parameters, *, address: str | None = None
+    ) -> TokenResponse:
+        """Validate the grant-specific parameters and issue tokens, or raise OAuthError.
+        ``address``: the caller's, for grants that check a person's secret under
+        brute-force protection (the password grant)."""

@@ -24,7 +24,9 @@ from gatehouse.storage.records import Api, Client
 class ClientCredentialsGrant:
     grant_type = "client_credentials"
 
-    def handle(self, provider: Provider, client: Client, params: Parameters) -> TokenResponse:
+    def handle(
+        self, provider: Provider, client: Client, params: Parameters, *, address: str | None = None
+    ) -> TokenResponse:
         if client.is_public:
             raise UnauthorizedClient(
                 "a public client cannot use client_credentials: it has no credentials of its own"

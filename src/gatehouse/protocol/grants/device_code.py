@@ -38,7 +38,9 @@ ALREADY_USED = "the device code was already used; start a new device authorizati
 class DeviceCodeGrant:
     grant_type = DEVICE_CODE_GRANT
 
-    def handle(self, provider: Provider, client: Client, params: Parameters) -> TokenResponse:
+    def handle(
+        self, provider: Provider, client: Client, params: Parameters, *, address: str | None = None
+    ) -> TokenResponse:
         request = _request_for_client(provider, client, params.require("device_code"))
         now = provider.clock()
         if request.redeemed_at is not None:

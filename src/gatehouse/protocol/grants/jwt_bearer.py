@@ -35,7 +35,9 @@ GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 class JwtBearerGrant:
     grant_type = GRANT_TYPE
 
-    def handle(self, provider: Provider, client: Client, params: Parameters) -> TokenResponse:
+    def handle(
+        self, provider: Provider, client: Client, params: Parameters, *, address: str | None = None
+    ) -> TokenResponse:
         if client.is_public:
             raise UnauthorizedClient(
                 "a public client cannot use the JWT bearer grant: its tokens carry app roles, "
@@ -47,13 +49,14 @@ class JwtBearerGrant:
             external = verify_external_token(provider, assertion)
             _check_client_rule(external, client)
         except ExternalTokenRejected as rejected:
-            _record(provider, client, "token.jwt_bearer.refused", _refusal(rejected))
+            _record(provider, client, address, "token.jwt_bearer.refused", _refusal(rejected))
             # RFC 7523 §3.1: an assertion that is not valid is invalid_grant.
             raise InvalidGrant(rejected.description) from None
         response = application_token(provider, client, params)
         _record(
             provider,
             client,
+            address,
             "token.jwt_bearer.issued",
             {"issuer": external.issuer.issuer, "subject": external.subject},
         )
@@ -98,7 +101,13 @@ def _refusal(rejected: ExternalTokenRejected) -> dict[str, Any]:
     return details
 
 
-def _record(provider: Provider, client: Client, event_type: str, details: dict[str, Any]) -> None:
+def _record(
+    provider: Provider,
+    client: Client,
+    address: str | None,
+    event_type: str,
+    details: dict[str, Any],
+) -> None:
     with provider.transaction():
         provider.audit.record(
             AuditEvent(
@@ -106,6 +115,7 @@ def _record(provider: Provider, client: Client, event_type: str, details: dict[s
                 occurred_at=provider.clock(),
                 actor="client",
                 client_id=client.client_id,
+                ip=address,
                 details=details,
             )
         )

@@ -36,7 +36,9 @@ from gatehouse.storage.records import Client, RefreshToken, User
 class RefreshTokenGrant:
     grant_type = "refresh_token"
 
-    def handle(self, provider: Provider, client: Client, params: Parameters) -> TokenResponse:
+    def handle(
+        self, provider: Provider, client: Client, params: Parameters, *, address: str | None = None
+    ) -> TokenResponse:
         token, user = _live_token(provider, client, params.require("refresh_token"))
         now = provider.clock()
         scopes = _narrowed_scopes(token, params.get("scope"))

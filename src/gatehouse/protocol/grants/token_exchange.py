@@ -49,14 +49,16 @@ GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange"
 class TokenExchangeGrant:
     grant_type = GRANT_TYPE
 
-    def handle(self, provider: Provider, client: Client, params: Parameters) -> TokenResponse:
+    def handle(
+        self, provider: Provider, client: Client, params: Parameters, *, address: str | None = None
+    ) -> TokenResponse:
         subject: ExchangeSubject | None = None
         try:
             _check_request(client, params)
             subject = subject_from(provider, client, params)
-            return _exchange(provider, client, params, subject)
+            return _exchange(provider, client, params, subject, address)
         except OAuthError as refused:
-            _record(provider, client, subject, refused=refused)
+            _record(provider, client, address, subject, refused=refused)
             raise
 
 
@@ -82,7 +84,11 @@ def _check_request(client: Client, params: Parameters) -> None:
 
 
 def _exchange(
-    provider: Provider, client: Client, params: Parameters, subject: ExchangeSubject
+    provider: Provider,
+    client: Client,
+    params: Parameters,
+    subject: ExchangeSubject,
+    address: str | None,
 ) -> TokenResponse:
     requested = split_scope(params.get("scope"))
     api = _target_api(provider, params, requested)
@@ -109,7 +115,9 @@ def _exchange(
         amr=subject.amr,
         acr=subject.acr,
     )
-    _record(provider, client, subject, api=api, scopes=names, grant=allowed, jti=access.jti)
+    _record(
+        provider, client, address, subject, api=api, scopes=names, grant=allowed, jti=access.jti
+    )
     return TokenResponse(
         access_token=access.value,
         expires_in=access.expires_in,
@@ -198,6 +206,7 @@ def _actor_claims(
 def _record(
     provider: Provider,
     client: Client,
+    address: str | None,
     subject: ExchangeSubject | None,
     *,
     refused: OAuthError | None = None,
@@ -230,6 +239,7 @@ def _record(
                 actor="client",
                 user_id=subject.user.id if subject is not None else None,
                 client_id=client.client_id,
+                ip=address,
                 details=details,
             )
         )

@@ -111,6 +111,8 @@ clients = sa.Table(
         server_default=sa.false(),
     ),
     sa.Column("request_object_signing_alg", sa.String(16), nullable=True),
+    # 0018: the response types the client may use at the authorization endpoint.
+    sa.Column("response_types", sa.JSON, nullable=False, server_default="[]"),
     sa.PrimaryKeyConstraint("tenant_id", "client_id"),
 )
 

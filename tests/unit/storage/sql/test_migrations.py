@@ -4,13 +4,16 @@ than in production. And every migration can be undone and done again."""
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from gatehouse.runtime import Runtime
+from gatehouse.storage.sql import tables as t
 from gatehouse.storage.sql.metadata import metadata
 from gatehouse.storage.sql.migrate import _alembic_config, current_revision, head_revision
+from tests.support.factories import make_client, make_daemon
 
 
 def _differences(runtime: Runtime) -> list[object]:
@@ -32,3 +35,19 @@ def test_every_migration_goes_down_and_up_again(runtime: Runtime) -> None:
         command.upgrade(config, "head")
     assert current_revision(runtime.database) == head_revision()
     assert _differences(runtime) == []
+
+
+def test_clients_of_the_code_flow_keep_response_type_code(runtime: Runtime) -> None:
+    """0013: every client that could use response_type=code before may use it after; a
+    client without the code grant gets no response type."""
+    make_client(runtime, "web")
+    make_daemon(runtime, "daemon")
+    config = _alembic_config()
+    with runtime.database.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0012")
+        command.upgrade(config, "head")
+    with runtime.database.engine.connect() as conn:
+        result = conn.execute(sa.select(t.clients.c.client_id, t.clients.c.response_types))
+        rows = {client_id: response_types for client_id, response_types in result}
+    assert rows == {"web": ["code"], "daemon": []}
