@@ -155,3 +155,21 @@ class InvalidTarget(OAuthError):
     """RFC 8707 §2: the resource is unknown, not allowed for the client, or ambiguous."""
 
     error = "invalid_target"
+
+
+class InvalidDPoPProof(OAuthError):
+    """RFC 9449 §5, §7.1: the DPoP proof is missing where required, malformed, or fails a
+    check of §4.3 (400 at the token endpoint; a protected resource answers 401)."""
+
+    error = "invalid_dpop_proof"
+
+
+class UseDPoPNonce(OAuthError):
+    """RFC 9449 §8, §9: the proof must carry the server's current nonce; ``nonce`` travels
+    in the DPoP-Nonce response header."""
+
+    error = "use_dpop_nonce"
+
+    def __init__(self, description: str, nonce: str) -> None:
+        super().__init__(description)
+        self.nonce = nonce

@@ -49,6 +49,7 @@ CLIENT_KEYS = frozenset(
         "frontchannel_logout_uri",
         "frontchannel_logout_session_required",
         "require_mfa",
+        "require_dpop",
     }
 )
 API_KEYS = frozenset(
@@ -295,6 +296,7 @@ def client_spec(entry: dict[str, Any]) -> client_admin.ClientSpec:
             entry, "frontchannel_logout_session_required"
         ),
         require_mfa=entry.get("require_mfa"),
+        require_dpop=entry.get("require_dpop"),
     )
 
 

@@ -59,6 +59,7 @@ class ClientSpec:
     frontchannel_logout_uri: str | None = None
     frontchannel_logout_session_required: bool | None = None
     require_mfa: bool | None = None
+    require_dpop: bool | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -136,7 +137,8 @@ def validated_client(
                 True,
             )
         ),
-        require_mfa=_require_mfa(merge),
+        require_mfa=_switch(merge, merge.spec.require_mfa, "require_mfa"),
+        require_dpop=_switch(merge, merge.spec.require_dpop, "require_dpop"),
     )
 
 
@@ -327,10 +329,11 @@ def _refresh_rotation(merge: _Merge, client_type: ClientType, grant_types: tuple
     return rotation
 
 
-def _require_mfa(merge: _Merge) -> bool:
-    value = merge.pick(merge.spec.require_mfa, "require_mfa", False)
+def _switch(merge: _Merge, new: bool | None, attribute: str) -> bool:
+    """An on/off switch that is off unless asked for (require_mfa, require_dpop)."""
+    value = merge.pick(new, attribute, False)
     if not isinstance(value, bool):
-        raise AdminError("require_mfa must be true or false")
+        raise AdminError(f"{attribute} must be true or false")
     return value
 
 

@@ -36,6 +36,7 @@ def client_to_json(client: Client) -> dict[str, Any]:
         "id_token_signing_alg": client.id_token_signing_alg,
         "refresh_token_rotation": client.refresh_token_rotation,
         "require_mfa": client.require_mfa,
+        "require_dpop": client.require_dpop,
         "jwks": client.jwks,
         "jwks_uri": client.jwks_uri,
         "backchannel_logout_uri": client.backchannel_logout_uri,

@@ -66,6 +66,13 @@ def _client_options(func: F) -> F:
             "tenant's mfa policy may require one anyway).",
         ),
         click.option(
+            "--require-dpop/--no-require-dpop",
+            "require_dpop",
+            default=None,
+            help="Every token request of this client must carry a DPoP proof, so every token "
+            "it gets is bound to its key (RFC 9449; default: off, a proof is optional).",
+        ),
+        click.option(
             "--first-party/--third-party",
             default=None,
             help="First-party clients skip the consent page.",
@@ -132,6 +139,7 @@ def _spec(client_id: str, **opts: Any) -> client_admin.ClientSpec:
         frontchannel_logout_uri=opts["frontchannel_logout_uri"],
         frontchannel_logout_session_required=opts["frontchannel_logout_session_required"],
         require_mfa=opts["require_mfa"],
+        require_dpop=opts["require_dpop"],
     )
 
 

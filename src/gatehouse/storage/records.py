@@ -47,6 +47,8 @@ class Client:
     frontchannel_logout_session_required: bool = True
     # Every sign-in to this client needs a second factor, whatever the tenant's policy.
     require_mfa: bool = False
+    # Every token request of this client must carry a DPoP proof (RFC 9449 §5.2).
+    require_dpop: bool = False
 
     @property
     def is_public(self) -> bool:
@@ -279,6 +281,8 @@ class RefreshToken:
     resources: tuple[str, ...] = ()
     access_token_jti: str | None = None
     access_token_expires_at: int | None = None
+    # RFC 9449 §5: a public client's token is bound to its DPoP key (the RFC 7638 thumbprint).
+    dpop_jkt: str | None = None
 
     @property
     def offline(self) -> bool:

@@ -14,6 +14,7 @@ from gatehouse.storage.repositories import (
     ClientAssertionRepository,
     ClientRepository,
     ConsentRepository,
+    DPoPProofRepository,
     InteractionRepository,
     KeyRepository,
     KnownBrowserRepository,
@@ -40,6 +41,8 @@ class Store(Protocol):
     def clients(self) -> ClientRepository: ...
     @property
     def client_assertions(self) -> ClientAssertionRepository: ...
+    @property
+    def dpop_proofs(self) -> DPoPProofRepository: ...
     @property
     def users(self) -> UserRepository: ...
     @property

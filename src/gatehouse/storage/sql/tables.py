@@ -86,6 +86,8 @@ clients = sa.Table(
     ),
     # 0008: every sign-in to this client needs a second factor (docs/mfa.md).
     sa.Column("require_mfa", sa.Boolean, nullable=False, server_default=sa.false()),
+    # 0013: every token request of this client must carry a DPoP proof (RFC 9449 §5.2).
+    sa.Column("require_dpop", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.PrimaryKeyConstraint("tenant_id", "client_id"),
 )
 
@@ -293,6 +295,8 @@ refresh_tokens = sa.Table(
     # can put it on the deny-list too.
     sa.Column("access_token_jti", sa.String(64), nullable=True),
     sa.Column("access_token_expires_at", Time, nullable=True),
+    # 0013: a public client's token is bound to its DPoP key (RFC 9449 §5): the thumbprint.
+    sa.Column("dpop_jkt", sa.String(64), nullable=True),
     sa.Index("ix_refresh_tokens_grant", "tenant_id", "grant_id"),
     sa.Index("ix_refresh_tokens_user_client", "tenant_id", "user_id", "client_id"),
 )
@@ -378,4 +382,14 @@ used_client_assertions = sa.Table(
     sa.Column("expires_at", Time, nullable=False),
     # The primary key makes a replayed assertion fail at INSERT (RFC 7523 §3 item 7).
     sa.PrimaryKeyConstraint("tenant_id", "client_id", "jti"),
+)
+
+used_dpop_proofs = sa.Table(
+    "used_dpop_proofs",
+    metadata,
+    _tenant(),
+    sa.Column("jti_hash", sa.String(64), nullable=False),  # SHA-256 of the key and the jti
+    sa.Column("expires_at", Time, nullable=False),
+    # The primary key makes a replayed proof fail at INSERT (RFC 9449 §11.1).
+    sa.PrimaryKeyConstraint("tenant_id", "jti_hash"),
 )
