@@ -190,9 +190,34 @@ PROOF_ALGS: Final[dict[str, tuple[str, str | None]]] = {
     "ES256": ("EC", "P-256"),
     "RS256": ("RSA", None),
     "PS256": ("RSA", None),
-    "EdDSA": ("OKP", "Ed25519"),
+    # RFC 9864: the fully specified name; joserfc warns of the deprecated "EdDSA".
+    "Ed25519": ("OKP", "Ed25519"),
 }
 _MIN_RSA_BITS = 2048
+
+
+class _ProofRegistry(JWSRegistry):
+    """RFC 9449 §4.2: a proof's header carries the public key itself, and an RSA key's is
+    longer than joserfc's default limit for a header (512 bytes)."""
+
+    max_header_length = 4096
+
+
+@functools.lru_cache(maxsize=8)
+def _proof_registry(algorithms: tuple[str, ...] | None) -> JWSRegistry:
+    return _ProofRegistry(algorithms=algorithms)
+
+
+def unverified_proof_header(token: str) -> dict[str, Any]:
+    """A DPoP proof's JOSE header, read to find its key before the signature is checked."""
+    from joserfc import jws
+
+    try:
+        return dict(
+            jws.extract_compact(token.encode("ascii"), None, _proof_registry(None)).protected
+        )
+    except (JoseError, ValueError, UnicodeError) as exc:
+        raise TokenVerificationError("not a compact JWS") from exc
 
 
 def verify_with_embedded_key(
@@ -204,7 +229,7 @@ def verify_with_embedded_key(
     Returns (claims, RFC 7638 thumbprint of the key)."""
     if not algorithms or any(alg not in PROOF_ALGS for alg in algorithms):
         raise ValueError("proof verification must pin asymmetric algorithms")
-    alg = unverified_header(token).get("alg")
+    alg = unverified_proof_header(token).get("alg")
     if not isinstance(alg, str) or alg not in algorithms:
         raise TokenVerificationError(f"alg {str(alg)[:20]} is not allowed")
     kty, crv = PROOF_ALGS[alg]
@@ -221,7 +246,7 @@ def verify_with_embedded_key(
     if isinstance(key, RSAKey) and key.raw_value.key_size < _MIN_RSA_BITS:
         raise TokenVerificationError(f"an RSA key must have at least {_MIN_RSA_BITS} bits")
     try:
-        decoded = jwt.decode(token, key, registry=_registry((alg,)))
+        decoded = jwt.decode(token, key, registry=_proof_registry((alg,)))
     except (JoseError, ValueError, TypeError, KeyError) as exc:
         raise TokenVerificationError(_failure(exc)) from exc
     return dict(decoded.claims), key.thumbprint()

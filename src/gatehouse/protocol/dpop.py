@@ -22,7 +22,7 @@ from gatehouse.keys.jose import (
     PROOF_ALGS,
     TokenVerificationError,
     numeric_date,
-    unverified_header,
+    unverified_proof_header,
     verify_with_embedded_key,
 )
 from gatehouse.protocol import dpop_nonce
@@ -92,7 +92,7 @@ def _one_proof(values: tuple[str, ...]) -> str:
 
 def _header(token: str) -> dict[str, Any]:
     try:
-        return unverified_header(token)
+        return unverified_proof_header(token)
     except TokenVerificationError:
         raise InvalidDPoPProof("the DPoP proof is not a well-formed JWS") from None
 
