@@ -516,3 +516,14 @@ def test_require_mfa_in_an_apply_file(gh: Gatehouse, runtime: Runtime, tmp_path:
         "apply", write(tmp_path, VALID_START + SECOND + "    require_mfa: yes please\n", "b.yaml")
     )
     assert "require_mfa must be true or false" in line
+
+
+def test_require_dpop_in_an_apply_file(gh: Gatehouse, runtime: Runtime, tmp_path: Path) -> None:
+    text = VALID_START + SECOND + "    require_dpop: true\n"
+    assert gh.ok("apply", write(tmp_path, text))["changed"] >= 1
+    second = runtime.store.clients.get("second")
+    assert second is not None and second.require_dpop
+    line = gh.fails(
+        "apply", write(tmp_path, VALID_START + SECOND + "    require_dpop: sometimes\n", "b.yaml")
+    )
+    assert "require_dpop must be true or false" in line
