@@ -50,7 +50,11 @@ def token_endpoint(
         )
     if grant_type not in client.grant_types:
         raise UnauthorizedClient(f"this client is not allowed to use the {grant_type} grant")
-    proof = verify_proof(provider, ProofRequest(dpop, "POST", provider.config.token_endpoint))
+    proof = (
+        verify_proof(provider, ProofRequest(dpop, "POST", provider.config.token_endpoint))
+        if dpop
+        else None
+    )
     if proof is None:
         if client.require_dpop:
             raise InvalidDPoPProof("this client must send a DPoP proof with every token request")

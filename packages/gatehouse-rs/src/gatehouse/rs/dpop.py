@@ -30,6 +30,7 @@ from joserfc.jwk import ECKey, JWKRegistry, OKPKey, RSAKey
 from joserfc.jws import JWSRegistry, extract_compact
 
 from gatehouse.rs.errors import InvalidDPoPProof, InvalidToken
+from gatehouse.rs.keys import MIN_RSA_BITS
 from gatehouse.rs.token import AccessToken
 
 #: RFC 9449 §4.2: asymmetric algorithms a proof may use, with the key each needs.
@@ -138,6 +139,8 @@ class DPoPVerifier:
             key = JWKRegistry.import_key(jwk)
             if not isinstance(key, ECKey | RSAKey | OKPKey) or key.is_private:
                 raise ValueError("not a public key")
+            if isinstance(key, RSAKey) and key.raw_value.key_size < MIN_RSA_BITS:
+                raise ValueError("an RSA key too short to trust")
             claims = jwt.decode(proof, key, registry=_VERIFIERS[alg]).claims
         except (JoseError, ValueError, TypeError, KeyError):
             raise InvalidDPoPProof(
