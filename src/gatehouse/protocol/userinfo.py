@@ -19,7 +19,10 @@ from gatehouse.protocol.provider import Provider
 from gatehouse.tokens.access_token import audiences_of
 
 
-def userinfo(provider: Provider, presented: PresentedToken) -> dict[str, Any]:
+def userinfo(provider: Provider, presented: PresentedToken | str) -> dict[str, Any]:
+    """The claims for the token; a plain string is a bearer token (RFC 6750)."""
+    if isinstance(presented, str):
+        presented = PresentedToken(presented, "Bearer")
     live = live_access_token(provider, presented.value, audience=None)
     claims = live.claims
     _is_for_userinfo(claims, provider.config.userinfo_endpoint)
