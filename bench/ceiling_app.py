@@ -9,7 +9,10 @@ threadpool, no middleware. What it signs follows the grant type of the form:
 - ``authorization_code``: one ES256 access token and one RS256 ID token (the code grant's
   ceiling; the code itself is not checked);
 - ``client_credentials``: one ES256 access token carrying the client's roles (the ceiling of
-  the client_credentials and refresh benchmarks: the unavoidable work of a token response).
+  the client_credentials and refresh benchmarks: the unavoidable work of a token response);
+  with a ``DPoP`` header, the proof's signature is first checked with the key in its header
+  and the token carries that key's thumbprint in ``cnf.jkt`` (the ceiling of bench/dpop.py;
+  the proof's claims and its jti are not checked, nothing is stored).
 
 It is served by gatehouse's own serving code (src/gatehouse/web/serving.py: ``bind_socket``,
 ``serve_app``; web/supervisor.py: ``supervise``): N processes started with the ``spawn``
@@ -46,12 +49,18 @@ MAX_BODY_BYTES = 64 * 1024
 
 def create_app() -> Any:
     from joserfc import jwt
+    from joserfc.errors import JoseError
     from joserfc.jwk import ECKey, RSAKey
+    from joserfc.jws import JWSRegistry, extract_compact
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import JSONResponse, Response
     from starlette.routing import Route
 
+    class ProofRegistry(JWSRegistry):
+        max_header_length = 4096  # a proof's header carries its public key
+
+    proof_registry = ProofRegistry(algorithms=["ES256"])
     es_key = ECKey.generate_key("P-256", private=True)
     rs_key = RSAKey.generate_key(2048, private=True)
     es_kid, rs_kid = es_key.thumbprint(), rs_key.thumbprint()
@@ -83,7 +92,13 @@ def create_app() -> Any:
         if stored is None or not hmac.compare_digest(presented.encode(), stored.encode()):
             return error("invalid_client", 401)
         if grant_type == "client_credentials":
-            return client_credentials(client_id, params.get("scope", ""))
+            jkt = None
+            if "dpop" in request.headers:
+                try:
+                    jkt = proof_key(request.headers["dpop"])
+                except (JoseError, ValueError, KeyError):
+                    return error("invalid_dpop_proof", 400)
+            return client_credentials(client_id, params.get("scope", ""), jkt)
 
         now = int(time.time())
         access = jwt.encode(
@@ -134,25 +149,33 @@ def create_app() -> Any:
             headers=NO_STORE,
         )
 
-    def client_credentials(client_id: str, scope: str) -> Response:
+    def proof_key(proof: str) -> str:
+        """The thumbprint of the key a DPoP proof's signature verifies with (ES256 only)."""
+        header = extract_compact(proof.encode("ascii"), None, proof_registry).protected
+        key = ECKey.import_key(header["jwk"])
+        jwt.decode(proof, key, registry=proof_registry)
+        return key.thumbprint()
+
+    def client_credentials(client_id: str, scope: str, jkt: str | None = None) -> Response:
         now = int(time.time())
+        claims: dict[str, Any] = {
+            "iss": ISSUER,
+            "sub": client_id,
+            "aud": API,
+            "client_id": client_id,
+            "roles": API_ROLES,
+            "jti": uuid.uuid4().hex,
+            "iat": now,
+            "exp": now + 3600,
+        }
+        if jkt is not None:
+            claims["cnf"] = {"jkt": jkt}
         access = jwt.encode(
-            {"alg": "ES256", "kid": es_kid, "typ": "at+jwt"},
-            {
-                "iss": ISSUER,
-                "sub": client_id,
-                "aud": API,
-                "client_id": client_id,
-                "roles": API_ROLES,
-                "jti": uuid.uuid4().hex,
-                "iat": now,
-                "exp": now + 3600,
-            },
-            es_key,
-            algorithms=["ES256"],
+            {"alg": "ES256", "kid": es_kid, "typ": "at+jwt"}, claims, es_key, algorithms=["ES256"]
         )
+        token_type = "Bearer" if jkt is None else "DPoP"
         return JSONResponse(
-            {"access_token": access, "token_type": "Bearer", "expires_in": 3600, "scope": scope},
+            {"access_token": access, "token_type": token_type, "expires_in": 3600, "scope": scope},
             headers=NO_STORE,
         )
 

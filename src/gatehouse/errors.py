@@ -203,3 +203,21 @@ class AuthorizationDeclined(AccessDenied):
     endpoint, like every RFC 6749 §5.2 error but invalid_client, it is a 400."""
 
     status_code = 400
+
+
+class InvalidDPoPProof(OAuthError):
+    """RFC 9449 §5, §7.1: the DPoP proof is missing where required, malformed, or fails a
+    check of §4.3 (400 at the token endpoint; a protected resource answers 401)."""
+
+    error = "invalid_dpop_proof"
+
+
+class UseDPoPNonce(OAuthError):
+    """RFC 9449 §8, §9: the proof must carry the server's current nonce; ``nonce`` travels
+    in the DPoP-Nonce response header."""
+
+    error = "use_dpop_nonce"
+
+    def __init__(self, description: str, nonce: str) -> None:
+        super().__init__(description)
+        self.nonce = nonce

@@ -5,6 +5,8 @@ Shared by ``serve``, the CLI and tests, so there is one way to wire the parts to
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 from collections.abc import Callable
@@ -71,7 +73,9 @@ def resolve_issuer(settings: Settings, host: str = "127.0.0.1", port: int = 8000
     return f"http://{shown}:{port}"
 
 
-def provider_config(settings: Settings, issuer: str) -> ProviderConfig:
+def provider_config(settings: Settings, issuer: str, secret_key: str) -> ProviderConfig:
+    """``secret_key``: what the DPoP nonce key is derived from, the same on every server."""
+
     def seconds(value: timedelta) -> int:
         return int(value.total_seconds())
 
@@ -93,7 +97,16 @@ def provider_config(settings: Settings, issuer: str) -> ProviderConfig:
         device_poll_interval=seconds(settings.device_poll_interval),
         access_token_signing_alg=settings.access_token_signing_alg,
         id_token_signing_alg=settings.id_token_signing_alg,
+        dpop_proof_max_age=seconds(settings.dpop_proof_max_age),
+        dpop_clock_skew=seconds(settings.dpop_clock_skew),
+        dpop_nonce_required=settings.dpop_nonce_required,
+        dpop_nonce_key=_derived_key(secret_key, "dpop-nonce"),
     )
+
+
+def _derived_key(secret_key: str, purpose: str) -> bytes:
+    """A key for one purpose, derived from the secret key so it is the same on every server."""
+    return hmac.new(secret_key.encode("utf-8"), purpose.encode("ascii"), hashlib.sha256).digest()
 
 
 @dataclass
@@ -159,7 +172,7 @@ def build_runtime(
     keys = KeyService(store.keys, KeyEncryptor(secret_key))
     totp = Totp(store.second_factors, keys.encryptor)
     recovery_codes = RecoveryCodes(store.second_factors)
-    config = provider_config(settings, issuer or resolve_issuer(settings))
+    config = provider_config(settings, issuer or resolve_issuer(settings), secret_key)
     relying_party = RelyingParty.for_issuer(config.issuer)
     passkeys = PasskeyService(store.passkeys, store.users, store.audit, store.atomic, relying_party)
     passwords = Passwords(settings.password_hash_time_cost, settings.password_hash_memory_kib)
@@ -190,6 +203,7 @@ def build_runtime(
         pushed_requests=store.pushed_requests,
         device_authorizations=store.device_authorizations,
         passwords=passwords,
+        dpop_proofs=store.dpop_proofs,
         transaction=store.atomic,
         # In the order the verification page offers them: a passkey first, where the
         # person has one (phishing-resistant, and one touch).

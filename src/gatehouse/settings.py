@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Final, Literal, get_args
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -149,6 +149,22 @@ class Settings(MailSettings):
         "RS256",
         description="Default signing algorithm of ID tokens; a client may choose another.",
     )
+    dpop_proof_max_age: Duration = Field(
+        timedelta(seconds=60),
+        description="A DPoP proof (RFC 9449) is accepted this long after its `iat`, and its "
+        "`jti` remembered as long, so it cannot be replayed; 1 to 300 seconds.",
+    )
+    dpop_clock_skew: Duration = Field(
+        timedelta(seconds=5),
+        description="How far a DPoP proof's `iat` may lie ahead of this server's clock; at "
+        "most 60 seconds.",
+    )
+    dpop_nonce_required: bool = Field(
+        False,
+        description="Every DPoP proof must carry a nonce from gatehouse (RFC 9449 §8): a "
+        "client without one is answered `use_dpop_nonce` and a `DPoP-Nonce` header. A nonce "
+        "sent without this is still checked.",
+    )
     key_rotation_delay: Duration = Field(
         timedelta(hours=24),
         description="`keys rotate` publishes a new key this long before it starts signing, so "
@@ -232,6 +248,14 @@ class Settings(MailSettings):
         # RFC 9126 §2.2: expires_in is short, "between 5 and 600 seconds" in its examples.
         if not timedelta(seconds=5) <= value <= timedelta(minutes=10):
             raise ValueError("a pushed request must live between 5 seconds and 10 minutes")
+        return value
+
+    @field_validator("dpop_proof_max_age", "dpop_clock_skew")
+    @classmethod
+    def _dpop_window_is_short(cls, value: timedelta, info: ValidationInfo) -> timedelta:
+        low, high = (1, 300) if info.field_name == "dpop_proof_max_age" else (0, 60)
+        if not timedelta(seconds=low) <= value <= timedelta(seconds=high):
+            raise ValueError(f"must be between {low} and {high} seconds")
         return value
 
     @field_validator("request_header_timeout", "request_body_timeout")

@@ -575,3 +575,14 @@ def test_response_types_and_legacy_grants_in_a_file(
     (warning,) = change["warnings"]
     assert warning.startswith("legacy implicit grant enabled")
     assert gh.ok("apply", write(tmp_path, legacy))["changed"] == 0
+
+
+def test_require_dpop_in_an_apply_file(gh: Gatehouse, runtime: Runtime, tmp_path: Path) -> None:
+    text = VALID_START + SECOND + "    require_dpop: true\n"
+    assert gh.ok("apply", write(tmp_path, text))["changed"] >= 1
+    second = runtime.store.clients.get("second")
+    assert second is not None and second.require_dpop
+    line = gh.fails(
+        "apply", write(tmp_path, VALID_START + SECOND + "    require_dpop: sometimes\n", "b.yaml")
+    )
+    assert "require_dpop must be true or false" in line

@@ -400,3 +400,27 @@ def test_a_public_client_may_use_code_id_token_and_the_implicit_types(gh: Gateho
     )  # fmt: skip
     assert created.exit_code == 0, created.stderr
     assert json.loads(created.stdout)["response_types"] == ["code id_token", "id_token token"]
+
+
+def test_require_dpop_is_set_shown_and_cleared(gh: Gatehouse, runtime: Runtime) -> None:
+    created = gh.ok("client", "create", "--client-id", "web", "--redirect-uri", CB)
+    assert created["require_dpop"] is False
+    assert gh.ok("client", "update", "web", "--require-dpop")["require_dpop"] is True
+    assert gh.ok("client", "show", "web")["require_dpop"] is True
+    stored = runtime.store.clients.get("web")
+    assert stored is not None and stored.require_dpop
+    # An update that does not mention it keeps it.
+    assert gh.ok("client", "update", "web", "--name", "Web")["require_dpop"] is True
+    assert gh.ok("client", "update", "web", "--no-require-dpop")["require_dpop"] is False
+    created = gh.ok(
+        "client",
+        "create",
+        "--client-id",
+        "spa",
+        "--type",
+        "public",
+        "--redirect-uri",
+        CB,
+        "--require-dpop",
+    )
+    assert created["require_dpop"] is True

@@ -13,6 +13,7 @@ from gatehouse.errors import (
     MAX_DESCRIPTION_LENGTH,
     InvalidClientThrottled,
     OAuthError,
+    UseDPoPNonce,
     safe_description,
 )
 from gatehouse.protocol.messages import MalformedParameters, Parameters
@@ -46,6 +47,7 @@ ARGUMENTS_BEFORE: dict[type[OAuthError], tuple[object, ...]] = {InvalidPasskeyNa
 EXTRA_ARGUMENTS: dict[type[OAuthError], tuple[object, ...]] = {
     MalformedParameters: (Parameters({}), frozenset()),
     InvalidClientThrottled: (30,),
+    UseDPoPNonce: ("a-nonce",),
 }
 
 

@@ -53,6 +53,7 @@ CLIENT_KEYS = frozenset(
         "require_mfa",
         "require_pushed_authorization_requests",
         "request_object_signing_alg",
+        "require_dpop",
     }
 )
 API_KEYS = frozenset(
@@ -315,6 +316,7 @@ def client_spec(entry: dict[str, Any]) -> client_admin.ClientSpec:
             entry, "require_pushed_authorization_requests"
         ),
         request_object_signing_alg=_optional_string(entry, "request_object_signing_alg"),
+        require_dpop=entry.get("require_dpop"),
     )
 
 

@@ -69,6 +69,7 @@ class ClientSpec:
     require_pushed_authorization_requests: bool | None = None
     request_object_signing_alg: str | None = None
     response_types: list[str] | None = None
+    require_dpop: bool | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -154,7 +155,6 @@ def validated_client(
                 True,
             )
         ),
-        require_mfa=_require_mfa(merge),
         require_pushed_authorization_requests=client_requests.require_par(
             merge.pick(
                 spec.require_pushed_authorization_requests,
@@ -165,6 +165,8 @@ def validated_client(
         ),
         request_object_signing_alg=request_alg,
         response_types=response_types,
+        require_mfa=_switch(merge, merge.spec.require_mfa, "require_mfa"),
+        require_dpop=_switch(merge, merge.spec.require_dpop, "require_dpop"),
     )
 
 
@@ -361,10 +363,11 @@ def _refresh_rotation(merge: _Merge, client_type: ClientType, grant_types: tuple
     return rotation
 
 
-def _require_mfa(merge: _Merge) -> bool:
-    value = merge.pick(merge.spec.require_mfa, "require_mfa", False)
+def _switch(merge: _Merge, new: bool | None, attribute: str) -> bool:
+    """An on/off switch that is off unless asked for (require_mfa, require_dpop)."""
+    value = merge.pick(new, attribute, False)
     if not isinstance(value, bool):
-        raise AdminError("require_mfa must be true or false")
+        raise AdminError(f"{attribute} must be true or false")
     return value
 
 

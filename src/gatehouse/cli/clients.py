@@ -104,6 +104,13 @@ def _client_options(func: F) -> F:
             'client_secret_jwt clients only); "" removes it.',
         ),
         click.option(
+            "--require-dpop/--no-require-dpop",
+            "require_dpop",
+            default=None,
+            help="Every token request of this client must carry a DPoP proof, so every token "
+            "it gets is bound to its key (RFC 9449; default: off, a proof is optional).",
+        ),
+        click.option(
             "--first-party/--third-party",
             default=None,
             help="First-party clients skip the consent page.",
@@ -173,6 +180,7 @@ def _spec(client_id: str, **opts: Any) -> client_admin.ClientSpec:
         require_mfa=opts["require_mfa"],
         require_pushed_authorization_requests=opts["require_pushed_authorization_requests"],
         request_object_signing_alg=opts["request_object_signing_alg"],
+        require_dpop=opts["require_dpop"],
     )
 
 

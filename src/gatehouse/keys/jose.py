@@ -11,11 +11,11 @@ import functools
 import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from joserfc import jwt
 from joserfc.errors import BadSignatureError, JoseError
-from joserfc.jwk import ECKey, KeySet, RSAKey
+from joserfc.jwk import ECKey, JWKRegistry, KeySet, OKPKey, RSAKey
 from joserfc.jws import JWSRegistry
 
 from gatehouse.settings import SIGNING_ALGS, SigningAlg
@@ -182,3 +182,71 @@ def unverified_claims(token: str) -> dict[str, Any]:
     except UnicodeEncodeError:
         raise TokenVerificationError("the JWT payload holds text that is not Unicode") from None
     return claims
+
+
+#: RFC 9449 §4.2: the asymmetric algorithms a DPoP proof may be signed with, each with the
+#: key type (and curve) it needs. Never none, never an HMAC.
+PROOF_ALGS: Final[dict[str, tuple[str, str | None]]] = {
+    "ES256": ("EC", "P-256"),
+    "RS256": ("RSA", None),
+    "PS256": ("RSA", None),
+    # RFC 9864: the fully specified name; joserfc warns of the deprecated "EdDSA".
+    "Ed25519": ("OKP", "Ed25519"),
+}
+_MIN_RSA_BITS = 2048
+
+
+class _ProofRegistry(JWSRegistry):
+    """RFC 9449 §4.2: a proof's header carries the public key itself, and an RSA key's is
+    longer than joserfc's default limit for a header (512 bytes)."""
+
+    max_header_length = 4096
+
+
+@functools.lru_cache(maxsize=8)
+def _proof_registry(algorithms: tuple[str, ...] | None) -> JWSRegistry:
+    return _ProofRegistry(algorithms=algorithms)
+
+
+def unverified_proof_header(token: str) -> dict[str, Any]:
+    """A DPoP proof's JOSE header, read to find its key before the signature is checked."""
+    from joserfc import jws
+
+    try:
+        return dict(
+            jws.extract_compact(token.encode("ascii"), None, _proof_registry(None)).protected
+        )
+    except (JoseError, ValueError, UnicodeError) as exc:
+        raise TokenVerificationError("not a compact JWS") from exc
+
+
+def verify_with_embedded_key(
+    token: str, jwk: Mapping[str, Any], *, algorithms: Collection[str]
+) -> tuple[dict[str, Any], str]:
+    """RFC 9449 §4.3 step 6: the signature of ``token``, checked with the public key
+    ``jwk`` from its own header (the caller has checked that the JWK holds no private
+    member) under one of ``algorithms`` (a subset of PROOF_ALGS) that suits the key.
+    Returns (claims, RFC 7638 thumbprint of the key)."""
+    if not algorithms or any(alg not in PROOF_ALGS for alg in algorithms):
+        raise ValueError("proof verification must pin asymmetric algorithms")
+    alg = unverified_proof_header(token).get("alg")
+    if not isinstance(alg, str) or alg not in algorithms:
+        raise TokenVerificationError(f"alg {str(alg)[:20]} is not allowed")
+    kty, crv = PROOF_ALGS[alg]
+    if jwk.get("kty") != kty or (crv is not None and jwk.get("crv") != crv):
+        raise TokenVerificationError(f"the jwk is not a {crv or kty} key, which {alg} needs")
+    try:
+        key = JWKRegistry.import_key(dict(jwk))
+    except (JoseError, ValueError, TypeError, KeyError) as exc:
+        raise TokenVerificationError(
+            f"the jwk is not a usable public key: {_failure(exc)}"
+        ) from exc
+    if not isinstance(key, ECKey | RSAKey | OKPKey) or key.is_private:
+        raise TokenVerificationError("the jwk must be a public key")
+    if isinstance(key, RSAKey) and key.raw_value.key_size < _MIN_RSA_BITS:
+        raise TokenVerificationError(f"an RSA key must have at least {_MIN_RSA_BITS} bits")
+    try:
+        decoded = jwt.decode(token, key, registry=_proof_registry((alg,)))
+    except (JoseError, ValueError, TypeError, KeyError) as exc:
+        raise TokenVerificationError(_failure(exc)) from exc
+    return dict(decoded.claims), key.thumbprint()

@@ -11,6 +11,7 @@ from gatehouse.protocol.claims import SUPPORTED_CLAIMS
 from gatehouse.protocol.client_assertion import ASSERTION_ALGS, HMAC_ALGS
 from gatehouse.protocol.client_auth import SUPPORTED_METHODS
 from gatehouse.protocol.device import DEVICE_CODE_GRANT
+from gatehouse.protocol.dpop import ALGS as DPOP_ALGS
 from gatehouse.protocol.pkce import SUPPORTED_METHODS as PKCE_METHODS
 from gatehouse.protocol.provider import ProviderConfig
 from gatehouse.protocol.request_object import REQUEST_OBJECT_ALGS
@@ -69,6 +70,8 @@ def openid_configuration(
         "revocation_endpoint_auth_methods_supported": list(SUPPORTED_METHODS),
         "revocation_endpoint_auth_signing_alg_values_supported": [*ASSERTION_ALGS, *HMAC_ALGS],
         "claims_supported": SUPPORTED_CLAIMS,
+        # RFC 9449 §5.1: the algorithms of the DPoP proofs gatehouse accepts.
+        "dpop_signing_alg_values_supported": list(DPOP_ALGS),
         "acr_values_supported": list(SUPPORTED_ACR_VALUES),
         "claims_parameter_supported": True,
         # RFC 9101 §10.1 and RFC 9126 §5: signed request objects by value and at /par;

@@ -13,6 +13,7 @@ from typing import Any
 from gatehouse.crypto import sha256_digest
 from gatehouse.errors import InvalidClient, InvalidGrant, InvalidToken
 from gatehouse.protocol.client_auth import authenticate_client
+from gatehouse.protocol.dpop_resource import bound_key
 from gatehouse.protocol.liveness import live_access_token, live_refresh_token
 from gatehouse.protocol.messages import Parameters
 from gatehouse.protocol.provider import Provider
@@ -68,8 +69,11 @@ def _access_token(provider: Provider, caller: Client, token: str) -> dict[str, A
         return INACTIVE
     if not _may_see(provider, caller, str(claims.get("client_id")), audiences_of(claims)):
         return INACTIVE
-    result: dict[str, Any] = {"active": True, "token_type": "Bearer"}
+    # RFC 9449 §6.2: a DPoP-bound token is of type DPoP and shows the key it is bound to.
+    token_type = "DPoP" if bound_key(claims) is not None else "Bearer"
+    result: dict[str, Any] = {"active": True, "token_type": token_type}
     for claim in (
+        "cnf",
         "scope",
         "client_id",
         "sub",

@@ -99,9 +99,12 @@ def mint_for_audience(
     lifetime: int | None = None,
 ) -> MintedAccessToken:
     """An RFC 9068 access token for one audience, with that API's lifetime (or a shorter
-    ``lifetime``) and algorithm."""
+    ``lifetime``) and algorithm; bound to the request's DPoP key when it has one (RFC 9449
+    §6.1: cnf.jkt)."""
     config = provider.config
     api = audience.api
+    if provider.token_binding is not None:
+        extra_claims = {**(extra_claims or {}), "cnf": {"jkt": provider.token_binding}}
     return mint_access_token(
         provider.keys.keyring(),
         alg=(api.signing_alg if api and api.signing_alg else config.access_token_signing_alg),
@@ -350,6 +353,9 @@ def store_refresh_token(
         access_token_jti=access_token.jti if access_token else None,
         access_token_expires_at=access_token.expires_at if access_token else None,
         claims_request=grant.claims_request,
+        # RFC 9449 §5: a public client's refresh token is bound to its DPoP key; a
+        # confidential client's is bound to the client by its authentication already.
+        dpop_jkt=provider.token_binding if grant.client.is_public else None,
     )
     if rotates is None:
         provider.refresh_tokens.create(record)

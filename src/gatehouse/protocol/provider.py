@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import secrets
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -30,6 +32,7 @@ from gatehouse.storage.repositories import (
     ClientRepository,
     ConsentRepository,
     DeviceAuthorizationRepository,
+    DPoPProofRepository,
     InteractionRepository,
     LogoutDeliveryRepository,
     PushedRequestRepository,
@@ -66,6 +69,13 @@ class ProviderConfig:
     device_poll_interval: int = 5
     access_token_signing_alg: SigningAlg = "ES256"
     id_token_signing_alg: SigningAlg = "RS256"
+    # RFC 9449 (protocol/dpop.py): how old a proof may be, how far ahead of this clock,
+    # whether every proof needs a nonce, and the key nonces are made with (every server
+    # of a deployment derives the same one from the secret key; runtime.py).
+    dpop_proof_max_age: int = 60
+    dpop_clock_skew: int = 5
+    dpop_nonce_required: bool = False
+    dpop_nonce_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
 
     @property
     def session_lifetimes(self) -> SessionLifetimes:
@@ -82,6 +92,10 @@ class ProviderConfig:
             absolute=self.remember_me_absolute_lifetime,
             remember_me=True,
         )
+
+    @property
+    def token_endpoint(self) -> str:
+        return f"{self.issuer}/token"
 
     @property
     def userinfo_endpoint(self) -> str:
@@ -123,6 +137,7 @@ class Provider:
     device_authorizations: DeviceAuthorizationRepository
     # Password hashing: the login page and the password grant check passwords alike.
     passwords: Passwords
+    dpop_proofs: DPoPProofRepository
     # One transaction for a change and the audit event that records it (Store.atomic).
     transaction: Callable[[], AbstractContextManager[Any]]
     clock: Callable[[], int] = field(default=lambda: int(time.time()))
@@ -135,6 +150,15 @@ class Provider:
     # The second factors a person may be asked for, in the order the verification page
     # offers them (accounts/second_factor.py); runtime.py builds it.
     second_factor_methods: tuple[SecondFactorMethod, ...] = ()
+    # RFC 9449 §6: the thumbprint of the DPoP key every token minted through this provider
+    # is bound to; set only on the copy one token request works with (``bound_to``).
+    token_binding: str | None = None
+
+    def bound_to(self, jkt: str) -> Provider:
+        """This provider for one token request whose tokens are bound to the DPoP key
+        ``jkt``: whichever grant mints them, access tokens carry cnf.jkt (protocol/
+        issuance.py) and a public client's refresh tokens are bound to the key."""
+        return dataclasses.replace(self, token_binding=jkt)
 
     @functools.cached_property
     def throttle(self) -> Throttle:

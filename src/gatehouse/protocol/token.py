@@ -3,10 +3,17 @@ registry, let the grant handle the request."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 
-from gatehouse.errors import InvalidRequest, UnauthorizedClient, UnsupportedGrantType
+from gatehouse.errors import (
+    InvalidDPoPProof,
+    InvalidRequest,
+    UnauthorizedClient,
+    UnsupportedGrantType,
+)
 from gatehouse.protocol.client_auth import authenticate_client
+from gatehouse.protocol.dpop import ProofRequest, verify_proof
 from gatehouse.protocol.grants.authorization_code import AuthorizationCodeGrant
 from gatehouse.protocol.grants.base import Grant
 from gatehouse.protocol.grants.client_credentials import ClientCredentialsGrant
@@ -41,8 +48,10 @@ def token_endpoint(
     grants: Mapping[str, Grant] = DEFAULT_GRANTS,
     *,
     address: str | None = None,
+    dpop: tuple[str, ...] = (),
 ) -> TokenResponse:
-    """``address``: the caller's, by which failed client authentications are counted."""
+    """``address``: the caller's, by which failed client authentications are counted;
+    ``dpop``: the request's DPoP header values (RFC 9449 §5)."""
     grant_type = params.get("grant_type")
     if grant_type is None:
         raise InvalidRequest("the grant_type parameter is required")
@@ -54,4 +63,15 @@ def token_endpoint(
         )
     if grant_type not in client.grant_types:
         raise UnauthorizedClient(f"this client is not allowed to use the {grant_type} grant")
-    return grant.handle(provider, client, params, address=address)
+    proof = (
+        verify_proof(provider, ProofRequest(dpop, "POST", provider.config.token_endpoint))
+        if dpop
+        else None
+    )
+    if proof is None:
+        if client.require_dpop:
+            raise InvalidDPoPProof("this client must send a DPoP proof with every token request")
+        return grant.handle(provider, client, params, address=address)
+    # RFC 9449 §5: the tokens are bound to the proof's key, and their type is DPoP.
+    response = grant.handle(provider.bound_to(proof.jkt), client, params, address=address)
+    return dataclasses.replace(response, token_type="DPoP")  # noqa: S106 - a type, no secret

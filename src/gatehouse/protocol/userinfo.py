@@ -3,7 +3,8 @@
 An access token is for one audience (RFC 8707, docs/tokens.md): a token for an API does not
 open UserInfo, or the API that receives it could read the user's profile with it. A client
 that signed in with API scopes asks the token endpoint for a UserInfo token
-(``resource=<issuer>/userinfo``), and the refusal says exactly that.
+(``resource=<issuer>/userinfo``), and the refusal says exactly that. A DPoP-bound token is
+accepted with a proof for its key (protocol/dpop_resource.py).
 """
 
 from __future__ import annotations
@@ -13,16 +14,22 @@ from typing import Any
 from gatehouse.errors import InsufficientScope, InvalidToken
 from gatehouse.protocol.claims import user_claims
 from gatehouse.protocol.claims_request import ClaimsRequest, released_for
+from gatehouse.protocol.dpop_resource import PresentedToken, check_sender
 from gatehouse.protocol.issuance import USERINFO_CLAIMS
 from gatehouse.protocol.liveness import live_access_token
 from gatehouse.protocol.provider import Provider
 from gatehouse.tokens.access_token import audiences_of
 
 
-def userinfo(provider: Provider, token: str) -> dict[str, Any]:
-    live = live_access_token(provider, token, audience=None)
+def userinfo(provider: Provider, presented: PresentedToken | str) -> dict[str, Any]:
+    """The claims for the token; a plain string is a bearer token (RFC 6750)."""
+    if isinstance(presented, str):
+        presented = PresentedToken(presented, "Bearer")
+    live = live_access_token(provider, presented.value, audience=None)
     claims = live.claims
     _is_for_userinfo(claims, provider.config.userinfo_endpoint)
+    # RFC 9449 §7.1: a DPoP-bound token only with a proof made with its key.
+    check_sender(provider, claims, presented, provider.config.userinfo_endpoint)
     scopes = str(claims.get("scope", "")).split()
     if "openid" not in scopes:
         raise InsufficientScope("the access token lacks the openid scope that UserInfo requires")

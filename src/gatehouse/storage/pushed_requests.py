@@ -1,12 +1,26 @@
-"""The storage contract of pushed authorization requests (``PushedRequestRepository``,
-RFC 9126), re-exported by ``storage/repositories.py`` with every other repository.
-``storage.sql.pushed_requests`` implements it."""
+"""Pushed authorization requests (RFC 9126): the record, re-exported by
+``storage/records.py``, and the storage contract (``PushedRequestRepository``), re-exported
+by ``storage/repositories.py`` with every other repository. ``storage.sql.pushed_requests``
+implements it."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
-from gatehouse.storage.records import PushedRequest
+
+@dataclass(frozen=True)
+class PushedRequest:
+    """RFC 9126 §2.2: an authorization request a client pushed, to be used once, by that
+    client, before ``expires_at``, through its request_uri (stored only as a hash)."""
+
+    request_uri_hash: str
+    client_id: str
+    # The authorization request's parameters: name -> every value (only resource repeats).
+    parameters: dict[str, list[str]]
+    created_at: int
+    expires_at: int
+    used_at: int | None = None
 
 
 class PushedRequestRepository(Protocol):

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from gatehouse.storage.device_authorizations import DeviceApproval as DeviceApproval
 from gatehouse.storage.device_authorizations import DeviceAuthorization as DeviceAuthorization
+from gatehouse.storage.pushed_requests import PushedRequest as PushedRequest
 from gatehouse.storage.sign_in_records import AuditEvent as AuditEvent
 from gatehouse.storage.sign_in_records import AuditQuery as AuditQuery
 from gatehouse.storage.sign_in_records import EmailToken as EmailToken
@@ -56,6 +57,8 @@ class Client:
     # 0018: the response types the client may ask the authorization endpoint for
     # (protocol/response_types.py), in canonical order.
     response_types: tuple[str, ...] = ("code",)
+    # Every token request of this client must carry a DPoP proof (RFC 9449 §5.2).
+    require_dpop: bool = False
 
     @property
     def is_public(self) -> bool:
@@ -294,6 +297,8 @@ class RefreshToken:
     # The token this one was rotated into (set when it is used), None before.
     successor_hash: str | None = None
     claims_request: dict[str, Any] | None = None  # 0016, as on the authorization code
+    # RFC 9449 §5: a public client's token is bound to its DPoP key (the RFC 7638 thumbprint).
+    dpop_jkt: str | None = None
 
     @property
     def offline(self) -> bool:
@@ -307,20 +312,6 @@ class OfflineGrant:
 
     token: RefreshToken
     first_issued_at: int
-
-
-@dataclass(frozen=True)
-class PushedRequest:
-    """RFC 9126 §2.2: an authorization request a client pushed, to be used once, by that
-    client, before ``expires_at``, through its request_uri (stored only as a hash)."""
-
-    request_uri_hash: str
-    client_id: str
-    # The authorization request's parameters: name -> every value (only resource repeats).
-    parameters: dict[str, list[str]]
-    created_at: int
-    expires_at: int
-    used_at: int | None = None
 
 
 @dataclass(frozen=True)

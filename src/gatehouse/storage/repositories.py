@@ -122,6 +122,13 @@ class ClientAssertionRepository(Protocol):
         (database-enforced by a unique key, RFC 7523 §3 item 7). Expired entries go."""
 
 
+class DPoPProofRepository(Protocol):
+    def record(self, jti_hash: str, expires_at: int) -> bool:
+        """Remember a DPoP proof (the hash of its key and jti) until ``expires_at``; True
+        the first time only: one INSERT that the primary key lets through once (RFC 9449
+        §11.1). The purge deletes expired entries."""
+
+
 class UserRepository(Protocol):
     def get(self, user_id: str) -> User | None:
         """The user by id (`sub`), or None. One lean statement."""

@@ -15,6 +15,7 @@ from gatehouse.storage.repositories import (
     ClientRepository,
     ConsentRepository,
     DeviceAuthorizationRepository,
+    DPoPProofRepository,
     InteractionRepository,
     KeyRepository,
     KnownBrowserRepository,
@@ -43,6 +44,8 @@ class Store(Protocol):
     def clients(self) -> ClientRepository: ...
     @property
     def client_assertions(self) -> ClientAssertionRepository: ...
+    @property
+    def dpop_proofs(self) -> DPoPProofRepository: ...
     @property
     def users(self) -> UserRepository: ...
     @property

@@ -52,10 +52,11 @@ def add_cors_headers(
     response.headers.append("Vary", "Origin")
     if origin and origin_allowed:
         response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Access-Control-Expose-Headers"] = "WWW-Authenticate"
+        # RFC 9449 §8: a browser client must read the server's DPoP nonce.
+        response.headers["Access-Control-Expose-Headers"] = "WWW-Authenticate, DPoP-Nonce"
         if request.method == "OPTIONS":
             response.headers["Access-Control-Allow-Methods"] = "GET, POST"
-            response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
+            response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type, DPoP"
             response.headers["Access-Control-Max-Age"] = str(max_age)
     return response
 

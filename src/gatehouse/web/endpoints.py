@@ -9,14 +9,16 @@ from starlette.responses import JSONResponse, Response
 
 from gatehouse.protocol import authorize as authorize_core
 from gatehouse.protocol.authorization import AuthorizationOutcome
-from gatehouse.protocol.bearer import bearer_token
 from gatehouse.protocol.device import device_authorization as device_authorization_core
 from gatehouse.protocol.discovery import openid_configuration
+from gatehouse.protocol.dpop import response_nonce
+from gatehouse.protocol.dpop_resource import presented_token
 from gatehouse.protocol.grants.password import PASSWORD
 from gatehouse.protocol.interaction import browser_state
 from gatehouse.protocol.introspection import introspect
 from gatehouse.protocol.issuance import TokenResponse
 from gatehouse.protocol.messages import MalformedParameters, Parameters
+from gatehouse.protocol.provider import Provider
 from gatehouse.protocol.revocation import revoke
 from gatehouse.protocol.token import DEFAULT_GRANTS, token_endpoint
 from gatehouse.protocol.userinfo import userinfo as userinfo_core
@@ -121,7 +123,9 @@ async def authorize(request: Request) -> Response:
     return follow_outcome(request, outcome)
 
 
-def _may_run_on_the_event_loop(params: Parameters, embedded_database: bool) -> bool:
+def _may_run_on_the_event_loop(
+    params: Parameters, embedded_database: bool, dpop: tuple[str, ...] = ()
+) -> bool:
     """Which token requests are tried on the event loop (web/threads.py).
 
     client_credentials with a client secret reads only what the per-process caches hold
@@ -130,8 +134,12 @@ def _may_run_on_the_event_loop(params: Parameters, embedded_database: bool) -> b
     to a request thread (docs/architecture.md). A client assertion goes to a thread at
     once: it may need the client's JWKS downloaded, and trying it inline first would only
     repeat its parsing there; so does the password grant, whose password hash would hold
-    up every other request of the process."""
+    up every other request of the process. So does a DPoP proof away from the embedded
+    database: its jti is written to the database (protocol/dpop.py), and trying first would
+    only repeat the check of its signature."""
     if "client_assertion" in params or params.get("grant_type") == PASSWORD:
+        return False
+    if dpop and not embedded_database:
         return False
     return embedded_database or params.get("grant_type") == "client_credentials"
 
@@ -143,23 +151,31 @@ async def token(request: Request) -> Response:
     ctx = context_of(request)
     embedded_database = ctx.runtime.database.is_sqlite
 
+    dpop = tuple(request.headers.getlist("dpop"))
+
     def run(params: Parameters, authorization: str | None) -> TokenResponse:
         # One pooled connection for the request's hot statements (one checkout, one ping).
         with ctx.runtime.database.pinned():
             return token_endpoint(
-                ctx.provider, params, authorization, address=client_address(request)
+                ctx.provider, params, authorization, address=client_address(request), dpop=dpop
             )
 
     params = await read_form(request)
     authorization = request.headers.get("authorization")
-    if _may_run_on_the_event_loop(params, embedded_database):
+    if _may_run_on_the_event_loop(params, embedded_database, dpop):
         result = await run_inline_or_in_threadpool(
             functools.partial(run, params, authorization),
             embedded_database=embedded_database,
         )
     else:
         result = await run_in_threadpool(run, params, authorization)
-    return json_response(result.to_json())
+    return json_response(result.to_json(), headers=_nonce_header(ctx.provider, dpop))
+
+
+def _nonce_header(provider: Provider, dpop: tuple[str, ...]) -> dict[str, str]:
+    """RFC 9449 §8.2: with nonces required, a DPoP response carries the current one."""
+    nonce = response_nonce(provider) if dpop else None
+    return {"DPoP-Nonce": nonce} if nonce else {}
 
 
 @renders_errors(TOKEN_STYLE)
@@ -210,12 +226,13 @@ async def revocation(request: Request) -> Response:
 @with_cors
 @renders_errors(USERINFO)
 async def userinfo(request: Request) -> Response:
-    """OIDC Core §5.3: GET or POST with a bearer token."""
+    """OIDC Core §5.3: GET or POST with a bearer token, or a DPoP-bound one (RFC 9449 §7)."""
     ctx = context_of(request)
     # RFC 6750 §2.2: a form-encoded POST body may carry the token.
     form = None
     if request.method == "POST" and has_form_body(request):
         form = await read_form(request)
-    access_token = bearer_token(request.headers.get("authorization"), form)
-    claims = await run_in_threadpool(userinfo_core, ctx.provider, access_token)
-    return json_response(claims)
+    dpop = tuple(request.headers.getlist("dpop"))
+    presented = presented_token(request.headers.get("authorization"), form, dpop, request.method)
+    claims = await run_in_threadpool(userinfo_core, ctx.provider, presented)
+    return json_response(claims, headers=_nonce_header(ctx.provider, dpop))

@@ -38,11 +38,15 @@ from gatehouse.errors import (
     InsufficientScope,
     InvalidClient,
     InvalidClientThrottled,
+    InvalidDPoPProof,
     InvalidRequest,
     OAuthError,
+    UseDPoPNonce,
 )
 from gatehouse.protocol import response_modes
 from gatehouse.protocol.bearer import MissingToken
+from gatehouse.protocol.dpop import ALGS as DPOP_ALGS
+from gatehouse.protocol.dpop_resource import DPoPBoundTokenAsBearer
 from gatehouse.storage.errors import DatabaseUnavailable
 from gatehouse.web.client_response import deliver
 from gatehouse.web.context import context_of
@@ -178,6 +182,8 @@ def _oauth_error(request: Request, error: OAuthError, channel: Channel) -> Respo
             error_code=error.error,
         )
     if channel.kind == "bearer":
+        if _dpop_challenge(request, error):
+            return dpop_error(error, channel.scope)
         return bearer_error(error, channel.scope)
     return oauth_error_json(error)
 
@@ -243,6 +249,8 @@ def oauth_error_json(error: OAuthError) -> Response:
         headers["WWW-Authenticate"] = 'Basic realm="gatehouse"'
     if isinstance(error, InvalidClientThrottled):
         headers["Retry-After"] = str(error.retry_after)
+    if isinstance(error, UseDPoPNonce):
+        headers["DPoP-Nonce"] = error.nonce  # RFC 9449 §8
     return json_response(
         {"error": error.error, "error_description": error.description}, error.status_code, headers
     )
@@ -271,4 +279,34 @@ def bearer_error(error: OAuthError, scope: str | None = None) -> Response:
         {"error": error.error, "error_description": error.description},
         status,
         {"WWW-Authenticate": challenge},
+    )
+
+
+_DPOP_ERRORS = (InvalidDPoPProof, UseDPoPNonce, DPoPBoundTokenAsBearer)
+
+
+def _dpop_challenge(request: Request, error: OAuthError) -> bool:
+    """RFC 9449 §7.1: a request that used the DPoP scheme, or whose error is about DPoP,
+    is answered with a DPoP challenge."""
+    scheme = request.headers.get("authorization", "").partition(" ")[0]
+    return scheme.lower() == "dpop" or isinstance(error, _DPOP_ERRORS)
+
+
+def dpop_error(error: OAuthError, scope: str | None = None) -> Response:
+    """RFC 9449 §7.1: ``WWW-Authenticate: DPoP`` with the error and the accepted
+    algorithms (and §9: the DPoP-Nonce header with use_dpop_nonce)."""
+    challenge = (
+        f'DPoP realm="gatehouse", error="{error.error}", '
+        f'error_description="{error.description}", algs="{" ".join(DPOP_ALGS)}"'
+    )
+    if isinstance(error, InsufficientScope) and scope:
+        challenge += f', scope="{scope}"'
+    headers = {"WWW-Authenticate": challenge}
+    if isinstance(error, UseDPoPNonce):
+        headers["DPoP-Nonce"] = error.nonce
+    # §7.1: at a protected resource a bad proof is 401, like a bad token.
+    status = 401 if isinstance(error, _DPOP_ERRORS) else error.status_code
+    status = 400 if isinstance(error, InvalidRequest) else status
+    return json_response(
+        {"error": error.error, "error_description": error.description}, status, headers
     )

@@ -213,3 +213,48 @@ def test_signing_refuses_a_key_without_an_asymmetric_alg(rsa: GeneratedKey) -> N
 def test_numeric_date(value: object, expected: float | None) -> None:
     result = numeric_date(value)
     assert result == expected and type(result) is type(expected)
+
+
+# -- DPoP proofs: a JWT checked with the key in its own header (RFC 9449 §4.3 step 6) --------
+
+
+def test_a_proof_verifies_with_its_own_key_and_gives_its_thumbprint() -> None:
+    from gatehouse.keys.jose import verify_with_embedded_key
+    from tests.support.dpop import DPoPKey
+
+    for alg in ("ES256", "RS256", "PS256", "Ed25519"):
+        key = DPoPKey(alg)
+        proof = key.proof("POST", "https://id.example.com/token")
+        claims, jkt = verify_with_embedded_key(proof, key.public_jwk, algorithms=[alg])
+        assert jkt == key.jkt and claims["htm"] == "POST"
+
+
+@pytest.mark.parametrize(
+    ("alg", "jwk", "message"),
+    [
+        ("ES256", {"kty": "RSA"}, "not a P-256 key"),
+        ("RS256", {"kty": "EC", "crv": "P-256"}, "not a RSA key"),
+        ("ES256", {"kty": "EC", "crv": "P-384"}, "not a P-256 key"),
+        ("RS256", "small", "at least 2048 bits"),
+    ],
+)
+@pytest.mark.filterwarnings("ignore:Key size should be:joserfc.errors.SecurityWarning")
+def test_a_proof_key_must_suit_its_algorithm(alg: str, jwk: Any, message: str) -> None:
+    from joserfc.jwk import RSAKey
+
+    from gatehouse.keys.jose import verify_with_embedded_key
+    from tests.support.dpop import DPoPKey
+
+    key = DPoPKey(alg)
+    if jwk == "small":
+        key.key = RSAKey.generate_key(1024, private=True)
+        jwk = key.public_jwk
+    with pytest.raises(TokenVerificationError, match=message):
+        verify_with_embedded_key(key.proof("GET", "https://x/"), jwk, algorithms=[alg])
+
+
+def test_proof_verification_pins_asymmetric_algorithms() -> None:
+    from gatehouse.keys.jose import verify_with_embedded_key
+
+    with pytest.raises(ValueError, match="pin asymmetric"):
+        verify_with_embedded_key("a.b.c", {}, algorithms=["HS256"])

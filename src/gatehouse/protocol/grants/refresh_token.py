@@ -87,14 +87,33 @@ class RefreshTokenGrant:
 
 
 def _live_token(provider: Provider, client: Client, value: str) -> tuple[RefreshToken, User]:
-    """The refresh token's liveness rule; a rotated token shown again revokes its family."""
+    """The refresh token's liveness rule; a rotated token shown again revokes its family;
+    a token bound to a DPoP key needs a proof with that key."""
     state = provider.refresh_tokens.get_state(sha256_digest(value))
+    if state is not None and state.token.client_id == client.client_id:
+        # Before reuse detection: a stolen bound token shown without its key revokes nothing.
+        _proof_key_matches(provider, state.token)
     window = provider.config.refresh_token_retry_window if client.refresh_token_rotation else 0
     try:
         return live_refresh_token(provider, client, state, retry_window=window)
     except RefreshTokenReused as reused:
         _revoke_family(provider, reused.token, provider.clock())
         raise
+
+
+def _proof_key_matches(provider: Provider, token: RefreshToken) -> None:
+    """RFC 9449 §5: a refresh token bound to a DPoP key is used only with a proof made with
+    that key (the request's proof was checked before the grant ran)."""
+    if token.dpop_jkt is None:
+        return
+    if provider.token_binding is None:
+        raise InvalidGrant(
+            "this refresh token is bound to a DPoP key: send a DPoP proof made with that key"
+        )
+    if provider.token_binding != token.dpop_jkt:
+        raise InvalidGrant(
+            "the DPoP proof is made with another key than the one this refresh token is bound to"
+        )
 
 
 def _narrowed_scopes(token: RefreshToken, requested: str | None) -> tuple[str, ...] | None:

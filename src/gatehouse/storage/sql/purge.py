@@ -15,6 +15,7 @@ Each rule keeps a row for as long as it can still change an answer:
   since its last failure (its ``expires_at``); a known browser until its cookie expires;
 - a device authorization request (RFC 8628) a day after it expired, so that a late poll is
   told expired_token rather than that the code never existed;
+- a DPoP proof's jti until the proof is too old to be accepted anyway (RFC 9449 §11.1);
 - a passkey challenge until it expires (spent or not: a spent one is refused either way);
 - a TOTP enrolment never confirmed by a first code, for a day;
 - an audit event for the retention the operator chose (``audit_retention``; 0: for ever);
@@ -101,6 +102,7 @@ def _rules(
             t.used_client_assertions,
             t.used_client_assertions.c.expires_at < now,
         ),
+        ("used_dpop_proofs", t.used_dpop_proofs, t.used_dpop_proofs.c.expires_at < now),
         (
             "backchannel_logouts",
             t.backchannel_logouts,

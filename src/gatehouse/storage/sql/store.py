@@ -17,6 +17,7 @@ from gatehouse.storage.sql.codes import SqlAuthorizationCodeRepository
 from gatehouse.storage.sql.consents import SqlConsentRepository
 from gatehouse.storage.sql.database import Database
 from gatehouse.storage.sql.device_authorizations import SqlDeviceAuthorizationRepository
+from gatehouse.storage.sql.dpop_proofs import SqlDPoPProofRepository
 from gatehouse.storage.sql.keys import SqlKeyRepository
 from gatehouse.storage.sql.logout_deliveries import QueueSignal, SqlLogoutDeliveryRepository
 from gatehouse.storage.sql.passkeys import SqlPasskeyRepository
@@ -51,6 +52,7 @@ class SqlStore:
         registry: RegistryCache = ProcessCache(clock=cache_clock) if cache_clock else ProcessCache()
         self.clients = SqlClientRepository(database, tenant_id, registry)
         self.client_assertions = SqlClientAssertionRepository(database, tenant_id)
+        self.dpop_proofs = SqlDPoPProofRepository(database, tenant_id)
         self.users = SqlUserRepository(database, tenant_id)
         self.scopes = SqlScopeRepository(database, tenant_id)
         # Back-channel logouts queued by this process's sign-outs wake its delivery worker.

@@ -113,6 +113,8 @@ clients = sa.Table(
     sa.Column("request_object_signing_alg", sa.String(16), nullable=True),
     # 0018: the response types the client may use at the authorization endpoint.
     sa.Column("response_types", sa.JSON, nullable=False, server_default="[]"),
+    # 0019: every token request of this client must carry a DPoP proof (RFC 9449 §5.2).
+    sa.Column("require_dpop", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.PrimaryKeyConstraint("tenant_id", "client_id"),
 )
 
@@ -289,6 +291,8 @@ refresh_tokens = sa.Table(
     # of a lost response within the retry window can replace that successor.
     sa.Column("successor_hash", sa.String(64), nullable=True),
     sa.Column("claims_request", sa.JSON, nullable=True),  # 0016: as on the code
+    # 0019: a public client's token is bound to its DPoP key (RFC 9449 §5): the thumbprint.
+    sa.Column("dpop_jkt", sa.String(64), nullable=True),
     sa.Index("ix_refresh_tokens_grant", "tenant_id", "grant_id"),
     sa.Index("ix_refresh_tokens_user_client", "tenant_id", "user_id", "client_id"),
 )
@@ -374,4 +378,14 @@ used_client_assertions = sa.Table(
     sa.Column("expires_at", Time, nullable=False),
     # The primary key makes a replayed assertion fail at INSERT (RFC 7523 §3 item 7).
     sa.PrimaryKeyConstraint("tenant_id", "client_id", "jti"),
+)
+
+used_dpop_proofs = sa.Table(
+    "used_dpop_proofs",
+    metadata,
+    _tenant(),
+    sa.Column("jti_hash", sa.String(64), nullable=False),  # SHA-256 of the key and the jti
+    sa.Column("expires_at", Time, nullable=False),
+    # The primary key makes a replayed proof fail at INSERT (RFC 9449 §11.1).
+    sa.PrimaryKeyConstraint("tenant_id", "jti_hash"),
 )

@@ -112,3 +112,13 @@ def test_a_purge_asked_to_stop_stops_between_batches(
     deleted = purge_expired(runtime.database, NOW, IDLE, should_stop=one_batch_went)
     assert deleted["interactions"] == 2
     assert count(runtime, t.interactions) == 3
+
+
+def test_dpop_proofs_are_remembered_until_they_expire(runtime: Runtime) -> None:
+    """RFC 9449 §11.1: a proof's jti is needed only while the proof could be accepted."""
+    proofs = runtime.store.dpop_proofs
+    assert proofs.record("expired", NOW - 1) and proofs.record("live", NOW + 60)
+    assert not proofs.record("live", NOW + 60)  # a replay fails at the INSERT
+    assert purge_expired(runtime.database, NOW, IDLE)["used_dpop_proofs"] == 1
+    assert count(runtime, t.used_dpop_proofs) == 1
+    assert proofs.record("expired", NOW + 60)  # gone, so no longer a replay

@@ -20,10 +20,12 @@ from gatehouse.rs.asgi import BearerAuthMiddleware, PathRule
 from gatehouse.rs.bearer import bearer_token
 from gatehouse.rs.cache import CachePolicy
 from gatehouse.rs.challenge import error_response, www_authenticate
+from gatehouse.rs.dpop import DPoPVerifier
 from gatehouse.rs.errors import (
     BearerError,
     InsufficientScope,
     InsufficientUserAuthentication,
+    InvalidDPoPProof,
     InvalidRequest,
     InvalidToken,
     IssuerUnavailable,
@@ -56,10 +58,12 @@ __all__ = [
     "BearerAuthMiddleware",
     "BearerError",
     "CachePolicy",
+    "DPoPVerifier",
     "HttpOptions",
     "InsufficientScope",
     "InsufficientUserAuthentication",
     "Introspection",
+    "InvalidDPoPProof",
     "InvalidRequest",
     "InvalidToken",
     "IssuerUnavailable",

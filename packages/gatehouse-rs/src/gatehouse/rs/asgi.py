@@ -25,9 +25,10 @@ from collections.abc import Awaitable, Callable, Collection, MutableMapping, Seq
 from dataclasses import dataclass, field
 from typing import Any
 
-from gatehouse.rs.bearer import bearer_token
+from gatehouse.rs.bearer import presented_token
 from gatehouse.rs.challenge import error_response
-from gatehouse.rs.errors import BearerError, RSError
+from gatehouse.rs.dpop import BoundTokenAsBearer, DPoPVerifier, check_presentation
+from gatehouse.rs.errors import BearerError, InvalidDPoPProof, RSError
 from gatehouse.rs.token import (
     AccessToken,
     require_authentication,
@@ -106,8 +107,25 @@ def route_path(scope: Scope) -> str:
     return rest  # "" for the mount point itself; only the catch-all PathRule("/") matches it
 
 
+def request_url(scope: Scope, public_url: str | None = None) -> str:
+    """The URL a client called, as a DPoP proof's htu names it (RFC 9449 §4.3 step 9):
+    ``public_url`` (the scheme and host clients use, with any path prefix a proxy takes
+    away) followed by the request path; without it, the scheme and Host of the request."""
+    path: str = scope["path"]
+    if public_url is not None:
+        return public_url.rstrip("/") + path
+    host = next((v.decode("latin-1") for k, v in scope.get("headers", ()) if k == b"host"), "")
+    scheme = {"ws": "http", "wss": "https"}.get(scope.get("scheme", "http"), scope.get("scheme"))
+    return f"{scheme}://{host}{path}"
+
+
 class BearerAuthMiddleware:
-    """Protects an ASGI app with access tokens validated by ``validator``."""
+    """Protects an ASGI app with access tokens validated by ``validator``.
+
+    DPoP-bound tokens (RFC 9449) are accepted as ``Authorization: DPoP`` with a proof that
+    ``dpop`` checks (a :class:`~gatehouse.rs.dpop.DPoPVerifier` with its defaults unless
+    given); ``public_url`` is what proofs name as the API's URL when the app sits behind a
+    proxy (see :func:`request_url`)."""
 
     def __init__(
         self,
@@ -116,9 +134,13 @@ class BearerAuthMiddleware:
         *,
         rules: Sequence[PathRule] = (PathRule(),),
         realm: str | None = None,
+        dpop: DPoPVerifier | None = None,
+        public_url: str | None = None,
     ) -> None:
         self.app, self.validator, self.rules = app, validator, tuple(rules)
         self.realm = realm if realm is not None else validator.audience
+        self.dpop = dpop if dpop is not None else DPoPVerifier(clock=validator.now)
+        self.public_url = public_url
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -142,12 +164,21 @@ class BearerAuthMiddleware:
     async def authenticate(self, scope: Scope, rule: PathRule) -> AccessToken:
         """RFC 6750 §2.1 token from the header, validated, then the rule's scopes, roles and
         sign-in strength."""
-        values = [
-            value.decode("latin-1")
-            for name, value in scope.get("headers", ())
-            if name.lower() == b"authorization"
-        ]
-        token = await self.validator.validate_async(bearer_token(values))
+        headers = scope.get("headers", ())
+        values = [v.decode("latin-1") for k, v in headers if k.lower() == b"authorization"]
+        scheme, raw = presented_token(values)
+        try:
+            token = await self.validator.validate_async(raw)
+            proofs = [v.decode("latin-1") for k, v in headers if k.lower() == b"dpop"]
+            method = scope.get("method", "GET")
+            request = (proofs, method, request_url(scope, self.public_url))
+            check_presentation(token, raw, scheme, self.dpop, request)
+        except BearerError as exc:
+            # RFC 9449 §7.1: a DPoP request, or a bound token sent as a bearer token, is
+            # answered with a DPoP challenge.
+            if scheme == "dpop" or isinstance(exc, InvalidDPoPProof | BoundTokenAsBearer):
+                exc.dpop_algs = self.dpop.algorithms
+            raise
         require_scopes(token, rule.scopes)
         require_roles(token, rule.roles)
         require_authentication(

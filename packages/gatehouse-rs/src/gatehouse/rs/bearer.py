@@ -24,20 +24,28 @@ def bearer_token(authorization: Sequence[str]) -> str:
     No header, or another scheme (Basic, ...): :class:`MissingToken` (RFC 6750 §3.1: the
     challenge then carries no error). A malformed Bearer header, or several Authorization
     headers: :class:`InvalidRequest` (400)."""
+    return presented_token(authorization, dpop=False)[1]
+
+
+def presented_token(authorization: Sequence[str], *, dpop: bool = True) -> tuple[str, str]:
+    """(scheme, token) from the Authorization header: ``bearer`` (RFC 6750 §2.1) or, with
+    ``dpop``, ``dpop`` (RFC 9449 §7.1, the same token syntax); errors as :func:`bearer_token`."""
     if not authorization:
         raise MissingToken("this resource needs a bearer access token")
     if len(authorization) > 1:
         raise InvalidRequest("the request has more than one Authorization header")
     scheme, _, credentials = authorization[0].strip(" \t").partition(" ")
-    if scheme.lower() != "bearer":  # RFC 9110 §11.1: the scheme is case-insensitive
+    scheme = scheme.lower()  # RFC 9110 §11.1: the scheme is case-insensitive
+    if scheme != "bearer" and not (dpop and scheme == "dpop"):
         raise MissingToken("this resource needs a bearer access token")
+    shown = "DPoP" if scheme == "dpop" else "Bearer"
     token = credentials.strip(" ")
     if not token:
-        raise InvalidRequest("the Authorization header has no token after Bearer")
+        raise InvalidRequest(f"the Authorization header has no token after {shown}")
     if len(token) > MAX_TOKEN_LENGTH:
-        raise InvalidRequest("the bearer token is too long")
+        raise InvalidRequest(f"the {shown.lower()} token is too long")
     if not _B64TOKEN.fullmatch(token):
         raise InvalidRequest(
-            "the bearer token has characters RFC 6750 §2.1 does not allow (or spaces)"
+            f"the {shown.lower()} token has characters RFC 6750 §2.1 does not allow (or spaces)"
         )
-    return token
+    return scheme, token

@@ -30,7 +30,8 @@ def _description(text: str) -> str:
 def www_authenticate(error: BearerError, realm: str | None) -> str:
     """RFC 6750 §3: ``Bearer realm="…", error="…", error_description="…", scope="…"``.
     A request without a token gets no error attributes (§3.1); ``scope`` appears when the
-    error names the scopes the resource needs."""
+    error names the scopes the resource needs. RFC 9449 §7.1: an error about a DPoP
+    request (``error.dpop_algs``) is a ``DPoP`` challenge with the accepted ``algs``."""
     params: list[str] = []
     if realm:
         params.append(f'realm="{_description(realm)}"')
@@ -42,6 +43,8 @@ def www_authenticate(error: BearerError, realm: str | None) -> str:
             params.append(f'scope="{" ".join(scopes)}"')
         for name, value in _step_up(error).items():
             params.append(f'{name}="{value}"')
+    if error.dpop_algs:
+        return "DPoP " + ", ".join([*params, f'algs="{" ".join(error.dpop_algs)}"'])
     return "Bearer " + ", ".join(params) if params else "Bearer"
 
 

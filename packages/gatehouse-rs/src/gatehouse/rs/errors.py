@@ -32,6 +32,9 @@ class BearerError(RSError):
         super().__init__(description)
         #: Scopes the resource needs (RFC 6750 §3 ``scope`` attribute); empty when not relevant.
         self.scope: tuple[str, ...] = tuple(scope)
+        #: RFC 9449 §7.1: set when the request is answered with a DPoP challenge, to the
+        #: proof algorithms the API accepts (the challenge's ``algs``).
+        self.dpop_algs: tuple[str, ...] = ()
 
 
 class MissingToken(BearerError):
@@ -52,6 +55,14 @@ class InvalidToken(BearerError):
     """RFC 6750 §3.1 invalid_token (401): expired, revoked, malformed, or not for this API."""
 
     error = "invalid_token"
+    status_code = 401
+
+
+class InvalidDPoPProof(BearerError):
+    """RFC 9449 §7.1 invalid_dpop_proof (401): the DPoP proof is missing, malformed, for
+    another request or made with another key than the token is bound to."""
+
+    error = "invalid_dpop_proof"
     status_code = 401
 
 

@@ -16,10 +16,11 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gatehouse.rs.asgi import STATE_KEY, VALIDATOR_KEY
-from gatehouse.rs.bearer import bearer_token
+from gatehouse.rs.asgi import STATE_KEY, VALIDATOR_KEY, request_url
+from gatehouse.rs.bearer import presented_token
 from gatehouse.rs.challenge import error_response
-from gatehouse.rs.errors import BearerError, RSError
+from gatehouse.rs.dpop import BoundTokenAsBearer, DPoPVerifier, check_presentation
+from gatehouse.rs.errors import BearerError, InvalidDPoPProof, RSError
 from gatehouse.rs.token import (
     AccessToken,
     require_authentication,
@@ -69,8 +70,13 @@ class RequireToken:
         realm: str | None = None,
         acr_values: Sequence[str] = (),
         max_age: int | None = None,
+        dpop: DPoPVerifier | None = None,
+        public_url: str | None = None,
     ) -> None:
         self.validator = validator
+        # RFC 9449: DPoP-bound tokens with a proof (gatehouse.rs.asgi.BearerAuthMiddleware).
+        self.dpop = dpop if dpop is not None else DPoPVerifier(clock=validator.now)
+        self.public_url = public_url
         self.scopes, self.roles = tuple(scopes), tuple(roles)
         self.acr_values, self.max_age = tuple(acr_values), max_age
         self.realm = realm if realm is not None else validator.audience
@@ -98,8 +104,16 @@ class RequireToken:
         validated_by = getattr(request.state, VALIDATOR_KEY, None)
         if isinstance(token, AccessToken) and validated_by is self.validator:
             return token
-        raw = bearer_token(request.headers.getlist("authorization"))
-        token = await self.validator.validate_async(raw)
+        scheme, raw = presented_token(request.headers.getlist("authorization"))
+        try:
+            token = await self.validator.validate_async(raw)
+            url = request_url(request.scope, self.public_url)
+            proofs = (request.headers.getlist("dpop"), request.method, url)
+            check_presentation(token, raw, scheme, self.dpop, proofs)
+        except BearerError as exc:
+            if scheme == "dpop" or isinstance(exc, InvalidDPoPProof | BoundTokenAsBearer):
+                exc.dpop_algs = self.dpop.algorithms  # RFC 9449 §7.1: a DPoP challenge
+            raise
         setattr(request.state, STATE_KEY, token)
         setattr(request.state, VALIDATOR_KEY, self.validator)
         return token
