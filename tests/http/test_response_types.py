@@ -120,6 +120,22 @@ def _redeem_the_code(
         assert (claims["sub"], claims["sid"]) == (front["sub"], front["sid"])
 
 
+def test_a_replayed_hybrid_code_revokes_the_access_token_that_came_with_it(
+    http: TestClient, rp: dict[str, Any]
+) -> None:
+    """RFC 6749 §4.1.2: the tokens issued from a code that is used twice are revoked, the
+    access token of a `code token` response among them."""
+    result = run_to_client(
+        http, "rp", response_type="code token", nonce=NONCE, scope="openid profile"
+    )
+    front = {"Authorization": f"Bearer {result.params['access_token']}"}
+    assert http.get("/userinfo", headers=front).status_code == 200
+    assert redeem(http, result.params["code"], result.verifier, rp).status_code == 200
+    replayed = redeem(http, result.params["code"], result.verifier, rp)
+    assert replayed.json()["error"] == "invalid_grant"
+    assert http.get("/userinfo", headers=front).status_code == 401
+
+
 def test_the_order_of_the_values_does_not_matter(http: TestClient, rp: dict[str, Any]) -> None:
     result = run_to_client(http, "rp", response_type="token id_token code", nonce=NONCE)
     assert {"code", "id_token", "access_token"} <= result.params.keys()

@@ -280,6 +280,10 @@ def issue_front_channel_tokens(
                 provider, ClaimsRequest.from_json(grant.claims_request), audience
             ),
         )
+        # RFC 6749 §4.1.2: a replayed code revokes what was issued from it, this one too.
+        provider.revocations.record_issued_access_token(
+            grant.grant_id, access.jti, access.expires_at
+        )
         response.update(
             access_token=access.value,
             token_type="Bearer",  # noqa: S106 - RFC 6750's token type, not a secret

@@ -282,6 +282,11 @@ class RevocationRepository(Protocol):
     def deny_access_token(self, jti: str, expires_at: int) -> None:
         """Put a JWT access token on the deny-list until it would expire. Idempotent."""
 
+    def record_issued_access_token(self, grant_id: str, jti: str, expires_at: int) -> None:
+        """Record an access token issued from a grant that no code or refresh token row
+        holds (one from the authorization endpoint itself), so that revoking the grant puts
+        it on the deny-list too."""
+
     def is_access_token_denied(self, jti: str) -> bool:
         """Whether the access token was revoked."""
 

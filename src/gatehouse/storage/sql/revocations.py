@@ -13,7 +13,8 @@ from gatehouse.storage.sql.base import SqlRepository, retried
 from gatehouse.storage.sql.database import insert_ignoring_duplicates
 
 # Where the access tokens issued from a grant are recorded: with its code, with each of its
-# refresh tokens, and for refreshes without rotation.
+# refresh tokens, and for refreshes without rotation and the authorization endpoint's own
+# (refreshed_access_tokens, named for the first of the two).
 _ISSUED_ACCESS_TOKENS = (
     (
         t.refresh_tokens,
@@ -172,6 +173,15 @@ class SqlRevocationRepository(SqlRepository):
                 tenant_id=self.tenant_id,
                 jti=jti,
                 expires_at=expires_at,
+            )
+
+    @retried
+    def record_issued_access_token(self, grant_id: str, jti: str, expires_at: int) -> None:
+        with self.db.write() as conn:
+            conn.execute(
+                t.refreshed_access_tokens.insert().values(
+                    tenant_id=self.tenant_id, jti=jti, grant_id=grant_id, expires_at=expires_at
+                )
             )
 
     @retried

@@ -306,8 +306,9 @@ revoked_grants = sa.Table(
     sa.Column("revoked_at", Time, nullable=False),
 )
 
-# 0004: access tokens issued by a refresh without rotation. No new refresh-token row holds
-# their jti, so they are recorded here against their grant, for family revocation.
+# 0004: access tokens issued by a refresh without rotation, and (since 0018) by the
+# authorization endpoint itself (hybrid and implicit responses). No code or refresh-token
+# row holds their jti, so they are recorded here against their grant, for its revocation.
 refreshed_access_tokens = sa.Table(
     "refreshed_access_tokens",
     metadata,
