@@ -57,6 +57,7 @@ from provision import (  # noqa: E402
     REFRESH_CLIENT_ID,
     REFRESH_SCOPE,
     USERNAME,
+    Cli,
     authorize_path,
     provision,
     sign_in,
@@ -86,7 +87,7 @@ def gatehouse(children: Children, backend: str, workdir: Path) -> Iterator[Serve
             GATEHOUSE_DATABASE_URL=url, GATEHOUSE_SECRET_KEY=SECRET_KEY, GATEHOUSE_ISSUER=base_url
         )
         log = workdir / "gatehouse.log"
-        provision(_gatehouse_bin(), env, log)
+        provision(Cli(_gatehouse_bin(), env, log))
         yield Server(base_url, url, env, log)
 
 

@@ -13,6 +13,7 @@ import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from ceiling_app import (
@@ -21,9 +22,19 @@ from ceiling_app import (
     CLIENT_ID,
     CLIENT_SECRET,
     DAEMON_CLIENT_ID,
+    DEVICE_CLIENT_ID,
+    DEVICE_CODE_GRANT,
+    DOWNSTREAM_API,
+    DOWNSTREAM_SCOPE,
+    MIDDLE_API,
+    MIDDLE_CLIENT_ID,
     REFRESH_CLIENT_ID,
+    TOKEN_EXCHANGE_GRANT,
 )
 from harness import BenchError
+
+if TYPE_CHECKING:
+    import httpx
 
 REDIRECT_URI = "https://app.bench.example/callback"
 SCOPE = "openid profile email"
@@ -31,6 +42,10 @@ SCOPE = "openid profile email"
 # (no openid, so a refresh returns an access token and a rotated refresh token, no ID token).
 REFRESH_SCOPE = "orders.read offline_access"
 CC_SCOPE = f"{API}/.default"
+# On-behalf-of: the web app the user signs in to, asking for the middle and downstream APIs.
+OBO_WEB_CLIENT_ID = "bench-obo-web"
+MIDDLE_SCOPE = "middle.read"
+OBO_SCOPE = f"openid {MIDDLE_API}/{MIDDLE_SCOPE} {DOWNSTREAM_API}/{DOWNSTREAM_SCOPE}"
 USERNAME = "bench"
 PASSWORD = "bench-password-not-secret-1"
 # A fixed PKCE pair: every authorization request carries the same S256 challenge, so the token
@@ -76,17 +91,17 @@ def authorize_path(client_id: str = CLIENT_ID, scope: str = SCOPE) -> str:
     return f"/authorize?{query}"
 
 
-def provision(gatehouse: Path, env: dict[str, str], log: Path) -> None:
-    """Migrate, then register one user, the bench API (a delegated scope and two app roles)
-    and three confidential clients: a third-party web app for the code grant (so consent is
-    looked up on every authorization), a daemon granted both app roles for
-    client_credentials, and a first-party app that holds offline refresh tokens."""
+class Cli:
+    """The ``gatehouse`` command against the bench database, its output appended to a log."""
 
-    def run(*args: str, stdin: str | None = None) -> None:
-        with log.open("a") as out:
+    def __init__(self, gatehouse: Path, env: dict[str, str], log: Path) -> None:
+        self.gatehouse, self.env, self.log = gatehouse, env, log
+
+    def __call__(self, *args: str, stdin: str | None = None) -> None:
+        with self.log.open("a") as out:
             done = subprocess.run(
-                [str(gatehouse), *args],
-                env=env,
+                [str(self.gatehouse), *args],
+                env=self.env,
                 input=stdin,
                 text=True,
                 stdout=out,
@@ -96,9 +111,15 @@ def provision(gatehouse: Path, env: dict[str, str], log: Path) -> None:
             )
         if done.returncode != 0:
             raise BenchError(
-                f"gatehouse {args[0]} {args[1] if len(args) > 1 else ''} failed; see {log}"
+                f"gatehouse {args[0]} {args[1] if len(args) > 1 else ''} failed; see {self.log}"
             )
 
+
+def provision(run: Cli) -> None:
+    """Migrate, then register one user, the bench API (a delegated scope and two app roles)
+    and three confidential clients: a third-party web app for the code grant (so consent is
+    looked up on every authorization), a daemon granted both app roles for
+    client_credentials, and a first-party app that holds offline refresh tokens."""
     run("migrate")
     run(
         "client", "create",
@@ -151,6 +172,53 @@ def provision(gatehouse: Path, env: dict[str, str], log: Path) -> None:
     )  # fmt: skip
 
 
+def provision_ways_in(run: Cli) -> None:
+    """What bench/ways_in.py adds: a public device client (RFC 8628); for on-behalf-of
+    (RFC 8693), a middle API linked to its own confidential client, which may exchange the
+    tokens it receives for tokens for a downstream API, and a third-party web app whose
+    sign-in asks for both APIs' scopes (so the user's consent covers the downstream one)."""
+    run(
+        "client", "create",
+        "--client-id", DEVICE_CLIENT_ID,
+        "--type", "public",
+        "--scope", "openid",
+        "--grant-type", DEVICE_CODE_GRANT,
+    )  # fmt: skip
+    run(
+        "client", "create",
+        "--client-id", MIDDLE_CLIENT_ID,
+        "--secret", CLIENT_SECRET,
+        "--type", "confidential",
+        "--auth-method", "client_secret_basic",
+        "--grant-type", TOKEN_EXCHANGE_GRANT,
+    )  # fmt: skip
+    run(
+        "api", "create",
+        "--identifier", MIDDLE_API,
+        "--name", "Bench middle API",
+        "--scope", f"{MIDDLE_SCOPE}=Use the middle API",
+        "--client", MIDDLE_CLIENT_ID,
+    )  # fmt: skip
+    run(
+        "api", "create",
+        "--identifier", DOWNSTREAM_API,
+        "--name", "Bench downstream API",
+        "--scope", f"{DOWNSTREAM_SCOPE}=See stock levels",
+    )  # fmt: skip
+    run("grant", "token-exchange", "--client", MIDDLE_CLIENT_ID, "--api", DOWNSTREAM_API)
+    run(
+        "client", "create",
+        "--client-id", OBO_WEB_CLIENT_ID,
+        "--secret", CLIENT_SECRET,
+        "--type", "confidential",
+        "--auth-method", "client_secret_basic",
+        "--redirect-uri", REDIRECT_URI,
+        "--scope", OBO_SCOPE,
+        "--grant-type", "authorization_code",
+        "--third-party",
+    )  # fmt: skip
+
+
 def _csrf(html: str) -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', html)
     if match is None:
@@ -158,11 +226,51 @@ def _csrf(html: str) -> str:
     return match.group(1)
 
 
-def _hidden_fields(html: str) -> dict[str, str]:
+def _hidden_fields(html: str, *, ticked: bool = False) -> dict[str, str]:
+    """The form's hidden fields; with ``ticked``, also its ticked checkboxes (the consent
+    page's optional scopes, all ticked until the person unticks one)."""
     fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html))
+    if ticked:
+        checkbox = r'<input type="checkbox" id="[^"]*" name="([^"]+)" value="([^"]*)" checked>'
+        fields.update(re.findall(checkbox, html))
     if "csrf_token" not in fields:
         raise BenchError("no CSRF token on the page")
     return fields
+
+
+def _authorize(http: httpx.Client, path: str, *, all_scopes: bool = False) -> str:
+    """GET ``path`` (/authorize…) and go through the login and consent pages it leads to, as
+    a browser would; the code the client's redirect URI receives. The consent allows the
+    required scopes, and with ``all_scopes`` the optional ones too (the page's ticked boxes;
+    the code-grant scenarios of bench/run.py have always consented without them)."""
+    response = http.get(path)
+    for _ in range(6):  # bounded: login, consent, then the client
+        if response.status_code != 303:
+            raise BenchError(f"sign-in: expected 303, got {response.status_code}")
+        location = response.headers["location"]
+        interaction = parse_qs(urlsplit(location).query).get("interaction", [""])[0]
+        if location.startswith("/login"):
+            page = http.get(location)
+            response = http.post(
+                "/login",
+                data={
+                    "csrf_token": _csrf(page.text),
+                    "interaction": interaction,
+                    "login": USERNAME,
+                    "password": PASSWORD,
+                },
+            )
+        elif location.startswith("/consent"):
+            page = http.get(location)
+            response = http.post(
+                "/consent",
+                data={**_hidden_fields(page.text, ticked=all_scopes), "decision": "allow"},
+            )
+        elif location.startswith(REDIRECT_URI) and "code=" in location:
+            return parse_qs(urlsplit(location).query)["code"][0]
+        else:
+            raise BenchError(f"sign-in: unexpected redirect to {location[:80]}")
+    raise BenchError("sign-in: too many redirects")
 
 
 def sign_in(base_url: str) -> Credentials:
@@ -171,47 +279,49 @@ def sign_in(base_url: str) -> Credentials:
     import httpx
 
     with httpx.Client(base_url=base_url, follow_redirects=False, timeout=30) as http:
-        response = http.get(authorize_path() + "&state=signin")
-        for _ in range(6):  # bounded: login, consent, then the client
-            if response.status_code != 303:
-                raise BenchError(f"sign-in: expected 303, got {response.status_code}")
-            location = response.headers["location"]
-            interaction = parse_qs(urlsplit(location).query).get("interaction", [""])[0]
-            if location.startswith("/login"):
-                page = http.get(location)
-                response = http.post(
-                    "/login",
-                    data={
-                        "csrf_token": _csrf(page.text),
-                        "interaction": interaction,
-                        "login": USERNAME,
-                        "password": PASSWORD,
-                    },
-                )
-            elif location.startswith("/consent"):
-                page = http.get(location)
-                response = http.post(
-                    "/consent", data={**_hidden_fields(page.text), "decision": "allow"}
-                )
-            elif location.startswith(REDIRECT_URI) and "code=" in location:
-                session = http.cookies.get("gh_session")
-                if not session:
-                    raise BenchError("sign-in: no gh_session cookie was set")
-                return Credentials(
-                    session_cookie=f"gh_session={session}",
-                    basic_authorization=basic_authorization(),
-                    authorize_path=authorize_path(),
-                    redirect_uri_form=quote(REDIRECT_URI, safe=""),
-                    code_verifier=CODE_VERIFIER,
-                    daemon_authorization=basic_authorization(DAEMON_CLIENT_ID),
-                    cc_body=urlencode(
-                        {"grant_type": "client_credentials", "scope": CC_SCOPE}, quote_via=quote
-                    ),
-                    refresh_authorization=basic_authorization(REFRESH_CLIENT_ID),
-                )
-            else:
-                raise BenchError(f"sign-in: unexpected redirect to {location[:80]}")
-    raise BenchError("sign-in: too many redirects")
+        _authorize(http, authorize_path() + "&state=signin")
+        session = http.cookies.get("gh_session")
+        if not session:
+            raise BenchError("sign-in: no gh_session cookie was set")
+        return Credentials(
+            session_cookie=f"gh_session={session}",
+            basic_authorization=basic_authorization(),
+            authorize_path=authorize_path(),
+            redirect_uri_form=quote(REDIRECT_URI, safe=""),
+            code_verifier=CODE_VERIFIER,
+            daemon_authorization=basic_authorization(DAEMON_CLIENT_ID),
+            cc_body=urlencode(
+                {"grant_type": "client_credentials", "scope": CC_SCOPE}, quote_via=quote
+            ),
+            refresh_authorization=basic_authorization(REFRESH_CLIENT_ID),
+        )
+
+
+def obo_subject_token(base_url: str) -> str:
+    """The user's access token for the middle API, which it would exchange: the web app's
+    flow in a browser of its own (sign-in, and consent to both APIs' scopes, so the user
+    has allowed the downstream one), the code redeemed for the middle API (RFC 8707
+    resource)."""
+    import httpx
+
+    with httpx.Client(base_url=base_url, follow_redirects=False, timeout=30) as http:
+        path = authorize_path(OBO_WEB_CLIENT_ID, OBO_SCOPE) + "&state=obo"
+        code = _authorize(http, path, all_scopes=True)
+        response = http.post(
+            "/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": REDIRECT_URI,
+                "code_verifier": CODE_VERIFIER,
+                "resource": MIDDLE_API,
+            },
+            headers={"Authorization": basic_authorization(OBO_WEB_CLIENT_ID)},
+        )
+        token = response.json().get("access_token") if response.status_code == 200 else None
+        if not token:
+            raise BenchError(f"on-behalf-of: /token gave {response.status_code} {response.text}")
+        return str(token)
 
 
 def mint_refresh_tokens(base_url: str, credentials: Credentials, count: int, out: Path) -> int:

@@ -42,7 +42,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -64,7 +64,7 @@ from harness import (  # noqa: E402
     worker_pids,
 )
 from peer import Peer, peers  # noqa: E402
-from provision import Credentials, mint_refresh_tokens, provision, sign_in  # noqa: E402
+from provision import Cli, Credentials, mint_refresh_tokens, provision, sign_in  # noqa: E402
 
 WORKERS = 2
 SEGMENT_SECONDS = 20  # the longest token phase one batch of codes covers (codes live 60 s)
@@ -114,6 +114,7 @@ class Servers:
     ceiling_url: str
     gatehouse_pid: int
     ceiling_pid: int
+    ceiling_state: Path  # the ceiling app's --state-dir (see bench/ceiling_app.py)
     db_pid: int | None
     credentials: Credentials
 
@@ -451,7 +452,17 @@ def database(backend: str, workdir: Path) -> Iterator[tuple[str, int | None]]:
 
 
 @contextmanager
-def servers(children: Children, backend: str, workdir: Path) -> Iterator[Servers]:
+def servers(
+    children: Children,
+    backend: str,
+    workdir: Path,
+    *,
+    settings: Mapping[str, str] | None = None,
+    extra_provisioning: Callable[[Cli], None] | None = None,
+) -> Iterator[Servers]:
+    """gatehouse (provisioned, then ``extra_provisioning``; ``settings``: GATEHOUSE_*
+    variables beside the bench's own) and the ceiling app, both serving, and the user
+    signed in."""
     gatehouse = _gatehouse_bin()
     with database(backend, workdir) as (url, db_pid):
         port, ceiling_port = _free_port(), _free_port()
@@ -463,8 +474,12 @@ def servers(children: Children, backend: str, workdir: Path) -> Iterator[Servers
             GATEHOUSE_SECRET_KEY="bench-key-encryption-key-0123456789abcdefghijkl",  # noqa: S106
             GATEHOUSE_ISSUER=base_url,
         )
+        env.update(settings or {})
         log = workdir / f"gatehouse-{backend}.log"
-        provision(gatehouse, env, log)
+        cli = Cli(gatehouse, env, log)
+        provision(cli)
+        if extra_provisioning is not None:
+            extra_provisioning(cli)
         with log.open("a") as out:
             server = children.start(
                 [str(gatehouse), "serve", "--host", "127.0.0.1", "--port", str(port),
@@ -476,7 +491,8 @@ def servers(children: Children, backend: str, workdir: Path) -> Iterator[Servers
         with ceiling_log.open("w") as out:
             ceiling = children.start(
                 [sys.executable, str(BENCH / "ceiling_app.py"), "--host", "127.0.0.1",
-                 "--port", str(ceiling_port), "--workers", str(WORKERS)],
+                 "--port", str(ceiling_port), "--workers", str(WORKERS),
+                 "--state-dir", str(workdir / f"ceiling-{backend}")],
                 stdout=out,
             )  # fmt: skip
         try:
@@ -488,6 +504,7 @@ def servers(children: Children, backend: str, workdir: Path) -> Iterator[Servers
                 ceiling_url=f"http://127.0.0.1:{ceiling_port}",
                 gatehouse_pid=server.pid,
                 ceiling_pid=ceiling.pid,
+                ceiling_state=workdir / f"ceiling-{backend}",
                 db_pid=db_pid,
                 credentials=sign_in(base_url),
             )
@@ -532,7 +549,7 @@ def run_backend(
             for name, run in scenarios:  # interleaved, so drift hits every scenario alike
                 m = run(s, args.duration)
                 measurements.append(m)
-                print(f"  run {round_no} {name:15} {_line(m)}", flush=True)
+                print(f"  run {round_no} {name:15} {measurement_line(m)}", flush=True)
         if args.no_rss:
             return measurements, None
         print(f"  RSS run: {args.rss_duration} s of token requests", flush=True)
@@ -546,7 +563,7 @@ def run_backend(
     return measurements, rss
 
 
-def _line(m: Measurement) -> str:
+def measurement_line(m: Measurement) -> str:
     db = f" +db {m.db_cpu_us:.0f}" if m.db_cpu_us is not None else ""
     flag = " (codes ran out)" if m.exhausted else ""
     offered = f" (offered {m.offered:.0f}/s)" if m.offered else ""
@@ -581,8 +598,11 @@ CEILING_OF = {"token": "ceiling", "flow": "ceiling", "cc": "ceiling_cc", "refres
 PEER_OF = {"cc": "peer_cc", "flow": "peer_flow"}
 
 
-def summarize(measurements: list[Measurement]) -> list[Row]:
-    """Per backend and scenario, the median of each figure over the measured runs."""
+def summarize(
+    measurements: list[Measurement], ceiling_of: Mapping[str, str] = CEILING_OF
+) -> list[Row]:
+    """Per backend and scenario, the median of each figure over the measured runs, and the
+    ratios to the scenario's ceiling (``ceiling_of``) and peer."""
     rows: list[Row] = []
     for backend, scenario in dict.fromkeys((m.backend, m.scenario) for m in measurements):
         ms = [m for m in measurements if (m.backend, m.scenario) == (backend, scenario)]
@@ -604,7 +624,7 @@ def summarize(measurements: list[Measurement]) -> list[Row]:
             )
         )
     for row in rows:
-        ceiling = find_row(rows, row.backend, CEILING_OF.get(row.scenario, ""))
+        ceiling = find_row(rows, row.backend, ceiling_of.get(row.scenario, ""))
         if ceiling is not None and ceiling.rate:
             row.ratio = row.rate / ceiling.rate
             row.cpu_ratio = ceiling.cpu_us / (row.cpu_us + (row.db_cpu_us or 0.0))
@@ -633,10 +653,11 @@ SCENARIO_NAMES = {
 }
 
 
-def print_table(rows: list[Row], rss: list[RssReport]) -> None:
+def print_rows(rows: list[Row], names: Mapping[str, str], errors: str = "non-2xx") -> None:
+    """The table of medians, one line per backend and scenario (``names``: its label)."""
     header = (
         f"{'backend':9} {'scenario':28} {'req/s':>6} {'CPU µs/req':>10} {'DB µs':>6} "
-        f"{'wrk µs':>6} {'p50 ms':>7} {'p99 ms':>7} {'non-2xx':>7} {'÷ceiling':>8} {'CPU ÷ceil':>9}"
+        f"{'wrk µs':>6} {'p50 ms':>7} {'p99 ms':>7} {errors:>7} {'÷ceiling':>8} {'CPU ÷ceil':>9}"
     )
     print("\n" + header + "\n" + "-" * len(header))
     for r in rows:
@@ -644,10 +665,14 @@ def print_table(rows: list[Row], rss: list[RssReport]) -> None:
         ratio = f"{r.ratio:8.2f}" if r.ratio is not None else f"{'-':>8}"
         cpu_ratio = f"{r.cpu_ratio:9.2f}" if r.cpu_ratio is not None else f"{'-':>9}"
         print(
-            f"{r.backend:9} {SCENARIO_NAMES[r.scenario]:28} {r.rate:6.0f} {r.cpu_us:10.0f} "
+            f"{r.backend:9} {names[r.scenario]:28} {r.rate:6.0f} {r.cpu_us:10.0f} "
             f"{db} {r.client_cpu_us:6.0f} {r.p50_ms:7.1f} {r.p99_ms:7.1f} {r.bad:7d} "
             f"{ratio} {cpu_ratio}"
         )
+
+
+def print_table(rows: list[Row], rss: list[RssReport]) -> None:
+    print_rows(rows, SCENARIO_NAMES)
     print(
         "\nMedians of the measured runs. req/s and CPU µs are per successful request; for the "
         "flow, per completed\nflow (GET /authorize + POST /token), whose latency is per HTTP "
