@@ -236,13 +236,16 @@ def test_a_rotated_refresh_token_yields_tokens_the_api_accepts_and_reuse_ends_th
     accepted = call(deployment.orders, "GET", "/orders", token["access_token"])
     assert accepted.status_code == 200, accepted.text
 
-    # RFC 9700 §4.14.2: a used refresh token presented again means it leaked; the whole family
-    # ends, so the legitimate holder of the newest token has to sign in again too.
+    newest = refreshed(deployment, signed_in, second)["refresh_token"]
+
+    # RFC 9700 §4.14.2: a used refresh token presented again, after its successor was used
+    # (so it is no retry of a lost response), means it leaked; the whole family ends, so the
+    # legitimate holder of the newest token has to sign in again too.
     with pytest.raises(OAuthError) as reused:
         refreshed(deployment, signed_in, first)
     assert reused.value.error == "invalid_grant"
     with pytest.raises(OAuthError) as successor:
-        refreshed(deployment, signed_in, second)
+        refreshed(deployment, signed_in, newest)
     assert successor.value.error == "invalid_grant"
 
 
