@@ -10,18 +10,23 @@ from gatehouse.storage.records import AuditEvent, AuditQuery
 from gatehouse.storage.sql import tables as t
 from gatehouse.storage.sql.base import SqlRepository, retried
 from gatehouse.storage.sql.columns import RecordColumns
+from gatehouse.storage.sql.lean import LeanStatement
 
 EVENT = RecordColumns(AuditEvent, t.audit_events)
+# Every sign-in, token exchange and JWT bearer grant writes one: a lean INSERT (sql/lean.py),
+# inside the caller's transaction when there is one. The database numbers events (no id).
+_LEAN_INSERT_EVENT = LeanStatement(
+    t.audit_events.insert().values(
+        {k: v for k, v in EVENT.bind_params("tenant_id").items() if k != "id"}
+    )
+)
 
 
 class SqlAuditRepository(SqlRepository):
     def record(self, event: AuditEvent) -> None:
-        values = EVENT.values(event, tenant_id=self.tenant_id)
-        del values["id"]  # the database numbers events
         # Not @retried: a lost answer to an INSERT may have committed, and the same event
         # twice is a false record.
-        with self.db.write() as conn:
-            conn.execute(t.audit_events.insert().values(values))
+        self.db.execute_count(_LEAN_INSERT_EVENT, EVENT.params(event, tenant_id=self.tenant_id))
 
     @retried
     def list(self, query: AuditQuery) -> builtins.list[AuditEvent]:

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from gatehouse.storage.sql import tables as t
 from gatehouse.storage.sql.base import SqlRepository, retried
 from gatehouse.storage.sql.database import insert_ignoring_duplicates
+from gatehouse.storage.sql.lean import LeanStatement
 
 # Where the access tokens issued from a grant are recorded: with its code, with each of its
 # refresh tokens, and for refreshes without rotation and the authorization endpoint's own
@@ -31,6 +32,14 @@ _ISSUED_ACCESS_TOKENS = (
         t.refreshed_access_tokens.c.jti,
         t.refreshed_access_tokens.c.expires_at,
     ),
+)
+
+
+_LEAN_DENIED = LeanStatement(
+    sa.select(t.revoked_access_tokens.c.jti).where(
+        t.revoked_access_tokens.c.tenant_id == sa.bindparam("p_tenant"),
+        t.revoked_access_tokens.c.jti == sa.bindparam("p_jti"),
+    )
 )
 
 
@@ -184,11 +193,7 @@ class SqlRevocationRepository(SqlRepository):
                 )
             )
 
-    @retried
     def is_access_token_denied(self, jti: str) -> bool:
-        ra = t.revoked_access_tokens
-        with self.db.read() as conn:
-            row = conn.execute(
-                sa.select(ra.c.jti).where(ra.c.tenant_id == self.tenant_id, ra.c.jti == jti)
-            ).first()
+        # Every UserInfo call, introspection and token exchange asks: a lean statement.
+        row = self.db.fetch_one(_LEAN_DENIED, {"p_tenant": self.tenant_id, "p_jti": jti})
         return row is not None
