@@ -542,14 +542,7 @@ def run_backend(
             scenarios = [(name, run) for name, run in scenarios if not name.startswith("peer_")]
         if args.only:
             scenarios = [(name, run) for name, run in scenarios if name in args.only]
-        print(f"  warm-up ({warmup} s each)", flush=True)
-        for _, run in scenarios:
-            run(s, warmup)
-        for round_no in range(1, runs + 1):
-            for name, run in scenarios:  # interleaved, so drift hits every scenario alike
-                m = run(s, args.duration)
-                measurements.append(m)
-                print(f"  run {round_no} {name:15} {measurement_line(m)}", flush=True)
+        measurements += run_rounds(s, scenarios, warmup, runs, args.duration)
         if args.no_rss:
             return measurements, None
         print(f"  RSS run: {args.rss_duration} s of token requests", flush=True)
@@ -561,6 +554,27 @@ def run_backend(
             flush=True,
         )
     return measurements, rss
+
+
+def run_rounds(
+    s: Servers,
+    scenarios: list[tuple[str, Callable[[Servers, int], Measurement]]],
+    warmup: int,
+    runs: int,
+    duration: int,
+) -> list[Measurement]:
+    """One warm-up of each scenario, then ``runs`` rounds of them all, interleaved so that
+    drift hits every scenario alike; each measurement printed as it comes."""
+    print(f"  warm-up ({warmup} s each)", flush=True)
+    for _, scenario in scenarios:
+        scenario(s, warmup)
+    measured: list[Measurement] = []
+    for round_no in range(1, runs + 1):
+        for name, scenario in scenarios:
+            m = scenario(s, duration)
+            measured.append(m)
+            print(f"  run {round_no} {name:16} {measurement_line(m)}", flush=True)
+    return measured
 
 
 def measurement_line(m: Measurement) -> str:

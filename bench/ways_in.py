@@ -79,8 +79,8 @@ from run import (
     Servers,
     find_row,
     machine_note,
-    measurement_line,
     print_rows,
+    run_rounds,
     servers,
     summarize,
 )
@@ -280,14 +280,7 @@ def run_backend(
         scenarios = ways.scenarios()
         if args.only:
             scenarios = [(name, run) for name, run in scenarios if name in args.only]
-        print(f"  warm-up ({warmup} s each)", flush=True)
-        for _, scenario in scenarios:
-            scenario(s, warmup)
-        for round_no in range(1, runs + 1):
-            for name, scenario in scenarios:  # interleaved, so drift hits every scenario alike
-                m = scenario(s, args.duration)
-                measured.append(m)
-                print(f"  run {round_no} {name:16} {measurement_line(m)}", flush=True)
+        measured += run_rounds(s, scenarios, warmup, runs, args.duration)
     return measured
 
 
