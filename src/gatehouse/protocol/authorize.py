@@ -140,9 +140,11 @@ def no_request_objects(provider: Provider, draft: Draft) -> None:
     object must not nest another). OIDC Core §7.2.1's registration parameter is not
     supported (§3.1.2.6 names the error)."""
     if "request" in draft.params:
-        raise RequestNotSupported("request objects are not supported; send plain parameters")
+        raise RequestNotSupported("a request object cannot carry another request object")
     if "request_uri" in draft.params:
-        raise RequestUriNotSupported("request_uri is not supported; send plain parameters")
+        raise RequestUriNotSupported(
+            "a request_uri cannot be inside a pushed or signed authorization request"
+        )
     if "registration" in draft.params:
         raise RegistrationNotSupported(
             "the registration parameter is not supported; register the client with gatehouse"
