@@ -24,9 +24,10 @@ def _token(
     scopes: tuple[str, ...] = ("orders.read",),
     roles: list[str] | None = None,
     now: int | None = None,
+    jkt: str | None = None,
 ) -> str:
     return mint_for_audience(
-        runtime.provider,
+        runtime.provider.bound_to(jkt) if jkt else runtime.provider,
         Audience(API, scopes, None),
         subject="web",  # a client-credentials style token: no user to look up
         client_id="web",
@@ -198,6 +199,16 @@ def test_a_valid_token_has_time_left_and_no_caveat(runtime: Runtime) -> None:
     result = explain_token(runtime, token, issuer=ISSUER, now=exp - 5).to_json()
     assert "valid until" in _detail(result, "expiry") and "(5 s left)" in _detail(result, "expiry")
     assert result["verdict"] == "An API with these expectations would accept this token."
+
+
+def test_a_dpop_bound_token_is_accepted_with_the_binding_said(runtime: Runtime) -> None:
+    jkt = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"
+    result = explain_token(runtime, _token(runtime, jkt=jkt), issuer=ISSUER).to_json()
+    assert result["accepted"] is True
+    assert jkt in _detail(result, "sender binding")
+    assert "never as a Bearer token" in str(result["verdict"])
+    plain = explain_token(runtime, _token(runtime), issuer=ISSUER).to_json()
+    assert "sender binding" not in _checks(plain)
 
 
 def test_without_a_database_the_issuers_keys_are_fetched_within_the_size_limit(

@@ -179,6 +179,7 @@ def explain_token(
         result.add(
             "not before", False, f"the token is not valid before {_when(nbf)}: check the clocks"
         )
+    _check_binding(result, claims.get("cnf"))
     if runtime is not None and isinstance(claims.get("jti"), str):
         revoked = runtime.store.revocations.is_access_token_denied(claims["jti"])
         result.add("revocation", not revoked, "revoked" if revoked else "not revoked")
@@ -243,6 +244,20 @@ def _check_expiry(result: Explanation, exp: object, now: int) -> None:
         )
     else:
         result.add("expiry", True, f"valid until {_when(exp)} ({exp - now} s left)")
+
+
+def _check_binding(result: Explanation, cnf: object) -> None:
+    """RFC 9449 §6: a token with cnf.jkt is accepted only with a DPoP proof of that key. A
+    caveat rather than a failure: the token is good, but sending it as Bearer is not."""
+    if not isinstance(cnf, dict) or "jkt" not in cnf:
+        return
+    result.add(
+        "sender binding",
+        True,
+        f"the token is bound to a DPoP key (cnf.jkt {cnf['jkt']}): an API accepts it only "
+        "as `Authorization: DPoP` with a proof signed by that key, never as a Bearer token",
+        caveat=True,
+    )
 
 
 def _granted_scope(scope: str, granted: list[str], audiences: list[Any]) -> str | None:
