@@ -25,8 +25,8 @@ from gatehouse.protocol.device import DEVICE_CODE_GRANT
 from gatehouse.protocol.grants.jwt_bearer import GRANT_TYPE as JWT_BEARER
 from gatehouse.protocol.redirect_uris import (
     check_registrable,
-    logout_uri_problem,
     origin_of,
+    server_url_problem,
     split_uri,
 )
 from gatehouse.protocol.scopes import STANDARD_SCOPES, registrable
@@ -263,7 +263,7 @@ def _notification_uri(merge: _Merge, name: str) -> str | None:
     uri: str | None = merge.pick(getattr(merge.spec, name), name, None)
     if not uri:
         return None
-    problem = logout_uri_problem(uri)
+    problem = server_url_problem(uri)
     if problem:
         raise AdminError(f"{name} {uri[:200]!r}: {problem}")
     return uri

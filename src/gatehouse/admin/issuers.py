@@ -13,7 +13,7 @@ from gatehouse.admin.changes import changed_fields, record_admin_change
 from gatehouse.admin.errors import AdminError
 from gatehouse.protocol.external_issuers import MAX_SUBJECT_LENGTH
 from gatehouse.protocol.grants.jwt_bearer import GRANT_TYPE as JWT_BEARER
-from gatehouse.protocol.redirect_uris import logout_uri_problem
+from gatehouse.protocol.redirect_uris import server_url_problem
 from gatehouse.runtime import Runtime
 from gatehouse.storage.trusted_issuers import IssuerClientRule, TrustedIssuer
 
@@ -152,7 +152,7 @@ def _key_source(spec: IssuerSpec, existing: TrustedIssuer | None) -> tuple[str |
             )
         return existing.jwks_uri, existing.discovery_url
     for name, uri in (("--jwks-uri", spec.jwks_uri), ("--discovery", spec.discovery_url)):
-        if uri is not None and (problem := logout_uri_problem(uri)) is not None:
+        if uri is not None and (problem := server_url_problem(uri)) is not None:
             raise AdminError(f"{name} {problem}")
     return spec.jwks_uri, spec.discovery_url
 

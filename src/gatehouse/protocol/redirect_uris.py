@@ -119,10 +119,11 @@ def check_registrable(uri: str) -> str | None:
 _AUTHORITY = re.compile(r"(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?")
 
 
-def logout_uri_problem(uri: str) -> str | None:
-    """Why ``uri`` cannot be a client's back-channel or front-channel logout URI, or None:
-    an absolute http(s) URL with a host and no fragment (OIDC Back-Channel Logout 1.0
-    §2.2, Front-Channel Logout 1.0 §2), https unless the host is a loopback address."""
+def server_url_problem(uri: str) -> str | None:
+    """Why ``uri`` cannot be a server's URL that gatehouse calls or names, or None: a
+    client's back-channel or front-channel logout URI (OIDC Back-Channel Logout 1.0 §2.2,
+    Front-Channel Logout 1.0 §2), a trusted issuer's JWKS or discovery URL. An absolute
+    http(s) URL with a host and no fragment, https unless the host is a loopback address."""
     parts = split_uri(uri)
     if parts is None or any(c <= " " or c == "\x7f" for c in uri) or len(uri) > 2048:
         return "must be a well-formed URL of at most 2048 characters, without spaces"

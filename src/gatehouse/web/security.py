@@ -19,7 +19,7 @@ def policy_with_frames(origins: list[str]) -> str:
     """The policy of a page that frames ``origins`` (the signed-out page loads the clients'
     front-channel logout URIs, Front-Channel Logout 1.0 §2). The origins come from
     registered URIs whose host and port were checked at registration
-    (protocol/redirect_uris.py ``logout_uri_problem``), so none can end the directive."""
+    (protocol/redirect_uris.py ``server_url_problem``), so none can end the directive."""
     sources = " ".join(dict.fromkeys(origins))
     return f"{CONTENT_SECURITY_POLICY}; frame-src {sources}" if sources else CONTENT_SECURITY_POLICY
 
