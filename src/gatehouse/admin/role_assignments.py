@@ -45,7 +45,12 @@ def assignment_to_json(runtime: Runtime, assignment: RoleAssignment) -> dict[str
 
 
 def assign_app_role(
-    runtime: Runtime, identifier: str, role: str, *, user: str | None, group: str | None
+    runtime: Runtime,
+    identifier: str,
+    role: str,
+    *,
+    user: str | None = None,
+    group: str | None = None,
 ) -> dict[str, Any]:
     assignment = _assignment(runtime, identifier, role, user=user, group=group)
     shown = assignment_to_json(runtime, assignment)
@@ -58,7 +63,12 @@ def assign_app_role(
 
 
 def unassign_app_role(
-    runtime: Runtime, identifier: str, role: str, *, user: str | None, group: str | None
+    runtime: Runtime,
+    identifier: str,
+    role: str,
+    *,
+    user: str | None = None,
+    group: str | None = None,
 ) -> dict[str, Any]:
     principal = resolve_principal(runtime, user=user, group=group)
     assignment = RoleAssignment(identifier, role, principal)
