@@ -204,6 +204,7 @@ def build_runtime(
         device_authorizations=store.device_authorizations,
         passwords=passwords,
         dpop_proofs=store.dpop_proofs,
+        groups=store.groups,
         transaction=store.atomic,
         # In the order the verification page offers them: a passkey first, where the
         # person has one (phishing-resistant, and one touch).

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from gatehouse.rs import AccessToken, InsufficientScope, require_roles, require_scopes
+from gatehouse.rs import (
+    AccessToken,
+    InsufficientScope,
+    require_delegated,
+    require_roles,
+    require_scopes,
+)
 from tests.rs.issuer import claims_for
 
 USER = AccessToken(claims_for("https://id.example.com", scope="openid orders.read"))
@@ -78,3 +84,18 @@ def test_claims_are_read_only() -> None:
     with pytest.raises(TypeError):
         USER.claims["scope"] = "everything"  # type: ignore[index]
     assert repr(USER).startswith("AccessToken(sub='user-123', client_id='web-app'")
+
+
+def test_a_persons_token_is_delegated_and_a_clients_own_is_not() -> None:
+    """RFC 9068 §2.2: a token with no resource owner has the client as its sub."""
+    person = AccessToken(claims_for("https://id.example.com", roles=["Orders.Approve"]))
+    daemon = AccessToken(
+        claims_for(
+            "https://id.example.com", sub="daemon", client_id="daemon", roles=["Orders.Approve"]
+        )
+    )
+    assert person.is_delegated and person.require_delegated() is person
+    assert require_delegated(person.require_roles("Orders.Approve")) is person
+    assert not daemon.is_delegated
+    with pytest.raises(InsufficientScope, match="acts for a signed-in person"):
+        require_delegated(daemon)

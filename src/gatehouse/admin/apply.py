@@ -1,5 +1,6 @@
 """`gatehouse apply FILE.yaml`: configuration as code for scopes, APIs, clients, app-role
-grants, trusted issuers and users.
+grants, trusted issuers, users, and groups with app roles assigned to people (their
+sections: admin/apply_groups.py).
 
 Idempotent: the second run of the same file changes nothing and says so. What is not in the
 file is left alone (apply adds and updates; it never deletes).
@@ -50,6 +51,7 @@ from gatehouse.admin.apply_file import (
     read_apply_file,
     reported_at,
 )
+from gatehouse.admin.apply_groups import apply_assignment, apply_groups
 from gatehouse.admin.changes import made_through
 from gatehouse.admin.client_spec import validated_client
 from gatehouse.admin.errors import AdminError
@@ -249,6 +251,11 @@ def _apply_entries(runtime: Runtime, file: ApplyFile) -> dict[str, Any]:
     for entry in file.users:
         with reported_at(entry.where):
             changes.append(_apply_user(runtime, entry.values))
+    # After users and APIs: groups name their members, assignments a group or a user.
+    changes += apply_groups(runtime, file.groups)
+    for entry in file.app_role_assignments:
+        with reported_at(entry.where):
+            changes.append(apply_assignment(runtime, entry.values))
     changed = sum(1 for c in changes if c["action"] != "unchanged")
     return {"changed": changed, "changes": changes}
 

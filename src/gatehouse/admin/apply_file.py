@@ -54,6 +54,7 @@ CLIENT_KEYS = frozenset(
         "require_pushed_authorization_requests",
         "request_object_signing_alg",
         "require_dpop",
+        "groups_claim",
     }
 )
 API_KEYS = frozenset(
@@ -71,6 +72,9 @@ GRANT_KEYS = frozenset({"client_id", "api", "role"})
 EXCHANGE_KEYS = frozenset({"client_id", "api", "impersonation"})
 USER_KEYS = frozenset({"username", "password", "disabled", *user_admin.PROFILE_FIELDS})
 SCOPE_KEYS = frozenset({"name", "description"})
+# Groups (admin/apply_groups.py): members are added, never removed, as apply never deletes.
+GROUP_KEYS = frozenset({"name", "description", "users", "groups"})
+ASSIGNMENT_KEYS = frozenset({"api", "role", "user", "group"})
 # Each section, in the order it is applied: the key that names an entry, the keys an entry
 # may have, and whether two entries may share a name (a client may have several grants).
 SECTIONS: dict[str, tuple[str, frozenset[str], bool]] = {
@@ -81,6 +85,8 @@ SECTIONS: dict[str, tuple[str, frozenset[str], bool]] = {
     "token_exchange_grants": ("client_id", EXCHANGE_KEYS, False),
     "trusted_issuers": ("issuer", issuer_admin.ENTRY_KEYS, True),
     "users": ("username", USER_KEYS, True),
+    "groups": ("name", GROUP_KEYS, True),
+    "app_role_assignments": ("api", ASSIGNMENT_KEYS, False),
 }
 
 
@@ -101,6 +107,8 @@ class ApplyFile:
     token_exchange_grants: list[Entry]
     trusted_issuers: list[Entry]
     users: list[Entry]
+    groups: list[Entry]
+    app_role_assignments: list[Entry]
 
 
 @contextmanager
@@ -219,8 +227,9 @@ def _entries(path: str, section: str, items: Any, node: yaml.Node | None) -> lis
         raise AdminError(f"{_place(path, node)}: {section} must be a list")
     item_nodes = node.value if isinstance(node, yaml.SequenceNode) else []
     result: list[Entry] = []
-    # Two entries for one thing are a mistake; usernames are compared case-insensitively.
-    fold = str.casefold if section == "users" else str
+    # Two entries for one thing are a mistake; usernames and group names are compared
+    # case-insensitively.
+    fold = str.casefold if section in ("users", "groups") else str
     seen: dict[str, int] = {}
     for index, item in enumerate(items):
         item_node = item_nodes[index] if index < len(item_nodes) else None
@@ -317,6 +326,7 @@ def client_spec(entry: dict[str, Any]) -> client_admin.ClientSpec:
         ),
         request_object_signing_alg=_optional_string(entry, "request_object_signing_alg"),
         require_dpop=entry.get("require_dpop"),
+        groups_claim=_optional_string(entry, "groups_claim"),
     )
 
 

@@ -32,7 +32,7 @@ from gatehouse.protocol.redirect_uris import (
 from gatehouse.protocol.scopes import STANDARD_SCOPES, registrable
 from gatehouse.runtime import Runtime
 from gatehouse.settings import SIGNING_ALGS
-from gatehouse.storage.records import AuthMethod, Client, ClientType
+from gatehouse.storage.records import AuthMethod, Client, ClientType, GroupsClaim
 
 T = TypeVar("T")
 
@@ -70,6 +70,8 @@ class ClientSpec:
     request_object_signing_alg: str | None = None
     response_types: list[str] | None = None
     require_dpop: bool | None = None
+    # The groups claim (docs/groups-and-roles.md): "ids", "names", or "none" (off).
+    groups_claim: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -167,6 +169,7 @@ def validated_client(
         response_types=response_types,
         require_mfa=_switch(merge, merge.spec.require_mfa, "require_mfa"),
         require_dpop=_switch(merge, merge.spec.require_dpop, "require_dpop"),
+        groups_claim=_groups_claim(merge),
     )
 
 
@@ -369,6 +372,15 @@ def _switch(merge: _Merge, new: bool | None, attribute: str) -> bool:
     if not isinstance(value, bool):
         raise AdminError(f"{attribute} must be true or false")
     return value
+
+
+def _groups_claim(merge: _Merge) -> GroupsClaim | None:
+    value = merge.spec.groups_claim
+    if value is None:
+        return merge.existing.groups_claim if merge.existing is not None else None
+    if value not in ("ids", "names", "none"):
+        raise AdminError("groups_claim must be ids, names or none")
+    return None if value == "none" else cast(GroupsClaim, value)
 
 
 def _id_token_alg(merge: _Merge) -> str | None:

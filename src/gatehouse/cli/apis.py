@@ -1,5 +1,6 @@
 """`gatehouse api`, `grant` and `revoke`: APIs with their scopes and app roles, which
-clients hold which app roles, and which clients may exchange tokens for which APIs."""
+clients, people and groups hold which app roles, and which clients may exchange tokens for
+which APIs."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from typing import Any, TypeVar
 import click
 
 from gatehouse.admin import apis as api_admin
+from gatehouse.admin import role_assignments as assignments
 from gatehouse.admin import token_exchange as exchange_admin
+from gatehouse.admin.errors import AdminError
 from gatehouse.cli.options import database_option
 from gatehouse.cli.output import emit
 from gatehouse.runtime import Runtime
@@ -117,26 +120,64 @@ def revoke() -> None:
 def _role_options(func: F) -> F:
     func = click.option("--role", required=True)(func)
     func = click.option("--api", "api_identifier", required=True)(func)
-    return click.option("--client", "client_id", required=True)(func)
+    func = click.option(
+        "--group", help="A group (id or name): its members' delegated tokens carry the role."
+    )(func)
+    func = click.option(
+        "--user", help="A person (id, username or email): their delegated tokens carry the role."
+    )(func)
+    return click.option(
+        "--client", "client_id", help="A client: its own (client_credentials) tokens carry it."
+    )(func)
+
+
+def _one_holder(client_id: str | None, user: str | None, group: str | None) -> None:
+    if sum(v is not None for v in (client_id, user, group)) != 1:
+        raise AdminError("name who holds the role: one of --client, --user or --group")
 
 
 @grant.command("app-role")
 @_role_options
 @database_option
-def grant_app_role(runtime: Runtime, client_id: str, api_identifier: str, role: str) -> None:
-    """Give a client an app role of an API (it appears in client_credentials tokens)."""
-    emit(api_admin.grant_app_role(runtime, client_id, api_identifier, role))
+def grant_app_role(
+    runtime: Runtime,
+    client_id: str | None,
+    user: str | None,
+    group: str | None,
+    api_identifier: str,
+    role: str,
+) -> None:
+    """Give an app role of an API to a client (in its client_credentials tokens), or assign
+    it to a person or a group (in the roles claim of their delegated tokens for the API)."""
+    _one_holder(client_id, user, group)
+    if client_id is not None:
+        emit(api_admin.grant_app_role(runtime, client_id, api_identifier, role))
+    else:
+        emit(assignments.assign_app_role(runtime, api_identifier, role, user=user, group=group))
 
 
 @revoke.command("app-role")
 @_role_options
 @database_option
-def revoke_app_role(runtime: Runtime, client_id: str, api_identifier: str, role: str) -> None:
-    emit(api_admin.revoke_app_role(runtime, client_id, api_identifier, role))
+def revoke_app_role(
+    runtime: Runtime,
+    client_id: str | None,
+    user: str | None,
+    group: str | None,
+    api_identifier: str,
+    role: str,
+) -> None:
+    _one_holder(client_id, user, group)
+    if client_id is not None:
+        emit(api_admin.revoke_app_role(runtime, client_id, api_identifier, role))
+    else:
+        emit(assignments.unassign_app_role(runtime, api_identifier, role, user=user, group=group))
 
 
 @grant.command("list")
 @click.option("--client", "client_id")
+@click.option("--user", help="Only the app roles assigned to this person.")
+@click.option("--group", help="Only the app roles assigned to this group.")
 @click.option(
     "--kind",
     type=click.Choice(["app-role", "token-exchange"]),
@@ -144,12 +185,19 @@ def revoke_app_role(runtime: Runtime, client_id: str, api_identifier: str, role:
     show_default=True,
 )
 @database_option
-def grant_list(runtime: Runtime, client_id: str | None, kind: str) -> None:
-    """Every app-role (or token-exchange) grant, or one client's."""
+def grant_list(
+    runtime: Runtime, client_id: str | None, user: str | None, group: str | None, kind: str
+) -> None:
+    """Every app-role grant (clients, then people and groups), or one holder's; or the
+    token-exchange grants."""
     if kind == "token-exchange":
         emit(exchange_admin.list_token_exchange_grants(runtime, client_id))
-    else:
+    elif user is not None or group is not None:
+        emit(assignments.list_assignments(runtime, user=user, group=group))
+    elif client_id is not None:
         emit(api_admin.list_app_role_grants(runtime, client_id))
+    else:
+        emit(api_admin.list_app_role_grants(runtime, None) + assignments.list_assignments(runtime))
 
 
 def _exchange_options(func: F) -> F:

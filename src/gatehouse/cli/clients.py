@@ -111,6 +111,13 @@ def _client_options(func: F) -> F:
             "it gets is bound to its key (RFC 9449; default: off, a proof is optional).",
         ),
         click.option(
+            "--groups-claim",
+            type=click.Choice(["ids", "names", "none"]),
+            help="Put the person's groups (by id or by name, nested ones included; at most "
+            "200, docs/groups-and-roles.md) in the ID and access tokens of this client "
+            "(default: none).",
+        ),
+        click.option(
             "--first-party/--third-party",
             default=None,
             help="First-party clients skip the consent page.",
@@ -181,6 +188,7 @@ def _spec(client_id: str, **opts: Any) -> client_admin.ClientSpec:
         require_pushed_authorization_requests=opts["require_pushed_authorization_requests"],
         request_object_signing_alg=opts["request_object_signing_alg"],
         require_dpop=opts["require_dpop"],
+        groups_claim=opts["groups_claim"],
     )
 
 

@@ -12,6 +12,7 @@ from gatehouse.cli.clients import client
 from gatehouse.cli.config import config
 from gatehouse.cli.consents import consent
 from gatehouse.cli.database import migrate_command, purge_command
+from gatehouse.cli.groups import group
 from gatehouse.cli.issuers import issuer
 from gatehouse.cli.keys import keys
 from gatehouse.cli.policy import policy
@@ -32,6 +33,7 @@ COMMANDS: tuple[click.Command, ...] = (
     revoke,
     consent,
     user,
+    group,
     scope,
     issuer,
     apply_command,

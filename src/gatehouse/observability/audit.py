@@ -126,6 +126,19 @@ EVENT_TYPES: Final[dict[str, str]] = {
     "(details: api, role).",
     "admin.role.revoked": "An operator revoked an application permission, an app role, from a "
     "client (details: api, role).",
+    "admin.role.assigned": "An operator assigned an app role of an API to a person or a group "
+    "(user_id for a person; details: api, role, group_id for a group).",
+    "admin.role.unassigned": "An operator took an app role of an API back from a person or a "
+    "group (user_id for a person; details: api, role, group_id for a group).",
+    "admin.group.created": "An operator created a group (details: group_id, name).",
+    "admin.group.updated": "An operator renamed a group or changed its description (details: "
+    "group_id, fields changed).",
+    "admin.group.deleted": "An operator deleted a group, its memberships and role assignments "
+    "(details: group_id, name).",
+    "admin.group.member_added": "An operator added a person (user_id) or a group (details: "
+    "member_group_id) to a group (details: group_id).",
+    "admin.group.member_removed": "An operator removed a person (user_id) or a group (details: "
+    "member_group_id) from a group (details: group_id).",
     "admin.token_exchange.granted": "An operator allowed a client to exchange the user tokens "
     "it receives for tokens for an API, or changed the impersonation switch (details: api, "
     "impersonation).",

@@ -84,6 +84,7 @@ def _access_token(provider: Provider, caller: Client, token: str) -> dict[str, A
         "nbf",
         "jti",
         "roles",
+        "groups",
         "sid",
         "auth_time",
     ):

@@ -11,6 +11,7 @@ from gatehouse.crypto import random_token, sha256_digest
 from gatehouse.protocol.audiences import Audience, select_audience, split_canonical
 from gatehouse.protocol.claims import user_claims
 from gatehouse.protocol.claims_request import ClaimsRequest, released_for
+from gatehouse.protocol.person_claims import NONE, PersonClaims, person_claims
 from gatehouse.protocol.provider import Provider
 from gatehouse.storage.records import AuthorizationCode, Client, RefreshToken, User
 from gatehouse.tokens.access_token import MintedAccessToken, mint_access_token
@@ -172,6 +173,7 @@ def issue_user_tokens(
     now = provider.clock()
     audience = audience or user_audience(provider, grant, effective, resource)
     requested = ClaimsRequest.from_json(grant.claims_request)
+    person = person_claims(provider, grant.client, grant.user.id, audience)
     access = mint_for_audience(
         provider,
         audience,
@@ -183,11 +185,13 @@ def issue_user_tokens(
         sid=grant.sid,
         amr=grant.amr,
         acr=grant.acr,
-        extra_claims=_userinfo_request(provider, requested, audience),
+        extra_claims={**person.access_token, **_userinfo_request(provider, requested, audience)},
     )
     id_token = None
     if "openid" in effective:
-        id_token = mint_user_id_token(provider, grant, effective, now, access_token=access.value)
+        id_token = mint_user_id_token(
+            provider, grant, effective, now, access_token=access.value, person=person
+        )
     refresh = None
     if refresh_token and "refresh_token" in grant.client.grant_types:
         refresh = store_refresh_token(
@@ -210,14 +214,14 @@ def issue_user_tokens(
 
 def _userinfo_request(
     provider: Provider, requested: ClaimsRequest, audience: Audience
-) -> dict[str, Any] | None:
+) -> dict[str, Any]:
     """OIDC Core §5.5: the claims parameter's userinfo member travels in the access token for
     UserInfo (and only there), so that UserInfo applies it to whichever token of the grant it
     is shown, a refreshed one included."""
     if audience.identifier != provider.config.userinfo_endpoint:
-        return None
+        return {}
     member = requested.to_json().get("userinfo")
-    return {USERINFO_CLAIMS: member} if member else None
+    return {USERINFO_CLAIMS: member} if member else {}
 
 
 def mint_user_id_token(
@@ -228,10 +232,12 @@ def mint_user_id_token(
     *,
     access_token: str | None = None,
     code: str | None = None,
+    person: PersonClaims = NONE,
 ) -> str:
     """The ID token of a user grant (OIDC Core §2), with the claims ``scopes`` release (as
-    the claims parameter's id_token member filters them, §5.5), and the hashes of the access
-    token and code issued with it (at_hash, c_hash)."""
+    the claims parameter's id_token member filters them, §5.5), the person's groups when the
+    client asked for them (``person``), and the hashes of the access token and code issued
+    with it (at_hash, c_hash)."""
     config = provider.config
     return mint_id_token(
         provider.keys.keyring(),
@@ -248,9 +254,13 @@ def mint_user_id_token(
         acr=grant.acr,
         access_token=access_token,
         code=code,
-        extra_claims=released_for(
-            user_claims(grant.user, scopes), ClaimsRequest.from_json(grant.claims_request).id_token
-        ),
+        extra_claims={
+            **released_for(
+                user_claims(grant.user, scopes),
+                ClaimsRequest.from_json(grant.claims_request).id_token,
+            ),
+            **person.id_token,
+        },
     )
 
 
@@ -264,8 +274,9 @@ def issue_front_channel_tokens(
     now = provider.clock()
     response: dict[str, str] = {}
     access = None
+    audience = user_audience(provider, grant, grant.scopes, ())
+    person = person_claims(provider, grant.client, grant.user.id, audience)
     if access_token:
-        audience = user_audience(provider, grant, grant.scopes, ())
         access = mint_for_audience(
             provider,
             audience,
@@ -276,9 +287,12 @@ def issue_front_channel_tokens(
             sid=grant.sid,
             amr=grant.amr,
             acr=grant.acr,
-            extra_claims=_userinfo_request(
-                provider, ClaimsRequest.from_json(grant.claims_request), audience
-            ),
+            extra_claims={
+                **person.access_token,
+                **_userinfo_request(
+                    provider, ClaimsRequest.from_json(grant.claims_request), audience
+                ),
+            },
         )
         # RFC 6749 §4.1.2: a replayed code revokes what was issued from it, this one too.
         provider.revocations.record_issued_access_token(
@@ -298,6 +312,7 @@ def issue_front_channel_tokens(
             now,
             access_token=access.value if access else None,
             code=code,
+            person=person,
         )
     return response
 

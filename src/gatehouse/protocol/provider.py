@@ -24,6 +24,7 @@ from gatehouse.keys.remote import RemoteJwksCache
 from gatehouse.keys.service import KeyService
 from gatehouse.settings import SigningAlg
 from gatehouse.storage.attempts import AttemptRepository, KnownBrowserRepository
+from gatehouse.storage.groups import GroupRepository
 from gatehouse.storage.repositories import (
     ApiRepository,
     AuditRepository,
@@ -138,6 +139,8 @@ class Provider:
     # Password hashing: the login page and the password grant check passwords alike.
     passwords: Passwords
     dpop_proofs: DPoPProofRepository
+    # Groups and the app roles assigned to people: the roles and groups claims (issuance).
+    groups: GroupRepository
     # One transaction for a change and the audit event that records it (Store.atomic).
     transaction: Callable[[], AbstractContextManager[Any]]
     clock: Callable[[], int] = field(default=lambda: int(time.time()))

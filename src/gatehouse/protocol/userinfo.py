@@ -17,6 +17,7 @@ from gatehouse.protocol.claims_request import ClaimsRequest, released_for
 from gatehouse.protocol.dpop_resource import PresentedToken, check_sender
 from gatehouse.protocol.issuance import USERINFO_CLAIMS
 from gatehouse.protocol.liveness import live_access_token
+from gatehouse.protocol.person_claims import group_values
 from gatehouse.protocol.provider import Provider
 from gatehouse.tokens.access_token import audiences_of
 
@@ -37,7 +38,20 @@ def userinfo(provider: Provider, presented: PresentedToken | str) -> dict[str, A
         raise InvalidToken("UserInfo answers for a user; this access token is a client's own")
     # OIDC Core §5.5: the claims parameter's userinfo member, which the token carries.
     requested = ClaimsRequest.from_json({"userinfo": claims.get(USERINFO_CLAIMS) or {}})
-    return {"sub": live.user.id, **released_for(user_claims(live.user, scopes), requested.userinfo)}
+    released = released_for(user_claims(live.user, scopes), requested.userinfo)
+    return {"sub": live.user.id, **released, **_groups(provider, claims, live.user.id)}
+
+
+def _groups(provider: Provider, claims: dict[str, Any], user_id: str) -> dict[str, Any]:
+    """Every group of the person, for a client registered with a groups claim: where its
+    tokens point when the person is in more groups than a token carries (person_claims.py)."""
+    # The registration as the token endpoint reads it (cached for a few seconds).
+    found = provider.clients.get_for_authentication(str(claims.get("client_id")))
+    if found is None or found[0].groups_claim is None:
+        return {}
+    client = found[0]
+    groups = provider.groups.access_of(user_id, None, groups=True).groups
+    return {"groups": group_values(client, groups)} if groups else {}
 
 
 def _is_for_userinfo(claims: dict[str, Any], endpoint: str) -> None:

@@ -19,6 +19,7 @@ from gatehouse.storage.sign_in_records import PasskeyChallenge as PasskeyChallen
 from gatehouse.storage.sign_in_records import TotpAuthenticator as TotpAuthenticator
 
 ClientType = Literal["confidential", "public"]
+GroupsClaim = Literal["ids", "names"]
 AuthMethod = Literal[
     "client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none"
 ]
@@ -59,6 +60,8 @@ class Client:
     response_types: tuple[str, ...] = ("code",)
     # Every token request of this client must carry a DPoP proof (RFC 9449 §5.2).
     require_dpop: bool = False
+    # 0020: the groups claim in its tokens (docs/groups-and-roles.md): "ids", "names" or off.
+    groups_claim: GroupsClaim | None = None
 
     @property
     def is_public(self) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
+from gatehouse.storage.groups import GroupRepository
 from gatehouse.storage.repositories import (
     ApiRepository,
     AttemptRepository,
@@ -86,3 +87,5 @@ class Store(Protocol):
     def pushed_requests(self) -> PushedRequestRepository: ...
     @property
     def device_authorizations(self) -> DeviceAuthorizationRepository: ...
+    @property
+    def groups(self) -> GroupRepository: ...

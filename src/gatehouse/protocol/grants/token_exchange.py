@@ -40,6 +40,7 @@ from gatehouse.protocol.grants.exchange_subject import (
 )
 from gatehouse.protocol.issuance import TokenResponse, access_token_lifetime, mint_for_audience
 from gatehouse.protocol.messages import Parameters, split_scope
+from gatehouse.protocol.person_claims import person_claims
 from gatehouse.protocol.provider import Provider
 from gatehouse.storage.records import Api, AuditEvent, Client, ExchangeGrant
 
@@ -110,7 +111,11 @@ def _exchange(
         now=now,
         # Never outlives the token it came from: revoking that one cannot reach this one.
         lifetime=min(access_token_lifetime(provider, audience), subject.expires_at - now),
-        extra_claims=_actor_claims(client, subject, allowed),
+        extra_claims={
+            # The person's app roles of the API they are acted for on (docs/groups-and-roles.md).
+            **person_claims(provider, client, subject.user.id, audience).access_token,
+            **_actor_claims(client, subject, allowed),
+        },
         auth_time=subject.auth_time,
         amr=subject.amr,
         acr=subject.acr,

@@ -126,14 +126,15 @@ class SqlApiRepository(SqlRepository):
                         kind=kind,
                     )
                     conn.execute(ap.insert().values(values))
-            # A role the API no longer defines is no longer granted to anyone.
-            conn.execute(
-                car.delete().where(
-                    car.c.tenant_id == self.tenant_id,
-                    car.c.api_identifier == api.identifier,
-                    car.c.role.not_in(sorted(api.role_names())),
+            # A role the API no longer defines is no longer granted or assigned to anyone.
+            for table in (car, t.app_role_assignments):
+                conn.execute(
+                    table.delete().where(
+                        table.c.tenant_id == self.tenant_id,
+                        table.c.api_identifier == api.identifier,
+                        table.c.role.not_in(sorted(api.role_names())),
+                    )
                 )
-            )
         self._registry.invalidate()
 
     @retried
@@ -142,6 +143,7 @@ class SqlApiRepository(SqlRepository):
             for table, column in (
                 (t.api_permissions, t.api_permissions.c.api_identifier),
                 (t.client_app_roles, t.client_app_roles.c.api_identifier),
+                (t.app_role_assignments, t.app_role_assignments.c.api_identifier),
                 (t.token_exchange_grants, t.token_exchange_grants.c.api_identifier),
             ):
                 conn.execute(

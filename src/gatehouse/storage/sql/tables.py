@@ -18,6 +18,11 @@ from gatehouse.storage.sql.exchange_tables import token_exchange_grants as token
 from gatehouse.storage.sql.exchange_tables import trusted_issuer_clients as trusted_issuer_clients
 from gatehouse.storage.sql.exchange_tables import trusted_issuers as trusted_issuers
 
+# Groups, their members and app roles assigned to people: group_tables.py.
+from gatehouse.storage.sql.group_tables import app_role_assignments as app_role_assignments
+from gatehouse.storage.sql.group_tables import group_members as group_members
+from gatehouse.storage.sql.group_tables import groups as groups
+
 # What logout needs (the clients of a session, the back-channel queue): logout_tables.py.
 from gatehouse.storage.sql.logout_tables import backchannel_logouts as backchannel_logouts
 from gatehouse.storage.sql.logout_tables import session_clients as session_clients
@@ -115,6 +120,7 @@ clients = sa.Table(
     sa.Column("response_types", sa.JSON, nullable=False, server_default="[]"),
     # 0019: every token request of this client must carry a DPoP proof (RFC 9449 §5.2).
     sa.Column("require_dpop", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("groups_claim", sa.String(8), nullable=True),  # 0020: "ids", "names" or NULL (off)
     sa.PrimaryKeyConstraint("tenant_id", "client_id"),
 )
 

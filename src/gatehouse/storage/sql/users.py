@@ -7,10 +7,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from gatehouse.storage.errors import AlreadyExists
+from gatehouse.storage.groups import Principal
 from gatehouse.storage.records import User, UserProfile, normalized_login
 from gatehouse.storage.sql import tables as t
 from gatehouse.storage.sql.base import SqlRepository, retried
 from gatehouse.storage.sql.columns import RecordColumns
+from gatehouse.storage.sql.groups import forget_principal
 from gatehouse.storage.sql.lean import LeanStatement
 
 USER = RecordColumns(User, t.users)
@@ -137,6 +139,7 @@ class SqlUserRepository(SqlRepository):
                         table.c.tenant_id == self.tenant_id, table.c.user_id == user_id
                     )
                 )
+            forget_principal(conn, self.tenant_id, Principal("user", user_id))
             result = conn.execute(
                 t.users.delete().where(
                     t.users.c.tenant_id == self.tenant_id, t.users.c.id == user_id

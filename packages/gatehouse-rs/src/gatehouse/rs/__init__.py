@@ -38,6 +38,7 @@ from gatehouse.rs.jws import DEFAULT_ALGORITHMS, SUPPORTED_ALGORITHMS
 from gatehouse.rs.token import (
     AccessToken,
     require_authentication,
+    require_delegated,
     require_roles,
     require_scopes,
 )
@@ -75,6 +76,7 @@ __all__ = [
     "bearer_token",
     "error_response",
     "require_authentication",
+    "require_delegated",
     "require_roles",
     "require_scopes",
     "www_authenticate",

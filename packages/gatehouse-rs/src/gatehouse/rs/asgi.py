@@ -32,6 +32,7 @@ from gatehouse.rs.errors import BearerError, InvalidDPoPProof, RSError
 from gatehouse.rs.token import (
     AccessToken,
     require_authentication,
+    require_delegated,
     require_roles,
     require_scopes,
 )
@@ -54,7 +55,8 @@ _POLICY_VIOLATION = 1008  # RFC 6455 §7.4.1: a WebSocket refused for lack of a 
 class PathRule:
     """Requests whose path is ``prefix`` or below it (``/orders`` covers ``/orders`` and
     ``/orders/7``, not ``/ordersx``) and whose method is in ``methods`` (any when None; GET
-    covers HEAD) need a token with all of ``scopes`` and ``roles``, unless ``public``; with
+    covers HEAD) need a token with all of ``scopes`` and ``roles`` (and, with ``delegated``,
+    one issued on a person's behalf), unless ``public``; with
     ``acr_values`` and ``max_age``, one whose sign-in reached one of those classes and is at
     most that many seconds old (RFC 9470; gatehouse.rs.acr names gatehouse's classes).
 
@@ -64,6 +66,9 @@ class PathRule:
     methods: Collection[str] | None = None
     scopes: Sequence[str] = ()
     roles: Sequence[str] = ()
+    # Only a token that acts for a person (AccessToken.is_delegated): with roles, a
+    # person's app roles, not an application's own.
+    delegated: bool = False
     public: bool = False
     acr_values: Sequence[str] = ()
     max_age: int | None = None
@@ -181,6 +186,8 @@ class BearerAuthMiddleware:
             raise
         require_scopes(token, rule.scopes)
         require_roles(token, rule.roles)
+        if rule.delegated:
+            require_delegated(token)
         require_authentication(
             token, acr_values=rule.acr_values, max_age=rule.max_age, now=self.validator.now()
         )

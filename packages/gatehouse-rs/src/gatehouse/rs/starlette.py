@@ -24,6 +24,7 @@ from gatehouse.rs.errors import BearerError, InvalidDPoPProof, RSError
 from gatehouse.rs.token import (
     AccessToken,
     require_authentication,
+    require_delegated,
     require_roles,
     require_scopes,
 )
@@ -52,7 +53,8 @@ def _detail(error: RSError) -> str:
 
 class RequireToken:
     """A dependency that returns the request's validated :class:`AccessToken`, which must
-    carry all of ``scopes`` (delegated) and all of ``roles`` (application roles), and come
+    carry all of ``scopes`` (delegated) and all of ``roles`` (app roles), act for a person
+    when ``delegated`` (so the roles are the person's, not an application's own), and come
     from a sign-in that reached one of ``acr_values`` at most ``max_age`` seconds ago
     (RFC 9470 insufficient_user_authentication otherwise).
 
@@ -67,6 +69,7 @@ class RequireToken:
         *,
         scopes: Sequence[str] = (),
         roles: Sequence[str] = (),
+        delegated: bool = False,
         realm: str | None = None,
         acr_values: Sequence[str] = (),
         max_age: int | None = None,
@@ -77,7 +80,7 @@ class RequireToken:
         # RFC 9449: DPoP-bound tokens with a proof (gatehouse.rs.asgi.BearerAuthMiddleware).
         self.dpop = dpop if dpop is not None else DPoPVerifier(clock=validator.now)
         self.public_url = public_url
-        self.scopes, self.roles = tuple(scopes), tuple(roles)
+        self.scopes, self.roles, self.delegated = tuple(scopes), tuple(roles), delegated
         self.acr_values, self.max_age = tuple(acr_values), max_age
         self.realm = realm if realm is not None else validator.audience
 
@@ -86,6 +89,8 @@ class RequireToken:
             token = await self._validated(request)
             require_scopes(token, self.scopes)
             require_roles(token, self.roles)
+            if self.delegated:
+                require_delegated(token)
             require_authentication(
                 token, acr_values=self.acr_values, max_age=self.max_age, now=self.validator.now()
             )

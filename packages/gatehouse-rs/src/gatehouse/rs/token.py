@@ -13,7 +13,9 @@ class AccessToken:
     """The claims of an access token that passed validation (RFC 9068 §2.2).
 
     Delegated permissions are in :attr:`scopes` (the ``scope`` claim, a user is present);
-    application permissions are in :attr:`roles` (the ``roles`` claim, client credentials).
+    app roles are in :attr:`roles` (the ``roles`` claim): an application's own roles in a
+    client-credentials token, or the roles a person was assigned (directly or through groups)
+    in a token issued on their behalf. :attr:`is_delegated` tells the two apart.
     """
 
     __slots__ = ("_roles", "_scopes", "claims")
@@ -95,6 +97,13 @@ class AccessToken:
             self._roles = frozenset(self.claims.get("roles") or ())
         return self._roles
 
+    @property
+    def is_delegated(self) -> bool:
+        """Whether the token acts for a person (issued to ``client_id`` on a user's behalf)
+        rather than for the client itself: RFC 9068 §2.2 gives a token obtained without a
+        resource owner (client credentials) the client as its ``sub``."""
+        return self.subject != self.client_id
+
     def has_scopes(self, *scopes: str) -> bool:
         return self.scopes.issuperset(scopes)
 
@@ -109,6 +118,10 @@ class AccessToken:
     def require_roles(self, *roles: str) -> AccessToken:
         """Every application role in ``roles`` must be in the token, or insufficient_scope."""
         return require_roles(self, roles)
+
+    def require_delegated(self) -> AccessToken:
+        """The token must act for a person (:attr:`is_delegated`), or insufficient_scope."""
+        return require_delegated(self)
 
 
 def require_scopes(token: AccessToken, scopes: Iterable[str]) -> AccessToken:
@@ -128,6 +141,17 @@ def require_roles(token: AccessToken, roles: Iterable[str]) -> AccessToken:
     if missing:
         noun = "app role" if len(missing) == 1 else "app roles"
         raise InsufficientScope(f"missing {noun} {' '.join(missing)}")
+    return token
+
+
+def require_delegated(token: AccessToken) -> AccessToken:
+    """insufficient_scope (RFC 6750 §3.1) unless ``token`` acts for a person: with
+    :func:`require_roles`, the roles must be the person's, not an application's own."""
+    if not token.is_delegated:
+        raise InsufficientScope(
+            "this resource acts for a signed-in person; an application's own token (client "
+            "credentials) cannot use it"
+        )
     return token
 
 
