@@ -6,6 +6,7 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
+from gatehouse.storage.admin_consents import AdminConsentRepository
 from gatehouse.storage.repositories import (
     ApiRepository,
     AttemptRepository,
@@ -58,6 +59,8 @@ class Store(Protocol):
     def logout_deliveries(self) -> LogoutDeliveryRepository: ...
     @property
     def consents(self) -> ConsentRepository: ...
+    @property
+    def admin_consents(self) -> AdminConsentRepository: ...
     @property
     def codes(self) -> AuthorizationCodeRepository: ...
     @property
