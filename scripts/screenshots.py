@@ -15,7 +15,8 @@ RP-initiated logout of an application with a front-channel logout URI (docs/logo
 login-de.png, the demo's sign-in page in a German browser (docs/translations.md); device.png
 and device-confirm.png, the device page with the code a TV shows and its question
 (docs/device-flow.md); form-post.png, a form_post response as a browser without JavaScript
-shows it (docs/flows.md).
+shows it (docs/flows.md); admin-approval.png, the page that says an administrator must
+approve an application (docs/admin-consent.md).
 """
 
 from __future__ import annotations
@@ -303,6 +304,41 @@ def _self_service_server(work: Path, mailbox: Mailbox) -> LiveServer:
     return start_server(f"sqlite:///{work / 'self.db'}", work / "self", settings=mail)
 
 
+def admin_approval_page(browser: Browser, server: LiveServer, out: Path) -> None:
+    """An application asking for a scope its API reserves for administrators, which no
+    admin consent covers: the page that says an administrator must approve
+    (docs/admin-consent.md)."""
+    callback = LoopbackSite().start()
+    try:
+        server.cli(
+            "api", "create", "--identifier", "https://payroll.example.com", "--name", "Payroll",
+            "--scope", "payslips.read=Read your payslips",
+            "--scope", "payroll.export=Export the payroll of everyone in the organisation",
+            "--admin-consent-required", "payroll.export",
+        )  # fmt: skip
+        server.create_client(
+            "reports", [callback.url("/callback")], name="Acme Reports",
+            scope="openid profile payslips.read payroll.export",
+        )  # fmt: skip
+        server.create_user("carol", "correct horse battery staple", email="carol@example.com")
+        context = browser.new_context(viewport=VIEWPORT)
+        page = context.new_page()
+        page.goto(
+            server.url("/authorize?response_type=code&client_id=reports&state=s")
+            + "&scope=openid%20payslips.read%20payroll.export"
+            + f"&redirect_uri={callback.url('/callback')}&code_challenge={'a' * 43}"
+            + "&code_challenge_method=S256"
+        )
+        sign_in(page, "carol", "correct horse battery staple")
+        expect(page.get_by_role("heading", level=1)).to_have_text(
+            "An administrator must approve this application"
+        )
+        _shoot(page, out / "admin-approval.png")
+        context.close()
+    finally:
+        callback.stop()
+
+
 def form_post_page(browser: Browser, server: LiveServer, out: Path) -> None:
     """The page of a form_post response (docs/flows.md) in a browser without JavaScript,
     where the person presses Continue."""
@@ -356,6 +392,7 @@ def main() -> None:
                     logout_pages(browser, servers[0], out)
                     device_pages(browser, servers[0], out)
                     form_post_page(browser, servers[0], out)
+                    admin_approval_page(browser, servers[0], out)
                     demo_pages(browser, servers[2], out)
                     passkey_pages(browser, servers[3], out)
                     self_service_pages(browser, work, out)

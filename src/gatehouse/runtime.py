@@ -183,6 +183,7 @@ def build_runtime(
         scopes=store.scopes,
         sessions=store.sessions,
         consents=store.consents,
+        admin_consents=store.admin_consents,
         interactions=store.interactions,
         codes=store.codes,
         refresh_tokens=store.refresh_tokens,

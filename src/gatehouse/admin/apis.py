@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from gatehouse.admin.changes import changed_fields, record_admin_change
@@ -28,6 +28,9 @@ class ApiSpec:
     access_token_lifetime: int | None = None
     signing_alg: str | None = None
     client_id: str | None = None
+    # The scopes only an administrator can consent to (docs/admin-consent.md); None: as they
+    # were, for the scopes that remain.
+    admin_consent_required: list[str] | None = None
 
 
 def api_to_json(api: Api) -> dict[str, Any]:
@@ -39,6 +42,7 @@ def api_to_json(api: Api) -> dict[str, Any]:
         "access_token_lifetime": api.access_token_lifetime,
         "signing_alg": api.signing_alg,
         "client_id": api.client_id,
+        "admin_consent_required": sorted(api.admin_only_scope_names()),
     }
 
 
@@ -106,7 +110,11 @@ def save_api(runtime: Runtime, spec: ApiSpec, *, create: bool) -> dict[str, Any]
         else (existing.access_token_lifetime if existing else None),
         signing_alg=spec.signing_alg or (existing.signing_alg if existing else None),
         client_id=spec.client_id or (existing.client_id if existing else None),
-        scopes=_kept(scopes, existing.scopes if existing else ()),
+        scopes=_admin_only_marked(
+            _kept(scopes, existing.scopes if existing else ()),
+            spec.admin_consent_required,
+            existing.admin_only_scope_names() if existing else frozenset(),
+        ),
         roles=_kept(roles, existing.roles if existing else ()),
     )
     # Roles the API no longer defines are no longer granted to anyone (storage does it).
@@ -131,6 +139,22 @@ def _kept(
 ) -> tuple[ApiPermission, ...]:
     """The permissions given, or (None) the existing ones."""
     return existing if given is None else tuple(given)
+
+
+def _admin_only_marked(
+    scopes: tuple[ApiPermission, ...], marked: list[str] | None, before: frozenset[str]
+) -> tuple[ApiPermission, ...]:
+    """The scopes with ``admin_consent_required`` set on those ``marked`` names (None: on
+    those it was set on before)."""
+    names = {p.name for p in scopes}
+    unknown = sorted(set(marked or ()) - names)
+    if unknown:
+        raise AdminError(
+            f"admin consent required: {unknown[0]!r} is not a scope of the API; its scopes: "
+            f"{', '.join(sorted(names)) or '(none)'}"
+        )
+    chosen = set(marked) if marked is not None else before
+    return tuple(replace(p, admin_consent_required=p.name in chosen) for p in scopes)
 
 
 def get_api(runtime: Runtime, identifier: str) -> Api:

@@ -1,6 +1,6 @@
 """`gatehouse apply FILE.yaml`: configuration as code for scopes, APIs, clients, app-role
-grants, trusted issuers, users, and groups with app roles assigned to people (their
-sections: admin/apply_groups.py).
+grants, token exchanges, admin consents, trusted issuers, users, and groups with app roles
+assigned to people (their sections: admin/apply_groups.py).
 
 Idempotent: the second run of the same file changes nothing and says so. What is not in the
 file is left alone (apply adds and updates; it never deletes).
@@ -18,6 +18,9 @@ clients:
 token_exchange_grants:            # on-behalf-of (RFC 8693): the client an API speaks as
   - client_id: orders-api
     api: https://inventory.example.com
+admin_consents:                   # docs/admin-consent.md: nobody is asked for these
+  - client_id: shop-web
+    scopes: [openid, profile, orders.read]   # optional: all the client's scopes
 trusted_issuers:                  # docs/workload-identity.md
   - issuer: https://token.actions.githubusercontent.com
     discovery: https://token.actions.githubusercontent.com/.well-known/openid-configuration
@@ -38,6 +41,7 @@ from __future__ import annotations
 from typing import Any
 
 from gatehouse.accounts.profile import ADDRESS_PARTS, ProfileError, changed_address
+from gatehouse.admin import admin_consents as admin_consent_admin
 from gatehouse.admin import apis as api_admin
 from gatehouse.admin import clients as client_admin
 from gatehouse.admin import issuers as issuer_admin
@@ -83,6 +87,12 @@ def _apply_api(
         "signing_alg": spec.signing_alg or before["signing_alg"],
         "client_id": spec.client_id or before["client_id"],
     }
+    names = {s["name"] for s in desired["scopes"]}
+    desired["admin_consent_required"] = sorted(
+        spec.admin_consent_required
+        if spec.admin_consent_required is not None
+        else names.intersection(before["admin_consent_required"])
+    )
 
     def key(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return sorted(items, key=lambda i: i["name"])
@@ -124,6 +134,17 @@ def _apply_exchange(runtime: Runtime, entry: dict[str, Any]) -> dict[str, Any]:
     )
     action = "created" if existing is None else "updated"
     return {"kind": "token_exchange_grant", "id": ident, "action": action}
+
+
+def _apply_admin_consent(runtime: Runtime, entry: dict[str, Any]) -> dict[str, Any]:
+    """Adds to the client's admin consent; apply never withdraws one (`consent revoke-admin`)."""
+    scopes = entry.get("scopes", [])
+    if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
+        raise AdminError("scopes must be a list of the client's scopes")
+    existed = runtime.store.admin_consents.get(entry["client_id"]) is not None
+    result = admin_consent_admin.grant_admin_consent(runtime, entry["client_id"], scopes)
+    action = ("updated" if existed else "created") if result["changed"] else "unchanged"
+    return {"kind": "admin_consent", "id": entry["client_id"], "action": action}
 
 
 def _apply_client(runtime: Runtime, entry: dict[str, Any]) -> dict[str, Any]:
@@ -244,6 +265,9 @@ def _apply_entries(runtime: Runtime, file: ApplyFile) -> dict[str, Any]:
     for entry in file.token_exchange_grants:
         with reported_at(entry.where):
             changes.append(_apply_exchange(runtime, entry.values))
+    for entry in file.admin_consents:
+        with reported_at(entry.where):
+            changes.append(_apply_admin_consent(runtime, entry.values))
     # After clients: a client rule names a client that may be new.
     for entry in file.trusted_issuers:
         with reported_at(entry.where):

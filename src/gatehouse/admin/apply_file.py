@@ -66,10 +66,12 @@ API_KEYS = frozenset(
         "access_token_lifetime",
         "signing_alg",
         "client_id",
+        "admin_consent_required",
     }
 )
 GRANT_KEYS = frozenset({"client_id", "api", "role"})
 EXCHANGE_KEYS = frozenset({"client_id", "api", "impersonation"})
+ADMIN_CONSENT_KEYS = frozenset({"client_id", "scopes"})
 USER_KEYS = frozenset({"username", "password", "disabled", *user_admin.PROFILE_FIELDS})
 SCOPE_KEYS = frozenset({"name", "description"})
 # Groups (admin/apply_groups.py): members are added, never removed, as apply never deletes.
@@ -83,6 +85,7 @@ SECTIONS: dict[str, tuple[str, frozenset[str], bool]] = {
     "clients": ("client_id", CLIENT_KEYS, True),
     "app_role_grants": ("client_id", GRANT_KEYS, False),
     "token_exchange_grants": ("client_id", EXCHANGE_KEYS, False),
+    "admin_consents": ("client_id", ADMIN_CONSENT_KEYS, True),
     "trusted_issuers": ("issuer", issuer_admin.ENTRY_KEYS, True),
     "users": ("username", USER_KEYS, True),
     "groups": ("name", GROUP_KEYS, True),
@@ -105,6 +108,7 @@ class ApplyFile:
     clients: list[Entry]
     app_role_grants: list[Entry]
     token_exchange_grants: list[Entry]
+    admin_consents: list[Entry]
     trusted_issuers: list[Entry]
     users: list[Entry]
     groups: list[Entry]
@@ -371,4 +375,14 @@ def api_spec(entry: dict[str, Any], *, with_client: bool) -> api_admin.ApiSpec:
         access_token_lifetime=lifetime,
         signing_alg=entry.get("signing_alg"),
         client_id=entry.get("client_id") if with_client else None,
+        admin_consent_required=_name_list(entry.get("admin_consent_required")),
     )
+
+
+def _name_list(value: Any) -> list[str] | None:
+    """admin_consent_required: a list of the API's scope names."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise AdminError("admin_consent_required must be a list of the API's scope names")
+    return list(value)

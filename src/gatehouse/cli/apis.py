@@ -45,6 +45,14 @@ def _api_options(func: F) -> F:
             type=int,
             help="Seconds (default: GATEHOUSE_ACCESS_TOKEN_LIFETIME).",
         ),
+        click.option(
+            "--admin-consent-required",
+            "admin_only",
+            multiple=True,
+            help="NAME of a --scope (repeatable) that only an administrator can consent to, "
+            "for everyone (`gatehouse consent grant-admin`); a person is never asked for it. "
+            "Given: replaces the list; --admin-consent-required '' clears it.",
+        ),
         click.option("--signing-alg", type=click.Choice(["RS256", "ES256"])),
         click.option(
             "--client",
@@ -67,6 +75,7 @@ def _api_spec(identifier: str, opts: dict[str, Any]) -> api_admin.ApiSpec:
         access_token_lifetime=opts["access_token_lifetime"],
         signing_alg=opts["signing_alg"],
         client_id=opts["client_id"],
+        admin_consent_required=[n for n in opts["admin_only"] if n] if opts["admin_only"] else None,
     )
 
 

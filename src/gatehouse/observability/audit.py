@@ -63,6 +63,9 @@ EVENT_TYPES: Final[dict[str, str]] = {
     "scope ticked; the client was answered access_denied.",
     "consent.revoked": "A consent was withdrawn, by the person or an operator; the client's "
     "refresh tokens for that person ended with it.",
+    "consent.admin_approval_required": "A person was told that an administrator must approve "
+    "the client for admin-only scopes no admin consent covers (details: those scopes); the "
+    "client was answered access_denied.",
     "device.approved": "A person approved a device's request on the device page (details: "
     "the scopes); the device's next poll gets the tokens, and the consent is stored.",
     "device.denied": "A person denied a device's request on the device page; the device's "
@@ -144,6 +147,11 @@ EVENT_TYPES: Final[dict[str, str]] = {
     "impersonation).",
     "admin.token_exchange.revoked": "An operator took back a client's token exchange for an "
     "API (details: api).",
+    "admin.consent.granted": "An operator consented to a client's scopes for every person of "
+    "the tenant (`gatehouse consent grant-admin`; details: the scopes added).",
+    "admin.consent.revoked": "An operator withdrew an admin consent, or some of its scopes "
+    "(`gatehouse consent revoke-admin`; details: scopes, grants_revoked: the client's "
+    "refresh token families that relied on it, ended with it).",
     "admin.scope.created": "An operator defined a scope (details: scope).",
     "admin.scope.updated": "An operator changed a scope's description (details: scope).",
     "admin.scope.deleted": "An operator deleted a scope (details: scope).",

@@ -53,6 +53,21 @@ def split_canonical(scope: str, apis: Sequence[Api]) -> tuple[Api, str] | None:
     return None
 
 
+def default_target(scope: str) -> str | None:
+    """The API identifier when ``scope`` is ``<api identifier>/.default`` (as in Microsoft's
+    identity platform): what the client was statically granted on that API, its app roles
+    for client_credentials, its configured delegated scopes in a user's request; None for
+    any other scope."""
+    api, sep, name = scope.rpartition("/")
+    return api if sep and api and name == DEFAULT_SUFFIX else None
+
+
+def configured_scopes(allowed: Sequence[str], api: Api) -> tuple[str, ...]:
+    """The API's delegated scopes among a client's registered ones (``allowed``): its
+    statically configured permissions on the API, canonical, in registration order."""
+    return tuple(s for s in allowed if bare_name(s, api) is not None)
+
+
 def check_resource_uri(resource: str) -> None:
     """RFC 8707 §2: an absolute URI without a fragment."""
     parts = split_uri(resource)

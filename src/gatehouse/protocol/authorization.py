@@ -17,7 +17,7 @@ from gatehouse.protocol.response_modes import RedirectToClient
 from gatehouse.storage.records import Client, Interaction, SsoSession, User
 
 E = TypeVar("E", bound=OAuthError)
-InteractionKind = Literal["login", "verify", "enroll", "consent"]
+InteractionKind = Literal["login", "verify", "enroll", "consent", "admin_approval"]
 
 
 @dataclass(frozen=True)
@@ -80,8 +80,9 @@ class BrowserState:
 @dataclass(frozen=True)
 class InteractionNeeded:
     """Pause: the person must log in, give a second factor (``verify``), set one up
-    (``enroll``) or consent. ``interaction_id`` is the secret handle the pages carry; only
-    its hash is stored."""
+    (``enroll``) or consent, or be told that an administrator must approve the application
+    (``admin_approval``; ``scopes_to_consent`` then names what needs the approval).
+    ``interaction_id`` is the secret handle the pages carry; only its hash is stored."""
 
     kind: InteractionKind
     interaction_id: str

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 
 from gatehouse.crypto import random_token, sha256_digest
 from gatehouse.errors import ConsentRequired, InvalidRequest, LoginRequired
+from gatehouse.protocol.admin_consent import admin_granted, admin_only, apis_for, approval_missing
 from gatehouse.protocol.authorization import (
     AuthorizationOutcome,
     AuthorizationRequest,
@@ -102,10 +103,12 @@ def why_login(
 class ConsentNeed:
     """What the consent policy says about a request: the scopes to ask the person about
     (none: no consent page), and the requested scopes the person left out before, which the
-    code goes without, unasked."""
+    code goes without, unasked. ``admin_approval``: admin-only scopes no admin consent
+    covers; the request cannot go on, whatever the person says."""
 
     ask: tuple[str, ...] = ()
     withheld: frozenset[str] = frozenset()
+    admin_approval: tuple[str, ...] = ()
 
 
 NO_CONSENT_NEEDED = ConsentNeed()
@@ -159,6 +162,12 @@ def stored_consent_covers(
     consent = provider.consents.get(user.id, client.client_id)
     granted = consent.scopes if consent is not None else frozenset()
     declined = consent.declined_scopes if consent is not None else frozenset()
+    if not granted.issuperset(request.scopes):
+        # An administrator's consent covers the rest for every person, what they left out
+        # before included: the organisation decided (read only when the person's own
+        # consent does not cover the request, so the usual sign-in costs no extra read).
+        tenant_wide = admin_granted(provider, client.client_id)
+        granted, declined = granted | tenant_wide, declined - tenant_wide
     withheld = declined.intersection(request.scopes)
     if withheld and withheld.issuperset(request.scopes):
         return ConsentNeed(request.scopes)
@@ -178,8 +187,14 @@ def consent_need(
     provider: Provider, client: Client, request: AuthorizationRequest, browser: BrowserState
 ) -> ConsentNeed:
     """What the person must be asked, and what the code goes without. Once they answered in
-    this interaction: nothing to ask, and the code gets the scopes they granted."""
+    this interaction: nothing to ask, and the code gets the scopes they granted. Before
+    anything the person answered: the admin-only scopes no admin consent covers, which no
+    answer of theirs can grant (a forged consent form included); and a person is never
+    asked about an admin-only scope (admin_consent.py)."""
     assert browser.user is not None
+    missing = approval_missing(provider, client, request.scopes)
+    if missing:
+        return ConsentNeed(admin_approval=missing)
     interaction = browser.interaction
     if interaction is not None and interaction.consent_given:
         granted = interaction.granted_scopes
@@ -189,8 +204,23 @@ def consent_need(
     for rule in CONSENT_RULES:
         need = rule(provider, client, request, browser.user)
         if need is not None:
-            return need
+            return _never_asking_for_admin_only(provider, need)
     return NO_CONSENT_NEEDED
+
+
+def _never_asking_for_admin_only(provider: Provider, need: ConsentNeed) -> ConsentNeed:
+    """The need without the admin-only scopes: past ``approval_missing`` an administrator
+    (or a first-party registration) granted them, and a person's answer could not."""
+    only = admin_only(need.ask, apis_for(provider, need.ask))
+    return replace(need, ask=tuple(s for s in need.ask if s not in only)) if only else need
+
+
+def admin_approval_needed(scopes: tuple[str, ...]) -> str:
+    """The error_description when admin-only ``scopes`` lack an admin consent."""
+    return (
+        f"an administrator must approve this application for {' '.join(scopes)}: only an "
+        "admin consent can grant it, not the person (gatehouse consent grant-admin)"
+    )
 
 
 # -- The decision -----------------------------------------------------------------------------
@@ -222,6 +252,12 @@ def decide(
             raise request.refuse(LoginRequired(f"{factor.reason} (prompt=none)"))
         return _pause(provider, factor.kind, client, request, browser)
     need = consent_need(provider, client, request, browser)
+    if need.admin_approval:
+        if "none" in request.prompt:
+            raise request.refuse(
+                ConsentRequired(f"{admin_approval_needed(need.admin_approval)} (prompt=none)")
+            )
+        return _pause(provider, "admin_approval", client, request, browser, need.admin_approval)
     if need.ask:
         if "none" in request.prompt:
             raise request.refuse(

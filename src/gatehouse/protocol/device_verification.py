@@ -24,6 +24,7 @@ from typing import Literal
 
 from gatehouse.accounts.assurance import ACR_MFA
 from gatehouse.accounts.throttle import USER_CODE_SUBJECT, Attempt, Refusal, address_key
+from gatehouse.protocol.admin_consent import admin_only, apis_for, approval_missing
 from gatehouse.protocol.authorization import AuthorizationRequest, BrowserState, reported_acr
 from gatehouse.protocol.device import grouped, normalized_user_code, user_code_hash
 from gatehouse.protocol.issuance import new_grant_id
@@ -74,10 +75,12 @@ class SignInNeeded:
 
 @dataclass(frozen=True)
 class Confirmation:
-    """Ask ``user``: approve or deny ``request``?"""
+    """Ask ``user``: approve or deny ``request``? When ``admin_approval`` names admin-only
+    scopes no admin consent covers, the person can only deny (protocol/admin_consent.py)."""
 
     request: DeviceRequest
     user: User
+    admin_approval: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -145,7 +148,8 @@ def confirmation(provider: Provider, request: DeviceRequest, browser: BrowserSta
         return SignInNeeded(request)
     if not _strong_enough(provider, request.client, browser.session):
         return SignInNeeded(request, (ACR_MFA,))
-    return Confirmation(request, browser.user)
+    scopes = request.authorization.scopes
+    return Confirmation(request, browser.user, approval_missing(provider, request.client, scopes))
 
 
 def _strong_enough(provider: Provider, client: Client, session: SsoSession) -> bool:
@@ -183,6 +187,8 @@ def answer(
     shown = resume(provider, code, browser, address)
     if not isinstance(shown, Confirmation) or shown.user.id != subject:
         return shown
+    if approve and shown.admin_approval:
+        return shown  # only an administrator can grant them: the question again, with why
     assert browser.session is not None
     request, user, now = shown.request, shown.user, provider.clock()
     authorization = request.authorization
@@ -200,9 +206,11 @@ def answer(
                 authorization.device_code_hash, approval, now
             )
             if recorded:
-                provider.consents.grant(
-                    user.id, request.client.client_id, frozenset(authorization.scopes), now
-                )
+                # The person's consent, as the consent page stores it: never an admin-only
+                # scope, which only the admin consent grants.
+                scopes = frozenset(authorization.scopes)
+                own = scopes - admin_only(scopes, apis_for(provider, scopes))
+                provider.consents.grant(user.id, request.client.client_id, own, now)
         else:
             recorded = provider.device_authorizations.deny(
                 authorization.device_code_hash, user.id, now

@@ -20,6 +20,7 @@ from gatehouse.accounts.sessions import active_session
 from gatehouse.accounts.throttle import Refusal
 from gatehouse.crypto import constant_time_equals, sha256_digest
 from gatehouse.errors import AccessDenied, InvalidRequest
+from gatehouse.protocol.admin_consent import approval_missing
 from gatehouse.protocol.audiences import split_canonical
 from gatehouse.protocol.authorization import (
     AuthorizationOutcome,
@@ -27,7 +28,12 @@ from gatehouse.protocol.authorization import (
     BrowserState,
     InteractionNeeded,
 )
-from gatehouse.protocol.decision import ALREADY_COMPLETED, consent_need, decide
+from gatehouse.protocol.decision import (
+    ALREADY_COMPLETED,
+    admin_approval_needed,
+    consent_need,
+    decide,
+)
 from gatehouse.protocol.logout import LogoutRequest, end_session
 from gatehouse.protocol.provider import Provider
 from gatehouse.protocol.redirect_uris import is_registered
@@ -162,9 +168,10 @@ def _refusal(
     description: str,
     event_type: str,
     user_id: str | None = None,
+    scopes: tuple[str, ...] | None = None,
 ) -> AccessDenied:
-    """End the paused request (once, like a code), recorded as ``event_type``;
-    access_denied for its client."""
+    """End the paused request (once, like a code), recorded as ``event_type`` with
+    ``scopes`` (default: the request's); access_denied for its client."""
     now = provider.clock()
     with provider.transaction():
         if not provider.interactions.complete(paused.interaction.id_hash, now):
@@ -176,7 +183,7 @@ def _refusal(
                 actor="user",
                 user_id=user_id,
                 client_id=paused.client.client_id,
-                details={"scopes": list(paused.request.scopes)},
+                details={"scopes": list(paused.request.scopes if scopes is None else scopes)},
             )
         )
     return paused.request.refuse(AccessDenied(description))
@@ -221,10 +228,22 @@ def record_consent(
     shown to) for the scopes they left ticked (``chosen``; None: all, and REQUIRED_SCOPES
     whatever was ticked) and the ones they left out, and resumes with the granted ones; a
     denial is access_denied at the client (RFC 6749 §4.1.2.1), and so is an Allow that
-    leaves the request no scope at all."""
+    leaves the request no scope at all. Whatever the answer, a request for an admin-only
+    scope that no admin consent covers is access_denied too, saying an administrator must
+    approve: the page that says so answers here, and no form can grant such a scope."""
     paused = load_interaction(provider, interaction_id, binding)
     browser = browser_state(provider, session_cookie, binding)
     person = browser.user.id if browser.user is not None else None
+    missing = approval_missing(provider, paused.client, paused.request.scopes)
+    if missing:
+        raise _refusal(
+            provider,
+            paused,
+            admin_approval_needed(missing),
+            "consent.admin_approval_required",
+            person,
+            missing,
+        )
     if not allow:
         raise _refusal(provider, paused, DECLINED, "consent.denied", person)
     if browser.user is not None and subject == browser.user.id:

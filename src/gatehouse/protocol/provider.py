@@ -23,6 +23,7 @@ from gatehouse.keys.jose import PublicKeySet
 from gatehouse.keys.remote import RemoteJwksCache
 from gatehouse.keys.service import KeyService
 from gatehouse.settings import SigningAlg
+from gatehouse.storage.admin_consents import AdminConsentRepository
 from gatehouse.storage.attempts import AttemptRepository, KnownBrowserRepository
 from gatehouse.storage.groups import GroupRepository
 from gatehouse.storage.repositories import (
@@ -117,6 +118,8 @@ class Provider:
     scopes: ScopeRepository
     sessions: SessionRepository
     consents: ConsentRepository
+    # Consents an administrator gave for every person of the tenant (protocol/admin_consent.py).
+    admin_consents: AdminConsentRepository
     interactions: InteractionRepository
     codes: AuthorizationCodeRepository
     refresh_tokens: RefreshTokenRepository

@@ -13,7 +13,13 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 
 from gatehouse.errors import InvalidScope
-from gatehouse.protocol.audiences import canonical, split_canonical
+from gatehouse.protocol.audiences import (
+    bare_name,
+    canonical,
+    configured_scopes,
+    default_target,
+    split_canonical,
+)
 from gatehouse.storage.records import Api
 
 # OIDC Core §5.4 and §11. The descriptions, in English, are what the CLI lists and what the
@@ -50,11 +56,46 @@ def resolve_requested(
     """RFC 6749 §3.3: the requested scopes in canonical form, each one the client may
     request. A bare API scope name means the API's scope that the client is registered for
     (among the APIs ``resources`` names, when given); only when the client may request the
-    name on several APIs must the request say which."""
+    name on several APIs must the request say which. ``<api>/.default`` means every scope of
+    that API in the client's registration (``expand_defaults``)."""
     by_identifier = {api.identifier: api for api in apis}
     within = [by_identifier[r] for r in resources if r in by_identifier] or list(apis)
-    resolved = [_resolve(scope, allowed, apis, within) for scope in requested]
-    return check_allowed(tuple(dict.fromkeys(resolved)), allowed)
+    defaults = [s for s in requested if default_target(s) is not None]
+    resolved = [
+        _resolve(scope, allowed, apis, within) for scope in requested if scope not in defaults
+    ]
+    expanded = expand_defaults(defaults, resolved, allowed, apis)
+    return check_allowed(tuple(dict.fromkeys(expanded)), allowed)
+
+
+def expand_defaults(
+    defaults: Sequence[str], resolved: list[str], allowed: tuple[str, ...], apis: Sequence[Api]
+) -> list[str]:
+    """``resolved`` with each ``<api>/.default`` replaced by the API's scopes the client is
+    registered for: its statically configured permissions, as Microsoft's identity platform
+    means it in delegated requests (client_credentials reads it as the app roles granted:
+    grants/client_credentials.py). It stands for the whole of that API's part of the
+    request, so another scope of the same API beside it is invalid_scope."""
+    expanded = list(resolved)
+    for scope in defaults:
+        target = default_target(scope)
+        api = next((a for a in apis if a.identifier.rstrip("/") == target), None)
+        if api is None:
+            raise InvalidScope(f"{scope[:200]!r}: {target!r} is not a registered API")
+        beside = [s for s in resolved if bare_name(s, api) is not None]
+        if beside:
+            raise InvalidScope(
+                f"{scope} cannot be combined with other scopes of the same API "
+                f"({' '.join(beside)}): ask for {scope} alone, or name each scope"
+            )
+        configured = configured_scopes(allowed, api)
+        if not configured:
+            raise InvalidScope(
+                f"this client has no permissions configured on {api.identifier}, so {scope} "
+                "means nothing; register the scopes it needs on the client"
+            )
+        expanded.extend(configured)
+    return expanded
 
 
 def _resolve(scope: str, allowed: tuple[str, ...], apis: Sequence[Api], within: list[Api]) -> str:

@@ -339,6 +339,9 @@ class RefreshTokenState:
 class ApiPermission:
     name: str
     description: str
+    # 0020: a delegated scope that only an administrator can consent to, for the whole
+    # tenant (storage/admin_consents.py); a person is never asked for it.
+    admin_consent_required: bool = False
 
 
 @dataclass(frozen=True)
@@ -358,6 +361,9 @@ class Api:
 
     def role_names(self) -> frozenset[str]:
         return frozenset(p.name for p in self.roles)
+
+    def admin_only_scope_names(self) -> frozenset[str]:
+        return frozenset(p.name for p in self.scopes if p.admin_consent_required)
 
 
 @dataclass(frozen=True)

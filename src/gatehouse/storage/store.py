@@ -6,6 +6,7 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
+from gatehouse.storage.admin_consents import AdminConsentRepository
 from gatehouse.storage.groups import GroupRepository
 from gatehouse.storage.repositories import (
     ApiRepository,
@@ -59,6 +60,8 @@ class Store(Protocol):
     def logout_deliveries(self) -> LogoutDeliveryRepository: ...
     @property
     def consents(self) -> ConsentRepository: ...
+    @property
+    def admin_consents(self) -> AdminConsentRepository: ...
     @property
     def codes(self) -> AuthorizationCodeRepository: ...
     @property

@@ -123,6 +123,12 @@ async def _show(request: Request, shown: verification.Shown, typed: str) -> Resp
             ShownScope(label, description, STANDARD_SCOPE_TEXTS.get(name))
             for name, (label, description) in zip(names, described, strict=True)
         ],
+        # Admin-only scopes no admin consent covers: the person can only deny.
+        admin_approval=[
+            label
+            for name, (label, _description) in zip(names, described, strict=True)
+            if name in shown.admin_approval
+        ],
     )
 
 

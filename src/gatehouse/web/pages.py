@@ -31,6 +31,8 @@ PAGE_OF_KIND = {
     "verify": "/login/verify",
     "enroll": "/mfa/totp/enroll",
     "consent": "/consent",
+    # The consent page says so when an administrator must approve the application.
+    "admin_approval": "/consent",
 }
 # The consent form's two buttons: name="decision", value="allow" or "deny".
 DECISIONS = {"allow": True, "deny": False}
@@ -150,6 +152,10 @@ class ConsentScope:
     required: bool
 
 
+# The pauses the consent page shows: the question, or that an administrator must approve.
+CONSENT_KINDS = ("consent", "admin_approval")
+
+
 @renders_errors(SIGN_IN_PAGES)
 async def consent_page(request: Request) -> Response:
     ctx = context_of(request)
@@ -161,10 +167,23 @@ async def consent_page(request: Request) -> Response:
         request.cookies.get(SESSION_COOKIE),
         browser_binding(request),
     )
-    if not (isinstance(outcome, InteractionNeeded) and outcome.kind == "consent"):
+    if not (isinstance(outcome, InteractionNeeded) and outcome.kind in CONSENT_KINDS):
         return follow_outcome(request, outcome)
     names = outcome.scopes_to_consent
     described = await run_in_threadpool(interaction.describe_scopes, ctx.provider, names)
+    if outcome.kind == "admin_approval":
+        return ctx.render(
+            request,
+            "admin_approval.html",
+            status=403,
+            ui_locales=outcome.request.ui_locales,
+            client=outcome.client,
+            user=outcome.user,
+            scopes=[
+                ConsentScope(n, *d, None, False) for n, d in zip(names, described, strict=True)
+            ],
+            interaction=outcome.interaction_id,
+        )
     return ctx.render(
         request,
         "consent.html",

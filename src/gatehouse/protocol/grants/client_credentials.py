@@ -13,6 +13,7 @@ from gatehouse.protocol.audiences import (
     DEFAULT_SUFFIX,
     Audience,
     check_resource_uri,
+    default_target,
     split_canonical,
 )
 from gatehouse.protocol.issuance import TokenResponse, mint_for_audience
@@ -71,8 +72,7 @@ def _target_api(provider: Provider, requested: tuple[str, ...], resources: tuple
         check_resource_uri(resources[0])
         named.add(resources[0])
     if not named:
-        suffix = "/" + DEFAULT_SUFFIX
-        unknown = [s[: -len(suffix)] for s in requested if s.endswith(suffix)]
+        unknown = [target for s in requested if (target := default_target(s)) is not None]
         if unknown:
             raise InvalidTarget(f"resource {unknown[0][:200]!r} is not a registered API")
         raise InvalidScope(

@@ -13,7 +13,8 @@ grant (admin/client_grants.py), and it signs the person in exactly as the login 
   to ask for it, and letting the password alone through would make the factor worthless;
 - there is no consent page: a first-party client gets what it asks for, as at the
   authorization endpoint; another client only the scopes the person already granted it
-  in the browser (protocol/decision.py ``first_party_is_trusted``, ``stored_consent_covers``).
+  in the browser, or an administrator for everyone (protocol/decision.py
+  ``first_party_is_trusted``, ``stored_consent_covers``; protocol/admin_consent.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 from gatehouse.accounts.authentication import verify_password
 from gatehouse.errors import InvalidGrant, InvalidScope, UnmetAuthenticationRequirements
 from gatehouse.protocol import audiences, scopes
+from gatehouse.protocol.admin_consent import consented_scopes
 from gatehouse.protocol.authorization import AuthorizationRequest, reported_acr
 from gatehouse.protocol.issuance import TokenResponse, UserGrant, issue_user_tokens, new_grant_id
 from gatehouse.protocol.messages import Parameters, split_scope
@@ -124,11 +126,11 @@ def _granted_scopes(
     provider: Provider, client: Client, user: User, requested: tuple[str, ...]
 ) -> tuple[str, ...]:
     """No consent page: a first-party client is trusted as at the authorization endpoint;
-    any other gets only what the person granted it before, in the browser."""
+    any other gets only what the person granted it before, in the browser, or an
+    administrator for everyone (protocol/admin_consent.py)."""
     if client.first_party:
         return requested
-    consent = provider.consents.get(user.id, client.client_id)
-    consented = consent.scopes if consent is not None else frozenset()
+    consented = consented_scopes(provider, user.id, client.client_id)
     granted = tuple(s for s in requested if s in consented)
     if requested and not granted:
         raise InvalidScope(

@@ -32,6 +32,7 @@ from gatehouse.errors import (
     OAuthError,
     UnauthorizedClient,
 )
+from gatehouse.protocol.admin_consent import consented_scopes
 from gatehouse.protocol.audiences import Audience, bare_name, check_resource_uri, split_canonical
 from gatehouse.protocol.grants.exchange_subject import (
     ACCESS_TOKEN_TYPE,
@@ -156,15 +157,15 @@ def _target_api(provider: Provider, params: Parameters, requested: tuple[str, ..
 def _consented(
     provider: Provider, client: Client, subject: ExchangeSubject, api: Api
 ) -> frozenset[str]:
-    """The API's scopes the user consented to, to the application they signed in to or to
-    the calling client. Without any, there is nothing the user allowed to be done for them
-    at this API: invalid_grant, naming the consent that is missing."""
+    """The API's scopes the user (or an administrator, for everyone) consented to, to the
+    application they signed in to or to the calling client. Without any, there is nothing
+    the user allowed to be done for them at this API: invalid_grant, naming the consent
+    that is missing."""
     holders = [c for c in dict.fromkeys((subject.client_id, client.client_id)) if c is not None]
     names: set[str] = set()
     for holder in holders:
-        consent = provider.consents.get(subject.user.id, holder)
-        if consent is not None:
-            names.update(n for s in consent.scopes if (n := bare_name(s, api)) is not None)
+        consented = consented_scopes(provider, subject.user.id, holder)
+        names.update(n for s in consented if (n := bare_name(s, api)) is not None)
     names &= api.scope_names()  # a scope the API has since dropped is not issued
     if not names:
         raise InvalidGrant(

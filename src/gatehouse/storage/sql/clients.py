@@ -40,6 +40,8 @@ _LEAN_SECRETS_OF_CLIENT = LeanStatement(_SECRETS_OF_CLIENT)
 _OWNED_BY_CLIENT = (
     t.client_secrets,
     t.consents,
+    # Likewise its admin consent: a new client under the same id is not consented to.
+    t.admin_consents,
     t.refresh_tokens,
     t.authorization_codes,
     t.interactions,

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
+from gatehouse.storage.sql.admin_consents import SqlAdminConsentRepository
 from gatehouse.storage.sql.apis import SqlApiRepository, SqlScopeRepository
 from gatehouse.storage.sql.attempts import SqlAttemptRepository, SqlKnownBrowserRepository
 from gatehouse.storage.sql.audit import SqlAuditRepository
@@ -62,6 +63,7 @@ class SqlStore:
         self.interactions = SqlInteractionRepository(database, tenant_id)
         self.logout_deliveries = SqlLogoutDeliveryRepository(database, tenant_id, queued)
         self.consents = SqlConsentRepository(database, tenant_id)
+        self.admin_consents = SqlAdminConsentRepository(database, tenant_id)
         self.codes = SqlAuthorizationCodeRepository(database, tenant_id)
         self.refresh_tokens = SqlRefreshTokenRepository(database, tenant_id)
         self.revocations = SqlRevocationRepository(database, tenant_id)

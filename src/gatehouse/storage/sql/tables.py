@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+# Admin consents (one row per client): consent_tables.py.
+from gatehouse.storage.sql.consent_tables import admin_consents as admin_consents
+
 # The device authorization grant's table is in device_tables.py.
 from gatehouse.storage.sql.device_tables import device_authorizations as device_authorizations
 
@@ -359,6 +362,8 @@ api_permissions = sa.Table(
     sa.Column("kind", sa.String(8), nullable=False),  # "scope" (delegated) or "role" (application)
     sa.Column("name", sa.String(255), nullable=False),
     sa.Column("description", sa.String(1024), nullable=False),
+    # 0020: a delegated scope only an administrator can consent to (never true for a role).
+    sa.Column("admin_consent_required", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.PrimaryKeyConstraint("tenant_id", "api_identifier", "kind", "name"),
     sa.ForeignKeyConstraint(
         ["tenant_id", "api_identifier"], ["apis.tenant_id", "apis.identifier"], ondelete="CASCADE"

@@ -1,0 +1,23 @@
+"""The table of admin consents (storage/admin_consents.py): a client's delegated scopes
+consented to by an administrator for the whole tenant. Part of the schema in tables.py,
+which re-exports it; the conventions there hold here."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from gatehouse.storage.sql.metadata import Time, metadata
+from gatehouse.storage.sql.metadata import tenant_column as _tenant
+
+# -- 0020: admin consent, one row per client ---------------------------------------------------
+
+admin_consents = sa.Table(
+    "admin_consents",
+    metadata,
+    _tenant(),
+    sa.Column("client_id", sa.String(255), nullable=False),
+    sa.Column("scopes", sa.JSON, nullable=False),  # canonical scope names
+    sa.Column("granted_at", Time, nullable=False),
+    sa.Column("updated_at", Time, nullable=False),
+    sa.PrimaryKeyConstraint("tenant_id", "client_id"),
+)
