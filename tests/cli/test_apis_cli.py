@@ -68,6 +68,7 @@ def test_api_create_with_scopes_and_roles(gh: Gatehouse) -> None:
         "access_token_lifetime": 600,
         "signing_alg": "RS256",
         "client_id": None,
+        "token_profile": "rfc9068",
     }
     assert gh.ok("api", "show", API) == created
     assert gh.ok("api", "list") == [created]

@@ -54,6 +54,7 @@ CLIENT_KEYS = frozenset(
         "require_pushed_authorization_requests",
         "request_object_signing_alg",
         "require_dpop",
+        "token_profile",
     }
 )
 API_KEYS = frozenset(
@@ -65,6 +66,7 @@ API_KEYS = frozenset(
         "access_token_lifetime",
         "signing_alg",
         "client_id",
+        "token_profile",
     }
 )
 GRANT_KEYS = frozenset({"client_id", "api", "role"})
@@ -317,6 +319,7 @@ def client_spec(entry: dict[str, Any]) -> client_admin.ClientSpec:
         ),
         request_object_signing_alg=_optional_string(entry, "request_object_signing_alg"),
         require_dpop=entry.get("require_dpop"),
+        token_profile=entry.get("token_profile"),
     )
 
 
@@ -361,4 +364,5 @@ def api_spec(entry: dict[str, Any], *, with_client: bool) -> api_admin.ApiSpec:
         access_token_lifetime=lifetime,
         signing_alg=entry.get("signing_alg"),
         client_id=entry.get("client_id") if with_client else None,
+        token_profile=entry.get("token_profile"),
     )

@@ -13,6 +13,7 @@ from gatehouse.admin import token_exchange as exchange_admin
 from gatehouse.cli.options import database_option
 from gatehouse.cli.output import emit
 from gatehouse.runtime import Runtime
+from gatehouse.tokens.entra import API_PROFILES
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -49,6 +50,13 @@ def _api_options(func: F) -> F:
             help="The client that speaks for the API: it authenticates as this client for "
             "introspection and to exchange the tokens it receives (on-behalf-of).",
         ),
+        click.option(
+            "--token-profile",
+            type=click.Choice(list(API_PROFILES)),
+            help="rfc9068 (the default): RFC 9068 claims; entra: also the claims of Microsoft "
+            "identity platform v2.0 tokens (scp, roles, oid, tid, ver, azp, azpacr), for APIs "
+            "written with Microsoft's libraries (docs/microsoft-compatibility.md).",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -64,6 +72,7 @@ def _api_spec(identifier: str, opts: dict[str, Any]) -> api_admin.ApiSpec:
         access_token_lifetime=opts["access_token_lifetime"],
         signing_alg=opts["signing_alg"],
         client_id=opts["client_id"],
+        token_profile=opts["token_profile"],
     )
 
 

@@ -17,6 +17,7 @@ from gatehouse.protocol.client_auth import SUPPORTED_METHODS
 from gatehouse.protocol.grants.password import PASSWORD
 from gatehouse.protocol.token import DEFAULT_GRANTS
 from gatehouse.runtime import Runtime
+from gatehouse.tokens.entra import CLIENT_PROFILES
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -111,6 +112,13 @@ def _client_options(func: F) -> F:
             "it gets is bound to its key (RFC 9449; default: off, a proof is optional).",
         ),
         click.option(
+            "--token-profile",
+            type=click.Choice(list(CLIENT_PROFILES)),
+            help="oidc (the default): OpenID Connect ID tokens; entra: also oid, tid and ver, "
+            "and client_info in token responses, for apps written with MSAL "
+            "(docs/microsoft-compatibility.md).",
+        ),
+        click.option(
             "--first-party/--third-party",
             default=None,
             help="First-party clients skip the consent page.",
@@ -181,6 +189,7 @@ def _spec(client_id: str, **opts: Any) -> client_admin.ClientSpec:
         require_pushed_authorization_requests=opts["require_pushed_authorization_requests"],
         request_object_signing_alg=opts["request_object_signing_alg"],
         require_dpop=opts["require_dpop"],
+        token_profile=opts["token_profile"],
     )
 
 

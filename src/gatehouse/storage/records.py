@@ -59,6 +59,8 @@ class Client:
     response_types: tuple[str, ...] = ("code",)
     # Every token request of this client must carry a DPoP proof (RFC 9449 §5.2).
     require_dpop: bool = False
+    # 0020: "entra" adds Entra ID's oid, tid and ver to its ID tokens (tokens/entra.py).
+    token_profile: str = "oidc"
 
     @property
     def is_public(self) -> bool:
@@ -347,8 +349,10 @@ class Api:
     access_token_lifetime: int | None
     signing_alg: str | None
     client_id: str | None
-    scopes: tuple[ApiPermission, ...]
-    roles: tuple[ApiPermission, ...]
+    # 0020: "entra" adds Entra ID's v2.0 claims to its access tokens (tokens/entra.py).
+    token_profile: str = "rfc9068"
+    scopes: tuple[ApiPermission, ...] = ()
+    roles: tuple[ApiPermission, ...] = ()
 
     def scope_names(self) -> frozenset[str]:
         return frozenset(p.name for p in self.scopes)

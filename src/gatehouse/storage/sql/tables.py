@@ -115,6 +115,7 @@ clients = sa.Table(
     sa.Column("response_types", sa.JSON, nullable=False, server_default="[]"),
     # 0019: every token request of this client must carry a DPoP proof (RFC 9449 §5.2).
     sa.Column("require_dpop", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("token_profile", sa.String(16), nullable=False, server_default="oidc"),  # 0020
     sa.PrimaryKeyConstraint("tenant_id", "client_id"),
 )
 
@@ -342,6 +343,7 @@ apis = sa.Table(
     sa.Column("client_id", sa.String(255), nullable=True),
     sa.Column("created_at", Time, nullable=False),
     sa.Column("updated_at", Time, nullable=False),
+    sa.Column("token_profile", sa.String(16), nullable=False, server_default="rfc9068"),  # 0020
     sa.PrimaryKeyConstraint("tenant_id", "identifier"),
 )
 
