@@ -12,17 +12,19 @@ from gatehouse.rs.errors import InsufficientScope, InsufficientUserAuthenticatio
 class AccessToken:
     """The claims of an access token that passed validation (RFC 9068 §2.2).
 
-    Delegated permissions are in :attr:`scopes` (the ``scope`` claim, a user is present);
-    application permissions are in :attr:`roles` (the ``roles`` claim, client credentials).
+    Delegated permissions are in :attr:`scopes` (the ``scope`` claim, a user is present;
+    ``scope_claim="scp"`` reads Entra's instead); application permissions are in
+    :attr:`roles` (the ``roles`` claim, client credentials).
     """
 
-    __slots__ = ("_roles", "_scopes", "claims")
+    __slots__ = ("_roles", "_scope_claim", "_scopes", "claims")
 
-    def __init__(self, claims: Mapping[str, Any]) -> None:
+    def __init__(self, claims: Mapping[str, Any], *, scope_claim: str = "scope") -> None:
         #: Every claim of the token, read-only.
         self.claims: Mapping[str, Any] = MappingProxyType(
             claims if isinstance(claims, dict) else dict(claims)
         )
+        self._scope_claim = scope_claim
         self._scopes: frozenset[str] | None = None
         self._roles: frozenset[str] | None = None
 
@@ -83,9 +85,9 @@ class AccessToken:
 
     @property
     def scopes(self) -> frozenset[str]:
-        """RFC 9068 §2.2.3: the space-separated ``scope`` claim, as a set."""
+        """RFC 9068 §2.2.3: the space-separated ``scope`` claim (or Entra's ``scp``), as a set."""
         if self._scopes is None:
-            self._scopes = frozenset(str(self.claims.get("scope") or "").split())
+            self._scopes = frozenset(str(self.claims.get(self._scope_claim) or "").split())
         return self._scopes
 
     @property
