@@ -1,8 +1,8 @@
 """MSAL for Python against a live gatehouse, as an application written for Microsoft's
 identity platform uses it after changing only its authority (docs/microsoft-compatibility.md):
-a daemon's client credentials for an API of the entra token profile, a web app's
-authorization code flow with PKCE (Chromium signing in and consenting) and its silent
-refresh; and the tokens validated as an Entra-style API does, with gatehouse.rs and with
+a daemon's client credentials for an API of the entra token profile, a web app's and a
+desktop app's authorization code flow with PKCE (Chromium signing in and consenting) and
+their silent refresh; and the tokens validated as an Entra-style API does, with gatehouse.rs and with
 PyJWT the way Microsoft's Python sample APIs check iss, aud, tid and scp/roles.
 
 gatehouse is reached through a TLS front (tests/support/tls_front.py): MSAL takes only https
@@ -63,9 +63,10 @@ def gatehouse(database_url: str, tmp_path: Path, front: TlsFront) -> Iterator[Li
 
 
 def provision(server: LiveServer, redirect_uri: str) -> dict[str, Any]:
-    """The orders API of the entra profile, a daemon with an app role on it, a web app of
-    the entra profile allowed its scope, and alice: as docs/microsoft-compatibility.md does.
-    MSAL sends a client secret in the request body, so both clients use client_secret_post."""
+    """The orders API of the entra profile, a daemon with an app role on it, a web app and
+    a desktop app (public) of the entra profile allowed its scope, and alice: as
+    docs/microsoft-compatibility.md does. MSAL sends a client secret in the request body,
+    so the confidential clients use client_secret_post."""
     server.cli(
         "api", "create", "--identifier", ORDERS, "--name", "Orders",
         "--scope", "orders.read=Read your orders",
@@ -87,8 +88,16 @@ def provision(server: LiveServer, redirect_uri: str) -> dict[str, Any]:
         name="Order Desk",
         extra=("--token-profile", "entra", "--auth-method", "client_secret_post"),
     )
+    desktop = server.create_client(
+        "desk-cli",
+        [redirect_uri],
+        client_type="public",
+        scope=f"openid profile offline_access {READ}",
+        name="Order Desk CLI",
+        extra=("--token-profile", "entra"),
+    )
     alice = server.create_user("alice", PASSWORD, email="alice@example.com", name="Alice")
-    return {"daemon": daemon, "web": web, "alice": alice}
+    return {"daemon": daemon, "web": web, "desktop": desktop, "alice": alice}
 
 
 def msal_http(front: TlsFront) -> requests.Session:
@@ -169,23 +178,35 @@ def test_a_daemon_gets_an_app_only_token_with_its_roles(
         assert token.require_roles("orders.export") is token and token.scopes == frozenset()
 
 
-def test_a_web_app_signs_alice_in_and_refreshes_silently(
+def msal_app(front: TlsFront, client: dict[str, Any]) -> msal.ClientApplication:
+    """A web app (confidential, with its secret) or a desktop app (public, PKCE only)."""
+    if "client_secret" in client:
+        return msal.ConfidentialClientApplication(
+            client["client_id"],
+            client_credential=client["client_secret"],
+            oidc_authority=front.authority,
+            http_client=msal_http(front),
+        )
+    return msal.PublicClientApplication(
+        client["client_id"], oidc_authority=front.authority, http_client=msal_http(front)
+    )
+
+
+@pytest.mark.parametrize(("kind", "azpacr"), [("web", "1"), ("desktop", "0")])
+def test_an_app_signs_alice_in_and_refreshes_silently(
     gatehouse: LiveServer,
     front: TlsFront,
     loopback_site: Callable[..., LoopbackSite],
     browser: Browser,
+    kind: str,
+    azpacr: str,
 ) -> None:
     site = loopback_site()
     callback = site.url("/callback")
     clients = provision(gatehouse, callback)
-    web, alice = clients["web"], clients["alice"]
-    app = msal.ConfidentialClientApplication(
-        web["client_id"],
-        client_credential=web["client_secret"],
-        oidc_authority=front.authority,
-        http_client=msal_http(front),
-    )
-    # form_post, as MSAL recommends for web apps (RFC 9700 §4.3.1): the code is not in a URL.
+    client, alice = clients[kind], clients["alice"]
+    app = msal_app(front, client)
+    # form_post, as MSAL recommends (RFC 9700 §4.3.1): the code never travels in a URL.
     flow = app.initiate_auth_code_flow(
         scopes=[READ], redirect_uri=callback, response_mode="form_post"
     )
@@ -219,7 +240,11 @@ def test_a_web_app_signs_alice_in_and_refreshes_silently(
         TENANT,
         "2.0",
     )
-    assert (access["azp"], access["azpacr"], access["idtyp"]) == ("order-desk", "1", "user")
+    assert (access["azp"], access["azpacr"], access["idtyp"]) == (
+        client["client_id"],
+        azpacr,
+        "user",
+    )
     sample_api_check(front, result["access_token"], scope="orders.read", role=None)
 
     # acquire_token_silent finds the account's refresh token and redeems it.
