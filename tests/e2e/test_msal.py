@@ -2,8 +2,9 @@
 identity platform uses it after changing only its authority (docs/microsoft-compatibility.md):
 a daemon's client credentials for an API of the entra token profile, a web app's and a
 desktop app's authorization code flow with PKCE (Chromium signing in and consenting) and
-their silent refresh; and the tokens validated as an Entra-style API does, with gatehouse.rs and with
-PyJWT the way Microsoft's Python sample APIs check iss, aud, tid and scp/roles.
+their silent refresh; and the tokens validated as an Entra-style API does, with
+gatehouse.rs and with PyJWT the way Microsoft's Python sample APIs check iss, aud, tid and
+scp/roles.
 
 gatehouse is reached through a TLS front (tests/support/tls_front.py): MSAL takes only https
 authorities with a path. Runs on SQLite and PostgreSQL.
