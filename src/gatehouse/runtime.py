@@ -73,7 +73,9 @@ def resolve_issuer(settings: Settings, host: str = "127.0.0.1", port: int = 8000
     return f"http://{shown}:{port}"
 
 
-def provider_config(settings: Settings, issuer: str, secret_key: str) -> ProviderConfig:
+def provider_config(
+    settings: Settings, issuer: str, secret_key: str, tenant_id: str = DEFAULT_TENANT
+) -> ProviderConfig:
     """``secret_key``: what the DPoP nonce key is derived from, the same on every server."""
 
     def seconds(value: timedelta) -> int:
@@ -81,6 +83,7 @@ def provider_config(settings: Settings, issuer: str, secret_key: str) -> Provide
 
     return ProviderConfig(
         issuer=issuer,
+        tenant_id=tenant_id,
         access_token_lifetime=seconds(settings.access_token_lifetime),
         id_token_lifetime=seconds(settings.id_token_lifetime),
         authorization_code_lifetime=seconds(settings.authorization_code_lifetime),
@@ -172,7 +175,7 @@ def build_runtime(
     keys = KeyService(store.keys, KeyEncryptor(secret_key))
     totp = Totp(store.second_factors, keys.encryptor)
     recovery_codes = RecoveryCodes(store.second_factors)
-    config = provider_config(settings, issuer or resolve_issuer(settings), secret_key)
+    config = provider_config(settings, issuer or resolve_issuer(settings), secret_key, tenant_id)
     relying_party = RelyingParty.for_issuer(config.issuer)
     passkeys = PasskeyService(store.passkeys, store.users, store.audit, store.atomic, relying_party)
     passwords = Passwords(settings.password_hash_time_cost, settings.password_hash_memory_kib)

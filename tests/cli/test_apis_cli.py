@@ -69,6 +69,7 @@ def test_api_create_with_scopes_and_roles(gh: Gatehouse) -> None:
         "signing_alg": "RS256",
         "client_id": None,
         "admin_consent_required": [],
+        "token_profile": "rfc9068",
     }
     assert gh.ok("api", "show", API) == created
     assert gh.ok("api", "list") == [created]
@@ -602,3 +603,16 @@ def test_dropping_an_app_role_drops_its_grants(runtime: Runtime) -> None:
     assert api_admin.list_app_role_grants(runtime, "daemon") == [
         {"client_id": "daemon", "api": spec.identifier, "role": "Stock.Read"}
     ]
+
+
+def test_the_token_profile_of_an_api(gh: Gatehouse) -> None:
+    assert create_api(gh, API)["token_profile"] == "rfc9068"
+    updated = gh.ok("api", "update", API, "--token-profile", "entra")
+    assert updated["token_profile"] == "entra"
+    assert gh.ok("api", "show", API)["token_profile"] == "entra"
+    # An update that does not mention it keeps it; the scopes are kept too.
+    kept = gh.ok("api", "update", API, "--name", "Orders v2")
+    assert kept["token_profile"] == "entra" and len(kept["scopes"]) == 2
+    assert gh.ok("api", "update", API, "--token-profile", "rfc9068")["token_profile"] == "rfc9068"
+    result = gh("api", "update", API, "--token-profile", "v1")
+    assert result.exit_code == 2 and "'v1' is not one of 'rfc9068', 'entra'" in result.stderr

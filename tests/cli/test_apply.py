@@ -586,3 +586,26 @@ def test_require_dpop_in_an_apply_file(gh: Gatehouse, runtime: Runtime, tmp_path
         "apply", write(tmp_path, VALID_START + SECOND + "    require_dpop: sometimes\n", "b.yaml")
     )
     assert "require_dpop must be true or false" in line
+
+
+def test_token_profiles_in_an_apply_file(gh: Gatehouse, runtime: Runtime, tmp_path: Path) -> None:
+    text = (
+        "apis:\n  - identifier: https://orders.example.com\n    token_profile: entra\n"
+        + VALID_START
+        + SECOND
+        + "    token_profile: entra\n"
+    )
+    assert gh.ok("apply", write(tmp_path, text))["changed"] >= 1
+    api = runtime.store.apis.get("https://orders.example.com")
+    second = runtime.store.clients.get("second")
+    assert api is not None and api.token_profile == "entra"
+    assert second is not None and second.token_profile == "entra"
+    first = runtime.store.clients.get("first")
+    assert first is not None and first.token_profile == "oidc"
+    line = gh.fails(
+        "apply", write(tmp_path, VALID_START + SECOND + "    token_profile: v1\n", "b.yaml")
+    )
+    assert "token_profile must be oidc or entra, not 'v1'" in line
+    bad_api = "apis:\n  - identifier: https://x.example.com\n    token_profile: oidc\n"
+    line = gh.fails("apply", write(tmp_path, bad_api, "c.yaml"))
+    assert "token_profile must be rfc9068 or entra, not 'oidc'" in line

@@ -424,3 +424,17 @@ def test_require_dpop_is_set_shown_and_cleared(gh: Gatehouse, runtime: Runtime) 
         "--require-dpop",
     )
     assert created["require_dpop"] is True
+
+
+def test_the_token_profile_is_set_shown_and_kept(gh: Gatehouse, runtime: Runtime) -> None:
+    created = gh.ok("client", "create", "--client-id", "web", "--redirect-uri", CB)
+    assert created["token_profile"] == "oidc"
+    assert gh.ok("client", "update", "web", "--token-profile", "entra")["token_profile"] == "entra"
+    assert gh.ok("client", "show", "web")["token_profile"] == "entra"
+    stored = runtime.store.clients.get("web")
+    assert stored is not None and stored.token_profile == "entra"
+    # An update that does not mention it keeps it.
+    assert gh.ok("client", "update", "web", "--name", "Web")["token_profile"] == "entra"
+    assert gh.ok("client", "update", "web", "--token-profile", "oidc")["token_profile"] == "oidc"
+    result = gh("client", "update", "web", "--token-profile", "v1")
+    assert result.exit_code == 2 and "'v1' is not one of 'oidc', 'entra'" in result.stderr

@@ -10,11 +10,13 @@ from typing import Any
 
 from gatehouse.admin.changes import changed_fields, record_admin_change
 from gatehouse.admin.errors import AdminError
+from gatehouse.admin.token_profiles import checked_profile
 from gatehouse.errors import OAuthError
 from gatehouse.protocol.audiences import DEFAULT_SUFFIX, bare_name, check_resource_uri
 from gatehouse.runtime import Runtime
 from gatehouse.settings import SIGNING_ALGS
 from gatehouse.storage.records import Api, ApiPermission
+from gatehouse.tokens.entra import API_PROFILES
 
 _PERMISSION = re.compile(r"[\x21\x23-\x2e\x30-\x5b\x5d-\x7e]{1,255}")  # no space, " / \
 
@@ -31,6 +33,7 @@ class ApiSpec:
     # The scopes only an administrator can consent to (docs/admin-consent.md); None: as they
     # were, for the scopes that remain.
     admin_consent_required: list[str] | None = None
+    token_profile: str | None = None  # tokens/entra.py API_PROFILES
 
 
 def api_to_json(api: Api) -> dict[str, Any]:
@@ -43,6 +46,7 @@ def api_to_json(api: Api) -> dict[str, Any]:
         "signing_alg": api.signing_alg,
         "client_id": api.client_id,
         "admin_consent_required": sorted(api.admin_only_scope_names()),
+        "token_profile": api.token_profile,
     }
 
 
@@ -116,6 +120,10 @@ def save_api(runtime: Runtime, spec: ApiSpec, *, create: bool) -> dict[str, Any]
             existing.admin_only_scope_names() if existing else frozenset(),
         ),
         roles=_kept(roles, existing.roles if existing else ()),
+        token_profile=checked_profile(
+            spec.token_profile or (existing.token_profile if existing else API_PROFILES[0]),
+            API_PROFILES,
+        ),
     )
     # Roles the API no longer defines are no longer granted to anyone (storage does it).
     with runtime.database.atomic():

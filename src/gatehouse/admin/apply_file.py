@@ -55,6 +55,7 @@ CLIENT_KEYS = frozenset(
         "request_object_signing_alg",
         "require_dpop",
         "groups_claim",
+        "token_profile",
     }
 )
 API_KEYS = frozenset(
@@ -67,6 +68,7 @@ API_KEYS = frozenset(
         "signing_alg",
         "client_id",
         "admin_consent_required",
+        "token_profile",
     }
 )
 GRANT_KEYS = frozenset({"client_id", "api", "role"})
@@ -331,6 +333,7 @@ def client_spec(entry: dict[str, Any]) -> client_admin.ClientSpec:
         request_object_signing_alg=_optional_string(entry, "request_object_signing_alg"),
         require_dpop=entry.get("require_dpop"),
         groups_claim=_optional_string(entry, "groups_claim"),
+        token_profile=entry.get("token_profile"),
     )
 
 
@@ -376,6 +379,7 @@ def api_spec(entry: dict[str, Any], *, with_client: bool) -> api_admin.ApiSpec:
         signing_alg=entry.get("signing_alg"),
         client_id=entry.get("client_id") if with_client else None,
         admin_consent_required=_name_list(entry.get("admin_consent_required")),
+        token_profile=entry.get("token_profile"),
     )
 
 

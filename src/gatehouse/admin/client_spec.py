@@ -18,6 +18,7 @@ from gatehouse.admin.client_grants import (
     checked_response_types,
 )
 from gatehouse.admin.errors import AdminError
+from gatehouse.admin.token_profiles import checked_profile
 from gatehouse.errors import InvalidScope
 from gatehouse.keys.jose import TokenVerificationError, public_keyset
 from gatehouse.protocol.client_auth import SUPPORTED_METHODS
@@ -33,6 +34,7 @@ from gatehouse.protocol.scopes import STANDARD_SCOPES, registrable
 from gatehouse.runtime import Runtime
 from gatehouse.settings import SIGNING_ALGS
 from gatehouse.storage.records import AuthMethod, Client, ClientType, GroupsClaim
+from gatehouse.tokens.entra import CLIENT_PROFILES
 
 T = TypeVar("T")
 
@@ -72,6 +74,7 @@ class ClientSpec:
     require_dpop: bool | None = None
     # The groups claim (docs/groups-and-roles.md): "ids", "names", or "none" (off).
     groups_claim: str | None = None
+    token_profile: str | None = None  # tokens/entra.py CLIENT_PROFILES
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -170,6 +173,9 @@ def validated_client(
         require_mfa=_switch(merge, merge.spec.require_mfa, "require_mfa"),
         require_dpop=_switch(merge, merge.spec.require_dpop, "require_dpop"),
         groups_claim=_groups_claim(merge),
+        token_profile=checked_profile(
+            merge.pick(spec.token_profile, "token_profile", CLIENT_PROFILES[0]), CLIENT_PROFILES
+        ),
     )
 
 

@@ -42,6 +42,7 @@ def client_to_json(client: Client) -> dict[str, Any]:
         "request_object_signing_alg": client.request_object_signing_alg,
         "require_dpop": client.require_dpop,
         "groups_claim": client.groups_claim or "none",
+        "token_profile": client.token_profile,
         "jwks": client.jwks,
         "jwks_uri": client.jwks_uri,
         "backchannel_logout_uri": client.backchannel_logout_uri,

@@ -16,6 +16,7 @@ from gatehouse.admin.errors import AdminError
 from gatehouse.cli.options import database_option
 from gatehouse.cli.output import emit
 from gatehouse.runtime import Runtime
+from gatehouse.tokens.entra import API_PROFILES
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -60,6 +61,13 @@ def _api_options(func: F) -> F:
             help="The client that speaks for the API: it authenticates as this client for "
             "introspection and to exchange the tokens it receives (on-behalf-of).",
         ),
+        click.option(
+            "--token-profile",
+            type=click.Choice(list(API_PROFILES)),
+            help="rfc9068 (the default): RFC 9068 claims; entra: also the claims of Microsoft "
+            "identity platform v2.0 tokens (scp, roles, oid, tid, ver, azp, azpacr), for APIs "
+            "written with Microsoft's libraries (docs/microsoft-compatibility.md).",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -76,6 +84,7 @@ def _api_spec(identifier: str, opts: dict[str, Any]) -> api_admin.ApiSpec:
         signing_alg=opts["signing_alg"],
         client_id=opts["client_id"],
         admin_consent_required=[n for n in opts["admin_only"] if n] if opts["admin_only"] else None,
+        token_profile=opts["token_profile"],
     )
 
 

@@ -17,6 +17,7 @@ from gatehouse.protocol.client_auth import SUPPORTED_METHODS
 from gatehouse.protocol.grants.password import PASSWORD
 from gatehouse.protocol.token import DEFAULT_GRANTS
 from gatehouse.runtime import Runtime
+from gatehouse.tokens.entra import CLIENT_PROFILES
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -118,6 +119,13 @@ def _client_options(func: F) -> F:
             "(default: none).",
         ),
         click.option(
+            "--token-profile",
+            type=click.Choice(list(CLIENT_PROFILES)),
+            help="oidc (the default): OpenID Connect ID tokens; entra: also oid, tid and ver, "
+            "and client_info in token responses, for apps written with MSAL "
+            "(docs/microsoft-compatibility.md).",
+        ),
+        click.option(
             "--first-party/--third-party",
             default=None,
             help="First-party clients skip the consent page.",
@@ -189,6 +197,7 @@ def _spec(client_id: str, **opts: Any) -> client_admin.ClientSpec:
         request_object_signing_alg=opts["request_object_signing_alg"],
         require_dpop=opts["require_dpop"],
         groups_claim=opts["groups_claim"],
+        token_profile=opts["token_profile"],
     )
 
 

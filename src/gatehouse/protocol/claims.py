@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from gatehouse.storage.records import User
+from gatehouse.tokens import entra
 
 SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
     "profile": ("name", "given_name", "family_name", "preferred_username", "updated_at"),
@@ -41,4 +42,5 @@ def user_claims(user: User, scopes: Iterable[str]) -> dict[str, Any]:
 SUPPORTED_CLAIMS = sorted(
     {"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "sid", "at_hash"}
     | {c for claims in SCOPE_CLAIMS.values() for c in claims}
+    | set(entra.ID_TOKEN_CLAIMS)  # for the clients of the entra token profile
 )

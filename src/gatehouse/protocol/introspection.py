@@ -18,6 +18,7 @@ from gatehouse.protocol.liveness import live_access_token, live_refresh_token
 from gatehouse.protocol.messages import Parameters
 from gatehouse.protocol.provider import Provider
 from gatehouse.storage.records import Client
+from gatehouse.tokens import entra
 from gatehouse.tokens.access_token import audiences_of
 
 INACTIVE: dict[str, Any] = {"active": False}
@@ -87,6 +88,7 @@ def _access_token(provider: Provider, caller: Client, token: str) -> dict[str, A
         "groups",
         "sid",
         "auth_time",
+        *entra.ACCESS_TOKEN_CLAIMS,  # the claims of the API's Entra token profile, if it has it
     ):
         if claim in claims:
             result[claim] = claims[claim]

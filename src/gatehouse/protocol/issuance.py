@@ -14,6 +14,7 @@ from gatehouse.protocol.claims_request import ClaimsRequest, released_for
 from gatehouse.protocol.person_claims import NONE, PersonClaims, person_claims
 from gatehouse.protocol.provider import Provider
 from gatehouse.storage.records import AuthorizationCode, Client, RefreshToken, User
+from gatehouse.tokens import entra
 from gatehouse.tokens.access_token import MintedAccessToken, mint_access_token
 from gatehouse.tokens.id_token import mint_id_token
 
@@ -30,6 +31,7 @@ class TokenResponse:
     refresh_token: str | None = None
     token_type: str = "Bearer"
     issued_token_type: str | None = None  # RFC 8693 §2.2.1, token exchange only
+    client_info: str | None = None  # Entra's, for an entra client that asks (tokens/entra.py)
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -44,6 +46,8 @@ class TokenResponse:
             body["refresh_token"] = self.refresh_token
         if self.issued_token_type is not None:
             body["issued_token_type"] = self.issued_token_type
+        if self.client_info is not None:
+            body["client_info"] = self.client_info
         return body
 
 
@@ -98,14 +102,22 @@ def mint_for_audience(
     amr: tuple[str, ...] = (),
     acr: str | None = None,
     lifetime: int | None = None,
+    app_only: bool = False,
 ) -> MintedAccessToken:
     """An RFC 9068 access token for one audience, with that API's lifetime (or a shorter
     ``lifetime``) and algorithm; bound to the request's DPoP key when it has one (RFC 9449
-    §6.1: cnf.jkt)."""
+    §6.1: cnf.jkt); with Entra's claims when the API has the entra profile (``app_only``:
+    the client acts as itself; tokens/entra.py)."""
     config = provider.config
     api = audience.api
     if provider.token_binding is not None:
         extra_claims = {**(extra_claims or {}), "cnf": {"jkt": provider.token_binding}}
+    if api is not None and api.token_profile == entra.ENTRA:
+        profile = entra.access_token_claims(
+            provider.clients.get(client_id), subject=subject, scopes=audience.scopes,
+            tenant_id=config.tenant_id, app_only=app_only,
+        )  # fmt: skip
+        extra_claims = {**(extra_claims or {}), **profile}
     return mint_access_token(
         provider.keys.keyring(),
         alg=(api.signing_alg if api and api.signing_alg else config.access_token_signing_alg),
@@ -209,6 +221,9 @@ def issue_user_tokens(
         scope=" ".join(response_scope(provider, effective, audience)),
         id_token=id_token,
         refresh_token=refresh,
+        client_info=entra.client_info(
+            grant.client, subject=grant.user.id, tenant_id=provider.config.tenant_id
+        ),
     )
 
 
@@ -239,6 +254,7 @@ def mint_user_id_token(
     client asked for them (``person``), and the hashes of the access token and code issued
     with it (at_hash, c_hash)."""
     config = provider.config
+    requested = ClaimsRequest.from_json(grant.claims_request)
     return mint_id_token(
         provider.keys.keyring(),
         alg=grant.client.id_token_signing_alg or config.id_token_signing_alg,
@@ -255,11 +271,11 @@ def mint_user_id_token(
         access_token=access_token,
         code=code,
         extra_claims={
-            **released_for(
-                user_claims(grant.user, scopes),
-                ClaimsRequest.from_json(grant.claims_request).id_token,
-            ),
+            **released_for(user_claims(grant.user, scopes), requested.id_token),
             **person.id_token,
+            **entra.id_token_claims(
+                grant.client, subject=grant.user.id, tenant_id=config.tenant_id
+            ),
         },
     )
 

@@ -54,6 +54,9 @@ class ProviderConfig:
     """Lifetimes in seconds; algorithms by JWS name."""
 
     issuer: str
+    # The tenant this provider serves: its name, the key of its rows (storage) and the tid
+    # claim of the Entra token profile (tokens/entra.py).
+    tenant_id: str = "default"
     access_token_lifetime: int = 3600
     id_token_lifetime: int = 3600
     authorization_code_lifetime: int = 60

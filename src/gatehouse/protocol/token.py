@@ -71,7 +71,16 @@ def token_endpoint(
     if proof is None:
         if client.require_dpop:
             raise InvalidDPoPProof("this client must send a DPoP proof with every token request")
-        return grant.handle(provider, client, params, address=address)
+        return _as_asked(grant.handle(provider, client, params, address=address), params)
     # RFC 9449 §5: the tokens are bound to the proof's key, and their type is DPoP.
     response = grant.handle(provider.bound_to(proof.jkt), client, params, address=address)
-    return dataclasses.replace(response, token_type="DPoP")  # noqa: S106 - a type, no secret
+    bound = dataclasses.replace(response, token_type="DPoP")  # noqa: S106 - a type, no secret
+    return _as_asked(bound, params)
+
+
+def _as_asked(response: TokenResponse, params: Parameters) -> TokenResponse:
+    """Entra's client_info (tokens/entra.py) only for a request that asks with
+    client_info=1, as Entra ID answers: MSAL always asks."""
+    if response.client_info is None or params.get("client_info") == "1":
+        return response
+    return dataclasses.replace(response, client_info=None)

@@ -62,6 +62,8 @@ class Client:
     require_dpop: bool = False
     # 0020: the groups claim in its tokens (docs/groups-and-roles.md): "ids", "names" or off.
     groups_claim: GroupsClaim | None = None
+    # 0022: "entra" adds Entra ID's oid, tid and ver to its ID tokens (tokens/entra.py).
+    token_profile: str = "oidc"
 
     @property
     def is_public(self) -> bool:
@@ -353,8 +355,10 @@ class Api:
     access_token_lifetime: int | None
     signing_alg: str | None
     client_id: str | None
-    scopes: tuple[ApiPermission, ...]
-    roles: tuple[ApiPermission, ...]
+    # 0022: "entra" adds Entra ID's v2.0 claims to its access tokens (tokens/entra.py).
+    token_profile: str = "rfc9068"
+    scopes: tuple[ApiPermission, ...] = ()
+    roles: tuple[ApiPermission, ...] = ()
 
     def scope_names(self) -> frozenset[str]:
         return frozenset(p.name for p in self.scopes)

@@ -51,6 +51,7 @@ def application_token(provider: Provider, client: Client, params: Parameters) ->
         client_id=client.client_id,
         now=now,
         extra_claims={"roles": sorted(roles)},
+        app_only=True,
     )
     return TokenResponse(
         access_token=access.value,

@@ -124,6 +124,7 @@ clients = sa.Table(
     # 0019: every token request of this client must carry a DPoP proof (RFC 9449 §5.2).
     sa.Column("require_dpop", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("groups_claim", sa.String(8), nullable=True),  # 0020: "ids", "names" or NULL (off)
+    sa.Column("token_profile", sa.String(16), nullable=False, server_default="oidc"),  # 0022
     sa.PrimaryKeyConstraint("tenant_id", "client_id"),
 )
 
@@ -351,6 +352,7 @@ apis = sa.Table(
     sa.Column("client_id", sa.String(255), nullable=True),
     sa.Column("created_at", Time, nullable=False),
     sa.Column("updated_at", Time, nullable=False),
+    sa.Column("token_profile", sa.String(16), nullable=False, server_default="rfc9068"),  # 0022
     sa.PrimaryKeyConstraint("tenant_id", "identifier"),
 )
 

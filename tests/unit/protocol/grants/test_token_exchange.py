@@ -183,3 +183,21 @@ def test_requests_it_does_not_serve(
     with pytest.raises(OAuthError, match=message) as refused:
         exchange(provider, orders_api, user_token(provider, alice), **extra)
     assert refused.value.error == "invalid_request"
+
+
+def test_an_on_behalf_of_token_for_an_entra_api(
+    runtime: Runtime, provider: Provider, orders_api: Registered, alice: User
+) -> None:
+    """As Entra's on-behalf-of: the user stays oid, the middle-tier API is azp, a delegated
+    token (scp, idtyp user) of the downstream API's scopes."""
+    save_api(runtime, ApiSpec(identifier=INVENTORY_API, token_profile="entra"), create=False)
+    claims = claims_of(
+        provider, exchange(provider, orders_api, user_token(provider, alice)).access_token
+    )
+    assert (claims["oid"], claims["azp"], claims["scp"], claims["idtyp"]) == (
+        alice.id,
+        "orders-api",
+        "inventory.read",
+        "user",
+    )
+    assert claims["act"] == {"sub": "orders-api"} and claims["tid"] == "default"

@@ -21,6 +21,7 @@ from gatehouse.rs.bearer import bearer_token
 from gatehouse.rs.cache import CachePolicy
 from gatehouse.rs.challenge import error_response, www_authenticate
 from gatehouse.rs.dpop import DPoPVerifier
+from gatehouse.rs.entra import EntraClaims
 from gatehouse.rs.errors import (
     BearerError,
     InsufficientScope,
@@ -60,6 +61,7 @@ __all__ = [
     "BearerError",
     "CachePolicy",
     "DPoPVerifier",
+    "EntraClaims",
     "HttpOptions",
     "InsufficientScope",
     "InsufficientUserAuthentication",

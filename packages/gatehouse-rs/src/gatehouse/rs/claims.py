@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from gatehouse.rs.entra import EntraClaims, check_entra_claims
 from gatehouse.rs.errors import InvalidToken
 
 #: The most clock skew any deployment should need; a larger leeway hides a broken clock.
@@ -22,11 +23,13 @@ _LAST_SECOND: Final = 253_402_300_799
 
 @dataclass(frozen=True, slots=True)
 class ClaimRules:
-    """What this API expects: its issuer, its audience identifier(s), the allowed clock skew."""
+    """What this API expects: its issuer, its audience identifier(s), the allowed clock skew,
+    and whether (and for which tenants) its tokens carry Entra's claims."""
 
     issuer: str
     audiences: frozenset[str]
     leeway: float
+    entra: EntraClaims | None = None
 
 
 Step = Callable[[dict[str, Any], ClaimRules, float], None]
@@ -122,6 +125,8 @@ STEPS: Final[tuple[Step, ...]] = (
 def check_claims(claims: dict[str, Any], rules: ClaimRules, now: float) -> None:
     for step in STEPS:
         step(claims, rules, now)
+    if rules.entra is not None:
+        check_entra_claims(claims, rules.entra)
 
 
 def _numeric_date(claims: dict[str, Any], name: str, *, required: bool) -> float | None:

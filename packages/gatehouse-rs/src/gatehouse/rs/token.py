@@ -16,15 +16,17 @@ class AccessToken:
     app roles are in :attr:`roles` (the ``roles`` claim): an application's own roles in a
     client-credentials token, or the roles a person was assigned (directly or through groups)
     in a token issued on their behalf. :attr:`is_delegated` tells the two apart.
+    (``scope_claim="scp"`` reads delegated scopes from Entra's ``scp`` instead of ``scope``.)
     """
 
-    __slots__ = ("_roles", "_scopes", "claims")
+    __slots__ = ("_roles", "_scope_claim", "_scopes", "claims")
 
-    def __init__(self, claims: Mapping[str, Any]) -> None:
+    def __init__(self, claims: Mapping[str, Any], *, scope_claim: str = "scope") -> None:
         #: Every claim of the token, read-only.
         self.claims: Mapping[str, Any] = MappingProxyType(
             claims if isinstance(claims, dict) else dict(claims)
         )
+        self._scope_claim = scope_claim
         self._scopes: frozenset[str] | None = None
         self._roles: frozenset[str] | None = None
 
@@ -85,9 +87,9 @@ class AccessToken:
 
     @property
     def scopes(self) -> frozenset[str]:
-        """RFC 9068 §2.2.3: the space-separated ``scope`` claim, as a set."""
+        """RFC 9068 §2.2.3: the space-separated ``scope`` claim (or Entra's ``scp``), as a set."""
         if self._scopes is None:
-            self._scopes = frozenset(str(self.claims.get("scope") or "").split())
+            self._scopes = frozenset(str(self.claims.get(self._scope_claim) or "").split())
         return self._scopes
 
     @property

@@ -12,6 +12,7 @@ from typing import Self
 
 from gatehouse.rs.cache import CachePolicy, RemoteDocument
 from gatehouse.rs.claims import MAX_LEEWAY, ClaimRules, check_claims
+from gatehouse.rs.entra import EntraClaims
 from gatehouse.rs.errors import InvalidToken
 from gatehouse.rs.http import AsyncFetcher, HttpOptions, SyncFetcher
 from gatehouse.rs.introspection import Introspection, Introspector
@@ -35,6 +36,9 @@ class TokenValidator:
     :param algorithms: the allowed signature algorithms (asymmetric only; RFC 8725 §3.1).
     :param leeway: clock skew tolerated on exp, nbf and iat, in seconds (at most 300).
     :param jwks_uri: skip discovery and use this JWK Set URL.
+    :param entra: check Microsoft identity platform v2.0 claims too (``ver``, ``tid`` among
+        the given tenants, ``oid``), for an API of gatehouse's ``entra`` token profile; the
+        token's scopes are then its ``scp`` claim.
     :param clock: seconds since the epoch; tests pass a fake one.
     """
 
@@ -50,6 +54,7 @@ class TokenValidator:
         introspection: Introspection | None = None,
         jwks_uri: str | None = None,
         clock: Callable[[], float] = time.time,
+        entra: EntraClaims | None = None,
     ) -> None:
         self.issuer = check_url(issuer, "issuer")
         audiences = (audience,) if isinstance(audience, str) else tuple(audience)
@@ -61,7 +66,7 @@ class TokenValidator:
         seconds = leeway.total_seconds() if isinstance(leeway, timedelta) else float(leeway)
         if not 0 <= seconds <= MAX_LEEWAY:
             raise ValueError(f"leeway must be between 0 and {MAX_LEEWAY:g} seconds")
-        self._rules = ClaimRules(issuer, frozenset(audiences), seconds)
+        self._rules = ClaimRules(issuer, frozenset(audiences), seconds, entra)
         self._clock = clock
         self._jwks_uri = check_url(jwks_uri, "jwks_uri") if jwks_uri is not None else None
         policy = cache or CachePolicy()
@@ -148,7 +153,7 @@ class TokenValidator:
         (the signature, with the issuer's key), then steps 3 (iss), 4 (aud) and 6 (exp)."""
         claims = verify(parsed, key)
         check_claims(claims, self._rules, self._clock())
-        return AccessToken(claims)
+        return AccessToken(claims, scope_claim="scope" if self._rules.entra is None else "scp")
 
     def _key_without_io(self, parsed: ParsedToken) -> VerificationKey | None:
         """The key, when validating needs no I/O at all (the common case): the JWK Set is

@@ -1,7 +1,7 @@
 """groups and app roles for people: groups, their members (users and groups), app roles of
 APIs assigned to users and groups, and a client's groups claim
 
-Revision ID: 0020_groups
+Revision ID: 0020
 Revises: 0019
 Create Date: 2026-12-14
 """

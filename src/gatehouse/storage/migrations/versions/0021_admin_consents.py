@@ -1,8 +1,8 @@
 """admin consent: a client's delegated scopes consented to by an administrator for the whole
 tenant, and the API scopes only an administrator can consent to
 
-Revision ID: 0020_adminconsent
-Revises: 0019
+Revision ID: 0021
+Revises: 0020
 Create Date: 2026-12-14
 """
 
