@@ -21,6 +21,7 @@ import yaml
 
 from gatehouse.admin import apis as api_admin
 from gatehouse.admin import clients as client_admin
+from gatehouse.admin import federation as federation_admin
 from gatehouse.admin import issuers as issuer_admin
 from gatehouse.admin import users as user_admin
 from gatehouse.admin.errors import AdminError
@@ -80,6 +81,7 @@ SECTIONS: dict[str, tuple[str, frozenset[str], bool]] = {
     "app_role_grants": ("client_id", GRANT_KEYS, False),
     "token_exchange_grants": ("client_id", EXCHANGE_KEYS, False),
     "trusted_issuers": ("issuer", issuer_admin.ENTRY_KEYS, True),
+    "upstream_providers": ("alias", federation_admin.ENTRY_KEYS, True),
     "users": ("username", USER_KEYS, True),
 }
 
@@ -100,6 +102,7 @@ class ApplyFile:
     app_role_grants: list[Entry]
     token_exchange_grants: list[Entry]
     trusted_issuers: list[Entry]
+    upstream_providers: list[Entry]
     users: list[Entry]
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
+from gatehouse.storage.federation import FederationRepository, UpstreamProviderRepository
 from gatehouse.storage.repositories import (
     ApiRepository,
     AttemptRepository,
@@ -86,3 +87,7 @@ class Store(Protocol):
     def pushed_requests(self) -> PushedRequestRepository: ...
     @property
     def device_authorizations(self) -> DeviceAuthorizationRepository: ...
+    @property
+    def upstreams(self) -> UpstreamProviderRepository: ...
+    @property
+    def federation(self) -> FederationRepository: ...
