@@ -30,6 +30,7 @@ class UpstreamEndpoints:
     token_endpoint: str
     jwks_uri: str
     end_session_endpoint: str | None
+    userinfo_endpoint: str | None
     # RFC 8414 §2 default when the document names none: client_secret_basic.
     token_auth_methods: tuple[str, ...]
 
@@ -83,7 +84,7 @@ def endpoints_of(document: dict[str, Any]) -> UpstreamEndpoints:
         if isinstance(methods, list)
         else ("client_secret_basic",)
     )
-    end_session = document.get("end_session_endpoint")
+    end_session, userinfo = document.get("end_session_endpoint"), document.get("userinfo_endpoint")
     return UpstreamEndpoints(
         issuer=issuer,
         authorization_endpoint=_endpoint(document, "authorization_endpoint"),
@@ -92,6 +93,9 @@ def endpoints_of(document: dict[str, Any]) -> UpstreamEndpoints:
         end_session_endpoint=(
             _endpoint(document, "end_session_endpoint") if end_session is not None else None
         ),
+        userinfo_endpoint=_endpoint(document, "userinfo_endpoint")
+        if userinfo is not None
+        else None,
         token_auth_methods=auth_methods,
     )
 

@@ -52,10 +52,13 @@ class _Entry:
 CLIENT_JWKS = "the client's jwks_uri"
 
 
-async def fetch_json(uri: str, *, source: str) -> dict[str, Any]:
+async def fetch_json(
+    uri: str, *, source: str, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
     """The JSON object at ``uri`` (named ``source`` in errors): fetched within
-    TIMEOUT_SECONDS all told, in identity encoding, at most MAX_JWKS_BYTES."""
-    body = await _body(uri, TIMEOUT_SECONDS, source)
+    TIMEOUT_SECONDS all told, in identity encoding, at most MAX_JWKS_BYTES; ``headers``
+    added to the request (an upstream's UserInfo needs its access token)."""
+    body = await _body(uri, TIMEOUT_SECONDS, source, headers)
     try:
         document = json.loads(body)
     except ValueError:
@@ -89,9 +92,11 @@ def issuer_jwks(issuer: str) -> dict[str, Any]:
     return _run(both)
 
 
-def download_json(uri: str, *, source: str) -> dict[str, Any]:
+def download_json(
+    uri: str, *, source: str, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
     """From blocking code: the JSON object at ``uri``, within the limits of fetch_json."""
-    return _run(lambda: fetch_json(uri, source=source))
+    return _run(lambda: fetch_json(uri, source=source, headers=headers))
 
 
 def download_jwks(uri: str, *, source: str) -> dict[str, Any]:
@@ -128,23 +133,27 @@ def _run_on_new_loop(coroutine: Coroutine[Any, Any, _T]) -> _T:
         loop.close()
 
 
-async def _body(uri: str, seconds: float, source: str) -> bytes:
+async def _body(
+    uri: str, seconds: float, source: str, headers: dict[str, str] | None = None
+) -> bytes:
     """The body of the answer, within one deadline for the whole exchange (name lookup,
     connect, headers, body). httpx's timeout bounds each step, not their sum: a server
     sending a byte just inside it would hold the token request for minutes."""
     try:
         async with asyncio.timeout(seconds):
-            return await _exchange(uri, seconds, source)
+            return await _exchange(uri, seconds, source, headers)
     except (TimeoutError, httpx.TimeoutException):
         raise JwksFetchError(f"{source} could not be fetched within {seconds:g} s") from None
     except httpx.HTTPError as exc:
         raise JwksFetchError(f"{source} could not be fetched ({type(exc).__name__})") from None
 
 
-async def _exchange(uri: str, seconds: float, source: str) -> bytes:
+async def _exchange(
+    uri: str, seconds: float, source: str, headers: dict[str, str] | None = None
+) -> bytes:
     async with (
         httpx.AsyncClient(timeout=seconds, follow_redirects=False) as client,
-        client.stream("GET", uri, headers=_HEADERS) as response,
+        client.stream("GET", uri, headers={**_HEADERS, **(headers or {})}) as response,
     ):
         _check_answer(response, source)
         return await _limited_body(response, source)

@@ -6,7 +6,8 @@
 2. the paused request it was started for is still there, for this browser;
 3. the upstream did not answer with an error (RFC 6749 §4.1.2.1);
 4. the code is exchanged for the upstream's ID token (federation/code_exchange.py), which
-   is checked before its subject is trusted (federation/id_token.py);
+   is checked before its subject is trusted (federation/id_token.py); its UserInfo, for
+   the same subject, completes the claims;
 5. the subject is a local account: linked before, created now, or an existing account
    the person must prove first (federation/accounts.py);
 6. then the sign-in goes on as a local one (protocol/sign_in_flow.py ``first_factor_done``:
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from gatehouse.accounts.sessions import device_of
 from gatehouse.crypto import constant_time_equals, sha256_digest
 from gatehouse.protocol.federation.accounts import local_account
-from gatehouse.protocol.federation.code_exchange import exchange_code
+from gatehouse.protocol.federation.code_exchange import exchange_code, userinfo_claims
 from gatehouse.protocol.federation.errors import FederationFailed
 from gatehouse.protocol.federation.id_token import verified_claims
 from gatehouse.protocol.federation.pending import Pending, leave_pending
@@ -125,16 +126,18 @@ def _signed_in(
     if not code:
         raise FederationFailed("upstream_error", f"{upstream.display_name} sent no code back")
     endpoints = upstream_endpoints(provider, upstream)
-    id_token = exchange_code(
+    tokens = exchange_code(
         provider.federation_secrets, upstream, endpoints,
         code=code, verifier=str(sealed["verifier"]), redirect_uri=callback_uri(provider),
     )  # fmt: skip
-    claims = verified_claims(
-        provider, endpoints, id_token,
+    verified = verified_claims(
+        provider, endpoints, tokens.id_token,
         client_id=upstream.client_id, nonce=str(sealed["nonce"]), alias=alias,
     )  # fmt: skip
+    claims = userinfo_claims(endpoints, tokens, verified, alias)
     account = local_account(provider, upstream, claims, provider.clock())
-    pending = Pending(alias, claims["sub"], account.user.id, account.how == "link", id_token)
+    link = account.how == "link"
+    pending = Pending(alias, claims["sub"], account.user.id, link, tokens.id_token)
     leave_pending(provider, paused.interaction.id_hash, pending, paused.interaction.expires_at)
     if account.how == "link":
         return LinkNeeded(paused.interaction_id, alias)

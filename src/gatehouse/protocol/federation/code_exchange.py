@@ -7,16 +7,26 @@ Basic credentials)."""
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import quote
 
 from gatehouse.keys.discovery import UpstreamEndpoints
 from gatehouse.keys.encryption import KeyDecryptionError, KeyEncryptor
-from gatehouse.keys.remote import JwksFetchError, post_form_json
+from gatehouse.keys.remote import JwksFetchError, download_json, post_form_json
 from gatehouse.protocol.federation.errors import FederationFailed
 from gatehouse.protocol.federation.sealed import open_secret
 from gatehouse.storage.federation import UpstreamProvider
 
 SOURCE = "the upstream's token endpoint"
+USERINFO = "the upstream's UserInfo endpoint"
+
+
+@dataclass(frozen=True)
+class UpstreamTokens:
+    id_token: str = field(repr=False)
+    access_token: str | None = field(repr=False)
 
 
 def exchange_code(
@@ -27,8 +37,8 @@ def exchange_code(
     code: str,
     verifier: str,
     redirect_uri: str,
-) -> str:
-    """The upstream's ID token for ``code``; FederationFailed (reason "token_endpoint")
+) -> UpstreamTokens:
+    """The upstream's tokens for ``code``; FederationFailed (reason "token_endpoint")
     when the upstream refuses or cannot be reached."""
     alias = upstream.alias
     try:
@@ -57,9 +67,30 @@ def exchange_code(
         answer = post_form_json(endpoints.token_endpoint, form, source=SOURCE, headers=headers)
     except JwksFetchError as exc:
         raise FederationFailed("token_endpoint", str(exc), alias=alias) from None
-    id_token = answer.get("id_token")
+    id_token, access_token = answer.get("id_token"), answer.get("access_token")
     if isinstance(id_token, str) and "error" not in answer:
-        return id_token
+        return UpstreamTokens(id_token, access_token if isinstance(access_token, str) else None)
     error = answer.get("error")
     shown = error[:100] if isinstance(error, str) else "no ID token"
     raise FederationFailed("token_endpoint", f"{SOURCE} refused the code ({shown})", alias=alias)
+
+
+def userinfo_claims(
+    endpoints: UpstreamEndpoints, tokens: UpstreamTokens, claims: Mapping[str, Any], alias: str
+) -> dict[str, Any]:
+    """The ID token's claims, completed from the upstream's UserInfo (OIDC Core §5.3): many
+    providers, gatehouse among them, release profile and email claims there rather than in
+    the ID token. Its ``sub`` must be the ID token's (§5.3.2), or none of it is used; the
+    ID token's own claims win."""
+    if endpoints.userinfo_endpoint is None or tokens.access_token is None:
+        return dict(claims)
+    bearer = {"Authorization": f"Bearer {tokens.access_token}"}
+    try:
+        found = download_json(endpoints.userinfo_endpoint, source=USERINFO, headers=bearer)
+    except JwksFetchError as exc:
+        raise FederationFailed("token_endpoint", str(exc), alias=alias) from None
+    if found.get("sub") != claims["sub"]:
+        raise FederationFailed(
+            "id_token", f"{USERINFO} answered for another subject than the ID token", alias=alias
+        )
+    return {**found, **claims}
