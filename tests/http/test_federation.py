@@ -402,3 +402,13 @@ def test_signing_out_sends_the_browser_to_the_upstreams_logout_and_back(
     signed_out = http.get(callback_path(done))
     assert signed_out.status_code == 200 and "You are signed out" in signed_out.text
     assert http.get(callback_path(done)).status_code == 200  # the state is spent, page stays
+
+
+def test_the_buttons_speak_the_persons_language(
+    runtime: Runtime, http: TestClient, upstream: Upstream, web: dict[str, Any]
+) -> None:
+    configure(runtime, upstream)
+    response, _verifier = start_authorize(http)
+    page = http.get(response.headers["location"], headers={"Accept-Language": "de"})
+    assert "Mit Example Corp anmelden" in page.text
+    assert 'aria-label="Andere Anmeldemöglichkeiten"' in page.text
