@@ -16,7 +16,8 @@ login-de.png, the demo's sign-in page in a German browser (docs/translations.md)
 and device-confirm.png, the device page with the code a TV shows and its question
 (docs/device-flow.md); form-post.png, a form_post response as a browser without JavaScript
 shows it (docs/flows.md); admin-approval.png, the page that says an administrator must
-approve an application (docs/admin-consent.md).
+approve an application (docs/admin-consent.md); login-federation.png, the login page with
+the button of an upstream identity provider (docs/federation.md).
 """
 
 from __future__ import annotations
@@ -366,6 +367,31 @@ def form_post_page(browser: Browser, server: LiveServer, out: Path) -> None:
         callback.stop()
 
 
+def federation_page(browser: Browser, server: LiveServer, out: Path) -> None:
+    """The login page with a "Sign in with ..." button of an upstream identity provider
+    (docs/federation.md); the upstream itself need not answer for the page to show it."""
+    callback = LoopbackSite().start()
+    try:
+        server.cli(
+            "federation", "add", "corp", "--display-name", "Example Corp",
+            "--discovery", "https://login.example.com/.well-known/openid-configuration",
+            "--client-id", "gatehouse", "--client-secret-stdin", stdin="s3cret\n",
+        )  # fmt: skip
+        client = server.create_client(
+            "wiki", [callback.url("/callback")], name="Acme Wiki", scope="openid profile email"
+        )
+        wiki = RelyingParty(server, client, callback.url("/callback"))
+        context = browser.new_context(viewport=VIEWPORT)
+        page = context.new_page()
+        page.goto(wiki.start().url)
+        expect(page.get_by_role("button", name="Sign in with Example Corp")).to_be_visible()
+        _shoot(page, out / "login-federation.png")
+        context.close()
+        wiki.close()
+    finally:
+        callback.stop()
+
+
 def main() -> None:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "screenshots"
     out = out.resolve()
@@ -393,6 +419,7 @@ def main() -> None:
                     device_pages(browser, servers[0], out)
                     form_post_page(browser, servers[0], out)
                     admin_approval_page(browser, servers[0], out)
+                    federation_page(browser, servers[0], out)
                     demo_pages(browser, servers[2], out)
                     passkey_pages(browser, servers[3], out)
                     self_service_pages(browser, work, out)

@@ -28,6 +28,7 @@ from gatehouse.keys.service import KeyService
 from gatehouse.policy import email_not_configured
 from gatehouse.protocol.backchannel_logout import DeliveryPolicy
 from gatehouse.protocol.backchannel_worker import BackchannelLogoutWorker
+from gatehouse.protocol.federation.sealed import FEDERATION_ENCRYPTION
 from gatehouse.protocol.provider import Provider, ProviderConfig
 from gatehouse.settings import Settings
 from gatehouse.storage.sql.database import POOL_SIZE, Database
@@ -209,6 +210,9 @@ def build_runtime(
         passwords=passwords,
         dpop_proofs=store.dpop_proofs,
         groups=store.groups,
+        upstreams=store.upstreams,
+        federation=store.federation,
+        federation_secrets=KeyEncryptor(secret_key, FEDERATION_ENCRYPTION),
         transaction=store.atomic,
         # In the order the verification page offers them: a passkey first, where the
         # person has one (phishing-resistant, and one touch).

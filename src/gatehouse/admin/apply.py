@@ -1,6 +1,6 @@
 """`gatehouse apply FILE.yaml`: configuration as code for scopes, APIs, clients, app-role
-grants, token exchanges, admin consents, trusted issuers, users, and groups with app roles
-assigned to people (their sections: admin/apply_groups.py).
+grants, token exchanges, admin consents, trusted issuers, upstream identity providers, users,
+and groups with app roles assigned to people (their sections: admin/apply_groups.py).
 
 Idempotent: the second run of the same file changes nothing and says so. What is not in the
 file is left alone (apply adds and updates; it never deletes).
@@ -28,6 +28,13 @@ trusted_issuers:                  # docs/workload-identity.md
     clients:
       - client_id: deployer
         subjects: ["repo:octo-org/shop:environment:production"]
+upstream_providers:               # docs/federation.md
+  - alias: corp
+    display_name: Example Corp
+    discovery: https://login.example.com/.well-known/openid-configuration
+    client_id: gatehouse
+    client_secret: ${CORP_CLIENT_SECRET}
+    jit: true
 users:
   - username: alice
     password: ${ALICE_PASSWORD}   # optional
@@ -44,6 +51,7 @@ from gatehouse.accounts.profile import ADDRESS_PARTS, ProfileError, changed_addr
 from gatehouse.admin import admin_consents as admin_consent_admin
 from gatehouse.admin import apis as api_admin
 from gatehouse.admin import clients as client_admin
+from gatehouse.admin import federation as federation_admin
 from gatehouse.admin import issuers as issuer_admin
 from gatehouse.admin import scopes as scope_admin
 from gatehouse.admin import token_exchange as exchange_admin
@@ -208,6 +216,15 @@ def _apply_issuer(runtime: Runtime, entry: dict[str, Any]) -> dict[str, Any]:
     return {"kind": "trusted_issuer", "id": entry["issuer"], "action": action}
 
 
+def _apply_upstream(runtime: Runtime, entry: dict[str, Any]) -> dict[str, Any]:
+    created = runtime.store.upstreams.get(str(entry["alias"])) is None
+    _result, changed = federation_admin.save_upstream(
+        runtime, federation_admin.spec_of_entry(entry)
+    )
+    action = ("created" if created else "updated") if changed else "unchanged"
+    return {"kind": "upstream_provider", "id": entry["alias"], "action": action}
+
+
 def _apply_user(runtime: Runtime, entry: dict[str, Any]) -> dict[str, Any]:
     username = entry["username"]
     profile = {k: entry.get(k) for k in user_admin.PROFILE_FIELDS}
@@ -272,6 +289,9 @@ def _apply_entries(runtime: Runtime, file: ApplyFile) -> dict[str, Any]:
     for entry in file.trusted_issuers:
         with reported_at(entry.where):
             changes.append(_apply_issuer(runtime, entry.values))
+    for entry in file.upstream_providers:
+        with reported_at(entry.where):
+            changes.append(_apply_upstream(runtime, entry.values))
     for entry in file.users:
         with reported_at(entry.where):
             changes.append(_apply_user(runtime, entry.values))

@@ -21,6 +21,7 @@ import yaml
 
 from gatehouse.admin import apis as api_admin
 from gatehouse.admin import clients as client_admin
+from gatehouse.admin import federation as federation_admin
 from gatehouse.admin import issuers as issuer_admin
 from gatehouse.admin import users as user_admin
 from gatehouse.admin.errors import AdminError
@@ -89,6 +90,7 @@ SECTIONS: dict[str, tuple[str, frozenset[str], bool]] = {
     "token_exchange_grants": ("client_id", EXCHANGE_KEYS, False),
     "admin_consents": ("client_id", ADMIN_CONSENT_KEYS, True),
     "trusted_issuers": ("issuer", issuer_admin.ENTRY_KEYS, True),
+    "upstream_providers": ("alias", federation_admin.ENTRY_KEYS, True),
     "users": ("username", USER_KEYS, True),
     "groups": ("name", GROUP_KEYS, True),
     "app_role_assignments": ("api", ASSIGNMENT_KEYS, False),
@@ -112,6 +114,7 @@ class ApplyFile:
     token_exchange_grants: list[Entry]
     admin_consents: list[Entry]
     trusted_issuers: list[Entry]
+    upstream_providers: list[Entry]
     users: list[Entry]
     groups: list[Entry]
     app_role_assignments: list[Entry]

@@ -12,6 +12,7 @@ from gatehouse.cli.clients import client
 from gatehouse.cli.config import config
 from gatehouse.cli.consents import consent
 from gatehouse.cli.database import migrate_command, purge_command
+from gatehouse.cli.federation import federation
 from gatehouse.cli.groups import group
 from gatehouse.cli.issuers import issuer
 from gatehouse.cli.keys import keys
@@ -36,6 +37,7 @@ COMMANDS: tuple[click.Command, ...] = (
     group,
     scope,
     issuer,
+    federation,
     apply_command,
     policy,
     audit,

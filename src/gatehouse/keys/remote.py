@@ -1,6 +1,7 @@
 """Outbound HTTP, the one way gatehouse makes it: within one deadline for the whole
 exchange. Fetching JWK Sets (in identity encoding, with a size limit on the bytes received),
-and POSTing a form (back-channel logout tokens, protocol/backchannel_logout.py).
+and POSTing a form (back-channel logout tokens, protocol/backchannel_logout.py; an upstream
+identity provider's token endpoint, protocol/federation/code_exchange.py).
 
 A client's JWK Set (private_key_jwt with a jwks_uri) is cached and refetched when an unknown
 kid shows up (at most every few seconds, so a flood of bogus kids cannot turn gatehouse
@@ -51,10 +52,13 @@ class _Entry:
 CLIENT_JWKS = "the client's jwks_uri"
 
 
-async def fetch_json(uri: str, *, source: str) -> dict[str, Any]:
+async def fetch_json(
+    uri: str, *, source: str, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
     """The JSON object at ``uri`` (named ``source`` in errors): fetched within
-    TIMEOUT_SECONDS all told, in identity encoding, at most MAX_JWKS_BYTES."""
-    body = await _body(uri, TIMEOUT_SECONDS, source)
+    TIMEOUT_SECONDS all told, in identity encoding, at most MAX_JWKS_BYTES; ``headers``
+    added to the request (an upstream's UserInfo needs its access token)."""
+    body = await _body(uri, TIMEOUT_SECONDS, source, headers)
     try:
         document = json.loads(body)
     except ValueError:
@@ -88,9 +92,11 @@ def issuer_jwks(issuer: str) -> dict[str, Any]:
     return _run(both)
 
 
-def download_json(uri: str, *, source: str) -> dict[str, Any]:
+def download_json(
+    uri: str, *, source: str, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
     """From blocking code: the JSON object at ``uri``, within the limits of fetch_json."""
-    return _run(lambda: fetch_json(uri, source=source))
+    return _run(lambda: fetch_json(uri, source=source, headers=headers))
 
 
 def download_jwks(uri: str, *, source: str) -> dict[str, Any]:
@@ -127,23 +133,27 @@ def _run_on_new_loop(coroutine: Coroutine[Any, Any, _T]) -> _T:
         loop.close()
 
 
-async def _body(uri: str, seconds: float, source: str) -> bytes:
+async def _body(
+    uri: str, seconds: float, source: str, headers: dict[str, str] | None = None
+) -> bytes:
     """The body of the answer, within one deadline for the whole exchange (name lookup,
     connect, headers, body). httpx's timeout bounds each step, not their sum: a server
     sending a byte just inside it would hold the token request for minutes."""
     try:
         async with asyncio.timeout(seconds):
-            return await _exchange(uri, seconds, source)
+            return await _exchange(uri, seconds, source, headers)
     except (TimeoutError, httpx.TimeoutException):
         raise JwksFetchError(f"{source} could not be fetched within {seconds:g} s") from None
     except httpx.HTTPError as exc:
         raise JwksFetchError(f"{source} could not be fetched ({type(exc).__name__})") from None
 
 
-async def _exchange(uri: str, seconds: float, source: str) -> bytes:
+async def _exchange(
+    uri: str, seconds: float, source: str, headers: dict[str, str] | None = None
+) -> bytes:
     async with (
         httpx.AsyncClient(timeout=seconds, follow_redirects=False) as client,
-        client.stream("GET", uri, headers=_HEADERS) as response,
+        client.stream("GET", uri, headers={**_HEADERS, **(headers or {})}) as response,
     ):
         _check_answer(response, source)
         return await _limited_body(response, source)
@@ -193,6 +203,43 @@ def post_form(uri: str, form: dict[str, str], *, seconds: float) -> None:
             raise PostFailed(f"answered HTTP {status}")
 
     _run(send)
+
+
+def post_form_json(
+    uri: str, form: dict[str, str], *, source: str, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """From blocking code: POST ``form`` to ``uri`` and read the JSON object it answers (an
+    upstream identity provider's token endpoint), within the limits of fetch_json. An error
+    answer's JSON (RFC 6749 §5.2: 400 or 401 with ``error``) is returned as well; any
+    other status raises JwksFetchError."""
+
+    async def send() -> dict[str, Any]:
+        try:
+            async with asyncio.timeout(TIMEOUT_SECONDS):
+                async with (
+                    httpx.AsyncClient(timeout=TIMEOUT_SECONDS, follow_redirects=False) as client,
+                    client.stream(
+                        "POST", uri, data=form, headers={**_HEADERS, **(headers or {})}
+                    ) as response,
+                ):
+                    if response.status_code not in (200, 400, 401):
+                        raise JwksFetchError(f"{source} answered HTTP {response.status_code}")
+                    if content_coding(response.headers) is not None:
+                        raise JwksFetchError(f"{source} sent a compressed answer")
+                    body = await _limited_body(response, source)
+        except (TimeoutError, httpx.TimeoutException):
+            raise JwksFetchError(f"{source} did not answer within {TIMEOUT_SECONDS:g} s") from None
+        except httpx.HTTPError as exc:
+            raise JwksFetchError(f"{source} could not be reached ({type(exc).__name__})") from None
+        try:
+            document = json.loads(body)
+        except ValueError:
+            raise JwksFetchError(f"{source} did not answer JSON") from None
+        if not isinstance(document, dict):
+            raise JwksFetchError(f"{source} did not answer a JSON object")
+        return document
+
+    return _run(send)
 
 
 class RemoteJwksCache:

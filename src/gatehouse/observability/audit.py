@@ -32,6 +32,15 @@ EVENT_TYPES: Final[dict[str, str]] = {
     "signin.unlocked": "An operator cleared an account's lockout (`gatehouse user unlock`).",
     "signin.cancelled": "A person chose Cancel on the login or consent page; the client was "
     "answered access_denied.",
+    # Federation to upstream identity providers (docs/federation.md): details name the
+    # upstream's alias, never a token, code or claim value.
+    "federation.user_created": "A first sign-in through an upstream identity provider created "
+    "the local account (just-in-time; details: upstream).",
+    "federation.linked": "An upstream identity was linked to an existing account after the "
+    "person proved that account in the same sign-in (details: upstream).",
+    "federation.failed": "A sign-in through an upstream identity provider was refused "
+    "(details: upstream; reason: unknown_upstream, state, upstream_error, discovery, "
+    "token_endpoint, id_token, issuer, audience, nonce, expired, account).",
     # Second factors (docs/mfa.md): details name the method (totp, recovery_code), never a code.
     "mfa.enrolled": "A person set up a second factor (details: method).",
     "mfa.removed": "A person removed a second factor (details: method).",
@@ -160,6 +169,12 @@ EVENT_TYPES: Final[dict[str, str]] = {
     "details: issuer, fields changed; client_id: the client whose rule was set).",
     "admin.issuer.distrusted": "An operator removed a trusted issuer, or one client's rule of it "
     "(`gatehouse issuer distrust`; details: issuer; client_id: the client whose rule went).",
+    "admin.federation.added": "An operator added an upstream identity provider (`gatehouse "
+    "federation add`; details: upstream, fields).",
+    "admin.federation.updated": "An operator changed an upstream identity provider (details: "
+    "upstream, fields changed, client_secret among them when it was replaced; never values).",
+    "admin.federation.removed": "An operator removed an upstream identity provider and every "
+    "link to it (details: upstream).",
     "admin.key.rotated": "An operator rotated the signing keys (details: the new keys' kids and "
     "algs, and when they sign).",
     "admin.policy.updated": "An operator changed the tenant's policy (details: keys).",

@@ -18,6 +18,8 @@ from gatehouse.accounts.second_factor import SecondFactorMethod
 from gatehouse.accounts.sessions import SessionLifetimes
 from gatehouse.accounts.throttle import Throttle
 from gatehouse.accounts.totp import Totp
+from gatehouse.keys.discovery import UpstreamMetadata
+from gatehouse.keys.encryption import KeyEncryptor
 from gatehouse.keys.issuer_keys import IssuerKeys
 from gatehouse.keys.jose import PublicKeySet
 from gatehouse.keys.remote import RemoteJwksCache
@@ -25,6 +27,7 @@ from gatehouse.keys.service import KeyService
 from gatehouse.settings import SigningAlg
 from gatehouse.storage.admin_consents import AdminConsentRepository
 from gatehouse.storage.attempts import AttemptRepository, KnownBrowserRepository
+from gatehouse.storage.federation import FederationRepository, UpstreamProviderRepository
 from gatehouse.storage.groups import GroupRepository
 from gatehouse.storage.repositories import (
     ApiRepository,
@@ -147,6 +150,11 @@ class Provider:
     dpop_proofs: DPoPProofRepository
     # Groups and the app roles assigned to people: the roles and groups claims (issuance).
     groups: GroupRepository
+    # Federation to upstream identity providers (protocol/federation/): the upstreams, the
+    # identities, states and sessions, and the key that seals what they keep secret.
+    upstreams: UpstreamProviderRepository
+    federation: FederationRepository
+    federation_secrets: KeyEncryptor
     # One transaction for a change and the audit event that records it (Store.atomic).
     transaction: Callable[[], AbstractContextManager[Any]]
     clock: Callable[[], int] = field(default=lambda: int(time.time()))
@@ -156,6 +164,8 @@ class Provider:
     )
     # The keys of trusted external issuers (protocol/external_issuers.py), cached.
     issuer_keys: IssuerKeys = field(default_factory=IssuerKeys)
+    # The discovery documents of upstream identity providers, cached.
+    upstream_metadata: UpstreamMetadata = field(default_factory=UpstreamMetadata)
     # The second factors a person may be asked for, in the order the verification page
     # offers them (accounts/second_factor.py); runtime.py builds it.
     second_factor_methods: tuple[SecondFactorMethod, ...] = ()

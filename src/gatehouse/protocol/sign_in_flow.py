@@ -21,6 +21,7 @@ from gatehouse.accounts.passkeys import AuditContext
 from gatehouse.accounts.passwords import Passwords
 from gatehouse.accounts.sessions import device_of, start_session
 from gatehouse.protocol.authorization import AuthorizationOutcome, InteractionNeeded
+from gatehouse.protocol.federation.pending import finish_pending
 from gatehouse.protocol.interaction import (
     LoginForm,
     PausedRequest,
@@ -165,6 +166,8 @@ def start_signed_in_session(
             provider.sessions, lifetimes, now, user, methods, session_cookie, choices.device
         )
         provider.interactions.mark_login(paused.interaction.id_hash, now)
+        # A federated sign-in's link and upstream session, when one led here.
+        finish_pending(provider, paused.interaction.id_hash, user, cookie, paused.client.client_id)
         device_cookie = remember_browser(provider.known_browsers, user, choices.device_cookie, now)
         provider.audit.record(
             AuditEvent(

@@ -7,6 +7,7 @@ from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from gatehouse.storage.admin_consents import AdminConsentRepository
+from gatehouse.storage.federation import FederationRepository, UpstreamProviderRepository
 from gatehouse.storage.groups import GroupRepository
 from gatehouse.storage.repositories import (
     ApiRepository,
@@ -92,3 +93,7 @@ class Store(Protocol):
     def device_authorizations(self) -> DeviceAuthorizationRepository: ...
     @property
     def groups(self) -> GroupRepository: ...
+    @property
+    def upstreams(self) -> UpstreamProviderRepository: ...
+    @property
+    def federation(self) -> FederationRepository: ...

@@ -47,6 +47,7 @@ from gatehouse.protocol import response_modes
 from gatehouse.protocol.bearer import MissingToken
 from gatehouse.protocol.dpop import ALGS as DPOP_ALGS
 from gatehouse.protocol.dpop_resource import DPoPBoundTokenAsBearer
+from gatehouse.protocol.federation.errors import FederationFailed
 from gatehouse.storage.errors import DatabaseUnavailable
 from gatehouse.web.client_response import deliver
 from gatehouse.web.context import context_of
@@ -230,8 +231,52 @@ def _unexpected(request: Request, exc: Exception, channel: Channel) -> Response:
     return json_response({"error": "server_error", "error_description": description}, 500)
 
 
+# A federated sign-in that did not happen (protocol/federation/errors.py): what the person
+# can do, by reason; 502 when the upstream could not be reached or answered wrongly.
+FEDERATION_ADVICE: dict[str, Translatable] = {
+    "unknown_upstream": N_(
+        "That way of signing in is not offered here. Go back and choose another one."
+    ),
+    "state": N_(
+        "This sign-in has expired, was already finished, or was started in another browser. "
+        "Go back to the application and sign in again."
+    ),
+    "upstream_error": N_(
+        "The other provider did not sign you in. You can try again or sign in another way."
+    ),
+    "discovery": N_(
+        "gatehouse could not reach the other provider just now. Try again in a moment, or "
+        "sign in another way."
+    ),
+    "account": N_(
+        "You signed in at the other provider, but no account here can be used with it. The "
+        "details below say why."
+    ),
+}
+UNTRUSTED_ANSWER = N_(
+    "The other provider's answer could not be trusted, so you were not signed in. Try again; "
+    "if this keeps happening, tell the people who run this service the details below."
+)
+FEDERATION_STATUS = {"discovery": 502, "token_endpoint": 502, "account": 403}
+
+
+def _federation_failed(request: Request, error: FederationFailed, channel: Channel) -> Response:
+    log.info("federated sign-in refused (%s): %s", error.reason, error.description)
+    reason = "discovery" if error.reason == "token_endpoint" else error.reason
+    return context_of(request).render(
+        request,
+        "federation_error.html",
+        status=FEDERATION_STATUS.get(error.reason, 400),
+        advice=FEDERATION_ADVICE.get(reason, UNTRUSTED_ANSWER),
+        description=error.description,
+        error_code=f"federation_{error.reason}",
+        interaction=error.interaction_id,
+    )
+
+
 RESPONSES: tuple[Answer, ...] = (
     when(FormExpired, _form_expired),
+    when(FederationFailed, _federation_failed),
     when(OAuthError, _oauth_error),
     when(DatabaseUnavailable, _unavailable),
     when(Exception, _unexpected),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from gatehouse.protocol.federation.logout import upstream_logout
 from gatehouse.protocol.interaction import browser_state
 from gatehouse.protocol.logout import (
     LogoutFrame,
@@ -61,19 +62,23 @@ async def logout(request: Request) -> Response:
                 if v is not None
             },
         )
-    frames = await run_in_threadpool(
+    frames, upstream = await run_in_threadpool(
         _end_and_frames,
         ctx.provider,
         cookie if browser.session is not None else None,
         logout_request,
     )
-    return _finish(request, logout_request, frames, ui_locales)
+    return _finish(request, logout_request, frames, ui_locales, upstream)
 
 
 def _end_and_frames(
     provider: Provider, cookie: str | None, logout_request: LogoutRequest
-) -> list[LogoutFrame]:
-    return frontchannel_frames(provider, end_session(provider, cookie, logout_request))
+) -> tuple[list[LogoutFrame], str | None]:
+    """The front-channel frames of the ended sessions, and the upstream's logout when an
+    upstream identity provider signed the session in (protocol/federation/logout.py)."""
+    ended = end_session(provider, cookie, logout_request)
+    upstream = upstream_logout(provider, ended, logout_request.redirect_location())
+    return frontchannel_frames(provider, ended), upstream
 
 
 def _finish(
@@ -81,12 +86,14 @@ def _finish(
     logout_request: LogoutRequest,
     frames: list[LogoutFrame],
     ui_locales: tuple[str, ...],
+    upstream: str | None = None,
 ) -> Response:
-    """Straight back to the client when no front-channel frame is to load; else the
-    signed-out page loads them, then (script) goes on to the client, with a link to go on
+    """Straight back to the client (or first to the upstream's logout, which comes back to
+    /logout/federated/done and on to the client) when no front-channel frame is to load;
+    else the signed-out page loads them, then (script) goes on, with a link to go on
     without script (Front-Channel Logout 1.0 §4)."""
     ctx = context_of(request)
-    location = logout_request.redirect_location()
+    location = upstream or logout_request.redirect_location()
     if location is not None and not frames:
         response: Response = redirect(location)
     else:

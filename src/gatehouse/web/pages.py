@@ -59,10 +59,14 @@ def follow_outcome(
 
 
 async def _render_login(
-    request: Request, form: interaction.LoginForm, interaction_id: str
+    request: Request, form: interaction.LoginForm, interaction_id: str, link: str | None = None
 ) -> Response:
     ctx = context_of(request)
     policy = await run_in_threadpool(ctx.provider.policy.get)
+    # "Sign in with ..." buttons, and the notice of a link waiting for this sign-in
+    # (protocol/federation/accounts.py): only words, the link itself is decided elsewhere.
+    upstreams = await run_in_threadpool(ctx.provider.upstreams.list)
+    linking = next((u.display_name for u in upstreams if link and u.alias == link), None)
     # Refused before the password was checked (docs/lockout.md): 429, RFC 6585 §4.
     refused = form.refusal is not None and not form.failed
     response = ctx.render(
@@ -80,6 +84,8 @@ async def _render_login(
         # The self-service links (docs/self-service.md), when the tenant turned them on.
         registration=policy.self_service_registration,
         password_reset=policy.password_reset,
+        upstreams=upstreams,
+        linking=linking,
     )
     if refused and form.refusal is not None:
         response.headers["Retry-After"] = str(form.refusal.retry_after)
@@ -99,7 +105,8 @@ async def login_page(request: Request) -> Response:
     )
     if not isinstance(shown, interaction.LoginForm):
         return follow_outcome(request, shown)
-    return await _render_login(request, shown, interaction_id or "")
+    link = request.query_params.get("link")
+    return await _render_login(request, shown, interaction_id or "", link)
 
 
 @renders_errors(SIGN_IN_PAGES)

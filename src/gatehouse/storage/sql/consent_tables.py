@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from gatehouse.storage.sql.metadata import Time, metadata
 from gatehouse.storage.sql.metadata import tenant_column as _tenant
 
-# -- 0020: admin consent, one row per client ---------------------------------------------------
+# -- 0021: admin consent, one row per client ---------------------------------------------------
 
 admin_consents = sa.Table(
     "admin_consents",

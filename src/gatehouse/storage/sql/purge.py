@@ -118,6 +118,8 @@ def _rules(
             t.pushed_authorization_requests,
             t.pushed_authorization_requests.c.expires_at <= now,
         ),
+        ("federation_states", t.federation_states, t.federation_states.c.expires_at <= now),
+        ("federated_sessions", t.federated_sessions, t.federated_sessions.c.expires_at <= now),
         *_self_service_rules(now),
     ]
 

@@ -19,6 +19,10 @@ from gatehouse.storage.sql.consents import SqlConsentRepository
 from gatehouse.storage.sql.database import Database
 from gatehouse.storage.sql.device_authorizations import SqlDeviceAuthorizationRepository
 from gatehouse.storage.sql.dpop_proofs import SqlDPoPProofRepository
+from gatehouse.storage.sql.federation import (
+    SqlFederationRepository,
+    SqlUpstreamProviderRepository,
+)
 from gatehouse.storage.sql.groups import SqlGroupRepository
 from gatehouse.storage.sql.keys import SqlKeyRepository
 from gatehouse.storage.sql.logout_deliveries import QueueSignal, SqlLogoutDeliveryRepository
@@ -79,6 +83,9 @@ class SqlStore:
         self.pushed_requests = SqlPushedRequestRepository(database, tenant_id)
         self.device_authorizations = SqlDeviceAuthorizationRepository(database, tenant_id)
         self.groups = SqlGroupRepository(database, tenant_id)
+        # Federation to upstream identity providers (storage/federation.py).
+        self.upstreams = SqlUpstreamProviderRepository(database, tenant_id)
+        self.federation = SqlFederationRepository(database, tenant_id)
         # Self-service accounts (storage/selfservice.py).
         self.email_tokens = SqlEmailTokenRepository(database, tenant_id)
         self.outbox = SqlOutboxRepository(database, tenant_id)

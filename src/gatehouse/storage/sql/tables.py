@@ -21,6 +21,12 @@ from gatehouse.storage.sql.exchange_tables import token_exchange_grants as token
 from gatehouse.storage.sql.exchange_tables import trusted_issuer_clients as trusted_issuer_clients
 from gatehouse.storage.sql.exchange_tables import trusted_issuers as trusted_issuers
 
+# Federation to upstream identity providers: federation_tables.py.
+from gatehouse.storage.sql.federation_tables import federated_identities as federated_identities
+from gatehouse.storage.sql.federation_tables import federated_sessions as federated_sessions
+from gatehouse.storage.sql.federation_tables import federation_states as federation_states
+from gatehouse.storage.sql.federation_tables import upstream_providers as upstream_providers
+
 # Groups, their members and app roles assigned to people: group_tables.py.
 from gatehouse.storage.sql.group_tables import app_role_assignments as app_role_assignments
 from gatehouse.storage.sql.group_tables import group_members as group_members

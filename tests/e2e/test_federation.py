@@ -1,0 +1,150 @@
+"""Signing in through an upstream identity provider in Chromium (docs/federation.md): two
+real `gatehouse serve` processes on loopback with separate databases — the upstream (at
+"localhost", so the two servers' cookies stay apart) and the gatehouse under test (on
+every backend of ``database_url``), registered at the upstream as a client — and Authlib
+as the application of the gatehouse under test."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.conftest import TEST_SECRET_KEY
+from tests.support.browser import LoopbackSite, answer_consent, query_of, sign_in
+from tests.support.live_server import LiveServer, start_server
+from tests.support.relying_party import AuthorizationStart, RelyingParty
+
+pytestmark = pytest.mark.e2e
+
+PASSWORD = "correct horse battery staple"
+BUTTON = "Sign in with Example Corp"
+
+
+@pytest.fixture
+def upstream(sqlite_template: Path, tmp_path: Path) -> Iterator[LiveServer]:
+    workdir = tmp_path / "upstream"
+    workdir.mkdir()
+    database = workdir / "upstream.db"
+    shutil.copyfile(sqlite_template, database)
+    live = start_server(
+        f"sqlite:///{database}", workdir, secret_key=TEST_SECRET_KEY, public_host="localhost"
+    )
+    verified_user(live, "alice", "alice@corp.example", "--name", "Alice Corp")
+    try:
+        yield live
+    finally:
+        live.stop()
+        print(f"--- upstream log ---\n{live.log()[-6000:]}")
+
+
+def verified_user(server: LiveServer, username: str, email: str, *extra: str) -> dict[str, Any]:
+    args = ["user", "create", "--username", username, "--password-stdin", "--email", email]
+    return dict(server.cli(*args, "--email-verified", *extra, stdin=PASSWORD + "\n"))
+
+
+@dataclass
+class Federation:
+    server: LiveServer  # the gatehouse under test
+    upstream: LiveServer
+    redirect_uri: str
+    rp: RelyingParty
+
+    def start(self, page: Page) -> AuthorizationStart:
+        start = self.rp.start()
+        page.goto(start.url)
+        expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+        return start
+
+    def landed(self, page: Page) -> dict[str, str]:
+        page.wait_for_url(lambda url: url.startswith(f"{self.redirect_uri}?"))
+        return query_of(page.url)
+
+
+@pytest.fixture
+def federation(
+    server: LiveServer, upstream: LiveServer, loopback_site: Callable[..., LoopbackSite]
+) -> Iterator[Federation]:
+    registered = upstream.create_client(
+        "downstream",
+        [server.url("/login/federated/callback")],
+        extra=(
+            "--first-party",
+            "--post-logout-redirect-uri",
+            server.url("/logout/federated/done"),
+        ),
+    )
+    server.cli(
+        "federation", "add", "corp", "--display-name", "Example Corp",
+        "--discovery", upstream.url("/.well-known/openid-configuration"),
+        "--client-id", "downstream", "--client-secret-stdin", "--jit",
+        stdin=registered["client_secret"] + "\n",
+    )  # fmt: skip
+    callback = loopback_site()
+    redirect_uri = callback.url("/callback")
+    client = server.create_client("web", [redirect_uri])
+    rp = RelyingParty(server, client, redirect_uri)
+    yield Federation(server, upstream, redirect_uri, rp)
+    rp.close()
+
+
+def sign_in_upstream(page: Page, fed: Federation) -> None:
+    page.get_by_role("button", name=BUTTON).click()
+    page.wait_for_url(lambda url: url.startswith(fed.upstream.url("/login")))
+    sign_in(page, "alice", PASSWORD)
+
+
+def tokens_after_consent(page: Page, fed: Federation, start: AuthorizationStart) -> dict[str, str]:
+    expect(page.get_by_role("heading", name="Allow access?")).to_be_visible()
+    answer_consent(page, "Allow")
+    fed.landed(page)
+    token = fed.rp.redeem(page.url, start)
+    return fed.rp.validate_id_token(token, start.nonce)
+
+
+def test_first_sign_in_creates_the_account_the_next_finds_it_and_logout_goes_upstream(
+    federation: Federation, page: Page
+) -> None:
+    start = federation.start(page)
+    sign_in_upstream(page, federation)
+    claims = tokens_after_consent(page, federation, start)
+    assert claims["amr"] == ["fed"]
+    [user] = federation.server.cli("user", "list")
+    assert claims["sub"] == user["id"]
+    assert (user["username"], user["email"], user["email_verified"]) == (
+        "alice", "alice@corp.example", True,
+    )  # fmt: skip
+
+    # Signing out of the gatehouse under test signs out of the upstream too.
+    page.goto(federation.server.url("/logout"))
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(lambda url: url.startswith(federation.server.url("/logout/federated/done")))
+    expect(page.get_by_role("heading", name="You are signed out")).to_be_visible()
+
+    # The next sign-in asks the upstream for the password again, and finds the same account.
+    start = federation.start(page)
+    sign_in_upstream(page, federation)
+    page.wait_for_url(lambda url: url.startswith(f"{federation.redirect_uri}?"))
+    token = federation.rp.redeem(page.url, start)
+    assert federation.rp.validate_id_token(token, start.nonce)["sub"] == user["id"]
+    assert len(federation.server.cli("user", "list")) == 1
+
+
+def test_an_existing_account_is_linked_after_its_own_password(
+    federation: Federation, page: Page
+) -> None:
+    local = verified_user(federation.server, "alice-local", "alice@corp.example")
+    start = federation.start(page)
+    sign_in_upstream(page, federation)
+    page.wait_for_url(lambda url: "link=corp" in url)
+    expect(page.get_by_role("status")).to_contain_text("Sign in to that account once")
+    sign_in(page, "alice-local", PASSWORD)
+    claims = tokens_after_consent(page, federation, start)
+    assert claims["sub"] == local["id"]
+    linked = federation.server.cli("audit", "list", "--type", "federation.linked")
+    assert [event["user_id"] for event in linked] == [local["id"]]
