@@ -31,10 +31,11 @@ from gatehouse.protocol.backchannel_worker import BackchannelLogoutWorker
 from gatehouse.protocol.provider import Provider, ProviderConfig
 from gatehouse.settings import Settings
 from gatehouse.storage.sql.database import POOL_SIZE, Database
-from gatehouse.storage.sql.migrate import DEFAULT_TENANT
 from gatehouse.storage.sql.purge import purge_expired
 from gatehouse.storage.sql.store import SqlStore
 from gatehouse.storage.store import Store
+from gatehouse.storage.tenants import Tenant
+from gatehouse.tenancy import DEFAULT_TENANT, tenant_issuer
 
 # Request threads (web/threads.py) are never more than the pooled database connections: each
 # may hold one, and more would open and close overflow connections under load.
@@ -118,6 +119,8 @@ class Runtime:
     provider: Provider
     passwords: Passwords
     selfservice: SelfService
+    # False for a tenant's runtime over a database another runtime opened (TenantRuntimes).
+    owns_database: bool = True
 
     @property
     def request_threads(self) -> int:
@@ -135,7 +138,8 @@ class Runtime:
         return BackchannelLogoutWorker(self.provider, policy)
 
     def close(self) -> None:
-        self.database.dispose()
+        if self.owns_database:
+            self.database.dispose()
 
     def check_email_policy(self) -> None:
         """ConfigurationError if the tenant's policy turns on what needs email and this
@@ -164,9 +168,16 @@ class Runtime:
 
 
 def build_runtime(
-    settings: Settings, *, issuer: str | None = None, tenant_id: str = DEFAULT_TENANT
+    settings: Settings,
+    *,
+    issuer: str | None = None,
+    tenant_id: str = DEFAULT_TENANT,
+    database: Database | None = None,
 ) -> Runtime:
-    database = Database(settings.resolved_database_url)
+    """A runtime of one tenant; over ``database`` if given (which it then does not close),
+    else over a database of its own."""
+    owns_database = database is None
+    database = database or Database(settings.resolved_database_url)
     store = SqlStore(database, tenant_id)
     secret_key = resolve_secret_key(settings, database)
     keys = KeyService(store.keys, KeyEncryptor(secret_key))
@@ -222,4 +233,18 @@ def build_runtime(
         transaction=store.atomic,
         clock=lambda: provider.clock(),
     )
-    return Runtime(settings, database, store, keys, provider, passwords, selfservice)
+    return Runtime(settings, database, store, keys, provider, passwords, selfservice, owns_database)
+
+
+def tenant_runtime(default: Runtime, tenant: Tenant) -> Runtime:
+    """The runtime of ``tenant`` beside the default tenant's ``default``: the same settings
+    with the tenant's lifetimes over them, the same database, and the tenant's own issuer."""
+    if tenant.id == DEFAULT_TENANT:
+        return default
+    settings = default.settings.with_overrides(**tenant.profile.lifetime_overrides())
+    return build_runtime(
+        settings,
+        issuer=tenant_issuer(default.provider.config.issuer, tenant.id),
+        tenant_id=tenant.id,
+        database=default.database,
+    )

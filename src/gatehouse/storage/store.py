@@ -30,6 +30,7 @@ from gatehouse.storage.repositories import (
     TenantPolicyRepository,
     UserRepository,
 )
+from gatehouse.storage.tenants import TenantRepository
 from gatehouse.storage.trusted_issuers import TrustedIssuerRepository
 
 
@@ -86,3 +87,12 @@ class Store(Protocol):
     def pushed_requests(self) -> PushedRequestRepository: ...
     @property
     def device_authorizations(self) -> DeviceAuthorizationRepository: ...
+    @property
+    def tenant_id(self) -> str:
+        """The tenant this store's repositories read and write."""
+        ...
+
+    @property
+    def tenants(self) -> TenantRepository:
+        """Every tenant of the database (not only this store's): the tenants themselves."""
+        ...
