@@ -30,6 +30,10 @@ class TenantRepository(Protocol):
         """Every tenant's name and revision: what a server process compares its built
         runtimes with (one small read)."""
 
+    def changes(self) -> int:
+        """How many changes were made through this repository: a process sees its own
+        changes of tenants at once, another's when it reads ``revisions`` again."""
+
     def create(self, tenant_id: str, profile: TenantProfile, now: int) -> bool:
         """Add the tenant; False, and nothing changed, if the name is taken."""
 

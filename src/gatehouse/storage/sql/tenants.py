@@ -28,6 +28,10 @@ def _tenant(row: Any) -> Tenant:
 class SqlTenantRepository:
     def __init__(self, database: Database) -> None:
         self.db = database
+        self._changes = 0
+
+    def changes(self) -> int:
+        return self._changes
 
     @retried
     def get(self, tenant_id: str) -> Tenant | None:
@@ -65,6 +69,7 @@ class SqlTenantRepository:
                 )
         except sa.exc.IntegrityError:
             return False
+        self._changes += 1
         return True
 
     def update(self, tenant_id: str, profile: TenantProfile) -> bool:
@@ -74,6 +79,7 @@ class SqlTenantRepository:
                 .where(tenants.c.id == tenant_id)
                 .values(profile=profile.as_stored() or None, revision=tenants.c.revision + 1)
             )
+        self._changes += 1
         return result.rowcount == 1
 
     def delete(self, tenant_id: str) -> dict[str, int] | None:
@@ -90,4 +96,5 @@ class SqlTenantRepository:
                 if result.rowcount:
                     deleted[table.name] = result.rowcount
             conn.execute(tenants.delete().where(tenants.c.id == tenant_id))
+        self._changes += 1
         return deleted
