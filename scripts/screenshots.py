@@ -15,7 +15,8 @@ RP-initiated logout of an application with a front-channel logout URI (docs/logo
 login-de.png, the demo's sign-in page in a German browser (docs/translations.md); device.png
 and device-confirm.png, the device page with the code a TV shows and its question
 (docs/device-flow.md); form-post.png, a form_post response as a browser without JavaScript
-shows it (docs/flows.md).
+shows it (docs/flows.md); tenant-login.png, the sign-in page of a tenant with its own name
+and colours (docs/tenants.md).
 """
 
 from __future__ import annotations
@@ -330,6 +331,33 @@ def form_post_page(browser: Browser, server: LiveServer, out: Path) -> None:
         callback.stop()
 
 
+def tenant_login_page(browser: Browser, server: LiveServer, out: Path) -> None:
+    """The sign-in page of tenant acme, in its name and colours (docs/tenants.md)."""
+    from tests.support.tenant_server import tenant_of
+
+    acme = tenant_of(
+        server,
+        "acme",
+        "display_name=Acme Corporation",
+        "accent_colour=#7a1fa2",
+        "background_colour=#f4eef8",
+    )
+    callback = LoopbackSite().start()
+    try:
+        client = acme.create_client(
+            "intranet", [callback.url("/callback")], name="Acme Intranet", scope="openid profile"
+        )
+        rp = RelyingParty(acme, client, callback.url("/callback"))
+        page = browser.new_page(viewport=VIEWPORT)
+        page.goto(rp.start().url)
+        expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+        _shoot(page, out / "tenant-login.png")
+        page.close()
+        rp.close()
+    finally:
+        callback.stop()
+
+
 def main() -> None:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "screenshots"
     out = out.resolve()
@@ -359,6 +387,7 @@ def main() -> None:
                     demo_pages(browser, servers[2], out)
                     passkey_pages(browser, servers[3], out)
                     self_service_pages(browser, work, out)
+                    tenant_login_page(browser, servers[0], out)
                 finally:
                     browser.close()
         finally:

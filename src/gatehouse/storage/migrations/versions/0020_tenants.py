@@ -15,14 +15,17 @@ down_revision = "0019"
 branch_labels = None
 depends_on = None
 
+# Plain ALTER TABLE on both databases (SQLite 3.35+ drops columns): a batch operation would
+# copy and drop the tenants table, which every other table's rows refer to.
+
 
 def upgrade() -> None:
-    with op.batch_alter_table("tenants", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("profile", sa.JSON(), nullable=True))
-        batch_op.add_column(sa.Column("revision", sa.Integer(), nullable=False, server_default="0"))
+    op.add_column("tenants", sa.Column("profile", sa.JSON(), nullable=True))
+    op.add_column(
+        "tenants", sa.Column("revision", sa.Integer(), nullable=False, server_default="0")
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("tenants", schema=None) as batch_op:
-        batch_op.drop_column("revision")
-        batch_op.drop_column("profile")
+    op.drop_column("tenants", "revision")
+    op.drop_column("tenants", "profile")
