@@ -70,7 +70,8 @@ class TenantDispatch:
                 return None
         built = self._apps.get(name)
         if built is None or built[0] is not runtime:
-            built = (runtime, self._build(runtime))
+            # Off the event loop: building reads templates and catalogs from disk.
+            built = (runtime, await run_in_threadpool(self._build, runtime))
             self._apps[name] = built
         return built[1]
 
