@@ -345,7 +345,7 @@ def tenant_login_page(browser: Browser, server: LiveServer, out: Path) -> None:
     callback = LoopbackSite().start()
     try:
         client = acme.create_client(
-            "intranet", [callback.url("/callback")], name="Acme Intranet", scope="openid profile"
+            "intranet", [callback.url("/callback")], name="Acme Intranet"
         )
         rp = RelyingParty(acme, client, callback.url("/callback"))
         page = browser.new_page(viewport=VIEWPORT)

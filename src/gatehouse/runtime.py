@@ -262,6 +262,10 @@ def tenant_runtime(default: Runtime, tenant: Tenant) -> Runtime:
     return runtime
 
 
+# How often a name no tenant had at the last read makes the tenants be read again.
+UNKNOWN_TENANT_RELOAD = 1.0
+
+
 class TenantRuntimes:
     """Every tenant's runtime in one process, over the default tenant's database: built on
     first use (with the tenant's signing keys, should it have none), and built again when
@@ -281,6 +285,7 @@ class TenantRuntimes:
         self._revisions: dict[str, int] = {}
         self._revisions_until = float("-inf")
         self._changes_seen = -1  # the default store's tenant changes when last read
+        self._read_at = float("-inf")
         self._built: dict[str, tuple[int, Runtime]] = {}
         self._lock = threading.Lock()  # one build at a time: keys are made once
 
@@ -303,6 +308,11 @@ class TenantRuntimes:
             return self.default
         with self._lock:
             revision = self._current_revisions().get(name)
+            if revision is None and self._clock() >= self._read_at + UNKNOWN_TENANT_RELOAD:
+                # A tenant just created elsewhere need not wait out ``seconds``; a flood of
+                # unknown names costs one small read a second.
+                self._revisions_until = float("-inf")
+                revision = self._current_revisions().get(name)
             built = self._built.get(name)
             if revision is None:
                 self._built.pop(name, None)
@@ -335,5 +345,6 @@ class TenantRuntimes:
         if not self._fresh():
             self._changes_seen = self.default.store.tenants.changes()
             self._revisions = self.default.store.tenants.revisions()
-            self._revisions_until = self._clock() + self._seconds
+            self._read_at = self._clock()
+            self._revisions_until = self._read_at + self._seconds
         return self._revisions
