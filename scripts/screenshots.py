@@ -344,9 +344,7 @@ def tenant_login_page(browser: Browser, server: LiveServer, out: Path) -> None:
     )
     callback = LoopbackSite().start()
     try:
-        client = acme.create_client(
-            "intranet", [callback.url("/callback")], name="Acme Intranet"
-        )
+        client = acme.create_client("intranet", [callback.url("/callback")], name="Acme Intranet")
         rp = RelyingParty(acme, client, callback.url("/callback"))
         page = browser.new_page(viewport=VIEWPORT)
         page.goto(rp.start().url)
