@@ -17,7 +17,8 @@ and device-confirm.png, the device page with the code a TV shows and its questio
 (docs/device-flow.md); form-post.png, a form_post response as a browser without JavaScript
 shows it (docs/flows.md); admin-approval.png, the page that says an administrator must
 approve an application (docs/admin-consent.md); login-federation.png, the login page with
-the button of an upstream identity provider (docs/federation.md).
+the button of an upstream identity provider (docs/federation.md); tenant-login.png, the
+sign-in page of a tenant with its own name and colours (docs/tenants.md).
 """
 
 from __future__ import annotations
@@ -367,6 +368,31 @@ def form_post_page(browser: Browser, server: LiveServer, out: Path) -> None:
         callback.stop()
 
 
+def tenant_login_page(browser: Browser, server: LiveServer, out: Path) -> None:
+    """The sign-in page of tenant acme, in its name and colours (docs/tenants.md)."""
+    from tests.support.tenant_server import tenant_of
+
+    acme = tenant_of(
+        server,
+        "acme",
+        "display_name=Acme Corporation",
+        "accent_colour=#7a1fa2",
+        "background_colour=#f4eef8",
+    )
+    callback = LoopbackSite().start()
+    try:
+        client = acme.create_client("intranet", [callback.url("/callback")], name="Acme Intranet")
+        rp = RelyingParty(acme, client, callback.url("/callback"))
+        page = browser.new_page(viewport=VIEWPORT)
+        page.goto(rp.start().url)
+        expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+        _shoot(page, out / "tenant-login.png")
+        page.close()
+        rp.close()
+    finally:
+        callback.stop()
+
+
 def federation_page(browser: Browser, server: LiveServer, out: Path) -> None:
     """The login page with a "Sign in with ..." button of an upstream identity provider
     (docs/federation.md); the upstream itself need not answer for the page to show it."""
@@ -420,6 +446,7 @@ def main() -> None:
                     form_post_page(browser, servers[0], out)
                     admin_approval_page(browser, servers[0], out)
                     federation_page(browser, servers[0], out)
+                    tenant_login_page(browser, servers[0], out)
                     demo_pages(browser, servers[2], out)
                     passkey_pages(browser, servers[3], out)
                     self_service_pages(browser, work, out)

@@ -9,6 +9,8 @@ import hashlib
 import hmac
 import os
 import secrets
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -32,10 +34,11 @@ from gatehouse.protocol.federation.sealed import FEDERATION_ENCRYPTION
 from gatehouse.protocol.provider import Provider, ProviderConfig
 from gatehouse.settings import Settings
 from gatehouse.storage.sql.database import POOL_SIZE, Database
-from gatehouse.storage.sql.migrate import DEFAULT_TENANT
 from gatehouse.storage.sql.purge import purge_expired
 from gatehouse.storage.sql.store import SqlStore
 from gatehouse.storage.store import Store
+from gatehouse.storage.tenants import Tenant
+from gatehouse.tenancy import DEFAULT_TENANT, TenantProfile, tenant_issuer
 
 # Request threads (web/threads.py) are never more than the pooled database connections: each
 # may hold one, and more would open and close overflow connections under load.
@@ -122,24 +125,35 @@ class Runtime:
     provider: Provider
     passwords: Passwords
     selfservice: SelfService
+    # False for a tenant's runtime over a database another runtime opened (TenantRuntimes).
+    owns_database: bool = True
+    # A tenant's profile (tenancy.py: lifetimes, already in ``settings``, and branding);
+    # None for the default tenant, which keeps the server's settings and gatehouse's look.
+    profile: TenantProfile | None = None
 
     @property
     def request_threads(self) -> int:
         """How many threads should run request work: as many as the database wants."""
         return min(self.database.request_threads, MAX_REQUEST_THREADS)
 
-    def backchannel_worker(self) -> BackchannelLogoutWorker:
+    def backchannel_worker(
+        self, others: Callable[[], list[Provider]] | None = None
+    ) -> BackchannelLogoutWorker:
         """The delivery worker of back-channel logouts for this runtime (not started): each
-        server process runs one (web/serving.py)."""
+        server process runs one (web/serving.py); ``others``, the other tenants' providers
+        (``TenantRuntimes.every``), whose queues it serves too."""
         settings = self.settings
         policy = DeliveryPolicy(
             timeout=settings.backchannel_logout_timeout.total_seconds(),
             give_up_after=int(settings.backchannel_logout_give_up_after.total_seconds()),
         )
-        return BackchannelLogoutWorker(self.provider, policy)
+        if others is None:
+            return BackchannelLogoutWorker(self.provider, policy)
+        return BackchannelLogoutWorker(self.provider, policy, others=others)
 
     def close(self) -> None:
-        self.database.dispose()
+        if self.owns_database:
+            self.database.dispose()
 
     def check_email_policy(self) -> None:
         """ConfigurationError if the tenant's policy turns on what needs email and this
@@ -168,9 +182,16 @@ class Runtime:
 
 
 def build_runtime(
-    settings: Settings, *, issuer: str | None = None, tenant_id: str = DEFAULT_TENANT
+    settings: Settings,
+    *,
+    issuer: str | None = None,
+    tenant_id: str = DEFAULT_TENANT,
+    database: Database | None = None,
 ) -> Runtime:
-    database = Database(settings.resolved_database_url)
+    """A runtime of one tenant; over ``database`` if given (which it then does not close),
+    else over a database of its own."""
+    owns_database = database is None
+    database = database or Database(settings.resolved_database_url)
     store = SqlStore(database, tenant_id)
     secret_key = resolve_secret_key(settings, database)
     keys = KeyService(store.keys, KeyEncryptor(secret_key))
@@ -231,4 +252,108 @@ def build_runtime(
         transaction=store.atomic,
         clock=lambda: provider.clock(),
     )
-    return Runtime(settings, database, store, keys, provider, passwords, selfservice)
+    return Runtime(settings, database, store, keys, provider, passwords, selfservice, owns_database)
+
+
+def tenant_runtime(default: Runtime, tenant: Tenant) -> Runtime:
+    """The runtime of ``tenant`` beside the default tenant's ``default``: the same settings
+    with the tenant's lifetimes over them, the same database, and the tenant's own issuer."""
+    if tenant.id == DEFAULT_TENANT:
+        return default
+    settings = default.settings.with_overrides(**tenant.profile.lifetime_overrides())
+    runtime = build_runtime(
+        settings,
+        issuer=tenant_issuer(default.provider.config.issuer, tenant.id),
+        tenant_id=tenant.id,
+        database=default.database,
+    )
+    runtime.profile = tenant.profile
+    return runtime
+
+
+# How often a name no tenant had at the last read makes the tenants be read again.
+UNKNOWN_TENANT_RELOAD = 1.0
+
+
+class TenantRuntimes:
+    """Every tenant's runtime in one process, over the default tenant's database: built on
+    first use (with the tenant's signing keys, should it have none), and built again when
+    its tenant row's revision changes. Another process's change (`gatehouse tenant update`
+    or `delete`) is seen within ``seconds``, as the client registry's are (storage/sql/
+    cache.py): the revisions of every tenant are read again at most that often."""
+
+    def __init__(
+        self,
+        default: Runtime,
+        seconds: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.default = default
+        self._seconds = seconds
+        self._clock = clock
+        self._revisions: dict[str, int] = {}
+        self._revisions_until = float("-inf")
+        self._changes_seen = -1  # the default store's tenant changes when last read
+        self._read_at = float("-inf")
+        self._built: dict[str, tuple[int, Runtime]] = {}
+        self._lock = threading.Lock()  # one build at a time: keys are made once
+
+    def known(self, name: str) -> Runtime | None:
+        """The runtime of ``name`` if this process has it and its view of the tenants is
+        fresh, else None (then ``get``, which may read the database). No I/O: fit for the
+        event loop."""
+        if name == DEFAULT_TENANT:
+            return self.default
+        if not self._fresh():
+            return None
+        built = self._built.get(name)
+        if built is None or self._revisions.get(name) != built[0]:
+            return None
+        return built[1]
+
+    def get(self, name: str) -> Runtime | None:
+        """The runtime of ``name``, built or rebuilt if need be; None if no such tenant."""
+        if name == DEFAULT_TENANT:
+            return self.default
+        with self._lock:
+            revision = self._current_revisions().get(name)
+            if revision is None and self._clock() >= self._read_at + UNKNOWN_TENANT_RELOAD:
+                # A tenant just created elsewhere need not wait out ``seconds``; a flood of
+                # unknown names costs one small read a second.
+                self._revisions_until = float("-inf")
+                revision = self._current_revisions().get(name)
+            built = self._built.get(name)
+            if revision is None:
+                self._built.pop(name, None)
+                return None
+            if built is not None and built[0] == revision:
+                return built[1]
+            tenant = self.default.store.tenants.get(name)
+            if tenant is None:
+                return None
+            runtime = tenant_runtime(self.default, tenant)
+            runtime.keys.ensure_signing_keys()
+            self._built[name] = (tenant.revision, runtime)
+            return runtime
+
+    def every(self) -> list[Runtime]:
+        """Every tenant's runtime, the default one first: for the work done for all of them
+        (back-channel logouts, mail)."""
+        with self._lock:
+            names = [n for n in self._current_revisions() if n != DEFAULT_TENANT]
+        found = (self.get(name) for name in sorted(names))
+        return [self.default, *(runtime for runtime in found if runtime is not None)]
+
+    def _fresh(self) -> bool:
+        """Whether the revisions read last still hold: within ``seconds``, and no tenant
+        changed through this process's own store since."""
+        changes = self.default.store.tenants.changes()
+        return self._clock() < self._revisions_until and changes == self._changes_seen
+
+    def _current_revisions(self) -> dict[str, int]:
+        if not self._fresh():
+            self._changes_seen = self.default.store.tenants.changes()
+            self._revisions = self.default.store.tenants.revisions()
+            self._read_at = self._clock()
+            self._revisions_until = self._read_at + self._seconds
+        return self._revisions

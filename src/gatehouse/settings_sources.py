@@ -13,6 +13,8 @@ from pydantic_core import ErrorDetails
 
 ENV_PREFIX = "GATEHOUSE_"
 CONFIG_FILE_VARIABLE = "GATEHOUSE_CONFIG_FILE"
+# Not a setting of the server: the tenant a `gatehouse` command works on (cli/main.py).
+TENANT_VARIABLE = "GATEHOUSE_TENANT"
 # Variables of gatehouse's test suite (GATEHOUSE_TEST_BACKENDS, GATEHOUSE_TEST_CHROMIUM): they
 # share the server's environment when the tests start it, and are not settings.
 TEST_VARIABLE_PREFIX = "GATEHOUSE_TEST_"
@@ -39,7 +41,7 @@ def unknown_variables(environ: Mapping[str, str], fields: Mapping[str, object]) 
     """Why the environment is refused, or None: a ``GATEHOUSE_*`` variable that names no
     setting is a typo, and a typo must not start the server with the default instead.
     Names are compared in upper case, as pydantic-settings reads them case-insensitively."""
-    known = [_variable(name) for name in fields] + [CONFIG_FILE_VARIABLE]
+    known = [_variable(name) for name in fields] + [CONFIG_FILE_VARIABLE, TENANT_VARIABLE]
     unknown = sorted(
         name
         for name in (variable.upper() for variable in environ)

@@ -13,9 +13,9 @@ from gatehouse.protocol.account.client import ACCOUNT_CLIENT_ID
 from gatehouse.runtime import Runtime
 from gatehouse.storage.records import AuditQuery
 from gatehouse.web.app import create_app
-from gatehouse.web.context import SESSION_COOKIE
 from tests.conftest import ISSUER
 from tests.support.account import follow_account_sign_in, open_account, post_account
+from tests.support.cookies import SESSION_COOKIE
 from tests.support.factories import PASSWORD, make_client, make_user
 from tests.support.flow import get_tokens, install_clock, query_of
 

@@ -15,8 +15,8 @@ from gatehouse.runtime import Runtime
 from gatehouse.storage.records import AuditQuery
 from gatehouse.storage.sql import tables as t
 from gatehouse.web.app import create_app
-from gatehouse.web.context import SESSION_COOKIE
 from tests.conftest import ISSUER
+from tests.support.cookies import SESSION_COOKIE
 from tests.support.factories import make_client, make_user
 from tests.support.flow import (
     assert_error_page,

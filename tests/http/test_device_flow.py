@@ -13,8 +13,8 @@ from starlette.testclient import TestClient
 from gatehouse.protocol.device import DEVICE_CODE_GRANT, USER_CODE_ALPHABET
 from gatehouse.runtime import Runtime
 from gatehouse.storage.records import AuditQuery
-from gatehouse.web.context import USER_CODE_COOKIE
 from tests.support.account import follow_account_sign_in
+from tests.support.cookies import USER_CODE_COOKIE
 from tests.support.device import (
     answer,
     confirmation_fields,

@@ -18,8 +18,8 @@ from gatehouse.crypto import sha256_digest
 from gatehouse.keys.jose import sign_jwt
 from gatehouse.runtime import Runtime
 from gatehouse.storage.records import SessionSelector
-from gatehouse.web.context import SESSION_COOKIE
 from tests.conftest import ISSUER
+from tests.support.cookies import SESSION_COOKIE
 from tests.support.factories import (
     ORDERS_API,
     grant_roles,

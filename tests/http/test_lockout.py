@@ -17,9 +17,9 @@ from gatehouse.policy import TenantPolicy
 from gatehouse.runtime import Runtime, build_runtime
 from gatehouse.storage.records import AuditEvent, AuditQuery
 from gatehouse.web.app import create_app
-from gatehouse.web.context import DEVICE_COOKIE, SESSION_COOKIE
 from tests.conftest import ISSUER
 from tests.conftest import test_settings as make_settings
+from tests.support.cookies import DEVICE_COOKIE, SESSION_COOKIE
 from tests.support.factories import (
     ORDERS_API,
     PASSWORD,

@@ -15,9 +15,8 @@ from gatehouse.admin.users import set_disabled
 from gatehouse.protocol.scopes import STANDARD_SCOPES
 from gatehouse.runtime import Runtime
 from gatehouse.web.app import create_app
-from gatehouse.web.context import SESSION_COOKIE
-from gatehouse.web.csrf import COOKIE as CSRF_COOKIE
 from tests.conftest import ISSUER
+from tests.support.cookies import CSRF_COOKIE, SESSION_COOKIE
 from tests.support.factories import PASSWORD, REDIRECT_URI, make_client, make_user
 from tests.support.flow import (
     assert_error_page,

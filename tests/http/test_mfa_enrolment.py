@@ -14,7 +14,7 @@ from gatehouse.accounts.assurance import ACR_MFA
 from gatehouse.admin.policy import set_policy
 from gatehouse.runtime import Runtime
 from gatehouse.storage.records import AuditQuery
-from gatehouse.web.context import DEVICE_COOKIE
+from tests.support.cookies import DEVICE_COOKIE
 from tests.support.factories import make_client, make_user
 from tests.support.flow import (
     FakeClock,

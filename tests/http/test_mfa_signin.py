@@ -17,7 +17,7 @@ from gatehouse.protocol.verification import MAX_FAILURES_PER_SIGN_IN
 from gatehouse.runtime import Runtime
 from gatehouse.storage.records import AuditQuery
 from gatehouse.storage.sql import tables as t
-from gatehouse.web.context import DEVICE_COOKIE
+from tests.support.cookies import DEVICE_COOKIE
 from tests.support.factories import make_client, make_user
 from tests.support.flow import (
     FakeClock,

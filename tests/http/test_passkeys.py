@@ -13,9 +13,9 @@ from starlette.testclient import TestClient
 
 from gatehouse.runtime import Runtime
 from gatehouse.storage.records import AuditQuery
-from gatehouse.web.context import SESSION_COOKIE
 from gatehouse.web.security import CONTENT_SECURITY_POLICY
 from tests.support.authenticator import SoftAuthenticator, add_passkey, b64url, post_json
+from tests.support.cookies import SESSION_COOKIE
 from tests.support.factories import make_client, make_user
 from tests.support.flow import (
     csrf_from,

@@ -21,8 +21,8 @@ from gatehouse.crypto import sha256_digest
 from gatehouse.runtime import Runtime
 from gatehouse.storage.records import SessionSelector
 from gatehouse.web.app import create_app
-from gatehouse.web.context import SESSION_COOKIE
 from tests.conftest import ISSUER
+from tests.support.cookies import SESSION_COOKIE
 from tests.support.factories import (
     INVOICES_API,
     ORDERS_API,

@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 
 from gatehouse.runtime import Runtime
 from gatehouse.storage.sql import tables as t
-from gatehouse.web.context import SESSION_COOKIE
+from tests.support.cookies import SESSION_COOKIE
 from tests.support.factories import make_client, make_user
 from tests.support.flow import (
     csrf_from,

@@ -12,8 +12,7 @@ from gatehouse.admin.users import set_disabled, set_password
 from gatehouse.crypto import sha256_digest
 from gatehouse.runtime import Runtime
 from gatehouse.storage.sql import tables as t
-from gatehouse.web.context import SESSION_COOKIE
-from gatehouse.web.csrf import COOKIE as CSRF_COOKIE
+from tests.support.cookies import CSRF_COOKIE, SESSION_COOKIE
 from tests.support.factories import make_client, make_user
 from tests.support.flow import install_clock, query_of, sign_in, start_authorize, submit_login
 

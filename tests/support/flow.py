@@ -39,7 +39,10 @@ def consent_form(html: str, *, unticked: tuple[str, ...] = ()) -> dict[str, str]
     """What the consent page's form sends, as a browser would: its hidden fields (CSRF
     token, interaction, subject) and the scope checkboxes left ticked (all but
     ``unticked``)."""
-    form = html[html.index('<form method="post" action="/consent"') :]
+    # The form posts to <base>/consent: a tenant's pages live below its path.
+    start = re.search(r'<form method="post" action="[^"]*/consent"', html)
+    assert start, "no consent form in page"
+    form = html[start.start() :]
     form = form[: form.index("</form>")]
     fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
     assert {"csrf_token", "interaction", "subject"} <= fields.keys(), fields

@@ -318,5 +318,10 @@ def apply_file(runtime: Runtime, path: str) -> dict[str, Any]:
     # (redirect URIs, scopes, password policy, ...) are checked as the entries are applied, in
     # order, inside one transaction: an error in any entry rolls back every earlier one.
     file = read_apply_file(path)
+    if file.tenant is not None and file.tenant != runtime.store.tenant_id:
+        raise AdminError(
+            f"{path} is for tenant {file.tenant!r}, and the command for "
+            f"{runtime.store.tenant_id!r}: leave out --tenant, or make them agree"
+        )
     with runtime.database.atomic(), made_through("apply"):
         return _apply_entries(runtime, file)

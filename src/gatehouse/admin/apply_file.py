@@ -25,6 +25,7 @@ from gatehouse.admin import federation as federation_admin
 from gatehouse.admin import issuers as issuer_admin
 from gatehouse.admin import users as user_admin
 from gatehouse.admin.errors import AdminError
+from gatehouse.tenancy import TenantNameError, check_tenant_name
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -118,6 +119,9 @@ class ApplyFile:
     users: list[Entry]
     groups: list[Entry]
     app_role_assignments: list[Entry]
+    # `tenant: NAME`: the tenant the whole file is for (docs/tenants.md); None: the tenant
+    # the command names, else the default one.
+    tenant: str | None = None
 
 
 @contextmanager
@@ -150,17 +154,32 @@ def parse_apply_file(text: str, path: str) -> ApplyFile:
     if not isinstance(document, dict):
         raise AdminError(f"{path}: the file must be a mapping with {', '.join(SECTIONS)}")
     _refuse_duplicate_keys(root, path, "")
-    unknown = sorted(str(k) for k in document if k not in SECTIONS)
+    unknown = sorted(str(k) for k in document if k not in SECTIONS and k != TENANT_KEY)
     if unknown:
         raise AdminError(
             f"{_place(path, _key_node(root, unknown[0]))}: unknown top-level key "
-            f"{unknown[0]!r} (expected {', '.join(SECTIONS)})"
+            f"{unknown[0]!r} (expected {TENANT_KEY}, {', '.join(SECTIONS)})"
         )
     entries = {
         section: _entries(path, section, document.get(section), _value_node(root, section))
         for section in SECTIONS
     }
-    return ApplyFile(**entries)
+    return ApplyFile(**entries, tenant=_tenant(path, root, document.get(TENANT_KEY)))
+
+
+TENANT_KEY = "tenant"
+
+
+def _tenant(path: str, root: yaml.Node | None, value: Any) -> str | None:
+    if value is None:
+        return None
+    where = _place(path, _key_node(root, TENANT_KEY))
+    if not isinstance(value, str):
+        raise AdminError(f"{where}: tenant must be a tenant's name")
+    try:
+        return check_tenant_name(value)
+    except TenantNameError as exc:
+        raise AdminError(f"{where}: tenant: {exc}") from None
 
 
 def _load_yaml(text: str, path: str) -> tuple[yaml.Node | None, Any]:

@@ -16,9 +16,11 @@ from gatehouse.cli.federation import federation
 from gatehouse.cli.groups import group
 from gatehouse.cli.issuers import issuer
 from gatehouse.cli.keys import keys
+from gatehouse.cli.options import TENANT_META
 from gatehouse.cli.policy import policy
 from gatehouse.cli.scopes import scope
 from gatehouse.cli.serve import demo, serve
+from gatehouse.cli.tenants import tenant
 from gatehouse.cli.tokens import token
 from gatehouse.cli.users import user
 
@@ -40,6 +42,7 @@ COMMANDS: tuple[click.Command, ...] = (
     federation,
     apply_command,
     policy,
+    tenant,
     audit,
     token,
     config,
@@ -48,8 +51,17 @@ COMMANDS: tuple[click.Command, ...] = (
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]}, commands=COMMANDS)
 @click.version_option(package_name="gatehouse")
-def cli() -> None:
+@click.option(
+    "--tenant",
+    envvar="GATEHOUSE_TENANT",
+    default=None,
+    metavar="NAME",
+    help="The tenant every command works on (default: the default tenant; docs/tenants.md).",
+)
+@click.pass_context
+def cli(ctx: click.Context, tenant: str | None) -> None:
     """gatehouse: an OAuth 2.0 and OpenID Connect provider."""
+    ctx.meta[TENANT_META] = tenant
 
 
 def main() -> None:

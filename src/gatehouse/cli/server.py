@@ -61,19 +61,22 @@ MAIL_POLL_SECONDS = 2.0
 
 
 def _deliver_mail(settings: Settings, issuer: str, stopped: threading.Event) -> None:
-    """Send the outgoing mail queue (accounts/selfservice/delivery.py) from the supervising
-    process, which serves no requests: a slow SMTP server never holds a page. Several
-    servers on one database may all do it: each message is claimed by one."""
-    from gatehouse.runtime import build_runtime
+    """Send the outgoing mail queues of every tenant (accounts/selfservice/delivery.py) from
+    the supervising process, which serves no requests: a slow SMTP server never holds a
+    page. Several servers on one database may all do it: each message is claimed by one."""
+    from gatehouse.runtime import TenantRuntimes, build_runtime
 
     log = logging.getLogger("gatehouse.mail")
     runtime = build_runtime(settings, issuer=issuer)
-    delivery = runtime.mail_delivery()
+    tenants = TenantRuntimes(runtime)
     try:
-        while delivery is not None and not stopped.wait(MAIL_POLL_SECONDS):
+        while settings.smtp_configured and not stopped.wait(MAIL_POLL_SECONDS):
             try:
-                while delivery.deliver_due() and not stopped.is_set():
-                    pass
+                for tenant in tenants.every():
+                    delivery = tenant.mail_delivery()
+                    while delivery is not None and delivery.deliver_due():
+                        if stopped.is_set():
+                            return
             except Exception as exc:  # the next round tries again; serving goes on regardless
                 log.warning("sending queued mail failed: %s", type(exc).__name__)
     finally:

@@ -178,6 +178,12 @@ EVENT_TYPES: Final[dict[str, str]] = {
     "admin.key.rotated": "An operator rotated the signing keys (details: the new keys' kids and "
     "algs, and when they sign).",
     "admin.policy.updated": "An operator changed the tenant's policy (details: keys).",
+    "admin.tenant.created": "An operator created a tenant (in the default tenant's log; "
+    "details: tenant, the settings it was given).",
+    "admin.tenant.updated": "An operator changed a tenant's settings (in the default tenant's "
+    "log; details: tenant, keys).",
+    "admin.tenant.deleted": "An operator deleted a tenant and every row it held (in the default "
+    "tenant's log; details: tenant, rows).",
 }
 
 

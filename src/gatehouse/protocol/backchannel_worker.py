@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Iterable
 
 from gatehouse.keys.remote import post_form
 from gatehouse.protocol.backchannel_logout import DeliveryPolicy, Outcome, Post, deliver_due
@@ -27,6 +28,10 @@ def _post(uri: str, form: dict[str, str], timeout: float) -> None:
     post_form(uri, form, seconds=timeout)
 
 
+def _none() -> Iterable[Provider]:
+    return ()
+
+
 class BackchannelLogoutWorker:
     def __init__(
         self,
@@ -34,8 +39,12 @@ class BackchannelLogoutWorker:
         policy: DeliveryPolicy,
         post: Post = _post,
         poll_seconds: float = POLL_SECONDS,
+        others: Callable[[], Iterable[Provider]] = _none,
     ) -> None:
+        """``others``: the providers of the other tenants served by this process, whose
+        queues are polled too (each delivery is signed by its own tenant's keys)."""
         self.provider = provider
+        self._others = others
         self.policy = policy
         self._post = post
         self._poll_seconds = poll_seconds
@@ -43,8 +52,13 @@ class BackchannelLogoutWorker:
         self._thread: threading.Thread | None = None
 
     def run_once(self) -> list[Outcome]:
-        """One attempt at every delivery due now (what the thread does each time it wakes)."""
-        return deliver_due(self.provider, self.policy, self._post)
+        """One attempt at every delivery due now (what the thread does each time it wakes),
+        of this tenant and then of every other one."""
+        outcomes = deliver_due(self.provider, self.policy, self._post)
+        for other in self._others():
+            if other is not self.provider:
+                outcomes += deliver_due(other, self.policy, self._post)
+        return outcomes
 
     def start(self) -> BackchannelLogoutWorker:
         self._thread = threading.Thread(

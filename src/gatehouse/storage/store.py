@@ -33,6 +33,7 @@ from gatehouse.storage.repositories import (
     TenantPolicyRepository,
     UserRepository,
 )
+from gatehouse.storage.tenants import TenantRepository
 from gatehouse.storage.trusted_issuers import TrustedIssuerRepository
 
 
@@ -97,3 +98,13 @@ class Store(Protocol):
     def upstreams(self) -> UpstreamProviderRepository: ...
     @property
     def federation(self) -> FederationRepository: ...
+
+    @property
+    def tenant_id(self) -> str:
+        """The tenant this store's repositories read and write."""
+        ...
+
+    @property
+    def tenants(self) -> TenantRepository:
+        """Every tenant of the database (not only this store's): the tenants themselves."""
+        ...

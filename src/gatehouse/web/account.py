@@ -32,13 +32,12 @@ from gatehouse.web.account_text import (
     refusal_message,
     sign_in_methods,
 )
-from gatehouse.web.context import SESSION_COOKIE, context_of
+from gatehouse.web.context import context_of
 from gatehouse.web.errors import Channel, renders_errors
 from gatehouse.web.http import client_address, query_parameters, redirect
 from gatehouse.web.i18n import N_
 from gatehouse.web.threads import run_in_threadpool
 
-SIGN_IN_COOKIE = "gh_account_signin"
 # Where the callback sends the browser once signed in, by what the sign-in was for.
 AFTER_SIGN_IN: dict[Purpose, str] = {
     "view": "/account",
@@ -51,7 +50,7 @@ ACCOUNT_PAGES = Channel("page", title=N_("Your account page cannot do this"))
 async def account_holder(request: Request) -> AccountHolder | None:
     """The person signed in in this browser, or None."""
     ctx = context_of(request)
-    cookie = request.cookies.get(SESSION_COOKIE)
+    cookie = ctx.session_cookie(request)
     browser = await run_in_threadpool(browser_state, ctx.provider, cookie)
     if browser.session is None or browser.user is None or cookie is None:
         return None
@@ -71,13 +70,13 @@ async def send_to_sign_in(
     )
     response = redirect(location)
     response.set_cookie(
-        SIGN_IN_COOKIE,
+        ctx.cookies.account_sign_in,
         pending.cookie_value(),
         max_age=ctx.provider.config.interaction_lifetime,
         httponly=True,
         samesite="lax",
         secure=ctx.secure_cookies,
-        path="/account",
+        path=ctx.cookies.below("/account"),
     )
     return response
 
@@ -136,7 +135,7 @@ async def account_page(request: Request) -> Response:
 async def account_callback(request: Request) -> Response:
     """Where /authorize sends the browser back: redeem the code, then show the page."""
     ctx = context_of(request)
-    pending = SignInRequest.from_cookie(request.cookies.get(SIGN_IN_COOKIE))
+    pending = SignInRequest.from_cookie(request.cookies.get(ctx.cookies.account_sign_in))
     try:
         purpose = await run_in_threadpool(
             finish_sign_in, ctx.provider, pending, query_parameters(request)
@@ -150,5 +149,10 @@ async def account_callback(request: Request) -> Response:
             response = ctx.render(request, "account_signin.html", status=403)
     else:
         response = redirect(AFTER_SIGN_IN[purpose])
-    response.delete_cookie(SIGN_IN_COOKIE, path="/account", httponly=True, samesite="lax")
+    response.delete_cookie(
+        ctx.cookies.account_sign_in,
+        path=ctx.cookies.below("/account"),
+        httponly=True,
+        samesite="lax",
+    )
     return response

@@ -16,9 +16,11 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from gatehouse.errors import safe_description
 from gatehouse.observability.access_log import AccessLog
 from gatehouse.runtime import Runtime
+from gatehouse.tenancy import DEFAULT_TENANT
 from gatehouse.web import (
     account,
     account_forms,
+    branding,
     demo,
     device,
     endpoints,
@@ -31,6 +33,7 @@ from gatehouse.web import (
     threads,
 )
 from gatehouse.web.context import WebContext, make_templates
+from gatehouse.web.cookies import CookieNames
 from gatehouse.web.cors import AllowedOrigins
 from gatehouse.web.errors import TOKEN_STYLE, error_response
 from gatehouse.web.http import NO_STORE, not_found
@@ -54,8 +57,10 @@ async def favicon(_request: Request) -> Response:
 
 
 def create_app(runtime: Runtime, access_log: AccessLog | None = None) -> Starlette:
-    """The ASGI app. ``access_log`` defaults to lines through `logging` (``gatehouse.access``)."""
+    """The ASGI app of ``runtime``'s tenant (web/tenant_dispatch.py serves every tenant's
+    behind one). ``access_log`` defaults to lines through `logging` (``gatehouse.access``)."""
     issuer = runtime.provider.config.issuer
+    tenant = runtime.store.tenant_id
     routes = [
         # Starlette tries routes in order: the busiest endpoint first.
         Route("/token", endpoints.token, methods=["POST"]),
@@ -124,17 +129,21 @@ def create_app(runtime: Runtime, access_log: AccessLog | None = None) -> Starlet
         Route("/favicon.ico", favicon, methods=["GET"]),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
-    if runtime.settings.demo:
+    if runtime.profile is not None:
+        routes.append(Route("/branding.css", branding.branding_css, methods=["GET"]))
+    if runtime.settings.demo and tenant == DEFAULT_TENANT:
         routes += [
             Route("/demo/", demo.demo_home),
             Route("/demo/start", demo.demo_start),
             Route("/demo/callback", demo.demo_callback),
         ]
+    csp = branding.content_security_policy(runtime.profile)
     middleware = [
         Middleware(
             SecurityHeaders,
             https=issuer.startswith("https://"),
             access_log=access_log or AccessLog(),
+            content_security_policy=csp,
         )
     ]
     if runtime.settings.trusted_proxies:
@@ -156,7 +165,12 @@ def create_app(runtime: Runtime, access_log: AccessLog | None = None) -> Starlet
         languages=load_languages(),
         allowed_origins=AllowedOrigins(runtime.store.clients.list),
         secure_cookies=issuer.startswith("https://"),
+        cookies=CookieNames.of_tenant(tenant),
+        brand=runtime.profile,
+        content_security_policy=csp,
     )
+    # What web/csrf.py reads without the context (it is below it).
+    app.state.cookies = app.state.gatehouse.cookies
     return app
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,18 +16,16 @@ from gatehouse.accounts.known_browsers import KNOWN_BROWSER_LIFETIME
 from gatehouse.protocol.device import VERIFICATION_PATH
 from gatehouse.protocol.provider import Provider
 from gatehouse.runtime import Runtime
+from gatehouse.tenancy import TenantProfile
+from gatehouse.web.cookies import CookieNames
 from gatehouse.web.cors import AllowedOrigins
 from gatehouse.web.csrf import csrf_token, set_csrf_cookie
 from gatehouse.web.http import NO_STORE
 from gatehouse.web.i18n import Languages, page_gettext, page_ngettext
 from gatehouse.web.page_format import utc_time, word_list
+from gatehouse.web.security import CONTENT_SECURITY_POLICY
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-SESSION_COOKIE = "gh_session"
-# Marks a browser a person has signed in from (accounts/known_browsers.py).
-DEVICE_COOKIE = "gh_device"
-# The user code the device page (web/device.py) keeps while the person signs in.
-USER_CODE_COOKIE = "gh_user_code"
 
 
 @dataclass
@@ -37,6 +35,32 @@ class WebContext:
     languages: Languages
     allowed_origins: AllowedOrigins
     secure_cookies: bool
+    # The tenant's cookies (web/cookies.py): the default tenant's unless the app is another's.
+    cookies: CookieNames = field(default_factory=CookieNames)
+    # The tenant's branding (tenancy.py TenantProfile), shown on its pages; None: gatehouse's.
+    brand: TenantProfile | None = None
+
+    # The page's Content-Security-Policy (web/branding.py: a tenant's logo may add an origin).
+    content_security_policy: str = CONTENT_SECURITY_POLICY
+
+    @property
+    def base(self) -> str:
+        """The path the tenant's pages live below ("" for the default tenant): every link
+        and form of a page starts with it."""
+        return self.cookies.base
+
+    def local(self, location: str) -> str:
+        """``location``, a path of this tenant's app (``/consent?...``), as the browser must
+        be sent to it; anything else (a client's URL) as it is."""
+        if location.startswith("/") and not location.startswith("//"):
+            return f"{self.base}{location}"
+        return location
+
+    def session_cookie(self, request: Request) -> str | None:
+        return request.cookies.get(self.cookies.session)
+
+    def device_cookie(self, request: Request) -> str | None:
+        return request.cookies.get(self.cookies.device)
 
     @property
     def provider(self) -> Provider:
@@ -47,44 +71,44 @@ class WebContext:
         ``max_age`` (no "Remember me") a browser-session cookie: closing the browser signs
         the person out; with it, the cookie lives as long as the session may."""
         response.set_cookie(
-            SESSION_COOKIE,
+            self.cookies.session,
             value,
             max_age=max_age,
             httponly=True,
             samesite="lax",
             secure=self.secure_cookies,
-            path="/",
+            path=self.cookies.path,
         )
 
     def set_device_cookie(self, response: Response, value: str) -> None:
         """The known-browser cookie (accounts/known_browsers.py): long-lived, HttpOnly."""
         response.set_cookie(
-            DEVICE_COOKIE,
+            self.cookies.device,
             value,
             max_age=KNOWN_BROWSER_LIFETIME,
             httponly=True,
             samesite="lax",
             secure=self.secure_cookies,
-            path="/",
+            path=self.cookies.path,
         )
 
     def keep_user_code(self, response: Response, code: str) -> None:
         """The device page's user code, across the sign-in it sends the browser to: for as
         long as a sign-in may take, HttpOnly, sent to the device page only."""
         response.set_cookie(
-            USER_CODE_COOKIE,
+            self.cookies.user_code,
             code,
             max_age=self.runtime.provider.config.interaction_lifetime,
             httponly=True,
             samesite="lax",
             secure=self.secure_cookies,
-            path=VERIFICATION_PATH,
+            path=self.cookies.below(VERIFICATION_PATH),
         )
 
     def forget_user_code(self, response: Response) -> None:
         response.delete_cookie(
-            USER_CODE_COOKIE,
-            path=VERIFICATION_PATH,
+            self.cookies.user_code,
+            path=self.cookies.below(VERIFICATION_PATH),
             httponly=True,
             samesite="lax",
             secure=self.secure_cookies,
@@ -92,7 +116,11 @@ class WebContext:
 
     def clear_session_cookie(self, response: Response) -> None:
         response.delete_cookie(
-            SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=self.secure_cookies
+            self.cookies.session,
+            path=self.cookies.path,
+            httponly=True,
+            samesite="lax",
+            secure=self.secure_cookies,
         )
 
     def render(
@@ -108,6 +136,8 @@ class WebContext:
         when the page has one) and the browser's Accept-Language (web/i18n.py)."""
         values.setdefault("csrf_token", csrf_token(request))
         values.setdefault("issuer", self.runtime.provider.config.issuer)
+        values.setdefault("base", self.base)
+        values.setdefault("brand", self.brand)
         lang = self.languages.choose(ui_locales, request.headers.get("accept-language"))
         translations = self.languages.translations(lang)
         html = self.templates.get_template(template).render(

@@ -8,13 +8,12 @@ from starlette.responses import Response
 
 from gatehouse.crypto import constant_time_equals, random_token, sha256_digest
 from gatehouse.errors import InvalidRequest
-
-COOKIE = "gh_csrf"
+from gatehouse.web.cookies import cookie_names
 
 
 def csrf_token(request: Request) -> str:
     """The browser's token, or a new one; ``set_csrf_cookie`` stores a new one."""
-    existing = request.cookies.get(COOKIE)
+    existing = request.cookies.get(cookie_names(request).csrf)
     if existing and 20 <= len(existing) <= 128:
         return existing
     token = random_token()
@@ -25,7 +24,10 @@ def csrf_token(request: Request) -> str:
 def set_csrf_cookie(request: Request, response: Response, *, secure: bool) -> None:
     token = getattr(request.state, "new_csrf", None)
     if token:
-        response.set_cookie(COOKIE, token, httponly=True, samesite="lax", secure=secure, path="/")
+        names = cookie_names(request)
+        response.set_cookie(
+            names.csrf, token, httponly=True, samesite="lax", secure=secure, path=names.path
+        )
 
 
 class FormExpired(InvalidRequest):
@@ -36,7 +38,7 @@ class FormExpired(InvalidRequest):
 
 
 def csrf_valid(request: Request, submitted: str | None) -> bool:
-    cookie = request.cookies.get(COOKIE)
+    cookie = request.cookies.get(cookie_names(request).csrf)
     return bool(cookie and submitted) and constant_time_equals(cookie or "", submitted or "")
 
 

@@ -21,7 +21,7 @@ from gatehouse.protocol.authorization import BrowserState
 from gatehouse.protocol.interaction import browser_state, describe_scopes
 from gatehouse.protocol.messages import Parameters
 from gatehouse.web.account import send_to_sign_in
-from gatehouse.web.context import SESSION_COOKIE, USER_CODE_COOKIE, context_of
+from gatehouse.web.context import context_of
 from gatehouse.web.csrf import require_csrf
 from gatehouse.web.errors import Channel, renders_errors
 from gatehouse.web.http import client_address, read_form
@@ -47,7 +47,8 @@ class ShownScope:
 
 
 def _browser(request: Request) -> BrowserState:
-    return browser_state(context_of(request).provider, request.cookies.get(SESSION_COOKIE))
+    ctx = context_of(request)
+    return browser_state(ctx.provider, ctx.session_cookie(request))
 
 
 @renders_errors(DEVICE_PAGES)
@@ -55,7 +56,7 @@ async def device_page(request: Request) -> Response:
     """GET: the form, prefilled from verification_uri_complete (§3.3.1); back from signing
     in, the question for the code entered before."""
     ctx = context_of(request)
-    kept = request.cookies.get(USER_CODE_COOKIE)
+    kept = request.cookies.get(ctx.cookies.user_code)
     if kept is None:
         typed = (request.query_params.get("user_code") or "")[:MAX_SHOWN_CODE]
         return _form(request, typed)

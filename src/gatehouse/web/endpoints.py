@@ -22,7 +22,7 @@ from gatehouse.protocol.provider import Provider
 from gatehouse.protocol.revocation import revoke
 from gatehouse.protocol.token import DEFAULT_GRANTS, token_endpoint
 from gatehouse.protocol.userinfo import userinfo as userinfo_core
-from gatehouse.web.context import SESSION_COOKIE, context_of
+from gatehouse.web.context import context_of
 from gatehouse.web.cors import add_cors_headers, preflight
 from gatehouse.web.csrf import browser_binding
 from gatehouse.web.errors import (
@@ -110,7 +110,7 @@ async def authorize(request: Request) -> Response:
         # One pooled connection for the request's hot lookups (one checkout, one ping).
         with ctx.runtime.database.pinned():
             browser = browser_state(
-                ctx.provider, request.cookies.get(SESSION_COOKIE), browser_binding(request)
+                ctx.provider, ctx.session_cookie(request), browser_binding(request)
             )
             return authorize_core.authorize(ctx.provider, params, browser)
 

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from gatehouse.protocol import federated_sign_in
 from gatehouse.protocol.federation.logout import back_from_upstream
 from gatehouse.protocol.signin import Source
-from gatehouse.web.context import DEVICE_COOKIE, SESSION_COOKIE, context_of
+from gatehouse.web.context import context_of
 from gatehouse.web.csrf import browser_binding, require_csrf
 from gatehouse.web.errors import SIGN_IN_PAGES, SIGN_OUT_PAGES, renders_errors
 from gatehouse.web.http import client_address, query_parameters, read_form, redirect
@@ -43,14 +43,15 @@ async def start(request: Request) -> Response:
 async def callback(request: Request) -> Response:
     """GET /login/federated/callback: the upstream's answer (a top-level navigation, which
     brings the SameSite=Lax binding cookie along)."""
+    ctx = context_of(request)
     params = query_parameters(request)
     result = await run_in_threadpool(
         federated_sign_in.federated_callback,
-        context_of(request).provider,
+        ctx.provider,
         params,
         browser_binding(request),
-        request.cookies.get(SESSION_COOKIE),
-        Source(client_address(request), request.cookies.get(DEVICE_COOKIE)),
+        ctx.session_cookie(request),
+        Source(client_address(request), ctx.device_cookie(request)),
         request.headers.get("user-agent"),
     )
     if isinstance(result, federated_sign_in.LinkNeeded):

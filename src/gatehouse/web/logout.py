@@ -17,7 +17,7 @@ from gatehouse.protocol.logout import (
 from gatehouse.protocol.messages import Parameters, split_ui_locales
 from gatehouse.protocol.provider import Provider
 from gatehouse.protocol.redirect_uris import origin_of
-from gatehouse.web.context import SESSION_COOKIE, context_of
+from gatehouse.web.context import context_of
 from gatehouse.web.csrf import require_csrf
 from gatehouse.web.errors import SIGN_OUT_PAGES, renders_errors
 from gatehouse.web.http import query_parameters, read_form, redirect
@@ -33,7 +33,7 @@ async def logout(request: Request) -> Response:
         await read_form(request) if request.method == "POST" else query_parameters(request)
     )
     logout_request = await run_in_threadpool(validate_logout, ctx.provider, params)
-    cookie = request.cookies.get(SESSION_COOKIE)
+    cookie = ctx.session_cookie(request)
     browser = await run_in_threadpool(browser_state, ctx.provider, cookie)
     confirmed = request.method == "POST" and params.get("confirm") == "yes"
     if confirmed:
@@ -106,6 +106,8 @@ def _finish(
             continue_to=location,
         )
         origins = [origin for frame in frames if (origin := origin_of(frame.uri))]
-        response.headers["Content-Security-Policy"] = policy_with_frames(origins)
+        response.headers["Content-Security-Policy"] = policy_with_frames(
+            origins, ctx.content_security_policy
+        )
     ctx.clear_session_cookie(response)
     return response

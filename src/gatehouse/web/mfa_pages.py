@@ -13,7 +13,7 @@ from starlette.responses import Response
 from gatehouse.protocol import enrolment, verification
 from gatehouse.protocol.signin import Source
 from gatehouse.web.account import reauthentication_needed
-from gatehouse.web.context import DEVICE_COOKIE, SESSION_COOKIE, context_of
+from gatehouse.web.context import context_of
 from gatehouse.web.csrf import browser_binding, require_csrf
 from gatehouse.web.errors import SIGN_IN_PAGES, renders_errors
 from gatehouse.web.http import client_address, read_form
@@ -61,7 +61,7 @@ async def verify_page(request: Request) -> Response:
         verification.verification_form,
         ctx.provider,
         interaction_id,
-        request.cookies.get(SESSION_COOKIE),
+        ctx.session_cookie(request),
         browser_binding(request),
     )
     if not isinstance(shown, verification.VerificationForm):
@@ -79,11 +79,11 @@ async def verify_submit(request: Request) -> Response:
         verification.record_verification,
         ctx.provider,
         interaction_id,
-        request.cookies.get(SESSION_COOKIE),
+        ctx.session_cookie(request),
         browser_binding(request),
         form.get("method") or "",
         form,
-        Source(client_address(request), request.cookies.get(DEVICE_COOKIE)),
+        Source(client_address(request), ctx.device_cookie(request)),
     )
     if isinstance(result, verification.VerificationForm):
         return _render_verify(request, result, interaction_id or "")
@@ -112,7 +112,7 @@ async def enrol_page(request: Request) -> Response:
         enrolment.enrolment_form,
         ctx.provider,
         request.query_params.get("interaction"),
-        request.cookies.get(SESSION_COOKIE),
+        ctx.session_cookie(request),
         browser_binding(request),
     )
     if not isinstance(shown, enrolment.EnrolmentForm):
@@ -129,10 +129,10 @@ async def enrol_submit(request: Request) -> Response:
         enrolment.record_enrolment,
         ctx.provider,
         form.get("interaction") or None,
-        request.cookies.get(SESSION_COOKIE),
+        ctx.session_cookie(request),
         browser_binding(request),
         form.get("code"),
-        Source(client_address(request), request.cookies.get(DEVICE_COOKIE)),
+        Source(client_address(request), ctx.device_cookie(request)),
     )
     if isinstance(result, enrolment.EnrolmentForm):
         return _render_enrol(request, result)
@@ -151,8 +151,13 @@ async def enrol_submit(request: Request) -> Response:
 def _render_codes(
     request: Request, codes: list[str], continue_to: str, client: object | None = None
 ) -> Response:
-    return context_of(request).render(
-        request, "recovery_codes.html", codes=codes, continue_to=continue_to, client=client
+    ctx = context_of(request)
+    return ctx.render(
+        request,
+        "recovery_codes.html",
+        codes=codes,
+        continue_to=ctx.local(continue_to),
+        client=client,
     )
 
 
@@ -182,7 +187,7 @@ async def manage_page(request: Request) -> Response:
     shown = await run_in_threadpool(
         enrolment.status,
         ctx.provider,
-        request.cookies.get(SESSION_COOKIE),
+        ctx.session_cookie(request),
         browser_binding(request),
     )
     return _render_status(request, shown)
@@ -196,10 +201,10 @@ async def recovery_codes_submit(request: Request) -> Response:
     result = await run_in_threadpool(
         enrolment.renew_recovery_codes,
         ctx.provider,
-        request.cookies.get(SESSION_COOKIE),
+        ctx.session_cookie(request),
         browser_binding(request),
         form.get("code"),
-        Source(client_address(request), request.cookies.get(DEVICE_COOKIE)),
+        Source(client_address(request), ctx.device_cookie(request)),
     )
     if isinstance(result, enrolment.SecondFactorStatus):
         return _render_status(request, result)
@@ -216,9 +221,9 @@ async def remove_submit(request: Request) -> Response:
     result = await run_in_threadpool(
         enrolment.remove_totp,
         ctx.provider,
-        request.cookies.get(SESSION_COOKIE),
+        ctx.session_cookie(request),
         browser_binding(request),
         form.get("code"),
-        Source(client_address(request), request.cookies.get(DEVICE_COOKIE)),
+        Source(client_address(request), ctx.device_cookie(request)),
     )
     return _render_status(request, result)

@@ -18,7 +18,7 @@ from gatehouse.protocol.messages import Parameters
 from gatehouse.protocol.response_modes import RedirectToClient
 from gatehouse.protocol.signin import Source
 from gatehouse.web.client_response import deliver
-from gatehouse.web.context import DEVICE_COOKIE, SESSION_COOKIE, context_of
+from gatehouse.web.context import context_of
 from gatehouse.web.csrf import browser_binding, require_csrf, set_csrf_cookie
 from gatehouse.web.errors import SIGN_IN_PAGES, renders_errors
 from gatehouse.web.http import client_address, read_form, redirect
@@ -100,7 +100,7 @@ async def login_page(request: Request) -> Response:
         interaction.login_form,
         ctx.provider,
         interaction_id,
-        request.cookies.get(SESSION_COOKIE),
+        ctx.session_cookie(request),
         browser_binding(request),
     )
     if not isinstance(shown, interaction.LoginForm):
@@ -120,11 +120,11 @@ async def login_submit(request: Request) -> Response:
         ctx.provider,
         ctx.runtime.passwords,
         interaction_id,
-        request.cookies.get(SESSION_COOKIE),
+        ctx.session_cookie(request),
         browser_binding(request),
         (form.get("login") or "").strip(),
         form.get("password") or "",
-        Source(client_address(request), request.cookies.get(DEVICE_COOKIE)),
+        Source(client_address(request), ctx.device_cookie(request)),
         form.get("remember_me") == "yes",
         request.headers.get("user-agent"),
     )
@@ -171,7 +171,7 @@ async def consent_page(request: Request) -> Response:
         interaction.resume,
         ctx.provider,
         interaction_id,
-        request.cookies.get(SESSION_COOKIE),
+        ctx.session_cookie(request),
         browser_binding(request),
     )
     if not (isinstance(outcome, InteractionNeeded) and outcome.kind in CONSENT_KINDS):
@@ -239,7 +239,7 @@ async def consent_submit(request: Request) -> Response:
         interaction.record_consent,
         ctx.provider,
         form.get("interaction"),
-        request.cookies.get(SESSION_COOKIE),
+        ctx.session_cookie(request),
         browser_binding(request),
         form.get("subject"),
         allow,
@@ -272,13 +272,11 @@ async def not_you(request: Request) -> Response:
         interaction.not_you,
         ctx.provider,
         form.get("interaction"),
-        request.cookies.get(SESSION_COOKIE),
+        ctx.session_cookie(request),
         browser_binding(request),
     )
     response = follow_outcome(request, outcome)
-    response.delete_cookie(
-        SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=ctx.secure_cookies
-    )
+    ctx.clear_session_cookie(response)
     return response
 
 

@@ -35,7 +35,7 @@ from gatehouse.protocol.provider import Provider
 from gatehouse.protocol.signin import Source
 from gatehouse.storage.records import Passkey, User
 from gatehouse.web.account import reauthentication_needed, send_to_sign_in
-from gatehouse.web.context import DEVICE_COOKIE, SESSION_COOKIE, context_of
+from gatehouse.web.context import context_of
 from gatehouse.web.csrf import browser_binding, require_csrf
 from gatehouse.web.errors import Channel, Endpoint, error_response, renders_errors
 from gatehouse.web.http import client_address, json_response, read_form, read_json_object, redirect
@@ -101,10 +101,11 @@ def _credential(body: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
-def _as_script_redirect(page_response: Response) -> Response:
+def _as_script_redirect(request: Request, page_response: Response) -> Response:
     """What a form post would get (a redirect, and the cookies it sets) for the script: the
     redirect's Location as JSON, since fetch() cannot read it from a redirect."""
-    response = json_response({"location": page_response.headers["location"]})
+    location = context_of(request).local(page_response.headers["location"])
+    response = json_response({"location": location})
     response.raw_headers.extend(
         (name, value) for name, value in page_response.raw_headers if name == b"set-cookie"
     )
@@ -142,13 +143,15 @@ async def login(request: Request) -> Response:
         sign_in_flow.record_passkey_login,
         ctx.provider,
         _text(body, "interaction"),
-        request.cookies.get(SESSION_COOKIE),
+        ctx.session_cookie(request),
         browser_binding(request),
         _credential(body),
-        Source(client_address(request), request.cookies.get(DEVICE_COOKIE)),
+        Source(client_address(request), ctx.device_cookie(request)),
         request.headers.get("user-agent"),
     )
-    return _as_script_redirect(follow_outcome(request, signed_in.outcome, signed_in=signed_in))
+    return _as_script_redirect(
+        request, follow_outcome(request, signed_in.outcome, signed_in=signed_in)
+    )
 
 
 # -- The person's passkeys (/passkeys) ------------------------------------------------------
@@ -160,7 +163,7 @@ def _signed_in(provider: Provider, session_cookie: str | None) -> User | None:
 
 async def _require_user(request: Request) -> User:
     ctx = context_of(request)
-    user = await run_in_threadpool(_signed_in, ctx.provider, request.cookies.get(SESSION_COOKIE))
+    user = await run_in_threadpool(_signed_in, ctx.provider, ctx.session_cookie(request))
     if user is None:
         raise LoginRequired("you are no longer signed in; sign in again, then manage your passkeys")
     return user
@@ -198,9 +201,7 @@ def _page_data(provider: Provider, session_cookie: str | None) -> tuple[User | N
 
 async def passkeys_page(request: Request) -> Response:
     ctx = context_of(request)
-    user, passkeys = await run_in_threadpool(
-        _page_data, ctx.provider, request.cookies.get(SESSION_COOKIE)
-    )
+    user, passkeys = await run_in_threadpool(_page_data, ctx.provider, ctx.session_cookie(request))
     if user is None:  # signed out: the account page's sign-in, then its link back here
         return await send_to_sign_in(request, "view")
     return ctx.render(
@@ -244,7 +245,7 @@ async def register(request: Request) -> Response:
         ctx.provider.clock(),
         AuditContext(client_address(request)),
     )
-    return json_response({"location": "/passkeys?done=added"})
+    return json_response({"location": ctx.local("/passkeys?done=added")})
 
 
 @renders_errors(PASSKEY_PAGES)

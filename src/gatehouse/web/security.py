@@ -15,20 +15,30 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-def policy_with_frames(origins: list[str]) -> str:
+def policy_with_frames(origins: list[str], policy: str = CONTENT_SECURITY_POLICY) -> str:
     """The policy of a page that frames ``origins`` (the signed-out page loads the clients'
     front-channel logout URIs, Front-Channel Logout 1.0 §2). The origins come from
     registered URIs whose host and port were checked at registration
     (protocol/redirect_uris.py ``server_url_problem``), so none can end the directive."""
     sources = " ".join(dict.fromkeys(origins))
-    return f"{CONTENT_SECURITY_POLICY}; frame-src {sources}" if sources else CONTENT_SECURITY_POLICY
+    return f"{policy}; frame-src {sources}" if sources else policy
+
+
+def policy_with_image_origin(origin: str | None) -> str:
+    """The policy of a tenant whose logo is served from ``origin`` (tenancy.py
+    ``logo_origin``: https, a plain host and port, nothing that could end the directive);
+    only img-src grows."""
+    if origin is None:
+        return CONTENT_SECURITY_POLICY
+    return CONTENT_SECURITY_POLICY.replace("img-src 'self' data:", f"img-src 'self' data: {origin}")
 
 
 # No form-action: Chromium applies it to the redirect that follows a login or consent POST,
 # which goes to the client's own origin.
 
+CSP_HEADER = b"content-security-policy"
 STATIC_HEADERS = [
-    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (CSP_HEADER, CONTENT_SECURITY_POLICY.encode()),
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"no-referrer"),
@@ -36,10 +46,20 @@ STATIC_HEADERS = [
 
 
 class SecurityHeaders:
-    def __init__(self, app: ASGIApp, *, https: bool, access_log: AccessLog) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        https: bool,
+        access_log: AccessLog,
+        content_security_policy: str = CONTENT_SECURITY_POLICY,
+    ) -> None:
         self.app = app
         self.access_log = access_log
-        self.headers = list(STATIC_HEADERS)
+        self.headers = [
+            (name, content_security_policy.encode() if name == CSP_HEADER else value)
+            for name, value in STATIC_HEADERS
+        ]
         if https:
             self.headers.append((b"strict-transport-security", b"max-age=31536000"))
 

@@ -69,16 +69,21 @@ def serve_worker(settings: Settings, host: str, port: int, issuer: str) -> None:
     """One worker process: its own socket, runtime and app (the supervisor's target)."""
     from gatehouse.observability.access_log import AccessLog
     from gatehouse.observability.logging import configure_logging
-    from gatehouse.runtime import build_runtime
+    from gatehouse.runtime import TenantRuntimes, build_runtime
     from gatehouse.web.app import create_app
+    from gatehouse.web.tenant_dispatch import serve_every_tenant
 
     handler = configure_logging(settings.log_level)
     runtime = build_runtime(settings, issuer=issuer)
+    tenants = TenantRuntimes(runtime)
     # Back-channel logouts queued by this process's sign-outs go out at once; those of
-    # other processes by polling (protocol/backchannel_worker.py).
-    worker = runtime.backchannel_worker().start()
+    # other processes, and every other tenant's, by polling (protocol/backchannel_worker.py).
+    worker = runtime.backchannel_worker(
+        others=lambda: [tenant.provider for tenant in tenants.every()]
+    ).start()
     try:
-        app = create_app(runtime, AccessLog(handler))
+        access_log = AccessLog(handler)
+        app = serve_every_tenant(tenants, lambda tenant: create_app(tenant, access_log))
         # Listen only once the app is ready: a socket in the SO_REUSEPORT group gets its share
         # of new connections at once, which would otherwise wait on an app still loading
         # (or be reset, were this worker to die while starting).

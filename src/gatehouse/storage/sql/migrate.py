@@ -13,9 +13,9 @@ from alembic.script import ScriptDirectory
 
 from gatehouse.storage.sql.database import Database
 from gatehouse.storage.sql.tables import tenants
+from gatehouse.tenancy import DEFAULT_TENANT as DEFAULT_TENANT
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
-DEFAULT_TENANT = "default"
 _LOCK_ID = 7263001
 
 

@@ -38,6 +38,7 @@ from gatehouse.storage.sql.selfservice import (
     SqlOutboxRepository,
 )
 from gatehouse.storage.sql.sessions import SqlInteractionRepository, SqlSessionRepository
+from gatehouse.storage.sql.tenants import SqlTenantRepository
 from gatehouse.storage.sql.trusted_issuers import SqlTrustedIssuerRepository
 from gatehouse.storage.sql.users import SqlUserRepository
 
@@ -90,6 +91,8 @@ class SqlStore:
         self.email_tokens = SqlEmailTokenRepository(database, tenant_id)
         self.outbox = SqlOutboxRepository(database, tenant_id)
         self.email_requests = SqlEmailRequestRepository(database, tenant_id)
+        # The tenants themselves: every tenant's row, not only this store's.
+        self.tenants = SqlTenantRepository(database)
 
     def atomic(self) -> AbstractContextManager[Any]:
         return self.database.atomic()

@@ -57,17 +57,8 @@ from gatehouse.storage.sql.sign_in_tables import passkeys as passkeys
 from gatehouse.storage.sql.sign_in_tables import recovery_codes as recovery_codes
 from gatehouse.storage.sql.sign_in_tables import totp_authenticators as totp_authenticators
 
-tenants = sa.Table(
-    "tenants",
-    metadata,
-    sa.Column("id", sa.String(64), primary_key=True),
-    # Kept for the schema's sake: every table has tenant_id, tenants is its own tenant.
-    sa.Column("tenant_id", sa.String(64), nullable=False),
-    sa.Column("issuer", sa.String(2048), nullable=True),
-    sa.Column("created_at", Time, nullable=False),
-    # 0005: the tenant's policy (policy.py): only the fields that differ from the defaults.
-    sa.Column("policy", sa.JSON, nullable=True),
-)
+# The tenants themselves: tenant_tables.py.
+from gatehouse.storage.sql.tenant_tables import tenants as tenants
 
 signing_keys = sa.Table(
     "signing_keys",

@@ -99,7 +99,7 @@ def link_problem(
         title=problem.title,
         message=problem.message,
         next_step=next_step,
-        next_link=next_link,
+        next_link=context_of(request).local(next_link) if next_link else None,
         next_link_text=FORGOT_PASSWORD,
     )
 

@@ -32,9 +32,11 @@ from gatehouse.web.threads import run_in_threadpool
 EMPTY_FORM = core.RegistrationForm(username="", email="", password="", name="")
 
 
-def _sign_in_link(interaction: str | None) -> str | None:
+def _sign_in_link(request: Request, interaction: str | None) -> str | None:
     """Back to the sign-in page the person came from, if they came from one."""
-    return f"/login?{urlencode({'interaction': interaction})}" if interaction else None
+    if not interaction:
+        return None
+    return context_of(request).local(f"/login?{urlencode({'interaction': interaction})}")
 
 
 def _render_form(
@@ -54,7 +56,7 @@ def _render_form(
         errors=field_messages(errors),
         interaction=interaction,
         min_length=policy.password_min_length,
-        sign_in_link=_sign_in_link(interaction) or "/",
+        sign_in_link=_sign_in_link(request, interaction) or context_of(request).local("/"),
     )
 
 
@@ -100,7 +102,7 @@ async def register_submit(request: Request) -> Response:
         ui_locales=ui_locales,
         email=form.email,
         expires_in=in_whole_units(policy.email_verification_lifetime),
-        sign_in_link=_sign_in_link(interaction),
+        sign_in_link=_sign_in_link(request, interaction),
     )
 
 

@@ -9,6 +9,8 @@
 
 (() => {
   const words = JSON.parse(document.getElementById("passkey-messages").dataset.messages);
+  // The path a tenant's pages live below (/t/{name}; none for the default tenant).
+  const base = document.getElementById("passkey-messages").dataset.base || "";
 
   // -- base64url (RFC 4648 §5, no padding) <-> ArrayBuffer ---------------------------------
 
@@ -84,7 +86,7 @@
   }
 
   async function post(url, body) {
-    const response = await fetch(url, {
+    const response = await fetch(base + url, {
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json" },
