@@ -56,14 +56,9 @@ from gatehouse.admin import issuers as issuer_admin
 from gatehouse.admin import scopes as scope_admin
 from gatehouse.admin import token_exchange as exchange_admin
 from gatehouse.admin import users as user_admin
-from gatehouse.admin.apply_file import (
-    ApplyFile,
-    api_spec,
-    client_spec,
-    read_apply_file,
-    reported_at,
-)
+from gatehouse.admin.apply_file import ApplyFile, read_apply_file, reported_at
 from gatehouse.admin.apply_groups import apply_assignment, apply_groups
+from gatehouse.admin.apply_specs import api_spec, client_spec
 from gatehouse.admin.changes import made_through
 from gatehouse.admin.client_spec import validated_client
 from gatehouse.admin.errors import AdminError

@@ -1,4 +1,5 @@
-"""The token response every grant returns (RFC 6749 §5.1, OIDC Core §3.1.3.3, §12.2)."""
+"""Issuing a user grant's tokens: the access token per audience, the ID token, the refresh
+token, and the token response they make (protocol/token_response.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from gatehouse.protocol.claims import user_claims
 from gatehouse.protocol.claims_request import ClaimsRequest, released_for
 from gatehouse.protocol.person_claims import NONE, PersonClaims, person_claims
 from gatehouse.protocol.provider import Provider
+from gatehouse.protocol.token_response import TokenResponse
 from gatehouse.storage.records import AuthorizationCode, Client, RefreshToken, User
 from gatehouse.tokens import entra
 from gatehouse.tokens.access_token import MintedAccessToken, mint_access_token
@@ -20,35 +22,6 @@ from gatehouse.tokens.id_token import mint_id_token
 
 # The access token claim that carries the claims parameter's userinfo member to UserInfo.
 USERINFO_CLAIMS = "userinfo_claims"
-
-
-@dataclass(frozen=True)
-class TokenResponse:
-    access_token: str
-    expires_in: int
-    scope: str
-    id_token: str | None = None
-    refresh_token: str | None = None
-    token_type: str = "Bearer"
-    issued_token_type: str | None = None  # RFC 8693 §2.2.1, token exchange only
-    client_info: str | None = None  # Entra's, for an entra client that asks (tokens/entra.py)
-
-    def to_json(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "access_token": self.access_token,
-            "token_type": self.token_type,
-            "expires_in": self.expires_in,
-            "scope": self.scope,
-        }
-        if self.id_token is not None:
-            body["id_token"] = self.id_token
-        if self.refresh_token is not None:
-            body["refresh_token"] = self.refresh_token
-        if self.issued_token_type is not None:
-            body["issued_token_type"] = self.issued_token_type
-        if self.client_info is not None:
-            body["client_info"] = self.client_info
-        return body
 
 
 @dataclass(frozen=True)

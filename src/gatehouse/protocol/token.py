@@ -22,9 +22,9 @@ from gatehouse.protocol.grants.jwt_bearer import JwtBearerGrant
 from gatehouse.protocol.grants.password import PasswordGrant
 from gatehouse.protocol.grants.refresh_token import RefreshTokenGrant
 from gatehouse.protocol.grants.token_exchange import TokenExchangeGrant
-from gatehouse.protocol.issuance import TokenResponse
 from gatehouse.protocol.messages import Parameters
 from gatehouse.protocol.provider import Provider
+from gatehouse.protocol.token_response import TokenResponse
 
 DEFAULT_GRANTS: Mapping[str, Grant] = {
     grant.grant_type: grant

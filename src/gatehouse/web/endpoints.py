@@ -16,11 +16,11 @@ from gatehouse.protocol.dpop_resource import presented_token
 from gatehouse.protocol.grants.password import PASSWORD
 from gatehouse.protocol.interaction import browser_state
 from gatehouse.protocol.introspection import introspect
-from gatehouse.protocol.issuance import TokenResponse
 from gatehouse.protocol.messages import MalformedParameters, Parameters
 from gatehouse.protocol.provider import Provider
 from gatehouse.protocol.revocation import revoke
 from gatehouse.protocol.token import DEFAULT_GRANTS, token_endpoint
+from gatehouse.protocol.token_response import TokenResponse
 from gatehouse.protocol.userinfo import userinfo as userinfo_core
 from gatehouse.web.context import context_of
 from gatehouse.web.cors import add_cors_headers, preflight

@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 
 from gatehouse.crypto import base64url_sha256, random_token, sha256_digest
-from gatehouse.protocol.issuance import TokenResponse, UserGrant, issue_user_tokens, new_grant_id
+from gatehouse.protocol.issuance import UserGrant, issue_user_tokens, new_grant_id
 from gatehouse.protocol.messages import Parameters
 from gatehouse.protocol.provider import Provider
+from gatehouse.protocol.token_response import TokenResponse
 from gatehouse.runtime import Runtime
 from gatehouse.storage.records import AuthorizationCode, Client, SsoSession, User
 from tests.support.factories import REDIRECT_URI, make_client, make_user

@@ -8,8 +8,9 @@ from dataclasses import replace
 import pytest
 
 from gatehouse.crypto import sha256_digest
-from gatehouse.protocol.issuance import RotationLost, TokenResponse, UserGrant, issue_user_tokens
+from gatehouse.protocol.issuance import RotationLost, UserGrant, issue_user_tokens
 from gatehouse.protocol.provider import Provider
+from gatehouse.protocol.token_response import TokenResponse
 from gatehouse.runtime import Runtime
 from gatehouse.storage.records import User
 from gatehouse.tokens.access_token import validate_access_token

@@ -12,10 +12,10 @@ from gatehouse.errors import (
     UnsupportedGrantType,
 )
 from gatehouse.protocol.grants.base import Grant
-from gatehouse.protocol.issuance import TokenResponse
 from gatehouse.protocol.messages import Parameters
 from gatehouse.protocol.provider import Provider
 from gatehouse.protocol.token import DEFAULT_GRANTS, token_endpoint
+from gatehouse.protocol.token_response import TokenResponse
 from gatehouse.runtime import Runtime
 from gatehouse.storage.records import Client, User
 from tests.unit.protocol.conftest import Registered, issue, params, register

@@ -8,7 +8,6 @@ from gatehouse.crypto import sha256_digest
 from gatehouse.errors import InvalidGrant
 from gatehouse.protocol import pkce
 from gatehouse.protocol.issuance import (
-    TokenResponse,
     UserGrant,
     access_token_lifetime,
     issue_user_tokens,
@@ -17,6 +16,7 @@ from gatehouse.protocol.issuance import (
 from gatehouse.protocol.liveness import user_cannot_receive_tokens
 from gatehouse.protocol.messages import Parameters
 from gatehouse.protocol.provider import Provider
+from gatehouse.protocol.token_response import TokenResponse
 from gatehouse.storage.records import AuthorizationCode, AuthorizationCodeState, Client
 
 

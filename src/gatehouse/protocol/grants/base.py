@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from gatehouse.protocol.issuance import TokenResponse
 from gatehouse.protocol.messages import Parameters
 from gatehouse.protocol.provider import Provider
+from gatehouse.protocol.token_response import TokenResponse
 from gatehouse.storage.records import Client
 
 

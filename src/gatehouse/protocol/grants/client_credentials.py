@@ -16,9 +16,10 @@ from gatehouse.protocol.audiences import (
     default_target,
     split_canonical,
 )
-from gatehouse.protocol.issuance import TokenResponse, mint_for_audience
+from gatehouse.protocol.issuance import mint_for_audience
 from gatehouse.protocol.messages import Parameters, split_scope
 from gatehouse.protocol.provider import Provider
+from gatehouse.protocol.token_response import TokenResponse
 from gatehouse.storage.records import Api, Client
 
 

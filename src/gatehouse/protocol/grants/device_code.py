@@ -23,10 +23,11 @@ from gatehouse.errors import (
     SlowDown,
 )
 from gatehouse.protocol.device import DEVICE_CODE_GRANT
-from gatehouse.protocol.issuance import TokenResponse, UserGrant, issue_user_tokens, user_audience
+from gatehouse.protocol.issuance import UserGrant, issue_user_tokens, user_audience
 from gatehouse.protocol.liveness import user_cannot_receive_tokens
 from gatehouse.protocol.messages import Parameters
 from gatehouse.protocol.provider import Provider
+from gatehouse.protocol.token_response import TokenResponse
 from gatehouse.storage.records import Client, DeviceAuthorization
 
 # RFC 8628 §3.5: "the interval MUST be increased by 5 seconds for this and all subsequent

@@ -24,9 +24,9 @@ from gatehouse.protocol.external_issuers import (
     verify_external_token,
 )
 from gatehouse.protocol.grants.client_credentials import application_token
-from gatehouse.protocol.issuance import TokenResponse
 from gatehouse.protocol.messages import Parameters
 from gatehouse.protocol.provider import Provider
+from gatehouse.protocol.token_response import TokenResponse
 from gatehouse.storage.records import AuditEvent, Client
 
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"

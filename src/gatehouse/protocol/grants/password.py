@@ -24,11 +24,12 @@ from gatehouse.errors import InvalidGrant, InvalidScope, UnmetAuthenticationRequ
 from gatehouse.protocol import audiences, scopes
 from gatehouse.protocol.admin_consent import consented_scopes
 from gatehouse.protocol.authorization import AuthorizationRequest, reported_acr
-from gatehouse.protocol.issuance import TokenResponse, UserGrant, issue_user_tokens, new_grant_id
+from gatehouse.protocol.issuance import UserGrant, issue_user_tokens, new_grant_id
 from gatehouse.protocol.messages import Parameters, split_scope
 from gatehouse.protocol.mfa_policy import factor_needed
 from gatehouse.protocol.provider import Provider
 from gatehouse.protocol.signin import Source, check_password, record_password
+from gatehouse.protocol.token_response import TokenResponse
 from gatehouse.storage.records import AuditEvent, Client, User
 
 PASSWORD = "password"

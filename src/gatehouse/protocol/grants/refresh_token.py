@@ -17,7 +17,6 @@ from gatehouse.crypto import sha256_digest
 from gatehouse.errors import InvalidGrant, InvalidScope
 from gatehouse.protocol.issuance import (
     RotationLost,
-    TokenResponse,
     UserGrant,
     access_token_lifetime,
     issue_user_tokens,
@@ -30,6 +29,7 @@ from gatehouse.protocol.liveness import (
 )
 from gatehouse.protocol.messages import Parameters, split_scope
 from gatehouse.protocol.provider import Provider
+from gatehouse.protocol.token_response import TokenResponse
 from gatehouse.storage.records import Client, RefreshToken, User
 
 

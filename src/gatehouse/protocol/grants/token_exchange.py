@@ -39,10 +39,11 @@ from gatehouse.protocol.grants.exchange_subject import (
     ExchangeSubject,
     subject_from,
 )
-from gatehouse.protocol.issuance import TokenResponse, access_token_lifetime, mint_for_audience
+from gatehouse.protocol.issuance import access_token_lifetime, mint_for_audience
 from gatehouse.protocol.messages import Parameters, split_scope
 from gatehouse.protocol.person_claims import person_claims
 from gatehouse.protocol.provider import Provider
+from gatehouse.protocol.token_response import TokenResponse
 from gatehouse.storage.records import Api, AuditEvent, Client, ExchangeGrant
 
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange"

@@ -19,8 +19,8 @@ from gatehouse.errors import (
 )
 from gatehouse.protocol.device import DEVICE_CODE_GRANT
 from gatehouse.protocol.grants.device_code import DeviceCodeGrant
-from gatehouse.protocol.issuance import TokenResponse
 from gatehouse.protocol.provider import Provider
+from gatehouse.protocol.token_response import TokenResponse
 from gatehouse.runtime import Runtime
 from gatehouse.storage.records import DeviceApproval, DeviceAuthorization, User
 from tests.support.flow import FakeClock

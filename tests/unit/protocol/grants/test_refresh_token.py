@@ -8,8 +8,8 @@ import pytest
 from gatehouse.crypto import sha256_digest
 from gatehouse.errors import InvalidGrant, InvalidScope, InvalidTarget, OAuthError
 from gatehouse.protocol.grants.refresh_token import RefreshTokenGrant
-from gatehouse.protocol.issuance import TokenResponse
 from gatehouse.protocol.provider import Provider
+from gatehouse.protocol.token_response import TokenResponse
 from gatehouse.runtime import Runtime
 from gatehouse.storage.records import User
 from tests.conftest import ISSUER
