@@ -122,13 +122,24 @@ def test_the_login_page_links_below_the_tenant_and_shows_its_branding(
     assert 'action="/t/acme/login"' in html
     assert 'href="/t/acme/branding.css"' in html
     assert "Acme &lt;Corp&gt;" in html
-    assert '<img class="logo" src="https://cdn.example.com/a.svg"' in html
+    # Beside the name it is decorative (alt=""); alone, it says whose it is.
+    assert '<img class="logo" src="https://cdn.example.com/a.svg" alt=""' in html
     csp = page.headers["content-security-policy"]
     assert "img-src 'self' data: https://cdn.example.com;" in csp
     assert "style-src 'self';" in csp and "unsafe-inline" not in csp
     css = acme.get("/branding.css")
     assert css.headers["content-type"].startswith("text/css")
     assert css.text == ":root { --accent: #aa3300; }\n"
+
+
+def test_a_logo_without_a_display_name_says_whose_it_is(
+    runtime: Runtime, tenants: TenantRuntimes, acme: TestClient
+) -> None:
+    update_tenant(runtime, "acme", ("logo_url=/static/acme.svg",), ())
+    page = acme.get("/device", headers={"Accept-Language": "de"})
+    assert '<img class="logo" src="/static/acme.svg" alt="Das Logo von acme"' in page.text
+    page = acme.get("/device")
+    assert '<img class="logo" src="/static/acme.svg" alt="The logo of acme"' in page.text
 
 
 def test_the_default_tenant_is_served_as_before(default: TestClient, runtime: Runtime) -> None:
@@ -163,6 +174,9 @@ def test_unknown_tenants_are_a_clear_404(app: TenantDispatch, path: str) -> None
         page = client.get(path, headers={"Accept": "text/html"})
         assert page.status_code == 404
         assert page.headers["content-type"].startswith("text/html")
+        # No tenant's page: it sets no cookie (the default tenant's CSRF cookie included).
+        assert "set-cookie" not in page.headers
+        assert not client.cookies
 
 
 def test_an_updated_or_deleted_tenant_is_rebuilt_or_gone(

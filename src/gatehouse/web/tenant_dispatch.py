@@ -91,6 +91,7 @@ class TenantDispatch:
                 CHECK_THE_ADDRESS,
                 description=shown,
                 error_code="not_found",
+                tenant_cookies=False,  # not the default tenant's page: none of its cookies
             )
         return json_response({"error": "not_found", "error_description": shown}, 404)
 
