@@ -54,7 +54,7 @@ def test_a_good_token_is_accepted(runtime: Runtime) -> None:
     [
         ({"audience": "https://other.example.com"}, "audience", "not https://other.example.com"),
         ({"scopes": ("orders.write",)}, "scope orders.write", "lacks the delegated scope"),
-        ({"roles": ("Orders.ReadAll",)}, "role Orders.ReadAll", "gatehouse grant app-role --client"),
+        ({"roles": ("Orders.ReadAll",)}, "role Orders.ReadAll", "app-role --client"),
         ({"issuer": "https://elsewhere.example.com"}, "issuer", "expected"),
     ],
     ids=["audience", "scope", "role", "issuer"],
