@@ -208,12 +208,11 @@ def explain_token(
     granted_roles = roles_claim if isinstance(roles_claim, list) else []
     # An app-only token's subject is its client; a delegated token's is the person, whose
     # roles are those assigned to them or to a group they are in (docs/groups-and-roles.md).
-    grantee = (
-        "to the client (`gatehouse grant app-role --client`)"
-        if subject == claims.get("client_id")
-        else "to the person or a group they are in (`gatehouse grant app-role --user` or "
-        "`--group`)"
-    )
+    if subject == claims.get("client_id"):
+        grantee = "to the client (`gatehouse grant app-role --client`)"
+    else:
+        grantee = "to the person or a group they are in (`gatehouse grant app-role --user`"
+        grantee += " or `--group`)"
     for role in roles:
         ok = role in granted_roles
         result.add(

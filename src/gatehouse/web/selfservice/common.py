@@ -59,9 +59,7 @@ def composer_of(request: Request, ui_locales: tuple[str, ...] = ()) -> TemplateM
     ctx = context_of(request)
     lang = ctx.languages.choose(ui_locales, request.headers.get("accept-language"))
     organisation = ctx.brand.display_name if ctx.brand is not None else None
-    return TemplateMailComposer(
-        ctx.templates, lang, ctx.languages.translations(lang), organisation
-    )
+    return TemplateMailComposer(ctx.templates, lang, ctx.languages.translations(lang), organisation)
 
 
 async def enabled_policy(
