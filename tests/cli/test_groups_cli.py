@@ -50,6 +50,18 @@ def test_groups_are_created_listed_shown_updated_and_deleted(
     assert "admin.group.member_removed" in events
 
 
+def test_user_show_lists_the_groups_a_person_is_in(gh: Gatehouse, setup: dict[str, Any]) -> None:
+    gh.ok("group", "create", "--name", "sales")
+    gh.ok("group", "add-member", "engineering", "--group", "frontend")
+    gh.ok("group", "add-member", "frontend", "--user", "alice")
+    shown = gh.ok("user", "show", "alice")
+    # Directly in frontend, and in engineering through it; not in sales.
+    assert shown["groups"] == [
+        {"id": setup["engineering"]["id"], "name": "engineering", "direct": False},
+        {"id": setup["frontend"]["id"], "name": "frontend", "direct": True},
+    ]
+
+
 def test_app_roles_are_assigned_to_people_and_groups(gh: Gatehouse, setup: dict[str, Any]) -> None:
     role = ("--api", ORDERS, "--role", "Orders.Approve")
     to_group = gh.ok("grant", "app-role", *role, "--group", "engineering")

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from gatehouse.runtime import Runtime
+from gatehouse.storage.federation import FederatedIdentity, FederationState
+from gatehouse.storage.sql.store import SqlStore
 from tests.cli.conftest import Gatehouse
 
 CB = "https://app.example.com/cb"
@@ -168,19 +170,67 @@ def test_apply_files_name_their_tenant(gh: Gatehouse, tmp_path: Path) -> None:
     assert "line 1: tenant: a tenant name is one path segment" in gh.fails("apply", str(bad))
 
 
+ORDERS = "https://orders.example.com"
+DISCOVERY = "https://login.example.com/.well-known/openid-configuration"
+
+
+def _provision(gh: Gatehouse, *tenant: str) -> None:
+    """In the tenant named (``--tenant acme``) or the default one: alice, the orders API
+    with a role, a client, a group holding the role with alice in it, an admin consent, an
+    upstream identity provider."""
+    gh.ok(*tenant, "user", "create", "--username", "alice", "--password", "correct horse battery")
+    gh.ok(*tenant, "api", "create", "--identifier", ORDERS, "--app-role", "orders.admin=Admin")
+    gh.ok(*tenant, "client", "create", "--client-id", "web", "--redirect-uri", CB)
+    gh.ok(*tenant, "group", "create", "--name", "engineering")
+    gh.ok(*tenant, "group", "add-member", "engineering", "--user", "alice")
+    role = ("--api", ORDERS, "--role", "orders.admin")
+    gh.ok(*tenant, "grant", "app-role", *role, "--group", "engineering")
+    gh.ok(*tenant, "consent", "grant-admin", "--client", "web", "--scope", "openid")
+    args = ["federation", "add", "corp", "--display-name", "Corp", "--discovery", DISCOVERY]
+    gh.ok(*tenant, *args, "--client-id", "gh", "--client-secret-stdin", input="s3cret\n")
+
+
+def test_groups_roles_admin_consents_and_upstreams_act_on_the_tenant_named(
+    gh: Gatehouse,
+) -> None:
+    gh.ok("tenant", "create", "acme")
+    _provision(gh, "--tenant", "acme")
+    acme = ("--tenant", "acme")
+    assert [g["name"] for g in gh.ok(*acme, "group", "list")] == ["engineering"]
+    assert [g["name"] for g in gh.ok(*acme, "user", "show", "alice")["groups"]] == ["engineering"]
+    assert gh.ok(*acme, "group", "show", "engineering")["app_roles"] == [
+        {"api": ORDERS, "role": "orders.admin"}
+    ]
+    assert [c["client_id"] for c in gh.ok(*acme, "consent", "list-admin")] == ["web"]
+    upstream = gh.ok(*acme, "federation", "show", "corp")
+    assert upstream["redirect_uri"] == "http://127.0.0.1:8000/t/acme/login/federated/callback"
+    # The default tenant has none of it.
+    assert gh.ok("group", "list") == []
+    assert gh.ok("consent", "list-admin") == []
+    assert gh.ok("federation", "list") == []
+    assert "no group 'engineering'" in gh.fails("group", "show", "engineering")
+    # Nor does another tenant, which may have its own of the same names.
+    gh.ok("tenant", "create", "beta")
+    assert gh.ok("--tenant", "beta", "group", "list") == []
+    _provision(gh, "--tenant", "beta")
+    beta_group = gh.ok("--tenant", "beta", "group", "show", "engineering")
+    assert beta_group["id"] != gh.ok(*acme, "group", "show", "engineering")["id"]
+    gh.ok("--tenant", "beta", "group", "delete", "engineering")
+    gh.ok("--tenant", "beta", "consent", "revoke-admin", "--client", "web")
+    gh.ok("--tenant", "beta", "federation", "remove", "corp")
+    assert [g["name"] for g in gh.ok(*acme, "group", "list")] == ["engineering"]
+    assert len(gh.ok(*acme, "consent", "list-admin")) == 1
+    assert len(gh.ok(*acme, "federation", "list")) == 1
+
+
 def test_delete_removes_every_row_and_asks_first(gh: Gatehouse, runtime: Runtime) -> None:
     gh.ok("tenant", "create", "acme")
-    gh.ok("--tenant", "acme", "client", "create", "--client-id", "web", "--redirect-uri", CB)
-    gh.ok(
-        "--tenant",
-        "acme",
-        "user",
-        "create",
-        "--username",
-        "alice",
-        "--password",
-        "correct horse battery",
-    )
+    _provision(gh, "--tenant", "acme")
+    # A person linked to the upstream, and a federated sign-in under way.
+    alice = gh.ok("--tenant", "acme", "user", "show", "alice")["id"]
+    federation = SqlStore(runtime.database, "acme").federation
+    federation.link(FederatedIdentity("corp", "sub-1", alice, 1, 1))
+    federation.create_state(FederationState("h" * 64, "signin", "corp", b"x", None, 1, 2**31 - 1))
     gh.ok("client", "create", "--client-id", "web", "--redirect-uri", CB)
     result = gh("tenant", "delete", "acme")
     assert result.exit_code == 1
@@ -191,6 +241,12 @@ def test_delete_removes_every_row_and_asks_first(gh: Gatehouse, runtime: Runtime
     assert deleted["rows"]["clients"] == 1
     assert deleted["rows"]["users"] == 1
     assert deleted["rows"]["signing_keys"] == 2
+    # What came with groups, admin consent and federation goes too.
+    for table in ("groups", "group_members", "app_role_assignments", "admin_consents"):
+        assert deleted["rows"][table] == 1, table
+    assert deleted["rows"]["upstream_providers"] == 1
+    assert deleted["rows"]["federated_identities"] == 1
+    assert deleted["rows"]["federation_states"] == 1
     assert [t["name"] for t in gh.ok("tenant", "list")] == ["default"]
     assert [c["client_id"] for c in gh.ok("client", "list")] == ["web"]
     # Nothing of the tenant is left in any table.

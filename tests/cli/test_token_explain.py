@@ -14,6 +14,7 @@ from gatehouse.protocol.issuance import mint_for_audience
 from gatehouse.runtime import Runtime
 from gatehouse.settings import Settings
 from tests.conftest import ISSUER, TEST_SECRET_KEY
+from tests.support.factories import make_user
 
 API = "https://orders.example.com"
 
@@ -53,7 +54,7 @@ def test_a_good_token_is_accepted(runtime: Runtime) -> None:
     [
         ({"audience": "https://other.example.com"}, "audience", "not https://other.example.com"),
         ({"scopes": ("orders.write",)}, "scope orders.write", "lacks the delegated scope"),
-        ({"roles": ("Orders.ReadAll",)}, "role Orders.ReadAll", "gatehouse grant app-role"),
+        ({"roles": ("Orders.ReadAll",)}, "role Orders.ReadAll", "app-role --client"),
         ({"issuer": "https://elsewhere.example.com"}, "issuer", "expected"),
     ],
     ids=["audience", "scope", "role", "issuer"],
@@ -67,6 +68,24 @@ def test_each_failed_check_is_named(
     checks = _checks(result.to_json())
     assert checks[failing] is False
     assert words in result.to_json()["verdict"]
+
+
+def test_a_persons_token_without_the_role_names_the_person_and_their_groups(
+    runtime: Runtime,
+) -> None:
+    alice = make_user(runtime)
+    token = mint_for_audience(
+        runtime.provider,
+        Audience(API, ("orders.read",), None),
+        subject=alice["id"],
+        client_id="web",
+        now=runtime.provider.clock(),
+    ).value
+    result = explain_token(runtime, token, issuer=ISSUER, audience=API, roles=("Orders.Approve",))
+    verdict = result.to_json()["verdict"]
+    assert "lacks the app role Orders.Approve" in verdict
+    assert "to the person or a group they are in (`gatehouse grant app-role --user`" in verdict
+    assert "only client credentials" not in verdict
 
 
 def test_expired_tampered_and_revoked(runtime: Runtime) -> None:

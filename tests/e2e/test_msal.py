@@ -7,7 +7,9 @@ gatehouse.rs and with PyJWT the way Microsoft's Python sample APIs check iss, au
 scp/roles.
 
 gatehouse is reached through a TLS front (tests/support/tls_front.py): MSAL takes only https
-authorities with a path. Runs on SQLite and PostgreSQL.
+authorities with a path. Each test runs against the default tenant (authority
+``{origin}/t/default``, where gatehouse serves the default tenant besides its bare issuer)
+and against tenant acme (``{origin}/t/acme``, acme's issuer), on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +32,7 @@ from gatehouse.rs import EntraClaims, HttpOptions, InvalidToken, TokenValidator
 from tests.conftest import TEST_SECRET_KEY
 from tests.support.browser import VIEWPORT, WAIT_MS, LoopbackSite, answer_consent, sign_in
 from tests.support.live_server import LiveServer, start_server
+from tests.support.tenant_server import tenant_of
 from tests.support.tls_front import TlsFront
 
 pytestmark = pytest.mark.e2e
@@ -36,7 +40,23 @@ pytestmark = pytest.mark.e2e
 ORDERS = "https://orders.example.com"
 READ = f"{ORDERS}/orders.read"
 PASSWORD = "correct horse battery staple"
-TENANT = "default"
+
+
+@dataclass(frozen=True)
+class Authority:
+    """What MSAL is given: the TLS front's origin below a tenant's path; and the issuer
+    found there (the default tenant's is the bare origin)."""
+
+    front: TlsFront
+    tenant: str
+
+    @property
+    def url(self) -> str:
+        return f"{self.front.origin}/t/{self.tenant}"
+
+    @property
+    def issuer(self) -> str:
+        return self.front.origin if self.tenant == "default" else self.url
 
 
 @pytest.fixture
@@ -46,9 +66,17 @@ def front(tmp_path: Path) -> Iterator[TlsFront]:
     tls.stop()
 
 
+@pytest.fixture(params=["default", "acme"])
+def authority(request: pytest.FixtureRequest, front: TlsFront) -> Authority:
+    return Authority(front, request.param)
+
+
 @pytest.fixture
-def gatehouse(database_url: str, tmp_path: Path, front: TlsFront) -> Iterator[LiveServer]:
-    """``gatehouse serve`` whose issuer is the TLS front's origin."""
+def gatehouse(
+    database_url: str, tmp_path: Path, front: TlsFront, authority: Authority
+) -> Iterator[LiveServer]:
+    """``gatehouse serve`` whose issuer is the TLS front's origin; as the authority's tenant
+    sees it (its commands provision that tenant)."""
     server = start_server(
         database_url,
         tmp_path / "server",
@@ -57,7 +85,7 @@ def gatehouse(database_url: str, tmp_path: Path, front: TlsFront) -> Iterator[Li
     )
     front.start(server.port)
     try:
-        yield server
+        yield server if authority.tenant == "default" else tenant_of(server, authority.tenant)
     finally:
         server.stop()
         print(f"--- gatehouse log ---\n{server.log()[-6000:]}")
@@ -116,14 +144,16 @@ def claims_of(token: str) -> dict[str, Any]:
 
 
 def sample_api_check(
-    front: TlsFront, token: str, *, scope: str | None, role: str | None
+    authority: Authority, token: str, *, scope: str | None, role: str | None
 ) -> dict[str, Any]:
     """What a Microsoft sample API written with PyJWT does with a bearer token: the key from
     the authority's JWK Set, then signature, exp, iss and aud; then the tenant (tid) and the
     permission: a delegated scope in scp, or an application role in roles."""
+    front = authority.front
     config = requests.get(
-        f"{front.authority}/.well-known/openid-configuration", verify=str(front.ca_file), timeout=30
+        f"{authority.url}/.well-known/openid-configuration", verify=str(front.ca_file), timeout=30
     ).json()
+    assert config["issuer"] == authority.issuer
     keys = jwt.PyJWKClient(config["jwks_uri"], ssl_context=front.ssl_context())
     claims: dict[str, Any] = jwt.decode(
         token,
@@ -133,7 +163,7 @@ def sample_api_check(
         issuer=config["issuer"],
         options={"require": ["exp", "iat", "iss", "aud", "tid", "oid", "ver"]},
     )
-    assert claims["tid"] in (TENANT,) and claims["ver"] == "2.0"
+    assert claims["tid"] in (authority.tenant,) and claims["ver"] == "2.0"
     if scope is not None:
         assert scope in claims["scp"].split(" ")
     if role is not None:
@@ -141,25 +171,28 @@ def sample_api_check(
     return claims
 
 
-def rs_validator(front: TlsFront) -> TokenValidator:
+def rs_validator(authority: Authority, tenants: tuple[str, ...] = ()) -> TokenValidator:
     """gatehouse.rs as an Entra-style API configures it: its issuer, its audience, its
-    tenants."""
-    client = httpx.Client(verify=front.ssl_context(), trust_env=False)
+    tenants (the authority's unless given)."""
+    client = httpx.Client(verify=authority.front.ssl_context(), trust_env=False)
     return TokenValidator(
-        front.origin, ORDERS, entra=EntraClaims([TENANT]), http=HttpOptions(client=client)
+        authority.issuer,
+        ORDERS,
+        entra=EntraClaims(list(tenants or (authority.tenant,))),
+        http=HttpOptions(client=client),
     )
 
 
 def test_a_daemon_gets_an_app_only_token_with_its_roles(
-    gatehouse: LiveServer, front: TlsFront, loopback_site: Callable[..., LoopbackSite]
+    gatehouse: LiveServer, authority: Authority, loopback_site: Callable[..., LoopbackSite]
 ) -> None:
     clients = provision(gatehouse, loopback_site().url("/callback"))
     daemon = clients["daemon"]
     app = msal.ConfidentialClientApplication(
         daemon["client_id"],
         client_credential=daemon["client_secret"],
-        oidc_authority=front.authority,
-        http_client=msal_http(front),
+        oidc_authority=authority.url,
+        http_client=msal_http(authority.front),
     )
     result = app.acquire_token_for_client(scopes=[f"{ORDERS}/.default"])
     assert "access_token" in result, result
@@ -167,36 +200,37 @@ def test_a_daemon_gets_an_app_only_token_with_its_roles(
     claims = claims_of(result["access_token"])
     assert claims["roles"] == ["orders.export"] and "scp" not in claims
     assert (claims["oid"], claims["azp"], claims["idtyp"]) == ("nightly-export",) * 2 + ("app",)
-    assert (claims["tid"], claims["ver"], claims["azpacr"]) == (TENANT, "2.0", "1")
-    assert claims["aud"] == ORDERS and claims["iss"] == front.origin
+    assert (claims["tid"], claims["ver"], claims["azpacr"]) == (authority.tenant, "2.0", "1")
+    assert claims["aud"] == ORDERS and claims["iss"] == authority.issuer
     # MSAL caches it: the second call does not go to gatehouse.
     again = app.acquire_token_for_client(scopes=[f"{ORDERS}/.default"])
     assert again["token_source"] == "cache" and again["access_token"] == result["access_token"]
 
-    sample_api_check(front, result["access_token"], scope=None, role="orders.export")
-    with rs_validator(front) as validator:
+    sample_api_check(authority, result["access_token"], scope=None, role="orders.export")
+    with rs_validator(authority) as validator:
         token = validator.validate(result["access_token"])
         assert token.require_roles("orders.export") is token and token.scopes == frozenset()
 
 
-def msal_app(front: TlsFront, client: dict[str, Any]) -> msal.ClientApplication:
+def msal_app(authority: Authority, client: dict[str, Any]) -> msal.ClientApplication:
     """A web app (confidential, with its secret) or a desktop app (public, PKCE only)."""
+    http = msal_http(authority.front)
     if "client_secret" in client:
         return msal.ConfidentialClientApplication(
             client["client_id"],
             client_credential=client["client_secret"],
-            oidc_authority=front.authority,
-            http_client=msal_http(front),
+            oidc_authority=authority.url,
+            http_client=http,
         )
     return msal.PublicClientApplication(
-        client["client_id"], oidc_authority=front.authority, http_client=msal_http(front)
+        client["client_id"], oidc_authority=authority.url, http_client=http
     )
 
 
 @pytest.mark.parametrize(("kind", "azpacr"), [("web", "1"), ("desktop", "0")])
 def test_an_app_signs_alice_in_and_refreshes_silently(
     gatehouse: LiveServer,
-    front: TlsFront,
+    authority: Authority,
     loopback_site: Callable[..., LoopbackSite],
     browser: Browser,
     kind: str,
@@ -206,12 +240,12 @@ def test_an_app_signs_alice_in_and_refreshes_silently(
     callback = site.url("/callback")
     clients = provision(gatehouse, callback)
     client, alice = clients[kind], clients["alice"]
-    app = msal_app(front, client)
+    app = msal_app(authority, client)
     # form_post, as MSAL recommends (RFC 9700 §4.3.1): the code never travels in a URL.
     flow = app.initiate_auth_code_flow(
         scopes=[READ], redirect_uri=callback, response_mode="form_post"
     )
-    assert flow["auth_uri"].startswith(f"{front.origin}/authorize?")
+    assert flow["auth_uri"].startswith(f"{authority.issuer}/authorize?")
 
     page = _browser_page(browser)
     page.goto(flow["auth_uri"])
@@ -220,7 +254,7 @@ def test_an_app_signs_alice_in_and_refreshes_silently(
     page.wait_for_url(callback)
     page.context.close()
     ((path, auth_response),) = site.posts
-    assert path == "/callback" and auth_response["iss"] == front.origin  # RFC 9207
+    assert path == "/callback" and auth_response["iss"] == authority.issuer  # RFC 9207
 
     result = app.acquire_token_by_auth_code_flow(flow, auth_response)
     assert "access_token" in result, result
@@ -228,17 +262,17 @@ def test_an_app_signs_alice_in_and_refreshes_silently(
     id_claims = result["id_token_claims"]
     assert (id_claims["oid"], id_claims["tid"], id_claims["sub"]) == (
         alice["id"],
-        TENANT,
+        authority.tenant,
         alice["id"],
     )
     (account,) = app.get_accounts()
-    assert account["home_account_id"] == f"{alice['id']}.{TENANT}"
+    assert account["home_account_id"] == f"{alice['id']}.{authority.tenant}"
     assert account["local_account_id"] == alice["id"] and account["username"] == "alice"
     access = claims_of(result["access_token"])
     assert (access["scp"], access["oid"], access["tid"], access["ver"]) == (
         "orders.read",
         alice["id"],
-        TENANT,
+        authority.tenant,
         "2.0",
     )
     assert (access["azp"], access["azpacr"], access["idtyp"]) == (
@@ -246,7 +280,7 @@ def test_an_app_signs_alice_in_and_refreshes_silently(
         azpacr,
         "user",
     )
-    sample_api_check(front, result["access_token"], scope="orders.read", role=None)
+    sample_api_check(authority, result["access_token"], scope="orders.read", role=None)
 
     # acquire_token_silent finds the account's refresh token and redeems it.
     silent = app.acquire_token_silent([READ], account=account, force_refresh=True)
@@ -257,20 +291,17 @@ def test_an_app_signs_alice_in_and_refreshes_silently(
     assert (refreshed["scp"], refreshed["oid"], refreshed["tid"]) == (
         "orders.read",
         alice["id"],
-        TENANT,
+        authority.tenant,
     )
-    with rs_validator(front) as validator:
+    with rs_validator(authority) as validator:
         token = validator.validate(silent["access_token"])
         assert token.require_scopes("orders.read") is token and token.claims["oid"] == alice["id"]
-        # An API serving another tenant refuses it.
-        other = TokenValidator(
-            front.origin,
-            ORDERS,
-            entra=EntraClaims(["contoso"]),
-            http=HttpOptions(client=httpx.Client(verify=front.ssl_context(), trust_env=False)),
-        )
-        with other, pytest.raises(InvalidToken, match="tenant 'default'"):
-            other.validate(silent["access_token"])
+    # An API serving another tenant refuses it.
+    with (
+        rs_validator(authority, ("contoso",)) as other,
+        pytest.raises(InvalidToken, match=f"tenant '{authority.tenant}'"),
+    ):
+        other.validate(silent["access_token"])
 
 
 def _browser_page(browser: Browser) -> Page:

@@ -38,7 +38,11 @@ def test_one_worker_delivers_every_tenant_s_back_channel_logouts(
     client = make_client(acme, "web", backchannel_logout_uri=receiver.uri)
     with tenant_client(server_app(tenants), "acme") as http:
         tokens = get_tokens(http, client, scope="openid profile")
+        runtime.provider.logout_deliveries.wait_for_queued(0)  # nothing rung before
         user_admin.sign_out_user(acme, "alice")
+        # The sign-out in acme wakes the process's one worker, which waits on the default
+        # tenant's queue: it need not wait for its next poll.
+        assert runtime.provider.logout_deliveries.wait_for_queued(0) is True
         worker = runtime.backchannel_worker(others=lambda: [r.provider for r in tenants.every()])
         assert [o.result for o in worker.run_once()] == ["delivered"]
         claims = validate_logout_token(

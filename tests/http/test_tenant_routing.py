@@ -11,13 +11,14 @@ from starlette.routing import Mount, Route
 from starlette.testclient import TestClient
 
 from gatehouse.admin.tenants import create_tenant, delete_tenant, update_tenant
+from gatehouse.keys.jose import unverified_claims
 from gatehouse.runtime import Runtime, TenantRuntimes, build_runtime
 from gatehouse.tenancy import RESERVED_NAMES, check_tenant_name
 from gatehouse.web.app import create_app
 from gatehouse.web.tenant_dispatch import TenantDispatch
 from tests.conftest import ISSUER
 from tests.support.factories import make_client, make_user
-from tests.support.flow import run_flow
+from tests.support.flow import authorize_params, follow_to_client, query_of, run_flow
 from tests.support.tenants import server_app, tenant_client, tenant_runtimes
 
 
@@ -122,13 +123,24 @@ def test_the_login_page_links_below_the_tenant_and_shows_its_branding(
     assert 'action="/t/acme/login"' in html
     assert 'href="/t/acme/branding.css"' in html
     assert "Acme &lt;Corp&gt;" in html
-    assert '<img class="logo" src="https://cdn.example.com/a.svg"' in html
+    # Beside the name it is decorative (alt=""); alone, it says whose it is.
+    assert '<img class="logo" src="https://cdn.example.com/a.svg" alt=""' in html
     csp = page.headers["content-security-policy"]
     assert "img-src 'self' data: https://cdn.example.com;" in csp
     assert "style-src 'self';" in csp and "unsafe-inline" not in csp
     css = acme.get("/branding.css")
     assert css.headers["content-type"].startswith("text/css")
     assert css.text == ":root { --accent: #aa3300; }\n"
+
+
+def test_a_logo_without_a_display_name_says_whose_it_is(
+    runtime: Runtime, tenants: TenantRuntimes, acme: TestClient
+) -> None:
+    update_tenant(runtime, "acme", ("logo_url=/static/acme.svg",), ())
+    page = acme.get("/device", headers={"Accept-Language": "de"})
+    assert '<img class="logo" src="/static/acme.svg" alt="Das Logo von acme"' in page.text
+    page = acme.get("/device")
+    assert '<img class="logo" src="/static/acme.svg" alt="The logo of acme"' in page.text
 
 
 def test_the_default_tenant_is_served_as_before(default: TestClient, runtime: Runtime) -> None:
@@ -139,6 +151,56 @@ def test_the_default_tenant_is_served_as_before(default: TestClient, runtime: Ru
             if path != "/":  # the home page carries a fresh CSRF token
                 assert served.content == before.content, path
     assert default.get("/branding.css").status_code == 404
+
+
+def test_the_default_tenant_is_also_below_t_default_unchanged(
+    runtime: Runtime, app: TenantDispatch, acme: TestClient
+) -> None:
+    """/t/default/... is the default tenant's app, as if the prefix were not there: the
+    issuer, endpoints, links and cookies stay the bare ones (for MSAL, which needs an
+    authority with a path)."""
+    client = make_client(runtime)
+    make_user(runtime)
+    with TestClient(app, base_url=ISSUER, follow_redirects=False) as browser:
+        bare = browser.get("/.well-known/openid-configuration").json()
+        aliased = browser.get("/t/default/.well-known/openid-configuration").json()
+        assert aliased == bare and aliased["issuer"] == ISSUER
+        assert aliased["token_endpoint"] == f"{ISSUER}/token"
+        assert browser.get("/t/default/jwks").json() == browser.get("/jwks").json()
+        params, verifier = authorize_params()
+        started = browser.get("/t/default/authorize", params=params)
+        # The login page is the bare one; its form posts to the bare path.
+        assert started.headers["location"].startswith("/login?")
+        location = follow_to_client(browser, started)
+        result = query_of(location)
+        assert result["iss"] == ISSUER  # RFC 9207: the one issuer
+        tokens = browser.post(
+            "/t/default/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": result["code"],
+                "redirect_uri": "https://app.example.com/callback",
+                "code_verifier": verifier,
+            },
+            auth=(client["client_id"], client["client_secret"]),
+        )
+        assert tokens.status_code == 200, tokens.text
+        access = tokens.json()["access_token"]
+        assert unverified_claims(access)["iss"] == ISSUER
+        me = browser.get("/t/default/userinfo", headers={"Authorization": f"Bearer {access}"})
+        assert me.json()["preferred_username"] == "alice"
+        # The default tenant's cookies, for the whole server as ever; signed in below both.
+        assert {c.name: c.path for c in browser.cookies.jar} == {
+            "gh_csrf": "/",
+            "gh_session": "/",
+            "gh_device": "/",
+        }
+        account = browser.get("/t/default/account")
+        assert account.status_code == 200 and 'action="/account/' in account.text
+        # Still the default tenant only: acme's session is not the default tenant's, nor
+        # the other way round.
+        acme.cookies.set("gh_session", browser.cookies["gh_session"])
+        assert acme.get("/account").status_code == 303
 
 
 @pytest.mark.parametrize(
@@ -163,6 +225,9 @@ def test_unknown_tenants_are_a_clear_404(app: TenantDispatch, path: str) -> None
         page = client.get(path, headers={"Accept": "text/html"})
         assert page.status_code == 404
         assert page.headers["content-type"].startswith("text/html")
+        # No tenant's page: it sets no cookie (the default tenant's CSRF cookie included).
+        assert "set-cookie" not in page.headers
+        assert not client.cookies
 
 
 def test_an_updated_or_deleted_tenant_is_rebuilt_or_gone(

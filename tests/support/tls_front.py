@@ -1,12 +1,9 @@
 """A TLS-terminating reverse proxy on loopback in front of a live gatehouse, as a load
-balancer in front of a deployment: HTTPS in, plain HTTP to the server.
-
-MSAL takes only an https authority with at least one path segment
-(msal/authority.py ``canonicalize``), while the default tenant's issuer has none. So the
-front also serves gatehouse under ``alias`` (``/t/default`` by default, where a tenant's
-authority lives): a request under it reaches the server without the prefix, every other
-request as it is. The certificate is made here, for 127.0.0.1, by a throwaway CA whose
-certificate clients are given (``ca_file``, ``ssl_context``).
+balancer in front of a deployment: HTTPS in, plain HTTP to the server, every request as it
+is. MSAL takes only https authorities; the path it also needs, gatehouse serves itself
+(``/t/default`` for the default tenant, ``/t/{name}`` for another).
+The certificate is made here, for 127.0.0.1, by a throwaway CA whose certificate clients are
+given (``ca_file``, ``ssl_context``).
 """
 
 from __future__ import annotations
@@ -107,7 +104,6 @@ class TlsFront:
     """HTTPS on a loopback port, forwarded to ``http://127.0.0.1:{upstream_port}``."""
 
     directory: Path
-    alias: str = "/t/default"
     upstream_port: int | None = None
     ca_file: Path = field(init=False)
     _server: ThreadingHTTPServer = field(init=False)
@@ -123,11 +119,6 @@ class TlsFront:
     @property
     def origin(self) -> str:
         return f"https://{HOST}:{self._server.server_address[1]}"
-
-    @property
-    def authority(self) -> str:
-        """The origin under the alias: what MSAL is given as its authority."""
-        return self.origin + self.alias
 
     def ssl_context(self) -> ssl.SSLContext:
         """A client context that trusts the front's certificate (and nothing else)."""
@@ -158,13 +149,10 @@ class TlsFront:
                 assert front.upstream_port is not None, "start() the front first"
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
-                path = self.path
-                if path == front.alias or path.startswith(front.alias + "/"):
-                    path = path[len(front.alias) :] or "/"
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
                 upstream = http.client.HTTPConnection(HOST, front.upstream_port, timeout=30)
                 try:
-                    upstream.request(self.command, path, body=body, headers=headers)
+                    upstream.request(self.command, self.path, body=body, headers=headers)
                     response = upstream.getresponse()
                     data = response.read()
                     self.send_response(response.status, response.reason)

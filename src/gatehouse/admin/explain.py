@@ -206,6 +206,13 @@ def explain_token(
         )
     roles_claim = claims.get("roles")
     granted_roles = roles_claim if isinstance(roles_claim, list) else []
+    # An app-only token's subject is its client; a delegated token's is the person, whose
+    # roles are those assigned to them or to a group they are in (docs/groups-and-roles.md).
+    if subject == claims.get("client_id"):
+        grantee = "to the client (`gatehouse grant app-role --client`)"
+    else:
+        grantee = "to the person or a group they are in (`gatehouse grant app-role --user`"
+        grantee += " or `--group`)"
     for role in roles:
         ok = role in granted_roles
         result.add(
@@ -215,7 +222,7 @@ def explain_token(
             if ok
             else f"the token lacks the app role {role} (it has: "
             f"{', '.join(map(str, granted_roles)) or 'none'}); an administrator grants it "
-            "with `gatehouse grant app-role`, and only client credentials tokens carry roles",
+            f"{grantee}, then the client gets a new token",
         )
     return result
 

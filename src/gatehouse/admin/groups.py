@@ -131,6 +131,18 @@ def show_group(runtime: Runtime, ref: str) -> dict[str, Any]:
     }
 
 
+def groups_of_user(runtime: Runtime, user_id: str) -> list[dict[str, Any]]:
+    """Every group the user is in, directly or through a group within a group (what the
+    ``groups`` claim carries), by name; ``direct``: a member of the group itself."""
+    groups = runtime.store.groups
+    person = Principal("user", user_id)
+    found = [g for g in map(groups.get, groups.containing(person)) if g is not None]
+    return [
+        {"id": g.id, "name": g.name, "direct": person in groups.members(g.id)}
+        for g in sorted(found, key=lambda g: g.name.lower())
+    ]
+
+
 def principal_to_json(runtime: Runtime, principal: Principal) -> dict[str, Any]:
     """A member or role holder as the commands print it: its id and its name."""
     if principal.kind == "user":

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import click
 
 from gatehouse.accounts.profile import ADDRESS_PARTS
+from gatehouse.admin import groups as group_admin
 from gatehouse.admin import lockout
 from gatehouse.admin import second_factors as second_factor_admin
 from gatehouse.admin import sessions as session_admin
@@ -139,7 +140,9 @@ def user_list(runtime: Runtime) -> None:
 @click.argument("user")
 @database_option
 def user_show(runtime: Runtime, user: str) -> None:
-    emit(user_admin.user_to_json(user_admin.find_user(runtime, user)))
+    found = user_admin.find_user(runtime, user)
+    groups = group_admin.groups_of_user(runtime, found.id)
+    emit({**user_admin.user_to_json(found), "groups": groups})
 
 
 @user.command("delete")

@@ -134,10 +134,12 @@ class WebContext:
     ) -> HTMLResponse:
         """``template`` in the language chosen from ``ui_locales`` (the paused request's,
         when the page has one) and the browser's Accept-Language (web/i18n.py)."""
-        values.setdefault("csrf_token", csrf_token(request))
+        if "csrf_token" not in values:  # (a page given one mints none, nor sets its cookie)
+            values["csrf_token"] = csrf_token(request)
         values.setdefault("issuer", self.runtime.provider.config.issuer)
         values.setdefault("base", self.base)
         values.setdefault("brand", self.brand)
+        values.setdefault("tenant", self.runtime.provider.config.tenant_id)
         lang = self.languages.choose(ui_locales, request.headers.get("accept-language"))
         translations = self.languages.translations(lang)
         html = self.templates.get_template(template).render(

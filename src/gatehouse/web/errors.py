@@ -140,9 +140,13 @@ def error_page(
     *,
     description: str,
     error_code: str,
+    tenant_cookies: bool = True,
 ) -> Response:
     """An error page at gatehouse: what went wrong and what to do in plain words (in the
-    person's language), the description and the error code for developers (in English)."""
+    person's language), the description and the error code for developers (in English).
+    ``tenant_cookies`` False: a page no tenant serves (an unknown tenant's path), which sets
+    no tenant's cookie; the page has no form, so it needs no CSRF token."""
+    extra = {} if tenant_cookies else {"csrf_token": ""}
     return context_of(request).render(
         request,
         "error.html",
@@ -151,6 +155,7 @@ def error_page(
         advice=advice,
         description=description,
         error_code=error_code,
+        **extra,
     )
 
 

@@ -21,12 +21,20 @@ SUBJECTS: dict[MailKind, Translatable] = {
 
 class TemplateMailComposer:
     """``MailComposer`` over the app's templates, email/<kind>.txt and email/<kind>.html, in
-    the language ``lang`` (its catalog: ``translations``)."""
+    the language ``lang`` (its catalog: ``translations``); ``organisation``, the tenant's
+    display name, names the sender (None: gatehouse's look, the issuer alone)."""
 
-    def __init__(self, templates: Environment, lang: str, translations: NullTranslations) -> None:
+    def __init__(
+        self,
+        templates: Environment,
+        lang: str,
+        translations: NullTranslations,
+        organisation: str | None = None,
+    ) -> None:
         self._templates = templates
         self._lang = lang
         self._translations = translations
+        self._organisation = organisation
 
     def __call__(self, kind: MailKind, values: MailValues) -> MailContent:
         text = self._render(f"email/{kind}.txt", values)
@@ -35,5 +43,8 @@ class TemplateMailComposer:
 
     def _render(self, template: str, values: MailValues) -> str:
         return self._templates.get_template(template).render(
-            **values, lang=self._lang, translations=self._translations
+            **values,
+            lang=self._lang,
+            translations=self._translations,
+            organisation=self._organisation,
         )

@@ -1,6 +1,10 @@
 """One ASGI app for every tenant: ``/t/{name}/...`` goes to tenant ``name``'s own app, the
 rest to the default tenant's app, unchanged (docs/tenants.md).
 
+``/t/default/...`` is the default tenant's app too, as if the prefix were not there: the same
+app, issuer, links and cookies. It exists for clients that need an authority with a path
+(MSAL, docs/microsoft-compatibility.md); nothing the default tenant serves names it.
+
 A tenant's app is ``create_app`` over the tenant's runtime (runtime.py ``TenantRuntimes``:
 built on first use, rebuilt when the tenant changes, forgotten when it is deleted), served
 with ``root_path`` set to ``/t/{name}``, so its routes are the default tenant's. Its pages'
@@ -18,12 +22,20 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gatehouse.runtime import Runtime, TenantRuntimes
-from gatehouse.tenancy import TENANT_PATH, TenantNameError, check_tenant_name, tenant_path
+from gatehouse.tenancy import (
+    DEFAULT_TENANT,
+    TENANT_PATH,
+    TenantNameError,
+    check_tenant_name,
+    tenant_path,
+)
 from gatehouse.web.errors import error_page
 from gatehouse.web.http import json_response
 from gatehouse.web.i18n import N_
 from gatehouse.web.threads import run_in_threadpool
 
+# Where the default tenant is served besides the server's root (the module's docstring).
+DEFAULT_ALIAS = f"{TENANT_PATH}{DEFAULT_TENANT}"
 NO_SUCH_TENANT = N_("There is no such organisation here")
 CHECK_THE_ADDRESS = N_(
     "Check the address you followed: the organisation's name may be misspelt, or it no longer "
@@ -49,6 +61,9 @@ class TenantDispatch:
             await self.default_app(scope, receive, send)
             return
         name = scope["path"][len(TENANT_PATH) :].partition("/")[0]
+        if name == DEFAULT_TENANT:
+            await self.default_app(_without_prefix(scope, DEFAULT_ALIAS), receive, send)
+            return
         app = await self._app_of(name)
         if app is None:
             await self._no_such_tenant(scope, name)(scope, receive, send)
@@ -91,8 +106,19 @@ class TenantDispatch:
                 CHECK_THE_ADDRESS,
                 description=shown,
                 error_code="not_found",
+                tenant_cookies=False,  # not the default tenant's page: none of its cookies
             )
         return json_response({"error": "not_found", "error_description": shown}, 404)
+
+
+def _without_prefix(scope: Scope, prefix: str) -> Scope:
+    """``scope`` as if its path had no ``prefix`` (``/t/default/token`` is ``/token``)."""
+    path = scope["path"][len(prefix) :] or "/"
+    inner = {**scope, "path": path}
+    raw = scope.get("raw_path")
+    if isinstance(raw, bytes) and raw.startswith(prefix.encode()):
+        inner["raw_path"] = raw[len(prefix) :] or b"/"
+    return inner
 
 
 def _local_redirects(send: Send, prefix: bytes) -> Send:

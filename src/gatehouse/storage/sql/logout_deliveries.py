@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import builtins
 import threading
+import weakref
 
 import sqlalchemy as sa
 
@@ -37,6 +38,21 @@ class QueueSignal:
         rung = self._event.wait(timeout)
         self._event.clear()
         return rung
+
+
+_SIGNALS: weakref.WeakKeyDictionary[Database, QueueSignal] = weakref.WeakKeyDictionary()
+_SIGNALS_LOCK = threading.Lock()
+
+
+def queue_signal(database: Database) -> QueueSignal:
+    """The one signal of ``database`` in this process. Every tenant's store over it rings
+    this one, and the process's one delivery worker, which serves every tenant (runtime.py
+    ``backchannel_worker``), waits on it: a sign-out in any tenant wakes it at once."""
+    with _SIGNALS_LOCK:
+        signal = _SIGNALS.get(database)
+        if signal is None:
+            signal = _SIGNALS[database] = QueueSignal()
+        return signal
 
 
 class SqlLogoutDeliveryRepository(SqlRepository):

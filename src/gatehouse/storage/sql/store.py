@@ -25,7 +25,7 @@ from gatehouse.storage.sql.federation import (
 )
 from gatehouse.storage.sql.groups import SqlGroupRepository
 from gatehouse.storage.sql.keys import SqlKeyRepository
-from gatehouse.storage.sql.logout_deliveries import QueueSignal, SqlLogoutDeliveryRepository
+from gatehouse.storage.sql.logout_deliveries import SqlLogoutDeliveryRepository, queue_signal
 from gatehouse.storage.sql.passkeys import SqlPasskeyRepository
 from gatehouse.storage.sql.policy import SqlTenantPolicyRepository
 from gatehouse.storage.sql.pushed_requests import SqlPushedRequestRepository
@@ -62,8 +62,9 @@ class SqlStore:
         self.dpop_proofs = SqlDPoPProofRepository(database, tenant_id)
         self.users = SqlUserRepository(database, tenant_id)
         self.scopes = SqlScopeRepository(database, tenant_id)
-        # Back-channel logouts queued by this process's sign-outs wake its delivery worker.
-        queued = QueueSignal()
+        # Back-channel logouts queued by this process's sign-outs, in any tenant, wake its
+        # delivery worker.
+        queued = queue_signal(database)
         self.sessions = SqlSessionRepository(database, tenant_id, queued)
         self.interactions = SqlInteractionRepository(database, tenant_id)
         self.logout_deliveries = SqlLogoutDeliveryRepository(database, tenant_id, queued)

@@ -58,7 +58,8 @@ def composer_of(request: Request, ui_locales: tuple[str, ...] = ()) -> TemplateM
     """The emails a form makes are in the language its page is shown in."""
     ctx = context_of(request)
     lang = ctx.languages.choose(ui_locales, request.headers.get("accept-language"))
-    return TemplateMailComposer(ctx.templates, lang, ctx.languages.translations(lang))
+    organisation = ctx.brand.display_name if ctx.brand is not None else None
+    return TemplateMailComposer(ctx.templates, lang, ctx.languages.translations(lang), organisation)
 
 
 async def enabled_policy(
