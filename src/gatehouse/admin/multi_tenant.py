@@ -15,12 +15,15 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from gatehouse.admin.changes import record_admin_change
 from gatehouse.admin.errors import AdminError
-from gatehouse.runtime import Runtime
+from gatehouse.runtime import Runtime, tenant_runtime
 from gatehouse.storage.records import Client
+
+PRESENCE_ENDED = "presence_ended"
 
 
 def check_client_id_free(runtime: Runtime, client_id: str, *, multi_tenant: bool) -> None:
@@ -50,8 +53,10 @@ def end_presences(runtime: Runtime, client: Client) -> list[str]:
     home = runtime.store.tenant_id
     directory = runtime.store.multi_tenant
     ended = [t for t in directory.presences(home, client.client_id) if t != home]
-    for tenant in ended:
-        directory.end_presence(tenant, client.client_id)
+    for name in ended:
+        tenant = runtime.store.tenants.get(name)
+        if tenant is not None:
+            _end_presence(tenant_runtime(runtime, tenant), client.client_id)
     if ended:
         record_admin_change(
             runtime,
@@ -87,7 +92,7 @@ def remove_presence(runtime: Runtime, client_id: str) -> dict[str, Any]:
                 f"tenant {tenant!r} has no presence of a multi-tenant application "
                 f"{client_id!r} (gatehouse consent list-presences)"
             )
-        runtime.store.multi_tenant.end_presence(tenant, client_id)
+        _end_presence(runtime, client_id)
         record_admin_change(
             runtime,
             "admin.presence.removed",
@@ -95,6 +100,16 @@ def remove_presence(runtime: Runtime, client_id: str) -> dict[str, Any]:
             details={"home_tenant": presence.home_tenant},
         )
     return {"client_id": client_id, "home_tenant": presence.home_tenant, "removed": True}
+
+
+def _end_presence(runtime: Runtime, client_id: str) -> None:
+    """End the presence in ``runtime``'s tenant: its live grants revoked first, so that the
+    access tokens issued from them go on the deny-list (UserInfo, introspection), then the
+    presence and every row of the client there deleted."""
+    now = int(time.time())
+    for grant in runtime.store.admin_consents.live_grants(client_id, now):
+        runtime.store.revocations.revoke_grant(grant.grant_id, PRESENCE_ENDED, now)
+    runtime.store.multi_tenant.end_presence(runtime.store.tenant_id, client_id)
 
 
 def foreign_client(runtime: Runtime, client_id: str) -> tuple[str, Client] | None:
