@@ -104,6 +104,14 @@ class TenantPolicy(BaseModel):
         timedelta(minutes=30),
         description="How long an emailed password-reset link works.",
     )
+    # -- Multi-tenant applications (docs/multi-tenant-apps.md) ----------------------------------
+    user_consent_adds_multi_tenant_apps: bool = Field(
+        False,
+        description="A person of this tenant may add another tenant's multi-tenant "
+        "application to this tenant by consenting to it themselves on the consent page (the "
+        "application's presence is then created). Off: only an administrator's consent "
+        "(`gatehouse consent grant-admin --client ID`) makes such an application usable here.",
+    )
     # -- Passwords (accounts/passwords.py; NIST SP 800-63B §3.1.1.2) ---------------------------
     password_min_length: int = Field(
         8,

@@ -32,6 +32,7 @@ from gatehouse.protocol.backchannel_logout import DeliveryPolicy
 from gatehouse.protocol.backchannel_worker import BackchannelLogoutWorker
 from gatehouse.protocol.federation.sealed import FEDERATION_ENCRYPTION
 from gatehouse.protocol.provider import Provider, ProviderConfig
+from gatehouse.protocol.tenant_clients import TenantClients
 from gatehouse.settings import Settings
 from gatehouse.storage.sql.database import POOL_SIZE, Database
 from gatehouse.storage.sql.purge import purge_expired
@@ -203,7 +204,7 @@ def build_runtime(
     passwords = Passwords(settings.password_hash_time_cost, settings.password_hash_memory_kib)
     provider = Provider(
         config=config,
-        clients=store.clients,
+        clients=TenantClients(store.clients, store.admin_consents, store.multi_tenant, tenant_id),
         users=store.users,
         scopes=store.scopes,
         sessions=store.sessions,

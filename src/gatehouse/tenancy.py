@@ -119,6 +119,40 @@ def tenant_issuer(base_issuer: str, name: str) -> str:
     return f"{base_issuer.rstrip('/')}{tenant_path(name)}"
 
 
+# -- The multi-tenant authorities (docs/multi-tenant-apps.md) ------------------------------------
+
+COMMON = "common"  # every tenant, the default one included
+ORGANIZATIONS = "organizations"  # every tenant but the default one
+AUTHORITIES = (COMMON, ORGANIZATIONS)
+# What separates the routing prefix of a code or refresh token from its random part: a
+# character neither a tenant name nor base64url has.
+_ROUTE = "."
+
+
+def spans(authority: str, tenant: str) -> bool:
+    """Whether the multi-tenant ``authority`` serves the people of ``tenant``."""
+    return authority == COMMON or (authority == ORGANIZATIONS and tenant != DEFAULT_TENANT)
+
+
+def routed(tenant: str, value: str) -> str:
+    """A code or refresh token ``value`` of ``tenant`` as handed out: the token endpoint of
+    a multi-tenant authority reads its tenant from the prefix (not secret: the tenant is in
+    the issuer anyway). The default tenant's stay as they always were, without one."""
+    return value if tenant == DEFAULT_TENANT else f"{tenant}{_ROUTE}{value}"
+
+
+def route_of(value: str) -> str | None:
+    """The tenant a code or refresh token ``value`` was issued in (``routed``), or None when
+    the prefix is not a tenant's name."""
+    tenant, sep, _ = value.partition(_ROUTE)
+    if not sep:
+        return DEFAULT_TENANT
+    try:
+        return check_tenant_name(tenant)
+    except TenantNameError:
+        return None
+
+
 # -- The profile --------------------------------------------------------------------------------
 
 _COLOUR = re.compile(r"#[0-9a-f]{6}")
@@ -171,6 +205,23 @@ class TenantProfile(BaseModel):
     session_absolute_lifetime: Duration | None = _lifetime("SSO session absolute lifetime")
     remember_me_idle_lifetime: Duration | None = _lifetime('"Remember me" idle lifetime')
     remember_me_absolute_lifetime: Duration | None = _lifetime('"Remember me" absolute lifetime')
+    domains: tuple[str, ...] | None = Field(
+        None,
+        description="The email and username domains of the tenant's people, comma-separated "
+        "(acme.example,acme-corp.example): the common and organizations authorities send a "
+        "person who types alice@acme.example to this tenant. Unique across tenants.",
+    )
+
+    @field_validator("domains", mode="before")
+    @classmethod
+    def _domains(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [d.strip() for d in value.split(",") if d.strip()]
+        if value is None or not value:
+            return None
+        if len(value) > MAX_DOMAINS:
+            raise ValueError(f"at most {MAX_DOMAINS} domains")
+        return tuple(dict.fromkeys(check_domain(str(d)) for d in value))
 
     @field_validator("display_name")
     @classmethod
@@ -242,6 +293,35 @@ class TenantProfile(BaseModel):
 
 class ProfileError(ValueError):
     """A tenant setting that cannot be used; the message names the key and the rule."""
+
+
+MAX_DOMAINS = 50
+_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+
+
+def check_domain(domain: str) -> str:
+    """``domain`` lowercased if it is a DNS name of two labels or more (ASCII: an IDN in its
+    xn-- form), else ValueError naming the rule."""
+    name = domain.lower().rstrip(".")
+    if not name.isascii():
+        raise ValueError(f"{domain!r} is not ASCII: give an international domain in its xn-- form")
+    labels = name.split(".")
+    if len(name) > 253 or len(labels) < 2 or not all(_LABEL.fullmatch(x) for x in labels):
+        raise ValueError(
+            f"{domain!r} is not a domain name (labels of a-z, 0-9 and '-', such as acme.example)"
+        )
+    return name
+
+
+def domain_of(login: str) -> str | None:
+    """The domain of what a person typed to sign in (``alice@acme.example``), or None."""
+    _, at, domain = login.strip().rpartition("@")
+    if not at:
+        return None
+    try:
+        return check_domain(domain)
+    except ValueError:
+        return None
 
 
 def logo_origin(url: str) -> str | None:

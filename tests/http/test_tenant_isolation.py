@@ -273,3 +273,29 @@ def test_one_browser_keeps_a_session_per_tenant(home: Side, other: Side) -> None
         assert run_flow(browser, prompt="none").params["error"] == "login_required"
         run_flow(browser)
     assert "code" in run_flow(home.http, prompt="none").params
+
+
+# -- Multi-tenant applications (docs/multi-tenant-apps.md) ---------------------------------------
+
+
+def test_a_multi_tenant_client_is_refused_elsewhere_until_it_has_a_presence(
+    home: Side, other: Side
+) -> None:
+    from gatehouse.admin.admin_consents import grant_admin_consent
+    from gatehouse.keys.jose import unverified_claims
+
+    app = make_client(home.runtime, "shared", multi_tenant=True)
+    no_presence = other.http.post(
+        "/token",
+        data={"grant_type": "client_credentials"},
+        auth=(app["client_id"], app["client_secret"]),
+    )
+    assert no_presence.status_code == 401 and no_presence.json()["error"] == "invalid_client"
+    grant_admin_consent(other.runtime, "shared")
+    there = run_flow(other.http, "shared")
+    assert redeem(home.http, there.params["code"], there.verifier, app).json()["error"] == (
+        "invalid_grant"
+    )
+    tokens = redeem(other.http, there.params["code"], there.verifier, app)
+    assert tokens.status_code == 200, tokens.text
+    assert unverified_claims(tokens.json()["id_token"])["tid"] == other.name

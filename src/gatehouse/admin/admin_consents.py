@@ -18,6 +18,7 @@ from typing import Any
 
 from gatehouse.admin.changes import record_admin_change
 from gatehouse.admin.errors import AdminError
+from gatehouse.admin.multi_tenant import foreign_client
 from gatehouse.errors import OAuthError
 from gatehouse.protocol.admin_consent import consented_scopes
 from gatehouse.protocol.audiences import default_target, split_canonical
@@ -30,19 +31,29 @@ REVOKED_REASON = "admin_consent_revoked"
 
 
 def admin_consent_to_json(consent: AdminConsent) -> dict[str, Any]:
-    return {
+    shown: dict[str, Any] = {
         "client_id": consent.client_id,
         "scopes": sorted(consent.scopes),
         "granted_at": consent.granted_at,
         "updated_at": consent.updated_at,
     }
+    if consent.home_tenant is not None:  # the application's presence (admin/multi_tenant.py)
+        shown["home_tenant"] = consent.home_tenant
+    return shown
 
 
-def _client(runtime: Runtime, client_id: str) -> Client:
+def _client(runtime: Runtime, client_id: str) -> tuple[Client, str | None]:
+    """The client and, for another tenant's multi-tenant client, its home tenant."""
     client = runtime.store.clients.get(client_id)
-    if client is None:
-        raise AdminError(f"no client {client_id!r}")
-    return client
+    if client is not None:
+        return client, None
+    foreign = foreign_client(runtime, client_id)
+    if foreign is None:
+        raise AdminError(
+            f"no client {client_id!r} in tenant {runtime.store.tenant_id!r}, nor a "
+            "multi-tenant application of that id in another tenant"
+        )
+    return foreign[1], foreign[0]
 
 
 def consentable_scopes(runtime: Runtime, client: Client, scopes: Sequence[str]) -> frozenset[str]:
@@ -60,29 +71,36 @@ def consentable_scopes(runtime: Runtime, client: Client, scopes: Sequence[str]) 
 
 
 def grant_admin_consent(
-    runtime: Runtime, client_id: str, scopes: Sequence[str] = ()
+    runtime: Runtime, client_id: str, scopes: Sequence[str] = (), home_tenant: str | None = None
 ) -> dict[str, Any]:
     """Consent to ``scopes`` of the client (none: all it is registered for) for everyone,
     added to what an administrator consented to before; ``changed`` says whether anything
-    was written."""
-    client = _client(runtime, client_id)
+    was written. For another tenant's multi-tenant client (whose home ``home_tenant``, if
+    given, must name) the consent is also the application's presence in this tenant: its
+    scopes are resolved against this tenant's APIs."""
+    client, home = _client(runtime, client_id)
+    if home_tenant is not None and home_tenant != (home or runtime.store.tenant_id):
+        raise AdminError(
+            f"client {client_id!r} is not the multi-tenant application of tenant "
+            f"{home_tenant!r}" + (f" (its home is {home!r})" if home else "")
+        )
     adding = consentable_scopes(runtime, client, scopes)
     now = int(time.time())
     with runtime.database.atomic():
         existing = runtime.store.admin_consents.get(client_id)
         before = existing.scopes if existing is not None else frozenset()
         added = adding - before
-        consent = existing or AdminConsent(client_id, frozenset(), now, now)
-        if added:
-            consent = AdminConsent(client_id, before | adding, consent.granted_at, now)
+        consent = existing or AdminConsent(client_id, frozenset(), now, now, home)
+        if added or existing is None:
+            consent = AdminConsent(client_id, before | adding, consent.granted_at, now, home)
             runtime.store.admin_consents.save(consent)
             record_admin_change(
                 runtime,
                 "admin.consent.granted",
                 client_id=client_id,
-                details={"scopes": sorted(added)},
+                details={"scopes": sorted(added), **({"home_tenant": home} if home else {})},
             )
-    return {**admin_consent_to_json(consent), "changed": bool(added)}
+    return {**admin_consent_to_json(consent), "changed": bool(added) or existing is None}
 
 
 def _named(stored: frozenset[str], names: Sequence[str], runtime: Runtime) -> frozenset[str]:
@@ -118,7 +136,7 @@ def revoke_admin_consent(
     """Withdraw the admin consent to ``scopes`` (none: all of it). People who relied on it
     are asked again at their next sign-in, and the client's grants that carry a withdrawn
     scope the person never consented to themselves are revoked now."""
-    client = _client(runtime, client_id)
+    client, _home = _client(runtime, client_id)
     now = int(time.time())
     with runtime.database.atomic():
         existing = runtime.store.admin_consents.get(client_id)
@@ -126,8 +144,11 @@ def revoke_admin_consent(
             raise AdminError(f"client {client_id!r} has no admin consent")
         removed = _named(existing.scopes, scopes, runtime) if scopes else existing.scopes
         remaining = existing.scopes - removed
-        if remaining:
-            kept = AdminConsent(client_id, remaining, existing.granted_at, now)
+        # A presence stays when its scopes go: `consent remove-presence` removes it.
+        if remaining or existing.home_tenant is not None:
+            kept = AdminConsent(
+                client_id, remaining, existing.granted_at, now, existing.home_tenant
+            )
             runtime.store.admin_consents.save(kept)
         else:
             runtime.store.admin_consents.delete(client_id)

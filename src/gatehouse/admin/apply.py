@@ -145,7 +145,10 @@ def _apply_admin_consent(runtime: Runtime, entry: dict[str, Any]) -> dict[str, A
     if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
         raise AdminError("scopes must be a list of the client's scopes")
     existed = runtime.store.admin_consents.get(entry["client_id"]) is not None
-    result = admin_consent_admin.grant_admin_consent(runtime, entry["client_id"], scopes)
+    home = entry.get("home_tenant")
+    if home is not None and not isinstance(home, str):
+        raise AdminError("home_tenant must be the name of the client's home tenant")
+    result = admin_consent_admin.grant_admin_consent(runtime, entry["client_id"], scopes, home)
     action = ("updated" if existed else "created") if result["changed"] else "unchanged"
     return {"kind": "admin_consent", "id": entry["client_id"], "action": action}
 

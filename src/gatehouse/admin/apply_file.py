@@ -56,6 +56,7 @@ CLIENT_KEYS = frozenset(
         "require_dpop",
         "groups_claim",
         "token_profile",
+        "multi_tenant",
     }
 )
 API_KEYS = frozenset(
@@ -73,7 +74,8 @@ API_KEYS = frozenset(
 )
 GRANT_KEYS = frozenset({"client_id", "api", "role"})
 EXCHANGE_KEYS = frozenset({"client_id", "api", "impersonation"})
-ADMIN_CONSENT_KEYS = frozenset({"client_id", "scopes"})
+# home_tenant: the client is another tenant's multi-tenant application (docs/multi-tenant-apps.md).
+ADMIN_CONSENT_KEYS = frozenset({"client_id", "scopes", "home_tenant"})
 USER_KEYS = frozenset({"username", "password", "disabled", *user_admin.PROFILE_FIELDS})
 SCOPE_KEYS = frozenset({"name", "description"})
 # Groups (admin/apply_groups.py): members are added, never removed, as apply never deletes.

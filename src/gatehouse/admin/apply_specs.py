@@ -68,6 +68,7 @@ def client_spec(entry: dict[str, Any]) -> client_admin.ClientSpec:
         require_dpop=entry.get("require_dpop"),
         groups_claim=_optional_string(entry, "groups_claim"),
         token_profile=entry.get("token_profile"),
+        multi_tenant=entry.get("multi_tenant"),
     )
 
 

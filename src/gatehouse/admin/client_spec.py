@@ -75,6 +75,7 @@ class ClientSpec:
     # The groups claim (docs/groups-and-roles.md): "ids", "names", or "none" (off).
     groups_claim: str | None = None
     token_profile: str | None = None  # tokens/entra.py CLIENT_PROFILES
+    multi_tenant: bool | None = None  # docs/multi-tenant-apps.md
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -172,6 +173,7 @@ def validated_client(
         response_types=response_types,
         require_mfa=_switch(merge, merge.spec.require_mfa, "require_mfa"),
         require_dpop=_switch(merge, merge.spec.require_dpop, "require_dpop"),
+        multi_tenant=_switch(merge, merge.spec.multi_tenant, "multi_tenant"),
         groups_claim=_groups_claim(merge),
         token_profile=checked_profile(
             merge.pick(spec.token_profile, "token_profile", CLIENT_PROFILES[0]), CLIENT_PROFILES

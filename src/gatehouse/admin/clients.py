@@ -13,6 +13,7 @@ from gatehouse.admin.client_grants import legacy_warnings
 from gatehouse.admin.client_spec import ClientSpec as ClientSpec
 from gatehouse.admin.client_spec import validated_client
 from gatehouse.admin.errors import AdminError
+from gatehouse.admin.multi_tenant import check_client_id_free, end_presences
 from gatehouse.crypto import constant_time_equals, random_token, sha256_digest
 from gatehouse.protocol.account.client import is_builtin
 from gatehouse.runtime import Runtime
@@ -43,6 +44,7 @@ def client_to_json(client: Client) -> dict[str, Any]:
         "require_dpop": client.require_dpop,
         "groups_claim": client.groups_claim or "none",
         "token_profile": client.token_profile,
+        "multi_tenant": client.multi_tenant,
         "jwks": client.jwks,
         "jwks_uri": client.jwks_uri,
         "backchannel_logout_uri": client.backchannel_logout_uri,
@@ -98,6 +100,7 @@ def create_client(runtime: Runtime, spec: ClientSpec) -> dict[str, Any]:
         raise AdminError(f"a client with client_id {spec.client_id!r} already exists")
     now = int(time.time())
     client = validated_client(runtime, spec, None, now)
+    check_client_id_free(runtime, client.client_id, multi_tenant=client.multi_tenant)
     secret_value = None
     secret = None
     encrypted = None
@@ -133,6 +136,8 @@ def update_client(
         raise AdminError(f"no client with client_id {spec.client_id!r}")
     now = int(time.time())
     client = validated_client(runtime, spec, existing, now)
+    if client.multi_tenant and not existing.multi_tenant:
+        check_client_id_free(runtime, client.client_id, multi_tenant=True)
     method = client.auth_method
     if method not in SECRET_METHODS and spec.secret is not None:
         # Refused before anything is written: an update is all or nothing.
@@ -142,6 +147,8 @@ def update_client(
     becomes_jwt = method == "client_secret_jwt" and existing.auth_method != method
     with runtime.database.atomic():
         repo.update(client)
+        if existing.multi_tenant and not client.multi_tenant:
+            end_presences(runtime, existing)
         if method not in SECRET_METHODS:
             repo.replace_secrets(spec.client_id, None)
         elif (
@@ -196,8 +203,11 @@ def delete_client(runtime: Runtime, client_id: str) -> dict[str, Any]:
     # it: a client created later under the same id inherits nothing.
     _not_builtin(client_id)
     with runtime.database.atomic():
-        if not runtime.store.clients.delete(client_id):
+        existing = runtime.store.clients.get(client_id)
+        if existing is None or not runtime.store.clients.delete(client_id):
             raise AdminError(f"no client with client_id {client_id!r}")
+        if existing.multi_tenant:
+            end_presences(runtime, existing)
         record_admin_change(runtime, "admin.client.deleted", client_id=client_id)
     return {"deleted": client_id}
 

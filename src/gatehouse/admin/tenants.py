@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from gatehouse.admin.changes import record_admin_change
 from gatehouse.admin.errors import AdminError
+from gatehouse.admin.multi_tenant import end_presences
 from gatehouse.admin.times import iso_time
 from gatehouse.runtime import Runtime, tenant_runtime
 from gatehouse.storage.tenants import Tenant
@@ -94,6 +95,14 @@ def _profile(
     return profile
 
 
+def _domains_free(runtime: Runtime, name: str, profile: TenantProfile) -> None:
+    """A domain names one tenant: the common authority sends its people there."""
+    for other in runtime.store.tenants.list():
+        taken = set(profile.domains or ()) & set(other.profile.domains or ())
+        if other.id != name and taken:
+            raise AdminError(f"domain {min(taken)!r} is tenant {other.id!r}'s already")
+
+
 def list_tenants(runtime: Runtime) -> list[dict[str, Any]]:
     return [tenant_to_json(runtime, t) for t in runtime.store.tenants.list()]
 
@@ -106,6 +115,7 @@ def create_tenant(runtime: Runtime, name: str, assignments: tuple[str, ...] = ()
     """A new tenant with its signing keys, in one transaction."""
     _name(name, new=True)
     profile = _profile(runtime, TenantProfile(), assignments, ())
+    _domains_free(runtime, name, profile)
     tenants = runtime.store.tenants
     with runtime.database.atomic():
         if tenants.get(name) is not None or not tenants.create(name, profile, int(time.time())):
@@ -128,6 +138,7 @@ def update_tenant(
         )
     current = _existing(runtime, name)
     profile = _profile(runtime, current.profile, assignments, reset)
+    _domains_free(runtime, name, profile)
     with runtime.database.atomic():
         runtime.store.tenants.update(name, profile)
         keys = sorted({a.partition("=")[0].strip() for a in assignments} | set(reset))
@@ -139,8 +150,14 @@ def delete_tenant(runtime: Runtime, name: str) -> dict[str, Any]:
     """Delete the tenant and everything that belongs to it, in one transaction."""
     if name == DEFAULT_TENANT:
         raise AdminError("the default tenant cannot be deleted")
-    _existing(runtime, name)
+    tenant = _existing(runtime, name)
     with runtime.database.atomic():
+        # Its multi-tenant applications leave the tenants they were present in, so that a
+        # tenant created later under this name inherits none of those presences.
+        own = tenant_runtime(runtime, tenant)
+        for client in own.store.clients.list():
+            if client.multi_tenant:
+                end_presences(own, client)
         deleted = runtime.store.tenants.delete(name)
         if deleted is None:
             raise AdminError(f"there is no tenant {name!r}")

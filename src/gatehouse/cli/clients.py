@@ -126,6 +126,13 @@ def _client_options(func: F) -> F:
             "(docs/microsoft-compatibility.md).",
         ),
         click.option(
+            "--multi-tenant/--single-tenant",
+            default=None,
+            help="Multi-tenant: people of other tenants may use it where it has a presence "
+            "(an admin consent there; docs/multi-tenant-apps.md). Its client_id must then be "
+            "unique across tenants. Default: single-tenant.",
+        ),
+        click.option(
             "--first-party/--third-party",
             default=None,
             help="First-party clients skip the consent page.",
@@ -198,6 +205,7 @@ def _spec(client_id: str, **opts: Any) -> client_admin.ClientSpec:
         require_dpop=opts["require_dpop"],
         groups_claim=opts["groups_claim"],
         token_profile=opts["token_profile"],
+        multi_tenant=opts["multi_tenant"],
     )
 
 

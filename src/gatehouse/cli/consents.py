@@ -7,6 +7,7 @@ import click
 
 from gatehouse.admin import admin_consents as admin_consent_admin
 from gatehouse.admin import consents as consent_admin
+from gatehouse.admin import multi_tenant as multi_tenant_admin
 from gatehouse.cli.options import database_option
 from gatehouse.cli.output import emit
 from gatehouse.runtime import Runtime
@@ -46,7 +47,8 @@ _ADMIN_SCOPE_HELP = (
 @database_option
 def consent_grant_admin(runtime: Runtime, client_id: str, scopes: tuple[str, ...]) -> None:
     """Consent for everyone in the tenant: nobody is asked for these scopes any more, and
-    admin-only scopes become usable. Adds to an earlier admin consent."""
+    admin-only scopes become usable. Adds to an earlier admin consent. For another tenant's
+    multi-tenant application, it also adds the application to this tenant (its presence)."""
     emit(admin_consent_admin.grant_admin_consent(runtime, client_id, scopes))
 
 
@@ -65,3 +67,19 @@ def consent_revoke_admin(runtime: Runtime, client_id: str, scopes: tuple[str, ..
 @database_option
 def consent_list_admin(runtime: Runtime, client_id: str | None) -> None:
     emit(admin_consent_admin.list_admin_consents(runtime, client_id))
+
+
+@consent.command("list-presences")
+@database_option
+def consent_list_presences(runtime: Runtime) -> None:
+    """Other tenants' multi-tenant applications usable in this tenant (their presences)."""
+    emit(multi_tenant_admin.list_presences(runtime))
+
+
+@consent.command("remove-presence")
+@click.option("--client", "client_id", required=True)
+@database_option
+def consent_remove_presence(runtime: Runtime, client_id: str) -> None:
+    """Remove another tenant's multi-tenant application from this tenant: its consents,
+    codes and refresh tokens here stop working at once."""
+    emit(multi_tenant_admin.remove_presence(runtime, client_id))

@@ -75,6 +75,12 @@ EVENT_TYPES: Final[dict[str, str]] = {
     "consent.admin_approval_required": "A person was told that an administrator must approve "
     "the client for admin-only scopes no admin consent covers (details: those scopes); the "
     "client was answered access_denied.",
+    "consent.not_available": "A person was told that another tenant's multi-tenant "
+    "application is not available in their tenant, which has no presence of it; the client "
+    "was answered access_denied.",
+    "consent.presence_created": "A person's consent added another tenant's multi-tenant "
+    "application to their tenant (its presence; the tenant's policy "
+    "user_consent_adds_multi_tenant_apps allows it; details: home_tenant).",
     "device.approved": "A person approved a device's request on the device page (details: "
     "the scopes); the device's next poll gets the tokens, and the consent is stored.",
     "device.denied": "A person denied a device's request on the device page; the device's "
@@ -157,10 +163,17 @@ EVENT_TYPES: Final[dict[str, str]] = {
     "admin.token_exchange.revoked": "An operator took back a client's token exchange for an "
     "API (details: api).",
     "admin.consent.granted": "An operator consented to a client's scopes for every person of "
-    "the tenant (`gatehouse consent grant-admin`; details: the scopes added).",
+    "the tenant (`gatehouse consent grant-admin`; details: the scopes added; home_tenant "
+    "when the consent made another tenant's multi-tenant application present here).",
     "admin.consent.revoked": "An operator withdrew an admin consent, or some of its scopes "
     "(`gatehouse consent revoke-admin`; details: scopes, grants_revoked: the client's "
     "refresh token families that relied on it, ended with it).",
+    "admin.presence.removed": "An operator removed another tenant's multi-tenant application "
+    "from this tenant (`gatehouse consent remove-presence`; details: home_tenant); its "
+    "consents, codes and refresh tokens here ended with it.",
+    "admin.client.presences_ended": "A multi-tenant client was deleted or made single-tenant "
+    "in its home tenant, which ended its presence in other tenants (details: tenants), with "
+    "their consents, codes and refresh tokens of it.",
     "admin.scope.created": "An operator defined a scope (details: scope).",
     "admin.scope.updated": "An operator changed a scope's description (details: scope).",
     "admin.scope.deleted": "An operator deleted a scope (details: scope).",

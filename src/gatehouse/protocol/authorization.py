@@ -17,7 +17,9 @@ from gatehouse.protocol.response_modes import RedirectToClient
 from gatehouse.storage.records import Client, Interaction, SsoSession, User
 
 E = TypeVar("E", bound=OAuthError)
-InteractionKind = Literal["login", "verify", "enroll", "consent", "admin_approval"]
+# "not_available": another tenant's multi-tenant application without a presence here
+# (protocol/multi_tenant.py); the consent page says so.
+InteractionKind = Literal["login", "verify", "enroll", "consent", "admin_approval", "not_available"]
 
 
 @dataclass(frozen=True)

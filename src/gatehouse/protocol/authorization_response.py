@@ -24,6 +24,7 @@ from gatehouse.protocol.response_types import (
     returns_id_token,
 )
 from gatehouse.storage.records import AuthorizationCode, Client, SsoSession, User
+from gatehouse.tenancy import routed
 
 
 def issue_response(
@@ -82,7 +83,7 @@ def _store_code(
 ) -> str:
     """RFC 6749 §4.1.2: a one-time code bound to the client, redirect URI and PKCE
     challenge, living at most 60 seconds; only its hash is stored."""
-    code = random_token()
+    code = routed(provider.config.tenant_id, random_token())
     now = provider.clock()
     provider.codes.create(
         AuthorizationCode(

@@ -25,6 +25,7 @@ from gatehouse.protocol.authorization import (
 )
 from gatehouse.protocol.authorization_response import issue_response
 from gatehouse.protocol.mfa_policy import factor_needed
+from gatehouse.protocol.multi_tenant import not_available, people_may_add, presence_missing
 from gatehouse.protocol.provider import Provider
 from gatehouse.storage.records import Client, Interaction, SsoSession, User
 
@@ -109,6 +110,9 @@ class ConsentNeed:
     ask: tuple[str, ...] = ()
     withheld: frozenset[str] = frozenset()
     admin_approval: tuple[str, ...] = ()
+    # Another tenant's multi-tenant application with no presence here, which no person of
+    # this tenant may add (protocol/multi_tenant.py): the request cannot go on either.
+    not_available: bool = False
 
 
 NO_CONSENT_NEEDED = ConsentNeed()
@@ -192,6 +196,8 @@ def consent_need(
     answer of theirs can grant (a forged consent form included); and a person is never
     asked about an admin-only scope (admin_consent.py)."""
     assert browser.user is not None
+    if presence_missing(provider, client) is not None and not people_may_add(provider):
+        return ConsentNeed(not_available=True)
     missing = approval_missing(provider, client, request.scopes)
     if missing:
         return ConsentNeed(admin_approval=missing)
@@ -252,6 +258,12 @@ def decide(
             raise request.refuse(LoginRequired(f"{factor.reason} (prompt=none)"))
         return _pause(provider, factor.kind, client, request, browser)
     need = consent_need(provider, client, request, browser)
+    if need.not_available:
+        if "none" in request.prompt:
+            raise request.refuse(
+                ConsentRequired(f"{not_available(provider, client)} (prompt=none)")
+            )
+        return _pause(provider, "not_available", client, request, browser)
     if need.admin_approval:
         if "none" in request.prompt:
             raise request.refuse(

@@ -35,6 +35,12 @@ from gatehouse.protocol.decision import (
     decide,
 )
 from gatehouse.protocol.logout import LogoutRequest, end_session
+from gatehouse.protocol.multi_tenant import (
+    add_presence,
+    not_available,
+    people_may_add,
+    presence_missing,
+)
 from gatehouse.protocol.provider import Provider
 from gatehouse.protocol.redirect_uris import is_registered
 from gatehouse.protocol.scopes import STANDARD_SCOPES
@@ -234,6 +240,10 @@ def record_consent(
     paused = load_interaction(provider, interaction_id, binding)
     browser = browser_state(provider, session_cookie, binding)
     person = browser.user.id if browser.user is not None else None
+    home = presence_missing(provider, paused.client)
+    if home is not None and not people_may_add(provider):
+        description = not_available(provider, paused.client)
+        raise _refusal(provider, paused, description, "consent.not_available", person)
     missing = approval_missing(provider, paused.client, paused.request.scopes)
     if missing:
         raise _refusal(
@@ -266,6 +276,8 @@ def record_consent(
                 browser.user.id, paused.client.client_id, granted, now, declined=declined
             )
             provider.interactions.mark_consent(paused.interaction.id_hash, scopes)
+            if home is not None:  # this tenant's policy lets the person add the application
+                add_presence(provider, paused.client, home, browser.user.id, now)
             provider.audit.record(
                 AuditEvent(
                     type="consent.granted",

@@ -16,6 +16,7 @@ from gatehouse.protocol.person_claims import NONE, PersonClaims, person_claims
 from gatehouse.protocol.provider import Provider
 from gatehouse.protocol.token_response import TokenResponse
 from gatehouse.storage.records import AuthorizationCode, Client, RefreshToken, User
+from gatehouse.tenancy import routed
 from gatehouse.tokens import entra
 from gatehouse.tokens.access_token import MintedAccessToken, mint_access_token
 from gatehouse.tokens.id_token import mint_id_token
@@ -76,21 +77,25 @@ def mint_for_audience(
     acr: str | None = None,
     lifetime: int | None = None,
     app_only: bool = False,
+    client: Client | None = None,
 ) -> MintedAccessToken:
     """An RFC 9068 access token for one audience, with that API's lifetime (or a shorter
     ``lifetime``) and algorithm; bound to the request's DPoP key when it has one (RFC 9449
     §6.1: cnf.jkt); with Entra's claims when the API has the entra profile (``app_only``:
-    the client acts as itself; tokens/entra.py)."""
+    the client acts as itself; tokens/entra.py). A multi-tenant ``client``'s tokens always
+    carry ``tid``: its APIs serve several tenants and must tell them apart."""
     config = provider.config
     api = audience.api
     if provider.token_binding is not None:
         extra_claims = {**(extra_claims or {}), "cnf": {"jkt": provider.token_binding}}
     if api is not None and api.token_profile == entra.ENTRA:
         profile = entra.access_token_claims(
-            provider.clients.get(client_id), subject=subject, scopes=audience.scopes,
+            client or provider.clients.get(client_id), subject=subject, scopes=audience.scopes,
             tenant_id=config.tenant_id, app_only=app_only,
         )  # fmt: skip
         extra_claims = {**(extra_claims or {}), **profile}
+    elif client is not None and client.multi_tenant:
+        extra_claims = {**(extra_claims or {}), **entra.tenant_claim(config.tenant_id)}
     return mint_access_token(
         provider.keys.keyring(),
         alg=(api.signing_alg if api and api.signing_alg else config.access_token_signing_alg),
@@ -164,6 +169,7 @@ def issue_user_tokens(
         audience,
         subject=grant.user.id,
         client_id=grant.client.client_id,
+        client=grant.client,
         now=now,
         jti=jti,
         auth_time=grant.auth_time,
@@ -249,6 +255,7 @@ def mint_user_id_token(
             **entra.id_token_claims(
                 grant.client, subject=grant.user.id, tenant_id=config.tenant_id
             ),
+            **(entra.tenant_claim(config.tenant_id) if grant.client.multi_tenant else {}),
         },
     )
 
@@ -271,6 +278,7 @@ def issue_front_channel_tokens(
             audience,
             subject=grant.user.id,
             client_id=grant.client.client_id,
+            client=grant.client,
             now=now,
             auth_time=grant.auth_time,
             sid=grant.sid,
@@ -341,8 +349,8 @@ def store_refresh_token(
     offline = "offline_access" in grant.scopes
     if not offline and grant.sid is None:
         return None
-    value = random_token()
     config = provider.config
+    value = routed(config.tenant_id, random_token())
     record = RefreshToken(
         token_hash=sha256_digest(value),
         grant_id=grant.grant_id,

@@ -24,6 +24,7 @@ from gatehouse.keys.issuer_keys import IssuerKeys
 from gatehouse.keys.jose import PublicKeySet
 from gatehouse.keys.remote import RemoteJwksCache
 from gatehouse.keys.service import KeyService
+from gatehouse.protocol.tenant_clients import TenantClients
 from gatehouse.settings import SigningAlg
 from gatehouse.storage.admin_consents import AdminConsentRepository
 from gatehouse.storage.attempts import AttemptRepository, KnownBrowserRepository
@@ -34,7 +35,6 @@ from gatehouse.storage.repositories import (
     AuditRepository,
     AuthorizationCodeRepository,
     ClientAssertionRepository,
-    ClientRepository,
     ConsentRepository,
     DeviceAuthorizationRepository,
     DPoPProofRepository,
@@ -119,7 +119,8 @@ class ProviderConfig:
 @dataclass
 class Provider:
     config: ProviderConfig
-    clients: ClientRepository
+    # The tenant's clients and, where they have a presence, other tenants' multi-tenant ones.
+    clients: TenantClients
     users: UserRepository
     scopes: ScopeRepository
     sessions: SessionRepository

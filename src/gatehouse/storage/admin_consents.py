@@ -24,6 +24,10 @@ class AdminConsent:
     scopes: frozenset[str]
     granted_at: int
     updated_at: int
+    # The home tenant of a multi-tenant client of another tenant: this record is then the
+    # application's presence in this tenant (Entra's service principal), which lets people
+    # of this tenant use it; None for this tenant's own client.
+    home_tenant: str | None = None
 
 
 @dataclass(frozen=True)

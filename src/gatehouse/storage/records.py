@@ -68,6 +68,8 @@ class Client:
     groups_claim: GroupsClaim | None = None
     # 0022: "entra" adds Entra ID's oid, tid and ver to its ID tokens (tokens/entra.py).
     token_profile: str = "oidc"
+    # 0025: people of other tenants may use it where it has a presence (protocol/multi_tenant.py).
+    multi_tenant: bool = False
 
     @property
     def is_public(self) -> bool:

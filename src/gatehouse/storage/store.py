@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from gatehouse.storage.admin_consents import AdminConsentRepository
 from gatehouse.storage.federation import FederationRepository, UpstreamProviderRepository
 from gatehouse.storage.groups import GroupRepository
+from gatehouse.storage.multi_tenant import MultiTenantDirectory
 from gatehouse.storage.repositories import (
     ApiRepository,
     AttemptRepository,
@@ -64,6 +65,8 @@ class Store(Protocol):
     def consents(self) -> ConsentRepository: ...
     @property
     def admin_consents(self) -> AdminConsentRepository: ...
+    @property
+    def multi_tenant(self) -> MultiTenantDirectory: ...
     @property
     def codes(self) -> AuthorizationCodeRepository: ...
     @property

@@ -86,6 +86,13 @@ def access_token_claims(
     return claims
 
 
+def tenant_claim(tenant_id: str) -> dict[str, Any]:
+    """``tid`` alone: what every token issued to a multi-tenant client carries, whatever the
+    profile, so that an API serving several tenants can tell them apart (docs/multi-tenant-
+    apps.md); the entra profile's claims include it already."""
+    return {"tid": tenant_id}
+
+
 def id_token_claims(client: Client, *, subject: str, tenant_id: str) -> dict[str, Any]:
     """``oid`` (the user's stable id, as ``sub``), ``tid`` and ``ver`` of an ID token for
     ``client`` when it has the entra profile: what MSAL's account model is keyed by."""

@@ -33,6 +33,8 @@ PAGE_OF_KIND = {
     "consent": "/consent",
     # The consent page says so when an administrator must approve the application.
     "admin_approval": "/consent",
+    # ... and when another tenant's application is not available in this one.
+    "not_available": "/consent",
 }
 # The consent form's two buttons: name="decision", value="allow" or "deny".
 DECISIONS = {"allow": True, "deny": False}
@@ -160,7 +162,7 @@ class ConsentScope:
 
 
 # The pauses the consent page shows: the question, or that an administrator must approve.
-CONSENT_KINDS = ("consent", "admin_approval")
+CONSENT_KINDS = ("consent", "admin_approval", "not_available")
 
 
 @renders_errors(SIGN_IN_PAGES)
@@ -176,6 +178,18 @@ async def consent_page(request: Request) -> Response:
     )
     if not (isinstance(outcome, InteractionNeeded) and outcome.kind in CONSENT_KINDS):
         return follow_outcome(request, outcome)
+    if outcome.kind == "not_available":
+        profile = ctx.runtime.profile
+        return ctx.render(
+            request,
+            "not_available.html",
+            status=403,
+            ui_locales=outcome.request.ui_locales,
+            client=outcome.client,
+            user=outcome.user,
+            organisation=(profile and profile.display_name) or ctx.provider.config.tenant_id,
+            interaction=outcome.interaction_id,
+        )
     names = outcome.scopes_to_consent
     described = await run_in_threadpool(interaction.describe_scopes, ctx.provider, names)
     if outcome.kind == "admin_approval":

@@ -23,12 +23,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gatehouse.runtime import Runtime, TenantRuntimes
 from gatehouse.tenancy import (
+    AUTHORITIES,
     DEFAULT_TENANT,
     TENANT_PATH,
     TenantNameError,
     check_tenant_name,
     tenant_path,
 )
+from gatehouse.web.common import create_authority_app, route_token
 from gatehouse.web.errors import error_page
 from gatehouse.web.http import json_response
 from gatehouse.web.i18n import N_
@@ -55,18 +57,38 @@ class TenantDispatch:
         self._build = build
         # The app of each tenant, with the runtime it was built over.
         self._apps: dict[str, tuple[Runtime, ASGIApp]] = {}
+        # The multi-tenant authorities' apps (web/common.py), built when first asked for.
+        self._authorities: dict[str, Starlette] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(TENANT_PATH):
             await self.default_app(scope, receive, send)
             return
-        name = scope["path"][len(TENANT_PATH) :].partition("/")[0]
+        name, _, rest = scope["path"][len(TENANT_PATH) :].partition("/")
         if name == DEFAULT_TENANT:
             await self.default_app(_without_prefix(scope, DEFAULT_ALIAS), receive, send)
+            return
+        if name in AUTHORITIES:
+            await self._authority(name, rest, scope, receive, send)
             return
         app = await self._app_of(name)
         if app is None:
             await self._no_such_tenant(scope, name)(scope, receive, send)
+            return
+        prefix = tenant_path(name)
+        inner = {**scope, "root_path": scope.get("root_path", "") + prefix}
+        await app(inner, receive, _local_redirects(send, prefix.encode()))
+
+    async def _authority(
+        self, name: str, rest: str, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """``/t/common/...``, ``/t/organizations/...`` (web/common.py): the authority's own
+        app, or for its token endpoint the token endpoint of the code's tenant."""
+        app = self._authorities.get(name)
+        if app is None:
+            app = self._authorities[name] = create_authority_app(self.tenants, name)
+        if rest == "token" and scope["method"] == "POST":
+            await route_token(app.state.authority, scope, receive, send, self)
             return
         prefix = tenant_path(name)
         inner = {**scope, "root_path": scope.get("root_path", "") + prefix}

@@ -50,6 +50,7 @@ def application_token(provider: Provider, client: Client, params: Parameters) ->
         Audience(api.identifier, (), api),
         subject=client.client_id,
         client_id=client.client_id,
+        client=client,
         now=now,
         extra_claims={"roles": sorted(roles)},
         app_only=True,

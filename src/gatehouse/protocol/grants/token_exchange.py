@@ -110,6 +110,7 @@ def _exchange(
         audience,
         subject=subject.user.id,
         client_id=client.client_id,
+        client=client,
         now=now,
         # Never outlives the token it came from: revoking that one cannot reach this one.
         lifetime=min(access_token_lifetime(provider, audience), subject.expires_at - now),

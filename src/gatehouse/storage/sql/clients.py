@@ -37,7 +37,7 @@ _LEAN_CLIENT_BY_ID = LeanStatement(_CLIENT_BY_ID)
 _LEAN_SECRETS_OF_CLIENT = LeanStatement(_SECRETS_OF_CLIENT)
 # What a client was given, deleted with it: a client later registered under the same id
 # must inherit none of it (app-role grants included).
-_OWNED_BY_CLIENT = (
+OWNED_BY_CLIENT = (
     t.client_secrets,
     t.consents,
     # Likewise its admin consent: a new client under the same id is not consented to.
@@ -215,7 +215,7 @@ class SqlClientRepository(SqlRepository):
     @retried
     def delete(self, client_id: str) -> bool:
         with self.db.write() as conn:
-            for table in _OWNED_BY_CLIENT:
+            for table in OWNED_BY_CLIENT:
                 conn.execute(
                     table.delete().where(
                         table.c.tenant_id == self.tenant_id, table.c.client_id == client_id

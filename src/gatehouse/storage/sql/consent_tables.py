@@ -19,5 +19,8 @@ admin_consents = sa.Table(
     sa.Column("scopes", sa.JSON, nullable=False),  # canonical scope names
     sa.Column("granted_at", Time, nullable=False),
     sa.Column("updated_at", Time, nullable=False),
+    # 0025: the home tenant of a multi-tenant client of another tenant: the row is then the
+    # application's presence here (docs/multi-tenant-apps.md); NULL for this tenant's own.
+    sa.Column("home_tenant", sa.String(64), nullable=True),
     sa.PrimaryKeyConstraint("tenant_id", "client_id"),
 )

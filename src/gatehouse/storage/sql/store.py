@@ -26,6 +26,7 @@ from gatehouse.storage.sql.federation import (
 from gatehouse.storage.sql.groups import SqlGroupRepository
 from gatehouse.storage.sql.keys import SqlKeyRepository
 from gatehouse.storage.sql.logout_deliveries import SqlLogoutDeliveryRepository, queue_signal
+from gatehouse.storage.sql.multi_tenant import SqlMultiTenantDirectory
 from gatehouse.storage.sql.passkeys import SqlPasskeyRepository
 from gatehouse.storage.sql.policy import SqlTenantPolicyRepository
 from gatehouse.storage.sql.pushed_requests import SqlPushedRequestRepository
@@ -70,6 +71,8 @@ class SqlStore:
         self.logout_deliveries = SqlLogoutDeliveryRepository(database, tenant_id, queued)
         self.consents = SqlConsentRepository(database, tenant_id)
         self.admin_consents = SqlAdminConsentRepository(database, tenant_id)
+        # Multi-tenant applications: the one door across tenants (storage/multi_tenant.py).
+        self.multi_tenant = SqlMultiTenantDirectory(database, tenant_id)
         self.codes = SqlAuthorizationCodeRepository(database, tenant_id)
         self.refresh_tokens = SqlRefreshTokenRepository(database, tenant_id)
         self.revocations = SqlRevocationRepository(database, tenant_id)

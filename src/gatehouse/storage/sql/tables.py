@@ -127,7 +127,11 @@ clients = sa.Table(
     sa.Column("require_dpop", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("groups_claim", sa.String(8), nullable=True),  # 0020: "ids", "names" or NULL (off)
     sa.Column("token_profile", sa.String(16), nullable=False, server_default="oidc"),  # 0022
+    # 0025: people of other tenants may use it where it has a presence (docs/multi-tenant-apps.md);
+    # the index finds a multi-tenant client by its id alone, whichever tenant is its home.
+    sa.Column("multi_tenant", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.PrimaryKeyConstraint("tenant_id", "client_id"),
+    sa.Index("ix_clients_multi_tenant_id", "client_id", "multi_tenant"),
 )
 
 client_secrets = sa.Table(

@@ -36,6 +36,7 @@ from gatehouse.rs.errors import (
 from gatehouse.rs.http import HttpOptions
 from gatehouse.rs.introspection import Introspection
 from gatehouse.rs.jws import DEFAULT_ALGORITHMS, SUPPORTED_ALGORITHMS
+from gatehouse.rs.multi_tenant import MultiTenantValidator
 from gatehouse.rs.token import (
     AccessToken,
     require_authentication,
@@ -71,6 +72,7 @@ __all__ = [
     "InvalidToken",
     "IssuerUnavailable",
     "MissingToken",
+    "MultiTenantValidator",
     "PathRule",
     "RSError",
     "RequireToken",
