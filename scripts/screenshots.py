@@ -5,7 +5,8 @@ real server, Debian's headless Chromium, and Authlib building the authorization 
 
 Writes login.png, consent.png and demo-result.png from a sign-in to the demo app, as
 docs/demo.md walks through it, error.png from a request with an unregistered redirect URI,
-account.png, the account page (docs/account.md) of a person who uses one application,
+account.png, the account page (docs/account.md) of a person who uses one application and
+whose organisation allowed another,
 totp-enroll.png and verify.png from a two-step sign-in (docs/mfa.md), passkeys.png and
 login-passkey.png (docs/passkeys.md) from a server at http://localhost, with Chromium's
 virtual authenticators as the person's devices, and register.png, forgot-password.png and
@@ -73,7 +74,8 @@ def error_page(browser: Browser, server: LiveServer, out: Path) -> None:
 
 
 def account_page(browser: Browser, server: LiveServer, out: Path) -> None:
-    """The account page of a person signed in in two browsers who allowed one application."""
+    """The account page of a person signed in in two browsers who allowed one application,
+    and whose organisation allowed another for everyone (admin consent)."""
     callback = LoopbackSite().start()
     try:
         client = server.create_client(
@@ -85,6 +87,10 @@ def account_page(browser: Browser, server: LiveServer, out: Path) -> None:
         server.create_user(
             "alice", "correct horse battery staple", email="alice@example.com", name="Alice Liddell"
         )
+        server.create_client(
+            "directory", [callback.url("/callback")], name="Acme Directory", scope="openid profile"
+        )
+        server.cli("consent", "grant-admin", "--client", "directory")
         contexts = [browser.new_context(viewport=VIEWPORT) for _ in range(2)]
         for context in contexts:
             page = context.new_page()

@@ -1,6 +1,7 @@
 """The account page checked against WCAG 2.2 AA with axe-core in Chromium, in English and
 German (the browser's language): each of its sections with something in it (an application
-with offline access, two browsers signed in, the confirmations opened), a password refused
+with offline access, which the organisation allowed more to, an application only the
+organisation allowed, two browsers signed in, the confirmations opened), a password refused
 with its reason, a notice after saving the profile, and the page of a cancelled sign-in.
 
 Locators use ids, roles and the page's own translated names; the login and consent pages
@@ -32,6 +33,7 @@ class Language:
     password_refused: str
     profile_saved: str
     not_signed_in: str
+    organisation_allowed: str  # an application's label when an admin consent allows it
 
 
 LANGUAGES = {
@@ -50,6 +52,7 @@ LANGUAGES = {
         "This password is one of the most commonly used ones. Choose another.",
         "Your profile was saved.",
         "You did not sign in",
+        "Allowed by your organisation",
     ),
     "de": Language(
         "de-DE",
@@ -66,6 +69,7 @@ LANGUAGES = {
         "Dieses Passwort gehört zu den am häufigsten verwendeten. Wählen Sie ein anderes.",
         "Ihr Profil wurde gespeichert.",
         "Sie haben sich nicht angemeldet",
+        "Von Ihrer Organisation erlaubt",
     ),
 }
 
@@ -134,13 +138,21 @@ def test_the_account_page_is_accessible(
     _sign_in_to_account(new_context().new_page(), server, words.heading)
     page = new_context().new_page()
     _sign_in_to_account(page, server, words.heading)
-    _allow_an_application_offline_access(page, server, loopback_site())
+    site = loopback_site()
+    _allow_an_application_offline_access(page, server, site)
+    # The organisation allowed Acme Notes more, and Acme Directory without anyone asked.
+    server.create_client("directory", [site.url("/callback")], name="Acme Directory")
+    for client_id in ("notes", "directory"):
+        server.cli("consent", "grant-admin", "--client", client_id, "--scope", "profile")
 
     # Every section, with its confirmations opened (axe checks only what is shown).
     page.goto(server.url("/account"))
     for name in words.sections:
         expect(page.get_by_role("heading", name=name, exact=True)).to_be_visible()
     expect(page.locator("#applications")).to_contain_text("Acme Notes")
+    organisation = page.locator("#applications > ul > li", has_text=words.organisation_allowed)
+    expect(organisation).to_have_count(2)
+    expect(organisation.filter(has_text="Acme Directory").locator("form")).to_have_count(0)
     expect(page.locator("#offline")).to_contain_text("Acme Notes")
     expect(page.locator("#sessions li")).to_have_count(2)
     for summary in page.locator("details.confirm > summary").all():

@@ -2,7 +2,8 @@
 real `gatehouse serve` processes on loopback with separate databases — the upstream (at
 "localhost", so the two servers' cookies stay apart) and the gatehouse under test (on
 every backend of ``database_url``), registered at the upstream as a client — and Authlib
-as the application of the gatehouse under test."""
+as the application of the gatehouse under test; in its default tenant and in tenant acme,
+whose upstreams are its own (docs/tenants.md)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from tests.conftest import TEST_SECRET_KEY
 from tests.support.browser import LoopbackSite, answer_consent, query_of, sign_in
 from tests.support.live_server import LiveServer, start_server
 from tests.support.relying_party import AuthorizationStart, RelyingParty
+from tests.support.tenant_server import tenant_of
 
 pytestmark = pytest.mark.e2e
 
@@ -148,3 +150,70 @@ def test_an_existing_account_is_linked_after_its_own_password(
     assert claims["sub"] == local["id"]
     linked = federation.server.cli("audit", "list", "--type", "federation.linked")
     assert [event["user_id"] for event in linked] == [local["id"]]
+
+
+def test_a_federated_sign_in_into_a_tenant_stays_in_that_tenant(
+    server: LiveServer,
+    upstream: LiveServer,
+    loopback_site: Callable[..., LoopbackSite],
+    page: Page,
+) -> None:
+    acme = tenant_of(server, "acme", "display_name=Acme Corporation")
+    registered = upstream.create_client(
+        "acme",
+        [f"{server.issuer}/t/acme/login/federated/callback"],
+        extra=(
+            "--first-party",
+            "--post-logout-redirect-uri",
+            f"{server.issuer}/t/acme/logout/federated/done",
+        ),
+    )
+    server.cli(
+        "--tenant", "acme", "federation", "add", "corp", "--display-name", "Example Corp",
+        "--discovery", upstream.url("/.well-known/openid-configuration"),
+        "--client-id", "acme", "--client-secret-stdin", "--jit",
+        stdin=registered["client_secret"] + "\n",
+    )  # fmt: skip
+    shown = server.cli("--tenant", "acme", "federation", "show", "corp")
+    assert shown["redirect_uri"] == acme.url("/login/federated/callback")
+    assert shown["post_logout_redirect_uri"] == acme.url("/logout/federated/done")
+    redirect_uri = loopback_site().url("/callback")
+    rp = RelyingParty(acme, acme.create_client("web", [redirect_uri]), redirect_uri)
+    try:
+        _sign_in_through_acme(page, server, Federation(acme, upstream, redirect_uri, rp))
+    finally:
+        rp.close()
+
+
+def _sign_in_through_acme(page: Page, server: LiveServer, fed: Federation) -> None:
+    acme = fed.server
+    start = fed.start(page)
+    expect(page.locator("header.brand")).to_have_text("Acme Corporation")
+    sign_in_upstream(page, fed)
+    claims = tokens_after_consent(page, fed, start)
+    assert claims["iss"] == acme.issuer == f"{server.issuer}/t/acme"
+    assert claims["amr"] == ["fed"]
+    # Just in time, in acme: the person exists there, and the default tenant has nobody.
+    [user] = acme.cli("user", "list")
+    assert (claims["sub"], user["username"]) == (user["id"], "alice")
+    assert server.cli("user", "list") == []
+
+    # The default tenant's sign-in page knows nothing of acme's upstream.
+    page.goto(server.url("/account"))
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign in", exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name=BUTTON)).to_have_count(0)
+
+    # Signing out of acme signs out of the upstream, and comes back to acme's own page.
+    page.goto(acme.url("/logout"))
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(lambda url: url.startswith(acme.url("/logout/federated/done")))
+    expect(page.get_by_role("heading", name="You are signed out")).to_be_visible()
+    expect(page.locator("header.brand")).to_have_text("Acme Corporation")
+
+    # The upstream asks for the password again; acme finds the same account.
+    start = fed.start(page)
+    sign_in_upstream(page, fed)
+    fed.landed(page)
+    token = fed.rp.redeem(page.url, start)
+    assert fed.rp.validate_id_token(token, start.nonce)["sub"] == user["id"]

@@ -42,6 +42,11 @@ REFUSALS: Final[Mapping[Refusal, Translatable]] = {
     ),
     Refusal.NO_SUCH_SESSION: N_("That session has already ended or is not one of yours."),
     Refusal.NO_APPLICATION_ACCESS: N_("That application has no access to revoke (any more)."),
+    Refusal.ORGANISATION_CONSENT: N_(
+        "Your organisation's administrator allowed that application for everyone in the "
+        "organisation: only an administrator can withdraw it. You have not allowed it "
+        "anything yourself that you could revoke."
+    ),
     Refusal.NO_OFFLINE_ACCESS: N_("That application holds no offline access to revoke (any more)."),
 }
 

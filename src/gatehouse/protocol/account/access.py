@@ -6,13 +6,16 @@ from __future__ import annotations
 from gatehouse.accounts.consents import withdraw_consent
 from gatehouse.protocol.account.client import is_builtin
 from gatehouse.protocol.account.holder import AccountError, AccountHolder, Refusal, record
+from gatehouse.protocol.admin_consent import admin_granted
 from gatehouse.protocol.provider import Provider
 
 
 def revoke_application(provider: Provider, holder: AccountHolder, client_id: str | None) -> int:
     """Withdraw the person's consent to the application: its refresh tokens for them fail at
     the token endpoint at once and its access tokens go on the deny-list; its next sign-in
-    asks for consent again. How many refresh tokens ended."""
+    asks for consent again (about what an admin consent leaves out). How many refresh
+    tokens ended. An admin consent to the application stays: it is the organisation's, for
+    every person, and only an administrator withdraws it (docs/admin-consent.md)."""
     now = provider.clock()
     with provider.transaction():
         revoked = (
@@ -22,6 +25,8 @@ def revoke_application(provider: Provider, holder: AccountHolder, client_id: str
             if client_id and not is_builtin(client_id)
             else None
         )
+        if revoked is None and client_id and admin_granted(provider, client_id):
+            raise AccountError(Refusal.ORGANISATION_CONSENT, 403)
         if revoked is None:
             raise AccountError(Refusal.NO_APPLICATION_ACCESS, 404)
         record(

@@ -36,6 +36,7 @@ class Refusal(StrEnum):
     WEAK_PASSWORD = "weak_password"  # AccountError.password says which rule
     NO_SUCH_SESSION = "no_such_session"
     NO_APPLICATION_ACCESS = "no_application_access"
+    ORGANISATION_CONSENT = "organisation_consent"  # only an administrator withdraws it
     NO_OFFLINE_ACCESS = "no_offline_access"
 
 
@@ -46,6 +47,7 @@ _SECTION: dict[Refusal, Section] = {
     Refusal.WEAK_PASSWORD: "password",
     Refusal.NO_SUCH_SESSION: "sessions",
     Refusal.NO_APPLICATION_ACCESS: "applications",
+    Refusal.ORGANISATION_CONSENT: "applications",
     Refusal.NO_OFFLINE_ACCESS: "offline",
 }
 

@@ -1,9 +1,10 @@
 """What the account page shows the signed-in person: their profile, their sessions, the
-applications they let in, and the offline access those applications hold."""
+applications they let in (or their organisation let in for everyone: admin consent), and
+the offline access those applications hold."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from gatehouse.protocol.account.client import is_builtin
 from gatehouse.protocol.account.signin import signed_in_recently
@@ -26,13 +27,21 @@ class SessionView:
 
 @dataclass(frozen=True)
 class ApplicationAccess:
-    """An application the person consented to, with the scopes described as the consent
-    page describes them: (label, description)."""
+    """An application the person, their organisation's administrator (admin consent,
+    docs/admin-consent.md), or both allowed, each part's scopes described as the consent
+    page describes them: (label, description). Only the person's own part is theirs to
+    revoke; the administrator's holds for every person of the tenant."""
 
     client_id: str
     name: str
-    scopes: list[tuple[str, str]]
-    granted_at: int
+    scopes: list[tuple[str, str]]  # the person's own consent; [] without one
+    granted_at: int | None  # when they gave it; None: they never consented themselves
+    organisation_scopes: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def revocable(self) -> bool:
+        """Whether the person has a consent of their own to withdraw."""
+        return self.granted_at is not None
 
 
 @dataclass(frozen=True)
@@ -86,16 +95,42 @@ def _client_name(provider: Provider, client_id: str) -> str:
 
 
 def _applications(provider: Provider, user: User) -> list[ApplicationAccess]:
-    return [
+    """The person's own consents, each with the admin consent to the same application, and
+    the applications only the administrator allowed, by client id. An admin consent holds
+    for every person of the tenant, whether they used the application yet or not: the page
+    hides nothing that may act for the person. A presence without scopes (a multi-tenant
+    application added by someone's own consent, protocol/multi_tenant.py) allows nothing by
+    itself, and a client since deleted acts for nobody: neither is listed as allowed by the
+    organisation."""
+    organisation = {
+        consent.client_id: describe_scopes(provider, tuple(sorted(consent.scopes)))
+        for consent in provider.admin_consents.list()
+        if consent.scopes
+        and not is_builtin(consent.client_id)
+        and provider.clients.get(consent.client_id) is not None
+    }
+    own = [
         ApplicationAccess(
             client_id=c.client_id,
             name=_client_name(provider, c.client_id),
             scopes=describe_scopes(provider, tuple(sorted(c.scopes))),
             granted_at=c.granted_at,
+            organisation_scopes=organisation.pop(c.client_id, []),
         )
         for c in provider.consents.list_for_user(user.id)
         if not is_builtin(c.client_id)
     ]
+    only_organisation = [
+        ApplicationAccess(
+            client_id=client_id,
+            name=_client_name(provider, client_id),
+            scopes=[],
+            granted_at=None,
+            organisation_scopes=scopes,
+        )
+        for client_id, scopes in organisation.items()
+    ]
+    return sorted(own + only_organisation, key=lambda access: access.client_id)
 
 
 def _offline(provider: Provider, user: User) -> list[OfflineAccess]:

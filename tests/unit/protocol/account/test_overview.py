@@ -19,6 +19,7 @@ from gatehouse.protocol.messages import Parameters
 from gatehouse.protocol.provider import Provider
 from gatehouse.protocol.token import token_endpoint
 from gatehouse.runtime import Runtime
+from gatehouse.storage.admin_consents import AdminConsent
 from gatehouse.storage.records import SessionSelector, User
 from tests.support.factories import make_user
 from tests.support.flow import FakeClock
@@ -93,6 +94,34 @@ def test_the_applications_are_those_consented_to_described_as_on_the_consent_pag
             "web", "The Web App", describe_scopes(provider, ("openid", "profile")), clock.now
         ),
     ]
+
+
+def test_what_the_organisation_allowed_is_listed_beside_or_instead_of_the_persons_own(
+    runtime: Runtime, provider: Provider, clock: FakeClock, holder: AccountHolder, alice: User
+) -> None:
+    register(runtime, "web", name="The Web App")
+    register(runtime, "directory", name="Directory")
+    register(runtime, "empty", name="Present Only")
+    provider.consents.grant(alice.id, "web", frozenset({"email"}), clock.now)
+    admin = frozenset({"openid", "profile"})
+    for client_id, scopes in (
+        ("web", admin),
+        ("directory", admin),
+        ("empty", frozenset()),  # a presence that allows nothing by itself
+        ("deleted", admin),  # a client since deleted acts for nobody
+    ):
+        provider.admin_consents.save(AdminConsent(client_id, scopes, clock.now, clock.now))
+
+    applications = account_overview(provider, alice, holder.session).applications
+
+    organisation = describe_scopes(provider, ("openid", "profile"))
+    assert applications == [
+        ApplicationAccess("directory", "Directory", [], None, organisation),
+        ApplicationAccess(
+            "web", "The Web App", describe_scopes(provider, ("email",)), clock.now, organisation
+        ),
+    ]
+    assert [a.revocable for a in applications] == [False, True]
 
 
 def test_offline_access_is_grouped_by_application_with_its_first_issue_and_last_use(
