@@ -46,6 +46,7 @@ import argparse
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import sys
@@ -467,6 +468,105 @@ class Scale:
         target.write_text("\n".join(lines) + "\n")
 
 
+# -- the hot queries' plans ---------------------------------------------------------------------
+
+# With sequential scans off, the planner takes an index wherever one can serve the statement:
+# a sequential scan left in a plan means no index can (tables just emptied by the preparation
+# are planned as empty otherwise, and tiny ones are scanned whole).
+AUTO_EXPLAIN = {
+    "session_preload_libraries": "auto_explain",
+    "auto_explain.log_min_duration": "0",
+    "auto_explain.log_nested_statements": "on",
+    "auto_explain.log_format": "json",
+    "enable_seqscan": "off",
+}
+PLAN_START = re.compile(r" LOG:  duration: [\d.]+ ms  plan:$")
+
+
+def explain(children: Children, server: Any, shape: Shape, workdir: Path, samples: int) -> None:
+    """The plan PostgreSQL chose (auto_explain) for every statement that ``samples`` sign-ins,
+    code redemptions, refreshes and client_credentials requests of people picked at random
+    ran on ``shape``'s database; each scan with its index, flagged unless the index starts
+    with tenant_id."""
+    import httpx
+    import psycopg
+
+    database = f'"{shape.database}"'
+    log = server.data_dir.parent / "log"
+    offset = log.stat().st_size
+    with psycopg.connect(server.admin_url, autocommit=True) as conn:
+        for key, value in AUTO_EXPLAIN.items():
+            conn.execute(f"ALTER DATABASE {database} SET {key} = {quote_literal(value)}")
+    try:
+        with serving(children, server, shape, workdir) as s:
+            scale = Scale(children, workdir, 1)
+            scale.shapes = {shape.database: shape}
+            tokens = workdir / "explain-tokens.txt"
+            scale.mint_refresh_tokens(s, samples, tokens)
+            c = s.credentials
+            with httpx.Client(base_url=s.base_url, timeout=30) as http:
+                for line in tokens.read_text().splitlines():
+                    path, token = line.split("\t")
+                    form = {"grant_type": "refresh_token", "refresh_token": token}
+                    refreshed = http.post(
+                        path, data=form, headers={"Authorization": c.refresh_authorization}
+                    )
+                    minted = http.post(path, content=c.cc_body, headers={
+                        "Authorization": c.daemon_authorization,
+                        "Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+                    if refreshed.status_code != 200 or minted.status_code != 200:
+                        raise BenchError(f"explain: {refreshed.status_code} {minted.status_code}")
+    finally:
+        with psycopg.connect(server.admin_url, autocommit=True) as conn:
+            for key in AUTO_EXPLAIN:
+                conn.execute(f"ALTER DATABASE {database} RESET {key}")
+    with psycopg.connect(server.url(shape.database)) as conn:
+        query = "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'"
+        indexes = dict(conn.execute(query).fetchall())
+    print_plans(log.read_text(errors="replace")[offset:], indexes)
+
+
+def print_plans(text: str, indexes: dict[str, str]) -> None:
+    """Each distinct statement of the auto_explain log ``text``, how often it ran, and the
+    scans of its plan with their indexes (``indexes``: name -> definition)."""
+    plans: dict[str, list[Any]] = {}
+    block: list[str] | None = None
+    for line in [*text.splitlines(), "END"]:
+        if block is not None and line.startswith("\t"):
+            block.append(line[1:])
+            continue
+        if block is not None:
+            plan = json.loads("\n".join(block))
+            sql = " ".join(plan["Query Text"].split())
+            plans.setdefault(sql, [0, _scans(plan["Plan"])])[0] += 1
+            block = None
+        if PLAN_START.search(line):
+            block = []
+    flagged = 0
+    print(f"\n{len(plans)} distinct statements, each with how often it ran and its scans")
+    for sql, (seen, scans) in sorted(plans.items(), key=lambda item: -item[1][0]):
+        print(f"{seen:4}x {sql[:160]}")
+        for kind, table, index in scans or [("-", "(no table scanned)", None)]:
+            definition = indexes.get(index or "", "")
+            columns = definition.partition(" USING ")[2]
+            first = columns.partition("(")[2].split(",")[0].strip(" )")
+            bad = kind == "Seq Scan" or (index is not None and first != "tenant_id")
+            flagged += bad
+            print(f"       {'!! ' if bad else '   '}{kind} on {table}"
+                  + (f" using {index}: {'UNIQUE ' if 'UNIQUE' in definition else ''}{columns}"
+                     if index else ""))  # fmt: skip
+    print(f"\n{flagged} scan(s) not by an index whose first column is tenant_id (!!)")
+
+
+def _scans(node: dict[str, Any]) -> list[tuple[str, str, str | None]]:
+    found = []
+    if "Relation Name" in node or "Index Name" in node:
+        found.append((node["Node Type"], node.get("Relation Name", ""), node.get("Index Name")))
+    for child in node.get("Plans", []):
+        found += _scans(child)
+    return found
+
+
 # -- the run ----------------------------------------------------------------------------------
 
 
@@ -521,6 +621,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", type=lambda v: tuple(v.split(",")), default=SCENARIOS,
                         help="comma-separated scenarios: cc,signin,refresh")  # fmt: skip
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--explain",
+        type=int,
+        metavar="N",
+        default=0,
+        help="measure nothing: the plans of N people's requests on multi",
+    )
     args = parser.parse_args(argv)
     args.duration = args.duration or (3 if args.quick else 10)
     if not 1 <= args.duration <= 60 or not 1 <= args.runs <= 9:
@@ -554,6 +661,9 @@ def main(argv: list[str] | None = None) -> int:
             for shape in both:
                 prepare(server, shape, workdir, args.prepare)
             if args.prepare_only:
+                return 0
+            if args.explain:
+                explain(children, server, both[1], workdir, args.explain)
                 return 0
             scale = Scale(children, workdir, args.connections)
             with (
