@@ -67,9 +67,11 @@ sys.path.insert(0, str(ROOT))  # tests.support.postgres
 
 from ceiling_app import DAEMON_CLIENT_ID  # noqa: E402
 from harness import (  # noqa: E402
+    CLOCK_TICK_US,
     BenchError,
     Children,
     build_script,
+    cpu_ticks,
     rss_bytes,
     wait_until_serving,
     worker_pids,
@@ -107,6 +109,7 @@ SECRET_KEY = "bench-key-encryption-key-0123456789abcdefghijkl"  # a throwaway da
 DEFAULT_DATA_DIR = Path("/var/tmp/gatehouse-bench-tenants")
 SIGNIN_CONNECTIONS = 8  # as bench/people.py
 REFRESH_POOL_PER_CONNECTION = 8  # as bench/run.py
+REFRESH_PEOPLE = 100  # whose sessions mint the refresh tokens
 SCENARIOS = ("cc", "signin", "refresh")
 NAMES = {
     "cc": "client_credentials",
@@ -358,6 +361,7 @@ class Scale:
                 bench.scripts[script] = build_script(script, workdir)
         self.shapes: dict[str, Shape] = {}
         self.signin_rate = 60.0
+        self.sessions: dict[str, list[tuple[str, str]]] = {}
         self.random = random.Random(14)
 
     def cc(self, s: Servers, seconds: int) -> Measurement:
@@ -423,49 +427,69 @@ class Scale:
         return m
 
     def mint_refresh_tokens(self, s: Servers, count: int, target: Path) -> None:
-        """``count`` offline refresh tokens of people picked at random (any tenant on multi),
-        each from a sign-in of its own: one line each, token path TAB refresh token."""
+        """``count`` offline refresh tokens, one line each (token path TAB refresh token),
+        from the SSO sessions of ``REFRESH_PEOPLE`` people picked at random (on multi, one
+        person of each tenant), taken in turn: GET /authorize with the session's cookies,
+        then the code redeemed. The sessions are made once per server (a sign-in each)."""
         import httpx
 
-        shape = self.shapes[s.backend]
-        picks = [
-            (self.random.choice(shape.tenants), self.random.randrange(shape.people))
-            for _ in range(count)
-        ]
+        sessions = self.sessions.get(s.backend) or self._sign_in_people(s)
+        self.sessions[s.backend] = sessions
+        path = authorize_path(REFRESH_CLIENT_ID, REFRESH_SCOPE)
 
-        def mint(batch: list[tuple[int, tuple[str, int]]]) -> list[str]:
+        def mint(numbers: range) -> list[str]:
             lines = []
             with httpx.Client(base_url=s.base_url, follow_redirects=False, timeout=30) as http:
-                for n, (tenant, person) in batch:
-                    http.cookies.clear()
-                    prefix = shape.prefix(tenant)
-                    interaction, csrf = _login_form(http, prefix, f"&state=r{n}")
-                    response = http.post(f"{prefix}/login", data={
-                        "csrf_token": csrf, "interaction": interaction,
-                        "login": login_name(person), "password": PASSWORD})  # fmt: skip
-                    location = response.headers.get("location", "")
-                    code = parse_qs(urlsplit(location).query).get("code", [""])[0]
-                    if response.status_code != 303 or not code:
-                        raise BenchError(f"refresh minting: /login answered "
-                                         f"{response.status_code} {location[:80]}")  # fmt: skip
-                    response = http.post(
-                        f"{prefix}/token",
-                        data={"grant_type": "authorization_code", "code": code,
-                              "redirect_uri": REDIRECT_URI, "code_verifier": CODE_VERIFIER},
-                        headers={"Authorization": s.credentials.refresh_authorization},
-                    )  # fmt: skip
-                    token = response.json().get("refresh_token")
-                    if response.status_code != 200 or not token:
-                        raise BenchError(f"refresh minting: /token gave {response.status_code}")
+                for n in numbers:
+                    prefix, cookie = sessions[n % len(sessions)]
+                    response = http.get(f"{prefix}{path}&state=r{n}", headers={"Cookie": cookie})
+                    token = self._redeem(http, s, prefix, response)
                     lines.append(f"{prefix}/token\t{token}")
             return lines
 
-        numbered = list(enumerate(picks))
-        batches = [numbered[i::4] for i in range(4)]
         with ThreadPoolExecutor(4) as pool:
-            lines = [line for batch in pool.map(mint, batches) for line in batch]
+            batches = pool.map(mint, [range(i, count, 4) for i in range(4)])
+            lines = [line for batch in batches for line in batch]
         self.random.shuffle(lines)
         target.write_text("\n".join(lines) + "\n")
+
+    def _sign_in_people(self, s: Servers) -> list[tuple[str, str]]:
+        """SSO sessions of people picked at random: (login path prefix, Cookie header)."""
+        import httpx
+
+        shape = self.shapes[s.backend]
+        tenants = shape.tenants * (REFRESH_PEOPLE // len(shape.tenants) or 1)
+        sessions = []
+        with httpx.Client(base_url=s.base_url, follow_redirects=False, timeout=30) as http:
+            for n, tenant in enumerate(tenants):
+                http.cookies.clear()
+                prefix = shape.prefix(tenant)
+                interaction, csrf = _login_form(http, prefix, f"&state=p{n}")
+                person = login_name(self.random.randrange(shape.people))
+                form = {"csrf_token": csrf, "interaction": interaction}
+                response = http.post(
+                    f"{prefix}/login", data={**form, "login": person, "password": PASSWORD}
+                )
+                self._redeem(http, s, prefix, response)
+                cookie = "; ".join(f"{k}={v}" for k, v in http.cookies.items())
+                sessions.append((prefix, cookie))
+        return sessions
+
+    @staticmethod
+    def _redeem(http: Any, s: Servers, prefix: str, response: Any) -> str:
+        """The refresh token for the code ``response`` redirects to the client with."""
+        location = response.headers.get("location", "")
+        code = parse_qs(urlsplit(location).query).get("code", [""])[0]
+        if response.status_code != 303 or not code:
+            raise BenchError(f"refresh minting: {response.status_code} {location[:80]}")
+        form = {"grant_type": "authorization_code", "code": code,
+                "redirect_uri": REDIRECT_URI, "code_verifier": CODE_VERIFIER}  # fmt: skip
+        auth = {"Authorization": s.credentials.refresh_authorization}
+        answer = http.post(f"{prefix}/token", data=form, headers=auth)
+        token = answer.json().get("refresh_token") if answer.status_code == 200 else None
+        if not token:
+            raise BenchError(f"refresh minting: /token gave {answer.status_code}")
+        return str(token)
 
 
 # -- the hot queries' plans ---------------------------------------------------------------------
@@ -494,6 +518,8 @@ def explain(children: Children, server: Any, shape: Shape, workdir: Path, sample
     database = f'"{shape.database}"'
     log = server.data_dir.parent / "log"
     offset = log.stat().st_size
+    with psycopg.connect(server.url(shape.database), autocommit=True) as conn:
+        conn.execute("ANALYZE")  # plans for the tables as the runs before left them
     with psycopg.connect(server.admin_url, autocommit=True) as conn:
         for key, value in AUTO_EXPLAIN.items():
             conn.execute(f"ALTER DATABASE {database} SET {key} = {quote_literal(value)}")
@@ -565,6 +591,34 @@ def _scans(node: dict[str, Any]) -> list[tuple[str, str, str | None]]:
     for child in node.get("Plans", []):
         found += _scans(child)
     return found
+
+
+def first_requests(s: Servers, shape: Shape, per_tenant: int = 12) -> None:
+    """Each tenant's discovery document ``per_tenant`` times, each on a new connection, so
+    that every worker builds every tenant's runtime and app before the load (a connection
+    goes to either worker: one misses a tenant with a chance of 2**-per_tenant), and how
+    long that took, with the server's CPU."""
+    from http.client import HTTPConnection
+
+    host, port = urlsplit(s.base_url).hostname, urlsplit(s.base_url).port
+    ticks, started = cpu_ticks(s.gatehouse_pid), time.monotonic()
+    for tenant in shape.tenants:
+        for _ in range(per_tenant):
+            path = f"{shape.prefix(tenant)}/.well-known/openid-configuration"
+            connection = HTTPConnection(host or "127.0.0.1", port, timeout=60)
+            try:
+                connection.request("GET", path)
+                status = connection.getresponse().status
+            finally:
+                connection.close()
+            if status != 200:
+                raise BenchError(f"{path} answered {status}")
+    seconds = time.monotonic() - started
+    cpu_ms = (cpu_ticks(s.gatehouse_pid) - ticks) * CLOCK_TICK_US / 1000
+    print(f"  {s.backend}: first requests to its {len(shape.tenants)} tenant(s), "
+          f"{per_tenant} each: {seconds:.1f} s, {cpu_ms:.0f} ms of server CPU "
+          f"({cpu_ms / len(shape.tenants) / WORKERS:.1f} ms per tenant and worker, "
+          f"with {per_tenant} requests)", flush=True)  # fmt: skip
 
 
 # -- the run ----------------------------------------------------------------------------------
@@ -676,6 +730,8 @@ def main(argv: list[str] | None = None) -> int:
                     for s in (single, multi)
                 ]
                 print(f"single {single.base_url}, multi {multi.base_url}", flush=True)
+                for s, shape in zip((single, multi), both, strict=True):
+                    first_requests(s, shape)
                 scenarios: list[tuple[str, Callable[[Servers, int], Measurement]]] = []
                 for name in SCENARIOS:
                     if name in args.only:
