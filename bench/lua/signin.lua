@@ -1,13 +1,15 @@
 -- POST /login with one pre-minted interaction per request: each line of the file is the
--- request's Cookie header, a tab, and its form body (CSRF token, interaction, login, password).
+-- request's Cookie header, a tab, and its form body (CSRF token, interaction, login, password),
+-- optionally followed by a tab and the login path (a tenant's /t/<name>/login; else /login).
 -- A sign-in counts when gatehouse answers 303 onwards (to the client with a code, or to
--- consent), not back to /login. When the interactions run out the thread stops.
+-- consent), not back to a login page. When the interactions run out the thread stops.
 -- args: interactions file.
 function init(args)
    attempts = {}
    for line in io.lines(args[1]) do
-      local cookie, body = string.match(line, "^([^\t]*)\t(.*)$")
-      attempts[#attempts + 1] = { cookie, body }
+      local cookie, rest = string.match(line, "^([^\t]*)\t(.*)$")
+      local body, path = string.match(rest, "^([^\t]*)\t(.*)$")
+      attempts[#attempts + 1] = { cookie, body or rest, path or "/login" }
    end
    next_attempt = 1
 end
@@ -18,7 +20,7 @@ function request()
    end
    local attempt = attempts[next_attempt]
    next_attempt = next_attempt + 1
-   return wrk.format("POST", "/login", {
+   return wrk.format("POST", attempt[3], {
       ["Cookie"] = attempt[1],
       ["Content-Type"] = "application/x-www-form-urlencoded",
    }, attempt[2])
@@ -26,7 +28,7 @@ end
 
 function response(status, headers, body)
    local location = headers["location"] or headers["Location"] or ""
-   if status == 303 and not string.find(location, "^/login") then
+   if status == 303 and not string.find(location, "/login", 1, true) then
       ok = ok + 1
    elseif is_filler(status) then
       filler = filler + 1

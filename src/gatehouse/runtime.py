@@ -338,12 +338,37 @@ class TenantRuntimes:
             return runtime
 
     def every(self) -> list[Runtime]:
-        """Every tenant's runtime, the default one first: for the work done for all of them
-        (back-channel logouts, mail)."""
+        """Every tenant's runtime, the default one first: for what spans them all (the
+        common authority's JWK Set, web/common.py). Background work does not use it: it
+        asks for the tenants with something due (below)."""
         with self._lock:
             names = [n for n in self._current_revisions() if n != DEFAULT_TENANT]
         found = (self.get(name) for name in sorted(names))
         return [self.default, *(runtime for runtime in found if runtime is not None)]
+
+    def with_logouts_due(self) -> list[Runtime]:
+        """The runtimes of the tenants with a back-channel logout due now (the default one
+        too, if it has one), found with one read however many tenants there are."""
+        now = self.default.provider.clock()
+        return self._runtimes(self.default.store.tenants.with_logouts_due(now))
+
+    def with_mail_due(self) -> list[Runtime]:
+        """The runtimes of the tenants with an email due to be sent now (one read)."""
+        now = self.default.provider.clock()
+        return self._runtimes(self.default.store.tenants.with_mail_due(now))
+
+    def backchannel_worker(self) -> BackchannelLogoutWorker:
+        """A server process's back-channel logout worker (not started): it serves the default
+        tenant's queue and those of the other tenants with a delivery due, each signed with
+        its own tenant's keys. Polling every tenant's queue in turn cost a few round trips
+        per tenant every two seconds in every process (7 % of a core at 100 tenants)."""
+        return self.default.backchannel_worker(
+            others=lambda: [runtime.provider for runtime in self.with_logouts_due()]
+        )
+
+    def _runtimes(self, names: list[str]) -> list[Runtime]:
+        found = (self.get(name) for name in names)
+        return [runtime for runtime in found if runtime is not None]
 
     def _fresh(self) -> bool:
         """Whether the revisions read last still hold: within ``seconds``, and no tenant

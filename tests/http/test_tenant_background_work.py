@@ -43,7 +43,7 @@ def test_one_worker_delivers_every_tenant_s_back_channel_logouts(
         # The sign-out in acme wakes the process's one worker, which waits on the default
         # tenant's queue: it need not wait for its next poll.
         assert runtime.provider.logout_deliveries.wait_for_queued(0) is True
-        worker = runtime.backchannel_worker(others=lambda: [r.provider for r in tenants.every()])
+        worker = tenants.backchannel_worker()
         assert [o.result for o in worker.run_once()] == ["delivered"]
         claims = validate_logout_token(
             receiver.tokens[0],
@@ -52,6 +52,38 @@ def test_one_worker_delivers_every_tenant_s_back_channel_logouts(
             client_id="web",
         )
     assert claims["sid"] == unverified_claims(tokens["id_token"])["sid"]
+
+
+def test_a_poll_looks_only_into_the_queues_of_tenants_with_a_delivery_due(
+    runtime: Runtime, receiver: LogoutReceiver
+) -> None:
+    """However many tenants a server has, a poll reads the default tenant's queue and the
+    one list of the tenants with work: 100 tenants' queues read one by one every two seconds
+    cost 7 % of a core per server process (docs/benchmarks.md, tenants at scale)."""
+    tenants = tenant_runtimes(runtime, "acme", "beta", "gamma")
+    beta = tenants.get("beta")
+    assert beta is not None
+    make_user(beta)
+    client = make_client(beta, "web", backchannel_logout_uri=receiver.uri)
+    worker = tenants.backchannel_worker()
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    sa.event.listen(runtime.database.engine, "before_cursor_execute", seen)
+    try:
+        assert worker.run_once() == []
+        idle = [s for s in statements if "backchannel_logouts" in s]
+        with tenant_client(server_app(tenants), "beta") as http:
+            get_tokens(http, client, scope="openid")
+        user_admin.sign_out_user(beta, "alice")
+        statements.clear()
+        assert [o.result for o in worker.run_once()] == ["delivered"]
+    finally:
+        sa.event.remove(runtime.database.engine, "before_cursor_execute", seen)
+    assert len(idle) == 2  # the default tenant's queue, and which tenants have work
+    assert len(receiver.tokens) == 1
 
 
 def test_the_purge_deletes_every_tenant_s_expired_rows(runtime: Runtime) -> None:

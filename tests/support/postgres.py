@@ -38,6 +38,9 @@ class PostgresServer:
     data_dir: Path
     bin_dir: Path
     as_user: list[str]
+    # A server over a kept data directory (``start_postgres(root=...)``) is shut down cleanly
+    # and its directory left in place; a throwaway one is stopped at once and removed.
+    keep: bool = False
 
     @property
     def admin_url(self) -> str:
@@ -54,41 +57,49 @@ class PostgresServer:
                 "-D",
                 str(self.data_dir),
                 "-m",
-                "immediate",
+                "fast" if self.keep else "immediate",
                 "stop",
             ],
             check=False,
             capture_output=True,
         )
-        shutil.rmtree(self.data_dir.parent, ignore_errors=True)
+        if not self.keep:
+            shutil.rmtree(self.data_dir.parent, ignore_errors=True)
 
 
-def start_postgres() -> PostgresServer:
+def start_postgres(root: Path | None = None) -> PostgresServer:
+    """A server on a free loopback port: over a new temporary directory, removed when it
+    stops; or over ``root``, created on first use and kept (bench/tenants_scale.py keeps its
+    prepared databases between runs this way)."""
     bin_dir = _bin_dir()
-    root = Path(tempfile.mkdtemp(prefix="gatehouse-pg-"))
+    keep = root is not None
+    if root is None:
+        root = Path(tempfile.mkdtemp(prefix="gatehouse-pg-"))
+    root.mkdir(parents=True, exist_ok=True)
     data_dir = root / "data"
     as_user: list[str] = []
     if os.geteuid() == 0:
         as_user = ["runuser", "-u", "postgres", "--"]
         shutil.chown(root, "postgres", "postgres")
     os.chmod(root, 0o700)
-    subprocess.run(
-        [
-            *as_user,
-            str(bin_dir / "initdb"),
-            "-D",
-            str(data_dir),
-            "-U",
-            "postgres",
-            "-A",
-            "trust",
-            "-E",
-            "UTF8",
-            "--no-locale",
-        ],
-        check=True,
-        capture_output=True,
-    )
+    if not (data_dir / "PG_VERSION").exists():
+        subprocess.run(
+            [
+                *as_user,
+                str(bin_dir / "initdb"),
+                "-D",
+                str(data_dir),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--no-locale",
+            ],
+            check=True,
+            capture_output=True,
+        )
     port = free_port()
     options = (
         f"-h 127.0.0.1 -p {port} -k {root} -c fsync=off -c synchronous_commit=off "
@@ -110,7 +121,9 @@ def start_postgres() -> PostgresServer:
         check=True,
         capture_output=True,
     )
-    server = PostgresServer(port=port, data_dir=data_dir, bin_dir=bin_dir, as_user=as_user)
+    server = PostgresServer(
+        port=port, data_dir=data_dir, bin_dir=bin_dir, as_user=as_user, keep=keep
+    )
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         try:

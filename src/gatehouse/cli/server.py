@@ -72,7 +72,7 @@ def _deliver_mail(settings: Settings, issuer: str, stopped: threading.Event) -> 
     try:
         while settings.smtp_configured and not stopped.wait(MAIL_POLL_SECONDS):
             try:
-                for tenant in tenants.every():
+                for tenant in tenants.with_mail_due():
                     delivery = tenant.mail_delivery()
                     while delivery is not None and delivery.deliver_due():
                         if stopped.is_set():

@@ -30,6 +30,13 @@ class TenantRepository(Protocol):
         """Every tenant's name and revision: what a server process compares its built
         runtimes with (one small read)."""
 
+    def with_logouts_due(self, now: int) -> builtins.list[str]:
+        """The tenants with a back-channel logout due at ``now``: what a delivery worker
+        serving every tenant polls (one read, however many tenants there are)."""
+
+    def with_mail_due(self, now: int) -> builtins.list[str]:
+        """The tenants with an email due to be sent at ``now`` (one read, as above)."""
+
     def changes(self) -> int:
         """How many changes were made through this repository: a process sees its own
         changes of tenants at once, another's when it reads ``revisions`` again."""

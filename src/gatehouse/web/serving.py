@@ -78,9 +78,7 @@ def serve_worker(settings: Settings, host: str, port: int, issuer: str) -> None:
     tenants = TenantRuntimes(runtime)
     # Back-channel logouts queued by this process's sign-outs go out at once; those of
     # other processes, and every other tenant's, by polling (protocol/backchannel_worker.py).
-    worker = runtime.backchannel_worker(
-        others=lambda: [tenant.provider for tenant in tenants.every()]
-    ).start()
+    worker = tenants.backchannel_worker().start()
     try:
         access_log = AccessLog(handler)
         app = serve_every_tenant(tenants, lambda tenant: create_app(tenant, access_log))

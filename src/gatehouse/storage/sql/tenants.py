@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 import sqlalchemy as sa
 
 from gatehouse.storage.sql.base import retried
 from gatehouse.storage.sql.database import Database
+from gatehouse.storage.sql.logout_deliveries import QUEUE as LOGOUT_QUEUE
 from gatehouse.storage.sql.metadata import metadata
+from gatehouse.storage.sql.selfservice import MAIL_QUEUE
 from gatehouse.storage.sql.tenant_tables import tenants
 from gatehouse.storage.tenants import Tenant
 from gatehouse.tenancy import DEFAULT_TENANT, TenantProfile
@@ -52,6 +55,14 @@ class SqlTenantRepository:
         with self.db.read() as conn:
             rows = conn.execute(sa.select(tenants.c.id, tenants.c.revision)).all()
         return {row.id: row.revision for row in rows}
+
+    @retried
+    def with_logouts_due(self, now: int) -> builtins.list[str]:
+        return LOGOUT_QUEUE.tenants_with_due(self.db, now)
+
+    @retried
+    def with_mail_due(self, now: int) -> builtins.list[str]:
+        return MAIL_QUEUE.tenants_with_due(self.db, now)
 
     def create(self, tenant_id: str, profile: TenantProfile, now: int) -> bool:
         # The primary key makes a name one tenant's, whoever creates it at the same time.
