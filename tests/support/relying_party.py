@@ -152,6 +152,8 @@ class RelyingParty:
         issuer = self.metadata["issuer"]
         iss: dict[str, Any] = {"essential": True, "value": issuer}
         if tenants is not None:
+            # A new dict each time: Authlib pops the "validate" hook out of the options it
+            # is given, so reused options would check nothing the second time.
             iss = {"essential": True, "validate": tenant_issuer_rule(issuer, tenants)}
         return {"iss": iss, "aud": {"essential": True, "value": self.client_id}}
 
