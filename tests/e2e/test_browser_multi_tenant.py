@@ -103,7 +103,7 @@ def deployment(
     for name, person in (("beta", "bob"), ("gamma", "carol"), ("delta", "dave")):
         _provision(tenants[name], name, person, tmp_path)
     # beta lets the application in for everyone (its presence), as its administrator would.
-    tenants["beta"].cli("consent", "grant-admin", "--client", "orders")
+    server.cli("--tenant", "beta", "consent", "grant-admin", "--client", "orders")
     common = dataclasses.replace(server, base_url=f"{server.base_url}/t/common")
     credentials = {"client_id": "orders", "client_secret": ORDERS_SECRET}
     rp = RelyingParty(common, credentials, redirect_uri, scope=SCOPE)
