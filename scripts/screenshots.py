@@ -19,7 +19,10 @@ and device-confirm.png, the device page with the code a TV shows and its questio
 shows it (docs/flows.md); admin-approval.png, the page that says an administrator must
 approve an application (docs/admin-consent.md); login-federation.png, the login page with
 the button of an upstream identity provider (docs/federation.md); tenant-login.png, the
-sign-in page of a tenant with its own name and colours (docs/tenants.md).
+sign-in page of a tenant with its own name and colours (docs/tenants.md); find-organisation.png
+and not-available.png, a multi-tenant application's "Find your organisation" page at the
+common authority and the page of an organisation it is not available in
+(docs/multi-tenant-apps.md).
 """
 
 from __future__ import annotations
@@ -424,6 +427,43 @@ def federation_page(browser: Browser, server: LiveServer, out: Path) -> None:
         callback.stop()
 
 
+def multi_tenant_pages(browser: Browser, server: LiveServer, out: Path) -> None:
+    """A multi-tenant application through the common authority (docs/multi-tenant-apps.md):
+    the "Find your organisation" page, listing the organisations where it can be used, and
+    the page a person of an organisation that has not let it in sees."""
+    import dataclasses
+
+    from tests.support.tenant_server import tenant_of
+
+    home = tenant_of(server, "northwind", "display_name=Northwind Traders")
+    contoso = tenant_of(server, "contoso", "display_name=Contoso", "domains=contoso.example")
+    tenant_of(server, "fabrikam", "display_name=Fabrikam", "domains=fabrikam.example")
+    callback = LoopbackSite().start()
+    try:
+        client = home.create_client(
+            "timesheets", [callback.url("/callback")], name="Timesheets", extra=("--multi-tenant",)
+        )
+        server.cli("--tenant", "fabrikam", "consent", "grant-admin", "--client", "timesheets")
+        contoso.create_user("megan", "correct horse battery staple", email="megan@contoso.example")
+        common = dataclasses.replace(server, base_url=f"{server.base_url}/t/common")
+        rp = RelyingParty(common, client, callback.url("/callback"))
+        page = browser.new_page(viewport=VIEWPORT)
+        page.goto(rp.start().url)
+        expect(page.get_by_role("button", name="Fabrikam")).to_be_visible()
+        page.get_by_label("Email address").fill("megan@contoso.example")
+        _shoot(page, out / "find-organisation.png")
+        page.get_by_role("button", name="Next").click()
+        sign_in(page, "megan@contoso.example", "correct horse battery staple")
+        expect(page.get_by_role("heading", level=1)).to_have_text(
+            "Timesheets is not available in Contoso"
+        )
+        _shoot(page, out / "not-available.png")
+        page.close()
+        rp.close()
+    finally:
+        callback.stop()
+
+
 def main() -> None:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "screenshots"
     out = out.resolve()
@@ -453,6 +493,7 @@ def main() -> None:
                     admin_approval_page(browser, servers[0], out)
                     federation_page(browser, servers[0], out)
                     tenant_login_page(browser, servers[0], out)
+                    multi_tenant_pages(browser, servers[0], out)
                     demo_pages(browser, servers[2], out)
                     passkey_pages(browser, servers[3], out)
                     self_service_pages(browser, work, out)

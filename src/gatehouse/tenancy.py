@@ -143,10 +143,15 @@ def routed(tenant: str, value: str) -> str:
 
 def route_of(value: str) -> str | None:
     """The tenant a code or refresh token ``value`` was issued in (``routed``), or None when
-    the prefix is not a tenant's name."""
+    the prefix is not a tenant's name. Whether that tenant exists, and whether the value is
+    one of its codes, is for the caller and that tenant's token endpoint to find out."""
+    if not value:
+        return None
     tenant, sep, _ = value.partition(_ROUTE)
     if not sep:
         return DEFAULT_TENANT
+    if tenant == DEFAULT_TENANT or tenant in AUTHORITIES:
+        return None  # never a prefix: the default tenant's values have none
     try:
         return check_tenant_name(tenant)
     except TenantNameError:
@@ -301,10 +306,12 @@ _LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 
 def check_domain(domain: str) -> str:
     """``domain`` lowercased if it is a DNS name of two labels or more (ASCII: an IDN in its
-    xn-- form), else ValueError naming the rule."""
-    name = domain.lower().rstrip(".")
-    if not name.isascii():
+    xn-- form), else ValueError naming the rule. One final dot (the DNS root) is dropped."""
+    # ASCII before lowercasing: str.lower() makes some non-ASCII letters ASCII (the Kelvin
+    # sign U+212A becomes "k"), so a look-alike would pass as another name.
+    if not domain.isascii():
         raise ValueError(f"{domain!r} is not ASCII: give an international domain in its xn-- form")
+    name = domain.lower().removesuffix(".")
     labels = name.split(".")
     if len(name) > 253 or len(labels) < 2 or not all(_LABEL.fullmatch(x) for x in labels):
         raise ValueError(

@@ -6,6 +6,7 @@ authorization endpoint of the hybrid flow, with its c_hash), and a UserInfo call
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -37,14 +38,44 @@ def discover(server: LiveServer) -> dict[str, Any]:
     return dict(response.json())
 
 
+# Entra's placeholder in the issuer of a multi-tenant authority's discovery document.
+TENANT_PLACEHOLDER = "{tenantid}"
+
+
+def tenant_issuer_rule(template: str, tenants: Collection[str]) -> Callable[[Any, Any], bool]:
+    """Authlib's ``validate`` hook for ``iss`` (a claims option) when the discovery document
+    publishes an issuer template, as Entra's ``common`` does and gatehouse's ``/t/common``:
+    ``iss`` must be the template with ``{tenantid}`` replaced by the token's own ``tid``, and
+    that ``tid`` one of the ``tenants`` the application accepts. It is what Microsoft's
+    libraries do for ``common`` (Microsoft.IdentityModel.Validators ``AadIssuerValidator``).
+    A gatehouse default tenant's tokens carry the bare issuer (docs/multi-tenant-apps.md)."""
+    bare = template.split("/t/" + TENANT_PLACEHOLDER)[0]
+
+    def check(claims: Any, issuer: Any) -> bool:
+        tid = claims.get("tid")
+        if not isinstance(tid, str) or tid not in tenants:
+            return False
+        expected = bare if tid == "default" else template.replace(TENANT_PLACEHOLDER, tid)
+        return bool(issuer == expected)
+
+    return check
+
+
 class RelyingParty:
-    def __init__(self, server: LiveServer, client: dict[str, Any], redirect_uri: str) -> None:
+    def __init__(
+        self,
+        server: LiveServer,
+        client: dict[str, Any],
+        redirect_uri: str,
+        *,
+        scope: str = "openid profile email",
+    ) -> None:
         self.metadata = discover(server)
         self.client_id: str = client["client_id"]
         self.session = OAuth2Session(
             client_id=self.client_id,
             client_secret=client.get("client_secret"),
-            scope="openid profile email",
+            scope=scope,
             redirect_uri=redirect_uri,
             code_challenge_method="S256",
         )
@@ -80,14 +111,18 @@ class RelyingParty:
         token = self.session.fetch_token(self.metadata["token_endpoint"], code=code, **extra)
         return dict(token)
 
-    def validate_id_token(self, token: dict[str, Any], nonce: str) -> dict[str, Any]:
+    def validate_id_token(
+        self, token: dict[str, Any], nonce: str, *, tenants: Collection[str] | None = None
+    ) -> dict[str, Any]:
         """Signature against the published JWKS with the algorithm pinned, then iss, aud, exp,
-        nonce and at_hash (OIDC Core §3.1.3.7) by Authlib's CodeIDToken."""
+        nonce and at_hash (OIDC Core §3.1.3.7) by Authlib's CodeIDToken. ``tenants``: the
+        discovery document's issuer is a template (a multi-tenant authority), and these are
+        the tenants whose tokens the application accepts (``tenant_issuer_rule``)."""
         decoded = self._decode(token["id_token"])
         claims = CodeIDToken(
             decoded.claims,
             decoded.header,
-            self._expected(),
+            self._expected(tenants),
             {"nonce": nonce, "client_id": self.client_id, "access_token": token["access_token"]},
         )
         claims.validate(leeway=60)
@@ -113,11 +148,14 @@ class RelyingParty:
             id_token, KeySet.import_key_set(jwks), registry=JWSRegistry(algorithms=["RS256"])
         )
 
-    def _expected(self) -> dict[str, Any]:
-        return {
-            "iss": {"essential": True, "value": self.metadata["issuer"]},
-            "aud": {"essential": True, "value": self.client_id},
-        }
+    def _expected(self, tenants: Collection[str] | None = None) -> dict[str, Any]:
+        issuer = self.metadata["issuer"]
+        iss: dict[str, Any] = {"essential": True, "value": issuer}
+        if tenants is not None:
+            # A new dict each time: Authlib pops the "validate" hook out of the options it
+            # is given, so reused options would check nothing the second time.
+            iss = {"essential": True, "validate": tenant_issuer_rule(issuer, tenants)}
+        return {"iss": iss, "aud": {"essential": True, "value": self.client_id}}
 
     def userinfo(self) -> dict[str, Any]:
         """With the access token the session holds since redeem()."""

@@ -9,11 +9,16 @@ import time
 from tests.support.live_server import LiveServer, _answers
 
 
-def tenant_of(server: LiveServer, name: str, *settings: str) -> LiveServer:
-    """Create tenant ``name`` (``settings``: its KEY=VALUE settings) on ``server``; the
-    server as that tenant's clients and its operator see it. Stop the server, not this."""
+def tenant_of(
+    server: LiveServer, name: str, *settings: str, policy: tuple[str, ...] = ()
+) -> LiveServer:
+    """Create tenant ``name`` (``settings``: its KEY=VALUE settings; ``policy``: KEY=VALUE
+    rules of its policy, set before the server first serves it) on ``server``; the server as
+    that tenant's clients and its operator see it. Stop the server, not this."""
     args = [arg for setting in settings for arg in ("--set", setting)]
     server.cli("tenant", "create", name, *args)
+    if policy:
+        server.cli("--tenant", name, "policy", "set", *policy)
     # The server sees a tenant created by another process within a second
     # (runtime.py UNKNOWN_TENANT_RELOAD).
     discovery = f"/t/{name}/.well-known/openid-configuration"

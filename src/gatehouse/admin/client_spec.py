@@ -2,6 +2,8 @@
 rules of the flow decision table it must pass, one named step each, so an impossible client
 cannot exist. ``validated_client`` merges a spec over the existing client (or the defaults)
 and runs the steps in order; the first rule broken is the ``AdminError`` the operator sees.
+The steps of how a client obtains tokens, sends requests and registers its keys are in
+client_grants.py, client_requests.py and client_keys.py.
 """
 
 from __future__ import annotations
@@ -17,10 +19,10 @@ from gatehouse.admin.client_grants import (
     checked_grant_types,
     checked_response_types,
 )
+from gatehouse.admin.client_keys import client_keys
 from gatehouse.admin.errors import AdminError
 from gatehouse.admin.token_profiles import checked_profile
 from gatehouse.errors import InvalidScope
-from gatehouse.keys.jose import TokenVerificationError, public_keyset
 from gatehouse.protocol.client_auth import SUPPORTED_METHODS
 from gatehouse.protocol.device import DEVICE_CODE_GRANT
 from gatehouse.protocol.grants.jwt_bearer import GRANT_TYPE as JWT_BEARER
@@ -28,7 +30,6 @@ from gatehouse.protocol.redirect_uris import (
     check_registrable,
     origin_of,
     server_url_problem,
-    split_uri,
 )
 from gatehouse.protocol.scopes import STANDARD_SCOPES, registrable
 from gatehouse.runtime import Runtime
@@ -39,7 +40,6 @@ from gatehouse.tokens.entra import CLIENT_PROFILES
 T = TypeVar("T")
 
 _CLIENT_ID = re.compile(r"[A-Za-z0-9._:~@-]{1,255}")
-PRIVATE_PARTS = ("d", "p", "q", "dp", "dq", "qi", "k")
 
 
 @dataclass
@@ -119,8 +119,11 @@ def validated_client(
         merge.pick(spec.request_object_signing_alg, "request_object_signing_alg", None),
         auth_method,
     )
-    jwks, jwks_uri = _client_keys(
-        spec, existing, auth_method, client_requests.signs_with_public_keys(request_alg)
+    jwks, jwks_uri = client_keys(
+        (spec.jwks, spec.jwks_uri),
+        existing,
+        auth_method,
+        client_requests.signs_with_public_keys(request_alg),
     )
     client_requests.check_request_keys(request_alg, jwks, jwks_uri)
     rotation = _refresh_rotation(merge, client_type, grant_types)
@@ -304,63 +307,6 @@ def _web_origins(merge: _Merge) -> tuple[str, ...]:
         if origin_of(origin) != origin.lower().rstrip("/") or origin.count("/") != 2:
             raise AdminError(f"web origin {origin!r} must look like https://app.example.com[:port]")
     return tuple(o.lower().rstrip("/") for o in origins)
-
-
-def _client_keys(
-    spec: ClientSpec, existing: Client | None, auth_method: str, signs_requests: bool = False
-) -> tuple[dict[str, Any] | None, str | None]:
-    """private_key_jwt needs the client's public keys: a JWK Set by value or a jwks_uri; so
-    do request objects signed with RS256 or ES256 (``signs_requests``)."""
-    if spec.jwks is not None or spec.jwks_uri is not None:
-        jwks, jwks_uri = spec.jwks, spec.jwks_uri
-    elif existing is not None:
-        jwks, jwks_uri = existing.jwks, existing.jwks_uri
-    else:
-        jwks, jwks_uri = None, None
-    if auth_method != "private_key_jwt" and not signs_requests:
-        if spec.jwks is not None or spec.jwks_uri is not None:
-            raise AdminError(
-                "jwks and jwks_uri are only for auth_method private_key_jwt or signed request "
-                "objects (request_object_signing_alg RS256 or ES256)"
-            )
-        return None, None
-    if jwks_uri is not None:
-        if jwks is not None:
-            raise AdminError(
-                "private_key_jwt needs the client's public keys: jwks (a JWK Set) or jwks_uri, "
-                "not both"
-            )
-        return None, _checked_jwks_uri(jwks_uri)
-    if jwks is None:
-        if auth_method != "private_key_jwt":
-            return None, None  # client_requests.check_request_keys names what is missing
-        raise AdminError(
-            "private_key_jwt needs the client's public keys: jwks (a JWK Set) or jwks_uri, not both"
-        )
-    return _checked_jwks(jwks), None
-
-
-def _checked_jwks_uri(jwks_uri: str) -> str:
-    parts = split_uri(jwks_uri)
-    if parts is None:
-        raise AdminError("jwks_uri must be a well-formed https URL")
-    loopback = parts.hostname in ("localhost", "127.0.0.1", "::1")
-    if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
-        raise AdminError("jwks_uri must be an https URL")
-    return jwks_uri
-
-
-def _checked_jwks(jwks: dict[str, Any]) -> dict[str, Any]:
-    keys = jwks.get("keys") if isinstance(jwks, dict) else None
-    if not isinstance(keys, list) or not keys or not all(isinstance(k, dict) for k in keys):
-        raise AdminError('jwks must be a JWK Set: {"keys": [ ... ]}')
-    if any(part in key for key in keys for part in PRIVATE_PARTS):
-        raise AdminError("jwks must hold public keys only; it contains private key material")
-    try:
-        public_keyset(jwks)
-    except TokenVerificationError as exc:
-        raise AdminError(f"jwks: {exc}") from None
-    return jwks
 
 
 def _refresh_rotation(merge: _Merge, client_type: ClientType, grant_types: tuple[str, ...]) -> bool:

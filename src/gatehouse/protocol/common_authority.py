@@ -155,7 +155,8 @@ class CommonAuthority:
                 f"the {self.name} authority's token endpoint redeems codes and refresh tokens "
                 "only; use the tenant's own token endpoint for other grants"
             )
-        if client_id is None or self._directory.home_of(client_id) is None:
+        home = self._directory.home_of(client_id) if client_id is not None else None
+        if client_id is None or home is None:
             raise UnauthorizedClient(
                 f"only multi-tenant applications may use the {self.name} authority; name the "
                 "client with client_id or HTTP Basic authentication"
@@ -163,5 +164,9 @@ class CommonAuthority:
         value = params.get(field)
         tenant = route_of(value) if value else None
         if tenant is None or not self.spanned(tenant) or self._tenants.get(tenant) is None:
+            raise InvalidGrant(f"the {field} is not valid at the {self.name} authority")
+        if tenant != home and tenant not in self._directory.presences(home, client_id):
+            # The client has no code or refresh token there: a prefix changed on the way, not
+            # a reason to authenticate the client at a tenant it is not present in.
             raise InvalidGrant(f"the {field} is not valid at the {self.name} authority")
         return tenant
