@@ -121,6 +121,13 @@ class LoginRequired(OAuthError):
     error = "login_required"
 
 
+class InteractionRequired(OAuthError):
+    """OIDC Core §3.1.2.6: prompt=none, and the request cannot go on without showing the
+    person a page (the common authority asking for their organisation)."""
+
+    error = "interaction_required"
+
+
 class ConsentRequired(OAuthError):
     """OIDC Core §3.1.2.6: prompt=none and consent is missing."""
 

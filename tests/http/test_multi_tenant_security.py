@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
 import pytest
 from starlette.testclient import TestClient
@@ -296,3 +297,38 @@ def test_a_request_at_common_must_name_its_client(world: World) -> None:
     page = world.common().get("/t/common/authorize", params={"response_type": "code"})
     assert page.status_code == 400
     assert "location" not in page.headers
+
+
+@pytest.mark.parametrize("response_mode", [None, "fragment", "form_post"])
+def test_prompt_none_at_common_without_a_hint_is_interaction_required(
+    world: World, response_mode: str | None
+) -> None:
+    """OIDC Core §3.1.2.1: with prompt=none no page may be shown; the authority cannot ask
+    for the organisation, so it answers the client (in its response mode) instead."""
+    extra = {"response_mode": response_mode} if response_mode else {}
+    params, _ = authorize_params("orders", scope=SCOPES, prompt="none", state="s1", **extra)
+    response = world.common().get("/t/common/authorize", params=params)
+    if response_mode == "form_post":
+        assert response.status_code == 200
+        assert 'name="error" value="interaction_required"' in response.text
+        assert f'value="{ISSUER}/t/common"' in response.text
+        return
+    assert response.status_code in (302, 303), response.text[:300]
+    location = response.headers["location"]
+    assert location.startswith(params["redirect_uri"])
+    answer = (
+        dict(parse_qsl(location.partition("#")[2]))
+        if response_mode == "fragment"
+        else query_of(location)
+    )
+    assert answer["error"] == "interaction_required"
+    assert "login_hint or domain_hint" in answer["error_description"]
+    assert answer["state"] == "s1" and answer["iss"] == f"{ISSUER}/t/common"
+
+
+def test_prompt_none_at_common_with_a_hint_goes_on_to_the_tenant(world: World) -> None:
+    params, _ = authorize_params(
+        "orders", scope=SCOPES, prompt="none", login_hint="bob@beta.example"
+    )
+    response = world.common().get("/t/common/authorize", params=params)
+    assert response.headers["location"].startswith(f"{ISSUER}/t/beta/authorize?")

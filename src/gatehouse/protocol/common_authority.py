@@ -16,7 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from gatehouse.errors import InvalidGrant, InvalidRequest, UnauthorizedClient
+from gatehouse.errors import (
+    InteractionRequired,
+    InvalidGrant,
+    InvalidRequest,
+    ResponseMode,
+    UnauthorizedClient,
+)
 from gatehouse.protocol.messages import Parameters
 from gatehouse.protocol.redirect_uris import match_registered
 from gatehouse.storage.multi_tenant import MultiTenantDirectory
@@ -47,6 +53,7 @@ class AuthorityRequest:
     client: Client
     home: str
     params: Parameters
+    redirect_uri: str  # the registered one the request names (or the only one registered)
 
 
 class CommonAuthority:
@@ -96,10 +103,28 @@ class CommonAuthority:
             raise InvalidRequest(f"no application is registered with client_id {client_id[:100]!r}")
         client = found[0]
         openid = "openid" in (params.get("scope") or "").split(" ")
-        match_registered(
+        redirect_uri, _ = match_registered(
             params.get("redirect_uri"), client.redirect_uris, openid=openid, native=client.is_public
         )
-        return AuthorityRequest(client, home, params)
+        return AuthorityRequest(client, home, params, redirect_uri)
+
+    def cannot_ask(self, request: AuthorityRequest) -> InteractionRequired | None:
+        """OIDC Core §3.1.2.1: with prompt=none no page may be shown, so a request whose
+        hints name no tenant is answered at the client's redirect URI, not with the page that
+        asks for the organisation. No tenant made the answer: its ``iss`` is this
+        authority's own address (docs/multi-tenant-apps.md)."""
+        if "none" not in (request.params.get("prompt") or "").split(" "):
+            return None
+        mode = request.params.get("response_mode")
+        modes: dict[str | None, ResponseMode] = {"fragment": "fragment", "form_post": "form_post"}
+        return InteractionRequired(
+            f"prompt=none at the {self.name} authority needs a login_hint or domain_hint that "
+            "names the person's organisation; without one it would have to ask"
+        ).to_client(
+            request.redirect_uri,
+            request.params.get("state"),
+            modes.get(mode, "query"),
+        )
 
     def tenant_of_login(self, login: str) -> str | None:
         """The tenant whose ``domains`` hold the domain of ``login`` (alice@acme.example), if

@@ -30,9 +30,11 @@ from gatehouse.protocol.common_authority import AuthorityRequest, CommonAuthorit
 from gatehouse.protocol.discovery import openid_configuration
 from gatehouse.protocol.messages import parse_query_or_form
 from gatehouse.protocol.provider import ProviderConfig
+from gatehouse.protocol.response_modes import error_response
 from gatehouse.protocol.token import DEFAULT_GRANTS
 from gatehouse.runtime import TenantRuntimes
 from gatehouse.tenancy import tenant_path
+from gatehouse.web.client_response import deliver
 from gatehouse.web.context import WebContext, context_of, make_templates
 from gatehouse.web.cookies import CookieNames
 from gatehouse.web.cors import AllowedOrigins
@@ -90,6 +92,9 @@ async def authorize(request: Request) -> Response:
     tenant = await run_in_threadpool(authority.tenant_of_login, hint) if hint else None
     if tenant is not None:
         return redirect(authority.continue_at(found, tenant, params.get("login_hint")))
+    refused = authority.cannot_ask(found)
+    if refused is not None:
+        return deliver(request, error_response(authority.issuer, refused))
     return await _find_page(request, found)
 
 
