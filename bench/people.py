@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -59,6 +59,7 @@ from provision import (  # noqa: E402
     USERNAME,
     Cli,
     authorize_path,
+    open_login_page,
     provision,
     sign_in,
 )
@@ -136,17 +137,7 @@ def mint_interactions(base_url: str, count: int, target: Path) -> None:
     with httpx.Client(base_url=base_url, follow_redirects=False, timeout=30) as http:
         for i in range(count):
             http.cookies.clear()
-            response = http.get(authorize_path() + f"&state=m{i}")
-            location = response.headers.get("location", "")
-            if response.status_code != 303 or not location.startswith("/login"):
-                raise BenchError(f"minting: /authorize answered {response.status_code} {location}")
-            interaction = parse_qs(urlsplit(location).query)["interaction"][0]
-            page = http.get(location)
-            marker = 'name="csrf_token" value="'
-            start = page.text.find(marker)
-            if page.status_code != 200 or start < 0:
-                raise BenchError(f"minting: the login page answered {page.status_code}")
-            csrf = page.text[start + len(marker) : page.text.find('"', start + len(marker))]
+            interaction, csrf = open_login_page(http, authorize_path() + f"&state=m{i}")
             cookie = "; ".join(f"{name}={value}" for name, value in http.cookies.items())
             body = urlencode(
                 {

@@ -226,6 +226,21 @@ def _csrf(html: str) -> str:
     return match.group(1)
 
 
+def open_login_page(http: httpx.Client, path: str, prefix: str = "") -> tuple[str, str]:
+    """GET ``prefix + path`` (an /authorize request of a tenant below ``prefix``, "" for the
+    default one) as a browser and open the login page it leads to: (the interaction id, the
+    page's CSRF token)."""
+    response = http.get(prefix + path)
+    location = response.headers.get("location", "")
+    if response.status_code != 303 or not location.startswith(f"{prefix}/login"):
+        raise BenchError(f"minting: /authorize answered {response.status_code} {location[:80]}")
+    interaction = parse_qs(urlsplit(location).query)["interaction"][0]
+    page = http.get(location)
+    if page.status_code != 200:
+        raise BenchError(f"minting: the login page answered {page.status_code}")
+    return interaction, _csrf(page.text)
+
+
 def _hidden_fields(html: str, *, ticked: bool = False) -> dict[str, str]:
     """The form's hidden fields; with ``ticked``, also its ticked checkboxes (the consent
     page's optional scopes, all ticked until the person unticks one)."""

@@ -87,6 +87,7 @@ from provision import (  # noqa: E402
     Credentials,
     authorize_path,
     basic_authorization,
+    open_login_page,
     provision,
 )
 from run import (  # noqa: E402
@@ -111,6 +112,8 @@ SIGNIN_CONNECTIONS = 8  # as bench/people.py
 REFRESH_POOL_PER_CONNECTION = 8  # as bench/run.py
 REFRESH_PEOPLE = 100  # whose sessions mint the refresh tokens
 SCENARIOS = ("cc", "signin", "refresh")
+# A first-party authorization request: its sign-ins end in a code for the refresh client.
+LOGIN_PATH = authorize_path(REFRESH_CLIENT_ID, REFRESH_SCOPE)
 NAMES = {
     "cc": "client_credentials",
     "signin": "sign-in (POST /login)",
@@ -333,22 +336,6 @@ def serving(children: Children, server: Any, shape: Shape, workdir: Path) -> Ite
 # -- the scenarios ----------------------------------------------------------------------------
 
 
-def _login_form(http: Any, prefix: str, state: str) -> tuple[str, str]:
-    """Open the login page of a first-party authorization, as a browser: (its interaction
-    id, the page's CSRF token)."""
-    response = http.get(prefix + authorize_path(REFRESH_CLIENT_ID, REFRESH_SCOPE) + state)
-    location = response.headers.get("location", "")
-    if response.status_code != 303 or not location.startswith(f"{prefix}/login"):
-        raise BenchError(f"minting: /authorize answered {response.status_code} {location[:80]}")
-    interaction = parse_qs(urlsplit(location).query)["interaction"][0]
-    page = http.get(location)
-    marker = 'name="csrf_token" value="'
-    start = page.text.find(marker)
-    if page.status_code != 200 or start < 0:
-        raise BenchError(f"minting: the login page answered {page.status_code}")
-    return interaction, page.text[start + len(marker) : page.text.find('"', start + len(marker))]
-
-
 class Scale:
     """The scenarios, for the servers of both shapes."""
 
@@ -401,7 +388,7 @@ class Scale:
                 for n, (tenant, person) in batch:
                     http.cookies.clear()
                     prefix = shape.prefix(tenant)
-                    interaction, csrf = _login_form(http, prefix, f"&state=m{n}")
+                    interaction, csrf = open_login_page(http, LOGIN_PATH + f"&state=m{n}", prefix)
                     cookie = "; ".join(f"{k}={v}" for k, v in http.cookies.items())
                     form = {"csrf_token": csrf, "interaction": interaction}
                     body = urlencode({**form, "login": login_name(person), "password": PASSWORD})
@@ -435,14 +422,15 @@ class Scale:
 
         sessions = self.sessions.get(s.backend) or self._sign_in_people(s)
         self.sessions[s.backend] = sessions
-        path = authorize_path(REFRESH_CLIENT_ID, REFRESH_SCOPE)
 
         def mint(numbers: range) -> list[str]:
             lines = []
             with httpx.Client(base_url=s.base_url, follow_redirects=False, timeout=30) as http:
                 for n in numbers:
                     prefix, cookie = sessions[n % len(sessions)]
-                    response = http.get(f"{prefix}{path}&state=r{n}", headers={"Cookie": cookie})
+                    response = http.get(
+                        f"{prefix}{LOGIN_PATH}&state=r{n}", headers={"Cookie": cookie}
+                    )
                     token = self._redeem(http, s, prefix, response)
                     lines.append(f"{prefix}/token\t{token}")
             return lines
@@ -464,7 +452,7 @@ class Scale:
             for n, tenant in enumerate(tenants):
                 http.cookies.clear()
                 prefix = shape.prefix(tenant)
-                interaction, csrf = _login_form(http, prefix, f"&state=p{n}")
+                interaction, csrf = open_login_page(http, LOGIN_PATH + f"&state=p{n}", prefix)
                 person = login_name(self.random.randrange(shape.people))
                 form = {"csrf_token": csrf, "interaction": interaction}
                 response = http.post(
