@@ -13,8 +13,9 @@ from gatehouse.protocol.audiences import Audience
 from gatehouse.protocol.issuance import mint_for_audience
 from gatehouse.runtime import Runtime
 from gatehouse.settings import Settings
+from gatehouse.storage.records import Client
 from tests.conftest import ISSUER, TEST_SECRET_KEY
-from tests.support.factories import make_user
+from tests.support.factories import make_client, make_user
 
 API = "https://orders.example.com"
 
@@ -31,10 +32,19 @@ def _token(
         runtime.provider.bound_to(jkt) if jkt else runtime.provider,
         Audience(API, scopes, None),
         subject="web",  # a client-credentials style token: no user to look up
-        client_id="web",
+        client=_web(runtime),
         now=now or runtime.provider.clock(),
         extra_claims={"roles": roles} if roles is not None else None,
     ).value
+
+
+def _web(runtime: Runtime) -> Client:
+    """The client the tokens are minted for (registered on first use)."""
+    if runtime.store.clients.get("web") is None:
+        make_client(runtime)
+    web = runtime.store.clients.get("web")
+    assert web is not None
+    return web
 
 
 def _checks(result: dict[str, object]) -> dict[str, bool]:
@@ -78,7 +88,7 @@ def test_a_persons_token_without_the_role_names_the_person_and_their_groups(
         runtime.provider,
         Audience(API, ("orders.read",), None),
         subject=alice["id"],
-        client_id="web",
+        client=_web(runtime),
         now=runtime.provider.clock(),
     ).value
     result = explain_token(runtime, token, issuer=ISSUER, audience=API, roles=("Orders.Approve",))
@@ -156,7 +166,7 @@ def test_a_disabled_users_token_is_explained(runtime: Runtime) -> None:
         runtime.provider,
         Audience(API, ("orders.read",), None),
         subject=user["id"],
-        client_id="web",
+        client=_web(runtime),
         now=runtime.provider.clock(),
     ).value
     assert _checks(explain_token(runtime, token, issuer=ISSUER).to_json())["user"] is True

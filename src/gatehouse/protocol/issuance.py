@@ -67,7 +67,7 @@ def mint_for_audience(
     audience: Audience,
     *,
     subject: str,
-    client_id: str,
+    client: Client,
     now: int,
     jti: str | None = None,
     extra_claims: dict[str, Any] | None = None,
@@ -77,12 +77,11 @@ def mint_for_audience(
     acr: str | None = None,
     lifetime: int | None = None,
     app_only: bool = False,
-    client: Client | None = None,
 ) -> MintedAccessToken:
     """An RFC 9068 access token for one audience, with that API's lifetime (or a shorter
     ``lifetime``) and algorithm; bound to the request's DPoP key when it has one (RFC 9449
     §6.1: cnf.jkt); with Entra's claims when the API has the entra profile (``app_only``:
-    the client acts as itself; tokens/entra.py). A multi-tenant ``client``'s tokens always
+    the client acts as itself; tokens/entra.py). A multi-tenant client's tokens always
     carry ``tid``: its APIs serve several tenants and must tell them apart."""
     config = provider.config
     api = audience.api
@@ -90,11 +89,11 @@ def mint_for_audience(
         extra_claims = {**(extra_claims or {}), "cnf": {"jkt": provider.token_binding}}
     if api is not None and api.token_profile == entra.ENTRA:
         profile = entra.access_token_claims(
-            client or provider.clients.get(client_id), subject=subject, scopes=audience.scopes,
+            client, subject=subject, scopes=audience.scopes,
             tenant_id=config.tenant_id, app_only=app_only,
         )  # fmt: skip
         extra_claims = {**(extra_claims or {}), **profile}
-    elif client is not None and client.multi_tenant:
+    elif client.multi_tenant:
         extra_claims = {**(extra_claims or {}), **entra.tenant_claim(config.tenant_id)}
     return mint_access_token(
         provider.keys.keyring(),
@@ -102,7 +101,7 @@ def mint_for_audience(
         issuer=config.issuer,
         subject=subject,
         audience=audience.identifier,
-        client_id=client_id,
+        client_id=client.client_id,
         scopes=audience.scopes,
         now=now,
         lifetime=lifetime if lifetime is not None else access_token_lifetime(provider, audience),
@@ -168,7 +167,6 @@ def issue_user_tokens(
         provider,
         audience,
         subject=grant.user.id,
-        client_id=grant.client.client_id,
         client=grant.client,
         now=now,
         jti=jti,
@@ -277,7 +275,6 @@ def issue_front_channel_tokens(
             provider,
             audience,
             subject=grant.user.id,
-            client_id=grant.client.client_id,
             client=grant.client,
             now=now,
             auth_time=grant.auth_time,

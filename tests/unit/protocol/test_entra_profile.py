@@ -123,11 +123,13 @@ def test_roles_of_a_delegated_token_are_carried_as_they_are(
     make_api(runtime, ORDERS_API, token_profile="entra")
     api = provider.apis.get(ORDERS_API)
     register(runtime, "web")
+    web = provider.clients.get("web")
+    assert web is not None
     token = mint_for_audience(
         provider,
         Audience(ORDERS_API, ("orders.read",), api),
         subject=alice.id,
-        client_id="web",
+        client=web,
         now=provider.clock(),
         extra_claims={"roles": ["orders.approver"]},
     ).value

@@ -49,7 +49,6 @@ def application_token(provider: Provider, client: Client, params: Parameters) ->
         provider,
         Audience(api.identifier, (), api),
         subject=client.client_id,
-        client_id=client.client_id,
         client=client,
         now=now,
         extra_claims={"roles": sorted(roles)},

@@ -109,7 +109,6 @@ def _exchange(
         provider,
         audience,
         subject=subject.user.id,
-        client_id=client.client_id,
         client=client,
         now=now,
         # Never outlives the token it came from: revoking that one cannot reach this one.

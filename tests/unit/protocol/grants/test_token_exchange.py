@@ -40,6 +40,7 @@ def orders_api(runtime: Runtime, alice: User) -> Registered:
     registered = register(
         runtime, "orders-api", grant_types=[GRANT_TYPE], redirect_uris=[], scopes=[]
     )
+    register(runtime, "shop")  # where alice signed in: the client of her token
     make_api(runtime, ORDERS_API, client_id="orders-api")
     make_api(runtime, INVENTORY_API, scopes=("inventory.read", "inventory.write"), roles=())
     exchange_admin.grant_token_exchange(runtime, "orders-api", INVENTORY_API)
@@ -52,11 +53,13 @@ def orders_api(runtime: Runtime, alice: User) -> Registered:
 def user_token(provider: Provider, user: User, **claims: Any) -> str:
     """What the shop's sign-in gave alice: a token for the orders API."""
     api = provider.apis.get(ORDERS_API)
+    shop = provider.clients.get("shop")
+    assert shop is not None
     return mint_for_audience(
         provider,
         Audience(ORDERS_API, ("orders.read",), api),
         subject=user.id,
-        client_id="shop",
+        client=shop,
         now=provider.clock(),
         auth_time=claims.pop("auth_time", provider.clock()),
         extra_claims=claims,
