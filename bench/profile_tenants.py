@@ -3,12 +3,10 @@ of bench/tenants_scale.py's single database, or round robin over the 100 tenants
 CPU and SQL statements per request; a tool for finding where multi's extra cost goes, not
 a benchmark to quote.
 
-    .venv/bin/python bench/profile_tenants.py single|multi [-n 4000] [--cache-forever]
-                                                          [--profile]
+    .venv/bin/python bench/profile_tenants.py single|multi [-n 4000] [--profile]
 
-It needs the databases bench/tenants_scale.py prepared (run that first). --cache-forever
-gives the per-process registry cache (storage/sql/cache.py) entries an unlimited lifetime,
-to tell its reloads apart from the rest; --profile prints a cProfile of every thread.
+It needs the databases bench/tenants_scale.py prepared (run that first). --profile prints a
+cProfile of every thread.
 """
 
 from __future__ import annotations
@@ -36,14 +34,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
     parser.add_argument("database", choices=("single", "multi"))
     parser.add_argument("-n", type=int, default=4000)
-    parser.add_argument("--cache-forever", action="store_true")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--data-dir", default=scale.DEFAULT_DATA_DIR)
     args = parser.parse_args()
-    if args.cache_forever:
-        from gatehouse.storage.sql import cache
-
-        cache.ProcessCache.__init__.__defaults__ = (float("inf"), 1024, time.monotonic)
     with scale.postgres(args.data_dir) as server:
         os.environ.update(scale.bench_env(server.url(args.database), BASE))
         measure(args)

@@ -59,8 +59,8 @@ from gatehouse.storage.tenant_records import TenantPolicyRepository as TenantPol
 
 class ClientRepository(Protocol):
     """Client registrations and their secrets. Reads for authentication may come from a
-    per-process cache at most a few seconds old (``storage/sql/cache.py``); every write
-    through this repository drops that cache at once."""
+    per-process cache that another process's write reaches within a few seconds
+    (``storage/sql/cache.py``); every write through this repository drops it at once."""
 
     def get(self, client_id: str) -> Client | None:
         """The client, or None. Never cached."""

@@ -3,8 +3,8 @@
 
 The catalogue (``list``) is read by every token request that names an API, the app-role
 grants by every client_credentials request and the exchange grants by every token exchange,
-so each process keeps them for a few seconds in the registry cache it shares with the client
-repository (storage/sql/cache.py).
+so each process keeps them in the registry cache it shares with the client repository
+(storage/sql/cache.py) until another process's write moves the tenant's registry revision.
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ class SqlApiRepository(SqlRepository):
     @retried
     def save(self, api: Api, now: int) -> None:
         apis, ap, car = t.apis, t.api_permissions, t.client_app_roles
-        with self.db.write() as conn:
+        with self._registry.write() as conn:
             where = (apis.c.tenant_id == self.tenant_id, apis.c.identifier == api.identifier)
             if conn.execute(sa.select(apis.c.identifier).where(*where)).first() is None:
                 conn.execute(
@@ -135,11 +135,10 @@ class SqlApiRepository(SqlRepository):
                         table.c.role.not_in(sorted(api.role_names())),
                     )
                 )
-        self._registry.invalidate()
 
     @retried
     def delete(self, identifier: str) -> bool:
-        with self.db.write() as conn:
+        with self._registry.write() as conn:
             for table, column in (
                 (t.api_permissions, t.api_permissions.c.api_identifier),
                 (t.client_app_roles, t.client_app_roles.c.api_identifier),
@@ -154,7 +153,6 @@ class SqlApiRepository(SqlRepository):
                     t.apis.c.tenant_id == self.tenant_id, t.apis.c.identifier == identifier
                 )
             )
-        self._registry.invalidate()
         return result.rowcount == 1
 
     def granted_roles(self, client_id: str, api_identifier: str) -> frozenset[str]:
@@ -185,18 +183,17 @@ class SqlApiRepository(SqlRepository):
     @retried
     def grant_role(self, client_id: str, api_identifier: str, role: str, now: int) -> None:
         grant = RoleGrant(client_id, api_identifier, role)
-        with self.db.write() as conn:
+        with self._registry.write() as conn:
             insert_ignoring_duplicates(
                 conn,
                 t.client_app_roles,
                 **ROLE_GRANT.values(grant, tenant_id=self.tenant_id, granted_at=now),
             )
-        self._registry.invalidate()
 
     @retried
     def revoke_role(self, client_id: str, api_identifier: str, role: str) -> bool:
         car = t.client_app_roles
-        with self.db.write() as conn:
+        with self._registry.write() as conn:
             result = conn.execute(
                 car.delete().where(
                     car.c.tenant_id == self.tenant_id,
@@ -205,7 +202,6 @@ class SqlApiRepository(SqlRepository):
                     car.c.role == role,
                 )
             )
-        self._registry.invalidate()
         return result.rowcount == 1
 
     def exchange_grant(self, client_id: str, api_identifier: str) -> ExchangeGrant | None:
@@ -245,7 +241,7 @@ class SqlApiRepository(SqlRepository):
             teg.c.client_id == grant.client_id,
             teg.c.api_identifier == grant.api_identifier,
         )
-        with self.db.write() as conn:
+        with self._registry.write() as conn:
             stored = conn.execute(sa.select(teg.c.impersonation).where(*where)).first()
             if stored is not None and stored.impersonation == grant.impersonation:
                 return False
@@ -258,13 +254,12 @@ class SqlApiRepository(SqlRepository):
                     .where(*where)
                     .values(impersonation=grant.impersonation, granted_at=now)
                 )
-        self._registry.invalidate()
         return True
 
     @retried
     def revoke_exchange(self, client_id: str, api_identifier: str) -> bool:
         teg = t.token_exchange_grants
-        with self.db.write() as conn:
+        with self._registry.write() as conn:
             result = conn.execute(
                 teg.delete().where(
                     teg.c.tenant_id == self.tenant_id,
@@ -272,7 +267,6 @@ class SqlApiRepository(SqlRepository):
                     teg.c.api_identifier == api_identifier,
                 )
             )
-        self._registry.invalidate()
         return result.rowcount == 1
 
 

@@ -91,10 +91,6 @@ class SqlClientRepository(SqlRepository):
         self._registry.put(("client", client_id), found, generation)
         return found
 
-    def _changed(self) -> None:
-        """Every write calls this after it committed: drop what the registry cache holds."""
-        self._registry.invalidate()
-
     @retried
     def list(self) -> list[Client]:
         with self.db.read() as conn:
@@ -130,17 +126,16 @@ class SqlClientRepository(SqlRepository):
     def insert(
         self, client: Client, secret: ClientSecret | None, encrypted: bytes | None = None
     ) -> None:
-        with self.db.write() as conn:
+        with self._registry.write() as conn:
             conn.execute(t.clients.insert().values(CLIENT.values(client, tenant_id=self.tenant_id)))
             if secret is not None:
                 self._insert_secret(conn, secret, encrypted)
-        self._changed()
 
     @retried
     def update(self, client: Client) -> None:
         values = CLIENT.values(client)
         del values["client_id"], values["created_at"]
-        with self.db.write() as conn:
+        with self._registry.write() as conn:
             conn.execute(
                 t.clients.update()
                 .where(
@@ -149,7 +144,6 @@ class SqlClientRepository(SqlRepository):
                 )
                 .values(values)
             )
-        self._changed()
 
     @retried
     def register_builtin(self, client: Client) -> None:
@@ -157,7 +151,7 @@ class SqlClientRepository(SqlRepository):
         changed = {
             k: v for k, v in values.items() if k not in ("tenant_id", "client_id", "created_at")
         }
-        with self.db.write() as conn:
+        with self._registry.write() as conn:
             # Insert if absent (a concurrent start-up may insert first), then bring it up to date.
             insert_ignoring_duplicates(conn, t.clients, **values)
             conn.execute(
@@ -168,20 +162,18 @@ class SqlClientRepository(SqlRepository):
                 )
                 .values(changed)
             )
-        self._changed()
 
     @retried
     def replace_secrets(
         self, client_id: str, secret: ClientSecret | None, encrypted: bytes | None = None
     ) -> None:
         cs = t.client_secrets
-        with self.db.write() as conn:
+        with self._registry.write() as conn:
             conn.execute(
                 cs.delete().where(cs.c.tenant_id == self.tenant_id, cs.c.client_id == client_id)
             )
             if secret is not None:
                 self._insert_secret(conn, secret, encrypted)
-        self._changed()
 
     def _insert_secret(
         self, conn: sa.Connection, secret: ClientSecret, encrypted: bytes | None
@@ -191,14 +183,13 @@ class SqlClientRepository(SqlRepository):
 
     @retried
     def add_secret(self, secret: ClientSecret, encrypted: bytes | None = None) -> None:
-        with self.db.write() as conn:
+        with self._registry.write() as conn:
             self._insert_secret(conn, secret, encrypted)
-        self._changed()
 
     @retried
     def revoke_secret(self, client_id: str, secret_id: str, now: int) -> bool:
         cs = t.client_secrets
-        with self.db.write() as conn:
+        with self._registry.write() as conn:
             result = conn.execute(
                 cs.update()
                 .where(
@@ -209,12 +200,11 @@ class SqlClientRepository(SqlRepository):
                 )
                 .values(revoked_at=now)
             )
-        self._changed()
         return result.rowcount == 1
 
     @retried
     def delete(self, client_id: str) -> bool:
-        with self.db.write() as conn:
+        with self._registry.write() as conn:
             for table in OWNED_BY_CLIENT:
                 conn.execute(
                     table.delete().where(
@@ -233,7 +223,6 @@ class SqlClientRepository(SqlRepository):
                     t.clients.c.tenant_id == self.tenant_id, t.clients.c.client_id == client_id
                 )
             )
-        self._changed()
         return result.rowcount == 1
 
 

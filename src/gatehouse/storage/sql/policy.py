@@ -39,10 +39,9 @@ class SqlTenantPolicyRepository(SqlRepository):
 
     @retried
     def update(self, policy: TenantPolicy) -> None:
-        with self.db.write() as conn:
+        with self._cache.write() as conn:
             conn.execute(
                 t.tenants.update()
                 .where(t.tenants.c.id == self.tenant_id)
                 .values(policy=policy.as_stored() or None)
             )
-        self._cache.invalidate()

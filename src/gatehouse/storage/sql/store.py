@@ -12,7 +12,7 @@ from gatehouse.storage.sql.admin_consents import SqlAdminConsentRepository
 from gatehouse.storage.sql.apis import SqlApiRepository, SqlScopeRepository
 from gatehouse.storage.sql.attempts import SqlAttemptRepository, SqlKnownBrowserRepository
 from gatehouse.storage.sql.audit import SqlAuditRepository
-from gatehouse.storage.sql.cache import ProcessCache, RegistryCache
+from gatehouse.storage.sql.cache import RegistryCache, RegistryRevisions, registry_revisions
 from gatehouse.storage.sql.clients import SqlClientAssertionRepository, SqlClientRepository
 from gatehouse.storage.sql.codes import SqlAuthorizationCodeRepository
 from gatehouse.storage.sql.consents import SqlConsentRepository
@@ -55,9 +55,16 @@ class SqlStore:
     ) -> None:
         self.database = database
         self.tenant_id = tenant_id
-        # Client registrations, the API catalogue and app-role grants: what every token
-        # request reads and administrators rarely change (storage/sql/cache.py).
-        registry: RegistryCache = ProcessCache(clock=cache_clock) if cache_clock else ProcessCache()
+        # Client registrations, the API catalogue, app-role grants and the policy: what every
+        # token request reads and administrators rarely change (storage/sql/cache.py). A
+        # store with a clock of its own stands for another process (tests): it reads the
+        # revisions on that clock, not with this process's other stores.
+        revisions = (
+            RegistryRevisions(database, clock=cache_clock)
+            if cache_clock
+            else registry_revisions(database)
+        )
+        registry = RegistryCache(database, tenant_id, revisions)
         self.clients = SqlClientRepository(database, tenant_id, registry)
         self.client_assertions = SqlClientAssertionRepository(database, tenant_id)
         self.dpop_proofs = SqlDPoPProofRepository(database, tenant_id)

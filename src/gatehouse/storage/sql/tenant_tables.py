@@ -21,4 +21,8 @@ tenants = sa.Table(
     # process sees that the tenant's runtime must be rebuilt.
     sa.Column("profile", sa.JSON, nullable=True),
     sa.Column("revision", sa.Integer, nullable=False, server_default="0"),
+    # 0027: a number every write to the tenant's registry raises in its own transaction
+    # (clients, secrets, APIs, app-role and exchange grants, policy), by which each server
+    # process sees that what it cached of them is stale (storage/sql/cache.py).
+    sa.Column("registry_revision", sa.Integer, nullable=False, server_default="0"),
 )
