@@ -142,7 +142,8 @@ class Runtime:
     ) -> BackchannelLogoutWorker:
         """The delivery worker of back-channel logouts for this runtime (not started): each
         server process runs one (web/serving.py); ``others``, the other tenants' providers
-        (``TenantRuntimes.every``), whose queues it serves too."""
+        with a delivery due (``TenantRuntimes.with_logouts_due``), whose queues it serves
+        too."""
         settings = self.settings
         policy = DeliveryPolicy(
             timeout=settings.backchannel_logout_timeout.total_seconds(),
@@ -336,15 +337,6 @@ class TenantRuntimes:
             runtime.keys.ensure_signing_keys()
             self._built[name] = (tenant.revision, runtime)
             return runtime
-
-    def every(self) -> list[Runtime]:
-        """Every tenant's runtime, the default one first: for what spans them all (the
-        common authority's JWK Set, web/common.py). Background work does not use it: it
-        asks for the tenants with something due (below)."""
-        with self._lock:
-            names = [n for n in self._current_revisions() if n != DEFAULT_TENANT]
-        found = (self.get(name) for name in sorted(names))
-        return [self.default, *(runtime for runtime in found if runtime is not None)]
 
     def with_logouts_due(self) -> list[Runtime]:
         """The runtimes of the tenants with a back-channel logout due now (the default one

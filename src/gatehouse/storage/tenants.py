@@ -7,6 +7,7 @@ import builtins
 from dataclasses import dataclass
 from typing import Protocol
 
+from gatehouse.storage.records import StoredKey
 from gatehouse.tenancy import TenantProfile
 
 
@@ -29,6 +30,10 @@ class TenantRepository(Protocol):
     def revisions(self) -> dict[str, int]:
         """Every tenant's name and revision: what a server process compares its built
         runtimes with (one small read)."""
+
+    def signing_keys(self) -> dict[str, builtins.list[StoredKey]]:
+        """Every tenant's signing keys (their public halves), oldest first, by tenant: for
+        what spans tenants, the common authority's JWK Set (one read, however many)."""
 
     def with_logouts_due(self, now: int) -> builtins.list[str]:
         """The tenants with a back-channel logout due at ``now``: what a delivery worker

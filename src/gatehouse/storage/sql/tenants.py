@@ -7,11 +7,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from gatehouse.storage.records import StoredKey
 from gatehouse.storage.sql.base import retried
 from gatehouse.storage.sql.database import Database
+from gatehouse.storage.sql.keys import KEY
 from gatehouse.storage.sql.logout_deliveries import QUEUE as LOGOUT_QUEUE
 from gatehouse.storage.sql.metadata import metadata
 from gatehouse.storage.sql.selfservice import MAIL_QUEUE
+from gatehouse.storage.sql.tables import signing_keys
 from gatehouse.storage.sql.tenant_tables import tenants
 from gatehouse.storage.tenants import Tenant
 from gatehouse.tenancy import DEFAULT_TENANT, TenantProfile
@@ -55,6 +58,18 @@ class SqlTenantRepository:
         with self.db.read() as conn:
             rows = conn.execute(sa.select(tenants.c.id, tenants.c.revision)).all()
         return {row.id: row.revision for row in rows}
+
+    @retried
+    def signing_keys(self) -> dict[str, builtins.list[StoredKey]]:
+        k = signing_keys
+        found: dict[str, builtins.list[StoredKey]] = {}
+        with self.db.read() as conn:
+            rows = conn.execute(
+                sa.select(k.c.tenant_id, *KEY.columns()).order_by(k.c.tenant_id, k.c.created_at)
+            ).mappings()
+            for row in rows:
+                found.setdefault(row["tenant_id"], []).append(KEY.record(row))
+        return found
 
     @retried
     def with_logouts_due(self, now: int) -> builtins.list[str]:
