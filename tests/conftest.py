@@ -79,10 +79,10 @@ def postgres_template(
     return "gh_template"
 
 
-@pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def _fresh_database(request: pytest.FixtureRequest, directory: Path) -> Iterator[str]:
+    """A database of the backend ``request.param`` as the template left it, dropped after."""
     if request.param == "sqlite":
-        target = tmp_path / "gatehouse.db"
+        target = directory / "gatehouse.db"
         shutil.copyfile(request.getfixturevalue("sqlite_template"), target)
         yield f"sqlite:///{target}"
         return
@@ -94,6 +94,22 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     yield server.url(name)
     with psycopg.connect(server.admin_url, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database of its own for the test, on each backend."""
+    yield from _fresh_database(request, tmp_path)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """One database for a module's tests, on each backend: for end-to-end modules whose
+    tests share one provisioned deployment (each test then leaves what it made to itself,
+    and depends on no other test). A test takes this or ``database_url``, never both."""
+    yield from _fresh_database(request, tmp_path_factory.mktemp("module-db"))
 
 
 @pytest.fixture

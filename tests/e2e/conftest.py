@@ -73,6 +73,23 @@ def server(database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
     yield from _serve(database_url, tmp_path / "server", demo=False)
 
 
+@pytest.fixture(scope="module")
+def module_server(
+    module_database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """``gatehouse serve`` shared by a module's tests (``module_database_url``): for modules
+    that provision one deployment in a module-scoped fixture, once per backend, instead of a
+    server and its provisioning per test (each a few processes, most of an end-to-end
+    test's time)."""
+    yield from _serve(module_database_url, tmp_path_factory.mktemp("server"), demo=False)
+
+
+@pytest.fixture(scope="module")
+def module_loopback_site() -> Iterator[Callable[..., LoopbackSite]]:
+    """``loopback_site`` for module-scoped fixtures."""
+    yield from _loopback_sites()
+
+
 @pytest.fixture
 def demo_server(database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
     """``gatehouse demo``; its printed credentials are in demo_server.demo_credentials."""
@@ -82,6 +99,10 @@ def demo_server(database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
 @pytest.fixture
 def loopback_site() -> Iterator[Callable[..., LoopbackSite]]:
     """Start sites on other loopback origins: ``loopback_site(pages={"/": html})``."""
+    yield from _loopback_sites()
+
+
+def _loopback_sites() -> Iterator[Callable[..., LoopbackSite]]:
     sites: list[LoopbackSite] = []
 
     def start(pages: dict[str, str] | None = None) -> LoopbackSite:
