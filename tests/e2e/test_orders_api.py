@@ -63,11 +63,16 @@ def running(api: ExampleApi) -> Iterator[ExampleApi]:
         print(f"--- orders API log ({api.log_path.name}) ---\n{api.log()[-4000:]}")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def deployment(
-    server: LiveServer, loopback_site: Callable[..., LoopbackSite], tmp_path: Path
+    module_server: LiveServer,
+    module_loopback_site: Callable[..., LoopbackSite],
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Deployment]:
-    """Provisioned the way the example's README does it, through the real CLI."""
+    """Provisioned the way the example's README does it, through the real CLI: once per
+    module and backend, shared by the tests, which leave nothing another one would see
+    (``signed_in`` withdraws alice's consent after each test)."""
+    server = module_server
     orders_api_client = server.cli(
         "client", "create", "--client-id", "orders-api", "--type", "confidential",
         "--grant-type", "client_credentials", "--name", "Orders API",
@@ -77,7 +82,7 @@ def deployment(
         "--scope", "orders.read=Read your orders", "--scope", "orders.write=Place orders",
         "--app-role", "Orders.ReadAll=Read every order", "--client", "orders-api",
     )  # fmt: skip
-    redirect_uri = loopback_site().url("/callback")
+    redirect_uri = module_loopback_site().url("/callback")
     web = server.create_client(
         "web",
         [redirect_uri],
@@ -95,7 +100,7 @@ def deployment(
         "grant", "app-role", "--client", "reporting", "--api", API, "--role", "Orders.ReadAll"
     )
     server.create_user("alice", PASSWORD, email="alice@example.com", name="Alice Liddell")
-    workdir = tmp_path / "orders-api"
+    workdir = tmp_path_factory.mktemp("orders-api")
     with running(start_orders_api(server.issuer, API, workdir)) as orders:
         yield Deployment(
             server,
@@ -146,6 +151,8 @@ def signed_in(deployment: Deployment, page: Page) -> Iterator[RelyingParty]:
     rp = user_signs_in(deployment, page)
     yield rp
     rp.close()
+    # The next test's sign-in must ask for consent again, as on a fresh deployment.
+    deployment.server.cli("consent", "revoke", "--user", "alice", "--client", "web")
 
 
 def refreshed(deployment: Deployment, rp: RelyingParty, refresh_token: str, **extra: str) -> Any:
