@@ -9,7 +9,8 @@ scp/roles.
 gatehouse is reached through a TLS front (tests/support/tls_front.py): MSAL takes only https
 authorities with a path. Each test runs against the default tenant (authority
 ``{origin}/t/default``, where gatehouse serves the default tenant besides its bare issuer)
-and against tenant acme (``{origin}/t/acme``, acme's issuer), on SQLite and PostgreSQL.
+and against tenant acme (``{origin}/t/acme``, acme's issuer), on SQLite and PostgreSQL: one
+server per module and backend serves both, each tenant provisioned once.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import base64
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -59,9 +59,10 @@ class Authority:
         return self.front.origin if self.tenant == "default" else self.url
 
 
-@pytest.fixture
-def front(tmp_path: Path) -> Iterator[TlsFront]:
-    tls = TlsFront(tmp_path / "tls")
+@pytest.fixture(scope="module")
+def front(module_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsFront]:
+    """One per module and backend (``gatehouse`` starts it in front of its server)."""
+    tls = TlsFront(tmp_path_factory.mktemp("tls"))
     yield tls
     tls.stop()
 
@@ -71,24 +72,52 @@ def authority(request: pytest.FixtureRequest, front: TlsFront) -> Authority:
     return Authority(front, request.param)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def gatehouse(
-    database_url: str, tmp_path: Path, front: TlsFront, authority: Authority
+    module_database_url: str, tmp_path_factory: pytest.TempPathFactory, front: TlsFront
 ) -> Iterator[LiveServer]:
-    """``gatehouse serve`` whose issuer is the TLS front's origin; as the authority's tenant
-    sees it (its commands provision that tenant)."""
+    """``gatehouse serve`` whose issuer is the TLS front's origin, with tenant acme: one per
+    module and backend, serving both authorities."""
     server = start_server(
-        database_url,
-        tmp_path / "server",
+        module_database_url,
+        tmp_path_factory.mktemp("server"),
         secret_key=TEST_SECRET_KEY,
         settings={"GATEHOUSE_ISSUER": front.origin},
     )
     front.start(server.port)
     try:
-        yield server if authority.tenant == "default" else tenant_of(server, authority.tenant)
+        yield server
     finally:
         server.stop()
         print(f"--- gatehouse log ---\n{server.log()[-6000:]}")
+
+
+@pytest.fixture(scope="module")
+def callback_site(module_loopback_site: Callable[..., LoopbackSite]) -> LoopbackSite:
+    """Where both apps' authorization responses are posted (each test reads its own)."""
+    return module_loopback_site()
+
+
+@pytest.fixture(scope="module")
+def provisioned(gatehouse: LiveServer) -> dict[str, dict[str, Any]]:
+    """What ``provision`` made in each tenant of ``gatehouse``, by tenant."""
+    return {}
+
+
+@pytest.fixture
+def clients(
+    gatehouse: LiveServer,
+    authority: Authority,
+    callback_site: LoopbackSite,
+    provisioned: dict[str, dict[str, Any]],
+) -> dict[str, Any]:
+    """The authority's tenant provisioned (by its first test; the tests' apps are distinct
+    clients, so none sees another's consent or tokens); a test's posts start empty."""
+    callback_site.posts.clear()
+    if authority.tenant not in provisioned:
+        server = gatehouse if authority.tenant == "default" else tenant_of(gatehouse, "acme")
+        provisioned[authority.tenant] = provision(server, callback_site.url("/callback"))
+    return provisioned[authority.tenant]
 
 
 def provision(server: LiveServer, redirect_uri: str) -> dict[str, Any]:
@@ -184,9 +213,8 @@ def rs_validator(authority: Authority, tenants: tuple[str, ...] = ()) -> TokenVa
 
 
 def test_a_daemon_gets_an_app_only_token_with_its_roles(
-    gatehouse: LiveServer, authority: Authority, loopback_site: Callable[..., LoopbackSite]
+    clients: dict[str, Any], authority: Authority
 ) -> None:
-    clients = provision(gatehouse, loopback_site().url("/callback"))
     daemon = clients["daemon"]
     app = msal.ConfidentialClientApplication(
         daemon["client_id"],
@@ -229,16 +257,15 @@ def msal_app(authority: Authority, client: dict[str, Any]) -> msal.ClientApplica
 
 @pytest.mark.parametrize(("kind", "azpacr"), [("web", "1"), ("desktop", "0")])
 def test_an_app_signs_alice_in_and_refreshes_silently(
-    gatehouse: LiveServer,
+    clients: dict[str, Any],
     authority: Authority,
-    loopback_site: Callable[..., LoopbackSite],
+    callback_site: LoopbackSite,
     browser: Browser,
     kind: str,
     azpacr: str,
 ) -> None:
-    site = loopback_site()
+    site = callback_site
     callback = site.url("/callback")
-    clients = provision(gatehouse, callback)
     client, alice = clients[kind], clients["alice"]
     app = msal_app(authority, client)
     # form_post, as MSAL recommends (RFC 9700 §4.3.1): the code never travels in a URL.
