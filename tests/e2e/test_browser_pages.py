@@ -1,11 +1,15 @@
 """The login and consent pages in a real Chromium: "Remember me" across a browser restart,
-partial consent, "Cancel" and "Not you?". Runs on SQLite and PostgreSQL."""
+partial consent, "Cancel" and "Not you?". Runs on SQLite and PostgreSQL, with one deployment
+per module and backend: alice and bob, and an application "Shop" of its own for each test
+(a consent given in one test would skip another's consent page)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from playwright.sync_api import Page, Playwright, expect
@@ -24,6 +28,23 @@ from tests.support.relying_party import AuthorizationStart, RelyingParty
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "correct horse battery staple"
+CLIENT_SECRET = "shop-client-secret-0123456789abcdefghijkl"
+PEOPLE = [
+    {
+        "username": "alice",
+        "password": PASSWORD,
+        "email": "alice@example.com",
+        "name": "Alice Liddell",
+    },
+    {"username": "bob", "password": PASSWORD, "email": "bob@example.com", "name": "Bob"},
+]
+
+
+@dataclass
+class Deployment:
+    server: LiveServer
+    redirect_uri: str
+    clients: dict[str, str]  # the client_id of each test's application, by the test's name
 
 
 @dataclass
@@ -37,14 +58,54 @@ class App:
         return query_of(page.url)
 
 
+def _test_names(module: ModuleType) -> list[str]:
+    return [name for name in vars(module) if name.startswith("test_")]
+
+
+def _applications(tests: list[str], redirect_uri: str) -> dict[str, dict[str, object]]:
+    """An application for each test, by the test's name, all alike and named "Shop": alice's
+    consent to one test's application leaves another's consent page in place, whatever
+    order the tests run in."""
+    return {
+        test: {
+            "client_id": f"shop-{number}",
+            "type": "confidential",
+            "secret": CLIENT_SECRET,
+            "name": "Shop",
+            "redirect_uris": [redirect_uri],
+            "scope": "openid profile email",
+        }
+        for number, test in enumerate(tests, start=1)
+    }
+
+
+@pytest.fixture(scope="module")
+def deployment(
+    request: pytest.FixtureRequest,
+    module_server: LiveServer,
+    module_loopback_site: Callable[..., LoopbackSite],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Deployment:
+    """The people and the applications, in one ``gatehouse apply`` (every command is a
+    process, the most of a test's time)."""
+    redirect_uri = module_loopback_site().url("/callback")
+    applications = _applications(_test_names(request.module), redirect_uri)
+    path = tmp_path_factory.mktemp("apply") / "gatehouse.yaml"
+    path.write_text(json.dumps({"clients": list(applications.values()), "users": PEOPLE}))
+    module_server.cli("apply", str(path))  # JSON is YAML
+    clients = {test: str(client["client_id"]) for test, client in applications.items()}
+    return Deployment(module_server, redirect_uri, clients)
+
+
 @pytest.fixture
-def app(server: LiveServer, loopback_site: Callable[..., LoopbackSite]) -> Iterator[App]:
-    redirect_uri = loopback_site().url("/callback")
-    client = server.create_client("web", [redirect_uri], name="Shop")
-    server.create_user("alice", PASSWORD, email="alice@example.com", name="Alice Liddell")
-    server.create_user("bob", PASSWORD, email="bob@example.com", name="Bob")
-    rp = RelyingParty(server, client, redirect_uri)
-    yield App(server, redirect_uri, rp)
+def app(request: pytest.FixtureRequest, deployment: Deployment) -> Iterator[App]:
+    """The test's own application, as the relying party."""
+    client = {
+        "client_id": deployment.clients[request.function.__name__],
+        "client_secret": CLIENT_SECRET,
+    }
+    rp = RelyingParty(deployment.server, client, deployment.redirect_uri)
+    yield App(deployment.server, deployment.redirect_uri, rp)
     rp.close()
 
 

@@ -1,7 +1,9 @@
 """Passkeys in a real Chromium, with the DevTools WebAuthn virtual authenticator standing in
 for a person's device: adding passkeys on /passkeys, signing in with one through the
 authorization code flow to a relying party (Authlib), removing one, and what the page says
-when a passkey's answer is refused. Runs on SQLite and PostgreSQL.
+when a passkey's answer is refused. Runs on SQLite and PostgreSQL, with one deployment per
+module and backend: the applications, and a person of its own for each test (a consent, a
+passkey or a refused answer left by one test would change what another sees).
 
 gatehouse's issuer is http://localhost:PORT here: a passkey's RP ID must be a domain name,
 and browsers treat http://localhost as a secure context."""
@@ -12,6 +14,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -34,6 +37,9 @@ from tests.support.relying_party import AuthorizationStart, RelyingParty
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "correct horse battery staple"
+WEB = {"client_id": "web", "client_secret": "web-client-secret-0123456789abcdefghijkl"}
+# Registered with require_mfa: a password alone does not sign in to it (docs/mfa.md).
+BANK = {"client_id": "bank", "client_secret": "bank-client-secret-0123456789abcdefghij"}
 
 
 class Authenticators:
@@ -58,6 +64,14 @@ class Authenticators:
 
 
 @dataclass
+class Deployment:
+    server: LiveServer
+    redirect_uri: str
+    database: Database
+    people: dict[str, str]  # the username of each test's person, by the test's name
+
+
+@dataclass
 class App:
     server: LiveServer
     redirect_uri: str
@@ -65,6 +79,7 @@ class App:
     page: Page
     authenticators: Authenticators
     database: Database
+    username: str
 
     def landed(self) -> dict[str, str]:
         self.page.wait_for_url(lambda url: url.startswith(f"{self.redirect_uri}?"))
@@ -78,7 +93,7 @@ class App:
 
     def sign_in_with_password(self) -> None:
         self.open_login()
-        sign_in(self.page, "alice", PASSWORD)
+        sign_in(self.page, self.username, PASSWORD)
         expect(self.page.get_by_role("heading", name="Allow access?")).to_be_visible()
         answer_consent(self.page, "Allow")
         self.landed()
@@ -93,42 +108,94 @@ class App:
         self.page.context.clear_cookies()
 
     def stored(self) -> list[dict[str, Any]]:
+        """The test's person's passkeys in the database (other tests' people have theirs)."""
+        owner = sa.select(t.users.c.id).where(t.users.c.username == self.username)
         with self.database.read() as conn:
             rows = conn.execute(
-                sa.select(t.passkeys.c.name, t.passkeys.c.sign_count).order_by(
-                    t.passkeys.c.created_at
-                )
+                sa.select(t.passkeys.c.name, t.passkeys.c.sign_count)
+                .where(t.passkeys.c.user_id.in_(owner.scalar_subquery()))
+                .order_by(t.passkeys.c.created_at)
             ).mappings()
             return [dict(row) for row in rows]
 
 
-@pytest.fixture
-def app(
-    database_url: str,
-    tmp_path: Path,
-    context: BrowserContext,
-    page: Page,
-    loopback_site: Callable[..., LoopbackSite],
-) -> Iterator[App]:
+def _test_names(module: ModuleType) -> list[str]:
+    return [name for name in vars(module) if name.startswith("test_")]
+
+
+def _provision(server: LiveServer, redirect_uri: str, people: list[str], workdir: Path) -> None:
+    """The applications and the people, in one ``gatehouse apply`` (every command is a
+    process, the most of a test's time)."""
+    application = {
+        "type": "confidential",
+        "redirect_uris": [redirect_uri],
+        "scope": "openid profile email",
+    }
+    document = {
+        "clients": [
+            {**application, "client_id": "web", "secret": WEB["client_secret"], "name": "web app"},
+            {
+                **application,
+                "client_id": "bank",
+                "secret": BANK["client_secret"],
+                "name": "Bank",
+                "require_mfa": True,
+            },
+        ],
+        "users": [
+            {"username": person, "password": PASSWORD, "email": f"{person}@example.com"}
+            for person in people
+        ],
+    }
+    path = workdir / "gatehouse.yaml"
+    path.write_text(json.dumps(document))  # JSON is YAML
+    server.cli("apply", str(path))
+
+
+@pytest.fixture(scope="module")
+def deployment(
+    request: pytest.FixtureRequest,
+    module_database_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    module_loopback_site: Callable[..., LoopbackSite],
+) -> Iterator[Deployment]:
+    """A server of this module's own (its issuer on localhost, see above): ``module_server``
+    listens on 127.0.0.1, which cannot be a passkey's RP ID."""
+    workdir = tmp_path_factory.mktemp("passkeys")
     server = start_server(
-        database_url, tmp_path / "server", secret_key=TEST_SECRET_KEY, public_host="localhost"
+        module_database_url, workdir / "server", secret_key=TEST_SECRET_KEY, public_host="localhost"
     )
-    database = Database(database_url)
-    rp: RelyingParty | None = None
+    database = Database(module_database_url)
     try:
-        callback = loopback_site()
-        redirect_uri = callback.url("/callback")
-        client = server.create_client("web", [redirect_uri])
-        server.create_user("alice", PASSWORD, email="alice@example.com")
-        rp = RelyingParty(server, client, redirect_uri)
-        authenticators = Authenticators(context.new_cdp_session(page))
-        yield App(server, redirect_uri, rp, page, authenticators, database)
+        redirect_uri = module_loopback_site().url("/callback")
+        tests = _test_names(request.module)
+        people = {test: f"alice-{number}" for number, test in enumerate(tests, start=1)}
+        _provision(server, redirect_uri, list(people.values()), workdir)
+        yield Deployment(server, redirect_uri, database, people)
     finally:
-        if rp is not None:
-            rp.close()
         database.dispose()
         server.stop()
         print(f"--- gatehouse log ---\n{server.log()[-6000:]}")
+
+
+@pytest.fixture
+def app(
+    request: pytest.FixtureRequest, deployment: Deployment, context: BrowserContext, page: Page
+) -> Iterator[App]:
+    """The web application, and the test's own person, in a fresh browser."""
+    rp = RelyingParty(deployment.server, WEB, deployment.redirect_uri)
+    try:
+        yield App(
+            deployment.server,
+            deployment.redirect_uri,
+            rp,
+            page,
+            Authenticators(context.new_cdp_session(page)),
+            deployment.database,
+            deployment.people[request.function.__name__],
+        )
+    finally:
+        rp.close()
 
 
 def without_conditional_ui(page: Page) -> None:
@@ -261,21 +328,18 @@ def test_a_replayed_assertion_is_refused(app: App) -> None:
 
 
 def test_a_passkey_is_the_second_factor_after_the_password(app: App) -> None:
-    """A client registered with --require-mfa: the password, then the verification page
+    """A client registered with require_mfa: the password, then the verification page
     offers the passkey, and its button completes the sign-in (docs/mfa.md)."""
     without_conditional_ui(app.page)
     app.authenticators.add()
     app.sign_in_with_password()
     app.add_passkey("Laptop")
     app.sign_out()
-    strict = app.server.create_client(
-        "bank", [app.redirect_uri], name="Bank", extra=("--require-mfa",)
-    )
-    bank = RelyingParty(app.server, strict, app.redirect_uri)
+    bank = RelyingParty(app.server, BANK, app.redirect_uri)
     try:
         start = bank.start()
         app.page.goto(start.url)
-        sign_in(app.page, "alice", PASSWORD)
+        sign_in(app.page, app.username, PASSWORD)
         expect(app.page.get_by_role("heading", name="Two-step verification")).to_be_visible()
         app.page.get_by_role("button", name="Use a passkey").click()
         answer_consent(app.page, "Allow")
