@@ -1,15 +1,20 @@
 """The authorization code flow with PKCE against a running server: Authlib is the client
-application, headless Chromium is the person. Runs on SQLite and PostgreSQL."""
+application, headless Chromium is the person. Runs on SQLite and PostgreSQL, with one
+deployment per module and backend: each test is an application of its own (its client and
+its redirect URI's site), so the consent one test stores is never another's."""
 
 from __future__ import annotations
 
+import json
 import re
+import secrets
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import pytest
+import requests
 from playwright.sync_api import Page, Request, expect
 
 from tests.support.browser import LoopbackSite, answer_consent, query_of, sign_in
@@ -22,11 +27,73 @@ PASSWORD = "correct horse battery staple"
 
 
 @dataclass
+class Application:
+    """A registered client and the loopback site of its redirect URI."""
+
+    client: dict[str, str]
+    callback: LoopbackSite
+
+
+@dataclass
+class Deployment:
+    server: LiveServer
+    unused: Iterator[Application]  # handed out one per test
+
+
+@pytest.fixture(scope="module")
+def deployment(
+    request: pytest.FixtureRequest,
+    module_server: LiveServer,
+    module_loopback_site: Callable[..., LoopbackSite],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Deployment:
+    """alice, and an application for each of the module's tests, in one ``gatehouse apply``
+    (every command is a process)."""
+    applications = [
+        Application(
+            {"client_id": f"web-{n}", "client_secret": secrets.token_urlsafe(32)},
+            module_loopback_site(),
+        )
+        for n in range(1, module_test_count(request) + 1)
+    ]
+    clients = [
+        {
+            "client_id": app.client["client_id"],
+            "secret": app.client["client_secret"],
+            "name": f"{app.client['client_id']} app",
+            "scope": "openid profile email",
+            "redirect_uris": [app.callback.url("/callback")],
+        }
+        for app in applications
+    ]
+    alice = {
+        "username": "alice",
+        "password": PASSWORD,
+        "email": "alice@example.com",
+        "name": "Alice Liddell",
+    }
+    path = tmp_path_factory.mktemp("apply") / "deployment.yaml"
+    path.write_text(json.dumps({"clients": clients, "users": [alice]}))  # JSON is YAML
+    module_server.cli("apply", str(path))
+    return Deployment(module_server, iter(applications))
+
+
+def module_test_count(request: pytest.FixtureRequest) -> int:
+    """How many tests the module has, counted on every backend: more applications than one
+    backend's tests take, never fewer (a pytest-xdist worker collects every test too)."""
+    return sum(1 for item in request.session.items if item.module is request.module)
+
+
+@dataclass
 class App:
     server: LiveServer
     callback: LoopbackSite
     redirect_uri: str
     rp: RelyingParty
+
+    @property
+    def client_id(self) -> str:
+        return self.rp.client_id
 
     def landed(self, page: Page) -> dict[str, str]:
         """Wait until the browser is on the redirect URI; the parameters it brought."""
@@ -35,13 +102,11 @@ class App:
 
 
 @pytest.fixture
-def app(server: LiveServer, loopback_site: Callable[..., LoopbackSite]) -> Iterator[App]:
-    callback = loopback_site()
-    redirect_uri = callback.url("/callback")
-    client = server.create_client("web", [redirect_uri])
-    server.create_user("alice", PASSWORD, email="alice@example.com", name="Alice Liddell")
-    rp = RelyingParty(server, client, redirect_uri)
-    yield App(server, callback, redirect_uri, rp)
+def app(deployment: Deployment) -> Iterator[App]:
+    application = next(deployment.unused)
+    redirect_uri = application.callback.url("/callback")
+    rp = RelyingParty(deployment.server, application.client, redirect_uri)
+    yield App(deployment.server, application.callback, redirect_uri, rp)
     rp.close()
 
 
@@ -77,7 +142,7 @@ def test_code_flow_with_pkce_signs_in_and_issues_verifiable_tokens(app: App, pag
     assert token["token_type"].lower() == "bearer"
     claims = app.rp.validate_id_token(token, start.nonce)
     assert claims["iss"] == app.server.issuer
-    assert claims["aud"] == "web"
+    assert claims["aud"] == app.client_id
     assert claims["nonce"] == start.nonce
 
     info = app.rp.userinfo()
@@ -92,22 +157,46 @@ ACCESS_LINE = re.compile(
 )
 
 
-def access_lines(server: LiveServer, until: str) -> list[str]:
-    """The server's access-log lines, once one starts with ``until`` (a worker writes its
-    line just after the response, so it can trail the client by a moment)."""
+def access_lines(server: LiveServer, until: str, since: str = "") -> list[str]:
+    """The server's access-log lines after the one of the request ``since`` (its method and
+    path; "": all of them), once one starts with ``until`` (a worker writes its line just
+    after the response, so it can trail the client by a moment)."""
     deadline = time.monotonic() + 10
     while True:
         lines = ACCESS_LINE.findall(server.log())
+        if since:
+            lines = lines_after(lines, since)
         if any(line.startswith(until) for line in lines) or time.monotonic() > deadline:
             return lines
         time.sleep(0.05)
 
 
+def lines_after(lines: list[str], request: str) -> list[str]:
+    """The lines after the one of ``request`` (its method and path); none before it is."""
+    for n, line in enumerate(lines):
+        if line.startswith(f"{request} "):
+            return lines[n + 1 :]
+    return []
+
+
+def log_mark(server: LiveServer) -> str:
+    """A request no other test makes, once its access line is written: the lines after it
+    are this test's on the shared server (one worker writes its lines in the order it
+    answered, and earlier tests' requests were all answered before this one was made)."""
+    mark = f"GET /log-mark-{secrets.token_hex(8)}"
+    with requests.Session() as http:
+        http.trust_env = False  # loopback only, whatever proxy the environment names
+        http.get(server.url(mark.split()[1]), timeout=10)
+    assert any(line.startswith(f"{mark} ") for line in access_lines(server, mark)), mark
+    return mark
+
+
 def test_the_server_logs_each_request_by_path_never_its_query(app: App, page: Page) -> None:
+    mark = log_mark(app.server)
     start, params = sign_in_and_allow(app, page)
     app.rp.redeem(page.url, start)
 
-    lines = access_lines(app.server, "POST /token")
+    lines = access_lines(app.server, "POST /token", since=mark)
     assert "POST /token 200" in lines, lines
     assert "POST /login 303" in lines, lines
     assert any(line.startswith("GET /authorize ") for line in lines), lines
@@ -182,7 +271,7 @@ def test_denying_consent_returns_access_denied(app: App, page: Page) -> None:
 
 def test_unregistered_redirect_uri_shows_an_error_page(app: App, page: Page) -> None:
     elsewhere = app.callback.url("/not-registered")
-    stranger = RelyingParty(app.server, {"client_id": "web"}, elsewhere)
+    stranger = RelyingParty(app.server, {"client_id": app.client_id}, elsewhere)
     try:
         start = stranger.start()
     finally:

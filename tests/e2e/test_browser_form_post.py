@@ -1,10 +1,14 @@
 """The form_post response mode and the hybrid flow in Chromium (OAuth 2.0 Form Post Response
 Mode, OIDC Core §3.3): the "web app signs in with an ID token posted to it" pattern, with
 Authlib as the web app checking the ID token's c_hash against the code posted with it; the
-form_post page without JavaScript (its button), and checked by axe in English and German."""
+form_post page without JavaScript (its button), and checked by axe in English and German.
+One deployment per module and backend: each test is a web app of its own (its client and
+its redirect URI's site), so the consent one test stores is never another's."""
 
 from __future__ import annotations
 
+import json
+import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -25,11 +29,74 @@ HEADING = {"en": "Returning to the application", "de": "Zurück zur Anwendung"}
 
 
 @dataclass
+class Application:
+    """A registered client and the loopback site of its redirect URI."""
+
+    client: dict[str, str]
+    callback: LoopbackSite
+
+
+@dataclass
+class Deployment:
+    server: LiveServer
+    unused: Iterator[Application]  # handed out one per test
+
+
+@pytest.fixture(scope="module")
+def deployment(
+    request: pytest.FixtureRequest,
+    module_server: LiveServer,
+    module_loopback_site: Callable[..., LoopbackSite],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Deployment:
+    """alice, and a web app (the code flow and the hybrid one) for each of the module's
+    tests, in one ``gatehouse apply`` (every command is a process)."""
+    applications = [
+        Application(
+            {"client_id": f"web-{n}", "client_secret": secrets.token_urlsafe(32)},
+            module_loopback_site(),
+        )
+        for n in range(1, module_test_count(request) + 1)
+    ]
+    clients = [
+        {
+            "client_id": app.client["client_id"],
+            "secret": app.client["client_secret"],
+            "name": f"{app.client['client_id']} app",
+            "scope": "openid profile email",
+            "redirect_uris": [app.callback.url("/callback")],
+            "response_types": ["code", "code id_token"],
+        }
+        for app in applications
+    ]
+    alice = {
+        "username": "alice",
+        "password": PASSWORD,
+        "email": "alice@example.com",
+        "name": "Alice Liddell",
+    }
+    path = tmp_path_factory.mktemp("apply") / "deployment.yaml"
+    path.write_text(json.dumps({"clients": clients, "users": [alice]}))  # JSON is YAML
+    module_server.cli("apply", str(path))
+    return Deployment(module_server, iter(applications))
+
+
+def module_test_count(request: pytest.FixtureRequest) -> int:
+    """How many tests the module has, counted on every backend: more applications than one
+    backend's tests take, never fewer (a pytest-xdist worker collects every test too)."""
+    return sum(1 for item in request.session.items if item.module is request.module)
+
+
+@dataclass
 class WebApp:
     server: LiveServer
     callback: LoopbackSite
     redirect_uri: str
     rp: RelyingParty
+
+    @property
+    def client_id(self) -> str:
+        return self.rp.client_id
 
     def posted(self, page: Page) -> dict[str, str]:
         """Wait until the browser has posted the response to the redirect URI; its fields."""
@@ -40,14 +107,11 @@ class WebApp:
 
 
 @pytest.fixture
-def app(server: LiveServer, loopback_site: Callable[..., LoopbackSite]) -> Iterator[WebApp]:
-    callback = loopback_site()
-    redirect_uri = callback.url("/callback")
-    types = ("--response-type", "code", "--response-type", "code id_token")
-    client = server.create_client("web", [redirect_uri], extra=types)
-    server.create_user("alice", PASSWORD, email="alice@example.com", name="Alice Liddell")
-    rp = RelyingParty(server, client, redirect_uri)
-    yield WebApp(server, callback, redirect_uri, rp)
+def app(deployment: Deployment) -> Iterator[WebApp]:
+    application = next(deployment.unused)
+    redirect_uri = application.callback.url("/callback")
+    rp = RelyingParty(deployment.server, application.client, redirect_uri)
+    yield WebApp(deployment.server, application.callback, redirect_uri, rp)
     rp.close()
 
 
@@ -66,7 +130,7 @@ def test_hybrid_code_id_token_posted_to_the_web_app(app: WebApp, page: Page) -> 
 
     # Authlib's HybridIDToken: signature, iss, aud, nonce, and c_hash against the code.
     claims = app.rp.validate_hybrid_id_token(fields, start.nonce)
-    assert claims["aud"] == "web" and claims["name"] == "Alice Liddell"
+    assert claims["aud"] == app.client_id and claims["name"] == "Alice Liddell"
     with pytest.raises(InvalidClaimError, match="c_hash"):
         app.rp.validate_hybrid_id_token({**fields, "code": fields["code"][::-1]}, start.nonce)
 
