@@ -5,7 +5,6 @@ its redirect URI's site), so the consent one test stores is never another's."""
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 import time
@@ -17,6 +16,7 @@ import pytest
 import requests
 from playwright.sync_api import Page, Request, expect
 
+from tests.support.applications import Application, provision_applications
 from tests.support.browser import LoopbackSite, answer_consent, query_of, sign_in
 from tests.support.live_server import LiveServer
 from tests.support.relying_party import AuthorizationStart, RelyingParty
@@ -27,17 +27,17 @@ PASSWORD = "correct horse battery staple"
 
 
 @dataclass
-class Application:
-    """A registered client and the loopback site of its redirect URI."""
-
-    client: dict[str, str]
-    callback: LoopbackSite
-
-
-@dataclass
 class Deployment:
     server: LiveServer
     unused: Iterator[Application]  # handed out one per test
+
+
+ALICE = {
+    "username": "alice",
+    "password": PASSWORD,
+    "email": "alice@example.com",
+    "name": "Alice Liddell",
+}
 
 
 @pytest.fixture(scope="module")
@@ -49,39 +49,15 @@ def deployment(
 ) -> Deployment:
     """alice, and an application for each of the module's tests, in one ``gatehouse apply``
     (every command is a process)."""
-    applications = [
-        Application(
-            {"client_id": f"web-{n}", "client_secret": secrets.token_urlsafe(32)},
-            module_loopback_site(),
-        )
-        for n in range(1, module_test_count(request) + 1)
-    ]
-    clients = [
-        {
-            "client_id": app.client["client_id"],
-            "secret": app.client["client_secret"],
-            "name": f"{app.client['client_id']} app",
-            "scope": "openid profile email",
-            "redirect_uris": [app.callback.url("/callback")],
-        }
-        for app in applications
-    ]
-    alice = {
-        "username": "alice",
-        "password": PASSWORD,
-        "email": "alice@example.com",
-        "name": "Alice Liddell",
-    }
-    path = tmp_path_factory.mktemp("apply") / "deployment.yaml"
-    path.write_text(json.dumps({"clients": clients, "users": [alice]}))  # JSON is YAML
-    module_server.cli("apply", str(path))
-    return Deployment(module_server, iter(applications))
-
-
-def module_test_count(request: pytest.FixtureRequest) -> int:
-    """How many tests the module has, counted on every backend: more applications than one
-    backend's tests take, never fewer (a pytest-xdist worker collects every test too)."""
-    return sum(1 for item in request.session.items if item.module is request.module)
+    applications = provision_applications(
+        request,
+        module_server,
+        module_loopback_site,
+        tmp_path_factory.mktemp("apply"),
+        people=[ALICE],
+        scope="openid profile email",
+    )
+    return Deployment(module_server, applications)
 
 
 @dataclass
@@ -104,7 +80,7 @@ class App:
 @pytest.fixture
 def app(deployment: Deployment) -> Iterator[App]:
     application = next(deployment.unused)
-    redirect_uri = application.callback.url("/callback")
+    redirect_uri = application.redirect_uri
     rp = RelyingParty(deployment.server, application.client, redirect_uri)
     yield App(deployment.server, application.callback, redirect_uri, rp)
     rp.close()

@@ -7,8 +7,6 @@ its redirect URI's site), so the consent one test stores is never another's."""
 
 from __future__ import annotations
 
-import json
-import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -17,6 +15,7 @@ from joserfc.errors import InvalidClaimError
 from playwright.sync_api import Browser, Page, expect
 
 from tests.support.accessibility import assert_page_accessible, localized_context
+from tests.support.applications import Application, provision_applications
 from tests.support.browser import VIEWPORT, WAIT_MS, LoopbackSite, answer_consent, sign_in
 from tests.support.live_server import LiveServer
 from tests.support.relying_party import RelyingParty
@@ -29,17 +28,17 @@ HEADING = {"en": "Returning to the application", "de": "Zurück zur Anwendung"}
 
 
 @dataclass
-class Application:
-    """A registered client and the loopback site of its redirect URI."""
-
-    client: dict[str, str]
-    callback: LoopbackSite
-
-
-@dataclass
 class Deployment:
     server: LiveServer
     unused: Iterator[Application]  # handed out one per test
+
+
+ALICE = {
+    "username": "alice",
+    "password": PASSWORD,
+    "email": "alice@example.com",
+    "name": "Alice Liddell",
+}
 
 
 @pytest.fixture(scope="module")
@@ -51,40 +50,16 @@ def deployment(
 ) -> Deployment:
     """alice, and a web app (the code flow and the hybrid one) for each of the module's
     tests, in one ``gatehouse apply`` (every command is a process)."""
-    applications = [
-        Application(
-            {"client_id": f"web-{n}", "client_secret": secrets.token_urlsafe(32)},
-            module_loopback_site(),
-        )
-        for n in range(1, module_test_count(request) + 1)
-    ]
-    clients = [
-        {
-            "client_id": app.client["client_id"],
-            "secret": app.client["client_secret"],
-            "name": f"{app.client['client_id']} app",
-            "scope": "openid profile email",
-            "redirect_uris": [app.callback.url("/callback")],
-            "response_types": ["code", "code id_token"],
-        }
-        for app in applications
-    ]
-    alice = {
-        "username": "alice",
-        "password": PASSWORD,
-        "email": "alice@example.com",
-        "name": "Alice Liddell",
-    }
-    path = tmp_path_factory.mktemp("apply") / "deployment.yaml"
-    path.write_text(json.dumps({"clients": clients, "users": [alice]}))  # JSON is YAML
-    module_server.cli("apply", str(path))
-    return Deployment(module_server, iter(applications))
-
-
-def module_test_count(request: pytest.FixtureRequest) -> int:
-    """How many tests the module has, counted on every backend: more applications than one
-    backend's tests take, never fewer (a pytest-xdist worker collects every test too)."""
-    return sum(1 for item in request.session.items if item.module is request.module)
+    applications = provision_applications(
+        request,
+        module_server,
+        module_loopback_site,
+        tmp_path_factory.mktemp("apply"),
+        people=[ALICE],
+        scope="openid profile email",
+        response_types=["code", "code id_token"],
+    )
+    return Deployment(module_server, applications)
 
 
 @dataclass
@@ -109,7 +84,7 @@ class WebApp:
 @pytest.fixture
 def app(deployment: Deployment) -> Iterator[WebApp]:
     application = next(deployment.unused)
-    redirect_uri = application.callback.url("/callback")
+    redirect_uri = application.redirect_uri
     rp = RelyingParty(deployment.server, application.client, redirect_uri)
     yield WebApp(deployment.server, application.callback, redirect_uri, rp)
     rp.close()
