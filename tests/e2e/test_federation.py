@@ -3,10 +3,16 @@ real `gatehouse serve` processes on loopback with separate databases — the ups
 "localhost", so the two servers' cookies stay apart) and the gatehouse under test (on
 every backend of ``database_url``), registered at the upstream as a client — and Authlib
 as the application of the gatehouse under test; in its default tenant and in tenant acme,
-whose upstreams are its own (docs/tenants.md)."""
+whose upstreams are its own (docs/tenants.md).
+
+One upstream per module, and one deployment per module and backend for the default tenant's
+tests, each signing in as an upstream person of its own (so that no test finds an account
+or a link another made); the tenant test has a server of its own, whose default tenant has
+no upstream and nobody in it."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -28,16 +34,21 @@ PASSWORD = "correct horse battery staple"
 BUTTON = "Sign in with Example Corp"
 
 
-@pytest.fixture
-def upstream(sqlite_template: Path, tmp_path: Path) -> Iterator[LiveServer]:
-    workdir = tmp_path / "upstream"
-    workdir.mkdir()
+@pytest.fixture(scope="module")
+def upstream(
+    sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """Shared by every test and backend of the module: each downstream registers as a client
+    of its own here, and signing in changes nothing here a browser context does not hold."""
+    workdir = tmp_path_factory.mktemp("upstream")
     database = workdir / "upstream.db"
     shutil.copyfile(sqlite_template, database)
     live = start_server(
         f"sqlite:///{database}", workdir, secret_key=TEST_SECRET_KEY, public_host="localhost"
     )
     verified_user(live, "alice", "alice@corp.example", "--name", "Alice Corp")
+    # carol's email is that of a local account (test of linking); alice's becomes JIT.
+    verified_user(live, "carol", "carol@corp.example", "--name", "Carol Corp")
     try:
         yield live
     finally:
@@ -68,12 +79,20 @@ class Federation:
         return query_of(page.url)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def federation(
-    server: LiveServer, upstream: LiveServer, loopback_site: Callable[..., LoopbackSite]
+    module_server: LiveServer,
+    upstream: LiveServer,
+    module_loopback_site: Callable[..., LoopbackSite],
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Federation]:
+    """The default tenant of the module's deployment (one per backend), its upstream ``corp``
+    and its application ``web``: one ``gatehouse apply`` at the gatehouse under test."""
+    server = module_server
+    # The upstream outlives this backend's deployment: a client id of this deployment's own.
+    downstream = f"downstream-{server.port}"
     registered = upstream.create_client(
-        "downstream",
+        downstream,
         [server.url("/login/federated/callback")],
         extra=(
             "--first-party",
@@ -81,24 +100,51 @@ def federation(
             server.url("/logout/federated/done"),
         ),
     )
-    server.cli(
-        "federation", "add", "corp", "--display-name", "Example Corp",
-        "--discovery", upstream.url("/.well-known/openid-configuration"),
-        "--client-id", "downstream", "--client-secret-stdin", "--jit",
-        stdin=registered["client_secret"] + "\n",
-    )  # fmt: skip
-    callback = loopback_site()
-    redirect_uri = callback.url("/callback")
-    client = server.create_client("web", [redirect_uri])
+    redirect_uri = module_loopback_site().url("/callback")
+    deployment = {
+        "upstream_providers": [
+            {
+                "alias": "corp",
+                "display_name": "Example Corp",
+                "discovery": upstream.url("/.well-known/openid-configuration"),
+                "client_id": downstream,
+                "client_secret": registered["client_secret"],
+                "jit": True,
+            }
+        ],
+        "clients": [
+            {
+                "client_id": "web",
+                "type": "confidential",
+                "name": "web app",
+                "redirect_uris": [redirect_uri],
+                "scope": "openid profile email",
+            }
+        ],
+    }
+    client = {"client_id": "web", "client_secret": _apply(server, deployment, tmp_path_factory)}
     rp = RelyingParty(server, client, redirect_uri)
     yield Federation(server, upstream, redirect_uri, rp)
     rp.close()
 
 
-def sign_in_upstream(page: Page, fed: Federation) -> None:
+def _apply(server: LiveServer, deployment: dict[str, Any], tmp: pytest.TempPathFactory) -> str:
+    """``gatehouse apply`` of ``deployment`` (JSON is YAML); the secret it made for ``web``."""
+    path = tmp.mktemp("apply") / "deployment.yaml"
+    path.write_text(json.dumps(deployment))
+    report = server.cli("apply", str(path))
+    [secret] = [c["client_secret"] for c in report["changes"] if c["kind"] == "client"]
+    return str(secret)
+
+
+def user_ids(server: LiveServer) -> set[str]:
+    return {user["id"] for user in server.cli("user", "list")}
+
+
+def sign_in_upstream(page: Page, fed: Federation, username: str = "alice") -> None:
     page.get_by_role("button", name=BUTTON).click()
     page.wait_for_url(lambda url: url.startswith(fed.upstream.url("/login")))
-    sign_in(page, "alice", PASSWORD)
+    sign_in(page, username, PASSWORD)
 
 
 def tokens_after_consent(page: Page, fed: Federation, start: AuthorizationStart) -> dict[str, str]:
@@ -112,11 +158,13 @@ def tokens_after_consent(page: Page, fed: Federation, start: AuthorizationStart)
 def test_first_sign_in_creates_the_account_the_next_finds_it_and_logout_goes_upstream(
     federation: Federation, page: Page
 ) -> None:
+    # The deployment is shared: "the sign-in made exactly one account" is what was added.
+    before = user_ids(federation.server)
     start = federation.start(page)
     sign_in_upstream(page, federation)
     claims = tokens_after_consent(page, federation, start)
     assert claims["amr"] == ["fed"]
-    [user] = federation.server.cli("user", "list")
+    [user] = [u for u in federation.server.cli("user", "list") if u["id"] not in before]
     assert claims["sub"] == user["id"]
     assert (user["username"], user["email"], user["email_verified"]) == (
         "alice", "alice@corp.example", True,
@@ -134,18 +182,18 @@ def test_first_sign_in_creates_the_account_the_next_finds_it_and_logout_goes_ups
     page.wait_for_url(lambda url: url.startswith(f"{federation.redirect_uri}?"))
     token = federation.rp.redeem(page.url, start)
     assert federation.rp.validate_id_token(token, start.nonce)["sub"] == user["id"]
-    assert len(federation.server.cli("user", "list")) == 1
+    assert user_ids(federation.server) == before | {user["id"]}
 
 
 def test_an_existing_account_is_linked_after_its_own_password(
     federation: Federation, page: Page
 ) -> None:
-    local = verified_user(federation.server, "alice-local", "alice@corp.example")
+    local = verified_user(federation.server, "carol-local", "carol@corp.example")
     start = federation.start(page)
-    sign_in_upstream(page, federation)
+    sign_in_upstream(page, federation, "carol")
     page.wait_for_url(lambda url: "link=corp" in url)
     expect(page.get_by_role("status")).to_contain_text("Sign in to that account once")
-    sign_in(page, "alice-local", PASSWORD)
+    sign_in(page, "carol-local", PASSWORD)
     claims = tokens_after_consent(page, federation, start)
     assert claims["sub"] == local["id"]
     linked = federation.server.cli("audit", "list", "--type", "federation.linked")
@@ -159,8 +207,9 @@ def test_a_federated_sign_in_into_a_tenant_stays_in_that_tenant(
     page: Page,
 ) -> None:
     acme = tenant_of(server, "acme", "display_name=Acme Corporation")
+    # The upstream is the module's: a client id of this server's own.
     registered = upstream.create_client(
-        "acme",
+        f"acme-{server.port}",
         [f"{server.issuer}/t/acme/login/federated/callback"],
         extra=(
             "--first-party",
@@ -171,7 +220,7 @@ def test_a_federated_sign_in_into_a_tenant_stays_in_that_tenant(
     server.cli(
         "--tenant", "acme", "federation", "add", "corp", "--display-name", "Example Corp",
         "--discovery", upstream.url("/.well-known/openid-configuration"),
-        "--client-id", "acme", "--client-secret-stdin", "--jit",
+        "--client-id", f"acme-{server.port}", "--client-secret-stdin", "--jit",
         stdin=registered["client_secret"] + "\n",
     )  # fmt: skip
     shown = server.cli("--tenant", "acme", "federation", "show", "corp")

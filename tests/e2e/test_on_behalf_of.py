@@ -3,7 +3,9 @@ to a web app with Chromium and Authlib redeems the code for a token for the orde
 (examples/orders_api); the orders API, asked for stock, exchanges that token at gatehouse
 (RFC 8693) for one for the inventory API (examples/inventory_api) and calls it as alice. Three
 processes that know each other only by URL, provisioned through the real CLI as docs/
-token-exchange.md does it. Runs on SQLite and PostgreSQL."""
+token-exchange.md does it, once per module and backend: the tests share that deployment, each
+signing in as a person of its own (consent is stored per person). Runs on SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -11,7 +13,6 @@ import base64
 import json
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -61,14 +62,26 @@ def provision(server: LiveServer, redirect_uri: str) -> dict[str, Any]:
         extra=("--grant-type", "authorization_code"),
     )
     server.create_user("alice", PASSWORD, email="alice@example.com", name="Alice Liddell")
+    # bert's sign-in consents to the orders scope only: his own person, so that alice's
+    # consent to both APIs (another test's) is never his.
+    server.create_user("bert", PASSWORD, email="bert@example.com", name="Bert Smith")
     return {"web": web, "orders-api": orders_api}
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
+def server(module_server: LiveServer) -> LiveServer:
+    """The module's deployment, shared by its tests (each signs in as a person of its own)."""
+    return module_server
+
+
+@pytest.fixture(scope="module")
 def apis(
-    server: LiveServer, loopback_site: Callable[..., LoopbackSite], tmp_path: Path
+    server: LiveServer,
+    module_loopback_site: Callable[..., LoopbackSite],
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[dict[str, Any], ExampleApi, ExampleApi, str]]:
-    redirect_uri = loopback_site().url("/callback")
+    redirect_uri = module_loopback_site().url("/callback")
+    tmp_path = tmp_path_factory.mktemp("apis")
     clients = provision(server, redirect_uri)
     secret = clients["orders-api"]["client_secret"]
     with ExitStack() as stack:
@@ -152,14 +165,14 @@ def test_a_token_without_the_users_consent_for_inventory_is_refused_by_gatehouse
     apis: tuple[dict[str, Any], ExampleApi, ExampleApi, str],
     page: Page,
 ) -> None:
-    """alice signs in asking for the orders scope only: the orders API's exchange is refused
+    """bert signs in asking for the orders scope only: the orders API's exchange is refused
     (invalid_grant), and it tells its caller so."""
     clients, orders, _inventory, redirect_uri = apis
     rp = RelyingParty(server, clients["web"], redirect_uri)
     rp.session.scope = "openid orders.read"
     start = rp.start()
     page.goto(start.url)
-    sign_in(page, "alice", PASSWORD)
+    sign_in(page, "bert", PASSWORD)
     answer_consent(page, "Allow")
     page.wait_for_url(lambda url: url.startswith(f"{redirect_uri}?"))
     token = rp.redeem(page.url, start)["access_token"]

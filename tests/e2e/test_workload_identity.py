@@ -1,7 +1,8 @@
 """Workload identity end to end (issue 13 item 9): a second issuer made in the test, like a CI
 system, signs a token for a job; Authlib's client hands it to a real gatehouse server with
 the JWT bearer grant (RFC 7523 §2.1); the example orders API, validating with gatehouse.rs,
-lets the resulting token read every order. Provisioned through the real CLI."""
+lets the resulting token read every order. Provisioned through the real CLI, once per module
+and backend: one deployment shared by the module's tests, none of which changes it."""
 
 from __future__ import annotations
 
@@ -23,7 +24,13 @@ JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 TIMEOUT = 30  # seconds for one HTTP exchange on a loaded machine: a bound, not an expectation
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
+def server(module_server: LiveServer) -> LiveServer:
+    """The module's deployment: its tests only ask it for tokens, so they can share it."""
+    return module_server
+
+
+@pytest.fixture(scope="module")
 def ci(server: LiveServer) -> Iterator[ExternalIssuer]:
     """The CI issuer, trusted for one subject as the workload client ``deployer``."""
     server.cli(
