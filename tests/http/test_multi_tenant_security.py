@@ -19,6 +19,7 @@ from gatehouse.admin.tenants import update_tenant
 from gatehouse.runtime import Runtime, TenantRuntimes
 from gatehouse.web.tenant_dispatch import TenantDispatch
 from tests.conftest import ISSUER
+from tests.support.dpop import DPoPKey
 from tests.support.factories import make_client, make_user
 from tests.support.flow import (
     REDIRECT_URI,
@@ -332,3 +333,38 @@ def test_prompt_none_at_common_with_a_hint_goes_on_to_the_tenant(world: World) -
     )
     response = world.common().get("/t/common/authorize", params=params)
     assert response.headers["location"].startswith(f"{ISSUER}/t/beta/authorize?")
+
+
+def test_a_dpop_proof_made_for_common_is_refused_and_the_tenant_s_endpoint_takes_it(
+    world: World,
+) -> None:
+    """A DPoP proof names the URL it was made for; the tenant's token endpoint, which answers
+    for ``common``, accepts only its own (docs/multi-tenant-apps.md). Refused without
+    touching the code, which the tenant's own endpoint then redeems, bound to the key."""
+    beta = world.http("beta")
+    flow = run_flow(beta, "orders", login="bob", scope=SCOPES)
+    data = {
+        "grant_type": "authorization_code",
+        "code": flow.params["code"],
+        "redirect_uri": REDIRECT_URI,
+        "code_verifier": flow.verifier,
+    }
+    orders = (world.orders["client_id"], world.orders["client_secret"])
+    key = DPoPKey()
+    at_common = world.common().post(
+        "/t/common/token",
+        data=data,
+        auth=orders,
+        headers={"DPoP": key.proof("POST", f"{ISSUER}/t/common/token")},
+    )
+    assert at_common.status_code == 400, at_common.text
+    assert at_common.json()["error"] == "invalid_dpop_proof"
+
+    at_beta = beta.post(
+        "/token",
+        data=data,
+        auth=orders,
+        headers={"DPoP": key.proof("POST", f"{ISSUER}/t/beta/token")},
+    )
+    assert at_beta.status_code == 200, at_beta.text
+    assert at_beta.json()["token_type"] == "DPoP"
