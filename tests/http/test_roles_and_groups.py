@@ -22,6 +22,7 @@ from tests.support.account import follow_account_sign_in
 from tests.support.device import answer, enter_code, make_device_client, poll, start_device
 from tests.support.factories import ORDERS_API, make_api, make_client, make_user
 from tests.support.flow import get_tokens, install_clock
+from tests.support.responses import run_to_client
 from tests.support.tokens import introspect, refresh, token_claims, userinfo
 
 SCOPE = "openid offline_access orders.read"
@@ -193,3 +194,25 @@ def test_the_device_flow_carries_them_too(
     access = token_claims(runtime, refreshed["access_token"])
     assert access["roles"] == ["orders.export"]
     assert "groups" not in access
+
+
+def test_an_access_token_from_the_authorization_endpoint_carries_the_persons_roles(
+    runtime: Runtime, http: TestClient, shop: dict[str, Any]
+) -> None:
+    # The hybrid flow's front-channel access token (OIDC Core §3.3.2.5) is minted apart from
+    # the token endpoint's: it must carry the same roles and groups.
+    client_admin.update_client(
+        runtime,
+        client_admin.ClientSpec(
+            client_id="shop",
+            grant_types=["authorization_code", "refresh_token"],
+            response_types=["code", "code token"],
+        ),
+    )
+    result = run_to_client(
+        http, "shop", response_type="code token", nonce="n-1", scope="openid orders.read"
+    )
+    access = token_claims(runtime, result.params["access_token"])
+    assert access["aud"] == ORDERS_API
+    assert access["roles"] == ["orders.admin", "orders.export"]
+    assert access["groups"] == ["engineering", "frontend"]

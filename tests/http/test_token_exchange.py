@@ -12,6 +12,8 @@ from joserfc.jwk import ECKey
 from starlette.testclient import TestClient
 
 from gatehouse.admin import token_exchange as exchange_admin
+from gatehouse.admin.apis import ApiSpec, save_api
+from gatehouse.admin.role_assignments import assign_app_role
 from gatehouse.admin.users import set_disabled
 from gatehouse.protocol.grants.exchange_subject import ACCESS_TOKEN_TYPE, JWT_TOKEN_TYPE
 from gatehouse.protocol.grants.token_exchange import GRANT_TYPE
@@ -130,6 +132,32 @@ def test_the_api_gets_a_token_for_the_downstream_api_for_the_same_user(
     assert event.details["subject_audience"] == ORDERS_API
     assert event.details["impersonation"] is False
     assert event.details["jti"] == after["jti"]
+
+
+def test_the_exchanged_token_carries_the_persons_roles_for_the_downstream_api(
+    runtime: Runtime, http: TestClient, clients: dict[str, dict[str, Any]]
+) -> None:
+    # Roles are per API (docs/groups-and-roles.md): the person's roles for the inventory
+    # API, none of the orders API's, whichever token the exchange started from.
+    save_api(
+        runtime,
+        ApiSpec(
+            INVENTORY_API,
+            scopes=[("inventory.read", "Read"), ("inventory.write", "Write")],
+            roles=[("inventory.audit", "Audit the stock")],
+            client_id="inventory-api",
+        ),
+        create=False,
+    )
+    assign_app_role(runtime, INVENTORY_API, "inventory.audit", user="alice")
+    assign_app_role(runtime, ORDERS_API, "orders.export", user="alice")
+    subject = user_token(http, clients["shop"])
+    assert token_claims(runtime, subject)["roles"] == ["orders.export"]
+
+    response = exchange(http, clients["orders-api"], subject)
+
+    assert response.status_code == 200, response.text
+    assert token_claims(runtime, response.json()["access_token"])["roles"] == ["inventory.audit"]
 
 
 @pytest.mark.parametrize(
