@@ -223,6 +223,11 @@ def test_the_home_tenant_ending_the_app_ends_its_presences(world: World, how: st
             world.acme, client_admin.ClientSpec(client_id="orders", multi_tenant=False)
         )
     assert world.beta.store.admin_consents.get("orders") is None
+    # Both logs say what happened: the home tenant's which tenants, beta's from where.
+    [home_event] = world.acme.store.audit.list(AuditQuery(types=("admin.client.presences_ended",)))
+    assert home_event.client_id == "orders" and "beta" in home_event.details["tenants"]
+    [event] = world.beta.store.audit.list(AuditQuery(types=("admin.presence.ended",)))
+    assert (event.client_id, event.details["home_tenant"]) == ("orders", "acme")
     assert redeem(http, code, verifier, world.app_client).status_code in (400, 401)
     again = http.get("/authorize", params=authorize_params("orders", scope=SCOPES)[0])
     assert_error_page(again, "invalid_request")

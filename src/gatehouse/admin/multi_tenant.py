@@ -49,14 +49,22 @@ def check_client_id_free(runtime: Runtime, client_id: str, *, multi_tenant: bool
 def end_presences(runtime: Runtime, client: Client) -> list[str]:
     """End the presences of this tenant's multi-tenant ``client`` in every other tenant
     (it is being deleted or made single-tenant); call inside the change's transaction. The
-    tenants, recorded in this tenant's audit log."""
+    tenants, recorded in this tenant's audit log; each of them records in its own log that
+    the application left it (its administrators did not do it, and must be able to see why)."""
     home = runtime.store.tenant_id
     directory = runtime.store.multi_tenant
     ended = [t for t in directory.presences(home, client.client_id) if t != home]
     for name in ended:
         tenant = runtime.store.tenants.get(name)
         if tenant is not None:
-            _end_presence(tenant_runtime(runtime, tenant), client.client_id)
+            there = tenant_runtime(runtime, tenant)
+            _end_presence(there, client.client_id)
+            record_admin_change(
+                there,
+                "admin.presence.ended",
+                client_id=client.client_id,
+                details={"home_tenant": home},
+            )
     if ended:
         record_admin_change(
             runtime,

@@ -171,6 +171,9 @@ EVENT_TYPES: Final[dict[str, str]] = {
     "admin.presence.removed": "An operator removed another tenant's multi-tenant application "
     "from this tenant (`gatehouse consent remove-presence`; details: home_tenant); its "
     "consents, codes and refresh tokens here ended with it.",
+    "admin.presence.ended": "Another tenant's multi-tenant application is no longer present in "
+    "this tenant: its home tenant deleted it or made it single-tenant (details: "
+    "home_tenant); its consents, codes and refresh tokens here ended with it.",
     "admin.client.presences_ended": "A multi-tenant client was deleted or made single-tenant "
     "in its home tenant, which ended its presence in other tenants (details: tenants), with "
     "their consents, codes and refresh tokens of it.",
