@@ -13,6 +13,7 @@ no upstream and nobody in it."""
 from __future__ import annotations
 
 import json
+import secrets
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -90,7 +91,7 @@ def federation(
     and its application ``web``: one ``gatehouse apply`` at the gatehouse under test."""
     server = module_server
     # The upstream outlives this backend's deployment: a client id of this deployment's own.
-    downstream = f"downstream-{server.port}"
+    downstream = f"downstream-{secrets.token_hex(4)}"
     registered = upstream.create_client(
         downstream,
         [server.url("/login/federated/callback")],
@@ -208,8 +209,9 @@ def test_a_federated_sign_in_into_a_tenant_stays_in_that_tenant(
 ) -> None:
     acme = tenant_of(server, "acme", "display_name=Acme Corporation")
     # The upstream is the module's: a client id of this server's own.
+    acme_client_id = f"acme-{secrets.token_hex(4)}"
     registered = upstream.create_client(
-        f"acme-{server.port}",
+        acme_client_id,
         [f"{server.issuer}/t/acme/login/federated/callback"],
         extra=(
             "--first-party",
@@ -220,7 +222,7 @@ def test_a_federated_sign_in_into_a_tenant_stays_in_that_tenant(
     server.cli(
         "--tenant", "acme", "federation", "add", "corp", "--display-name", "Example Corp",
         "--discovery", upstream.url("/.well-known/openid-configuration"),
-        "--client-id", f"acme-{server.port}", "--client-secret-stdin", "--jit",
+        "--client-id", acme_client_id, "--client-secret-stdin", "--jit",
         stdin=registered["client_secret"] + "\n",
     )  # fmt: skip
     shown = server.cli("--tenant", "acme", "federation", "show", "corp")
