@@ -9,11 +9,11 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 from playwright.sync_api import Page, Playwright, expect
 
+from tests.support.applications import module_test_names
 from tests.support.browser import (
     WAIT_MS,
     LoopbackSite,
@@ -58,10 +58,6 @@ class App:
         return query_of(page.url)
 
 
-def _test_names(module: ModuleType) -> list[str]:
-    return [name for name in vars(module) if name.startswith("test_")]
-
-
 def _applications(tests: list[str], redirect_uri: str) -> dict[str, dict[str, object]]:
     """An application for each test, by the test's name, all alike and named "Shop": alice's
     consent to one test's application leaves another's consent page in place, whatever
@@ -89,7 +85,7 @@ def deployment(
     """The people and the applications, in one ``gatehouse apply`` (every command is a
     process, the most of a test's time)."""
     redirect_uri = module_loopback_site().url("/callback")
-    applications = _applications(_test_names(request.module), redirect_uri)
+    applications = _applications(module_test_names(request.module), redirect_uri)
     path = tmp_path_factory.mktemp("apply") / "gatehouse.yaml"
     path.write_text(json.dumps({"clients": list(applications.values()), "users": PEOPLE}))
     module_server.cli("apply", str(path))  # JSON is YAML

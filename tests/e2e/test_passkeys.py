@@ -14,7 +14,6 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -24,6 +23,7 @@ from playwright.sync_api import BrowserContext, CDPSession, Page, Request, expec
 from gatehouse.storage.sql import tables as t
 from gatehouse.storage.sql.database import Database
 from tests.conftest import TEST_SECRET_KEY
+from tests.support.applications import module_test_names
 from tests.support.browser import (
     PLATFORM_AUTHENTICATOR,
     LoopbackSite,
@@ -119,10 +119,6 @@ class App:
             return [dict(row) for row in rows]
 
 
-def _test_names(module: ModuleType) -> list[str]:
-    return [name for name in vars(module) if name.startswith("test_")]
-
-
 def _provision(server: LiveServer, redirect_uri: str, people: list[str], workdir: Path) -> None:
     """The applications and the people, in one ``gatehouse apply`` (every command is a
     process, the most of a test's time)."""
@@ -168,7 +164,7 @@ def deployment(
     database = Database(module_database_url)
     try:
         redirect_uri = module_loopback_site().url("/callback")
-        tests = _test_names(request.module)
+        tests = module_test_names(request.module)
         people = {test: f"alice-{number}" for number, test in enumerate(tests, start=1)}
         _provision(server, redirect_uri, list(people.values()), workdir)
         yield Deployment(server, redirect_uri, database, people)

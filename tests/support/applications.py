@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -29,6 +30,11 @@ class Application:
     @property
     def redirect_uri(self) -> str:
         return self.callback.url("/callback")
+
+
+def module_test_names(module: ModuleType) -> list[str]:
+    """The names of ``module``'s test functions, for a person or client of each's own."""
+    return [name for name in vars(module) if name.startswith("test_")]
 
 
 def module_test_count(request: pytest.FixtureRequest) -> int:
