@@ -16,28 +16,17 @@ import pytest
 import requests
 from playwright.sync_api import Page, Request, expect
 
-from tests.support.applications import Application, provision_applications
+from tests.support.applications import (
+    ALICE,
+    PASSWORD,
+    ApplicationDeployment,
+    provision_applications,
+)
 from tests.support.browser import LoopbackSite, answer_consent, query_of, sign_in
 from tests.support.live_server import LiveServer
 from tests.support.relying_party import AuthorizationStart, RelyingParty
 
 pytestmark = pytest.mark.e2e
-
-PASSWORD = "correct horse battery staple"
-
-
-@dataclass
-class Deployment:
-    server: LiveServer
-    unused: Iterator[Application]  # handed out one per test
-
-
-ALICE = {
-    "username": "alice",
-    "password": PASSWORD,
-    "email": "alice@example.com",
-    "name": "Alice Liddell",
-}
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +35,7 @@ def deployment(
     module_server: LiveServer,
     module_loopback_site: Callable[..., LoopbackSite],
     tmp_path_factory: pytest.TempPathFactory,
-) -> Deployment:
+) -> ApplicationDeployment:
     """alice, and an application for each of the module's tests, in one ``gatehouse apply``
     (every command is a process)."""
     applications = provision_applications(
@@ -57,7 +46,7 @@ def deployment(
         people=[ALICE],
         scope="openid profile email",
     )
-    return Deployment(module_server, applications)
+    return ApplicationDeployment(module_server, applications)
 
 
 @dataclass
@@ -78,7 +67,7 @@ class App:
 
 
 @pytest.fixture
-def app(deployment: Deployment) -> Iterator[App]:
+def app(deployment: ApplicationDeployment) -> Iterator[App]:
     application = next(deployment.unused)
     redirect_uri = application.redirect_uri
     rp = RelyingParty(deployment.server, application.client, redirect_uri)

@@ -15,30 +15,20 @@ from joserfc.errors import InvalidClaimError
 from playwright.sync_api import Browser, Page, expect
 
 from tests.support.accessibility import assert_page_accessible, localized_context
-from tests.support.applications import Application, provision_applications
+from tests.support.applications import (
+    ALICE,
+    PASSWORD,
+    ApplicationDeployment,
+    provision_applications,
+)
 from tests.support.browser import VIEWPORT, WAIT_MS, LoopbackSite, answer_consent, sign_in
 from tests.support.live_server import LiveServer
 from tests.support.relying_party import RelyingParty
 
 pytestmark = pytest.mark.e2e
 
-PASSWORD = "correct horse battery staple"
 CONTINUE = {"en": "Continue", "de": "Weiter"}
 HEADING = {"en": "Returning to the application", "de": "Zurück zur Anwendung"}
-
-
-@dataclass
-class Deployment:
-    server: LiveServer
-    unused: Iterator[Application]  # handed out one per test
-
-
-ALICE = {
-    "username": "alice",
-    "password": PASSWORD,
-    "email": "alice@example.com",
-    "name": "Alice Liddell",
-}
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +37,7 @@ def deployment(
     module_server: LiveServer,
     module_loopback_site: Callable[..., LoopbackSite],
     tmp_path_factory: pytest.TempPathFactory,
-) -> Deployment:
+) -> ApplicationDeployment:
     """alice, and a web app (the code flow and the hybrid one) for each of the module's
     tests, in one ``gatehouse apply`` (every command is a process)."""
     applications = provision_applications(
@@ -59,7 +49,7 @@ def deployment(
         scope="openid profile email",
         response_types=["code", "code id_token"],
     )
-    return Deployment(module_server, applications)
+    return ApplicationDeployment(module_server, applications)
 
 
 @dataclass
@@ -82,7 +72,7 @@ class WebApp:
 
 
 @pytest.fixture
-def app(deployment: Deployment) -> Iterator[WebApp]:
+def app(deployment: ApplicationDeployment) -> Iterator[WebApp]:
     application = next(deployment.unused)
     redirect_uri = application.redirect_uri
     rp = RelyingParty(deployment.server, application.client, redirect_uri)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, Playwright, expect
 
-from tests.support.applications import module_test_names
+from tests.support.applications import ALICE, PASSWORD, module_test_names
 from tests.support.browser import (
     WAIT_MS,
     LoopbackSite,
@@ -27,15 +27,9 @@ from tests.support.relying_party import AuthorizationStart, RelyingParty
 
 pytestmark = pytest.mark.e2e
 
-PASSWORD = "correct horse battery staple"
 CLIENT_SECRET = "shop-client-secret-0123456789abcdefghijkl"
 PEOPLE = [
-    {
-        "username": "alice",
-        "password": PASSWORD,
-        "email": "alice@example.com",
-        "name": "Alice Liddell",
-    },
+    ALICE,
     {"username": "bob", "password": PASSWORD, "email": "bob@example.com", "name": "Bob"},
 ]
 

@@ -72,6 +72,16 @@ def _tokens(world: World, tenant: str, client: dict[str, Any]) -> dict[str, Any]
     return tokens
 
 
+def _code_grant(code: str, verifier: str) -> dict[str, str]:
+    """The form that redeems ``code`` at a token endpoint."""
+    return {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": REDIRECT_URI,
+        "code_verifier": verifier,
+    }
+
+
 def _refresh(http: TestClient, path: str, refresh_token: str, client: dict[str, Any]) -> Any:
     return http.post(
         path,
@@ -102,12 +112,7 @@ def test_a_code_of_beta_is_refused_at_common_for_another_multi_tenant_client(
 ) -> None:
     beta = world.http("beta")
     flow = run_flow(beta, "orders", login="bob", scope=SCOPES)
-    data = {
-        "grant_type": "authorization_code",
-        "code": flow.params["code"],
-        "redirect_uri": REDIRECT_URI,
-        "code_verifier": flow.verifier,
-    }
+    data = _code_grant(flow.params["code"], flow.verifier)
     billing = (world.billing["client_id"], world.billing["client_secret"])
     _assert_invalid_grant(world.common().post("/t/common/token", data=data, auth=billing))
     # billing's secret does not make it orders either.
@@ -133,12 +138,7 @@ def test_a_forged_routing_prefix_is_invalid_grant(
     flow = run_flow(beta, "orders", login="bob", scope=SCOPES)
     code = flow.params["code"]
     forged = prefix + code.removeprefix("beta.")
-    data = {
-        "grant_type": "authorization_code",
-        "code": forged,
-        "redirect_uri": REDIRECT_URI,
-        "code_verifier": flow.verifier,
-    }
+    data = _code_grant(forged, flow.verifier)
     auth = ("orders", world.orders["client_secret"])
     _assert_invalid_grant(world.common().post(f"/t/{authority}/token", data=data, auth=auth))
     # At beta's own endpoint, the forged value is no code of beta's either.
@@ -343,12 +343,7 @@ def test_a_dpop_proof_made_for_common_is_refused_and_the_tenant_s_endpoint_takes
     touching the code, which the tenant's own endpoint then redeems, bound to the key."""
     beta = world.http("beta")
     flow = run_flow(beta, "orders", login="bob", scope=SCOPES)
-    data = {
-        "grant_type": "authorization_code",
-        "code": flow.params["code"],
-        "redirect_uri": REDIRECT_URI,
-        "code_verifier": flow.verifier,
-    }
+    data = _code_grant(flow.params["code"], flow.verifier)
     orders = (world.orders["client_id"], world.orders["client_secret"])
     key = DPoPKey()
     at_common = world.common().post(

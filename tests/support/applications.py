@@ -19,6 +19,15 @@ import pytest
 from tests.support.browser import LoopbackSite
 from tests.support.live_server import LiveServer
 
+PASSWORD = "correct horse battery staple"
+# The person the modules' tests sign in as.
+ALICE = {
+    "username": "alice",
+    "password": PASSWORD,
+    "email": "alice@example.com",
+    "name": "Alice Liddell",
+}
+
 
 @dataclass
 class Application:
@@ -30,6 +39,14 @@ class Application:
     @property
     def redirect_uri(self) -> str:
         return self.callback.url("/callback")
+
+
+@dataclass
+class ApplicationDeployment:
+    """The module's server and its applications not yet handed to a test."""
+
+    server: LiveServer
+    unused: Iterator[Application]
 
 
 def module_test_names(module: ModuleType) -> list[str]:
