@@ -4,6 +4,7 @@ multi-tenant, used by people of tenant ``beta`` once it has a presence there, an
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -279,6 +280,17 @@ def test_the_common_discovery_document_publishes_an_issuer_template(world: World
     acme = {k["kid"] for k in http.get("/t/acme/jwks").json()["keys"]}
     assert default | acme <= common
     assert acme <= organizations and not default & organizations
+
+
+def test_the_common_jwks_leaves_out_a_key_whose_publication_ended(world: World) -> None:
+    # The union is read from storage, not from the tenants' key rings: it must apply the
+    # same rule as each tenant's own JWKS (keys/keyring.py is_published).
+    [ended, *_] = world.acme.store.keys.all()
+    now = int(time.time())
+    world.acme.store.keys.retire([(ended.kid, now - 120, now - 60)])
+    common = {k["kid"] for k in _common(world).get("/t/common/jwks").json()["keys"]}
+    assert ended.kid not in common
+    assert {k.kid for k in world.beta.store.keys.all()} <= common
 
 
 def test_common_sends_a_person_to_their_tenant_by_domain(world: World) -> None:
